@@ -1,0 +1,126 @@
+#include "verifier/chain/canonical_event.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/coding.h"
+
+namespace indelible::chain {
+namespace {
+
+// The strings between event_id/occurred_at and the metadata count, in order.
+constexpr int kTrailingStrings = 10;
+
+std::string_view Tag() { return {"indelible/v1/event\0", kEventTag.size() + 1}; }
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeCanonicalEvent(const EventFields& e) {
+  std::vector<const std::pair<std::string, std::string>*> md;
+  md.reserve(e.metadata.size());
+  for (const auto& kv : e.metadata) md.push_back(&kv);
+  std::sort(md.begin(), md.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (size_t i = 1; i < md.size(); ++i) {
+    if (md[i - 1]->first == md[i]->first) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metadata: duplicate key \"", md[i]->first, "\""));
+    }
+  }
+
+  size_t size = Tag().size() + 8 + 4 * (2 + kTrailingStrings + 1) +
+                e.tenant.size() + e.event_id.size() + e.actor_id.size() +
+                e.actor_type.size() + e.actor_ip.size() + e.action.size() +
+                e.resource_type.size() + e.resource_id.size() +
+                e.reason.size() + e.outcome.size() + e.source.size() +
+                e.category.size();
+  for (const auto* kv : md) size += 8 + kv->first.size() + kv->second.size();
+
+  std::string out;
+  out.reserve(size);
+  out.append(Tag());
+  PutStr(&out, e.tenant);
+  PutStr(&out, e.event_id);
+  PutU64(&out, e.occurred_at_ns);
+  PutStr(&out, e.actor_id);
+  PutStr(&out, e.actor_type);
+  PutStr(&out, e.actor_ip);
+  PutStr(&out, e.action);
+  PutStr(&out, e.resource_type);
+  PutStr(&out, e.resource_id);
+  PutStr(&out, e.reason);
+  PutStr(&out, e.outcome);
+  PutStr(&out, e.source);
+  PutStr(&out, e.category);
+  PutU32(&out, static_cast<uint32_t>(md.size()));
+  for (const auto* kv : md) {
+    PutStr(&out, kv->first);
+    PutStr(&out, kv->second);
+  }
+  return out;
+}
+
+namespace {
+
+absl::Status Malformed(std::string_view what) {
+  return absl::DataLossError(std::string("canonical event: ").append(what));
+}
+
+// Consumes the tag, tenant, event_id and occurred_at.
+absl::Status ReadHead(std::string_view* in, EventFields* e) {
+  if (in->substr(0, Tag().size()) != Tag()) return Malformed("bad tag");
+  in->remove_prefix(Tag().size());
+  std::string_view tenant, event_id;
+  if (!GetStr(in, &tenant) || !GetStr(in, &event_id) ||
+      !GetU64(in, &e->occurred_at_ns)) {
+    return Malformed("truncated header");
+  }
+  e->tenant.assign(tenant);
+  e->event_id.assign(event_id);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<EventFields> DecodeCanonicalEvent(std::string_view in) {
+  EventFields e;
+  if (auto s = ReadHead(&in, &e); !s.ok()) return s;
+  std::string* fields[kTrailingStrings] = {
+      &e.actor_id,    &e.actor_type, &e.actor_ip, &e.action, &e.resource_type,
+      &e.resource_id, &e.reason,     &e.outcome,  &e.source, &e.category};
+  for (std::string* f : fields) {
+    std::string_view v;
+    if (!GetStr(&in, &v)) return Malformed("truncated field");
+    f->assign(v);
+  }
+  uint32_t n;
+  if (!GetU32(&in, &n)) return Malformed("truncated metadata count");
+  // Each pair needs at least 8 bytes: reject absurd counts before reserving.
+  if (n > in.size() / 8) return Malformed("metadata count exceeds data");
+  e.metadata.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    std::string_view k, v;
+    if (!GetStr(&in, &k) || !GetStr(&in, &v)) {
+      return Malformed("truncated metadata");
+    }
+    if (i > 0 && !(e.metadata.back().first < k)) {
+      return Malformed("metadata keys not unique and sorted");
+    }
+    e.metadata.emplace_back(std::string(k), std::string(v));
+  }
+  if (!in.empty()) return Malformed("trailing bytes");
+  return e;
+}
+
+absl::StatusOr<std::string_view> CanonicalEventCategory(std::string_view in) {
+  EventFields head;
+  if (auto s = ReadHead(&in, &head); !s.ok()) return s;
+  std::string_view v;
+  for (int i = 0; i < kTrailingStrings; ++i) {
+    if (!GetStr(&in, &v)) return Malformed("truncated field");
+  }
+  return v;
+}
+
+}  // namespace indelible::chain

@@ -1,0 +1,145 @@
+#include "verifier/chain/hash.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "verifier/chain/coding.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::chain {
+namespace {
+
+constexpr std::string_view kGenesisTag{"indelible/v1/genesis\0", 21};
+constexpr std::string_view kEntryTag{"indelible/v1/entry\0", 19};
+
+const EVP_MD* Sha256Md() {
+  // Fetched once: an implicit fetch per call costs more than the hash itself.
+  static const EVP_MD* md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (m == nullptr) std::abort();  // OpenSSL without SHA-256: unusable.
+    return m;
+  }();
+  return md;
+}
+
+// One reusable context per thread.
+class Hasher {
+ public:
+  Hasher() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ == nullptr) std::abort();
+  }
+  ~Hasher() { EVP_MD_CTX_free(ctx_); }
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
+
+  void Init() {
+    if (EVP_DigestInit_ex2(ctx_, Sha256Md(), nullptr) != 1) std::abort();
+  }
+  void Update(std::string_view s) {
+    if (EVP_DigestUpdate(ctx_, s.data(), s.size()) != 1) std::abort();
+  }
+  Digest Final() {
+    Digest d;
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(ctx_, d.data(), &len) != 1 || len != d.size()) {
+      std::abort();
+    }
+    return d;
+  }
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+Hasher& ThreadHasher() {
+  thread_local Hasher h;
+  return h;
+}
+
+}  // namespace
+
+bool DigestFromBytes(std::string_view bytes, Digest* out) {
+  if (bytes.size() != out->size()) return false;
+  std::memcpy(out->data(), bytes.data(), out->size());
+  return true;
+}
+
+bool SaltFromBytes(std::string_view bytes, Salt* out) {
+  if (bytes.size() != out->size()) return false;
+  std::memcpy(out->data(), bytes.data(), out->size());
+  return true;
+}
+
+Digest Sha256(std::string_view a, std::string_view b) {
+  Hasher& h = ThreadHasher();
+  h.Init();
+  h.Update(a);
+  h.Update(b);
+  return h.Final();
+}
+
+absl::Status RandomSalt(Salt* salt) {
+  if (RAND_bytes(salt->data(), static_cast<int>(salt->size())) != 1) {
+    return absl::InternalError("CSPRNG failed to produce a salt");
+  }
+  return absl::OkStatus();
+}
+
+Digest BodyDigest(const Salt& salt, std::string_view ce) {
+  return Sha256(AsBytes(salt), ce);
+}
+
+Digest BodyDigest(std::string_view salt, std::string_view ce) {
+  return Sha256(salt, ce);
+}
+
+Digest Genesis(std::string_view tenant) {
+  std::string buf(kGenesisTag);
+  PutStr(&buf, tenant);
+  return Sha256(buf);
+}
+
+Digest EntryHash(std::string_view tenant, uint64_t seq, uint64_t received_at_ns,
+                 const Digest& prev, const Digest& body_digest) {
+  std::string buf;
+  buf.reserve(kEntryTag.size() + 4 + tenant.size() + 16 + 2 * kDigestSize);
+  buf.append(kEntryTag);
+  PutStr(&buf, tenant);
+  PutU64(&buf, seq);
+  PutU64(&buf, received_at_ns);
+  buf.append(AsBytes(prev));
+  buf.append(AsBytes(body_digest));
+  return Sha256(buf);
+}
+
+bool IsValidTenantId(std::string_view t) {
+  if (t.empty() || t.size() > 63) return false;
+  auto lower_digit = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  };
+  if (!lower_digit(t[0])) return false;
+  for (char c : t.substr(1)) {
+    if (!lower_digit(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+std::string ToHex(std::string_view bytes) {
+  return absl::BytesToHexString(Av(bytes));
+}
+
+bool FromHex(std::string_view hex, std::string* bytes) {
+  if (hex.size() % 2 != 0) return false;
+  for (char c : hex) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  *bytes = absl::HexStringToBytes(Av(hex));
+  return true;
+}
+
+}  // namespace indelible::chain

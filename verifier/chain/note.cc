@@ -1,0 +1,125 @@
+#include "verifier/chain/note.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "verifier/chain/coding.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::chain {
+namespace {
+
+constexpr char kEd25519Alg = 0x01;
+constexpr std::string_view kSigPrefix = "\xe2\x80\x94 ";  // "— " (U+2014)
+
+}  // namespace
+
+uint32_t NoteKeyId(std::string_view key_name, std::string_view public_key) {
+  std::string buf(key_name);
+  buf.push_back('\n');
+  buf.push_back(kEd25519Alg);
+  buf.append(public_key);
+  Digest d = Sha256(buf);
+  return DecodeU32(reinterpret_cast<const char*>(d.data()));
+}
+
+NoteVerifierKey MakeNoteVerifierKey(std::string key_name,
+                                    std::string public_key) {
+  NoteVerifierKey k;
+  k.key_id = NoteKeyId(key_name, public_key);
+  k.name = std::move(key_name);
+  k.public_key = std::move(public_key);
+  return k;
+}
+
+std::string NoteVerifierKeyString(const NoteVerifierKey& key) {
+  std::string alg_key(1, kEd25519Alg);
+  alg_key.append(key.public_key);
+  return absl::StrCat(key.name, "+", absl::StrFormat("%08x", key.key_id), "+",
+                      Base64Encode(alg_key));
+}
+
+absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s) {
+  std::vector<std::string_view> parts = Split(s, '+');
+  // The base64 part may itself contain '+': rejoin everything after the id.
+  if (parts.size() < 3 || parts[0].empty() || parts[1].size() != 8) {
+    return absl::InvalidArgumentError("verifier key: want name+id+key");
+  }
+  std::string b64(s.substr(parts[0].size() + parts[1].size() + 2));
+  std::string id_bytes, alg_key;
+  if (!FromHex(parts[1], &id_bytes)) {
+    return absl::InvalidArgumentError("verifier key: key id is not hex");
+  }
+  if (!Base64Decode(b64, &alg_key) ||
+      alg_key.size() != 1 + kEd25519PublicKeySize || alg_key[0] != kEd25519Alg) {
+    return absl::InvalidArgumentError(
+        "verifier key: key is not base64(0x01 || 32-byte Ed25519 key)");
+  }
+  NoteVerifierKey k =
+      MakeNoteVerifierKey(std::string(parts[0]), alg_key.substr(1));
+  if (k.key_id != DecodeU32(id_bytes.data())) {
+    return absl::InvalidArgumentError("verifier key: key id does not match");
+  }
+  return k;
+}
+
+NoteSigner::NoteSigner(std::string key_name, Ed25519PrivateKey key)
+    : key_(std::move(key)),
+      verifier_key_(MakeNoteVerifierKey(std::move(key_name), key_.PublicKey())) {}
+
+std::string NoteSigner::Sign(std::string_view text) const {
+  std::string id_sig;
+  PutU32(&id_sig, verifier_key_.key_id);
+  id_sig.append(key_.Sign(text));
+  return absl::StrCat(Av(text), "\n", Av(kSigPrefix), verifier_key_.name, " ",
+                      Base64Encode(id_sig), "\n");
+}
+
+absl::StatusOr<std::string> VerifyNote(
+    std::string_view note, const std::vector<NoteVerifierKey>& keys) {
+  size_t split = note.find("\n\n");
+  if (split == std::string_view::npos) {
+    return absl::DataLossError("note: no blank line before signatures");
+  }
+  std::string_view text = note.substr(0, split + 1);
+  std::string_view sigs = note.substr(split + 2);
+  if (sigs.empty() || sigs.back() != '\n') {
+    return absl::DataLossError("note: signature block must end in newline");
+  }
+  sigs.remove_suffix(1);
+  bool verified = false;
+  for (std::string_view line : Split(sigs, '\n')) {
+    if (line.substr(0, kSigPrefix.size()) != kSigPrefix) {
+      return absl::DataLossError("note: malformed signature line");
+    }
+    line.remove_prefix(kSigPrefix.size());
+    size_t space = line.find(' ');
+    if (space == std::string_view::npos) {
+      return absl::DataLossError("note: malformed signature line");
+    }
+    std::string_view name = line.substr(0, space);
+    std::string id_sig;
+    if (!Base64Decode(line.substr(space + 1), &id_sig) ||
+        id_sig.size() < 4) {
+      return absl::DataLossError("note: signature is not base64");
+    }
+    uint32_t id = DecodeU32(id_sig.data());
+    for (const NoteVerifierKey& k : keys) {
+      if (k.name != name || k.key_id != id) continue;
+      if (auto s = VerifyEd25519(k.public_key, text, id_sig.substr(4));
+          !s.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("note: signature by ", Av(name), " does not verify"));
+      }
+      verified = true;
+    }
+  }
+  if (!verified) {
+    return absl::DataLossError("note: no signature by a known key");
+  }
+  return std::string(text);
+}
+
+}  // namespace indelible::chain

@@ -1,0 +1,143 @@
+// The RocksDB layout of an Indelible data directory, shared by the daemon
+// (the only writer) and the offline verifier (a reader). Written down once,
+// here, next to the only code that encodes and decodes it.
+//
+// Column families (all keys big-endian, so key order is seq order):
+//
+//   default      "format" -> "indelible/v1"
+//   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
+//                                     || entry_hash(32)                 72 bytes
+//   bodies       key(tenant, seq) -> salt(16) || CE
+//   heads        tenant           -> u64(seq) || u64(received_at_ns)
+//                                     || entry_hash(32)                 48 bytes
+//   event_ids    tenant || 0x00 || event_id -> u64(seq)
+//   checkpoints  key(tenant, seq) -> signed checkpoint note (text)
+//
+//   key(tenant, seq) = tenant || 0x00 || u64(seq)
+//
+// A tenant id never contains 0x00 ([a-z0-9][a-z0-9._-]{0,62}), so the prefix
+// "tenant || 0x00" selects exactly one tenant's records, in seq order.
+// Skeletons and bodies live apart so retention can drop bodies alone; a
+// record's skeleton, body, head update and event-id entry are always written
+// in one WriteBatch.
+#ifndef INDELIBLE_VERIFIER_STORE_LAYOUT_H_
+#define INDELIBLE_VERIFIER_STORE_LAYOUT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "verifier/chain/coding.h"
+#include "verifier/chain/hash.h"
+
+namespace indelible::store {
+
+inline constexpr char kFormatKey[] = "format";
+inline constexpr char kFormatValue[] = "indelible/v1";
+
+inline constexpr char kSkeletonsCf[] = "skeletons";
+inline constexpr char kBodiesCf[] = "bodies";
+inline constexpr char kHeadsCf[] = "heads";
+inline constexpr char kEventIdsCf[] = "event_ids";
+inline constexpr char kCheckpointsCf[] = "checkpoints";
+
+inline constexpr size_t kSkeletonSize = 8 + 2 * chain::kDigestSize;
+inline constexpr size_t kHeadSize = 16 + chain::kDigestSize;
+static_assert(kSkeletonSize == 72, "skeleton layout");
+static_assert(kHeadSize == 48, "head layout");
+
+// "tenant || 0x00": the prefix of every per-tenant key.
+inline std::string TenantPrefix(std::string_view tenant) {
+  std::string k(tenant);
+  k.push_back('\0');
+  return k;
+}
+
+inline std::string SeqKey(std::string_view tenant, uint64_t seq) {
+  std::string k = TenantPrefix(tenant);
+  chain::PutU64(&k, seq);
+  return k;
+}
+
+// Splits key(tenant, seq); false if `key` is not of that form.
+inline bool ParseSeqKey(std::string_view key, std::string_view* tenant,
+                        uint64_t* seq) {
+  if (key.size() < 10 || key[key.size() - 9] != '\0') return false;
+  *tenant = key.substr(0, key.size() - 9);
+  *seq = chain::DecodeU64(key.data() + key.size() - 8);
+  return true;
+}
+
+inline std::string EventIdKey(std::string_view tenant,
+                              std::string_view event_id) {
+  std::string k = TenantPrefix(tenant);
+  k.append(event_id);
+  return k;
+}
+
+struct Skeleton {
+  uint64_t received_at_ns = 0;
+  chain::Digest body_digest{};
+  chain::Digest entry_hash{};
+};
+
+inline std::string EncodeSkeleton(const Skeleton& s) {
+  std::string v;
+  v.reserve(kSkeletonSize);
+  chain::PutU64(&v, s.received_at_ns);
+  v.append(chain::AsBytes(s.body_digest));
+  v.append(chain::AsBytes(s.entry_hash));
+  return v;
+}
+
+inline bool DecodeSkeleton(std::string_view v, Skeleton* s) {
+  if (v.size() != kSkeletonSize) return false;
+  s->received_at_ns = chain::DecodeU64(v.data());
+  return chain::DigestFromBytes(v.substr(8, chain::kDigestSize),
+                                &s->body_digest) &&
+         chain::DigestFromBytes(v.substr(8 + chain::kDigestSize),
+                                &s->entry_hash);
+}
+
+struct Head {
+  uint64_t seq = 0;
+  uint64_t received_at_ns = 0;
+  chain::Digest entry_hash{};
+};
+
+inline std::string EncodeHead(const Head& h) {
+  std::string v;
+  v.reserve(kHeadSize);
+  chain::PutU64(&v, h.seq);
+  chain::PutU64(&v, h.received_at_ns);
+  v.append(chain::AsBytes(h.entry_hash));
+  return v;
+}
+
+inline bool DecodeHead(std::string_view v, Head* h) {
+  if (v.size() != kHeadSize) return false;
+  h->seq = chain::DecodeU64(v.data());
+  h->received_at_ns = chain::DecodeU64(v.data() + 8);
+  return chain::DigestFromBytes(v.substr(16), &h->entry_hash);
+}
+
+// Body value: salt || CE.
+inline std::string EncodeBody(const chain::Salt& salt, std::string_view ce) {
+  std::string v;
+  v.reserve(salt.size() + ce.size());
+  v.append(chain::AsBytes(salt));
+  v.append(ce);
+  return v;
+}
+
+inline bool DecodeBody(std::string_view v, std::string_view* salt,
+                       std::string_view* ce) {
+  if (v.size() < chain::kSaltSize) return false;
+  *salt = v.substr(0, chain::kSaltSize);
+  *ce = v.substr(chain::kSaltSize);
+  return true;
+}
+
+}  // namespace indelible::store
+
+#endif  // INDELIBLE_VERIFIER_STORE_LAYOUT_H_
