@@ -1,0 +1,106 @@
+#include "daemon/append_stream.h"
+
+#include "daemon/grpc_status.h"
+
+namespace indelible {
+
+AppendStreamReactor::AppendStreamReactor(AuditLogService* service,
+                                         size_t max_in_flight)
+    : service_(service), max_in_flight_(max_in_flight) {
+  StartRead(&request_);
+}
+
+void AppendStreamReactor::OnReadDone(bool ok) {
+  Actions a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    reading_ = false;
+    if (!ok) {
+      read_closed_ = true;
+    } else {
+      std::vector<PreparedEvent> events;
+      absl::Status s = service_->PrepareBatch(request_, &events);
+      if (!s.ok()) {
+        if (error_.ok()) error_ = s;
+        read_closed_ = true;
+      } else {
+        Slot* slot = &slots_.emplace_back();
+        // The callback runs on the sequencer thread; the reactor cannot be
+        // deleted before it, since Finish waits for every slot to be ready.
+        service_->sequencer()->Submit(
+            std::move(events),
+            [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
+              OnCommitted(slot, std::move(r));
+            });
+      }
+    }
+    Plan(&a);
+  }
+  Run(a);
+}
+
+void AppendStreamReactor::OnCommitted(
+    Slot* slot, absl::StatusOr<std::vector<Receipt>> result) {
+  Actions a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    slot->ready = true;
+    if (result.ok()) {
+      for (const Receipt& r : *result) ToProto(r, slot->response.add_receipts());
+    } else {
+      slot->status = result.status();
+    }
+    Plan(&a);
+  }
+  Run(a);
+}
+
+void AppendStreamReactor::OnWriteDone(bool ok) {
+  Actions a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    writing_ = false;
+    slots_.pop_front();
+    if (!ok) {
+      read_closed_ = true;
+      if (error_.ok()) error_ = absl::CancelledError("client went away");
+    }
+    Plan(&a);
+  }
+  Run(a);
+}
+
+void AppendStreamReactor::Plan(Actions* a) {
+  if (finished_) return;
+  // A failed commit at the front ends the stream.
+  if (!writing_ && !slots_.empty() && slots_.front().ready &&
+      !slots_.front().status.ok() && error_.ok()) {
+    error_ = slots_.front().status;
+    read_closed_ = true;
+  }
+  if (error_.ok() && !writing_ && !slots_.empty() && slots_.front().ready) {
+    writing_ = true;
+    a->write = &slots_.front().response;
+  }
+  if (!read_closed_ && !reading_ && error_.ok() &&
+      slots_.size() < max_in_flight_) {
+    reading_ = true;
+    a->read = true;
+  }
+  bool all_ready = true;
+  for (const Slot& s : slots_) all_ready = all_ready && s.ready;
+  const bool drained = error_.ok() ? slots_.empty() : all_ready;
+  if (read_closed_ && !reading_ && !writing_ && drained) {
+    finished_ = true;
+    a->finish = true;
+    a->finish_status = ToGrpcStatus(error_);
+  }
+}
+
+void AppendStreamReactor::Run(const Actions& a) {
+  if (a.write != nullptr) StartWrite(a.write);
+  if (a.read) StartRead(&request_);
+  if (a.finish) Finish(a.finish_status);
+}
+
+}  // namespace indelible

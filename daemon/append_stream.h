@@ -1,0 +1,65 @@
+// AppendStreamReactor: one AppendStream call. Each request (a batch) is
+// prepared and submitted to the sequencer as it arrives; responses are
+// written strictly in request order, each only after its batch is durable.
+// At most `max_in_flight` batches are outstanding: reading pauses beyond
+// that, which pushes back on the client through gRPC flow control.
+//
+// An invalid batch or a failed commit ends the stream with that status
+// after the batches before it have been answered; batches after it are not
+// answered (their receipts, if they were committed, can be recovered by
+// retrying with the same event ids).
+#ifndef INDELIBLE_DAEMON_APPEND_STREAM_H_
+#define INDELIBLE_DAEMON_APPEND_STREAM_H_
+
+#include <deque>
+#include <mutex>
+
+#include "daemon/service.h"
+
+namespace indelible {
+
+class AppendStreamReactor final
+    : public grpc::ServerBidiReactor<v1::AppendBatchRequest,
+                                     v1::AppendBatchResponse> {
+ public:
+  AppendStreamReactor(AuditLogService* service, size_t max_in_flight);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override { delete this; }
+
+ private:
+  struct Slot {
+    bool ready = false;
+    absl::Status status;
+    v1::AppendBatchResponse response;
+  };
+  // What to do once mu_ is released.
+  struct Actions {
+    bool read = false;
+    v1::AppendBatchResponse* write = nullptr;
+    bool finish = false;
+    grpc::Status finish_status;
+  };
+
+  void OnCommitted(Slot* slot, absl::StatusOr<std::vector<Receipt>> result);
+  // REQUIRES: mu_ held.
+  void Plan(Actions* a);
+  void Run(const Actions& a);
+
+  AuditLogService* const service_;
+  const size_t max_in_flight_;
+  v1::AppendBatchRequest request_;
+
+  std::mutex mu_;
+  std::deque<Slot> slots_;      // in request order; front may be writing
+  bool writing_ = false;
+  bool reading_ = true;         // a StartRead is outstanding
+  bool read_closed_ = false;    // no more reads: half-close, error or cancel
+  bool finished_ = false;
+  absl::Status error_;          // first error; ends the stream
+};
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_APPEND_STREAM_H_

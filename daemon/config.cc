@@ -1,0 +1,148 @@
+#include "daemon/config.h"
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
+#include "yaml-cpp/yaml.h"
+
+namespace indelible {
+namespace {
+
+// Reads `node[key]` into *out if present; records the key as known.
+template <typename T>
+absl::Status Read(const YAML::Node& node, const std::string& path,
+                  const std::string& key, std::set<std::string>* known,
+                  T* out) {
+  known->insert(key);
+  const YAML::Node v = node[key];
+  if (!v) return absl::OkStatus();
+  try {
+    *out = v.as<T>();
+  } catch (const YAML::Exception&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", path, key, ": invalid value"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckUnknown(const YAML::Node& node, const std::string& path,
+                          const std::set<std::string>& known) {
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", path.empty() ? "top level" : path,
+                     " must be a mapping"));
+  }
+  for (const auto& kv : node) {
+    const std::string key = kv.first.as<std::string>();
+    if (!known.count(key)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: unknown key ", path, key));
+    }
+  }
+  return absl::OkStatus();
+}
+
+#define RETURN_IF_ERROR(expr)          \
+  do {                                 \
+    absl::Status _s = (expr);          \
+    if (!_s.ok()) return _s;           \
+  } while (0)
+
+absl::Status ParseLimits(const YAML::Node& n, IngestLimits* l) {
+  std::set<std::string> k;
+  const std::string p = "limits.";
+  RETURN_IF_ERROR(Read(n, p, "max_event_bytes", &k, &l->max_event_bytes));
+  RETURN_IF_ERROR(Read(n, p, "max_event_id_bytes", &k, &l->max_event_id_bytes));
+  RETURN_IF_ERROR(Read(n, p, "max_actor_id_bytes", &k, &l->max_actor_id_bytes));
+  RETURN_IF_ERROR(
+      Read(n, p, "max_short_field_bytes", &k, &l->max_short_field_bytes));
+  RETURN_IF_ERROR(
+      Read(n, p, "max_resource_id_bytes", &k, &l->max_resource_id_bytes));
+  RETURN_IF_ERROR(Read(n, p, "max_reason_bytes", &k, &l->max_reason_bytes));
+  RETURN_IF_ERROR(
+      Read(n, p, "max_metadata_entries", &k, &l->max_metadata_entries));
+  RETURN_IF_ERROR(
+      Read(n, p, "max_metadata_key_bytes", &k, &l->max_metadata_key_bytes));
+  RETURN_IF_ERROR(
+      Read(n, p, "max_metadata_value_bytes", &k, &l->max_metadata_value_bytes));
+  RETURN_IF_ERROR(Read(n, p, "max_batch_events", &k, &l->max_batch_events));
+  uint64_t skew_s = l->max_future_skew_ns / 1000000000;
+  RETURN_IF_ERROR(Read(n, p, "max_future_skew_seconds", &k, &skew_s));
+  l->max_future_skew_ns = skew_s * 1000000000;
+  return CheckUnknown(n, p, k);
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
+  DaemonConfig c;
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: not valid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return c;  // empty file: all defaults
+  std::set<std::string> k;
+  RETURN_IF_ERROR(Read(root, "", "listen", &k, &c.listen));
+  RETURN_IF_ERROR(Read(root, "", "data_dir", &k, &c.data_dir));
+  RETURN_IF_ERROR(Read(root, "", "log_level", &k, &c.log_level));
+  RETURN_IF_ERROR(Read(root, "", "port_file", &k, &c.port_file));
+  RETURN_IF_ERROR(
+      Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
+  RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
+  RETURN_IF_ERROR(Read(root, "", "max_group_events", &k,
+                       &c.sequencer.max_group_events));
+  RETURN_IF_ERROR(Read(root, "", "compression", &k, &c.storage.compress));
+  RETURN_IF_ERROR(
+      Read(root, "", "block_cache_bytes", &k, &c.storage.block_cache_bytes));
+  k.insert("limits");
+  if (root["limits"]) RETURN_IF_ERROR(ParseLimits(root["limits"], &c.limits));
+  RETURN_IF_ERROR(CheckUnknown(root, "", k));
+  return c;
+}
+
+absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("config: cannot read ", path));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str());
+}
+
+absl::Status ValidateConfig(const DaemonConfig& c) {
+  if (c.data_dir.empty()) {
+    return absl::InvalidArgumentError("config: data_dir: required");
+  }
+  if (spdlog::level::from_str(c.log_level) == spdlog::level::off &&
+      c.log_level != "off") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: log_level: unknown level \"", c.log_level, "\""));
+  }
+  const std::string& l = c.listen;
+  const size_t colon = l.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: listen: want host:port, got \"", l, "\""));
+  }
+  const std::string host = l.substr(0, colon);
+  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: listen: ", l,
+        " is not loopback; non-loopback listeners require TLS, which this "
+        "build does not configure yet"));
+  }
+  if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
+      c.sequencer.max_group_events == 0 || c.max_read_records == 0) {
+    return absl::InvalidArgumentError("config: limits must be positive");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace indelible

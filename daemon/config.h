@@ -1,0 +1,42 @@
+// DaemonConfig: everything indelibled can be told, with documented defaults.
+// Loaded from a YAML file (see deploy/indelibled.example.yaml and
+// docs/CONFIG.md); command-line flags override the file.
+#ifndef INDELIBLE_DAEMON_CONFIG_H_
+#define INDELIBLE_DAEMON_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/ingest.h"
+#include "daemon/sequencer.h"
+#include "daemon/storage.h"
+
+namespace indelible {
+
+struct DaemonConfig {
+  // host:port. Port 0 picks a free port (see port_file).
+  std::string listen = "127.0.0.1:7410";
+  std::string data_dir = "./data";
+  // trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  // If set, the bound port is written here once the server listens.
+  std::string port_file;
+  // Seconds SIGTERM waits for in-flight calls before cancelling them.
+  int shutdown_grace_seconds = 10;
+
+  IngestLimits limits;
+  Sequencer::Options sequencer;
+  StorageOptions storage;
+  uint64_t max_read_records = 100000;
+};
+
+// Parses YAML text. InvalidArgument naming the key on a bad or unknown key.
+absl::StatusOr<DaemonConfig> ParseConfig(const std::string& yaml_text);
+absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path);
+
+// Checks cross-field constraints (non-loopback listener, sizes > 0, ...).
+absl::Status ValidateConfig(const DaemonConfig& config);
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_CONFIG_H_

@@ -1,0 +1,192 @@
+#include "daemon/daemon_main.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "daemon/config.h"
+#include "daemon/service.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace indelible {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+
+void SetUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_mt("indelibled");
+  // logfmt: one event per line, key=value, UTC timestamps.
+  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(level));
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+// Self-pipe: the handler may run on any thread (gRPC and RocksDB start
+// their own), so it only writes the signal number to a pipe that the main
+// thread reads; shutdown then runs in ordinary code.
+int g_signal_pipe[2] = {-1, -1};
+
+void OnTerminationSignal(int sig) {
+  const unsigned char b = static_cast<unsigned char>(sig);
+  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &b, 1);
+}
+
+absl::Status InstallSignalHandlers() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
+    return absl::InternalError("cannot create signal pipe");
+  }
+  struct sigaction sa = {};
+  sa.sa_handler = OnTerminationSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  if (sigaction(SIGTERM, &sa, nullptr) != 0 ||
+      sigaction(SIGINT, &sa, nullptr) != 0) {
+    return absl::InternalError("cannot install signal handlers");
+  }
+  return absl::OkStatus();
+}
+
+int WaitForTerminationSignal() {
+  unsigned char b = 0;
+  while (read(g_signal_pipe[0], &b, 1) != 1) {
+    if (errno != EINTR) std::abort();
+  }
+  return b;
+}
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.good()) return absl::InternalError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError("cannot rename " + tmp + ": " + ec.message());
+  return absl::OkStatus();
+}
+
+int Run(const DaemonConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::critical("event=startup_failed reason=\"cannot create data_dir {}: {}\"",
+                     config.data_dir, ec.message());
+    return kExitRuntime;
+  }
+  auto storage = Storage::Open(config.data_dir, config.storage);
+  if (!storage.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", storage.status().ToString());
+    return kExitRuntime;
+  }
+  Clock* clock = SystemClock::Default();
+  Sequencer sequencer(storage->get(), clock, config.sequencer);
+  if (auto s = sequencer.Start(); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return kExitRuntime;
+  }
+  ServiceOptions service_options;
+  service_options.limits = config.limits;
+  service_options.max_read_records = config.max_read_records;
+  AuditLogService service(&sequencer, storage->get(), clock, service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(16 << 20);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::critical("event=startup_failed reason=\"cannot listen on {}\"", config.listen);
+    sequencer.Stop();
+    return kExitRuntime;
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  if (!config.port_file.empty()) {
+    if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
+      spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+      server->Shutdown();
+      sequencer.Stop();
+      return kExitRuntime;
+    }
+  }
+  spdlog::info("event=listening listen={} port={} data_dir={}", config.listen,
+               port, config.data_dir);
+
+  const int sig = WaitForTerminationSignal();
+  spdlog::info("event=shutdown_started signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  server->GetHealthCheckService()->SetServingStatus(false);
+  // Stops accepting calls and waits for in-flight ones; the sequencer keeps
+  // committing until they are answered (or cancelled at the deadline).
+  server->Shutdown(std::chrono::system_clock::now() +
+                   std::chrono::seconds(config.shutdown_grace_seconds));
+  server->Wait();
+  sequencer.Stop();
+  storage->reset();
+  spdlog::info("event=shutdown_complete");
+  return kExitOk;
+}
+
+}  // namespace
+
+int DaemonMain(int argc, char** argv) {
+  CLI::App app{"indelibled: the Indelible audit-log daemon"};
+  std::string config_path, listen, data_dir, log_level, port_file;
+  app.add_option("-c,--config", config_path, "YAML config file (docs/CONFIG.md)");
+  app.add_option("--listen", listen, "host:port to listen on (default 127.0.0.1:7410)");
+  app.add_option("--data-dir", data_dir, "data directory (default ./data)");
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
+  app.add_option("--port-file", port_file, "write the bound port to this file");
+  app.set_version_flag("--version", "indelibled 0.1.0");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  DaemonConfig config;
+  if (!config_path.empty()) {
+    auto c = LoadConfigFile(config_path);
+    if (!c.ok()) {
+      std::fprintf(stderr, "indelibled: %s\n", std::string(c.status().message()).c_str());
+      return kExitUsage;
+    }
+    config = *c;
+  }
+  if (!listen.empty()) config.listen = listen;
+  if (!data_dir.empty()) config.data_dir = data_dir;
+  if (!log_level.empty()) config.log_level = log_level;
+  if (!port_file.empty()) config.port_file = port_file;
+  if (auto s = ValidateConfig(config); !s.ok()) {
+    std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());
+    return kExitUsage;
+  }
+  SetUpLogging(config.log_level);
+  if (auto s = InstallSignalHandlers(); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return kExitRuntime;
+  }
+  return Run(config);
+}
+
+}  // namespace indelible

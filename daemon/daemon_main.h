@@ -1,0 +1,16 @@
+// The whole of indelibled: flags, config, storage, sequencer, gRPC server,
+// and orderly shutdown on SIGTERM/SIGINT. main.cc only calls this.
+//
+// Exit codes: 0 after a clean shutdown; 1 when the daemon cannot run
+// (data directory locked or damaged, port in use); 2 on a usage or
+// configuration error.
+#ifndef INDELIBLE_DAEMON_DAEMON_MAIN_H_
+#define INDELIBLE_DAEMON_DAEMON_MAIN_H_
+
+namespace indelible {
+
+int DaemonMain(int argc, char** argv);
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_DAEMON_MAIN_H_

@@ -1,0 +1,240 @@
+#include "daemon/ingest.h"
+
+#include <arpa/inet.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/text.h"
+#include "verifier/store/layout.h"
+
+namespace indelible {
+namespace {
+
+using chain::Av;
+
+constexpr char kDefaultCategory[] = "access";
+
+enum class Text {
+  kLine,       // no control characters at all
+  kMultiline,  // \t, \n and \r allowed
+};
+
+absl::Status Invalid(std::string_view path, std::string_view field,
+                     std::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(Av(path), ".", Av(field), ": ", Av(what)));
+}
+
+// True if `s` holds a control character not allowed by `kind` (C0, DEL, C1).
+bool HasForbiddenControl(std::string_view s, Text kind) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      if (kind == Text::kMultiline && (c == '\t' || c == '\n' || c == '\r')) {
+        continue;
+      }
+      return true;
+    }
+    // C1 controls U+0080..U+009F are encoded as C2 80..C2 9F.
+    if (c == 0xc2 && i + 1 < s.size() &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status CheckText(std::string_view path, std::string_view field,
+                       std::string_view value, size_t max_bytes, bool required,
+                       Text kind = Text::kLine) {
+  if (value.empty()) {
+    return required ? Invalid(path, field, "required") : absl::OkStatus();
+  }
+  if (value.size() > max_bytes) {
+    return Invalid(path, field,
+                   absl::StrCat("too long (", value.size(), " bytes, max ",
+                                max_bytes, ")"));
+  }
+  if (!IsValidUtf8(value)) return Invalid(path, field, "invalid UTF-8");
+  if (HasForbiddenControl(value, kind)) {
+    return Invalid(path, field, "control characters not allowed");
+  }
+  return absl::OkStatus();
+}
+
+bool IsValidIp(const std::string& ip) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, ip.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, ip.c_str(), buf) == 1;
+}
+
+bool IsValidCategory(std::string_view c) {
+  for (char ch : c) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+          ch == '_' || ch == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, overlong lead (C0/C1) or > F4
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;  // overlong, out of range, or a surrogate
+    }
+    i += len;
+  }
+  return true;
+}
+
+absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
+                          uint64_t now_ns, const SaltSource& salt_source,
+                          std::string_view path, PreparedEvent* out) {
+  if (ev.tenant().empty()) return Invalid(path, "tenant", "required");
+  if (!chain::IsValidTenantId(ev.tenant())) {
+    return Invalid(path, "tenant", "must match [a-z0-9][a-z0-9._-]{0,62}");
+  }
+  absl::Status s;
+  if (!(s = CheckText(path, "event_id", ev.event_id(), lim.max_event_id_bytes,
+                      true)).ok() ||
+      !(s = CheckText(path, "actor.id", ev.actor().id(),
+                      lim.max_actor_id_bytes, true)).ok() ||
+      !(s = CheckText(path, "actor.type", ev.actor().type(),
+                      lim.max_short_field_bytes, false)).ok() ||
+      !(s = CheckText(path, "actor.ip", ev.actor().ip(), 64, false)).ok() ||
+      !(s = CheckText(path, "action", ev.action(), lim.max_short_field_bytes,
+                      true)).ok() ||
+      !(s = CheckText(path, "resource.type", ev.resource().type(),
+                      lim.max_short_field_bytes, false)).ok() ||
+      !(s = CheckText(path, "resource.id", ev.resource().id(),
+                      lim.max_resource_id_bytes, false)).ok() ||
+      !(s = CheckText(path, "reason", ev.reason(), lim.max_reason_bytes, false,
+                      Text::kMultiline)).ok() ||
+      !(s = CheckText(path, "outcome", ev.outcome(), lim.max_short_field_bytes,
+                      false)).ok() ||
+      !(s = CheckText(path, "source", ev.source(), lim.max_short_field_bytes,
+                      false)).ok() ||
+      !(s = CheckText(path, "category", ev.category(),
+                      lim.max_short_field_bytes, false)).ok()) {
+    return s;
+  }
+  if (!ev.actor().ip().empty() && !IsValidIp(ev.actor().ip())) {
+    return Invalid(path, "actor.ip", "not an IPv4 or IPv6 address");
+  }
+  if (!IsValidCategory(ev.category())) {
+    return Invalid(path, "category", "must match [a-z0-9._-]+");
+  }
+  if (ev.occurred_at_ns() > now_ns &&
+      ev.occurred_at_ns() - now_ns > lim.max_future_skew_ns) {
+    return Invalid(path, "occurred_at_ns",
+                   absl::StrCat("more than ", lim.max_future_skew_ns / 1000000000,
+                                "s ahead of the daemon's clock"));
+  }
+  if (static_cast<size_t>(ev.metadata_size()) > lim.max_metadata_entries) {
+    return Invalid(path, "metadata",
+                   absl::StrCat("too many entries (", ev.metadata_size(),
+                                ", max ", lim.max_metadata_entries, ")"));
+  }
+
+  chain::EventFields f;
+  f.metadata.reserve(ev.metadata_size());
+  for (int i = 0; i < ev.metadata_size(); ++i) {
+    const auto& m = ev.metadata(i);
+    const std::string field = absl::StrCat("metadata[", i, "]");
+    if (!(s = CheckText(path, field + ".key", m.key(),
+                        lim.max_metadata_key_bytes, true)).ok() ||
+        !(s = CheckText(path, field + ".value", m.value(),
+                        lim.max_metadata_value_bytes, false,
+                        Text::kMultiline)).ok()) {
+      return s;
+    }
+    f.metadata.emplace_back(m.key(), m.value());
+  }
+  f.tenant = ev.tenant();
+  f.event_id = ev.event_id();
+  f.occurred_at_ns = ev.occurred_at_ns() == 0 ? now_ns : ev.occurred_at_ns();
+  f.actor_id = ev.actor().id();
+  f.actor_type = ev.actor().type();
+  f.actor_ip = ev.actor().ip();
+  f.action = ev.action();
+  f.resource_type = ev.resource().type();
+  f.resource_id = ev.resource().id();
+  f.reason = ev.reason();
+  f.outcome = ev.outcome();
+  f.source = ev.source();
+  f.category = ev.category().empty() ? kDefaultCategory : ev.category();
+
+  auto ce = chain::EncodeCanonicalEvent(f);
+  if (!ce.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(Av(path), ".", ce.status().message()));
+  }
+  if (ce->size() > lim.max_event_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Av(path), ": event too large (", ce->size(), " bytes encoded, max ",
+        lim.max_event_bytes, ")"));
+  }
+  chain::Salt salt;
+  if (auto st = salt_source(&salt); !st.ok()) return st;
+  out->tenant = std::move(f.tenant);
+  out->event_id = std::move(f.event_id);
+  out->body_digest = chain::BodyDigest(salt, *ce);
+  out->body = store::EncodeBody(salt, *ce);
+  return absl::OkStatus();
+}
+
+void FieldsToProto(const chain::EventFields& f, v1::Event* e) {
+  e->set_tenant(f.tenant);
+  e->set_event_id(f.event_id);
+  e->set_occurred_at_ns(f.occurred_at_ns);
+  e->mutable_actor()->set_id(f.actor_id);
+  e->mutable_actor()->set_type(f.actor_type);
+  e->mutable_actor()->set_ip(f.actor_ip);
+  e->set_action(f.action);
+  e->mutable_resource()->set_type(f.resource_type);
+  e->mutable_resource()->set_id(f.resource_id);
+  e->set_reason(f.reason);
+  e->set_outcome(f.outcome);
+  e->set_source(f.source);
+  e->set_category(f.category);
+  for (const auto& [k, v] : f.metadata) {
+    auto* m = e->add_metadata();
+    m->set_key(k);
+    m->set_value(v);
+  }
+}
+
+}  // namespace indelible

@@ -1,0 +1,60 @@
+// Ingest: turns an Event from the wire into a PreparedEvent for the
+// sequencer: validation, normalisation, canonical bytes, salt, body digest.
+// Runs on RPC threads, so the writer thread only links and writes.
+//
+// Validation errors are InvalidArgument with a message that starts with the
+// offending field's path, e.g. "events[2].actor.id: required".
+//
+// Normalisation (documented in docs/INGEST.md): occurred_at_ns = 0 becomes
+// the daemon's receive time; an empty category becomes "access".
+//
+// Thread-safe: pure functions of their arguments.
+#ifndef INDELIBLE_DAEMON_INGEST_H_
+#define INDELIBLE_DAEMON_INGEST_H_
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "daemon/sequencer.h"
+#include "indelible/v1/indelible.pb.h"
+#include "verifier/chain/event.h"
+#include "verifier/chain/hash.h"
+
+namespace indelible {
+
+// Size limits in bytes of UTF-8. Defaults are documented in docs/INGEST.md
+// and settable under `limits:` in the config file.
+struct IngestLimits {
+  size_t max_event_bytes = 64 * 1024;  // whole canonical event
+  size_t max_event_id_bytes = 128;
+  size_t max_actor_id_bytes = 256;
+  size_t max_short_field_bytes = 128;  // actor.type, action, outcome, ...
+  size_t max_resource_id_bytes = 1024;
+  size_t max_reason_bytes = 4096;
+  size_t max_metadata_entries = 64;
+  size_t max_metadata_key_bytes = 128;
+  size_t max_metadata_value_bytes = 4096;
+  size_t max_batch_events = 1000;  // per AppendBatch request
+  // occurred_at may lie at most this far ahead of the daemon's clock.
+  uint64_t max_future_skew_ns = 24ull * 3600 * 1000000000;
+};
+
+using SaltSource = std::function<absl::Status(chain::Salt*)>;
+
+// Validates `event`, normalises it into *fields, and fills *out.
+// `path` names the event in error messages ("event", "events[3]").
+absl::Status PrepareEvent(const v1::Event& event, const IngestLimits& limits,
+                          uint64_t now_ns, const SaltSource& salt_source,
+                          std::string_view path, PreparedEvent* out);
+
+// Exposed for tests.
+bool IsValidUtf8(std::string_view s);
+
+// Fills a wire Event from decoded canonical fields.
+void FieldsToProto(const chain::EventFields& f, v1::Event* out);
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_INGEST_H_

@@ -1,0 +1,233 @@
+#include "daemon/storage.h"
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "verifier/chain/text.h"
+
+namespace indelible {
+namespace {
+
+using chain::Av;
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
+                                       std::shared_ptr<rocksdb::Cache> cache,
+                                       bool point_lookups, bool compress) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = std::move(cache);
+  if (point_lookups) {
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  cf.compression = compress && o.compress ? rocksdb::kLZ4Compression
+                                          : rocksdb::kNoCompression;
+  if (compress && o.compress) {
+    cf.bottommost_compression = rocksdb::kZSTD;
+  }
+  return cf;
+}
+
+}  // namespace
+
+absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(Av(context), ": ", s.ToString());
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
+    return absl::UnavailableError(msg);
+  }
+  if (s.IsIOError()) {
+    // RocksDB reports a held LOCK as an IOError mentioning the lock file.
+    if (s.ToString().find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          msg, " (is another indelibled using this data directory?)"));
+    }
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
+    const std::string& dir, const StorageOptions& options) {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.bytes_per_sync = 1 << 20;
+  db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
+  db_opts.keep_log_file_num = 5;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName, CfOptions(options, cache, true, false)},
+      {store::kSkeletonsCf, CfOptions(options, cache, false, false)},
+      {store::kBodiesCf, CfOptions(options, cache, false, true)},
+      {store::kHeadsCf, CfOptions(options, cache, true, false)},
+      {store::kEventIdsCf, CfOptions(options, cache, true, true)},
+      {store::kCheckpointsCf, CfOptions(options, cache, false, true)},
+  };
+  std::unique_ptr<Storage> s(new Storage());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st = rocksdb::DB::Open(db_opts, dir, cfs, &s->handles_, &raw);
+  if (!st.ok()) return FromRocksDb(st, absl::StrCat("open ", dir));
+  s->db_.reset(raw);
+  s->skeletons_ = s->handles_[1];
+  s->bodies_ = s->handles_[2];
+  s->heads_ = s->handles_[3];
+  s->event_ids_ = s->handles_[4];
+  s->checkpoints_ = s->handles_[5];
+
+  std::string format;
+  st = s->db_->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
+  if (st.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    st = s->db_->Put(wo, store::kFormatKey, store::kFormatValue);
+    if (!st.ok()) return FromRocksDb(st, "write format marker");
+  } else if (!st.ok()) {
+    return FromRocksDb(st, "read format marker");
+  } else if (format != store::kFormatValue) {
+    return absl::DataLossError(absl::StrCat(
+        dir, " holds format \"", format, "\", want ", store::kFormatValue));
+  }
+  return s;
+}
+
+Storage::~Storage() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, store::Head>>>
+Storage::LoadHeads() {
+  std::vector<std::pair<std::string, store::Head>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), heads_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    store::Head h;
+    if (!store::DecodeHead(ToView(it->value()), &h)) {
+      return absl::DataLossError(absl::StrCat(
+          "malformed head for tenant ", Av(ToView(it->key()))));
+    }
+    out.emplace_back(std::string(ToView(it->key())), h);
+  }
+  if (auto s = FromRocksDb(it->status(), "scan heads"); !s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<store::Head> Storage::GetHead(std::string_view tenant) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), heads_, ToSlice(tenant), &v);
+  if (!st.ok()) return FromRocksDb(st, "read head");
+  store::Head h;
+  if (!store::DecodeHead(v, &h)) {
+    return absl::DataLossError(absl::StrCat("malformed head for ", Av(tenant)));
+  }
+  return h;
+}
+
+absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventId(
+    std::string_view tenant, std::string_view event_id) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), event_ids_,
+                     store::EventIdKey(tenant, event_id), &v);
+  if (st.IsNotFound()) return std::optional<uint64_t>();
+  if (!st.ok()) return FromRocksDb(st, "read event id");
+  if (v.size() != 8) return absl::DataLossError("malformed event id entry");
+  return std::optional<uint64_t>(chain::DecodeU64(v.data()));
+}
+
+absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
+                                                     uint64_t seq) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), skeletons_,
+                     store::SeqKey(tenant, seq), &v);
+  if (!st.ok()) return FromRocksDb(st, "read skeleton");
+  store::Skeleton s;
+  if (!store::DecodeSkeleton(v, &s)) {
+    return absl::DataLossError(
+        absl::StrCat("malformed skeleton ", Av(tenant), "/", seq));
+  }
+  return s;
+}
+
+absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
+    std::string_view tenant, uint64_t from_seq, size_t limit) {
+  std::vector<StoredRecord> out;
+  const std::string prefix = store::TenantPrefix(tenant);
+  rocksdb::ReadOptions ro;
+  // One snapshot for skeletons and bodies, so both sides agree.
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  ro.snapshot = snap;
+  std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
+  std::unique_ptr<rocksdb::Iterator> body(db_->NewIterator(ro, bodies_));
+  absl::Status status;
+  const std::string start = store::SeqKey(tenant, from_seq);
+  body->Seek(start);
+  for (sk->Seek(start); sk->Valid() && out.size() < limit; sk->Next()) {
+    std::string_view key = ToView(sk->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    StoredRecord r;
+    std::string_view t;
+    if (!store::ParseSeqKey(key, &t, &r.seq) ||
+        !store::DecodeSkeleton(ToView(sk->value()), &r.skeleton)) {
+      status = absl::DataLossError(
+          absl::StrCat("malformed skeleton row for tenant ", Av(tenant)));
+      break;
+    }
+    r.tenant = std::string(tenant);
+    // Bodies are a subset of skeletons: advance to this key, if present.
+    while (body->Valid() && body->key().compare(sk->key()) < 0) body->Next();
+    std::string_view salt, ce;
+    if (body->Valid() && body->key() == sk->key() &&
+        store::DecodeBody(ToView(body->value()), &salt, &ce)) {
+      r.salt.assign(salt);
+      r.ce.assign(ce);
+    } else {
+      r.pruned = true;
+    }
+    out.push_back(std::move(r));
+  }
+  if (status.ok()) status = FromRocksDb(sk->status(), "scan skeletons");
+  if (status.ok()) status = FromRocksDb(body->status(), "scan bodies");
+  sk.reset();
+  body.reset();
+  db_->ReleaseSnapshot(snap);
+  if (!status.ok()) return status;
+  return out;
+}
+
+void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
+                        uint64_t seq, const store::Skeleton& skeleton,
+                        std::string_view body, std::string_view event_id) {
+  const std::string key = store::SeqKey(tenant, seq);
+  batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton));
+  batch->Put(bodies_, key, ToSlice(body));
+  std::string seq_bytes;
+  chain::PutU64(&seq_bytes, seq);
+  batch->Put(event_ids_, store::EventIdKey(tenant, event_id), seq_bytes);
+}
+
+void Storage::PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
+                      const store::Head& head) {
+  batch->Put(heads_, ToSlice(tenant), store::EncodeHead(head));
+}
+
+absl::Status Storage::WriteSynced(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Write(wo, batch), "write batch");
+}
+
+absl::Status Storage::Resume() { return FromRocksDb(db_->Resume(), "resume"); }
+
+}  // namespace indelible

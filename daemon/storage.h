@@ -1,0 +1,102 @@
+// Storage: the daemon's RocksDB, laid out as verifier/store/layout.h says.
+//
+// Open() takes RocksDB's exclusive LOCK on the directory: a second process
+// (another daemon, or a tool opening it read-write) fails to open it. The
+// offline verifier must use a secondary instance or a backup instead.
+//
+// Thread-safe: all methods may be called concurrently; Write() is called only
+// by the sequencer.
+#ifndef INDELIBLE_DAEMON_STORAGE_H_
+#define INDELIBLE_DAEMON_STORAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "verifier/store/layout.h"
+
+namespace indelible {
+
+struct StorageOptions {
+  // Compression of the bodies column family (canonical events compress well).
+  bool compress = true;
+  // RocksDB block cache for all column families, bytes.
+  size_t block_cache_bytes = 64 << 20;
+};
+
+// A stored record; salt and ce are empty when the body was pruned.
+struct StoredRecord {
+  std::string tenant;
+  uint64_t seq = 0;
+  store::Skeleton skeleton;
+  bool pruned = false;
+  std::string salt;
+  std::string ce;
+};
+
+class Storage {
+ public:
+  // Opens (creating if missing) the data directory. FailedPrecondition if
+  // another process holds it, DataLoss if it is not an Indelible v1 store.
+  static absl::StatusOr<std::unique_ptr<Storage>> Open(
+      const std::string& dir, const StorageOptions& options);
+  ~Storage();  // Flushes nothing: every acknowledged write is already synced.
+
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Every tenant's head, read from the heads column family.
+  absl::StatusOr<std::vector<std::pair<std::string, store::Head>>> LoadHeads();
+  // One tenant's head; NotFound if the tenant has no records.
+  absl::StatusOr<store::Head> GetHead(std::string_view tenant);
+  // The seq stored under (tenant, event_id), or nullopt.
+  absl::StatusOr<std::optional<uint64_t>> LookupEventId(
+      std::string_view tenant, std::string_view event_id);
+  absl::StatusOr<store::Skeleton> GetSkeleton(std::string_view tenant,
+                                              uint64_t seq);
+  // Up to `limit` records of `tenant` with seq >= from_seq, in seq order.
+  absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
+      std::string_view tenant, uint64_t from_seq, size_t limit);
+
+  // Helpers that put one record's rows into `batch`.
+  void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
+                 uint64_t seq, const store::Skeleton& skeleton,
+                 std::string_view body, std::string_view event_id);
+  void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
+               const store::Head& head);
+
+  // Writes `batch` with sync=true: when OK is returned the batch is on disk.
+  // ResourceExhausted when the disk is full.
+  absl::Status WriteSynced(rocksdb::WriteBatch* batch);
+
+  // Tries to clear a background error (e.g. after space was freed).
+  absl::Status Resume();
+
+  rocksdb::DB* db() { return db_.get(); }
+
+ private:
+  Storage() = default;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* skeletons_ = nullptr;
+  rocksdb::ColumnFamilyHandle* bodies_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+};
+
+// The one conversion of rocksdb::Status to absl::Status.
+absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context);
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_STORAGE_H_
