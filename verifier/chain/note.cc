@@ -79,7 +79,7 @@ std::string NoteSigner::Sign(std::string_view text) const {
 
 absl::StatusOr<std::string> VerifyNote(
     std::string_view note, const std::vector<NoteVerifierKey>& keys) {
-  size_t split = note.find("\n\n");
+  size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos) {
     return absl::DataLossError("note: no blank line before signatures");
   }

@@ -1,0 +1,86 @@
+// End-to-end harness: runs the real binaries (indelibled, indelible,
+// indelible-verify) from the build tree, the daemon on 127.0.0.1 port 0 with
+// a temporary data directory. Waits on state (the port file, process exit),
+// never on fixed sleeps.
+#ifndef INDELIBLE_TESTS_E2E_HARNESS_H_
+#define INDELIBLE_TESTS_E2E_HARNESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace indelible::testing {
+
+// Path of a binary built by this project ("indelibled", "indelible", ...).
+std::string BinPath(const std::string& name);
+
+// A fresh directory under $TMPDIR, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 if killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (a path) with the given stdin text, waits at most `timeout`
+// (then kills it and reports exit_code -1).
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         const std::string& stdin_text = "",
+                         std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// One indelibled process.
+class DaemonProcess {
+ public:
+  struct Options {
+    std::string data_dir;                 // required
+    std::vector<std::string> extra_args;  // e.g. {"--config", path}
+    std::string log_file;                 // default: <data_dir>.log
+  };
+  // Starts the daemon and waits (at most 30 s) until it has written its port.
+  static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(Options options);
+  ~DaemonProcess();  // SIGKILL if still running
+
+  const std::string& target() const { return target_; }  // "127.0.0.1:PORT"
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const Options& options() const { return options_; }
+
+  // SIGTERM and wait; returns the exit code (-1 if killed by a signal).
+  int Stop();
+  // SIGKILL and wait.
+  void Kill();
+  // Starts a new process with the same options (after Stop/Kill).
+  absl::Status Restart();
+  std::string Log() const;
+
+ private:
+  explicit DaemonProcess(Options options) : options_(std::move(options)) {}
+  absl::Status Launch();
+  int Wait();
+
+  Options options_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string target_;
+};
+
+}  // namespace indelible::testing
+
+#endif  // INDELIBLE_TESTS_E2E_HARNESS_H_
