@@ -1,0 +1,49 @@
+#include "verifier/store/layout.h"
+
+#include "gtest/gtest.h"
+
+namespace indelible::store {
+namespace {
+
+TEST(Layout, SeqKeysSortBySeqWithinTenant) {
+  EXPECT_LT(SeqKey("acme", 1), SeqKey("acme", 2));
+  EXPECT_LT(SeqKey("acme", 255), SeqKey("acme", 256));
+  EXPECT_LT(SeqKey("acme", 0xffffffffull), SeqKey("acme", 0x100000000ull));
+  // A tenant's keys never interleave with a tenant it prefixes.
+  EXPECT_LT(SeqKey("acme", ~0ull), SeqKey("acme2", 0));
+  EXPECT_EQ(SeqKey("acme", 1).rfind(TenantPrefix("acme"), 0), 0u);
+  EXPECT_NE(SeqKey("acme2", 1).rfind(TenantPrefix("acme"), 0), 0u);
+}
+
+TEST(Layout, SeqKeyRoundTrip) {
+  std::string_view t;
+  uint64_t seq = 0;
+  std::string k = SeqKey("a.b-c", 0x0102030405060708ull);
+  ASSERT_TRUE(ParseSeqKey(k, &t, &seq));
+  EXPECT_EQ(t, "a.b-c");
+  EXPECT_EQ(seq, 0x0102030405060708ull);
+  EXPECT_FALSE(ParseSeqKey("short", &t, &seq));
+}
+
+TEST(Layout, SkeletonAndHeadRoundTrip) {
+  Skeleton s;
+  s.received_at_ns = 42;
+  s.body_digest = chain::Sha256("b");
+  s.entry_hash = chain::Sha256("e");
+  Skeleton back;
+  ASSERT_TRUE(DecodeSkeleton(EncodeSkeleton(s), &back));
+  EXPECT_EQ(back.received_at_ns, 42u);
+  EXPECT_EQ(back.body_digest, s.body_digest);
+  EXPECT_EQ(back.entry_hash, s.entry_hash);
+  EXPECT_FALSE(DecodeSkeleton("x", &back));
+
+  Head h{7, 9, chain::Sha256("h")};
+  Head hb;
+  ASSERT_TRUE(DecodeHead(EncodeHead(h), &hb));
+  EXPECT_EQ(hb.seq, 7u);
+  EXPECT_EQ(hb.received_at_ns, 9u);
+  EXPECT_EQ(hb.entry_hash, h.entry_hash);
+}
+
+}  // namespace
+}  // namespace indelible::store
