@@ -95,6 +95,10 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   RETURN_IF_ERROR(
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
+  RETURN_IF_ERROR(Read(root, "", "signing_key_file", &k, &c.signing_key_file));
+  RETURN_IF_ERROR(Read(root, "", "key_name", &k, &c.key_name));
+  RETURN_IF_ERROR(
+      Read(root, "", "checkpoint_interval_ms", &k, &c.checkpoint_interval_ms));
   RETURN_IF_ERROR(Read(root, "", "max_group_events", &k,
                        &c.sequencer.max_group_events));
   RETURN_IF_ERROR(Read(root, "", "compression", &k, &c.storage.compress));
@@ -137,6 +141,15 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
         "config: listen: ", l,
         " is not loopback; non-loopback listeners require TLS, which this "
         "build does not configure yet"));
+  }
+  if (c.key_name.empty() ||
+      c.key_name.find_first_of(" +\n\t") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "config: key_name: required, without spaces or '+'");
+  }
+  if (c.checkpoint_interval_ms < 10) {
+    return absl::InvalidArgumentError(
+        "config: checkpoint_interval_ms: at least 10");
   }
   if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
       c.sequencer.max_group_events == 0 || c.max_read_records == 0) {

@@ -24,6 +24,15 @@ struct DaemonConfig {
   // Seconds SIGTERM waits for in-flight calls before cancelling them.
   int shutdown_grace_seconds = 10;
 
+  // Ed25519 private key (PKCS#8 PEM) that signs checkpoints. Empty: use
+  // <data_dir>/signing-key.pem, generating it on first start (development
+  // only; logged loudly).
+  std::string signing_key_file;
+  // The key name in signed notes and verifier keys.
+  std::string key_name = "indelible";
+  // How often tenants with new records get a checkpoint.
+  int checkpoint_interval_ms = 1000;
+
   IngestLimits limits;
   Sequencer::Options sequencer;
   StorageOptions storage;

@@ -14,7 +14,9 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "daemon/checkpointer.h"
 #include "daemon/config.h"
+#include "daemon/signing_key.h"
 #include "daemon/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -97,16 +99,41 @@ int Run(const DaemonConfig& config) {
     spdlog::critical("event=startup_failed reason=\"{}\"", storage.status().ToString());
     return kExitRuntime;
   }
+  const std::string key_path = config.signing_key_file.empty()
+                                   ? config.data_dir + "/signing-key.pem"
+                                   : config.signing_key_file;
+  bool created = false;
+  auto key = LoadSigningKey(key_path, config.signing_key_file.empty(), &created);
+  if (!key.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", key.status().ToString());
+    return kExitRuntime;
+  }
+  if (created) {
+    spdlog::warn("event=dev_signing_key_generated path={} message=\"generated a "
+                 "development signing key; configure signing_key_file for "
+                 "production (docs/OPERATIONS.md)\"", key_path);
+  }
+  const chain::NoteSigner signer(config.key_name, *std::move(key));
+  spdlog::info("event=signing_key verifier_key={}",
+               chain::NoteVerifierKeyString(signer.verifier_key()));
+
   Clock* clock = SystemClock::Default();
   Sequencer sequencer(storage->get(), clock, config.sequencer);
   if (auto s = sequencer.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
+  Checkpointer checkpointer(storage->get(), &sequencer, clock, &signer,
+                            {std::chrono::milliseconds(config.checkpoint_interval_ms)});
+  if (auto s = checkpointer.Init(); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return kExitRuntime;
+  }
   ServiceOptions service_options;
   service_options.limits = config.limits;
   service_options.max_read_records = config.max_read_records;
-  AuditLogService service(&sequencer, storage->get(), clock, service_options);
+  AuditLogService service(&sequencer, storage->get(), clock, &signer,
+                          service_options);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -121,6 +148,7 @@ int Run(const DaemonConfig& config) {
     sequencer.Stop();
     return kExitRuntime;
   }
+  checkpointer.Start();
   server->GetHealthCheckService()->SetServingStatus(true);
   if (!config.port_file.empty()) {
     if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
@@ -142,6 +170,7 @@ int Run(const DaemonConfig& config) {
                    std::chrono::seconds(config.shutdown_grace_seconds));
   server->Wait();
   sequencer.Stop();
+  checkpointer.Stop();  // signs the final heads
   storage->reset();
   spdlog::info("event=shutdown_complete");
   return kExitOk;

@@ -57,6 +57,11 @@ store::Head Sequencer::GetHead(const std::string& tenant) {
   return h;
 }
 
+std::vector<std::pair<std::string, store::Head>> Sequencer::AllHeads() {
+  std::lock_guard<std::mutex> l(heads_mu_);
+  return {heads_.begin(), heads_.end()};
+}
+
 void Sequencer::Run() {
   std::vector<Request> group;
   for (;;) {

@@ -78,6 +78,8 @@ class Sequencer {
 
   // The committed head of `tenant` (seq 0 and genesis if it has no records).
   store::Head GetHead(const std::string& tenant);
+  // The committed heads of all tenants with records.
+  std::vector<std::pair<std::string, store::Head>> AllHeads();
 
  private:
   struct Request {

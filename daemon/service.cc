@@ -6,7 +6,9 @@
 #include "daemon/append_stream.h"
 #include "daemon/grpc_status.h"
 #include "spdlog/spdlog.h"
+#include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/chain/checkpoint.h"
 
 namespace indelible {
 namespace {
@@ -90,8 +92,9 @@ void ToProto(const Receipt& r, v1::Receipt* out) {
 }
 
 AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
-                                 Clock* clock, ServiceOptions options)
-    : sequencer_(sequencer), storage_(storage), clock_(clock),
+                                 Clock* clock, const chain::NoteSigner* signer,
+                                 ServiceOptions options)
+    : sequencer_(sequencer), storage_(storage), clock_(clock), signer_(signer),
       options_(std::move(options)) {}
 
 grpc::ServerUnaryReactor* AuditLogService::Append(
@@ -193,6 +196,52 @@ grpc::ServerWriteReactor<v1::Record>* AuditLogService::ReadRecords(
                        : std::min(request->limit(), options_.max_read_records);
   return new RecordsWriter(storage_, request->tenant(),
                            std::max<uint64_t>(request->from_seq(), 1), limit);
+}
+
+grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
+    grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
+    v1::Checkpoint* response) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!chain::IsValidTenantId(request->tenant())) {
+    reactor->Finish(InvalidTenant(request->tenant()));
+    return reactor;
+  }
+  auto note = storage_->GetCheckpoint(request->tenant(), request->min_seq());
+  if (!note.ok()) {
+    reactor->Finish(ToGrpcStatus(note.status()));
+    return reactor;
+  }
+  // Parse what we stored, so a damaged row is reported rather than served.
+  auto cp = chain::VerifyCheckpoint(*note, {signer_->verifier_key()});
+  if (!cp.ok()) {
+    // It may be signed by an older key of the history: serve it unparsed.
+    spdlog::warn("event=checkpoint_unverified tenant={} status=\"{}\"",
+                 request->tenant(), cp.status().ToString());
+    response->set_note(*note);
+    response->set_tenant(request->tenant());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  response->set_note(*note);
+  response->set_tenant(cp->tenant);
+  response->set_seq(cp->seq);
+  response->set_head_hash(std::string(chain::AsBytes(cp->head)));
+  response->set_timestamp_ns(cp->timestamp_ns);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuditLogService::GetPublicKey(
+    grpc::CallbackServerContext* ctx, const v1::GetPublicKeyRequest* request,
+    v1::GetPublicKeyResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  const auto& vk = signer_->verifier_key();
+  response->set_key_name(vk.name);
+  response->set_key_id_hex(absl::StrFormat("%08x", vk.key_id));
+  response->set_verifier_key(chain::NoteVerifierKeyString(vk));
+  response->set_public_key_pem(signer_->private_key().PublicKeyPem());
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace indelible

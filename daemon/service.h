@@ -13,6 +13,7 @@
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
 #include "indelible/v1/indelible.grpc.pb.h"
+#include "verifier/chain/note.h"
 
 namespace indelible {
 
@@ -28,7 +29,7 @@ struct ServiceOptions {
 class AuditLogService final : public v1::AuditLog::CallbackService {
  public:
   AuditLogService(Sequencer* sequencer, Storage* storage, Clock* clock,
-                  ServiceOptions options);
+                  const chain::NoteSigner* signer, ServiceOptions options);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx,
                                    const v1::AppendRequest* request,
@@ -44,6 +45,12 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   grpc::ServerWriteReactor<v1::Record>* ReadRecords(
       grpc::CallbackServerContext* ctx,
       const v1::ReadRecordsRequest* request) override;
+  grpc::ServerUnaryReactor* GetCheckpoint(
+      grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
+      v1::Checkpoint* response) override;
+  grpc::ServerUnaryReactor* GetPublicKey(
+      grpc::CallbackServerContext* ctx, const v1::GetPublicKeyRequest* request,
+      v1::GetPublicKeyResponse* response) override;
 
   // Validates and prepares a batch; the error names events[i].field.
   absl::Status PrepareBatch(const v1::AppendBatchRequest& request,
@@ -55,6 +62,7 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   Sequencer* const sequencer_;
   Storage* const storage_;
   Clock* const clock_;
+  const chain::NoteSigner* const signer_;
   const ServiceOptions options_;
 };
 

@@ -228,6 +228,40 @@ absl::Status Storage::WriteSynced(rocksdb::WriteBatch* batch) {
   return FromRocksDb(db_->Write(wo, batch), "write batch");
 }
 
+absl::Status Storage::PutCheckpoint(std::string_view tenant, uint64_t seq,
+                                    std::string_view note) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, checkpoints_, store::SeqKey(tenant, seq),
+                              ToSlice(note)),
+                     "write checkpoint");
+}
+
+absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
+                                                   uint64_t min_seq) {
+  const std::string prefix = store::TenantPrefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), checkpoints_));
+  if (min_seq == 0) {
+    it->SeekForPrev(store::SeqKey(tenant, ~uint64_t{0}));
+  } else {
+    it->Seek(store::SeqKey(tenant, min_seq));
+  }
+  if (it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix) {
+    return it->value().ToString();
+  }
+  if (auto s = FromRocksDb(it->status(), "read checkpoint"); !s.ok()) return s;
+  return absl::NotFoundError(
+      absl::StrCat("no checkpoint for tenant ", Av(tenant),
+                   min_seq ? absl::StrCat(" at or after seq ", min_seq) : ""));
+}
+
+absl::Status Storage::PutMeta(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, ToSlice(key), ToSlice(value)), "write meta");
+}
+
 absl::Status Storage::Resume() { return FromRocksDb(db_->Resume(), "resume"); }
 
 }  // namespace indelible

@@ -73,6 +73,16 @@ class Storage {
   void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
                const store::Head& head);
 
+  // Checkpoints: key(tenant, seq) -> signed note, written with sync=true.
+  absl::Status PutCheckpoint(std::string_view tenant, uint64_t seq,
+                             std::string_view note);
+  // The newest checkpoint (min_seq == 0) or the oldest with seq >= min_seq;
+  // NotFound if there is none.
+  absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
+                                            uint64_t min_seq);
+  // Small values in the default column family (format marker, key history).
+  absl::Status PutMeta(std::string_view key, std::string_view value);
+
   // Writes `batch` with sync=true: when OK is returned the batch is on disk.
   // ResourceExhausted when the disk is full.
   absl::Status WriteSynced(rocksdb::WriteBatch* batch);

@@ -5,6 +5,9 @@
 // Column families (all keys big-endian, so key order is seq order):
 //
 //   default      "format" -> "indelible/v1"
+//                "signing_key/" || key_id(4) -> verifier key string of every
+//                    key that has signed checkpoints here (a key history;
+//                    informative: an auditor supplies the keys they trust)
 //   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
 //                                     || entry_hash(32)                 72 bytes
 //   bodies       key(tenant, seq) -> salt(16) || CE
@@ -34,6 +37,8 @@ namespace indelible::store {
 
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "indelible/v1";
+
+inline constexpr char kSigningKeyPrefix[] = "signing_key/";
 
 inline constexpr char kSkeletonsCf[] = "skeletons";
 inline constexpr char kBodiesCf[] = "bodies";

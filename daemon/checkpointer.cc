@@ -1,0 +1,81 @@
+#include "daemon/checkpointer.h"
+
+#include "spdlog/spdlog.h"
+#include "verifier/chain/checkpoint.h"
+#include "verifier/chain/text.h"
+
+namespace indelible {
+
+Checkpointer::Checkpointer(Storage* storage, Sequencer* sequencer, Clock* clock,
+                           const chain::NoteSigner* signer, Options options)
+    : storage_(storage), sequencer_(sequencer), clock_(clock), signer_(signer),
+      options_(options) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+absl::Status Checkpointer::Init() {
+  const auto& vk = signer_->verifier_key();
+  std::string key = store::kSigningKeyPrefix;
+  chain::PutU32(&key, vk.key_id);
+  if (auto s = storage_->PutMeta(key, chain::NoteVerifierKeyString(vk)); !s.ok()) {
+    return s;
+  }
+  std::lock_guard<std::mutex> l(run_mu_);
+  for (const auto& [tenant, head] : sequencer_->AllHeads()) {
+    auto note = storage_->GetCheckpoint(tenant, 0);
+    if (absl::IsNotFound(note.status())) continue;
+    if (!note.ok()) return note.status();
+    auto text = chain::Split(*note, '\n');
+    uint64_t seq = 0;
+    if (text.size() > 1 && chain::ParseDecimal(text[1], &seq)) {
+      last_seq_[tenant] = seq;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Checkpointer::Start() {
+  thread_ = std::thread([this] {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stopping_) {
+      cv_.wait_for(l, options_.interval, [this] { return stopping_; });
+      l.unlock();
+      if (auto s = RunOnce(); !s.ok()) {
+        spdlog::error("event=checkpoint_failed status=\"{}\"", s.ToString());
+      }
+      l.lock();
+    }
+  });
+}
+
+void Checkpointer::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status Checkpointer::RunOnce() {
+  std::lock_guard<std::mutex> l(run_mu_);
+  for (const auto& [tenant, head] : sequencer_->AllHeads()) {
+    auto it = last_seq_.find(tenant);
+    if (it != last_seq_.end() && it->second >= head.seq) continue;
+    chain::Checkpoint cp;
+    cp.tenant = tenant;
+    cp.seq = head.seq;
+    cp.head = head.entry_hash;
+    // Never earlier than the record it covers, whatever the clock says.
+    cp.timestamp_ns = std::max(clock_->NowNanos(), head.received_at_ns);
+    const std::string note = signer_->Sign(chain::CheckpointText(cp));
+    if (auto s = storage_->PutCheckpoint(tenant, head.seq, note); !s.ok()) {
+      return s;
+    }
+    last_seq_[tenant] = head.seq;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace indelible

@@ -1,0 +1,68 @@
+// Checkpointer: signs a checkpoint (docs/FORMAT.md) for every tenant whose
+// chain grew since its last checkpoint, at least once per interval of
+// activity, and keeps them all (the history, not only the newest) in the
+// checkpoints column family.
+//
+// Thread-safe: RunOnce() may be called from tests while no thread runs; the
+// background thread is started by Start() and ended by Stop(), which signs a
+// final round so a clean shutdown leaves every head checkpointed.
+#ifndef INDELIBLE_DAEMON_CHECKPOINTER_H_
+#define INDELIBLE_DAEMON_CHECKPOINTER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "absl/status/status.h"
+#include "daemon/clock.h"
+#include "daemon/sequencer.h"
+#include "daemon/storage.h"
+#include "verifier/chain/note.h"
+
+namespace indelible {
+
+class Checkpointer {
+ public:
+  struct Options {
+    std::chrono::milliseconds interval{1000};
+  };
+
+  // REQUIRES: all pointers outlive the checkpointer.
+  Checkpointer(Storage* storage, Sequencer* sequencer, Clock* clock,
+               const chain::NoteSigner* signer, Options options);
+  ~Checkpointer();  // Calls Stop().
+
+  // Records the signer's key in the store's key history and learns the last
+  // checkpointed seq of each tenant. Does not start a thread.
+  absl::Status Init();
+  // Starts the background thread. REQUIRES: Init() succeeded.
+  void Start();
+  // Stops the thread after a final round. Idempotent.
+  void Stop();
+
+  // Signs and stores a checkpoint for each tenant whose head moved.
+  // Returns the first error; tenants after it are tried on the next round.
+  absl::Status RunOnce();
+
+ private:
+  Storage* const storage_;
+  Sequencer* const sequencer_;
+  Clock* const clock_;
+  const chain::NoteSigner* const signer_;
+  const Options options_;
+
+  std::mutex run_mu_;  // serialises RunOnce
+  std::unordered_map<std::string, uint64_t> last_seq_;  // guarded by run_mu_
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_CHECKPOINTER_H_

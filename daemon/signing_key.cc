@@ -1,0 +1,68 @@
+#include "daemon/signing_key.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace indelible {
+
+absl::StatusOr<chain::Ed25519PrivateKey> LoadSigningKey(
+    const std::string& path, bool create_if_missing, bool* created) {
+  *created = false;
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT || !create_if_missing) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "signing key ", path, ": ", std::strerror(errno)));
+    }
+    auto key = chain::Ed25519PrivateKey::Generate();
+    if (!key.ok()) return key.status();
+    const std::string pem = key->PrivateKeyPem();
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot create signing key ", path, ": ", std::strerror(errno)));
+    }
+    bool ok = write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
+              fsync(fd) == 0;
+    close(fd);
+    if (!ok) {
+      unlink(path.c_str());
+      return absl::InternalError(absl::StrCat("cannot write signing key ", path));
+    }
+    *created = true;
+    return key;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("signing key ", path, ": not a regular file"));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "signing key %s has mode %04o: it must not be accessible by group or "
+        "others (chmod 600 %s)",
+        path, st.st_mode & 07777, path));
+  }
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in.good() && !in.eof()) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read signing key ", path));
+  }
+  auto key = chain::Ed25519PrivateKey::FromPem(ss.str());
+  if (!key.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "signing key ", path, ": ", key.status().message()));
+  }
+  return key;
+}
+
+}  // namespace indelible

@@ -1,0 +1,132 @@
+#include "daemon/checkpointer.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "daemon/signing_key.h"
+#include "gtest/gtest.h"
+#include "verifier/chain/checkpoint.h"
+
+namespace indelible {
+namespace {
+
+constexpr uint64_t kStart = 1700000000000000000ull;
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/cp-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    storage_ = *Storage::Open(dir_, StorageOptions());
+    seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
+    ASSERT_TRUE(seq_->Start().ok());
+    signer_ = std::make_unique<chain::NoteSigner>(
+        "test", *chain::Ed25519PrivateKey::Generate());
+    cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_,
+                                         signer_.get(), Checkpointer::Options());
+    ASSERT_TRUE(cp_->Init().ok());
+  }
+  void TearDown() override {
+    cp_.reset();
+    seq_.reset();
+    storage_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Append(const std::string& tenant, const std::string& id) {
+    PreparedEvent e;
+    e.tenant = tenant;
+    e.event_id = id;
+    chain::Salt salt{};
+    e.body = std::string(chain::AsBytes(salt)) + id;
+    e.body_digest = chain::BodyDigest(salt, id);
+    std::promise<void> done;
+    seq_->Submit({e}, [&](absl::StatusOr<std::vector<Receipt>> r) {
+      EXPECT_TRUE(r.ok());
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+  chain::Checkpoint Latest(const std::string& tenant, uint64_t min_seq = 0) {
+    auto note = storage_->GetCheckpoint(tenant, min_seq);
+    EXPECT_TRUE(note.ok()) << note.status();
+    auto cp = chain::VerifyCheckpoint(*note, {signer_->verifier_key()});
+    EXPECT_TRUE(cp.ok()) << cp.status();
+    return *cp;
+  }
+
+  std::string dir_;
+  ManualClock clock_{kStart};
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<Sequencer> seq_;
+  std::unique_ptr<chain::NoteSigner> signer_;
+  std::unique_ptr<Checkpointer> cp_;
+};
+
+TEST_F(CheckpointerTest, SignsHeadsThatMovedAndKeepsHistory) {
+  Append("acme", "1");
+  Append("acme", "2");
+  clock_.Advance(1000);
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  chain::Checkpoint c = Latest("acme");
+  EXPECT_EQ(c.seq, 2u);
+  EXPECT_EQ(c.head, seq_->GetHead("acme").entry_hash);
+  EXPECT_EQ(c.timestamp_ns, kStart + 1000);
+
+  // Nothing new: no new checkpoint.
+  clock_.Advance(1000);
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(Latest("acme").timestamp_ns, kStart + 1000);
+
+  Append("acme", "3");
+  Append("beta", "1");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(Latest("acme").seq, 3u);
+  EXPECT_EQ(Latest("beta").seq, 1u);
+  // The older checkpoint is still there.
+  EXPECT_EQ(Latest("acme", 1).seq, 2u);
+  EXPECT_FALSE(storage_->GetCheckpoint("acme", 4).ok());
+  EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpoint("nobody", 0).status()));
+}
+
+TEST(SigningKey, CreatesWithMode0600AndReloads) {
+  std::string dir = ::testing::TempDir() + "/key-create";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/k.pem";
+  bool created = false;
+  auto k1 = LoadSigningKey(path, true, &created);
+  ASSERT_TRUE(k1.ok()) << k1.status();
+  EXPECT_TRUE(created);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto k2 = LoadSigningKey(path, true, &created);
+  ASSERT_TRUE(k2.ok());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(k1->PublicKey(), k2->PublicKey());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SigningKey, RefusesLooseModeAndMissingFile) {
+  std::string dir = ::testing::TempDir() + "/key-loose";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/k.pem";
+  std::ofstream(path) << chain::Ed25519PrivateKey::Generate()->PrivateKeyPem();
+  chmod(path.c_str(), 0644);
+  bool created = false;
+  auto k = LoadSigningKey(path, false, &created);
+  ASSERT_FALSE(k.ok());
+  EXPECT_EQ(k.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(k.status().message()).find("0644"), std::string::npos);
+  EXPECT_EQ(std::string(k.status().message()).find("PRIVATE"), std::string::npos);
+  EXPECT_FALSE(LoadSigningKey(dir + "/missing.pem", false, &created).ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace indelible
