@@ -1,0 +1,57 @@
+// RawStore: direct read-write access to a data directory's RocksDB, for
+// tests. In the unit tests it builds stores; in the end-to-end damage tests
+// it is the attacker, editing a copy of what the daemon wrote.
+//
+// REQUIRES: no other process has the directory open read-write.
+#ifndef INDELIBLE_TESTS_VERIFIER_RAW_STORE_H_
+#define INDELIBLE_TESTS_VERIFIER_RAW_STORE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rocksdb/db.h"
+#include "tests/verifier/test_chain.h"
+
+namespace indelible::testing {
+
+class RawStore {
+ public:
+  // Opens (creating if `create`) with the column families of layout.h and
+  // whatever others the directory has. Aborts the test process on failure.
+  explicit RawStore(const std::string& dir, bool create = false);
+  ~RawStore();
+
+  void Put(std::string_view cf, std::string_view key, std::string_view value);
+  void Delete(std::string_view cf, std::string_view key);
+  std::optional<std::string> Get(std::string_view cf, std::string_view key);
+  // Flushes memtables to table files (so data is not only in the WAL).
+  void Flush();
+
+  // Writes records, and the head of their last one, as the daemon would.
+  void WriteChain(const std::string& tenant,
+                  const std::vector<TestRecord>& records, bool head = true);
+  void WriteRecord(const std::string& tenant, const TestRecord& r);
+  void WriteHead(const std::string& tenant, const store::Head& h);
+
+  // One record read back (skeleton and, if present, body).
+  TestRecord ReadRecord(const std::string& tenant, uint64_t seq);
+  // Deletes a record's skeleton and body.
+  void DeleteRecord(const std::string& tenant, uint64_t seq);
+
+  rocksdb::DB* db() { return db_.get(); }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Handle(std::string_view cf);
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+// Copies a directory tree (a "backup" of a stopped daemon's data).
+void CopyTree(const std::string& from, const std::string& to);
+
+}  // namespace indelible::testing
+
+#endif  // INDELIBLE_TESTS_VERIFIER_RAW_STORE_H_

@@ -1,0 +1,320 @@
+#include "verifier/check/store_check.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/e2e/harness.h"
+#include "tests/verifier/raw_store.h"
+#include "tests/verifier/test_chain.h"
+#include "verifier/store/reader.h"
+
+namespace indelible::check {
+namespace {
+
+using testing::CollectingReporter;
+using testing::MakeChain;
+using testing::RawStore;
+using testing::TempDir;
+
+std::string Describe(const std::vector<Finding>& fs) {
+  std::string s;
+  for (const auto& f : fs) s += ToString(f) + "\n";
+  return s;
+}
+
+struct Outcome {
+  StoreCheckResult result;
+  std::vector<Finding> findings;
+};
+
+Outcome Check(const std::string& dir, StoreCheckOptions options = {}) {
+  auto reader = store::Reader::Open(dir);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return {};
+  CollectingReporter reporter;
+  auto result = CheckStore(**reader, options, &reporter);
+  EXPECT_TRUE(result.ok()) << result.status();
+  if (!result.ok()) return {};
+  return Outcome{*result, reporter.findings};
+}
+
+class StoreCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = tmp_.Sub("data");
+    RawStore s(dir_, /*create=*/true);
+    acme_ = MakeChain("acme", 100);
+    for (int i : {3, 4, 50}) {
+      acme_[i].has_body = false;
+      acme_[i].body.clear();
+    }
+    globex_ = MakeChain("globex", 40);
+    s.WriteChain("acme", acme_);
+    s.WriteChain("globex", globex_);
+  }
+
+  TempDir tmp_;
+  std::string dir_;
+  std::vector<testing::TestRecord> acme_, globex_;
+};
+
+TEST_F(StoreCheckTest, CleanStoreVerifies) {
+  Outcome o = Check(dir_);
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  ASSERT_EQ(o.result.tenants.size(), 2u);
+  EXPECT_EQ(o.result.tenants[0].tenant, "acme");
+  EXPECT_EQ(o.result.tenants[0].records, 100u);
+  EXPECT_EQ(o.result.tenants[0].pruned, 3u);
+  EXPECT_EQ(o.result.tenants[0].head_hash, acme_.back().skeleton.entry_hash);
+  EXPECT_EQ(o.result.tenants[1].tenant, "globex");
+  EXPECT_EQ(o.result.tenants[1].head_seq, 40u);
+  EXPECT_EQ(o.result.records, 140u);
+  EXPECT_EQ(o.result.pruned, 3u);
+  EXPECT_EQ(o.result.findings, 0u);
+  EXPECT_TRUE(o.result.signatures_checked);
+}
+
+TEST_F(StoreCheckTest, OpensEveryColumnFamily) {
+  auto reader = store::Reader::Open(dir_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto cfs = (*reader)->column_families();
+  for (const char* cf : {"default", "skeletons", "bodies", "heads",
+                         "event_ids", "checkpoints"}) {
+    EXPECT_NE(std::find(cfs.begin(), cfs.end(), cf), cfs.end()) << cf;
+  }
+}
+
+TEST_F(StoreCheckTest, FindingsComeInTenantAndSeqOrderWhateverTheThreads) {
+  {
+    RawStore s(dir_);
+    auto r = s.ReadRecord("acme", 10);
+    r.body.back() ^= 1;
+    s.WriteRecord("acme", r);
+    s.DeleteRecord("globex", 20);
+    auto g = s.ReadRecord("globex", 5);
+    g.skeleton.received_at_ns += 1;
+    s.WriteRecord("globex", g);
+  }
+  std::vector<std::string> first;
+  for (int threads : {0, 1, 3}) {
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{65536}}) {
+      StoreCheckOptions o;
+      o.parallel.threads = threads;
+      o.parallel.chunk_records = chunk;
+      Outcome out = Check(dir_, o);
+      ASSERT_EQ(out.findings.size(), 3u) << Describe(out.findings);
+      EXPECT_EQ(out.findings[0].tenant, "acme");
+      EXPECT_EQ(out.findings[0].seq, 10u);
+      EXPECT_EQ(out.findings[0].kind, Kind::kBodyDigestMismatch);
+      EXPECT_EQ(out.findings[1].tenant, "globex");
+      EXPECT_EQ(out.findings[1].seq, 5u);
+      EXPECT_EQ(out.findings[1].kind, Kind::kEntryHashMismatch);
+      EXPECT_EQ(out.findings[2].seq, 20u);
+      EXPECT_EQ(out.findings[2].kind, Kind::kSeqGap);
+      EXPECT_EQ(out.result.tenants[0].findings, 1u);
+      EXPECT_EQ(out.result.tenants[1].findings, 2u);
+    }
+  }
+}
+
+TEST_F(StoreCheckTest, OrphanBodiesAndMalformedRows) {
+  {
+    RawStore s(dir_);
+    s.Delete(store::kSkeletonsCf, store::SeqKey("acme", 20));
+    s.Put(store::kSkeletonsCf, store::SeqKey("acme", 30), "short");
+    // Sorts after every seq below 2^56: reported at the end of acme's rows.
+    s.Put(store::kSkeletonsCf, std::string("acme\0\x01", 6), "x");
+  }
+  Outcome o = Check(dir_);
+  ASSERT_EQ(o.findings.size(), 4u) << Describe(o.findings);
+  EXPECT_EQ(o.findings[0].kind, Kind::kOrphanBody);
+  EXPECT_EQ(o.findings[0].seq, 20u);
+  EXPECT_EQ(o.findings[1].kind, Kind::kSeqGap);
+  EXPECT_EQ(o.findings[1].seq, 20u);
+  EXPECT_EQ(o.findings[2].kind, Kind::kMalformed);
+  EXPECT_EQ(o.findings[2].seq, 30u);
+  EXPECT_EQ(o.findings[3].kind, Kind::kMalformed);  // the mangled key
+  EXPECT_EQ(o.findings[3].seq, 0u);
+  EXPECT_EQ(o.findings[3].tenant, "acme");
+}
+
+TEST_F(StoreCheckTest, HeadsWithoutRecordsAndRecordsWithoutHeads) {
+  {
+    RawStore s(dir_);
+    s.WriteChain("nohead", MakeChain("nohead", 3), /*head=*/false);
+    s.WriteHead("ghost", store::Head{9, 1, {}});
+    s.Put(store::kHeadsCf, "badhead", "xyz");
+  }
+  Outcome o = Check(dir_);
+  ASSERT_EQ(o.findings.size(), 3u) << Describe(o.findings);
+  EXPECT_EQ(o.findings[0].tenant, "badhead");
+  EXPECT_EQ(o.findings[0].kind, Kind::kMalformed);
+  EXPECT_EQ(o.findings[1].tenant, "ghost");
+  EXPECT_EQ(o.findings[1].kind, Kind::kTruncated);
+  EXPECT_EQ(o.findings[1].seq, 1u);
+  EXPECT_EQ(o.findings[2].tenant, "nohead");
+  EXPECT_EQ(o.findings[2].kind, Kind::kHeadMismatch);
+  EXPECT_EQ(o.findings[2].seq, 1u);
+  EXPECT_EQ(o.result.tenants.size(), 5u);
+}
+
+TEST_F(StoreCheckTest, OneTenant) {
+  {
+    RawStore s(dir_);
+    s.DeleteRecord("acme", 10);
+  }
+  StoreCheckOptions o;
+  o.tenant = "globex";
+  Outcome out = Check(dir_, o);
+  EXPECT_TRUE(out.findings.empty()) << Describe(out.findings);
+  ASSERT_EQ(out.result.tenants.size(), 1u);
+  EXPECT_EQ(out.result.tenants[0].records, 40u);
+
+  auto reader = store::Reader::Open(dir_);
+  ASSERT_TRUE(reader.ok());
+  CollectingReporter reporter;
+  o.tenant = "initech";
+  EXPECT_EQ(CheckStore(**reader, o, &reporter).status().code(),
+            absl::StatusCode::kNotFound);
+
+  o.tenant = "acme";
+  CheckpointClaim claim;
+  claim.source = CheckpointClaim::Source::kSupplied;
+  claim.checkpoint = chain::Checkpoint{"globex", 1, {}, 1};
+  o.supplied.push_back(claim);
+  EXPECT_EQ(CheckStore(**reader, o, &reporter).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreCheckTest, StoredCheckpoints) {
+  auto signer = testing::TestSigner();
+  {
+    RawStore s(dir_);
+    for (uint64_t seq : {10, 20, 100}) {
+      s.Put(store::kCheckpointsCf, store::SeqKey("acme", seq),
+            testing::SignedCheckpoint(signer, "acme", seq,
+                                      acme_[seq - 1].skeleton.entry_hash,
+                                      seq * 1000));
+    }
+  }
+  Outcome unkeyed = Check(dir_);
+  EXPECT_TRUE(unkeyed.findings.empty()) << Describe(unkeyed.findings);
+  EXPECT_FALSE(unkeyed.result.signatures_checked);
+  EXPECT_EQ(unkeyed.result.stored_checkpoints, 3u);
+  EXPECT_EQ(unkeyed.result.tenants[0].checkpoints_unverified, 3u);
+
+  StoreCheckOptions o;
+  ASSERT_TRUE(o.keys.AddVerifierKey(chain::NoteVerifierKeyString(
+                         signer.verifier_key()))
+                  .ok());
+  Outcome keyed = Check(dir_, o);
+  EXPECT_TRUE(keyed.findings.empty()) << Describe(keyed.findings);
+  EXPECT_TRUE(keyed.result.signatures_checked);
+  EXPECT_EQ(keyed.result.tenants[0].checkpoints_signed, 3u);
+  EXPECT_EQ(keyed.result.tenants[0].checkpoints_confirmed, 3u);
+
+  // Truncate the chain (records and head) below the newest checkpoint.
+  {
+    RawStore s(dir_);
+    for (uint64_t seq = 91; seq <= 100; ++seq) s.DeleteRecord("acme", seq);
+    s.WriteHead("acme", testing::HeadOf({acme_.begin(), acme_.begin() + 90}));
+  }
+  Outcome cut = Check(dir_, o);
+  ASSERT_EQ(cut.findings.size(), 1u) << Describe(cut.findings);
+  EXPECT_EQ(cut.findings[0].kind, Kind::kTruncated);
+  EXPECT_EQ(cut.findings[0].seq, 91u);
+}
+
+TEST_F(StoreCheckTest, ReadsWhileAWriterHasTheStoreOpen) {
+  RawStore writer(dir_);  // holds the LOCK, like a running daemon
+  auto more = MakeChain("acme", 120);
+  // 101..120: the same chain, so they link to the stored 100.
+  writer.WriteChain("acme", {more.begin() + 100, more.end()});
+  Outcome o = Check(dir_);
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  ASSERT_EQ(o.result.tenants.size(), 2u);
+  EXPECT_EQ(o.result.tenants[0].head_seq, 120u);
+  // The writer is undisturbed.
+  writer.WriteChain("globex", MakeChain("globex", 41));
+  writer.Flush();
+  Outcome after = Check(dir_);
+  EXPECT_TRUE(after.findings.empty()) << Describe(after.findings);
+  EXPECT_EQ(after.result.tenants[1].head_seq, 41u);
+}
+
+TEST_F(StoreCheckTest, ReadsFlushedTablesAndCopies) {
+  {
+    RawStore s(dir_);
+    s.Flush();
+  }
+  const std::string copy = tmp_.Sub("copy");
+  testing::CopyTree(dir_, copy);
+  Outcome o = Check(copy);
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  EXPECT_EQ(o.result.records, 140u);
+}
+
+TEST_F(StoreCheckTest, CorruptTableFileIsAFinding) {
+  std::vector<std::string> skeleton_files;
+  {
+    RawStore s(dir_);
+    s.Flush();
+    std::vector<rocksdb::LiveFileMetaData> files;
+    s.db()->GetLiveFilesMetaData(&files);
+    for (const auto& f : files) {
+      if (f.column_family_name == store::kSkeletonsCf) {
+        skeleton_files.push_back(f.db_path + "/" + f.name);
+      }
+    }
+  }
+  ASSERT_FALSE(skeleton_files.empty());
+  // Flip bytes inside the first data block: below the database, where only
+  // RocksDB's block checksums see it.
+  for (const auto& path : skeleton_files) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.write("\xff\xff\xff\xff", 4);
+  }
+  auto reader = store::Reader::Open(dir_);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  CollectingReporter reporter;
+  auto result = CheckStore(**reader, {}, &reporter);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_FALSE(reporter.findings.empty());
+  EXPECT_EQ(reporter.findings.back().kind, Kind::kStoreCorruption)
+      << Describe(reporter.findings);
+}
+
+TEST(ReaderTest, RefusesWhatIsNotAStore) {
+  TempDir tmp;
+  EXPECT_EQ(store::Reader::Open(tmp.Sub("missing")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store::Reader::Open(tmp.path()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  {
+    RawStore s(tmp.Sub("noformat"), /*create=*/true);
+    s.Delete("default", store::kFormatKey);
+  }
+  EXPECT_EQ(store::Reader::Open(tmp.Sub("noformat")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ReaderTest, LeavesNoScratchFilesBehind) {
+  TempDir tmp;
+  { RawStore s(tmp.Sub("data"), /*create=*/true); }
+  store::ReaderOptions o;
+  o.scratch_dir = tmp.Sub("scratch");
+  std::filesystem::create_directory(o.scratch_dir);
+  {
+    auto reader = store::Reader::Open(tmp.Sub("data"), o);
+    ASSERT_TRUE(reader.ok()) << reader.status();
+    EXPECT_FALSE(std::filesystem::is_empty(o.scratch_dir));
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(o.scratch_dir));
+}
+
+}  // namespace
+}  // namespace indelible::check

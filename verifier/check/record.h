@@ -1,0 +1,27 @@
+// A stored record as the checker sees it: the skeleton, and the body when it
+// has not been pruned. Views only: the bytes belong to the caller and must
+// outlive the call they are passed to.
+#ifndef INDELIBLE_VERIFIER_CHECK_RECORD_H_
+#define INDELIBLE_VERIFIER_CHECK_RECORD_H_
+
+#include <cstdint>
+#include <string_view>
+
+#include "verifier/store/layout.h"
+
+namespace indelible::check {
+
+struct RecordView {
+  uint64_t seq = 0;
+  store::Skeleton skeleton;
+  // False for a pruned record (retention deleted its body): then salt and
+  // ce are empty and only the linkage can be checked.
+  bool has_body = false;
+  // The stored body value, salt(16) || CE, undivided: a body shorter than
+  // a salt is reported as malformed by the content check.
+  std::string_view body;
+};
+
+}  // namespace indelible::check
+
+#endif  // INDELIBLE_VERIFIER_CHECK_RECORD_H_

@@ -1,0 +1,66 @@
+#include "verifier/check/record_checks.h"
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::check {
+namespace {
+
+using chain::Av;
+
+void Add(std::vector<Finding>* out, std::string_view tenant, uint64_t seq,
+         Kind kind, std::string detail) {
+  out->push_back(Finding{std::string(tenant), seq, kind, std::move(detail)});
+}
+
+void CheckBody(std::string_view tenant, const RecordView& r,
+               std::vector<Finding>* out) {
+  std::string_view salt, ce;
+  if (!store::DecodeBody(r.body, &salt, &ce)) {
+    Add(out, tenant, r.seq, Kind::kMalformed,
+        absl::StrCat("body is ", r.body.size(),
+                     " bytes, shorter than its 16-byte salt"));
+    return;
+  }
+  // The digest covers the stored bytes whatever they decode to: check it
+  // first, so a modified body is named as such even when it no longer
+  // decodes.
+  if (chain::BodyDigest(salt, ce) != r.skeleton.body_digest) {
+    Add(out, tenant, r.seq, Kind::kBodyDigestMismatch,
+        "SHA-256(salt || CE) differs from the skeleton's body_digest: the "
+        "body was modified");
+  }
+  auto event = chain::DecodeCanonicalEvent(ce);
+  if (!event.ok()) {
+    Add(out, tenant, r.seq, Kind::kMalformed,
+        std::string(chain::Sv(event.status().message())));
+    return;
+  }
+  if (event->tenant != tenant) {
+    Add(out, tenant, r.seq, Kind::kTenantMismatch,
+        absl::StrCat("the event belongs to tenant \"", event->tenant,
+                     "\": spliced in from another chain"));
+  }
+}
+
+}  // namespace
+
+void CheckRecordContent(std::string_view tenant, const RecordView& r,
+                        const chain::Digest* prev, std::vector<Finding>* out) {
+  if (r.has_body) CheckBody(tenant, r, out);
+  if (prev == nullptr) return;
+  const chain::Digest want =
+      chain::EntryHash(tenant, r.seq, r.skeleton.received_at_ns, *prev,
+                       r.skeleton.body_digest);
+  if (want != r.skeleton.entry_hash) {
+    Add(out, tenant, r.seq, Kind::kEntryHashMismatch,
+        absl::StrCat("stored entry_hash ", chain::ToHex(r.skeleton.entry_hash),
+                     " does not follow from the previous record (want ",
+                     chain::ToHex(want),
+                     "): this skeleton or the one before was modified, or "
+                     "records were inserted or reordered"));
+  }
+}
+
+}  // namespace indelible::check

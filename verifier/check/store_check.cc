@@ -1,0 +1,333 @@
+#include "verifier/check/store_check.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/text.h"
+#include "verifier/check/checkpoint_rows.h"
+#include "verifier/store/layout.h"
+
+namespace indelible::check {
+namespace {
+
+using chain::Av;
+using chain::Sv;
+
+// The tenant a row belongs to: its key up to the first 0x00. For a
+// well-formed key(tenant, seq) that is the tenant; for a mangled key it still
+// sorts where the scan meets it, so it is reported with its neighbours.
+std::string_view TenantOfKey(std::string_view key) {
+  return key.substr(0, key.find('\0'));
+}
+
+std::string Printable(std::string_view bytes) {
+  return absl::StrCat("0x", chain::ToHex(bytes));
+}
+
+// Counts findings per tenant on their way to the caller's reporter.
+class CountingReporter final : public Reporter {
+ public:
+  explicit CountingReporter(Reporter* next) : next_(next) {}
+  void Report(const Finding& f) override {
+    ++counts_[f.tenant];
+    ++total_;
+    next_->Report(f);
+  }
+  uint64_t count(const std::string& tenant) const {
+    auto it = counts_.find(tenant);
+    return it == counts_.end() ? 0 : it->second;
+  }
+  uint64_t total() const { return total_; }
+
+ private:
+  Reporter* next_;
+  std::unordered_map<std::string, uint64_t> counts_;
+  uint64_t total_ = 0;
+};
+
+class StoreScan {
+ public:
+  StoreScan(const store::Reader& reader, const StoreCheckOptions& options,
+            Reporter* reporter)
+      : reader_(reader),
+        options_(options),
+        counter_(reporter),
+        sink_(options.parallel, &counter_) {}
+
+  absl::StatusOr<StoreCheckResult> Run();
+
+ private:
+  // The smallest tenant any source has left, or nullopt when all are done.
+  std::optional<std::string> NextTenant() const;
+  HeadRow TakeHead(const std::string& tenant, std::string* problem);
+  // Feeds stored checkpoint rows of `checker`'s tenant with seq <= upto.
+  void FeedCheckpoints(ChainChecker* checker, uint64_t upto);
+  // Feeds the tenant's record rows. False if RocksDB reported corruption
+  // (already reported as a finding): the scan cannot go on.
+  bool FeedRecords(ChainChecker* checker);
+  absl::Status OpenSources();
+  // Picks the keys stored checkpoints are checked against.
+  absl::Status ChooseKeys(StoreCheckResult* result);
+  void Progress();
+
+  const store::Reader& reader_;
+  const StoreCheckOptions& options_;
+  CountingReporter counter_;
+  ParallelSink sink_;
+
+  std::unique_ptr<store::Rows> heads_;
+  std::optional<std::string> single_head_;  // with options_.tenant
+  bool single_head_taken_ = false;
+  std::unique_ptr<store::RecordRows> records_;
+  std::unique_ptr<store::Rows> checkpoints_;
+  std::map<std::string, std::vector<const CheckpointClaim*>> supplied_;
+  std::map<std::string, std::vector<const CheckpointClaim*>>::iterator
+      supplied_next_;
+
+  StoreKeys store_keys_;
+  const TrustedKeys* keys_ = nullptr;
+
+  uint64_t scanned_ = 0;
+  uint64_t expected_ = 0;
+  std::chrono::steady_clock::time_point last_progress_{};
+};
+
+absl::Status StoreScan::OpenSources() {
+  for (const CheckpointClaim& c : options_.supplied) {
+    if (!options_.tenant.empty() && c.checkpoint.tenant != options_.tenant) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a supplied checkpoint is of tenant \"", c.checkpoint.tenant,
+          "\", but only \"", options_.tenant, "\" is being checked"));
+    }
+    supplied_[c.checkpoint.tenant].push_back(&c);
+  }
+  supplied_next_ = supplied_.begin();
+
+  if (options_.tenant.empty()) {
+    // One pass over the (small) heads column family for the progress total.
+    for (auto rows = reader_.NewRows(store::kHeadsCf); rows->Valid();
+         rows->Next()) {
+      store::Head h;
+      if (store::DecodeHead(rows->value(), &h)) expected_ += h.seq;
+    }
+    heads_ = reader_.NewRows(store::kHeadsCf);
+  } else {
+    auto head = reader_.Get(store::kHeadsCf, options_.tenant);
+    if (!head.ok()) return head.status();
+    single_head_ = *std::move(head);
+    store::Head h;
+    if (single_head_ && store::DecodeHead(*single_head_, &h)) expected_ = h.seq;
+  }
+  records_ = reader_.NewRecordRows(options_.tenant);
+  checkpoints_ = reader_.NewRows(
+      store::kCheckpointsCf,
+      options_.tenant.empty() ? "" : store::TenantPrefix(options_.tenant));
+  return absl::OkStatus();
+}
+
+std::optional<std::string> StoreScan::NextTenant() const {
+  std::optional<std::string_view> best;
+  auto consider = [&best](std::string_view t) {
+    if (!best || t < *best) best = t;
+  };
+  if (heads_ != nullptr && heads_->Valid()) consider(heads_->key());
+  if (single_head_ && !single_head_taken_) consider(options_.tenant);
+  if (records_->Valid()) consider(TenantOfKey(records_->key()));
+  if (checkpoints_->Valid()) consider(TenantOfKey(checkpoints_->key()));
+  if (supplied_next_ != supplied_.end()) consider(supplied_next_->first);
+  if (!best) return std::nullopt;
+  return std::string(*best);
+}
+
+HeadRow StoreScan::TakeHead(const std::string& tenant, std::string* problem) {
+  std::optional<std::string_view> value;
+  if (heads_ != nullptr && heads_->Valid() && heads_->key() == tenant) {
+    value = heads_->value();
+  } else if (single_head_ && !single_head_taken_ && tenant == options_.tenant) {
+    value = *single_head_;
+    single_head_taken_ = true;
+  }
+  HeadRow head;
+  if (value) {
+    if (store::DecodeHead(*value, &head.head)) {
+      head.state = HeadRow::State::kPresent;
+    } else {
+      head.state = HeadRow::State::kUnreadable;
+      *problem = absl::StrCat("the heads row is ", value->size(),
+                              " bytes, want ", store::kHeadSize);
+    }
+  }
+  if (heads_ != nullptr && heads_->Valid() && heads_->key() == tenant) {
+    heads_->Next();
+  }
+  return head;
+}
+
+void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
+  for (; checkpoints_->Valid(); checkpoints_->Next()) {
+    std::string_view key = checkpoints_->key();
+    if (TenantOfKey(key) != checker->tenant()) return;
+    std::string_view tenant;
+    uint64_t seq = 0;
+    if (!store::ParseSeqKey(key, &tenant, &seq) ||
+        tenant != checker->tenant()) {
+      checker->Report(Kind::kMalformed, 0,
+                      absl::StrCat("checkpoint row with a malformed key ",
+                                   Printable(key)));
+      continue;
+    }
+    if (seq > upto) return;
+    AddStoredCheckpoint(seq, checkpoints_->value(), *keys_, checker);
+  }
+}
+
+bool StoreScan::FeedRecords(ChainChecker* checker) {
+  uint64_t last_seq = 0;
+  for (; records_->Valid(); records_->Next()) {
+    std::string_view key = records_->key();
+    if (TenantOfKey(key) != checker->tenant()) break;
+    std::string_view tenant;
+    uint64_t seq = 0;
+    if (!store::ParseSeqKey(key, &tenant, &seq) ||
+        tenant != checker->tenant()) {
+      checker->Report(Kind::kMalformed, 0,
+                      absl::StrCat(records_->has_skeleton() ? "skeleton"
+                                                            : "body",
+                                   " row with a malformed key ",
+                                   Printable(key)));
+      continue;
+    }
+    FeedCheckpoints(checker, seq);
+    last_seq = seq;
+    if (!records_->has_skeleton()) {
+      checker->AddOrphanBody(seq);
+      continue;
+    }
+    RecordView r;
+    r.seq = seq;
+    if (!store::DecodeSkeleton(records_->skeleton(), &r.skeleton)) {
+      checker->AddUnreadableRecord(
+          seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
+                            " bytes, want ", store::kSkeletonSize));
+    } else {
+      r.has_body = records_->has_body();
+      if (r.has_body) r.body = records_->body();
+      checker->AddRecord(r);
+    }
+    if ((++scanned_ & 0xffff) == 0) Progress();
+  }
+  if (absl::Status s = records_->status(); !s.ok()) {
+    checker->Report(
+        absl::IsDataLoss(s) ? Kind::kStoreCorruption : Kind::kMalformed,
+        last_seq + 1,
+        absl::StrCat("reading the records after seq ", last_seq, ": ",
+                     Av(Sv(s.message()))));
+    return false;
+  }
+  return true;
+}
+
+void StoreScan::Progress() {
+  if (!options_.progress) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_progress_ < std::chrono::milliseconds(100)) return;
+  last_progress_ = now;
+  options_.progress(scanned_, expected_);
+}
+
+absl::Status StoreScan::ChooseKeys(StoreCheckResult* result) {
+  keys_ = &options_.keys;
+  result->key_source = KeySource::kGiven;
+  if (options_.keys.empty()) {
+    result->key_source = KeySource::kNone;
+    if (options_.fall_back_to_store_keys) {
+      auto keys = ReadStoreKeys(reader_);
+      if (!keys.ok()) return keys.status();
+      store_keys_ = *std::move(keys);
+      for (std::string& problem : store_keys_.problems) {
+        sink_.Report(Finding{"", 0, Kind::kMalformed, std::move(problem)});
+      }
+      if (!store_keys_.keys.empty()) {
+        keys_ = &store_keys_.keys;
+        result->key_source = KeySource::kStore;
+      }
+    }
+  }
+  result->keys_used = keys_->Describe();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StoreCheckResult> StoreScan::Run() {
+  const auto start = std::chrono::steady_clock::now();
+  StoreCheckResult result;
+  if (auto s = OpenSources(); !s.ok()) return s;
+  if (auto s = ChooseKeys(&result); !s.ok()) return s;
+  bool corrupt = false;
+  while (!corrupt) {
+    std::optional<std::string> tenant = NextTenant();
+    if (!tenant) break;
+    std::string head_problem;
+    HeadRow head = TakeHead(*tenant, &head_problem);
+    ChainChecker checker(*tenant, head, &sink_);
+    if (!head_problem.empty()) {
+      checker.Report(Kind::kMalformed, 0, head_problem);
+    }
+    if (supplied_next_ != supplied_.end() && supplied_next_->first == *tenant) {
+      for (const CheckpointClaim* c : supplied_next_->second) {
+        checker.AddCheckpoint(*c);
+      }
+      ++supplied_next_;
+    }
+    corrupt = !FeedRecords(&checker);
+    if (!corrupt) {
+      FeedCheckpoints(&checker, UINT64_MAX);
+      checker.Finish();  // (a tenant cut short by corruption is not settled)
+    }
+    result.tenants.push_back(checker.summary());
+  }
+  if (!corrupt) {
+    for (const store::Rows* rows : {heads_.get(), checkpoints_.get()}) {
+      if (rows == nullptr) continue;
+      if (absl::Status s = rows->status(); !s.ok()) {
+        if (!absl::IsDataLoss(s)) return s;
+        sink_.Report(Finding{"", 0, Kind::kStoreCorruption,
+                             std::string(Sv(s.message()))});
+      }
+    }
+  }
+  sink_.Flush();
+  if (options_.progress) options_.progress(scanned_, expected_);
+
+  if (!options_.tenant.empty() && result.tenants.empty()) {
+    return absl::NotFoundError(absl::StrCat("no tenant \"", options_.tenant,
+                                            "\" in ", reader_.data_dir()));
+  }
+  for (TenantSummary& t : result.tenants) {
+    t.findings = counter_.count(t.tenant);
+    result.records += t.records;
+    result.pruned += t.pruned;
+    result.stored_checkpoints += t.stored_checkpoints;
+    if (t.checkpoints_unverified > 0) result.signatures_checked = false;
+  }
+  result.findings = counter_.total();
+  result.seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<StoreCheckResult> CheckStore(const store::Reader& reader,
+                                            const StoreCheckOptions& options,
+                                            Reporter* reporter) {
+  StoreScan scan(reader, options, reporter);
+  return scan.Run();
+}
+
+}  // namespace indelible::check

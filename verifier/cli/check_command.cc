@@ -1,0 +1,164 @@
+#include "verifier/cli/check_command.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+#include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/store_check.h"
+#include "verifier/cli/check_output.h"
+#include "verifier/cli/progress.h"
+#include "verifier/store/reader.h"
+
+namespace indelible::verify {
+namespace {
+
+using chain::Sv;
+
+struct CheckFlags {
+  std::string data_dir;
+  std::string tenant;
+  std::vector<std::string> keys;
+  std::vector<std::string> key_pems;
+  std::vector<std::string> checkpoints;
+  bool json = false;
+  int threads = -1;  // -1: one per core
+  size_t max_findings = 1000;
+};
+
+// Keeps the first `max` findings and counts the rest.
+class CollectingReporter final : public check::Reporter {
+ public:
+  explicit CollectingReporter(size_t max) : max_(max) {}
+  void Report(const check::Finding& f) override {
+    if (findings_.size() < max_) {
+      findings_.push_back(f);
+    } else {
+      ++omitted_;
+    }
+  }
+  std::vector<check::Finding> findings_;
+  uint64_t omitted_ = 0;
+
+ private:
+  size_t max_;
+};
+
+int Fail(const std::string& what, const absl::Status& s) {
+  std::cerr << "indelible-verify check: " << what
+            << (what.empty() ? "" : ": ") << Sv(s.message()) << "\n";
+  return kExitError;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot open " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return absl::UnavailableError("cannot read " + path);
+  return ss.str();
+}
+
+int RunCheck(const CheckFlags& flags) {
+  check::StoreCheckOptions options;
+  options.tenant = flags.tenant;
+  if (!flags.tenant.empty() && !chain::IsValidTenantId(flags.tenant)) {
+    return Fail("--tenant " + flags.tenant,
+                absl::InvalidArgumentError("not a valid tenant id"));
+  }
+  for (const std::string& k : flags.keys) {
+    if (auto s = options.keys.AddVerifierKey(k); !s.ok()) {
+      return Fail("--key " + k, s);
+    }
+  }
+  for (const std::string& path : flags.key_pems) {
+    auto pem = ReadFile(path);
+    if (!pem.ok()) return Fail("--key-pem", pem.status());
+    if (auto s = options.keys.AddPublicKeyPem(*pem); !s.ok()) {
+      return Fail("--key-pem " + path, s);
+    }
+  }
+  for (const std::string& path : flags.checkpoints) {
+    auto note = ReadFile(path);
+    if (!note.ok()) return Fail("--checkpoint", note.status());
+    auto claim = check::LoadSuppliedCheckpoint(*note, options.keys);
+    if (!claim.ok()) return Fail("--checkpoint " + path, claim.status());
+    options.supplied.push_back(*std::move(claim));
+  }
+  options.parallel.threads =
+      flags.threads >= 0
+          ? flags.threads
+          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  auto reader = store::Reader::Open(flags.data_dir);
+  if (!reader.ok()) return Fail("", reader.status());
+
+  ProgressBar progress;
+  options.progress = [&progress](uint64_t done, uint64_t expected) {
+    progress.Update(done, expected);
+  };
+  CollectingReporter reporter(flags.max_findings);
+  auto result = check::CheckStore(**reader, options, &reporter);
+  progress.Finish();
+  if (!result.ok()) return Fail("", result.status());
+
+  CheckReport report;
+  report.data_dir = flags.data_dir;
+  report.tenant = flags.tenant;
+  report.result = *std::move(result);
+  report.findings = std::move(reporter.findings_);
+  report.findings_omitted = reporter.omitted_;
+  if (flags.json) {
+    std::cout << CheckReportJson(report).dump(
+                     2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << CheckReportText(report);
+  }
+  std::cout.flush();
+  return report.result.findings == 0 ? kExitVerified : kExitFindings;
+}
+
+}  // namespace
+
+std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
+  auto flags = std::make_shared<CheckFlags>();
+  CLI::App* sub = app->add_subcommand(
+      "check",
+      "Check every chain of a data directory (or a backup copy of one) "
+      "against its skeletons, bodies, heads and checkpoints. Safe while the "
+      "daemon runs. Exit 0: verified, 1: findings, 2: usage or I/O error.");
+  sub->add_option("--data-dir", flags->data_dir,
+                  "The daemon's data directory, or a copy of it")
+      ->required();
+  sub->add_option("--tenant", flags->tenant, "Check only this tenant");
+  sub->add_option("--key", flags->keys,
+                  "A trusted checkpoint key as a verifier-key string "
+                  "(name+id+key); repeat for a key history");
+  sub->add_option("--key-pem", flags->key_pems,
+                  "A trusted checkpoint key as a PEM public key file; repeat "
+                  "for a key history")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--checkpoint", flags->checkpoints,
+                  "A checkpoint note saved earlier; the data must still "
+                  "extend it (repeatable)")
+      ->check(CLI::ExistingFile);
+  sub->add_flag("--json", flags->json, "Print the result as JSON");
+  sub->add_option("--threads", flags->threads,
+                  "Hashing threads (default: one per core; 0: hash on the "
+                  "reading thread)")
+      ->check(CLI::Range(0, 256));
+  sub->add_option("--max-findings", flags->max_findings,
+                  "List at most this many findings (all are counted)")
+      ->capture_default_str();
+  return {sub, [flags] { return RunCheck(*flags); }};
+}
+
+}  // namespace indelible::verify

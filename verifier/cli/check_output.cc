@@ -1,0 +1,147 @@
+#include "verifier/cli/check_output.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::verify {
+namespace {
+
+using chain::Av;
+
+std::string_view KeySourceName(check::KeySource s) {
+  switch (s) {
+    case check::KeySource::kGiven:
+      return "given";
+    case check::KeySource::kStore:
+      return "store";
+    case check::KeySource::kNone:
+      return "none";
+  }
+  return "none";
+}
+
+double PerSecond(uint64_t n, double seconds) {
+  return seconds > 0 ? static_cast<double>(n) / seconds : 0.0;
+}
+
+std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
+  return absl::StrCat(n, " ", Av(n == 1 ? one : many));
+}
+
+}  // namespace
+
+nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
+  const check::StoreCheckResult& r = report.result;
+  nlohmann::ordered_json j;
+  j["command"] = "check";
+  j["data_dir"] = report.data_dir;
+  j["tenant_filter"] = report.tenant.empty() ? nlohmann::ordered_json(nullptr)
+                                             : nlohmann::ordered_json(report.tenant);
+  j["verified"] = r.findings == 0;
+  j["signatures_checked"] = r.signatures_checked;
+  j["key_source"] = std::string(KeySourceName(r.key_source));
+  j["trusted_keys"] = r.keys_used;
+  j["totals"] = {
+      {"tenants", r.tenants.size()},     {"records", r.records},
+      {"pruned", r.pruned},              {"findings", r.findings},
+      {"stored_checkpoints", r.stored_checkpoints},
+  };
+  nlohmann::ordered_json tenants = nlohmann::ordered_json::array();
+  for (const check::TenantSummary& t : r.tenants) {
+    tenants.push_back({
+        {"tenant", t.tenant},
+        {"records", t.records},
+        {"pruned", t.pruned},
+        {"first_seq", t.first_seq},
+        {"head_seq", t.head_seq},
+        {"head_hash", chain::ToHex(t.head_hash)},
+        {"head_received_at_ns", t.head_received_at_ns},
+        {"checkpoints",
+         {{"stored", t.stored_checkpoints},
+          {"signatures_verified", t.checkpoints_signed},
+          {"unverified", t.checkpoints_unverified},
+          {"supplied", t.supplied_checkpoints},
+          {"confirmed", t.checkpoints_confirmed}}},
+        {"findings", t.findings},
+    });
+  }
+  j["tenants"] = std::move(tenants);
+  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+  for (const check::Finding& f : report.findings) {
+    findings.push_back({{"tenant", f.tenant},
+                        {"seq", f.seq},
+                        {"kind", std::string(check::KindName(f.kind))},
+                        {"detail", f.detail}});
+  }
+  j["findings"] = std::move(findings);
+  j["findings_omitted"] = report.findings_omitted;
+  j["elapsed_seconds"] = r.seconds;
+  j["records_per_second"] = PerSecond(r.records, r.seconds);
+  return j;
+}
+
+std::string CheckReportText(const CheckReport& report) {
+  const check::StoreCheckResult& r = report.result;
+  std::string out = absl::StrCat("data directory ", report.data_dir, "\n");
+  if (!report.findings.empty()) {
+    absl::StrAppend(&out, "findings:\n");
+    for (const check::Finding& f : report.findings) {
+      absl::StrAppend(&out, "  ", check::ToString(f), "\n");
+    }
+    if (report.findings_omitted > 0) {
+      absl::StrAppend(&out, "  ... and ", report.findings_omitted,
+                      " more (raise --max-findings to list them)\n");
+    }
+  }
+  for (const check::TenantSummary& t : r.tenants) {
+    absl::StrAppend(&out, "tenant ", t.tenant, ": ",
+                    Plural(t.records, "record", "records"), " (", t.pruned,
+                    " pruned), head seq ", t.head_seq, " ",
+                    chain::ToHex(t.head_hash));
+    if (t.stored_checkpoints + t.supplied_checkpoints > 0) {
+      absl::StrAppend(&out, "; checkpoints: ", t.stored_checkpoints,
+                      " stored (", t.checkpoints_signed,
+                      " signatures verified), ", t.supplied_checkpoints,
+                      " supplied, ", t.checkpoints_confirmed,
+                      " confirmed by the chain");
+    }
+    absl::StrAppend(&out, "; ",
+                    t.findings == 0 ? std::string("ok")
+                                    : Plural(t.findings, "finding", "findings"),
+                    "\n");
+  }
+  if (r.key_source == check::KeySource::kStore && r.stored_checkpoints > 0) {
+    absl::StrAppend(
+        &out,
+        "note: checkpoint signatures were checked against the keys the store "
+        "lists itself, which is not independent evidence (give the daemon's "
+        "keys with --key or --key-pem)\n");
+  }
+  if (!r.signatures_checked) {
+    absl::StrAppend(
+        &out,
+        "note: stored checkpoints were held against the chain, but their "
+        "signatures were NOT checked (give the daemon's keys with --key or "
+        "--key-pem)\n");
+  }
+  const std::string speed = absl::StrFormat(
+      "%.2f s, %.0f records/s", r.seconds, PerSecond(r.records, r.seconds));
+  if (r.findings == 0) {
+    absl::StrAppend(&out, "VERIFIED: ", Plural(r.tenants.size(), "tenant", "tenants"),
+                    ", ", Plural(r.records, "record", "records"), " (",
+                    r.pruned, " pruned), no findings (", speed, ")\n");
+  } else {
+    size_t bad = 0;
+    for (const auto& t : r.tenants) bad += t.findings > 0 ? 1 : 0;
+    absl::StrAppend(&out, "FINDINGS: ", Plural(r.findings, "finding", "findings"),
+                    " in ", bad, " of ",
+                    Plural(r.tenants.size(), "tenant", "tenants"), " (",
+                    Plural(r.records, "record", "records"), ", ", speed,
+                    ")\n");
+  }
+  return out;
+}
+
+}  // namespace indelible::verify

@@ -1,0 +1,33 @@
+#include "verifier/cli/verify_main.h"
+
+#include <utility>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "verifier/cli/check_command.h"
+
+namespace indelible::verify {
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "indelible-verify: offline checks of Indelible data directories"};
+  app.require_subcommand(1);
+  app.failure_message(CLI::FailureMessage::help);
+
+  // Each entry: the subcommand, and what runs it.
+  std::vector<std::pair<CLI::App*, Command>> commands;
+  commands.push_back(RegisterCheckCommand(&app));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitVerified : kExitError;
+  }
+  for (auto& [sub, run] : commands) {
+    if (sub->parsed()) return run();
+  }
+  return kExitError;  // unreachable: require_subcommand(1)
+}
+
+}  // namespace indelible::verify

@@ -1,0 +1,249 @@
+#include "verifier/store/reader.h"
+
+#include <stdlib.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "verifier/chain/text.h"
+#include "verifier/store/layout.h"
+
+namespace indelible::store {
+namespace {
+
+using chain::Av;
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
+
+// The verifier's one conversion of rocksdb::Status. Corruption found by
+// RocksDB (a checksum mismatch) is DataLoss, like any corruption we find.
+absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(Av(context), ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsNotFound()) return absl::NotFoundError(msg);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
+  if (s.IsNotSupported()) return absl::FailedPreconditionError(msg);
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
+    return absl::UnavailableError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+// The smallest key greater than every key starting with `prefix`, or "" if
+// there is none (the prefix is all 0xff bytes).
+std::string PrefixUpperBound(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& last = reinterpret_cast<unsigned char&>(prefix.back());
+    if (last != 0xff) {
+      ++last;
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;
+}
+
+absl::StatusOr<std::string> MakeScratchDir(const std::string& parent) {
+  std::string base = parent;
+  if (base.empty()) {
+    const char* tmp = getenv("TMPDIR");
+    base = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  }
+  std::string tmpl = base + "/indelible-verify-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a scratch directory in ", base));
+  }
+  return tmpl;
+}
+
+}  // namespace
+
+Rows::Rows() = default;
+Rows::~Rows() = default;
+bool Rows::Valid() const { return it_ != nullptr && it_->Valid(); }
+void Rows::Next() { it_->Next(); }
+std::string_view Rows::key() const { return ToView(it_->key()); }
+std::string_view Rows::value() const { return ToView(it_->value()); }
+bool Rows::ok() const { return it_ == nullptr || it_->status().ok(); }
+absl::Status Rows::status() const {
+  if (it_ == nullptr) return absl::OkStatus();
+  return FromRocksDb(it_->status(), "read");
+}
+
+RecordRows::~RecordRows() = default;
+
+std::string_view RecordRows::skeleton() const { return skeletons_->value(); }
+std::string_view RecordRows::body() const { return bodies_->value(); }
+
+void RecordRows::Settle() {
+  const bool s = skeletons_->Valid(), b = bodies_->Valid();
+  valid_ = (s || b) && skeletons_->ok() && bodies_->ok();
+  if (!valid_) return;
+  const int cmp = !s ? 1 : !b ? -1 : skeletons_->key().compare(bodies_->key());
+  has_skeleton_ = cmp <= 0;
+  has_body_ = cmp >= 0;
+  key_ = has_skeleton_ ? skeletons_->key() : bodies_->key();
+}
+
+void RecordRows::Next() {
+  if (has_skeleton_) skeletons_->Next();
+  if (has_body_) bodies_->Next();
+  Settle();
+}
+
+absl::Status RecordRows::status() const {
+  if (auto s = skeletons_->status(); !s.ok()) return s;
+  return bodies_->status();
+}
+
+absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(
+    const std::string& data_dir, const ReaderOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(data_dir, ": no such directory"));
+  }
+  if (!std::filesystem::exists(std::filesystem::path(data_dir) / "CURRENT",
+                               ec)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(data_dir, " is not an Indelible data directory (no "
+                               "RocksDB database in it)"));
+  }
+  std::unique_ptr<Reader> r(new Reader());
+  r->data_dir_ = data_dir;
+
+  rocksdb::Options opts;
+  opts.create_if_missing = false;
+  // A secondary must keep every table file open: the primary may delete a
+  // compacted file while we still read it.
+  opts.max_open_files = -1;
+  opts.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  rocksdb::Status st =
+      rocksdb::DB::ListColumnFamilies(opts, data_dir, &r->cf_names_);
+  if (!st.ok()) {
+    return FromRocksDb(st, absl::StrCat("list column families of ", data_dir));
+  }
+  for (const char* required : {kSkeletonsCf, kBodiesCf, kHeadsCf}) {
+    if (!r->HasColumnFamily(required)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          data_dir, " is not an Indelible store: no \"", required,
+          "\" column family"));
+    }
+  }
+
+  auto scratch = MakeScratchDir(options.scratch_dir);
+  if (!scratch.ok()) return scratch.status();
+  r->secondary_dir_ = *scratch;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const std::string& name : r->cf_names_) {
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  rocksdb::DB* raw = nullptr;
+  st = rocksdb::DB::OpenAsSecondary(opts, data_dir, r->secondary_dir_, cfs,
+                                    &r->handles_, &raw);
+  if (!st.ok()) return FromRocksDb(st, absl::StrCat("open ", data_dir));
+  r->db_.reset(raw);
+  st = r->db_->TryCatchUpWithPrimary();
+  if (!st.ok()) {
+    return FromRocksDb(st, absl::StrCat("catch up with ", data_dir));
+  }
+
+  auto format = r->Get(rocksdb::kDefaultColumnFamilyName, kFormatKey);
+  if (!format.ok()) return format.status();
+  if (!format->has_value()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        data_dir, " is not an Indelible store: no format marker"));
+  }
+  if (**format != kFormatValue) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(data_dir, " holds format \"", **format, "\", want \"",
+                     kFormatValue, "\""));
+  }
+  return r;
+}
+
+Reader::~Reader() {
+  if (db_) {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_->Close();
+    db_.reset();
+  }
+  if (!secondary_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(secondary_dir_, ec);
+  }
+}
+
+bool Reader::HasColumnFamily(std::string_view name) const {
+  for (const auto& n : cf_names_) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+rocksdb::ColumnFamilyHandle* Reader::Handle(std::string_view cf) const {
+  for (auto* h : handles_) {
+    if (h->GetName() == cf) return h;
+  }
+  return nullptr;
+}
+
+std::unique_ptr<Rows> Reader::NewRowsWithBounds(rocksdb::ColumnFamilyHandle* h,
+                                                std::string lower,
+                                                std::string upper) const {
+  std::unique_ptr<Rows> rows(new Rows());
+  if (h == nullptr) return rows;
+  rows->upper_bound_ = std::move(upper);
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;  // one sequential pass: do not churn the cache
+  ro.readahead_size = 2 << 20;
+  if (!rows->upper_bound_.empty()) {
+    rows->upper_slice_ = std::make_unique<rocksdb::Slice>(rows->upper_bound_);
+    ro.iterate_upper_bound = rows->upper_slice_.get();
+  }
+  rows->it_.reset(db_->NewIterator(ro, h));
+  if (lower.empty()) {
+    rows->it_->SeekToFirst();
+  } else {
+    rows->it_->Seek(ToSlice(lower));
+  }
+  return rows;
+}
+
+std::unique_ptr<Rows> Reader::NewRows(std::string_view cf,
+                                      std::string_view key_prefix) const {
+  std::string lower(key_prefix);
+  std::string upper = PrefixUpperBound(lower);
+  return NewRowsWithBounds(Handle(cf), std::move(lower), std::move(upper));
+}
+
+std::unique_ptr<RecordRows> Reader::NewRecordRows(
+    std::string_view tenant) const {
+  std::unique_ptr<RecordRows> r(new RecordRows());
+  const std::string prefix = tenant.empty() ? "" : TenantPrefix(tenant);
+  r->skeletons_ = NewRows(kSkeletonsCf, prefix);
+  r->bodies_ = NewRows(kBodiesCf, prefix);
+  r->Settle();
+  return r;
+}
+
+absl::StatusOr<std::optional<std::string>> Reader::Get(
+    std::string_view cf, std::string_view key) const {
+  rocksdb::ColumnFamilyHandle* h = Handle(cf);
+  if (h == nullptr) return std::optional<std::string>();
+  std::string value;
+  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), h, ToSlice(key), &value);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  if (!st.ok()) return FromRocksDb(st, absl::StrCat("read ", Av(cf)));
+  return std::optional<std::string>(std::move(value));
+}
+
+}  // namespace indelible::store
