@@ -1,0 +1,181 @@
+#include "client/cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/commands.h"
+#include "client/cli/exit_codes.h"
+#include "client/cli/time_text.h"
+#include "client/client.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::cli {
+namespace {
+
+struct GlobalFlags {
+  std::string target = kDefaultTarget;
+  std::string timeout = "10s";
+};
+
+struct AppendOptions {
+  std::string input;  // the positional argument: only "-" is accepted
+  std::string occurred_at;
+  CLI::Option* occurred_at_opt = nullptr;
+  std::vector<CLI::Option*> event_opts;  // flags that describe one event
+};
+
+CLI::App* AddAppend(CLI::App& app, AppendFlags* f, AppendOptions* o) {
+  CLI::App* cmd = app.add_subcommand(
+      "append",
+      "Append one event built from flags, or JSON lines from stdin "
+      "(--stdin or '-'), and print the receipts");
+  cmd->add_option("input", o->input, "'-' reads JSON lines from stdin");
+  cmd->add_flag("--stdin", f->from_stdin,
+                "Read one JSON event per line from stdin (docs/CLI.md)");
+  cmd->add_flag("--json", f->json, "Print the receipt as JSON");
+  cmd->add_option("--batch-size", f->batch_size,
+                  "Events per AppendBatch call with --stdin")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  cmd->add_option("--tenant", f->tenant,
+                  "Tenant id (with --stdin: for lines without one)");
+  auto ev = [&](const char* name, std::string* dst, const char* help) {
+    o->event_opts.push_back(cmd->add_option(name, *dst, help));
+  };
+  ev("--event-id", &f->event_id, "Idempotency key (default: a random UUID)");
+  ev("--actor-id", &f->actor_id, "Who acted (required)");
+  ev("--actor-type", &f->actor_type, "e.g. user, service");
+  ev("--actor-ip", &f->actor_ip, "IPv4 or IPv6 address of the actor");
+  ev("--action", &f->action, "What was done, e.g. customer.read (required)");
+  ev("--resource-type", &f->resource_type, "Type of the resource acted on");
+  ev("--resource-id", &f->resource_id, "Id of the resource acted on");
+  ev("--reason", &f->reason, "Why");
+  ev("--outcome", &f->outcome, "e.g. allowed, denied, success");
+  ev("--source", &f->source, "Emitting service");
+  ev("--category", &f->category, "Retention class (server default: access)");
+  o->occurred_at_opt = cmd->add_option(
+      "--occurred-at", o->occurred_at,
+      "When it happened: RFC 3339 or integer ns (default: server's now)");
+  o->event_opts.push_back(o->occurred_at_opt);
+  o->event_opts.push_back(
+      cmd->add_option("--meta", f->meta, "Metadata key=value (repeatable)")
+          ->allow_extra_args(false));
+  return cmd;
+}
+
+CLI::App* AddHead(CLI::App& app, HeadFlags* f) {
+  CLI::App* cmd =
+      app.add_subcommand("head", "Print the newest record of a tenant's chain");
+  cmd->add_option("--tenant", f->tenant, "Tenant id")->required();
+  cmd->add_flag("--json", f->json, "Print JSON");
+  return cmd;
+}
+
+CLI::App* AddRead(CLI::App& app, ReadFlags* f) {
+  CLI::App* cmd =
+      app.add_subcommand("read", "Print a tenant's records in seq order");
+  cmd->add_option("--tenant", f->tenant, "Tenant id")->required();
+  cmd->add_option("--from", f->from, "First seq")->capture_default_str();
+  cmd->add_option("--limit", f->limit, "Most records to print (0: all)")
+      ->capture_default_str();
+  cmd->add_flag("--json", f->json,
+                "One JSON object per record, with every field");
+  return cmd;
+}
+
+// Checks the append flags CLI11 cannot express. Empty if fine.
+std::string CheckAppend(AppendFlags* f, const AppendOptions& o) {
+  if (!o.input.empty()) {
+    if (o.input != "-") {
+      return absl::StrCat("append: unexpected argument \"", o.input,
+                          "\" (only '-' for stdin)");
+    }
+    f->from_stdin = true;
+  }
+  if (f->from_stdin) {
+    for (const CLI::Option* opt : o.event_opts) {
+      if (opt->count() > 0) {
+        return absl::StrCat("append: ", opt->get_name(),
+                            " cannot be combined with --stdin");
+      }
+    }
+    if (f->json) return "append: --stdin always prints JSON lines; drop --json";
+  }
+  if (o.occurred_at_opt->count() > 0) f->occurred_at = o.occurred_at;
+  return "";
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::istream& in,
+           std::ostream& out, std::ostream& err) {
+  CLI::App app{"indelible: append to and read from an Indelible audit log"};
+  app.name("indelible");
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags also work after the subcommand
+  app.set_version_flag("--version", "indelible 0.1.0");
+
+  GlobalFlags g;
+  if (const char* env = std::getenv(kTargetEnv); env != nullptr && *env) {
+    g.target = env;
+  }
+  app.add_option("--target", g.target,
+                 absl::StrCat("Server address HOST:PORT (default: $",
+                              kTargetEnv, ", else ", kDefaultTarget, ")"));
+  app.add_option("--timeout", g.timeout,
+                 "Deadline of each call, e.g. 10s, 500ms")
+      ->capture_default_str();
+
+  AppendFlags append_flags;
+  AppendOptions append_opts;
+  HeadFlags head_flags;
+  ReadFlags read_flags;
+  CLI::App* append = AddAppend(app, &append_flags, &append_opts);
+  CLI::App* head = AddHead(app, &head_flags);
+  CLI::App* read = AddRead(app, &read_flags);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e, out, err);
+  } catch (const CLI::ParseError& e) {
+    std::string hint = "indelible";
+    for (const CLI::App* sub : app.get_subcommands()) {
+      hint = absl::StrCat(hint, " ", sub->get_name());
+    }
+    return UsageError(
+        err, absl::StrCat(e.what(), "\nRun '", hint, " --help' for usage."));
+  }
+
+  absl::StatusOr<std::chrono::milliseconds> timeout = ParseTimeout(g.timeout);
+  if (!timeout.ok()) {
+    return UsageError(err,
+                      absl::StrCat("--timeout: ", timeout.status().message()));
+  }
+  if (append->parsed()) {
+    if (std::string why = CheckAppend(&append_flags, append_opts);
+        !why.empty()) {
+      return UsageError(err, why);
+    }
+  }
+
+  client::ClientOptions options;
+  options.target = g.target;
+  options.deadline = *timeout;
+  absl::StatusOr<std::unique_ptr<client::Client>> c =
+      client::Client::Connect(options);
+  if (!c.ok()) return ReportError(err, "connect", c.status());
+
+  if (append->parsed()) return RunAppend(**c, append_flags, in, out, err);
+  if (head->parsed()) return RunHead(**c, head_flags, out, err);
+  if (read->parsed()) return RunRead(**c, read_flags, out, err);
+  return UsageError(err, "no command given; run 'indelible --help'");
+}
+
+}  // namespace indelible::cli

@@ -1,0 +1,79 @@
+#include "client/cli/output_json.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/cli/time_text.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::cli {
+
+using json = nlohmann::ordered_json;
+namespace v1 = ::indelible::v1;
+
+json EventToJson(const v1::Event& e) {
+  json metadata = json::array();
+  for (const v1::MetadataEntry& m : e.metadata()) {
+    metadata.push_back({{"key", m.key()}, {"value", m.value()}});
+  }
+  return json{
+      {"tenant", e.tenant()},
+      {"event_id", e.event_id()},
+      {"occurred_at_ns", absl::StrCat(e.occurred_at_ns())},
+      {"actor",
+       {{"id", e.actor().id()},
+        {"type", e.actor().type()},
+        {"ip", e.actor().ip()}}},
+      {"action", e.action()},
+      {"resource", {{"type", e.resource().type()}, {"id", e.resource().id()}}},
+      {"reason", e.reason()},
+      {"outcome", e.outcome()},
+      {"source", e.source()},
+      {"category", e.category()},
+      {"metadata", std::move(metadata)},
+  };
+}
+
+json ReceiptToJson(const v1::Receipt& r, const std::string& event_id) {
+  return json{
+      {"tenant", r.tenant()},
+      {"event_id", event_id},
+      {"seq", r.seq()},
+      {"received_at_ns", absl::StrCat(r.received_at_ns())},
+      {"received_at", FormatTimestamp(r.received_at_ns())},
+      {"entry_hash", chain::ToHex(r.entry_hash())},
+      {"duplicate", r.duplicate()},
+  };
+}
+
+json RecordToJson(const v1::Record& r) {
+  return json{
+      {"tenant", r.tenant()},
+      {"seq", r.seq()},
+      {"received_at_ns", absl::StrCat(r.received_at_ns())},
+      {"received_at", FormatTimestamp(r.received_at_ns())},
+      {"pruned", r.pruned()},
+      {"salt", chain::Base64Encode(r.salt())},
+      {"canonical_event", chain::Base64Encode(r.canonical_event())},
+      {"body_digest", chain::ToHex(r.body_digest())},
+      {"entry_hash", chain::ToHex(r.entry_hash())},
+      {"event",
+       r.has_event() && !r.pruned() ? EventToJson(r.event()) : json(nullptr)},
+  };
+}
+
+json HeadToJson(const v1::GetHeadResponse& h) {
+  return json{
+      {"tenant", h.tenant()},
+      {"seq", h.seq()},
+      {"head_hash", chain::ToHex(h.head_hash())},
+      {"received_at_ns", absl::StrCat(h.received_at_ns())},
+      {"received_at", h.seq() == 0 ? json(nullptr)
+                                   : json(FormatTimestamp(h.received_at_ns()))},
+  };
+}
+
+std::string JsonLine(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace indelible::cli

@@ -1,0 +1,42 @@
+// What the `indelible` command prints as JSON (docs/CLI.md). Hashes are
+// lower-case hex, salts and canonical event bytes standard base64, and 64-bit
+// nanosecond times decimal strings (as in proto JSON: a double cannot hold
+// them) next to an RFC 3339 rendering. An event is printed in the shape
+// ParseEventJson reads, so `read --json | jq -c .event` can be appended again.
+//
+// Thread-safe: pure functions.
+#ifndef INDELIBLE_CLIENT_CLI_OUTPUT_JSON_H_
+#define INDELIBLE_CLIENT_CLI_OUTPUT_JSON_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "indelible/v1/indelible.pb.h"
+
+namespace indelible::cli {
+
+// {"tenant", "event_id", "occurred_at_ns", "actor": {"id", "type", "ip"},
+//  "action", "resource": {"type", "id"}, "reason", "outcome", "source",
+//  "category", "metadata": [{"key", "value"}]}; every field present.
+nlohmann::ordered_json EventToJson(const indelible::v1::Event& event);
+
+// {"tenant", "event_id", "seq", "received_at_ns", "received_at",
+//  "entry_hash", "duplicate"}. `event_id` is the one the receipt answers.
+nlohmann::ordered_json ReceiptToJson(const indelible::v1::Receipt& receipt,
+                                     const std::string& event_id);
+
+// {"tenant", "seq", "received_at_ns", "received_at", "pruned", "salt",
+//  "canonical_event", "body_digest", "entry_hash", "event"}; "event" is null
+// for a pruned record.
+nlohmann::ordered_json RecordToJson(const indelible::v1::Record& record);
+
+// {"tenant", "seq", "head_hash", "received_at_ns", "received_at"};
+// "received_at" is null while the tenant has no records.
+nlohmann::ordered_json HeadToJson(const indelible::v1::GetHeadResponse& head);
+
+// One line of output: compact JSON, invalid UTF-8 replaced by U+FFFD.
+std::string JsonLine(const nlohmann::ordered_json& j);
+
+}  // namespace indelible::cli
+
+#endif  // INDELIBLE_CLIENT_CLI_OUTPUT_JSON_H_

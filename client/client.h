@@ -1,0 +1,102 @@
+// A synchronous client for the AuditLog service (proto/indelible/v1).
+//
+//   auto client = indelible::client::Client::Connect({.target = "host:7410"});
+//   if (!client.ok()) ...
+//   absl::StatusOr<v1::Receipt> r = (*client)->Append(event);
+//
+// Every call blocks until the server answers or the per-call deadline
+// (ClientOptions::deadline) passes. Errors are the server's gRPC status,
+// converted with the same code and message (status_convert.h): for example
+// InvalidArgument naming the bad field, Unavailable when the daemon cannot be
+// reached, DeadlineExceeded when it did not answer in time.
+//
+// The client does not retry: a retry is only safe with an event_id, and the
+// policy belongs to the caller (see BatchingAppender for one).
+//
+// Thread safety: a Client is safe to use from many threads at once; gRPC
+// multiplexes the calls over one channel.
+#ifndef INDELIBLE_CLIENT_CLIENT_H_
+#define INDELIBLE_CLIENT_CLIENT_H_
+
+#include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "indelible/v1/indelible.grpc.pb.h"
+
+namespace indelible::client {
+
+namespace v1 = ::indelible::v1;
+
+struct ClientOptions {
+  // gRPC target: "host:port", "dns:///host:port", "unix:/path", ...
+  std::string target = "127.0.0.1:7410";
+
+  // Deadline of each call. For ReadRecords it bounds the whole stream.
+  // REQUIRES: > 0.
+  std::chrono::milliseconds deadline{10000};
+
+  // Channel credentials. Null means plaintext (insecure), which is only fit
+  // for loopback; pass grpc::SslCredentials(...) for TLS.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+};
+
+class Client {
+ public:
+  // Creates the channel. Does not wait for the server: gRPC connects lazily,
+  // so an unreachable server shows up as Unavailable on the first call.
+  // InvalidArgument if the options are unusable (empty target, deadline <= 0).
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(
+      const ClientOptions& options);
+
+  // Uses an existing channel (in-process servers, custom channel arguments).
+  // REQUIRES: channel != nullptr, deadline > 0.
+  Client(std::shared_ptr<grpc::Channel> channel,
+         std::chrono::milliseconds deadline);
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Appends one event and returns its receipt once the record is on disk.
+  absl::StatusOr<v1::Receipt> Append(const v1::Event& event);
+
+  // Appends `events` atomically: all are stored, or none (one bad event
+  // rejects the whole call). Receipts are in the order of `events`.
+  // Internal if the server answers with a different number of receipts.
+  absl::StatusOr<std::vector<v1::Receipt>> AppendBatch(
+      const std::vector<v1::Event>& events);
+
+  // The newest record of `tenant` (seq 0 and the genesis hash if empty).
+  absl::StatusOr<v1::GetHeadResponse> GetHead(std::string_view tenant);
+
+  // Streams the records of `tenant` in seq order from `from_seq` (0 is read
+  // as 1), at most `limit` of them (0: up to the server's maximum per call),
+  // calling `on_record` for each. If `on_record` returns false the stream is
+  // cancelled and ReadRecords returns OK. `on_record` runs on the calling
+  // thread.
+  absl::Status ReadRecords(
+      std::string_view tenant, uint64_t from_seq, uint64_t limit,
+      const std::function<bool(const v1::Record&)>& on_record);
+
+  std::chrono::milliseconds deadline() const { return deadline_; }
+
+ private:
+  void PrepareContext(grpc::ClientContext* context) const;
+
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AuditLog::Stub> stub_;
+  const std::chrono::milliseconds deadline_;
+};
+
+}  // namespace indelible::client
+
+#endif  // INDELIBLE_CLIENT_CLIENT_H_

@@ -1,0 +1,28 @@
+#include "client/event_id.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdint>
+
+namespace indelible::client {
+
+absl::StatusOr<std::string> NewEventId() {
+  std::array<uint8_t, 16> b;
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    return absl::InternalError("event id: RAND_bytes failed");
+  }
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(36);
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
+    id.push_back(kHex[b[i] >> 4]);
+    id.push_back(kHex[b[i] & 0x0f]);
+  }
+  return id;
+}
+
+}  // namespace indelible::client

@@ -1,0 +1,143 @@
+#include "client/client.h"
+
+#include "gtest/gtest.h"
+#include "tests/client/fake_audit_log.h"
+#include "tests/client/test_util.h"
+#include "verifier/chain/hash.h"
+
+namespace indelible::client {
+namespace {
+
+using testing::FakeServer;
+using testing::MakeEvent;
+
+std::unique_ptr<Client> ConnectTo(const FakeServer& server) {
+  ClientOptions o;
+  o.target = server.target();
+  o.deadline = std::chrono::seconds(5);
+  auto c = Client::Connect(o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return std::move(*c);
+}
+
+TEST(Client, ConnectRejectsBadOptions) {
+  ClientOptions o;
+  o.target = "";
+  EXPECT_EQ(Client::Connect(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o.target = "127.0.0.1:1";
+  o.deadline = std::chrono::milliseconds(0);
+  EXPECT_EQ(Client::Connect(o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Client, AppendReturnsReceiptsAndDeduplicates) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  auto r1 = c->Append(MakeEvent("acme", "e1"));
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_EQ(r1->tenant(), "acme");
+  EXPECT_EQ(r1->seq(), 1u);
+  EXPECT_EQ(r1->entry_hash().size(), chain::kDigestSize);
+  EXPECT_FALSE(r1->duplicate());
+
+  auto again = c->Append(MakeEvent("acme", "e1"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate());
+  EXPECT_EQ(again->seq(), 1u);
+  EXPECT_EQ(again->entry_hash(), r1->entry_hash());
+}
+
+TEST(Client, AppendBatchKeepsOrder) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  auto r = c->AppendBatch(
+      {MakeEvent("acme", "a"), MakeEvent("acme", "b"), MakeEvent("acme", "c")});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*r)[i].seq(), i + 1);
+  EXPECT_EQ(server.service().batch_sizes(), std::vector<size_t>{3});
+}
+
+TEST(Client, ServerErrorKeepsCodeAndMessage) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  auto r = c->Append(MakeEvent("acme", "e1", /*action=*/""));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "event.action: required");
+
+  server.service().FailNext(1, grpc::StatusCode::UNAVAILABLE);
+  auto b = c->AppendBatch({MakeEvent("acme", "e2")});
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(b.status().message(), "injected failure");
+}
+
+TEST(Client, UnreachableServerIsUnavailable) {
+  std::string target;
+  {
+    FakeServer gone;
+    target = gone.target();
+  }
+  ClientOptions o;
+  o.target = target;
+  o.deadline = std::chrono::seconds(5);
+  auto c = Client::Connect(o);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((*c)->GetHead("acme").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(Client, GetHeadOfEmptyAndNonEmptyTenant) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  auto empty = c->GetHead("acme");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->seq(), 0u);
+  EXPECT_EQ(empty->head_hash(), chain::AsBytes(chain::Genesis("acme")));
+
+  auto r = c->AppendBatch({MakeEvent("acme", "a"), MakeEvent("acme", "b")});
+  ASSERT_TRUE(r.ok());
+  auto head = c->GetHead("acme");
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->seq(), 2u);
+  EXPECT_EQ(head->head_hash(), (*r)[1].entry_hash());
+  EXPECT_EQ(head->received_at_ns(), (*r)[1].received_at_ns());
+}
+
+TEST(Client, ReadRecordsStreamsAndStopsEarly) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  std::vector<v1::Event> events;
+  for (int i = 0; i < 5; ++i) {
+    events.push_back(MakeEvent("acme", "e" + std::to_string(i)));
+  }
+  ASSERT_TRUE(c->AppendBatch(events).ok());
+
+  std::vector<uint64_t> seqs;
+  auto s = c->ReadRecords("acme", 2, 0, [&](const v1::Record& r) {
+    seqs.push_back(r.seq());
+    return true;
+  });
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3, 4, 5}));
+
+  seqs.clear();
+  s = c->ReadRecords("acme", 0, 0, [&](const v1::Record& r) {
+    seqs.push_back(r.seq());
+    return seqs.size() < 2;
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2}));
+
+  seqs.clear();
+  s = c->ReadRecords("acme", 1, 3, [&](const v1::Record& r) {
+    seqs.push_back(r.seq());
+    return true;
+  });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+}  // namespace
+}  // namespace indelible::client
