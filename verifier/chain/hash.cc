@@ -83,6 +83,15 @@ Digest Sha256(std::string_view a, std::string_view b) {
   return h.Final();
 }
 
+struct Sha256Stream::Ctx {
+  Hasher hasher;
+};
+
+Sha256Stream::Sha256Stream() : ctx_(new Ctx) { ctx_->hasher.Init(); }
+Sha256Stream::~Sha256Stream() { delete ctx_; }
+void Sha256Stream::Update(std::string_view data) { ctx_->hasher.Update(data); }
+Digest Sha256Stream::Final() { return ctx_->hasher.Final(); }
+
 absl::Status RandomSalt(Salt* salt) {
   if (RAND_bytes(salt->data(), static_cast<int>(salt->size())) != 1) {
     return absl::InternalError("CSPRNG failed to produce a salt");

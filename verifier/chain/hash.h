@@ -41,6 +41,23 @@ bool SaltFromBytes(std::string_view bytes, Salt* out);
 // SHA-256 of the concatenation of `a` and `b`.
 Digest Sha256(std::string_view a, std::string_view b = {});
 
+// Incremental SHA-256, for data streamed in pieces (reports, files).
+// Not thread-safe; one instance per stream.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  // Ends the stream. REQUIRES: called once.
+  Digest Final();
+
+ private:
+  struct Ctx;
+  Ctx* ctx_;
+};
+
 // Fills *salt from OpenSSL's CSPRNG. Internal on failure (the process should
 // not accept events it cannot salt).
 absl::Status RandomSalt(Salt* salt);

@@ -1,0 +1,105 @@
+#include "verifier/report/report_rows.h"
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/report/exporter.h"
+
+namespace indelible::report {
+namespace {
+
+Row SampleRow(std::string* ce_storage) {
+  Row r;
+  r.seq = 7;
+  r.received_at_ns = 1700000000500000000ull;
+  r.event.tenant = "acme";
+  r.event.event_id = "e,1";
+  r.event.occurred_at_ns = 1700000000000000001ull;
+  r.event.actor_id = "alice";
+  r.event.action = "read";
+  r.event.reason = "said \"hi\"\r\nthen left";
+  r.event.category = "access";
+  r.event.metadata = {{"a", "1"}};
+  *ce_storage = *chain::EncodeCanonicalEvent(r.event);
+  r.canonical_event = *ce_storage;
+  static const std::string salt(16, '\x01');
+  r.salt = salt;
+  r.body_digest = chain::BodyDigest(r.salt, r.canonical_event);
+  r.prev_entry_hash = chain::Genesis("acme");
+  r.entry_hash = chain::EntryHash("acme", 7, r.received_at_ns, r.prev_entry_hash, r.body_digest);
+  return r;
+}
+
+TEST(ReportRows, TimeIsRfc3339UtcNanos) {
+  EXPECT_EQ(FormatTimeNs(1700000000500000000ull), "2023-11-14T22:13:20.500000000Z");
+  EXPECT_EQ(FormatTimeNs(0), "1970-01-01T00:00:00.000000000Z");
+}
+
+TEST(ReportRows, CsvQuotingFollowsRfc4180) {
+  EXPECT_EQ(CsvField("plain"), "plain");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"x\""), "\"say \"\"x\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField(""), "");
+}
+
+TEST(ReportRows, CsvRowHasEveryColumn) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  std::string row = CsvRow(r);
+  EXPECT_EQ(row.substr(0, 12), "acme,7,2023-");
+  EXPECT_NE(row.find("\"e,1\""), std::string::npos);
+  EXPECT_NE(row.find("\"said \"\"hi\"\"\r\nthen left\""), std::string::npos);
+  EXPECT_NE(row.find("\"{\"\"a\"\":\"\"1\"\"}\""), std::string::npos);
+  EXPECT_EQ(row.substr(row.size() - 66), chain::ToHex(r.entry_hash) + "\r\n");
+  EXPECT_EQ(CsvHeader().substr(0, 11), "tenant,seq,");
+}
+
+TEST(ReportRows, JsonDocumentShape) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  std::string doc;
+  RowWriter w(Format::kJson, "acme", [&](std::string_view b) { doc.append(b); });
+  w.Begin();
+  w.Add(r);
+  r.seq = 8;
+  w.Add(r);
+  w.End();
+  auto j = nlohmann::json::parse(doc);
+  EXPECT_EQ(j["format"], "indelible-report/v1");
+  ASSERT_EQ(j["rows"].size(), 2u);
+  EXPECT_EQ(j["rows"][0]["seq"], 7);
+  EXPECT_EQ(j["rows"][0]["received_at_ns"], "1700000000500000000");
+  EXPECT_EQ(j["rows"][0]["entry_hash"], chain::ToHex(r.entry_hash));
+  EXPECT_EQ(w.rows(), 2u);
+  // Empty report is still valid JSON.
+  std::string empty;
+  RowWriter e(Format::kJson, "acme", [&](std::string_view b) { empty.append(b); });
+  e.Begin();
+  e.End();
+  EXPECT_TRUE(nlohmann::json::parse(empty)["rows"].empty());
+}
+
+TEST(Filters, MatchOnTimeAndFields) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  Filters f;
+  EXPECT_TRUE(f.Matches(r));
+  f.from_ns = r.event.occurred_at_ns;
+  f.to_ns = r.event.occurred_at_ns + 1;
+  EXPECT_TRUE(f.Matches(r));
+  f.to_ns = r.event.occurred_at_ns;  // half-open
+  EXPECT_FALSE(f.Matches(r));
+  f = Filters();
+  f.time_field = Filters::TimeField::kReceivedAt;
+  f.from_ns = r.received_at_ns + 1;
+  EXPECT_FALSE(f.Matches(r));
+  f = Filters();
+  f.actor_id = "alice";
+  EXPECT_TRUE(f.Matches(r));
+  f.action = "write";
+  EXPECT_FALSE(f.Matches(r));
+}
+
+}  // namespace
+}  // namespace indelible::report

@@ -1,0 +1,213 @@
+#include "verifier/report/exporter.h"
+
+#include "verifier/report/mapped_file.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/signing.h"
+#include "verifier/chain/text.h"
+#include "verifier/store/layout.h"
+
+namespace indelible::report {
+namespace {
+
+// Writes `bytes` to `path` through a temporary file and a rename, so a
+// reader never sees half a file.
+absl::Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out.good()) return absl::UnavailableError("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError("cannot rename to " + path + ": " + ec.message());
+  return absl::OkStatus();
+}
+
+// The newest stored checkpoint note of `tenant`, or "".
+absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
+                                                   const std::string& tenant) {
+  std::string newest;
+  auto rows = reader.NewRows(store::kCheckpointsCf, store::TenantPrefix(tenant));
+  for (; rows->Valid(); rows->Next()) newest.assign(rows->value());
+  if (!rows->ok()) return rows->status();
+  return newest;
+}
+
+}  // namespace
+
+bool Filters::Matches(const Row& row) const {
+  const chain::EventFields& e = row.event;
+  const uint64_t t =
+      time_field == TimeField::kOccurredAt ? e.occurred_at_ns : row.received_at_ns;
+  if (from_ns && t < *from_ns) return false;
+  if (to_ns && t >= *to_ns) return false;
+  auto eq = [](const std::string& want, const std::string& got) {
+    return want.empty() || want == got;
+  };
+  return eq(actor_id, e.actor_id) && eq(action, e.action) &&
+         eq(resource_type, e.resource_type) && eq(resource_id, e.resource_id) &&
+         eq(category, e.category) && eq(outcome, e.outcome);
+}
+
+nlohmann::ordered_json Filters::ToJson() const {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["time_field"] =
+      time_field == TimeField::kOccurredAt ? "occurred_at" : "received_at";
+  j["from"] = from_ns ? nlohmann::ordered_json(FormatTimeNs(*from_ns)) : nullptr;
+  j["to"] = to_ns ? nlohmann::ordered_json(FormatTimeNs(*to_ns)) : nullptr;
+  auto opt = [](const std::string& s) {
+    return s.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s);
+  };
+  j["actor_id"] = opt(actor_id);
+  j["action"] = opt(action);
+  j["resource_type"] = opt(resource_type);
+  j["resource_id"] = opt(resource_id);
+  j["category"] = opt(category);
+  j["outcome"] = opt(outcome);
+  return j;
+}
+
+absl::StatusOr<ExportResult> Export(const store::Reader& reader,
+                                    const ExportOptions& options,
+                                    check::Reporter* reporter) {
+  if (!chain::IsValidTenantId(options.tenant)) {
+    return absl::InvalidArgumentError("--tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
+  }
+  if (options.out_path.empty()) return absl::InvalidArgumentError("--out: required");
+  if (options.signer == nullptr) return absl::InvalidArgumentError("--sign-key: required");
+
+  ExportResult result;
+  check::StoreCheckOptions check_options = options.check;
+  check_options.tenant = options.tenant;
+  auto checked = check::CheckStore(reader, check_options, reporter);
+  if (!checked.ok()) return checked.status();
+  result.check = *checked;
+  if (checked->findings > 0 || checked->tenants.empty()) return result;
+  const check::TenantSummary& summary = checked->tenants.front();
+
+  // Stream the records again, from the same frozen view the check saw.
+  const std::string tmp = options.out_path + ".tmp";
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::UnavailableError("cannot write " + tmp);
+  chain::Sha256Stream digest;
+  uint64_t bytes = 0;
+  RowWriter writer(options.format, options.tenant, [&](std::string_view b) {
+    out.write(b.data(), static_cast<std::streamsize>(b.size()));
+    digest.Update(b);
+    bytes += b.size();
+  });
+  writer.Begin();
+  chain::Digest prev = chain::Genesis(options.tenant);
+  uint64_t scanned = 0;
+  auto rows = reader.NewRecordRows(options.tenant);
+  for (; rows->Valid(); rows->Next()) {
+    // The check passed, so every row decodes; anything else is a race with
+    // a writer that the frozen view rules out, and is reported as such.
+    std::string_view tenant;
+    store::Skeleton sk;
+    Row row;
+    if (!rows->has_skeleton() || !store::ParseSeqKey(rows->key(), &tenant, &row.seq) ||
+        !store::DecodeSkeleton(rows->skeleton(), &sk)) {
+      return absl::DataLossError("record changed between check and export");
+    }
+    row.received_at_ns = sk.received_at_ns;
+    row.body_digest = sk.body_digest;
+    row.entry_hash = sk.entry_hash;
+    row.prev_entry_hash = prev;
+    prev = sk.entry_hash;
+    if (options.progress && ++scanned % 65536 == 0) {
+      options.progress(scanned, summary.records);
+    }
+    if (!rows->has_body()) {
+      ++result.pruned;
+      continue;
+    }
+    if (!store::DecodeBody(rows->body(), &row.salt, &row.canonical_event)) {
+      return absl::DataLossError("record changed between check and export");
+    }
+    auto fields = chain::DecodeCanonicalEvent(row.canonical_event);
+    if (!fields.ok()) return fields.status();
+    row.event = *std::move(fields);
+    if (!options.filters.Matches(row)) continue;
+    writer.Add(row);
+  }
+  if (auto s = rows->status(); !s.ok()) return s;
+  writer.End();
+  out.flush();
+  if (!out.good()) return absl::UnavailableError("cannot write " + tmp);
+  out.close();
+  const chain::Digest report_digest = digest.Final();
+  result.rows = writer.rows();
+
+  // Ed25519 (pure) signs the whole message at once: map the file.
+  auto mapped = MappedFile::Open(tmp);
+  if (!mapped.ok()) return mapped.status();
+  const std::string_view report_bytes = (*mapped)->data();
+  if (chain::Sha256(report_bytes) != report_digest) {
+    return absl::DataLossError("report changed on disk while being written");
+  }
+
+  auto newest = NewestStoredCheckpoint(reader, options.tenant);
+  if (!newest.ok()) return newest.status();
+  const chain::NoteVerifierKey& vk = options.signer->verifier_key();
+  nlohmann::ordered_json m;
+  m["format"] = kManifestFormat;
+  m["tenant"] = options.tenant;
+  m["filters"] = options.filters.ToJson();
+  m["verified_range"] = {{"first_seq", summary.first_seq},
+                         {"last_seq", summary.head_seq},
+                         {"records", summary.records},
+                         {"pruned_records", result.pruned}};
+  m["head_hash"] = chain::ToHex(summary.head_hash);
+  nlohmann::ordered_json cps = nlohmann::ordered_json::array();
+  if (!newest->empty()) {
+    cps.push_back({{"source", "stored"}, {"note", *newest}});
+  }
+  for (const auto& c : options.check.supplied) {
+    if (c.checkpoint.tenant != options.tenant) continue;
+    cps.push_back({{"source", "supplied"},
+                   {"seq", c.checkpoint.seq},
+                   {"head_hash", chain::ToHex(c.checkpoint.head)}});
+  }
+  m["checkpoints"] = cps;
+  m["signatures_checked"] = checked->signatures_checked;
+  m["check_keys"] = checked->keys_used;
+  m["row_count"] = result.rows;
+  m["report"] = {{"file", std::filesystem::path(options.out_path).filename().string()},
+                 {"format", options.format == Format::kCsv ? "csv" : "json"},
+                 {"bytes", bytes},
+                 {"sha256", chain::ToHex(report_digest)}};
+  m["tool_version"] = options.tool_version;
+  m["generated_at"] = FormatTimeNs(options.generated_at_ns);
+  m["signer"] = {{"key_name", vk.name},
+                 {"key_id", absl::StrFormat("%08x", vk.key_id)},
+                 {"verifier_key", chain::NoteVerifierKeyString(vk)},
+                 {"public_key_pem", options.signer->private_key().PublicKeyPem()}};
+  result.manifest = m.dump(2) + "\n";
+
+  const auto& key = options.signer->private_key();
+  if (auto s = WriteFileAtomic(SigPath(options.out_path), key.Sign(report_bytes)); !s.ok()) {
+    return s;
+  }
+  const std::string manifest_path = ManifestPath(options.out_path);
+  if (auto s = WriteFileAtomic(manifest_path, result.manifest); !s.ok()) return s;
+  if (auto s = WriteFileAtomic(SigPath(manifest_path), key.Sign(result.manifest)); !s.ok()) {
+    return s;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, options.out_path, ec);
+  if (ec) return absl::UnavailableError("cannot rename to " + options.out_path);
+  result.exported = true;
+  return result;
+}
+
+}  // namespace indelible::report

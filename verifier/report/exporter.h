@@ -1,0 +1,94 @@
+// Export: a signed report of one tenant's events (docs/REPORTS.md).
+//
+// The tenant's chain is checked first (check/store_check.h) with the keys and
+// checkpoints the caller trusts; a chain with any finding is not exported.
+// Then its records are streamed once more, filtered, and written as CSV or
+// JSON; the report's SHA-256 is computed while it is written, so memory stays
+// constant whatever the size. Finally a manifest (JSON) is written and both
+// files are signed with Ed25519 into detached raw signatures:
+//
+//   <out>                 the report
+//   <out>.sig             Ed25519(report bytes), 64 raw bytes
+//   <out>.manifest.json   tenant, filters, verified range, head hash,
+//                         checkpoint, row count, report SHA-256, signer...
+//   <out>.manifest.json.sig
+//
+// Each is checkable with `openssl pkeyutl -verify -rawin` alone.
+#ifndef INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
+#define INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "verifier/chain/note.h"
+#include "verifier/check/finding.h"
+#include "verifier/check/store_check.h"
+#include "verifier/report/report_rows.h"
+#include "verifier/store/reader.h"
+
+namespace indelible::report {
+
+inline constexpr char kManifestFormat[] = "indelible-report-manifest/v1";
+
+struct Filters {
+  enum class TimeField { kOccurredAt, kReceivedAt };
+  // Half-open [from_ns, to_ns) on `time_field`.
+  std::optional<uint64_t> from_ns;
+  std::optional<uint64_t> to_ns;
+  TimeField time_field = TimeField::kOccurredAt;
+  // Exact matches; empty = any.
+  std::string actor_id;
+  std::string action;
+  std::string resource_type;
+  std::string resource_id;
+  std::string category;
+  std::string outcome;
+
+  bool Matches(const Row& row) const;
+  nlohmann::ordered_json ToJson() const;
+};
+
+struct ExportOptions {
+  std::string tenant;  // required
+  Filters filters;
+  Format format = Format::kCsv;
+  std::string out_path;  // required; .sig/.manifest.json written beside it
+  // Signs the report and manifest. REQUIRES: non-null.
+  const chain::NoteSigner* signer = nullptr;
+  // Keys and supplied checkpoints for the check that precedes the export;
+  // `tenant` is set from above.
+  check::StoreCheckOptions check;
+  std::string tool_version = "indelible-verify 0.1.0";
+  uint64_t generated_at_ns = 0;  // the caller's clock
+  // Called now and then with rows scanned so far and the chain length.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct ExportResult {
+  bool exported = false;          // false: the chain had findings
+  check::StoreCheckResult check;  // what the check found
+  uint64_t rows = 0;
+  uint64_t pruned = 0;            // records in the chain without a body
+  std::string manifest;           // the manifest bytes, as signed
+};
+
+// Errors are for what stops the export from running (I/O, bad options, an
+// unknown tenant). Findings go to `reporter`; with any, nothing is written
+// and result.exported is false.
+absl::StatusOr<ExportResult> Export(const store::Reader& reader,
+                                    const ExportOptions& options,
+                                    check::Reporter* reporter);
+
+// Paths of the detached files of a report.
+inline std::string SigPath(const std::string& report) { return report + ".sig"; }
+inline std::string ManifestPath(const std::string& report) {
+  return report + ".manifest.json";
+}
+
+}  // namespace indelible::report
+
+#endif  // INDELIBLE_VERIFIER_REPORT_EXPORTER_H_

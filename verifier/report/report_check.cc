@@ -1,0 +1,229 @@
+#include "verifier/report/report_check.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/note.h"
+#include "verifier/chain/signing.h"
+#include "verifier/chain/text.h"
+#include "verifier/report/exporter.h"
+#include "verifier/report/mapped_file.h"
+#include "verifier/report/report_rows.h"
+
+namespace indelible::report {
+namespace {
+
+using Json = nlohmann::json;
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Counts CSV records (RFC 4180: CRLF outside quotes ends a record).
+uint64_t CountCsvRecords(std::string_view data) {
+  uint64_t n = 0;
+  bool quoted = false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (c == '"') quoted = !quoted;
+    if (!quoted && c == '\n') ++n;
+  }
+  return n;
+}
+
+class Checker {
+ public:
+  explicit Checker(ReportCheckResult* result) : r_(result) {}
+
+  void Problem(std::string p) { r_->problems.push_back(std::move(p)); }
+
+  void CheckSeq(uint64_t seq, const std::string& where) {
+    if (seq < r_->first_seq || seq > r_->last_seq) {
+      Problem(absl::StrCat(where, ": seq ", seq, " outside the verified range"));
+    }
+    if (seq <= last_seq_seen_) {
+      Problem(absl::StrCat(where, ": seq ", seq, " not after seq ", last_seq_seen_));
+    }
+    last_seq_seen_ = seq;
+  }
+
+  void CheckJsonRow(std::string_view line, uint64_t index) {
+    const std::string where = absl::StrCat("row ", index + 1);
+    Json row = Json::parse(line, nullptr, false);
+    if (row.is_discarded() || !row.is_object()) return Problem(where + ": not a JSON object");
+    try {
+      std::string salt, ce, want_body, want_prev, want_entry;
+      if (!chain::Base64Decode(row.at("salt").get<std::string>(), &salt) ||
+          !chain::Base64Decode(row.at("canonical_event").get<std::string>(), &ce) ||
+          !chain::FromHex(row.at("body_digest").get<std::string>(), &want_body) ||
+          !chain::FromHex(row.at("prev_entry_hash").get<std::string>(), &want_prev) ||
+          !chain::FromHex(row.at("entry_hash").get<std::string>(), &want_entry)) {
+        return Problem(where + ": malformed salt, canonical event or hash");
+      }
+      const uint64_t seq = row.at("seq").get<uint64_t>();
+      const uint64_t received = std::stoull(row.at("received_at_ns").get<std::string>());
+      CheckSeq(seq, where);
+      chain::Digest body = chain::BodyDigest(salt, ce);
+      if (chain::AsBytes(body) != want_body) {
+        return Problem(where + ": body digest does not match salt and canonical event");
+      }
+      chain::Digest prev;
+      if (!chain::DigestFromBytes(want_prev, &prev)) return Problem(where + ": bad prev hash");
+      chain::Digest entry = chain::EntryHash(r_->tenant, seq, received, prev, body);
+      if (chain::AsBytes(entry) != want_entry) {
+        return Problem(where + ": entry hash does not follow from the row");
+      }
+      auto f = chain::DecodeCanonicalEvent(ce);
+      if (!f.ok()) return Problem(where + ": canonical event does not decode");
+      Json md = Json::object();
+      for (const auto& [k, v] : f->metadata) md[k] = v;
+      const bool same =
+          f->tenant == r_->tenant && row.at("tenant") == f->tenant &&
+          row.at("event_id") == f->event_id && row.at("actor_id") == f->actor_id &&
+          row.at("actor_type") == f->actor_type && row.at("actor_ip") == f->actor_ip &&
+          row.at("action") == f->action && row.at("resource_type") == f->resource_type &&
+          row.at("resource_id") == f->resource_id && row.at("reason") == f->reason &&
+          row.at("outcome") == f->outcome && row.at("source") == f->source &&
+          row.at("category") == f->category && row.at("metadata") == md &&
+          row.at("occurred_at_ns") == std::to_string(f->occurred_at_ns);
+      if (!same) Problem(where + ": displayed fields differ from the canonical event");
+    } catch (const Json::exception& e) {
+      Problem(where + ": missing or mistyped field (" + e.what() + ")");
+    }
+  }
+
+  uint64_t CheckJsonRows(std::string_view data) {
+    std::vector<std::string_view> lines = chain::Split(data, '\n');
+    // opening, rows..., "]}", "" (after the final newline)
+    if (lines.size() < 3 || !lines.back().empty() ||
+        std::string(lines.front()) + "\n" != JsonOpening(r_->tenant) ||
+        lines[lines.size() - 2] != "]}") {
+      Problem("report: not an indelible-report/v1 JSON document for this tenant");
+      return 0;
+    }
+    uint64_t n = 0;
+    for (size_t i = 1; i + 2 < lines.size(); ++i) {
+      std::string_view line = lines[i];
+      const bool last = i + 3 == lines.size();
+      if (!last) {
+        if (line.empty() || line.back() != ',') {
+          Problem(absl::StrCat("row ", n + 1, ": missing separator"));
+          continue;
+        }
+        line.remove_suffix(1);
+      }
+      CheckJsonRow(line, n++);
+    }
+    return n;
+  }
+
+  uint64_t CheckCsvRows(std::string_view data) {
+    if (data.substr(0, CsvHeader().size()) != CsvHeader()) {
+      Problem("report: CSV header is not the indelible-report/v1 header");
+      return 0;
+    }
+    return CountCsvRecords(data) - 1;
+  }
+
+ private:
+  ReportCheckResult* r_;
+  uint64_t last_seq_seen_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> ParsePublicKey(const std::string& text) {
+  if (text.find("-----BEGIN") != std::string::npos) return chain::PublicKeyFromPem(text);
+  auto vk = chain::ParseNoteVerifierKey(text);
+  if (!vk.ok()) return vk.status();
+  return vk->public_key;
+}
+
+absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
+  ReportCheckResult r;
+  const std::string manifest_path =
+      o.manifest_path.empty() ? ManifestPath(o.report_path) : o.manifest_path;
+  auto manifest_bytes = ReadSmallFile(manifest_path);
+  if (!manifest_bytes.ok()) return manifest_bytes.status();
+  auto manifest_sig = ReadSmallFile(SigPath(manifest_path));
+  if (!manifest_sig.ok()) return manifest_sig.status();
+  auto report = MappedFile::Open(o.report_path);
+  if (!report.ok()) return report.status();
+  auto report_sig = ReadSmallFile(SigPath(o.report_path));
+  if (!report_sig.ok()) return report_sig.status();
+
+  Json m = Json::parse(*manifest_bytes, nullptr, false);
+  if (m.is_discarded() || !m.is_object() || m.value("format", "") != kManifestFormat) {
+    r.problems.push_back("manifest: not an " + std::string(kManifestFormat) + " document");
+    return r;
+  }
+  std::string signer_key;
+  try {
+    r.tenant = m.at("tenant").get<std::string>();
+    r.signer_key_id = m.at("signer").at("key_id").get<std::string>();
+    r.first_seq = m.at("verified_range").at("first_seq").get<uint64_t>();
+    r.last_seq = m.at("verified_range").at("last_seq").get<uint64_t>();
+    r.head_hash = m.at("head_hash").get<std::string>();
+    r.format = m.at("report").at("format").get<std::string>();
+    auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
+    if (!k.ok()) {
+      r.problems.push_back("manifest: signer.public_key_pem is not an Ed25519 key");
+      return r;
+    }
+    signer_key = *k;
+  } catch (const Json::exception& e) {
+    r.problems.push_back(std::string("manifest: missing or mistyped field (") + e.what() + ")");
+    return r;
+  }
+
+  // 1. Which key: a trusted one, or (saying so) the manifest's own.
+  if (o.trusted_keys.empty()) {
+    r.key_from_manifest = true;
+  } else {
+    bool trusted = false;
+    for (const auto& k : o.trusted_keys) trusted = trusted || k == signer_key;
+    if (!trusted) {
+      r.problems.push_back("manifest: signed by key " + r.signer_key_id +
+                           ", which is not a trusted key");
+    }
+  }
+  if (!chain::VerifyEd25519(signer_key, *manifest_bytes, *manifest_sig).ok()) {
+    r.problems.push_back("manifest: signature does not verify");
+  }
+  // 2. The report's own signature.
+  const std::string_view data = (*report)->data();
+  if (!chain::VerifyEd25519(signer_key, data, *report_sig).ok()) {
+    r.problems.push_back("report: signature does not verify");
+  }
+  // 3. Digest and size.
+  if (chain::ToHex(chain::Sha256(data)) != m["report"].value("sha256", "")) {
+    r.problems.push_back("report: SHA-256 differs from the manifest's");
+  }
+  if (data.size() != m["report"].value("bytes", uint64_t{0})) {
+    r.problems.push_back("report: size differs from the manifest's");
+  }
+  // 4. Rows.
+  Checker checker(&r);
+  if (r.format == "json") {
+    r.rows = checker.CheckJsonRows(data);
+  } else if (r.format == "csv") {
+    r.rows = checker.CheckCsvRows(data);
+  } else {
+    r.problems.push_back("manifest: unknown report format " + r.format);
+  }
+  if (r.rows != m.value("row_count", uint64_t{0})) {
+    r.problems.push_back(absl::StrCat("report: ", r.rows, " rows, manifest says ",
+                                      m.value("row_count", uint64_t{0})));
+  }
+  return r;
+}
+
+}  // namespace indelible::report

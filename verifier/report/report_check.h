@@ -1,0 +1,54 @@
+// CheckReport: what `indelible-verify verify-report` does with a report, its
+// manifest and their detached signatures (docs/REPORTS.md):
+//
+//   1. the manifest's signature verifies under a trusted key (or, if the
+//      caller trusts none, under the key the manifest names: self-asserted,
+//      and said so);
+//   2. the report's signature verifies under the same key;
+//   3. the report's SHA-256 and size are the manifest's;
+//   4. the rows: header and row count match the manifest; every row belongs
+//      to the manifest's tenant and verified range, in increasing seq; in a
+//      JSON report every row's body digest and entry hash are recomputed from
+//      its salt, canonical event and previous entry hash, and its displayed
+//      fields must equal the canonical event's.
+//
+// Problems (tampering, mismatch) are listed in the result; an error status
+// means the check could not run (missing file, unreadable, bad options).
+#ifndef INDELIBLE_VERIFIER_REPORT_REPORT_CHECK_H_
+#define INDELIBLE_VERIFIER_REPORT_REPORT_CHECK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace indelible::report {
+
+struct ReportCheckOptions {
+  std::string report_path;
+  std::string manifest_path;  // empty: <report>.manifest.json
+  // Raw 32-byte Ed25519 public keys the caller trusts to sign reports.
+  std::vector<std::string> trusted_keys;
+};
+
+struct ReportCheckResult {
+  std::vector<std::string> problems;  // empty = genuine
+  bool key_from_manifest = false;     // no trusted key was given
+  std::string signer_key_id;          // hex, from the manifest
+  std::string tenant;
+  uint64_t rows = 0;
+  uint64_t first_seq = 0, last_seq = 0;
+  std::string head_hash;
+  std::string format;  // csv | json
+};
+
+absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& options);
+
+// Parses a key given on the command line: a C2SP verifier-key string or a
+// PEM file's contents. InvalidArgument if neither.
+absl::StatusOr<std::string> ParsePublicKey(const std::string& text);
+
+}  // namespace indelible::report
+
+#endif  // INDELIBLE_VERIFIER_REPORT_REPORT_CHECK_H_
