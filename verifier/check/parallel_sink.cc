@@ -30,12 +30,23 @@ struct ParallelSink::Chunk {
   std::vector<Numbered> content;     // written by the worker
   uint32_t next_ordinal = 0;
   bool done = false;  // guarded by ParallelSink::mu_
+
+  void Clear() {
+    tenants.clear();
+    arena.clear();
+    items.clear();
+    sequential.clear();
+    content.clear();
+    next_ordinal = 0;
+    done = false;
+  }
 };
 
 ParallelSink::ParallelSink(const ParallelSinkOptions& options,
                            Reporter* reporter)
-    : options_(options), reporter_(reporter), current_(new Chunk) {
+    : options_(options), reporter_(reporter) {
   if (options_.chunk_records == 0) options_.chunk_records = 1;
+  current_ = NewChunk();
   if (options_.max_in_flight <= 0) {
     options_.max_in_flight = std::max(options_.threads, 0) + 2;
   }
@@ -52,6 +63,18 @@ ParallelSink::~ParallelSink() {
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
+}
+
+std::unique_ptr<ParallelSink::Chunk> ParallelSink::NewChunk() {
+  if (!spare_.empty()) {
+    std::unique_ptr<Chunk> c = std::move(spare_.back());
+    spare_.pop_back();
+    c->Clear();
+    return c;
+  }
+  auto c = std::make_unique<Chunk>();
+  c->items.reserve(options_.chunk_records);
+  return c;
 }
 
 void ParallelSink::Report(Finding finding) {
@@ -103,7 +126,7 @@ void ParallelSink::Submit() {
   if (current_->items.empty() && current_->sequential.empty()) return;
   Chunk* c = current_.get();
   in_flight_.push_back(std::move(current_));
-  current_ = std::make_unique<Chunk>();
+  current_ = NewChunk();
   if (workers_.empty()) {
     Run(c);
     c->done = true;
@@ -136,6 +159,7 @@ void ParallelSink::DeliverOldest() {
     }
   }
   delivered_ += c->items.size();
+  spare_.push_back(std::move(in_flight_.front()));
   in_flight_.pop_front();
   if (progress_) progress_(delivered_);
 }

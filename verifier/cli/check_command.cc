@@ -1,5 +1,6 @@
 #include "verifier/cli/check_command.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -92,10 +93,14 @@ int RunCheck(const CheckFlags& flags) {
     if (!claim.ok()) return Fail("--checkpoint " + path, claim.status());
     options.supplied.push_back(*std::move(claim));
   }
+  // Default: one hashing thread per core, at most kMaxDefaultThreads (each
+  // thread keeps about two chunks in memory).
+  constexpr unsigned kMaxDefaultThreads = 8;
   options.parallel.threads =
       flags.threads >= 0
           ? flags.threads
-          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+          : static_cast<int>(std::clamp(std::thread::hardware_concurrency(),
+                                        1u, kMaxDefaultThreads));
 
   auto reader = store::Reader::Open(flags.data_dir);
   if (!reader.ok()) return Fail("", reader.status());
@@ -152,8 +157,8 @@ std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
       ->check(CLI::ExistingFile);
   sub->add_flag("--json", flags->json, "Print the result as JSON");
   sub->add_option("--threads", flags->threads,
-                  "Hashing threads (default: one per core; 0: hash on the "
-                  "reading thread)")
+                  "Hashing threads (default: one per core, at most 8; 0: hash "
+                  "on the reading thread)")
       ->check(CLI::Range(0, 256));
   sub->add_option("--max-findings", flags->max_findings,
                   "List at most this many findings (all are counted)")

@@ -1,0 +1,197 @@
+// End-to-end damage tests of `indelible-verify check`: an attacker edits
+// COPIES of what the real daemon wrote, with RocksDB directly, and the real
+// verifier binary must name the tenant, the first bad seq and the kind of
+// each damage (docs/VERIFY.md lists the kinds).
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/verifier/test_chain.h"
+#include "tests/verifier/verify_e2e_fixture.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+
+namespace indelible {
+namespace {
+
+using testing::RawStore;
+using testing::TestRecord;
+
+TEST_F(VerifyE2E, BodyModified) {
+  auto dir = Damaged([](RawStore& s) {
+    TestRecord r = s.ReadRecord("acme", 7);
+    r.body.replace(r.body.find("alice"), 5, "bobby");  // who did it
+    s.WriteRecord("acme", r);
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 7, "body_digest_mismatch");
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
+  EXPECT_EQ(v.out["tenants"][1]["findings"], 0);  // globex untouched
+}
+
+TEST_F(VerifyE2E, SkeletonModified) {
+  auto dir = Damaged([](RawStore& s) {
+    TestRecord r = s.ReadRecord("acme", 9);
+    r.skeleton.received_at_ns += 1;
+    s.WriteRecord("acme", r);
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 9, "entry_hash_mismatch");
+}
+
+TEST_F(VerifyE2E, RecordDeletedInTheMiddle) {
+  auto dir = Damaged([](RawStore& s) { s.DeleteRecord("acme", 10); });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 10, "seq_gap");
+}
+
+TEST_F(VerifyE2E, TwoConsecutiveRecordsDeleted) {
+  auto dir = Damaged([](RawStore& s) {
+    s.DeleteRecord("globex", 10);
+    s.DeleteRecord("globex", 11);
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "globex", 10, "seq_gap");
+  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("10..11"),
+            std::string::npos);
+}
+
+TEST_F(VerifyE2E, RecordInserted) {
+  // A forged record, correctly hashed onto record 7, takes seq 8; the rest
+  // move up one seq; the head row is moved too.
+  auto dir = Damaged([](RawStore& s) {
+    std::vector<TestRecord> moved;
+    for (uint64_t seq = 8; seq <= kRecords; ++seq) {
+      moved.push_back(s.ReadRecord("acme", seq));
+    }
+    for (TestRecord r : moved) {
+      r.seq += 1;
+      s.WriteRecord("acme", r);
+    }
+    TestRecord seven = s.ReadRecord("acme", 7);
+    TestRecord fake;
+    fake.seq = 8;
+    fake.skeleton.received_at_ns = seven.skeleton.received_at_ns;
+    chain::Salt salt{};
+    fake.body = store::EncodeBody(salt, testing::TestEvent("acme", 999));
+    std::vector<TestRecord> chain = {seven, fake};
+    testing::Rehash("acme", &chain, 1);
+    s.WriteRecord("acme", chain[1]);
+    const TestRecord& last = moved.back();
+    s.WriteHead("acme", store::Head{kRecords + 1, last.skeleton.received_at_ns,
+                                    last.skeleton.entry_hash});
+  });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 9, "entry_hash_mismatch");
+}
+
+TEST_F(VerifyE2E, TwoRecordsSwapped) {
+  auto dir = Damaged([](RawStore& s) {
+    TestRecord a = s.ReadRecord("acme", 12), b = s.ReadRecord("acme", 13);
+    std::swap(a.seq, b.seq);
+    s.WriteRecord("acme", a);
+    s.WriteRecord("acme", b);
+  });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 12, "entry_hash_mismatch");
+}
+
+TEST_F(VerifyE2E, TailTruncatedBelowTheHeadRow) {
+  auto dir = Damaged([](RawStore& s) {
+    for (uint64_t seq = 18; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
+  });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 18, "truncated");
+}
+
+TEST_F(VerifyE2E, TailTruncatedBelowTheAuditorsCheckpoint) {
+  // A careful attacker also moves the head row back and deletes the stored
+  // checkpoint: only a checkpoint saved outside the store reveals it.
+  auto dir = Damaged([](RawStore& s) {
+    for (uint64_t seq = 18; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
+    TestRecord r = s.ReadRecord("acme", 17);
+    s.WriteHead("acme", store::Head{17, r.skeleton.received_at_ns,
+                                    r.skeleton.entry_hash});
+    s.Delete(store::kCheckpointsCf, store::SeqKey("acme", kRecords));
+  });
+  Verify blind = Check(dir, KeyArgs());
+  EXPECT_EQ(blind.run.exit_code, 0) << blind.run.out;  // undetectable alone
+
+  std::vector<std::string> args = KeyArgs();
+  args.insert(args.end(), {"--checkpoint", auditor_checkpoint_});
+  ExpectFirstFinding(Check(dir, args), "acme", 18, "truncated");
+  ExpectFirstFinding(Check(dir, {"--key-pem", public_key_pem_, "--checkpoint",
+                                 auditor_checkpoint_, "--tenant", "acme"}),
+                     "acme", 18, "truncated");
+}
+
+TEST_F(VerifyE2E, HistoryRewrittenAfterTheAuditorsCheckpoint) {
+  // A checkpoint of another history at the same seq: a fork.
+  chain::Digest other = Hash("acme", kRecords);
+  other[0] ^= 1;
+  const std::string note = tmp_->Sub("forked.checkpoint");
+  WriteFile(note, testing::SignedCheckpoint(testing::TestSigner(), "acme",
+                                            kRecords, other, 1));
+  std::vector<std::string> args = KeyArgs();
+  args.insert(args.end(), {"--checkpoint", note});
+  ExpectFirstFinding(Check(pristine_, args), "acme", kRecords,
+                     "checkpoint_mismatch");
+}
+
+TEST_F(VerifyE2E, RecordsSplicedFromAnotherTenant) {
+  auto dir = Damaged([](RawStore& s) {
+    for (uint64_t seq = 5; seq <= 7; ++seq) {
+      s.WriteRecord("acme", s.ReadRecord("globex", seq));
+    }
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 5, "tenant_mismatch");
+}
+
+TEST_F(VerifyE2E, StoredCheckpointForged) {
+  auto dir = Damaged([](RawStore& s) {
+    const std::string key = store::SeqKey("acme", kRecords);
+    std::string note = *s.Get(store::kCheckpointsCf, key);
+    // Point the signed head at globex's hash, keeping the signature.
+    const std::string mine = chain::Base64Encode(hashes_[{"acme", kRecords}]);
+    const std::string theirs =
+        chain::Base64Encode(hashes_[{"globex", kRecords}]);
+    note.replace(note.find(mine), mine.size(), theirs);
+    s.Put(store::kCheckpointsCf, key, note);
+  });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", kRecords,
+                     "checkpoint_signature");
+  // The store's own key history catches it too.
+  Verify self = Check(dir);
+  ExpectFirstFinding(self, "acme", kRecords, "checkpoint_signature");
+  EXPECT_EQ(self.out["key_source"], "store");
+}
+
+TEST_F(VerifyE2E, StoredCheckpointSignedByAnotherKey) {
+  auto dir = Damaged([](RawStore& s) {
+    s.Put(store::kCheckpointsCf, store::SeqKey("acme", kRecords),
+          testing::SignedCheckpoint(testing::OtherSigner(), "acme", kRecords,
+                                    Hash("acme", kRecords), 1));
+  });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "acme", kRecords,
+                     "checkpoint_signature");
+}
+
+TEST_F(VerifyE2E, CheckpointHistoryRolledBack) {
+  // After the head at seq 20 was signed, the daemon signs seq 10 again: its
+  // state went back to an older head.
+  auto dir = Damaged([](RawStore& s) {
+    auto signed20 = *s.Get(store::kCheckpointsCf, store::SeqKey("acme", 20));
+    uint64_t t20 = 0;
+    auto lines = chain::Split(signed20, '\n');
+    ASSERT_TRUE(chain::ParseDecimal(lines[3], &t20));
+    auto signer = testing::TestSigner();
+    s.Put(store::kCheckpointsCf, store::SeqKey("acme", 5),
+          testing::SignedCheckpoint(signer, "acme", 5, Hash("acme", 5), t20 - 1));
+    s.Put(store::kCheckpointsCf, store::SeqKey("acme", 10),
+          testing::SignedCheckpoint(signer, "acme", 10, Hash("acme", 10),
+                                    t20 + 1'000'000'000));
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 20, "checkpoint_rollback");
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
+}
+
+}  // namespace
+}  // namespace indelible
