@@ -14,8 +14,8 @@ namespace indelible::check {
 struct RecordView {
   uint64_t seq = 0;
   store::Skeleton skeleton;
-  // False for a pruned record (retention deleted its body): then salt and
-  // ce are empty and only the linkage can be checked.
+  // False for a pruned record (retention deleted its body): then body is
+  // empty and only the linkage can be checked.
   bool has_body = false;
   // The stored body value, salt(16) || CE, undivided: a body shorter than
   // a salt is reported as malformed by the content check.
