@@ -1,0 +1,74 @@
+# The markdown report of tools/run_benchmarks.sh. Input: the JSON results of
+# every run (jq -s), each tagged with scenario, server (daemon | echo |
+# rocksdb), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
+#
+# Figures are medians over the runs. Ratios are medians of per-run ratios:
+# each run of the daemon is divided by the baseline measured right next to
+# it, which cancels much of a shared machine's drift.
+
+def median: sort | if length == 0 then null
+  elif length % 2 == 1 then .[length / 2 | floor]
+  else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+def r0: if . == null then "–" else (. + 0.5 | floor | tostring) end;
+def r2: if . == null then "–" else ((. * 100 + 0.5 | floor) / 100 | tostring) end;
+def pct: if . == null then "–" else ((. * 100 + 0.5 | floor | tostring) + "%") end;
+def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
+def yes(c): if c then "yes" else "no" end;
+
+def rows(s; srv): [.[] | select(.scenario == s and .server == srv)];
+def stat(s; srv; f): [rows(s; srv)[] | f] | median;
+def span(s; srv): [rows(s; srv)[] | .events_per_s]
+  | if length == 0 then "–" else "\(min | r0)–\(max | r0)" end;
+def eps_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .events_per_s][0];
+def runs: map(.run) | unique;
+# Median over runs of daemon / echo, each pair from the same run.
+def echo_ratio(s): . as $all
+  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(s; "echo"; $r))
+     | select(. != null)] | median;
+# Median over runs of daemon / the best raw RocksDB batch of the same run.
+def raw_best_at(r): [.[] | select(.server == "rocksdb" and .run == r) | .events_per_s] | max;
+def raw_ratio(s): . as $all
+  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | raw_best_at($r))
+     | select(. != null)] | median;
+def errs(s): [rows(s; "daemon")[] | .error_count] | add // 0;
+def verified(s): [rows(s; "daemon")[] | .verify]
+  | if length == 0 then "–"
+    elif all(.ok) then "ok (\(map(.verified) | add) receipts)"
+    else "FAILED" end;
+
+["unary-64", "batch-100x8", "stream-4x8x100", "stream-8x16x100", "rate-5k"] as $scenarios
+| ["stream-4x8x100", "stream-8x16x100"] as $streams
+| . as $all
+| ([$all[] | select(.server == "rocksdb")] | group_by(.batch)
+    | map({batch: .[0].batch,
+           eps: (map(.events_per_s) | median),
+           sps: (map(.syncs_per_s) | median),
+           p50: (map(.latency_ms.p50) | median),
+           p99: (map(.latency_ms.p99) | median)})) as $raw
+| ([$all[] | .load1] | "\(min)–\(max)") as $load
+| ($all | stat("unary-64"; "daemon"; .events_per_s)) as $unary
+| ($all | echo_ratio("unary-64")) as $unary_ratio
+| ($streams | map(. as $s | {s: $s, eps: ($all | stat($s; "daemon"; .events_per_s))})
+   | max_by(.eps)) as $best_stream
+| ($all | raw_ratio($best_stream.s)) as $stream_ratio
+| ($all | stat("rate-5k"; "daemon"; .latency_ms.p99)) as $p99
+| "Runs: \($runs) per scenario, \($dur) s measured each, events of ~\($bytes) bytes; load average at the start of runs \($load).",
+  "Figures are medians (range of events/s in brackets); ratios are medians of per-run ratios.",
+  "",
+  "| scenario | daemon events/s | echo events/s | daemon / echo | daemon p50 ms | daemon p99 ms | daemon max ms | echo p99 ms | errors | receipts checked |",
+  "|---|---|---|---|---|---|---|---|---|---|",
+  ( $scenarios[] as $s
+    | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "echo"; .events_per_s) | r0) [\($all | span($s; "echo"))] | \($all | echo_ratio($s) | pct) | \($all | stat($s; "daemon"; .latency_ms.p50) | r2) | \($all | stat($s; "daemon"; .latency_ms.p99) | r2) | \($all | stat($s; "daemon"; .latency_ms.max) | r2) | \($all | stat($s; "echo"; .latency_ms.p99) | r2) | \($all | errs($s)) | \($all | verified($s)) |" ),
+  "",
+  "| raw RocksDB, synced WriteBatch + SHA-256 | records/s | syncs/s | commit p50 ms | commit p99 ms |",
+  "|---|---|---|---|---|",
+  ( $raw[] | "| batch \(.batch) | \(.eps | r0) | \(.sps | r0) | \(.p50 | r2) | \(.p99 | r2) |" ),
+  "",
+  "| goal | target | measured | met |",
+  "|---|---|---|---|",
+  "| unary appends/s, 64 in flight | ≥ 16000 | \($unary | r0) | \(yes($unary != null and $unary >= 16000)) |",
+  "| unary vs gRPC echo | ≥ 80% | \($unary_ratio | pct) | \(yes($unary_ratio != null and $unary_ratio >= 0.8)) |",
+  "| streaming events/s (\($best_stream.s)) | ≥ 150000 | \($best_stream.eps | r0) | \(yes($best_stream.eps != null and $best_stream.eps >= 150000)) |",
+  "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | pct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
+  "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | r2) ms | \(yes($p99 != null and $p99 <= 5)) |",
+  "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |"

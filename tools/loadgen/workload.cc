@@ -1,0 +1,65 @@
+#include "tools/loadgen/workload.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+
+namespace indelible::tools {
+namespace {
+
+void FillFixed(v1::Event* e) {
+  e->mutable_actor()->set_id("svc-loadgen@example.com");
+  e->mutable_actor()->set_type("service");
+  e->mutable_actor()->set_ip("10.1.2.3");
+  e->set_action("customer.read");
+  e->mutable_resource()->set_type("customer");
+  e->mutable_resource()->set_id("cust-0001234567");
+  e->set_outcome("allowed");
+  e->set_source("indelible-loadgen");
+  e->set_category("access");
+}
+
+}  // namespace
+
+std::string NewRunId() {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::mt19937_64 rng((uint64_t{rd()} << 32) ^ rd());
+  std::string id(8, 'a');
+  for (char& c : id) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+  return id;
+}
+
+EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes)
+    : run_id_(std::move(run_id)) {
+  for (int i = 0; i < tenants; ++i) {
+    tenants_.push_back(absl::StrCat("lg-", run_id_, "-", i));
+  }
+  // Size the filler with a representative tenant and id in place.
+  v1::Event probe;
+  FillFixed(&probe);
+  probe.set_tenant(tenants_.back());
+  probe.set_event_id(absl::StrCat(run_id_, "-", 10000000));
+  const size_t fixed = probe.ByteSizeLong();
+  // A non-empty reason costs a tag and a length byte or two besides itself.
+  const size_t overhead = 3;
+  if (event_bytes > fixed + overhead) {
+    reason_.assign(event_bytes - fixed - overhead, 'r');
+  }
+  probe.set_reason(reason_);
+  event_bytes_ = probe.ByteSizeLong();
+}
+
+void EventFactory::Fill(v1::Event* event) const {
+  event->Clear();
+  FillFixed(event);
+  event->set_reason(reason_);
+}
+
+void EventFactory::Renew(v1::Event* event) {
+  const uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
+  event->set_tenant(tenants_[n % tenants_.size()]);
+  event->set_event_id(absl::StrCat(run_id_, "-", n));
+}
+
+}  // namespace indelible::tools

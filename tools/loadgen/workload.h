@@ -1,0 +1,76 @@
+// What indelible-loadgen sends: its options, and the events it generates.
+//
+// Every run writes to tenants of its own ("lg-<run id>-<i>"), so a run's
+// receipts can be checked against complete chains that hold nothing else.
+// Event ids are unique within a run, so every event is a new record.
+//
+// Thread-safe: EventFactory::Renew may be called from many threads.
+#ifndef INDELIBLE_TOOLS_LOADGEN_WORKLOAD_H_
+#define INDELIBLE_TOOLS_LOADGEN_WORKLOAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "indelible/v1/indelible.pb.h"
+
+namespace indelible::tools {
+
+enum class Mode { kUnary, kBatch, kStream };
+
+struct LoadOptions {
+  std::string target;        // 127.0.0.1:PORT
+  Mode mode = Mode::kUnary;
+  int inflight = 64;         // unary/batch: calls in flight (cap in --rate mode)
+  int batch = 100;           // batch/stream: events per message
+  int streams = 4;           // stream: concurrent AppendStream calls
+  int stream_window = 8;     // stream: unanswered messages per stream
+  int tenants = 1;
+  size_t event_bytes = 512;  // approximate serialized size of one Event
+  double duration_s = 10;    // measured time after warmup
+  uint64_t count = 0;        // events to send, warmup included; 0: no bound
+  double warmup_s = 1;
+  double rate = 0;           // offered events/s (open loop); 0: closed loop
+  double call_timeout_s = 30;
+  int channels = 1;          // separate HTTP/2 connections
+  int client_threads = 1;    // unary/batch: completion-queue pollers
+  bool callback_api = false; // unary/batch: callback API instead of pollers
+  // Check receipts against the chains after the run (off against a
+  // baseline server, which stores nothing).
+  bool verify = true;
+  bool verify_sample = false;  // check a sample instead of every receipt
+  size_t sample_size = 2000;
+};
+
+// Hard cap on warmup + duration, whatever the options say.
+inline constexpr double kMaxRunSeconds = 600;
+
+class EventFactory {
+ public:
+  // `run_id`: [a-z0-9]+, distinguishes this run's tenants and event ids.
+  EventFactory(std::string run_id, int tenants, size_t event_bytes);
+
+  const std::vector<std::string>& tenants() const { return tenants_; }
+  // Serialized size of a generated event.
+  size_t event_bytes() const { return event_bytes_; }
+
+  // Makes *event a complete event (the fixed fields and the filler).
+  void Fill(v1::Event* event) const;
+  // Gives a filled event the next tenant (round robin) and a fresh id.
+  void Renew(v1::Event* event);
+
+ private:
+  std::string run_id_;
+  std::vector<std::string> tenants_;
+  std::string reason_;
+  size_t event_bytes_ = 0;
+  std::atomic<uint64_t> next_{0};
+};
+
+// A random id for a run, [a-z0-9]{8}.
+std::string NewRunId();
+
+}  // namespace indelible::tools
+
+#endif  // INDELIBLE_TOOLS_LOADGEN_WORKLOAD_H_

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Runs the scenarios of docs/PERFORMANCE.md: the real indelibled and the
+# gRPC echo baseline on 127.0.0.1 (port 0, temporary data directory), driven
+# by indelible-loadgen, plus raw synced RocksDB writes; prints a markdown
+# table of medians with ratios to the baselines, and the daemon's peak RSS.
+#
+# Builds nothing: point it at a build directory that has indelibled,
+# indelible-loadgen and indelible-baseline in bin/.
+#
+#   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
+#                           [-o DIR] [BUILD_DIR]
+#
+# Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
+# noise from a shared machine spreads over all of them. Every loop is
+# bounded in count and every process in time.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
+  -n RUNS     repetitions of each scenario (default 3, at most 20)
+  -d SECONDS  measured seconds per loadgen run (default 5, at most 120)
+  -w SECONDS  warmup seconds per loadgen run (default 1)
+  -b BYTES    approximate event size (default 512)
+  -o DIR      keep the raw JSON results and logs in DIR
+EOF
+}
+
+RUNS=3
+DURATION=5
+WARMUP=1
+EVENT_BYTES=512
+OUT_DIR=""
+while getopts "n:d:w:b:o:h" opt; do
+  case "$opt" in
+    n) RUNS="$OPTARG" ;;
+    d) DURATION="$OPTARG" ;;
+    w) WARMUP="$OPTARG" ;;
+    b) EVENT_BYTES="$OPTARG" ;;
+    o) OUT_DIR="$OPTARG" ;;
+    h) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+BUILD_DIR="${1:-./build}"
+
+is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+if ! is_uint "$RUNS" || ((RUNS < 1 || RUNS > 20)); then
+  echo "run_benchmarks: -n must be 1..20" >&2; exit 2
+fi
+if ! is_uint "$DURATION" || ((DURATION < 1 || DURATION > 120)); then
+  echo "run_benchmarks: -d must be 1..120" >&2; exit 2
+fi
+if ! is_uint "$WARMUP" || ((WARMUP > 60)); then
+  echo "run_benchmarks: -w must be 0..60" >&2; exit 2
+fi
+if ! is_uint "$EVENT_BYTES" || ((EVENT_BYTES < 1 || EVENT_BYTES > 60000)); then
+  echo "run_benchmarks: -b must be 1..60000" >&2; exit 2
+fi
+
+BIN="$BUILD_DIR/bin"
+for b in indelibled indelible-loadgen indelible-baseline; do
+  if [[ ! -x "$BIN/$b" ]]; then
+    echo "run_benchmarks: $BIN/$b not found; build it first" >&2; exit 2
+  fi
+done
+command -v jq >/dev/null || { echo "run_benchmarks: jq is required" >&2; exit 2; }
+REPORT_JQ="$(dirname "$0")/bench_report.jq"
+[[ -r "$REPORT_JQ" ]] || { echo "run_benchmarks: $REPORT_JQ missing" >&2; exit 2; }
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/indelible-bench-XXXXXX")"
+RESULTS="$WORK/results.jsonl"
+: >"$RESULTS"
+DAEMON_PID=""
+ECHO_PID=""
+
+stop_pid() {
+  local pid="$1" i
+  [[ -n "$pid" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 150; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  stop_pid "$DAEMON_PID"
+  stop_pid "$ECHO_PID"
+  if [[ -n "$OUT_DIR" ]]; then
+    mkdir -p "$OUT_DIR"
+    cp "$RESULTS" "$WORK"/*.log "$OUT_DIR"/ 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# wait_port FILE PID: prints the port once FILE holds it (at most 30 s).
+wait_port() {
+  local file="$1" pid="$2" i
+  for ((i = 0; i < 300; i++)); do
+    if [[ -s "$file" ]]; then
+      head -n1 "$file"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run_benchmarks: no port in $file" >&2
+  return 1
+}
+
+"$BIN/indelible-baseline" echo-server --listen 127.0.0.1:0 \
+  --port-file "$WORK/echo.port" --max-seconds 7200 2>"$WORK/echo.log" &
+ECHO_PID=$!
+"$BIN/indelibled" --data-dir "$WORK/data" --listen 127.0.0.1:0 \
+  --port-file "$WORK/daemon.port" 2>"$WORK/daemon.log" &
+DAEMON_PID=$!
+ECHO_TARGET="127.0.0.1:$(wait_port "$WORK/echo.port" "$ECHO_PID")"
+DAEMON_TARGET="127.0.0.1:$(wait_port "$WORK/daemon.port" "$DAEMON_PID")"
+
+# name | loadgen arguments
+SCENARIOS=(
+  "unary-64|--mode unary --inflight 64"
+  "batch-100x8|--mode batch --batch 100 --inflight 8"
+  "stream-4x8x100|--mode stream --streams 4 --window 8 --batch 100"
+  "stream-8x16x100|--mode stream --streams 8 --window 16 --batch 100"
+  "rate-5k|--mode unary --rate 5000 --inflight 512"
+)
+RAW_BATCHES=(1 16 256 4096)
+# Per-run bound: warmup + duration + the read-back check + slack.
+RUN_LIMIT=$((WARMUP + DURATION + 300))
+FAILED=0
+
+# record SCENARIO SERVER RUN JSON: appends one tagged result, with the load
+# average at the time (the machine may be shared).
+record() {
+  local load1
+  load1="$(cut -d' ' -f1 /proc/loadavg)"
+  jq -c --arg s "$1" --arg srv "$2" --argjson r "$3" --argjson l "$load1" \
+    '. + {scenario: $s, server: $srv, run: $r, load1: $l}' <<<"$4" >>"$RESULTS"
+}
+
+# loadgen SCENARIO SERVER TARGET RUN VERIFY ARGS...
+loadgen() {
+  local scenario="$1" server="$2" target="$3" run="$4" verify="$5" out rc=0
+  shift 5
+  out="$(timeout "$RUN_LIMIT" "$BIN/indelible-loadgen" --target "$target" \
+    --duration "$DURATION" --warmup "$WARMUP" --event-bytes "$EVENT_BYTES" \
+    --verify "$verify" --json "$@" 2>>"$WORK/loadgen.log")" || rc=$?
+  if [[ -z "$out" ]]; then
+    echo "run_benchmarks: $scenario/$server run $run failed (exit $rc)" >&2
+    FAILED=1
+    return 0
+  fi
+  if ((rc != 0)); then
+    echo "run_benchmarks: $scenario/$server run $run: exit $rc" >&2
+    FAILED=1
+  fi
+  record "$scenario" "$server" "$run" "$out"
+}
+
+for ((run = 1; run <= RUNS; run++)); do
+  echo "run $run/$RUNS" >&2
+  for entry in "${SCENARIOS[@]}"; do
+    name="${entry%%|*}"
+    read -ra args <<<"${entry#*|}"
+    # Two completion-queue pollers get the echo server more than one does
+    # (docs/PERFORMANCE.md); the daemon, which needs the CPU, does best with
+    # the default of one. Each baseline is thus as high as this client gets it.
+    loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
+    loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
+  done
+  for b in "${RAW_BATCHES[@]}"; do
+    raw_dur=$((DURATION < 5 ? DURATION : 5))
+    if out="$(timeout $((raw_dur + 60)) "$BIN/indelible-baseline" rocksdb \
+      --batch "$b" --duration "$raw_dur" --warmup 0.5 \
+      --event-bytes "$EVENT_BYTES" --dir "$WORK" --json)"; then
+      record "raw-batch-$b" rocksdb "$run" "$out"
+    else
+      echo "run_benchmarks: rocksdb batch $b run $run failed" >&2
+      FAILED=1
+    fi
+  done
+done
+
+DAEMON_HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")"
+DAEMON_RSS_KB="$(awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status")"
+stop_pid "$DAEMON_PID"
+DAEMON_PID=""
+stop_pid "$ECHO_PID"
+ECHO_PID=""
+
+# The report: medians per (scenario, server) over the runs.
+jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \
+  --argjson runs "$RUNS" --argjson dur "$DURATION" --argjson bytes "$EVENT_BYTES" \
+  -f "$REPORT_JQ" "$RESULTS"
+
+if ((FAILED)); then
+  echo "run_benchmarks: some runs failed or did not verify (see above)" >&2
+  exit 1
+fi
