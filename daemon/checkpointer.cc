@@ -1,5 +1,7 @@
 #include "daemon/checkpointer.h"
 
+#include <algorithm>
+
 #include "spdlog/spdlog.h"
 #include "verifier/chain/checkpoint.h"
 #include "verifier/chain/text.h"
@@ -25,11 +27,12 @@ absl::Status Checkpointer::Init() {
     auto note = storage_->GetCheckpoint(tenant, 0);
     if (absl::IsNotFound(note.status())) continue;
     if (!note.ok()) return note.status();
-    auto text = chain::Split(*note, '\n');
-    uint64_t seq = 0;
-    if (text.size() > 1 && chain::ParseDecimal(text[1], &seq)) {
-      last_seq_[tenant] = seq;
-    }
+    // Parsed, not verified: it may be signed by an older key.
+    size_t end = note->rfind("\n\n");
+    auto cp = chain::ParseCheckpointText(
+        std::string_view(*note).substr(0, end == std::string::npos ? 0 : end + 1));
+    if (!cp.ok()) return cp.status();
+    last_[tenant] = {cp->seq, cp->timestamp_ns};
   }
   return absl::OkStatus();
 }
@@ -61,19 +64,21 @@ void Checkpointer::Stop() {
 absl::Status Checkpointer::RunOnce() {
   std::lock_guard<std::mutex> l(run_mu_);
   for (const auto& [tenant, head] : sequencer_->AllHeads()) {
-    auto it = last_seq_.find(tenant);
-    if (it != last_seq_.end() && it->second >= head.seq) continue;
+    Last& last = last_[tenant];
+    if (last.seq >= head.seq) continue;
     chain::Checkpoint cp;
     cp.tenant = tenant;
     cp.seq = head.seq;
     cp.head = head.entry_hash;
-    // Never earlier than the record it covers, whatever the clock says.
-    cp.timestamp_ns = std::max(clock_->NowNanos(), head.received_at_ns);
+    // Never earlier than the record it covers or the previous checkpoint,
+    // whatever the clock says: the history's times never go backwards.
+    cp.timestamp_ns = std::max({clock_->NowNanos(), head.received_at_ns,
+                                last.timestamp_ns});
     const std::string note = signer_->Sign(chain::CheckpointText(cp));
     if (auto s = storage_->PutCheckpoint(tenant, head.seq, note); !s.ok()) {
       return s;
     }
-    last_seq_[tenant] = head.seq;
+    last = {head.seq, cp.timestamp_ns};
   }
   return absl::OkStatus();
 }

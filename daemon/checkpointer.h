@@ -55,7 +55,12 @@ class Checkpointer {
   const Options options_;
 
   std::mutex run_mu_;  // serialises RunOnce
-  std::unordered_map<std::string, uint64_t> last_seq_;  // guarded by run_mu_
+  struct Last {
+    uint64_t seq = 0;
+    uint64_t timestamp_ns = 0;
+  };
+  // The newest checkpoint of each tenant; guarded by run_mu_.
+  std::unordered_map<std::string, Last> last_;
 
   std::mutex mu_;
   std::condition_variable cv_;

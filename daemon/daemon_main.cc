@@ -16,13 +16,13 @@
 #include "CLI/CLI.hpp"
 #include "daemon/checkpointer.h"
 #include "daemon/config.h"
-#include "daemon/signing_key.h"
 #include "daemon/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "verifier/chain/key_file.h"
 
 namespace indelible {
 namespace {
@@ -103,7 +103,7 @@ int Run(const DaemonConfig& config) {
                                    ? config.data_dir + "/signing-key.pem"
                                    : config.signing_key_file;
   bool created = false;
-  auto key = LoadSigningKey(key_path, config.signing_key_file.empty(), &created);
+  auto key = chain::LoadSigningKey(key_path, config.signing_key_file.empty(), &created);
   if (!key.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", key.status().ToString());
     return kExitRuntime;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <future>
 
-#include "daemon/signing_key.h"
+#include "verifier/chain/key_file.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/checkpoint.h"
 
@@ -88,7 +88,20 @@ TEST_F(CheckpointerTest, SignsHeadsThatMovedAndKeepsHistory) {
   EXPECT_EQ(Latest("beta").seq, 1u);
   // The older checkpoint is still there.
   EXPECT_EQ(Latest("acme", 1).seq, 2u);
-  EXPECT_FALSE(storage_->GetCheckpoint("acme", 4).ok());
+
+  // The clock steps back: checkpoint times still never decrease.
+  clock_.Set(kStart - 5000);
+  Append("acme", "4");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(Latest("acme").seq, 4u);
+  EXPECT_GE(Latest("acme").timestamp_ns, Latest("acme", 3).timestamp_ns);
+
+  // A new checkpointer (a restart) picks up where the history ends.
+  Checkpointer again(storage_.get(), seq_.get(), &clock_, signer_.get(), {});
+  ASSERT_TRUE(again.Init().ok());
+  ASSERT_TRUE(again.RunOnce().ok());
+  EXPECT_EQ(Latest("acme").seq, 4u);
+  EXPECT_FALSE(storage_->GetCheckpoint("acme", 5).ok());
   EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpoint("nobody", 0).status()));
 }
 
@@ -98,13 +111,13 @@ TEST(SigningKey, CreatesWithMode0600AndReloads) {
   std::filesystem::create_directories(dir);
   const std::string path = dir + "/k.pem";
   bool created = false;
-  auto k1 = LoadSigningKey(path, true, &created);
+  auto k1 = chain::LoadSigningKey(path, true, &created);
   ASSERT_TRUE(k1.ok()) << k1.status();
   EXPECT_TRUE(created);
   struct stat st;
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  auto k2 = LoadSigningKey(path, true, &created);
+  auto k2 = chain::LoadSigningKey(path, true, &created);
   ASSERT_TRUE(k2.ok());
   EXPECT_FALSE(created);
   EXPECT_EQ(k1->PublicKey(), k2->PublicKey());
@@ -119,12 +132,12 @@ TEST(SigningKey, RefusesLooseModeAndMissingFile) {
   std::ofstream(path) << chain::Ed25519PrivateKey::Generate()->PrivateKeyPem();
   chmod(path.c_str(), 0644);
   bool created = false;
-  auto k = LoadSigningKey(path, false, &created);
+  auto k = chain::LoadSigningKey(path, false, &created);
   ASSERT_FALSE(k.ok());
   EXPECT_EQ(k.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(k.status().message()).find("0644"), std::string::npos);
   EXPECT_EQ(std::string(k.status().message()).find("PRIVATE"), std::string::npos);
-  EXPECT_FALSE(LoadSigningKey(dir + "/missing.pem", false, &created).ok());
+  EXPECT_FALSE(chain::LoadSigningKey(dir + "/missing.pem", false, &created).ok());
   std::filesystem::remove_all(dir);
 }
 

@@ -16,6 +16,7 @@
 #include "verifier/check/store_check.h"
 #include "verifier/cli/check_output.h"
 #include "verifier/cli/progress.h"
+#include "verifier/cli/trust_flags.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::verify {
@@ -26,9 +27,7 @@ using chain::Sv;
 struct CheckFlags {
   std::string data_dir;
   std::string tenant;
-  std::vector<std::string> keys;
-  std::vector<std::string> key_pems;
-  std::vector<std::string> checkpoints;
+  TrustFlags trust;
   bool json = false;
   int threads = -1;  // -1: one per core
   size_t max_findings = 1000;
@@ -58,15 +57,6 @@ int Fail(const std::string& what, const absl::Status& s) {
   return kExitError;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return absl::UnavailableError("cannot read " + path);
-  return ss.str();
-}
-
 int RunCheck(const CheckFlags& flags) {
   check::StoreCheckOptions options;
   options.tenant = flags.tenant;
@@ -74,25 +64,7 @@ int RunCheck(const CheckFlags& flags) {
     return Fail("--tenant " + flags.tenant,
                 absl::InvalidArgumentError("not a valid tenant id"));
   }
-  for (const std::string& k : flags.keys) {
-    if (auto s = options.keys.AddVerifierKey(k); !s.ok()) {
-      return Fail("--key " + k, s);
-    }
-  }
-  for (const std::string& path : flags.key_pems) {
-    auto pem = ReadFile(path);
-    if (!pem.ok()) return Fail("--key-pem", pem.status());
-    if (auto s = options.keys.AddPublicKeyPem(*pem); !s.ok()) {
-      return Fail("--key-pem " + path, s);
-    }
-  }
-  for (const std::string& path : flags.checkpoints) {
-    auto note = ReadFile(path);
-    if (!note.ok()) return Fail("--checkpoint", note.status());
-    auto claim = check::LoadSuppliedCheckpoint(*note, options.keys);
-    if (!claim.ok()) return Fail("--checkpoint " + path, claim.status());
-    options.supplied.push_back(*std::move(claim));
-  }
+  if (auto s = flags.trust.Apply(&options); !s.ok()) return Fail("", s);
   // Default: one hashing thread per core, at most kMaxDefaultThreads (each
   // thread keeps about two chunks in memory).
   constexpr unsigned kMaxDefaultThreads = 8;
@@ -144,17 +116,7 @@ std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
                   "The daemon's data directory, or a copy of it")
       ->required();
   sub->add_option("--tenant", flags->tenant, "Check only this tenant");
-  sub->add_option("--key", flags->keys,
-                  "A trusted checkpoint key as a verifier-key string "
-                  "(name+id+key); repeat for a key history");
-  sub->add_option("--key-pem", flags->key_pems,
-                  "A trusted checkpoint key as a PEM public key file; repeat "
-                  "for a key history")
-      ->check(CLI::ExistingFile);
-  sub->add_option("--checkpoint", flags->checkpoints,
-                  "A checkpoint note saved earlier; the data must still "
-                  "extend it (repeatable)")
-      ->check(CLI::ExistingFile);
+  flags->trust.Register(sub);
   sub->add_flag("--json", flags->json, "Print the result as JSON");
   sub->add_option("--threads", flags->threads,
                   "Hashing threads (default: one per core, at most 8; 0: hash "

@@ -5,6 +5,7 @@
 
 #include "CLI/CLI.hpp"
 #include "verifier/cli/check_command.h"
+#include "verifier/cli/report_commands.h"
 
 namespace indelible::verify {
 
@@ -17,6 +18,8 @@ int Main(int argc, char** argv) {
   // Each entry: the subcommand, and what runs it.
   std::vector<std::pair<CLI::App*, Command>> commands;
   commands.push_back(RegisterCheckCommand(&app));
+  commands.push_back(RegisterExportCommand(&app));
+  commands.push_back(RegisterVerifyReportCommand(&app));
 
   try {
     app.parse(argc, argv);

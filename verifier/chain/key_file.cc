@@ -1,4 +1,4 @@
-#include "daemon/signing_key.h"
+#include "verifier/chain/key_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,9 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace indelible {
+namespace indelible::chain {
 
-absl::StatusOr<chain::Ed25519PrivateKey> LoadSigningKey(
+absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(
     const std::string& path, bool create_if_missing, bool* created) {
   *created = false;
   struct stat st;
@@ -23,7 +23,7 @@ absl::StatusOr<chain::Ed25519PrivateKey> LoadSigningKey(
       return absl::FailedPreconditionError(absl::StrCat(
           "signing key ", path, ": ", std::strerror(errno)));
     }
-    auto key = chain::Ed25519PrivateKey::Generate();
+    auto key = Ed25519PrivateKey::Generate();
     if (!key.ok()) return key.status();
     const std::string pem = key->PrivateKeyPem();
     int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -57,7 +57,7 @@ absl::StatusOr<chain::Ed25519PrivateKey> LoadSigningKey(
   if (!in.good() && !in.eof()) {
     return absl::FailedPreconditionError(absl::StrCat("cannot read signing key ", path));
   }
-  auto key = chain::Ed25519PrivateKey::FromPem(ss.str());
+  auto key = Ed25519PrivateKey::FromPem(ss.str());
   if (!key.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "signing key ", path, ": ", key.status().message()));
@@ -65,4 +65,4 @@ absl::StatusOr<chain::Ed25519PrivateKey> LoadSigningKey(
   return key;
 }
 
-}  // namespace indelible
+}  // namespace indelible::chain

@@ -1,0 +1,239 @@
+#include "verifier/cli/report_commands.h"
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "verifier/chain/key_file.h"
+#include "verifier/chain/text.h"
+#include "verifier/cli/progress.h"
+#include "verifier/cli/trust_flags.h"
+#include "verifier/report/exporter.h"
+#include "verifier/report/report_check.h"
+
+namespace indelible::verify {
+namespace {
+
+using chain::Av;
+using chain::Sv;
+
+struct ExportFlags {
+  std::string data_dir, tenant, out, sign_key, key_name = "indelible-report";
+  std::string format = "csv", from, to, time_field = "occurred_at";
+  report::Filters filters;
+  TrustFlags trust;
+  bool json = false;
+};
+
+int Fail(const std::string& cmd, const std::string& what, const absl::Status& s) {
+  std::cerr << "indelible-verify " << cmd << ": " << what << (what.empty() ? "" : ": ")
+            << Sv(s.message()) << "\n";
+  return kExitError;
+}
+
+// RFC 3339 ("2026-01-31T00:00:00Z") or integer nanoseconds since the epoch.
+absl::StatusOr<uint64_t> ParseTimeFlag(const std::string& text) {
+  uint64_t ns = 0;
+  if (absl::SimpleAtoi(Av(text), &ns)) return ns;
+  absl::Time t;
+  std::string err;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+    return absl::InvalidArgumentError("want RFC 3339 (2026-01-31T00:00:00Z) or ns: " + err);
+  }
+  if (t < absl::UnixEpoch()) return absl::InvalidArgumentError("before 1970");
+  return static_cast<uint64_t>(absl::ToUnixNanos(t));
+}
+
+uint64_t NowNs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+class CountingReporter final : public check::Reporter {
+ public:
+  void Report(const check::Finding& f) override {
+    if (count_++ < 20) {
+      std::cerr << "finding: tenant=" << f.tenant << " seq=" << f.seq
+                << " kind=" << check::KindName(f.kind) << " " << f.detail << "\n";
+    }
+  }
+  uint64_t count_ = 0;
+};
+
+int RunExport(ExportFlags& f) {
+  const std::string cmd = "export";
+  report::ExportOptions o;
+  o.tenant = f.tenant;
+  o.out_path = f.out;
+  o.filters = f.filters;
+  if (f.format == "csv") {
+    o.format = report::Format::kCsv;
+  } else if (f.format == "json") {
+    o.format = report::Format::kJson;
+  } else {
+    return Fail(cmd, "--format", absl::InvalidArgumentError("want csv or json"));
+  }
+  if (f.time_field == "occurred_at") {
+    o.filters.time_field = report::Filters::TimeField::kOccurredAt;
+  } else if (f.time_field == "received_at") {
+    o.filters.time_field = report::Filters::TimeField::kReceivedAt;
+  } else {
+    return Fail(cmd, "--time-field", absl::InvalidArgumentError("want occurred_at or received_at"));
+  }
+  if (!f.from.empty()) {
+    auto t = ParseTimeFlag(f.from);
+    if (!t.ok()) return Fail(cmd, "--from", t.status());
+    o.filters.from_ns = *t;
+  }
+  if (!f.to.empty()) {
+    auto t = ParseTimeFlag(f.to);
+    if (!t.ok()) return Fail(cmd, "--to", t.status());
+    o.filters.to_ns = *t;
+  }
+  if (auto s = f.trust.Apply(&o.check); !s.ok()) return Fail(cmd, "", s);
+  if (f.key_name.empty() || f.key_name.find_first_of(" +\n") != std::string::npos) {
+    return Fail(cmd, "--key-name", absl::InvalidArgumentError("no spaces or '+'"));
+  }
+  bool created = false;
+  auto key = chain::LoadSigningKey(f.sign_key, false, &created);
+  if (!key.ok()) return Fail(cmd, "--sign-key", key.status());
+  const chain::NoteSigner signer(f.key_name, *std::move(key));
+  o.signer = &signer;
+  o.generated_at_ns = NowNs();
+  ProgressBar progress;
+  o.progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
+
+  auto reader = store::Reader::Open(f.data_dir);
+  if (!reader.ok()) return Fail(cmd, "", reader.status());
+  CountingReporter reporter;
+  auto r = report::Export(**reader, o, &reporter);
+  progress.Finish();
+  if (!r.ok()) return Fail(cmd, "", r.status());
+  if (!r->exported) {
+    std::cerr << "indelible-verify export: the chain of " << f.tenant << " did not verify ("
+              << reporter.count_ << " findings); nothing was exported\n";
+    return kExitFindings;
+  }
+  if (f.json) {
+    std::cout << r->manifest;
+  } else {
+    std::cout << "exported " << r->rows << " rows of " << f.tenant << " to " << f.out
+              << "\n  manifest:   " << report::ManifestPath(f.out)
+              << "\n  signatures: " << report::SigPath(f.out) << ", "
+              << report::SigPath(report::ManifestPath(f.out))
+              << "\n  signer:     " << chain::NoteVerifierKeyString(signer.verifier_key())
+              << "\n  pruned records in the verified range: " << r->pruned << "\n";
+  }
+  return kExitVerified;
+}
+
+struct VerifyReportFlags {
+  std::string report, manifest;
+  std::vector<std::string> keys, key_pems;
+  bool json = false;
+};
+
+int RunVerifyReport(const VerifyReportFlags& f) {
+  const std::string cmd = "verify-report";
+  report::ReportCheckOptions o;
+  o.report_path = f.report;
+  o.manifest_path = f.manifest;
+  for (const auto& k : f.keys) {
+    auto raw = report::ParsePublicKey(k);
+    if (!raw.ok()) return Fail(cmd, "--key " + k, raw.status());
+    o.trusted_keys.push_back(*raw);
+  }
+  for (const auto& path : f.key_pems) {
+    auto pem = ReadFile(path);
+    if (!pem.ok()) return Fail(cmd, "--key-pem", pem.status());
+    auto raw = report::ParsePublicKey(*pem);
+    if (!raw.ok()) return Fail(cmd, "--key-pem " + path, raw.status());
+    o.trusted_keys.push_back(*raw);
+  }
+  auto r = report::CheckReport(o);
+  if (!r.ok()) return Fail(cmd, "", r.status());
+  const bool genuine = r->problems.empty();
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["command"] = "verify-report";
+    j["report"] = f.report;
+    j["genuine"] = genuine;
+    j["key_from_manifest"] = r->key_from_manifest;
+    j["signer_key_id"] = r->signer_key_id;
+    j["tenant"] = r->tenant;
+    j["format"] = r->format;
+    j["rows"] = r->rows;
+    j["verified_range"] = {{"first_seq", r->first_seq}, {"last_seq", r->last_seq}};
+    j["head_hash"] = r->head_hash;
+    j["problems"] = r->problems;
+    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << (genuine ? "GENUINE" : "NOT GENUINE") << ": " << f.report << "\n"
+              << "  tenant " << r->tenant << ", " << r->rows << " " << r->format
+              << " rows, verified seq range " << r->first_seq << ".." << r->last_seq
+              << ", head " << r->head_hash << "\n"
+              << "  signed by key " << r->signer_key_id
+              << (r->key_from_manifest
+                      ? " (taken from the manifest itself: compare it with the key "
+                        "you were given, or pass --key/--key-pem)"
+                      : " (a trusted key)")
+              << "\n";
+    for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";
+  }
+  return genuine ? kExitVerified : kExitFindings;
+}
+
+}  // namespace
+
+std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
+  auto f = std::make_shared<ExportFlags>();
+  CLI::App* sub = app->add_subcommand(
+      "export",
+      "Export one tenant's events as a signed CSV or JSON report, after "
+      "checking its chain. Exit 0: exported, 1: the chain did not verify "
+      "(nothing written), 2: usage or I/O error.");
+  sub->add_option("--data-dir", f->data_dir, "The daemon's data directory, or a copy")->required();
+  sub->add_option("--tenant", f->tenant, "The tenant to export")->required();
+  sub->add_option("--out", f->out, "The report file; .sig and .manifest.json go beside it")
+      ->required();
+  sub->add_option("--sign-key", f->sign_key, "Ed25519 private key (PEM, mode 0600) to sign with")
+      ->required()
+      ->check(CLI::ExistingFile);
+  sub->add_option("--key-name", f->key_name, "Signer name in the manifest")->capture_default_str();
+  sub->add_option("--format", f->format, "csv or json")->capture_default_str();
+  sub->add_option("--from", f->from, "Only events at or after this time (RFC 3339 or ns)");
+  sub->add_option("--to", f->to, "Only events before this time (RFC 3339 or ns)");
+  sub->add_option("--time-field", f->time_field, "occurred_at or received_at")
+      ->capture_default_str();
+  sub->add_option("--actor", f->filters.actor_id, "Only this actor id");
+  sub->add_option("--action", f->filters.action, "Only this action");
+  sub->add_option("--resource-type", f->filters.resource_type, "Only this resource type");
+  sub->add_option("--resource-id", f->filters.resource_id, "Only this resource id");
+  sub->add_option("--category", f->filters.category, "Only this category");
+  sub->add_option("--outcome", f->filters.outcome, "Only this outcome");
+  f->trust.Register(sub);
+  sub->add_flag("--json", f->json, "Print the manifest instead of a summary");
+  return {sub, [f] { return RunExport(*f); }};
+}
+
+std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
+  auto f = std::make_shared<VerifyReportFlags>();
+  CLI::App* sub = app->add_subcommand(
+      "verify-report",
+      "Check a report: both signatures, its digest, and its rows against the "
+      "manifest. Exit 0: genuine, 1: problems, 2: usage or I/O error.");
+  sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
+  sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
+  sub->add_option("--key", f->keys, "Trusted signer key (verifier-key string)");
+  sub->add_option("--key-pem", f->key_pems, "Trusted signer key (PEM public key file)")
+      ->check(CLI::ExistingFile);
+  sub->add_flag("--json", f->json, "Print the result as JSON");
+  return {sub, [f] { return RunVerifyReport(*f); }};
+}
+
+}  // namespace indelible::verify
