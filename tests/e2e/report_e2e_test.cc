@@ -1,0 +1,194 @@
+// Signed reports end to end: the real daemon writes, `indelible-verify
+// export` reports, `verify-report` and plain openssl check the result.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "client/client.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/harness.h"
+#include "tests/verifier/raw_store.h"
+#include "verifier/chain/signing.h"
+#include "verifier/store/layout.h"
+
+namespace indelible {
+namespace {
+
+using testing::BinPath;
+using testing::DaemonProcess;
+using testing::RunCommand;
+using testing::TempDir;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Spit(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+class ReportE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto d = DaemonProcess::Start({.data_dir = dir_->Sub("data")});
+    ASSERT_TRUE(d.ok()) << d.status();
+    {
+      client::ClientOptions o;
+      o.target = (*d)->target();
+      auto c = client::Client::Connect(o);
+      ASSERT_TRUE(c.ok());
+      for (int i = 0; i < 30; ++i) {
+        v1::Event e;
+        e.set_tenant(i % 3 == 0 ? "globex" : "acme");
+        e.set_event_id("e" + std::to_string(i));
+        e.set_occurred_at_ns(1700000000000000000ull + i * 1000000000ull);
+        e.mutable_actor()->set_id(i % 2 ? "alice" : "bob");
+        e.set_action(i % 5 ? "customer.read" : "customer.delete");
+        e.set_reason("ticket, \"T-" + std::to_string(i) + "\"\nsecond line");
+        auto* m = e.add_metadata();
+        m->set_key("region");
+        m->set_value("eu");
+        ASSERT_TRUE((*c)->Append(e).ok());
+      }
+    }
+    ASSERT_EQ((*d)->Stop(), 0);
+    // The report signer's key, as a compliance officer would make it.
+    auto key = chain::Ed25519PrivateKey::Generate();
+    Spit(dir_->Sub("signer.pem"), key->PrivateKeyPem());
+    chmod(dir_->Sub("signer.pem").c_str(), 0600);
+    Spit(dir_->Sub("signer.pub.pem"), key->PublicKeyPem());
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  testing::CommandResult Verify(std::vector<std::string> args) {
+    args.insert(args.begin(), BinPath("indelible-verify"));
+    return RunCommand(args);
+  }
+  testing::CommandResult Export(const std::string& out, std::vector<std::string> extra,
+                                const std::string& data = "") {
+    std::vector<std::string> args = {"export", "--data-dir", data.empty() ? dir_->Sub("data") : data,
+                                     "--tenant", "acme", "--out", out,
+                                     "--sign-key", dir_->Sub("signer.pem")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Verify(args);
+  }
+  testing::CommandResult Openssl(const std::string& file) {
+    return RunCommand({"/usr/bin/openssl", "pkeyutl", "-verify", "-pubin", "-inkey",
+                       dir_->Sub("signer.pub.pem"), "-rawin", "-in", file, "-sigfile",
+                       file + ".sig"});
+  }
+
+  static TempDir* dir_;
+};
+TempDir* ReportE2E::dir_ = nullptr;
+
+TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
+  const std::string out = dir_->Sub("acme.csv");
+  auto r = Export(out, {"--format", "csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string csv = Slurp(out);
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  EXPECT_EQ(manifest["tenant"], "acme");
+  EXPECT_EQ(manifest["row_count"], 20);
+  EXPECT_EQ(manifest["verified_range"]["first_seq"], 1);
+  EXPECT_EQ(manifest["verified_range"]["last_seq"], 20);
+  EXPECT_EQ(manifest["report"]["bytes"], csv.size());
+  EXPECT_EQ(manifest["checkpoints"].size(), 1u);  // the daemon's newest
+  // RFC 4180: header, CRLF, quoted fields with doubled quotes and newlines.
+  EXPECT_EQ(csv.rfind("tenant,seq,received_at,occurred_at,event_id", 0), 0u);
+  EXPECT_NE(csv.find("\"ticket, \"\"T-1\"\"\nsecond line\""), std::string::npos);
+  EXPECT_NE(csv.find("2023-11-14T22:13:21.000000000Z"), std::string::npos);
+
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("GENUINE"), std::string::npos);
+
+  // Without Indelible code: openssl checks both signatures and the digest.
+  r = Openssl(out);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Signature Verified Successfully"), std::string::npos);
+  r = Openssl(out + ".manifest.json");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = RunCommand({"/usr/bin/openssl", "dgst", "-sha256", "-r", out});
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.substr(0, 64), manifest["report"]["sha256"]);
+
+  // One changed byte: both checks fail.
+  std::string tampered = csv;
+  tampered[tampered.find("alice")] = 'A';
+  Spit(out, tampered);
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("signature does not verify"), std::string::npos);
+  EXPECT_NE(Openssl(out).exit_code, 0);
+}
+
+TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
+  const std::string out = dir_->Sub("bob.json");
+  auto r = Export(out, {"--format", "json", "--actor", "bob", "--action", "customer.read",
+                        "--from", "2023-11-14T22:13:22Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto report = nlohmann::json::parse(Slurp(out));
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  ASSERT_FALSE(report["rows"].empty());
+  for (const auto& row : report["rows"]) {
+    EXPECT_EQ(row["actor_id"], "bob");
+    EXPECT_EQ(row["action"], "customer.read");
+    EXPECT_GE(std::stoull(row["occurred_at_ns"].get<std::string>()), 1700000002000000000ull);
+  }
+  EXPECT_EQ(manifest["row_count"], report["rows"].size());
+  EXPECT_EQ(manifest["filters"]["actor_id"], "bob");
+  r = Verify({"verify-report", "--report", out, "--json", "--key-pem",
+              dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["genuine"], true);
+
+  // A verifier key that is not the signer's: not genuine.
+  auto other = chain::Ed25519PrivateKey::Generate();
+  Spit(dir_->Sub("other.pub.pem"), other->PublicKeyPem());
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("other.pub.pem")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("not a trusted key"), std::string::npos);
+}
+
+TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
+  const std::string copy = dir_->Sub("damaged");
+  indelible::testing::CopyTree(dir_->Sub("data"), copy);
+  {
+    indelible::testing::RawStore raw(copy);
+    auto body = raw.Get(store::kBodiesCf, store::SeqKey("acme", 5));
+    ASSERT_TRUE(body.has_value());
+    std::string changed = *body;
+    changed.back() ^= 1;
+    raw.Put(store::kBodiesCf, store::SeqKey("acme", 5), changed);
+  }
+  const std::string out = dir_->Sub("damaged.csv");
+  auto r = Export(out, {}, copy);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("body_digest_mismatch"), std::string::npos) << r.err;
+  struct stat st;
+  EXPECT_NE(stat(out.c_str(), &st), 0) << "nothing may be written";
+}
+
+TEST_F(ReportE2E, UsageErrorsExitTwo) {
+  EXPECT_EQ(Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme"}).exit_code, 2);
+  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--from", "yesterday"}).exit_code, 2);
+  EXPECT_EQ(Verify({"verify-report", "--report", dir_->Sub("missing.csv")}).exit_code, 2);
+  // A loosely protected signing key is refused.
+  Spit(dir_->Sub("loose.pem"), Slurp(dir_->Sub("signer.pem")));
+  chmod(dir_->Sub("loose.pem").c_str(), 0644);
+  auto r = Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme", "--out",
+                   dir_->Sub("y.csv"), "--sign-key", dir_->Sub("loose.pem")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("0644"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace indelible
