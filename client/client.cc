@@ -113,4 +113,27 @@ absl::Status Client::ReadRecords(
   return FromGrpcStatus(status);
 }
 
+absl::StatusOr<v1::Checkpoint> Client::GetCheckpoint(std::string_view tenant,
+                                                     uint64_t min_seq) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::GetCheckpointRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_min_seq(min_seq);
+  v1::Checkpoint response;
+  grpc::Status status = stub_->GetCheckpoint(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::GetPublicKeyResponse> Client::GetPublicKey() {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::GetPublicKeyRequest request;
+  v1::GetPublicKeyResponse response;
+  grpc::Status status = stub_->GetPublicKey(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 }  // namespace indelible::client

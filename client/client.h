@@ -87,6 +87,20 @@ class Client {
       std::string_view tenant, uint64_t from_seq, uint64_t limit,
       const std::function<bool(const v1::Record&)>& on_record);
 
+  // A signed checkpoint of `tenant`: with `min_seq` 0 the newest, otherwise
+  // the oldest whose seq is at least `min_seq`. NotFound if there is none
+  // (yet: the daemon signs checkpoints periodically, so a fresh record is
+  // covered a little later). The note is returned as the server sent it and
+  // is not verified here: verify it with chain::VerifyCheckpoint against a
+  // key obtained out of band. The other fields are the server's parse of the
+  // note and may be unset for a note signed by an older key.
+  absl::StatusOr<v1::Checkpoint> GetCheckpoint(std::string_view tenant,
+                                               uint64_t min_seq);
+
+  // The server's checkpoint signing key, as a verifier-key string and PEM.
+  // Trust on first use: compare it with a copy obtained out of band.
+  absl::StatusOr<v1::GetPublicKeyResponse> GetPublicKey();
+
   std::chrono::milliseconds deadline() const { return deadline_; }
 
  private:

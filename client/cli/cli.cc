@@ -85,6 +85,43 @@ CLI::App* AddRead(CLI::App& app, ReadFlags* f) {
   return cmd;
 }
 
+CLI::App* AddCheckpoint(CLI::App& app, CheckpointFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "checkpoint",
+      "Print a signed checkpoint of a tenant's chain, as served (save it for "
+      "indelible-verify check --checkpoint)");
+  cmd->add_option("--tenant", f->tenant, "Tenant id")->required();
+  cmd->add_option("--min-seq", f->min_seq,
+                  "The oldest checkpoint at or after this seq (0: the newest)")
+      ->capture_default_str();
+  cmd->add_option("--key", f->keys,
+                  "Verifier key (name+id+key, from 'indelible public-key'); "
+                  "fail unless the note is signed by it (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_flag("--json", f->json, "Print the note and its fields as JSON");
+  return cmd;
+}
+
+CLI::App* AddPublicKey(CLI::App& app, PublicKeyFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "public-key",
+      "Print the server's checkpoint key as a verifier-key string");
+  CLI::Option* pem =
+      cmd->add_flag("--pem", f->pem, "Print the public key PEM instead");
+  cmd->add_flag("--json", f->json, "Print every field as JSON")->excludes(pem);
+  return cmd;
+}
+
+CLI::App* AddKeygen(CLI::App& app, KeygenFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "keygen",
+      "Generate an Ed25519 signing key into FILE (mode 0600) and FILE.pub, "
+      "and print the public key PEM (no server needed)");
+  cmd->add_option("--out", f->out, "Private key file (PKCS#8 PEM)")->required();
+  cmd->add_flag("--force", f->force, "Replace FILE and FILE.pub if they exist");
+  return cmd;
+}
+
 // Checks the append flags CLI11 cannot express. Empty if fine.
 std::string CheckAppend(AppendFlags* f, const AppendOptions& o) {
   if (!o.input.empty()) {
@@ -135,6 +172,12 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* append = AddAppend(app, &append_flags, &append_opts);
   CLI::App* head = AddHead(app, &head_flags);
   CLI::App* read = AddRead(app, &read_flags);
+  CheckpointFlags checkpoint_flags;
+  PublicKeyFlags public_key_flags;
+  KeygenFlags keygen_flags;
+  CLI::App* checkpoint = AddCheckpoint(app, &checkpoint_flags);
+  CLI::App* public_key = AddPublicKey(app, &public_key_flags);
+  CLI::App* keygen = AddKeygen(app, &keygen_flags);
 
   try {
     app.parse(argc, argv);
@@ -164,6 +207,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
       return UsageError(err, why);
     }
   }
+  if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
 
   client::ClientOptions options;
   options.target = g.target;
@@ -175,6 +219,12 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   if (append->parsed()) return RunAppend(**c, append_flags, in, out, err);
   if (head->parsed()) return RunHead(**c, head_flags, out, err);
   if (read->parsed()) return RunRead(**c, read_flags, out, err);
+  if (checkpoint->parsed()) {
+    return RunCheckpoint(**c, checkpoint_flags, out, err);
+  }
+  if (public_key->parsed()) {
+    return RunPublicKey(**c, public_key_flags, out, err);
+  }
   return UsageError(err, "no command given; run 'indelible --help'");
 }
 

@@ -2,7 +2,7 @@
 // main() so tests can run the command in-process (docs/CLI.md).
 //
 //   indelible [--target HOST:PORT] [--timeout DURATION] <command> [flags]
-//   commands: append, head, read
+//   commands: append, head, read, checkpoint, public-key, keygen
 //
 // Thread safety: not thread-safe (reads the environment).
 #ifndef INDELIBLE_CLIENT_CLI_CLI_H_

@@ -1,7 +1,7 @@
 // The subcommands of `indelible`, each a function from parsed flags to an
 // exit code (exit_codes.h). cli.cc owns the command line; these own the
-// talking to the server and the printing. Results go to `out`, diagnostics
-// ("indelible: error: ...") to `err`.
+// talking to the server (for keygen, the key files) and the printing.
+// Results go to `out`, diagnostics ("indelible: error: ...") to `err`.
 #ifndef INDELIBLE_CLIENT_CLI_COMMANDS_H_
 #define INDELIBLE_CLIENT_CLI_COMMANDS_H_
 
@@ -41,6 +41,23 @@ struct ReadFlags {
   bool json = false;
 };
 
+struct CheckpointFlags {
+  std::string tenant;
+  uint64_t min_seq = 0;           // 0: the newest checkpoint
+  std::vector<std::string> keys;  // verifier-key strings; empty: no check
+  bool json = false;
+};
+
+struct PublicKeyFlags {
+  bool pem = false;
+  bool json = false;
+};
+
+struct KeygenFlags {
+  std::string out;  // the private key; the public PEM goes to out + ".pub"
+  bool force = false;
+};
+
 // Single mode: builds one event from the flags (generating an event_id if
 // none is given) and prints its receipt.
 // --stdin mode: reads JSON lines (event_json.h) from `in` and appends them in
@@ -58,6 +75,34 @@ int RunHead(client::Client& client, const HeadFlags& flags, std::ostream& out,
 // Pages through ReadRecords until `limit` records (or all) are printed.
 int RunRead(client::Client& client, const ReadFlags& flags, std::ostream& out,
             std::ostream& err);
+
+// Fetches a checkpoint (newest, or the oldest at or after `min_seq`) and
+// prints its signed note byte for byte as served, so the output can be kept
+// as a file and given to `indelible-verify check --checkpoint`; with `json`,
+// one object with the note and its fields (CheckpointToJson). Before anything
+// is printed the note must parse, be of `tenant`, reach `min_seq` and agree
+// with the fields the server sent beside it; with `keys` it must also carry a
+// valid signature by one of them (chain::VerifyCheckpoint). A note that fails
+// is reported as DATA_LOSS and the exit code is kExitRejected. A key that
+// does not parse is a usage error, found before anything is sent.
+int RunCheckpoint(client::Client& client, const CheckpointFlags& flags,
+                  std::ostream& out, std::ostream& err);
+
+// Prints the server's checkpoint key: the verifier-key string (one line),
+// with `pem` the SubjectPublicKeyInfo PEM, with `json` every field
+// (PublicKeyToJson). The fields must describe one key (the verifier key
+// parses, and its name, id and public key are those of key_name, key_id_hex
+// and the PEM); otherwise DATA_LOSS and kExitRejected.
+int RunPublicKey(client::Client& client, const PublicKeyFlags& flags,
+                 std::ostream& out, std::ostream& err);
+
+// Generates an Ed25519 key with chain::LoadSigningKey: the PKCS#8 PEM goes to
+// `out` (mode 0600, created with O_EXCL), the public PEM to `out` + ".pub"
+// (mode 0644, subject to the umask) and to `out`. Without `force`, if either
+// file exists nothing is written (ALREADY_EXISTS, kExitRejected); with it,
+// each is written beside its final name and renamed over it. Talks to no
+// server.
+int RunKeygen(const KeygenFlags& flags, std::ostream& out, std::ostream& err);
 
 }  // namespace indelible::cli
 

@@ -72,6 +72,26 @@ json HeadToJson(const v1::GetHeadResponse& h) {
   };
 }
 
+json CheckpointToJson(const v1::Checkpoint& c) {
+  return json{
+      {"tenant", c.tenant()},
+      {"seq", c.seq()},
+      {"head_hash", chain::ToHex(c.head_hash())},
+      {"timestamp_ns", absl::StrCat(c.timestamp_ns())},
+      {"timestamp", FormatTimestamp(c.timestamp_ns())},
+      {"note", c.note()},
+  };
+}
+
+json PublicKeyToJson(const v1::GetPublicKeyResponse& k) {
+  return json{
+      {"key_name", k.key_name()},
+      {"key_id_hex", k.key_id_hex()},
+      {"verifier_key", k.verifier_key()},
+      {"public_key_pem", k.public_key_pem()},
+  };
+}
+
 std::string JsonLine(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -34,6 +34,15 @@ nlohmann::ordered_json RecordToJson(const indelible::v1::Record& record);
 // "received_at" is null while the tenant has no records.
 nlohmann::ordered_json HeadToJson(const indelible::v1::GetHeadResponse& head);
 
+// {"tenant", "seq", "head_hash", "timestamp_ns", "timestamp", "note"};
+// "note" is the signed note exactly as served.
+nlohmann::ordered_json CheckpointToJson(
+    const indelible::v1::Checkpoint& checkpoint);
+
+// {"key_name", "key_id_hex", "verifier_key", "public_key_pem"}.
+nlohmann::ordered_json PublicKeyToJson(
+    const indelible::v1::GetPublicKeyResponse& key);
+
 // One line of output: compact JSON, invalid UTF-8 replaced by U+FFFD.
 std::string JsonLine(const nlohmann::ordered_json& j);
 

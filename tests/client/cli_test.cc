@@ -1,14 +1,26 @@
 // Runs the `indelible` command in-process against the fake server.
 #include "client/cli/cli.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "client/cli/exit_codes.h"
+#include "client/cli/time_text.h"
+#include "client/client.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
+#include "verifier/chain/checkpoint.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/key_file.h"
+#include "verifier/chain/note.h"
+#include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
 
 namespace indelible::cli {
@@ -44,6 +56,39 @@ bool Contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A fresh directory, removed with its contents at the end of the test.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "cli-test-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+  std::set<std::string> Names() const {
+    std::set<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(path_)) {
+      names.insert(e.path().filename().string());
+    }
+    return names;
+  }
+
+ private:
+  std::string path_;
+};
+
 class CliTest : public ::testing::Test {
  protected:
   Result Run(std::vector<std::string> args, const std::string& input = "") {
@@ -56,6 +101,20 @@ class CliTest : public ::testing::Test {
                 "alice", "--action", "customer.read"});
   }
   testing::FakeAuditLog& fake() { return server_.service(); }
+  // What the server answers GetCheckpoint, through the client library.
+  v1::Checkpoint Served(const std::string& tenant, uint64_t min_seq) {
+    client::ClientOptions options;
+    options.target = server_.target();
+    auto c = client::Client::Connect(options);
+    EXPECT_TRUE(c.ok()) << c.status();
+    auto cp = (*c)->GetCheckpoint(tenant, min_seq);
+    EXPECT_TRUE(cp.ok()) << cp.status();
+    return cp.ok() ? *cp : v1::Checkpoint();
+  }
+  std::string TestKey() {
+    return chain::NoteVerifierKeyString(
+        testing::FakeAuditLog::TestSigner().verifier_key());
+  }
 
   testing::FakeServer server_;
 };
@@ -70,6 +129,13 @@ TEST(Cli, HelpExitsZero) {
   r = Cli({"read", "--help"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_TRUE(Contains(r.out, "--limit")) << r.out;
+  r = Cli({"--help"});
+  for (const char* cmd : {"checkpoint", "public-key", "keygen"}) {
+    EXPECT_TRUE(Contains(r.out, cmd)) << r.out;
+  }
+  r = Cli({"checkpoint", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_TRUE(Contains(r.out, "--min-seq")) << r.out;
 }
 
 TEST(Cli, UsageErrorsExitTwo) {
@@ -87,6 +153,11 @@ TEST(Cli, UsageErrorsExitTwo) {
             "--occurred-at", "yesterday"},
            {"append", "--stdin", "--action", "x"},
            {"append", "file.json"},
+           {"checkpoint"},
+           {"checkpoint", "--tenant", "acme", "--min-seq", "soon"},
+           {"checkpoint", "--tenant", "acme", "--key", "not-a-key"},
+           {"public-key", "--pem", "--json"},
+           {"keygen"},
        }) {
     Result r = Cli(args);
     EXPECT_EQ(r.code, kExitUsage) << ::testing::PrintToString(args);
@@ -316,6 +387,290 @@ TEST_F(CliTest, ReadFromLimitAndTable) {
   EXPECT_EQ(rows[0].rfind("SEQ", 0), 0u);
   EXPECT_TRUE(Contains(rows[1], "alice")) << rows[1];
   EXPECT_TRUE(Contains(rows[1], "customer.read")) << rows[1];
+}
+
+TEST_F(CliTest, CheckpointPrintsTheNoteExactlyAsServed) {
+  for (int i = 1; i <= 3; ++i)
+    ASSERT_EQ(AppendOne("e" + std::to_string(i)).code, kExitOk);
+  Result r = Run({"checkpoint", "--tenant", "acme"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, Served("acme", 0).note());
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto parsed = chain::VerifyCheckpoint(
+      r.out, {testing::FakeAuditLog::TestSigner().verifier_key()});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->seq, 3u);
+  Result head = Run({"head", "--tenant", "acme", "--json"});
+  EXPECT_EQ(chain::ToHex(parsed->head), json::parse(head.out)["head_hash"]);
+
+  // --min-seq: the oldest checkpoint at or after it (one per append here).
+  r = Run({"checkpoint", "--tenant", "acme", "--min-seq", "2"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, Served("acme", 2).note());
+  EXPECT_EQ(chain::VerifyCheckpoint(
+                r.out, {testing::FakeAuditLog::TestSigner().verifier_key()})
+                ->seq,
+            2u);
+
+  // None yet: NOT_FOUND, exit 3, nothing on stdout.
+  r = Run({"checkpoint", "--tenant", "acme", "--min-seq", "4"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_EQ(r.err, "indelible: error: checkpoint: NOT_FOUND: no checkpoint\n");
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  r = Run({"checkpoint", "--tenant", "Not Valid"});
+  EXPECT_EQ(r.code, kExitRejected) << r.err;
+}
+
+TEST_F(CliTest, CheckpointJson) {
+  ASSERT_EQ(AppendOne("e1").code, kExitOk);
+  Result a = Run({"append", "--json", "--tenant", "acme", "--event-id", "e2",
+                  "--actor-id", "a", "--action", "x"});
+  ASSERT_EQ(a.code, kExitOk) << a.err;
+  const v1::Checkpoint served = Served("acme", 0);
+  Result r = Run({"checkpoint", "--tenant", "acme", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(r.out.back(), '\n');
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["tenant"], "acme");
+  EXPECT_EQ(j["seq"], 2);
+  EXPECT_EQ(j["head_hash"], json::parse(a.out)["entry_hash"]);
+  EXPECT_EQ(j["timestamp_ns"], std::to_string(served.timestamp_ns()));
+  EXPECT_EQ(j["timestamp"], FormatTimestamp(served.timestamp_ns()));
+  EXPECT_EQ(j["note"], served.note());
+  const nlohmann::ordered_json ordered = nlohmann::ordered_json::parse(r.out);
+  std::vector<std::string> keys;  // in the documented order
+  for (const auto& [k, v] : ordered.items()) keys.push_back(k);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"tenant", "seq", "head_hash",
+                                      "timestamp_ns", "timestamp", "note"}));
+}
+
+TEST_F(CliTest, CheckpointKeyVerifiesBeforePrinting) {
+  ASSERT_EQ(AppendOne("e1").code, kExitOk);
+  const std::string good = TestKey();
+  Result r = Run({"checkpoint", "--tenant", "acme", "--key", good});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, Served("acme", 0).note());
+
+  auto other_key = chain::Ed25519PrivateKey::FromSeed(std::string(32, 'o'));
+  ASSERT_TRUE(other_key.ok());
+  const std::string other = chain::NoteVerifierKeyString(
+      chain::NoteSigner("fake-log", *other_key).verifier_key());
+  r = Run({"checkpoint", "--tenant", "acme", "--key", other});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_EQ(r.err,
+            "indelible: error: checkpoint: DATA_LOSS: not verified under "
+            "--key: note: no signature by a known key\n");
+  r = Run({"checkpoint", "--tenant", "acme", "--json", "--key", other});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  // --key is repeatable: any of the keys may have signed (a key history).
+  r = Run({"checkpoint", "--tenant", "acme", "--key", other, "--key", good});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+
+  // A bad key is a usage error, found before asking the server.
+  r = Run({"checkpoint", "--tenant", "acme", "--key", good + "x"});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "--key")) << r.err;
+}
+
+TEST_F(CliTest, CheckpointRefusesNotesThatDoNotFitTheRequest) {
+  ASSERT_EQ(AppendOne("e1").code, kExitOk);
+  ASSERT_EQ(AppendOne("e2").code, kExitOk);
+  ASSERT_EQ(Run({"append", "--tenant", "other", "--event-id", "o1",
+                 "--actor-id", "a", "--action", "x"})
+                .code,
+            kExitOk);
+  const v1::Checkpoint acme = Served("acme", 0);
+  const v1::Checkpoint other = Served("other", 0);
+  const std::string key = TestKey();
+  struct Case {
+    const char* name;
+    v1::Checkpoint served;
+    std::vector<std::string> extra_args;
+    const char* error;  // part of the message
+  };
+  v1::Checkpoint rewritten = acme;  // the note says seq 1, the fields 2
+  const std::string text = "indelible/v1/acme\n2\n";
+  ASSERT_EQ(rewritten.note().rfind(text, 0), 0u) << rewritten.note();
+  rewritten.set_note("indelible/v1/acme\n1\n" +
+                     rewritten.note().substr(text.size()));
+  v1::Checkpoint garbage;
+  garbage.set_note("hello\n");
+  std::vector<Case> cases = {
+      {"another tenant's, validly signed",
+       other,
+       {"--key", key},
+       "checkpoint of tenant \"other\", not \"acme\""},
+      {"below --min-seq",
+       Served("acme", 1),
+       {"--min-seq", "2"},
+       "at seq 1, below --min-seq 2"},
+      {"edited note, no key", rewritten, {}, "disagree with the note"},
+      {"edited note, key", rewritten, {"--key", key}, "not verified under"},
+      {"not a note", garbage, {}, "no blank line"},
+  };
+  for (const Case& c : cases) {
+    fake().ServeCheckpoint(c.served);
+    std::vector<std::string> args = {"checkpoint", "--tenant", "acme"};
+    args.insert(args.end(), c.extra_args.begin(), c.extra_args.end());
+    Result r = Run(args);
+    EXPECT_EQ(r.code, kExitRejected) << c.name;
+    EXPECT_TRUE(r.out.empty()) << c.name << ": " << r.out;
+    EXPECT_EQ(r.err.rfind("indelible: error: checkpoint: DATA_LOSS: ", 0), 0u)
+        << c.name << ": " << r.err;
+    EXPECT_TRUE(Contains(r.err, c.error)) << c.name << ": " << r.err;
+  }
+
+  // A note served without its fields (the daemon does so for a note signed
+  // by an older key) is accepted; JSON shows the note's own fields.
+  v1::Checkpoint bare;
+  bare.set_note(acme.note());
+  bare.set_tenant("acme");
+  fake().ServeCheckpoint(bare);
+  Result r = Run({"checkpoint", "--tenant", "acme", "--json", "--key", key});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["seq"], 2);
+  EXPECT_EQ(j["head_hash"], chain::ToHex(acme.head_hash()));
+  EXPECT_EQ(j["timestamp_ns"], std::to_string(acme.timestamp_ns()));
+  fake().ServeCheckpoint(std::nullopt);
+}
+
+TEST_F(CliTest, PublicKeyFormats) {
+  const chain::NoteSigner signer = testing::FakeAuditLog::TestSigner();
+  Result r = Run({"public-key"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, TestKey() + "\n");
+
+  r = Run({"public-key", "--pem"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, signer.private_key().PublicKeyPem());
+
+  r = Run({"public-key", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["key_name"], "fake-log");
+  EXPECT_EQ(j["key_id_hex"].get<std::string>().size(), 8u);
+  EXPECT_EQ(j["verifier_key"], TestKey());
+  EXPECT_EQ(j["public_key_pem"], signer.private_key().PublicKeyPem());
+  EXPECT_EQ(j.size(), 4u);
+}
+
+TEST_F(CliTest, PublicKeyRefusesFieldsOfDifferentKeys) {
+  const chain::NoteSigner signer = testing::FakeAuditLog::TestSigner();
+  auto other = chain::Ed25519PrivateKey::FromSeed(std::string(32, 'o'));
+  ASSERT_TRUE(other.ok());
+  v1::GetPublicKeyResponse good;
+  good.set_key_name("fake-log");
+  good.set_key_id_hex(TestKey().substr(9, 8));
+  good.set_verifier_key(TestKey());
+  good.set_public_key_pem(signer.private_key().PublicKeyPem());
+  fake().ServePublicKey(good);
+  ASSERT_EQ(Run({"public-key"}).code, kExitOk);
+
+  std::vector<std::pair<v1::GetPublicKeyResponse, const char*>> bad;
+  bad.emplace_back(good, "public_key_pem holds another key");
+  bad.back().first.set_public_key_pem(other->PublicKeyPem());
+  bad.emplace_back(good, "key_name");
+  bad.back().first.set_key_name("someone");
+  bad.emplace_back(good, "key_id_hex");
+  bad.back().first.set_key_id_hex("00000000");
+  bad.emplace_back(good, "verifier_key");
+  bad.back().first.set_verifier_key("fake-log+00000000+AAAA");
+  for (const auto& [served, error] : bad) {
+    fake().ServePublicKey(served);
+    Result r = Run({"public-key", "--pem"});
+    EXPECT_EQ(r.code, kExitRejected) << error;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_EQ(r.err.rfind("indelible: error: public-key: DATA_LOSS: ", 0), 0u)
+        << r.err;
+    EXPECT_TRUE(Contains(r.err, error)) << error << ": " << r.err;
+  }
+  fake().ServePublicKey(std::nullopt);
+}
+
+// keygen talks to no server: nothing listens at the default target here.
+TEST(Cli, KeygenWritesAPrivateKeyOnlyItsOwnerCanRead) {
+  ScratchDir dir;
+  const std::string path = dir.Sub("signing-key.pem");
+  const mode_t old_umask = umask(0);  // the mode must not rely on the umask
+  Result r = Cli({"keygen", "--out", path});
+  umask(old_umask);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  ASSERT_EQ(stat((path + ".pub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+
+  // The daemon's loader accepts it; stdout and FILE.pub are its public PEM.
+  bool created = true;
+  auto key = chain::LoadSigningKey(path, /*create_if_missing=*/false, &created);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_FALSE(created);
+  EXPECT_EQ(r.out, key->PublicKeyPem());
+  EXPECT_EQ(ReadFile(path + ".pub"), key->PublicKeyPem());
+  auto pub = chain::PublicKeyFromPem(ReadFile(path + ".pub"));
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(*pub, key->PublicKey());
+  EXPECT_EQ(ReadFile(path).rfind("-----BEGIN PRIVATE KEY-----", 0), 0u);
+  EXPECT_EQ(dir.Names(),
+            (std::set<std::string>{"signing-key.pem", "signing-key.pem.pub"}));
+}
+
+TEST(Cli, KeygenRefusesToOverwriteUnlessForced) {
+  ScratchDir dir;
+  const std::string path = dir.Sub("k.pem");
+  ASSERT_EQ(Cli({"keygen", "--out", path}).code, kExitOk);
+  const std::string first_key = ReadFile(path);
+  const std::string first_pub = ReadFile(path + ".pub");
+
+  Result r = Cli({"keygen", "--out", path});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_EQ(r.err, "indelible: error: keygen: ALREADY_EXISTS: " + path +
+                       " exists; pass --force to replace it\n");
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(ReadFile(path), first_key);
+  EXPECT_EQ(ReadFile(path + ".pub"), first_pub);
+
+  // A lone FILE.pub also stops it, before the key is made.
+  const std::string lone = dir.Sub("lone.pem");
+  std::ofstream(lone + ".pub") << "keep me\n";
+  r = Cli({"keygen", "--out", lone});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err, lone + ".pub exists")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(lone));
+  EXPECT_EQ(ReadFile(lone + ".pub"), "keep me\n");
+
+  // --force replaces both, through files renamed into place.
+  r = Cli({"keygen", "--out", path, "--force"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_NE(ReadFile(path), first_key);
+  EXPECT_EQ(ReadFile(path + ".pub"), r.out);
+  EXPECT_NE(r.out, first_pub);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  bool created = true;
+  auto key = chain::LoadSigningKey(path, /*create_if_missing=*/false, &created);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->PublicKeyPem(), r.out);
+  EXPECT_EQ(dir.Names(),
+            (std::set<std::string>{"k.pem", "k.pem.pub", "lone.pem.pub"}));
+
+  // --force also creates what does not exist yet.
+  r = Cli({"keygen", "--out", dir.Sub("fresh.pem"), "--force"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+
+  // A directory that does not exist: exit 3, naming the file.
+  r = Cli({"keygen", "--out", dir.Sub("no/such/dir/k.pem")});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err, "no/such/dir/k.pem")) << r.err;
 }
 
 TEST_F(CliTest, TargetFromEnvironment) {

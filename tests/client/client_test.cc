@@ -3,7 +3,10 @@
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
 #include "tests/client/test_util.h"
+#include "verifier/chain/checkpoint.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/note.h"
+#include "verifier/chain/signing.h"
 
 namespace indelible::client {
 namespace {
@@ -86,6 +89,10 @@ TEST(Client, UnreachableServerIsUnavailable) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ((*c)->GetHead("acme").status().code(),
             absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*c)->GetCheckpoint("acme", 0).status().code(),
+            absl::StatusCode::kUnavailable);
+  EXPECT_EQ((*c)->GetPublicKey().status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST(Client, GetHeadOfEmptyAndNonEmptyTenant) {
@@ -137,6 +144,62 @@ TEST(Client, ReadRecordsStreamsAndStopsEarly) {
   });
   EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3}));
+}
+
+TEST(Client, GetCheckpointReturnsTheSignedNoteAndItsFields) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  EXPECT_EQ(c->GetCheckpoint("acme", 0).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(c->GetCheckpoint("Not Valid", 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Two calls: checkpoints at seq 2 and 3.
+  ASSERT_TRUE(
+      c->AppendBatch({MakeEvent("acme", "a"), MakeEvent("acme", "b")}).ok());
+  ASSERT_TRUE(c->Append(MakeEvent("acme", "c")).ok());
+
+  auto newest = c->GetCheckpoint("acme", 0);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(newest->tenant(), "acme");
+  EXPECT_EQ(newest->seq(), 3u);
+  EXPECT_EQ(newest->head_hash(), c->GetHead("acme")->head_hash());
+  auto parsed = chain::VerifyCheckpoint(
+      newest->note(), {testing::FakeAuditLog::TestSigner().verifier_key()});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->tenant, "acme");
+  EXPECT_EQ(parsed->seq, newest->seq());
+  EXPECT_EQ(chain::AsBytes(parsed->head), newest->head_hash());
+  EXPECT_EQ(parsed->timestamp_ns, newest->timestamp_ns());
+
+  // min_seq: the oldest checkpoint at or after it.
+  auto at_least_1 = c->GetCheckpoint("acme", 1);
+  ASSERT_TRUE(at_least_1.ok()) << at_least_1.status();
+  EXPECT_EQ(at_least_1->seq(), 2u);
+  auto at_least_3 = c->GetCheckpoint("acme", 3);
+  ASSERT_TRUE(at_least_3.ok()) << at_least_3.status();
+  EXPECT_EQ(at_least_3->note(), newest->note());
+  auto beyond = c->GetCheckpoint("acme", 4);
+  EXPECT_EQ(beyond.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(beyond.status().message(), "no checkpoint");
+}
+
+TEST(Client, GetPublicKeyDescribesTheCheckpointKey) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  auto k = c->GetPublicKey();
+  ASSERT_TRUE(k.ok()) << k.status();
+  const chain::NoteSigner signer = testing::FakeAuditLog::TestSigner();
+  EXPECT_EQ(k->key_name(), "fake-log");
+  EXPECT_EQ(k->key_id_hex().size(), 8u);
+  EXPECT_EQ(k->verifier_key(),
+            chain::NoteVerifierKeyString(signer.verifier_key()));
+  auto vk = chain::ParseNoteVerifierKey(k->verifier_key());
+  ASSERT_TRUE(vk.ok()) << vk.status();
+  auto pem_key = chain::PublicKeyFromPem(k->public_key_pem());
+  ASSERT_TRUE(pem_key.ok()) << pem_key.status();
+  EXPECT_EQ(*pem_key, vk->public_key);
+  EXPECT_EQ(*pem_key, signer.private_key().PublicKey());
 }
 
 }  // namespace

@@ -5,9 +5,13 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <set>
 
+#include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/chain/checkpoint.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/signing.h"
 
 namespace indelible::testing {
 namespace {
@@ -40,6 +44,14 @@ uint64_t NowNs() {
 }
 
 }  // namespace
+
+FakeAuditLog::FakeAuditLog() : signer_(TestSigner()) {}
+
+chain::NoteSigner FakeAuditLog::TestSigner() {
+  auto key = chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x07'));
+  if (!key.ok()) std::abort();
+  return chain::NoteSigner("fake-log", *std::move(key));
+}
 
 void FakeAuditLog::FailNext(int n, grpc::StatusCode code) {
   std::lock_guard<std::mutex> l(mu_);
@@ -75,6 +87,16 @@ bool FakeAuditLog::WaitForBlockedCalls(int n) {
 void FakeAuditLog::SetMaxReadRecords(uint64_t n) {
   std::lock_guard<std::mutex> l(mu_);
   max_read_ = n;
+}
+
+void FakeAuditLog::ServeCheckpoint(std::optional<v1::Checkpoint> checkpoint) {
+  std::lock_guard<std::mutex> l(mu_);
+  served_checkpoint_ = std::move(checkpoint);
+}
+
+void FakeAuditLog::ServePublicKey(std::optional<v1::GetPublicKeyResponse> key) {
+  std::lock_guard<std::mutex> l(mu_);
+  served_key_ = std::move(key);
 }
 
 int FakeAuditLog::append_calls() const {
@@ -129,6 +151,7 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
     if (e.actor().id().empty()) return bad("actor.id", "required");
     if (e.action().empty()) return bad("action", "required");
   }
+  std::set<std::string> grown;  // tenants to checkpoint
   for (const v1::Event* e : events) {
     auto key = std::make_pair(e->tenant(), e->event_id());
     if (auto it = by_event_id_.find(key); it != by_event_id_.end()) {
@@ -171,6 +194,22 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
     receipt.set_entry_hash(r.entry_hash());
     by_event_id_[key] = receipt;
     receipts->push_back(receipt);
+    grown.insert(e->tenant());
+  }
+  for (const std::string& tenant : grown) {
+    const v1::Record& head = chains_[tenant].back();
+    chain::Checkpoint c;
+    c.tenant = tenant;
+    c.seq = head.seq();
+    chain::DigestFromBytes(head.entry_hash(), &c.head);
+    c.timestamp_ns = last_received_at_;
+    v1::Checkpoint cp;
+    cp.set_note(signer_.Sign(chain::CheckpointText(c)));
+    cp.set_tenant(tenant);
+    cp.set_seq(c.seq);
+    cp.set_head_hash(head.entry_hash());
+    cp.set_timestamp_ns(c.timestamp_ns);
+    checkpoints_[tenant].push_back(std::move(cp));
   }
   if (lose_next_ > 0) {
     --lose_next_;
@@ -242,6 +281,51 @@ grpc::Status FakeAuditLog::ReadRecords(grpc::ServerContext* ctx,
   for (const v1::Record& r : out) {
     if (ctx->IsCancelled() || !w->Write(r)) break;
   }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAuditLog::GetCheckpoint(grpc::ServerContext*,
+                                         const v1::GetCheckpointRequest* req,
+                                         v1::Checkpoint* resp) {
+  if (!chain::IsValidTenantId(req->tenant())) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "tenant: malformed");
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (served_checkpoint_.has_value()) {
+    *resp = *served_checkpoint_;
+    return grpc::Status::OK;
+  }
+  auto it = checkpoints_.find(req->tenant());
+  if (it != checkpoints_.end()) {
+    const std::vector<v1::Checkpoint>& cps = it->second;
+    if (req->min_seq() == 0) {
+      *resp = cps.back();
+      return grpc::Status::OK;
+    }
+    for (const v1::Checkpoint& cp : cps) {
+      if (cp.seq() >= req->min_seq()) {
+        *resp = cp;
+        return grpc::Status::OK;
+      }
+    }
+  }
+  return grpc::Status(grpc::StatusCode::NOT_FOUND, "no checkpoint");
+}
+
+grpc::Status FakeAuditLog::GetPublicKey(grpc::ServerContext*,
+                                        const v1::GetPublicKeyRequest*,
+                                        v1::GetPublicKeyResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (served_key_.has_value()) {
+    *resp = *served_key_;
+    return grpc::Status::OK;
+  }
+  const chain::NoteVerifierKey& vk = signer_.verifier_key();
+  resp->set_key_name(vk.name);
+  resp->set_key_id_hex(absl::StrFormat("%08x", vk.key_id));
+  resp->set_verifier_key(chain::NoteVerifierKeyString(vk));
+  resp->set_public_key_pem(signer_.private_key().PublicKeyPem());
   return grpc::Status::OK;
 }
 

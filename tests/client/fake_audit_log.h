@@ -1,7 +1,8 @@
 // An in-process AuditLog server for client tests: a real gRPC server on
 // 127.0.0.1 (port chosen by the kernel) with a tiny in-memory store that
-// builds real chains through verifier/chain/, plus knobs to inject failures
-// and to hold calls.
+// builds real chains through verifier/chain/ and signs a real checkpoint of
+// every new head with a fixed test key, plus knobs to inject failures and to
+// hold calls.
 //
 // Thread-safe: the knobs may be turned while calls are in flight.
 #ifndef INDELIBLE_TESTS_CLIENT_FAKE_AUDIT_LOG_H_
@@ -14,11 +15,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "indelible/v1/indelible.grpc.pb.h"
+#include "verifier/chain/note.h"
 
 namespace indelible::testing {
 
@@ -26,6 +29,13 @@ namespace v1 = ::indelible::v1;
 
 class FakeAuditLog final : public v1::AuditLog::Service {
  public:
+  // Signs with TestSigner().
+  FakeAuditLog();
+
+  // The fixed checkpoint key of every FakeAuditLog ("fake-log", from a
+  // constant seed).
+  static chain::NoteSigner TestSigner();
+
   // The next `n` Append/AppendBatch calls fail with `code` before touching
   // the store.
   void FailNext(int n, grpc::StatusCode code);
@@ -39,6 +49,10 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   bool WaitForBlockedCalls(int n);
   // Most records one ReadRecords call returns when the request has no limit.
   void SetMaxReadRecords(uint64_t n);
+  // While set, GetCheckpoint (after the tenant check) and GetPublicKey answer
+  // with these as they are; nullopt restores the real answers.
+  void ServeCheckpoint(std::optional<v1::Checkpoint> checkpoint);
+  void ServePublicKey(std::optional<v1::GetPublicKeyResponse> key);
 
   // Observations.
   int append_calls() const;  // Append + AppendBatch, all outcomes
@@ -53,6 +67,15 @@ class FakeAuditLog final : public v1::AuditLog::Service {
                        v1::GetHeadResponse*) override;
   grpc::Status ReadRecords(grpc::ServerContext*, const v1::ReadRecordsRequest*,
                            grpc::ServerWriter<v1::Record>*) override;
+  // Like the daemon: min_seq 0 is the newest checkpoint, otherwise the oldest
+  // at or after min_seq; NOT_FOUND if none. One is signed after every
+  // Append/AppendBatch call that stored a record of the tenant.
+  grpc::Status GetCheckpoint(grpc::ServerContext*,
+                             const v1::GetCheckpointRequest*,
+                             v1::Checkpoint*) override;
+  grpc::Status GetPublicKey(grpc::ServerContext*,
+                            const v1::GetPublicKeyRequest*,
+                            v1::GetPublicKeyResponse*) override;
 
  private:
   // Validates like the daemon (required fields, tenant syntax) and stores
@@ -75,6 +98,10 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   std::map<std::string, std::vector<v1::Record>> chains_;
   std::map<std::pair<std::string, std::string>, v1::Receipt> by_event_id_;
   uint64_t last_received_at_ = 0;
+  const chain::NoteSigner signer_;
+  std::map<std::string, std::vector<v1::Checkpoint>> checkpoints_;
+  std::optional<v1::Checkpoint> served_checkpoint_;
+  std::optional<v1::GetPublicKeyResponse> served_key_;
 };
 
 // FakeAuditLog served on 127.0.0.1:<kernel-chosen port>.

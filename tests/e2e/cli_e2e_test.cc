@@ -1,4 +1,8 @@
 // The real `indelible` CLI against the real daemon.
+#include <chrono>
+#include <fstream>
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
@@ -83,6 +87,62 @@ TEST_F(CliE2E, ExitCodes) {
   r = Cli({"append", "--stdin"}, "{\"tenant\":\"acme\"\n");
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;
+}
+
+// The auditor's routine: keep a checkpoint and the key from the live daemon,
+// later hold the data directory against them offline.
+TEST_F(CliE2E, SavedCheckpointVerifiesOfflineWithIndelibleVerify) {
+  auto r = Cli({"append", "--stdin", "--tenant", "acme"},
+               "{\"event_id\":\"e1\",\"actor_id\":\"alice\",\"action\":\"a\"}\n"
+               "{\"event_id\":\"e2\",\"actor_id\":\"alice\",\"action\":\"b\"}\n"
+               "{\"event_id\":\"e3\",\"actor_id\":\"alice\",\"action\":\"c\"}\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  // The daemon signs checkpoints periodically: poll (bounded) until one
+  // covers seq 3. Until then the answer is NOT_FOUND, exit code 3.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    r = Cli({"checkpoint", "--tenant", "acme", "--min-seq", "3"});
+    if (r.exit_code != 3 || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string note = r.out;
+  const std::string note_file = dir_.Sub("acme.checkpoint");
+  std::ofstream(note_file, std::ios::binary) << note;
+
+  r = Cli({"public-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.out.empty());
+  ASSERT_EQ(r.out.back(), '\n');
+  const std::string key = r.out.substr(0, r.out.size() - 1);
+
+  // The CLI's own check under the key agrees, byte for byte.
+  r = Cli({"checkpoint", "--tenant", "acme", "--min-seq", "3", "--key", key});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, note);
+
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
+                  "--key", key, "--checkpoint", note_file, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["verified"], true);
+  EXPECT_EQ(report["signatures_checked"], true);
+  ASSERT_EQ(report["tenants"].size(), 1u);
+  EXPECT_EQ(report["tenants"][0]["tenant"], "acme");
+  EXPECT_EQ(report["tenants"][0]["head_seq"], 3);
+  EXPECT_EQ(report["tenants"][0]["checkpoints"]["supplied"], 1);
+
+  // The saved file is what the verdict rests on: an edited copy is refused.
+  std::string edited = note;
+  const size_t seq_line = edited.find("\n3\n");
+  ASSERT_NE(seq_line, std::string::npos) << edited;
+  edited[seq_line + 1] = '2';
+  std::ofstream(dir_.Sub("edited.checkpoint"), std::ios::binary) << edited;
+  r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
+                  "--key", key, "--checkpoint", dir_.Sub("edited.checkpoint")});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
 }
 
 }  // namespace
