@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "verifier/chain/hash.h"
 #include "yaml-cpp/yaml.h"
 
 namespace indelible {
@@ -75,6 +76,66 @@ absl::Status ParseLimits(const YAML::Node& n, IngestLimits* l) {
   return CheckUnknown(n, p, k);
 }
 
+absl::Status ReadDuration(const YAML::Node& n, const std::string& path,
+                          const std::string& key, std::set<std::string>* known,
+                          uint64_t* seconds) {
+  std::string text;
+  if (auto s = Read(n, path, key, known, &text); !s.ok()) return s;
+  if (text.empty()) return absl::OkStatus();
+  auto v = ParseRetentionDuration(text);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", path, key, ": ", v.status().message()));
+  }
+  *seconds = *v;
+  return absl::OkStatus();
+}
+
+absl::Status ParseDurationMap(const YAML::Node& n, const std::string& path,
+                              std::map<std::string, uint64_t>* out) {
+  if (!n.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat("config: ", path, " must be a mapping"));
+  }
+  std::set<std::string> k;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.as<std::string>();
+    uint64_t v = 0;
+    RETURN_IF_ERROR(ReadDuration(n, path + ".", key, &k, &v));
+    (*out)[key] = v;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
+  std::set<std::string> k;
+  const std::string p = "retention.";
+  RETURN_IF_ERROR(ReadDuration(n, p, "default", &k, &r->default_seconds));
+  RETURN_IF_ERROR(ReadDuration(n, p, "min", &k, &r->min_seconds));
+  RETURN_IF_ERROR(ReadDuration(n, p, "max", &k, &r->max_seconds));
+  RETURN_IF_ERROR(
+      ReadDuration(n, p, "compaction_interval", &k, &r->compaction_interval_seconds));
+  k.insert("categories");
+  if (n["categories"]) {
+    RETURN_IF_ERROR(ParseDurationMap(n["categories"], p + "categories", &r->categories));
+  }
+  k.insert("tenants");
+  if (n["tenants"]) {
+    if (!n["tenants"].IsMap()) {
+      return absl::InvalidArgumentError("config: retention.tenants must be a mapping");
+    }
+    for (const auto& kv : n["tenants"]) {
+      const std::string tenant = kv.first.as<std::string>();
+      if (!chain::IsValidTenantId(tenant)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config: retention.tenants.", tenant, ": not a valid tenant id"));
+      }
+      RETURN_IF_ERROR(ParseDurationMap(kv.second, p + "tenants." + tenant,
+                                       &r->tenants[tenant]));
+    }
+  }
+  return CheckUnknown(n, p, k);
+}
+
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
@@ -104,6 +165,10 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   RETURN_IF_ERROR(Read(root, "", "compression", &k, &c.storage.compress));
   RETURN_IF_ERROR(
       Read(root, "", "block_cache_bytes", &k, &c.storage.block_cache_bytes));
+  RETURN_IF_ERROR(
+      Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
+  k.insert("retention");
+  if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));
   k.insert("limits");
   if (root["limits"]) RETURN_IF_ERROR(ParseLimits(root["limits"], &c.limits));
   RETURN_IF_ERROR(CheckUnknown(root, "", k));
@@ -151,6 +216,7 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
     return absl::InvalidArgumentError(
         "config: checkpoint_interval_ms: at least 10");
   }
+  if (auto s = ValidateRetentionConfig(c.retention); !s.ok()) return s;
   if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
       c.sequencer.max_group_events == 0 || c.max_read_records == 0) {
     return absl::InvalidArgumentError("config: limits must be positive");

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/ingest.h"
+#include "daemon/retention.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
 
@@ -33,6 +34,11 @@ struct DaemonConfig {
   // How often tenants with new records get a checkpoint.
   int checkpoint_interval_ms = 1000;
 
+  // For end-to-end tests only: the daemon's clock stands still unless moved
+  // by the Admin.AdvanceTestClock RPC. Never in production.
+  bool testing_manual_clock = false;
+
+  RetentionConfig retention;
   IngestLimits limits;
   Sequencer::Options sequencer;
   StorageOptions storage;

@@ -14,7 +14,9 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "daemon/admin_service.h"
 #include "daemon/checkpointer.h"
+#include "daemon/compactor.h"
 #include "daemon/config.h"
 #include "daemon/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -94,7 +96,23 @@ int Run(const DaemonConfig& config) {
                      config.data_dir, ec.message());
     return kExitRuntime;
   }
-  auto storage = Storage::Open(config.data_dir, config.storage);
+  // The clock, and retention state that the compaction filters read.
+  std::unique_ptr<ManualClock> test_clock;
+  Clock* clock = SystemClock::Default();
+  if (config.testing_manual_clock) {
+    test_clock = std::make_unique<ManualClock>(clock->NowNanos());
+    clock = test_clock.get();
+    spdlog::warn("event=testing_manual_clock message=\"the clock moves only by "
+                 "Admin.AdvanceTestClock: for tests, never for production\"");
+  }
+  RetentionState retention(config.retention);
+  RetentionCounters counters;
+  StorageOptions storage_options = config.storage;
+  storage_options.bodies_filter =
+      NewRetentionFilterFactory(RetentionTarget::kBodies, &retention, clock, &counters);
+  storage_options.event_ids_filter =
+      NewRetentionFilterFactory(RetentionTarget::kEventIds, &retention, clock, &counters);
+  auto storage = Storage::Open(config.data_dir, storage_options);
   if (!storage.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", storage.status().ToString());
     return kExitRuntime;
@@ -117,7 +135,10 @@ int Run(const DaemonConfig& config) {
   spdlog::info("event=signing_key verifier_key={}",
                chain::NoteVerifierKeyString(signer.verifier_key()));
 
-  Clock* clock = SystemClock::Default();
+  if (auto s = LoadRetentionState(storage->get(), &retention); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return kExitRuntime;
+  }
   Sequencer sequencer(storage->get(), clock, config.sequencer);
   if (auto s = sequencer.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
@@ -134,6 +155,19 @@ int Run(const DaemonConfig& config) {
   service_options.max_read_records = config.max_read_records;
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
+  AdminDeps admin_deps;
+  admin_deps.sequencer = &sequencer;
+  admin_deps.storage = storage->get();
+  admin_deps.clock = clock;
+  admin_deps.test_clock = test_clock.get();
+  admin_deps.retention = &retention;
+  admin_deps.counters = &counters;
+  admin_deps.signer = &signer;
+  admin_deps.limits = config.limits;
+  AdminService admin(admin_deps);
+  Compactor compactor(storage->get(), clock, &counters,
+                      {config.retention.compaction_interval_seconds * 1000000000ull,
+                       std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000)});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -142,6 +176,7 @@ int Run(const DaemonConfig& config) {
   builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.RegisterService(&service);
+  builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("event=startup_failed reason=\"cannot listen on {}\"", config.listen);
@@ -149,6 +184,7 @@ int Run(const DaemonConfig& config) {
     return kExitRuntime;
   }
   checkpointer.Start();
+  compactor.Start();
   server->GetHealthCheckService()->SetServingStatus(true);
   if (!config.port_file.empty()) {
     if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
@@ -169,6 +205,7 @@ int Run(const DaemonConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(config.shutdown_grace_seconds));
   server->Wait();
+  compactor.Stop();
   sequencer.Stop();
   checkpointer.Stop();  // signs the final heads
   storage->reset();

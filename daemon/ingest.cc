@@ -212,7 +212,8 @@ absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
   out->tenant = std::move(f.tenant);
   out->event_id = std::move(f.event_id);
   out->body_digest = chain::BodyDigest(salt, *ce);
-  out->body = store::EncodeBody(salt, *ce);
+  out->category = f.category;
+  out->body = store::EncodeBody(0, salt, *ce);  // received_at: sequencer
   return absl::OkStatus();
 }
 

@@ -20,18 +20,52 @@ absl::Status Sequencer::Start() {
 absl::Status Sequencer::ReloadHeads() {
   auto heads = storage_->LoadHeads();
   if (!heads.ok()) return heads.status();
+  auto purged = storage_->ScanMeta(store::kPurgedPrefix);
+  if (!purged.ok()) return purged.status();
   std::lock_guard<std::mutex> l(heads_mu_);
   heads_.clear();
   for (auto& [tenant, head] : *heads) heads_.emplace(tenant, head);
+  purged_.clear();
+  const size_t n = std::string_view(store::kPurgedPrefix).size();
+  for (auto& [key, cert] : *purged) purged_.emplace(key.substr(n), cert);
   return absl::OkStatus();
 }
 
-void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done) {
+std::optional<std::string> Sequencer::PurgeCertificate(const std::string& tenant) {
+  std::lock_guard<std::mutex> l(heads_mu_);
+  auto it = purged_.find(tenant);
+  if (it == purged_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
+                       Extra extra) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!stopping_) {
       queued_events_ += events.size();
-      queue_.push_back(Request{std::move(events), std::move(done)});
+      Request r;
+      r.events = std::move(events);
+      r.done = std::move(done);
+      r.extra = std::move(extra);
+      queue_.push_back(std::move(r));
+      cv_.notify_one();
+      return;
+    }
+  }
+  done(absl::UnavailableError("daemon is shutting down"));
+}
+
+void Sequencer::SubmitPurge(std::string tenant, Certify certify,
+                            std::function<void(absl::StatusOr<std::string>)> done) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!stopping_) {
+      Request r;
+      r.purge_tenant = std::move(tenant);
+      r.certify = std::move(certify);
+      r.purge_done = std::move(done);
+      queue_.push_back(std::move(r));
       cv_.notify_one();
       return;
     }
@@ -70,24 +104,32 @@ void Sequencer::Run() {
       cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything is answered
       size_t events = 0;
+      // A purge commits alone, in its place between appends.
       while (!queue_.empty() &&
-             (group.empty() ||
-              events + queue_.front().events.size() <=
-                  options_.max_group_events)) {
+             (group.empty() || (queue_.front().purge_tenant.empty() &&
+                                group.front().purge_tenant.empty() &&
+                                events + queue_.front().events.size() <=
+                                    options_.max_group_events))) {
         events += queue_.front().events.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
       queued_events_ -= events;
     }
-    CommitGroup(&group);
+    if (!group.front().purge_tenant.empty()) {
+      CommitPurge(&group.front());
+    } else {
+      CommitGroup(&group);
+    }
     group.clear();
   }
 }
 
 void Sequencer::CommitGroup(std::vector<Request>* group) {
   auto fail_all = [group](const absl::Status& s) {
-    for (Request& r : *group) r.done(s);
+    for (Request& r : *group) {
+      if (r.done) r.done(s);
+    }
   };
   if (heads_stale_) {
     // A failed write may or may not have reached the WAL; the DB, not our
@@ -107,7 +149,19 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
   std::vector<std::vector<Receipt>> receipts(group->size());
 
   for (size_t ri = 0; ri < group->size(); ++ri) {
-    for (const PreparedEvent& e : (*group)[ri].events) {
+    Request& req = (*group)[ri];
+    for (const PreparedEvent& e : req.events) {
+      if (auto cert = PurgeCertificate(e.tenant)) {
+        req.done(absl::FailedPreconditionError(
+            "tenant " + e.tenant +
+            " was purged; its id cannot be reused (docs/RETENTION.md)"));
+        req.done = nullptr;
+        break;
+      }
+    }
+    if (!req.done) continue;
+    if (req.extra) req.extra(&batch);
+    for (PreparedEvent& e : req.events) {
       Receipt rc;
       rc.tenant = e.tenant;
       std::string id_key = store::EventIdKey(e.tenant, e.event_id);
@@ -143,7 +197,9 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
       head.seq += 1;
       head.received_at_ns = sk.received_at_ns;
       head.entry_hash = sk.entry_hash;
-      storage_->PutRecord(&batch, e.tenant, head.seq, sk, e.body, e.event_id);
+      store::SetBodyReceivedAt(&e.body, sk.received_at_ns);
+      storage_->PutRecord(&batch, e.tenant, head.seq, sk, e.body, e.event_id,
+                          e.category);
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;
@@ -152,7 +208,7 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
     }
   }
 
-  if (!new_heads.empty()) {
+  if (batch.Count() > 0) {
     for (const auto& [tenant, head] : new_heads) {
       storage_->PutHead(&batch, tenant, head);
     }
@@ -166,8 +222,36 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
     for (auto& [tenant, head] : new_heads) heads_[tenant] = head;
   }
   for (size_t ri = 0; ri < group->size(); ++ri) {
-    (*group)[ri].done(std::move(receipts[ri]));
+    if ((*group)[ri].done) (*group)[ri].done(std::move(receipts[ri]));
   }
+}
+
+void Sequencer::CommitPurge(Request* r) {
+  const std::string& tenant = r->purge_tenant;
+  if (PurgeCertificate(tenant)) {
+    return r->purge_done(absl::FailedPreconditionError(
+        "tenant " + tenant + " was already purged"));
+  }
+  const store::Head head = GetHead(tenant);
+  if (head.seq == 0) {
+    return r->purge_done(
+        absl::NotFoundError("tenant " + tenant + " has no records"));
+  }
+  const std::string certificate = r->certify(head);
+  rocksdb::WriteBatch batch;
+  storage_->DeleteTenantRows(&batch, tenant);
+  storage_->PutMeta(&batch, std::string(store::kPurgedPrefix) + tenant,
+                    certificate);
+  if (auto s = storage_->WriteSynced(&batch); !s.ok()) {
+    heads_stale_ = true;
+    return r->purge_done(s);
+  }
+  {
+    std::lock_guard<std::mutex> l(heads_mu_);
+    heads_.erase(tenant);
+    purged_[tenant] = certificate;
+  }
+  r->purge_done(certificate);
 }
 
 }  // namespace indelible

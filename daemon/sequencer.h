@@ -22,6 +22,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -39,7 +40,8 @@ namespace indelible {
 struct PreparedEvent {
   std::string tenant;
   std::string event_id;
-  std::string body;  // salt || CE, as stored
+  std::string category;
+  std::string body;  // u64(received_at, set by the sequencer) || salt || CE
   chain::Digest body_digest{};
 };
 
@@ -67,11 +69,29 @@ class Sequencer {
   // Loads the heads of all tenants and starts the writer thread.
   absl::Status Start();
 
+  // Adds rows to the WriteBatch of a request (e.g. a policy change that must
+  // commit atomically with the event recording it). Runs on the writer thread.
+  using Extra = std::function<void(rocksdb::WriteBatch*)>;
+
   // Queues `events` (non-empty). `done` runs exactly once: with one receipt
   // per event, in order, after they are durable; or with an error, in which
   // case nothing of the request was stored. After Stop(), fails with
-  // Unavailable.
-  void Submit(std::vector<PreparedEvent> events, Callback done);
+  // Unavailable. An event of a purged tenant fails the request with
+  // FailedPrecondition.
+  void Submit(std::vector<PreparedEvent> events, Callback done,
+              Extra extra = nullptr);
+
+  // Deletes every row of `tenant` and marks it purged, in one synced batch
+  // ordered with the appends around it. `certify` gets the final head and
+  // returns the deletion certificate stored (and returned) with the purge.
+  // NotFound if the tenant has no records, FailedPrecondition if it was
+  // already purged.
+  using Certify = std::function<std::string(const store::Head& final_head)>;
+  void SubmitPurge(std::string tenant, Certify certify,
+                   std::function<void(absl::StatusOr<std::string>)> done);
+
+  // The purge certificate of `tenant`, or nullopt if it was not purged.
+  std::optional<std::string> PurgeCertificate(const std::string& tenant);
 
   // Commits what is queued, then stops the writer thread. Idempotent.
   void Stop();
@@ -85,10 +105,16 @@ class Sequencer {
   struct Request {
     std::vector<PreparedEvent> events;
     Callback done;
+    Extra extra;
+    // A purge request carries no events.
+    std::string purge_tenant;
+    Certify certify;
+    std::function<void(absl::StatusOr<std::string>)> purge_done;
   };
 
   void Run();
   void CommitGroup(std::vector<Request>* group);
+  void CommitPurge(Request* request);
   absl::Status ReloadHeads();
 
   Storage* const storage_;
@@ -104,6 +130,8 @@ class Sequencer {
 
   std::mutex heads_mu_;
   std::unordered_map<std::string, store::Head> heads_;  // guarded by heads_mu_
+  // Tenant -> deletion certificate; guarded by heads_mu_.
+  std::unordered_map<std::string, std::string> purged_;
 
   // Writer thread only: a failed write may have left the DB ahead of heads_.
   bool heads_stale_ = false;

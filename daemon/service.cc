@@ -172,6 +172,11 @@ grpc::ServerUnaryReactor* AuditLogService::GetHead(
     reactor->Finish(InvalidTenant(request->tenant()));
     return reactor;
   }
+  if (sequencer_->PurgeCertificate(request->tenant())) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "tenant " + request->tenant() + " was purged"));
+    return reactor;
+  }
   store::Head h = sequencer_->GetHead(request->tenant());
   response->set_tenant(request->tenant());
   response->set_seq(h.seq);

@@ -66,12 +66,16 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.keep_log_file_num = 5;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions bodies = CfOptions(options, cache, false, true);
+  bodies.compaction_filter_factory = options.bodies_filter;
+  rocksdb::ColumnFamilyOptions event_ids = CfOptions(options, cache, true, true);
+  event_ids.compaction_filter_factory = options.event_ids_filter;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName, CfOptions(options, cache, true, false)},
       {store::kSkeletonsCf, CfOptions(options, cache, false, false)},
-      {store::kBodiesCf, CfOptions(options, cache, false, true)},
+      {store::kBodiesCf, bodies},
       {store::kHeadsCf, CfOptions(options, cache, true, false)},
-      {store::kEventIdsCf, CfOptions(options, cache, true, true)},
+      {store::kEventIdsCf, event_ids},
       {store::kCheckpointsCf, CfOptions(options, cache, false, true)},
   };
   std::unique_ptr<Storage> s(new Storage());
@@ -142,8 +146,12 @@ absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventId(
                      store::EventIdKey(tenant, event_id), &v);
   if (st.IsNotFound()) return std::optional<uint64_t>();
   if (!st.ok()) return FromRocksDb(st, "read event id");
-  if (v.size() != 8) return absl::DataLossError("malformed event id entry");
-  return std::optional<uint64_t>(chain::DecodeU64(v.data()));
+  uint64_t seq, received_at_ns;
+  std::string_view category;
+  if (!store::DecodeEventIdValue(v, &seq, &received_at_ns, &category)) {
+    return absl::DataLossError("malformed event id entry");
+  }
+  return std::optional<uint64_t>(seq);
 }
 
 absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
@@ -208,13 +216,13 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
 
 void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                         uint64_t seq, const store::Skeleton& skeleton,
-                        std::string_view body, std::string_view event_id) {
+                        std::string_view body, std::string_view event_id,
+                        std::string_view category) {
   const std::string key = store::SeqKey(tenant, seq);
   batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton));
   batch->Put(bodies_, key, ToSlice(body));
-  std::string seq_bytes;
-  chain::PutU64(&seq_bytes, seq);
-  batch->Put(event_ids_, store::EventIdKey(tenant, event_id), seq_bytes);
+  batch->Put(event_ids_, store::EventIdKey(tenant, event_id),
+             store::EncodeEventIdValue(seq, skeleton.received_at_ns, category));
 }
 
 void Storage::PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
@@ -260,6 +268,70 @@ absl::Status Storage::PutMeta(std::string_view key, std::string_view value) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return FromRocksDb(db_->Put(wo, ToSlice(key), ToSlice(value)), "write meta");
+}
+
+void Storage::PutMeta(rocksdb::WriteBatch* batch, std::string_view key,
+                      std::string_view value) {
+  batch->Put(ToSlice(key), ToSlice(value));
+}
+
+void Storage::DeleteMeta(rocksdb::WriteBatch* batch, std::string_view key) {
+  batch->Delete(ToSlice(key));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+Storage::ScanMeta(std::string_view prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(ToSlice(prefix));
+       it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix;
+       it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (auto s = FromRocksDb(it->status(), "scan meta"); !s.ok()) return s;
+  return out;
+}
+
+void Storage::DeleteTenantRows(rocksdb::WriteBatch* batch,
+                               std::string_view tenant) {
+  // tenant || 0x00 .. tenant || 0x01 covers exactly this tenant's keys.
+  const std::string begin = store::TenantPrefix(tenant);
+  std::string end(tenant);
+  end.push_back('\x01');
+  for (auto* cf : {skeletons_, bodies_, checkpoints_, event_ids_}) {
+    batch->DeleteRange(cf, begin, end);
+  }
+  batch->Delete(heads_, ToSlice(tenant));
+}
+
+absl::Status Storage::CompactForRetention() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : {bodies_, event_ids_}) {
+    if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr),
+                             "compact for retention");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Storage::CompactAll() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = FromRocksDb(db_->Flush(fo, handles_), "flush"); !s.ok()) return s;
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : handles_) {
+    if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr), "compact");
+        !s.ok()) {
+      return s;
+    }
+  }
+  // Old WAL files may still hold deleted rows until RocksDB drops them.
+  if (auto s = FromRocksDb(db_->FlushWAL(true), "flush WAL"); !s.ok()) return s;
+  return absl::OkStatus();
 }
 
 absl::Status Storage::Resume() { return FromRocksDb(db_->Resume(), "resume"); }

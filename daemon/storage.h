@@ -30,6 +30,9 @@ struct StorageOptions {
   bool compress = true;
   // RocksDB block cache for all column families, bytes.
   size_t block_cache_bytes = 64 << 20;
+  // Retention's compaction filters (retention_filter.h); null = none.
+  std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
+  std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;
 };
 
 // A stored record; salt and ce are empty when the body was pruned.
@@ -69,7 +72,8 @@ class Storage {
   // Helpers that put one record's rows into `batch`.
   void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                  uint64_t seq, const store::Skeleton& skeleton,
-                 std::string_view body, std::string_view event_id);
+                 std::string_view body, std::string_view event_id,
+                 std::string_view category);
   void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
                const store::Head& head);
 
@@ -80,8 +84,28 @@ class Storage {
   // NotFound if there is none.
   absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
                                             uint64_t min_seq);
-  // Small values in the default column family (format marker, key history).
+  // Small values in the default column family (format marker, key history,
+  // retention overrides, holds, purge certificates).
   absl::Status PutMeta(std::string_view key, std::string_view value);
+  void PutMeta(rocksdb::WriteBatch* batch, std::string_view key,
+               std::string_view value);
+  void DeleteMeta(rocksdb::WriteBatch* batch, std::string_view key);
+  // Every (key, value) of the default column family whose key starts with
+  // `prefix`.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
+      std::string_view prefix);
+
+  // Adds to `batch` the deletion of every row of `tenant`: skeletons, bodies,
+  // checkpoints, event ids and head.
+  void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
+
+  // Compacts the bodies and event_ids column families down to the last
+  // level, so retention's filters see every row.
+  absl::Status CompactForRetention();
+  // Flushes every memtable and compacts every column family to the last
+  // level: afterwards deleted rows are gone from the files (obsolete WAL and
+  // table files are removed by RocksDB).
+  absl::Status CompactAll();
 
   // Writes `batch` with sync=true: when OK is returned the batch is on disk.
   // ResourceExhausted when the disk is full.

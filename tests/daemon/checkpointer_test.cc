@@ -41,7 +41,7 @@ class CheckpointerTest : public ::testing::Test {
     e.tenant = tenant;
     e.event_id = id;
     chain::Salt salt{};
-    e.body = std::string(chain::AsBytes(salt)) + id;
+    e.body = store::EncodeBody(0, salt, id);
     e.body_digest = chain::BodyDigest(salt, id);
     std::promise<void> done;
     seq_->Submit({e}, [&](absl::StatusOr<std::vector<Receipt>> r) {

@@ -2,6 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/store/layout.h"
 
 namespace indelible {
 namespace {
@@ -48,9 +49,9 @@ TEST(Ingest, ValidEventPrepares) {
   ASSERT_TRUE(Prepare(Valid(), &p).ok());
   EXPECT_EQ(p.tenant, "acme");
   EXPECT_EQ(p.event_id, "e-1");
-  ASSERT_GT(p.body.size(), chain::kSaltSize);
-  std::string_view salt = std::string_view(p.body).substr(0, chain::kSaltSize);
-  std::string_view ce = std::string_view(p.body).substr(chain::kSaltSize);
+  std::string_view salt, ce;
+  ASSERT_TRUE(store::DecodeBody(p.body, &salt, &ce));
+  EXPECT_EQ(p.category, "access");
   EXPECT_EQ(salt, std::string(16, '\x07'));
   EXPECT_EQ(p.body_digest, chain::BodyDigest(salt, ce));
   auto f = chain::DecodeCanonicalEvent(ce);
@@ -64,7 +65,9 @@ TEST(Ingest, ZeroOccurredAtBecomesNow) {
   e.set_occurred_at_ns(0);
   PreparedEvent p;
   ASSERT_TRUE(Prepare(e, &p).ok());
-  auto f = chain::DecodeCanonicalEvent(std::string_view(p.body).substr(16));
+  std::string_view salt, ce;
+  ASSERT_TRUE(store::DecodeBody(p.body, &salt, &ce));
+  auto f = chain::DecodeCanonicalEvent(ce);
   EXPECT_EQ(f->occurred_at_ns, kNow);
 }
 

@@ -43,7 +43,8 @@ class SequencerTest : public ::testing::Test {
     e.event_id = id;
     chain::Salt salt;
     salt.fill(1);
-    e.body = std::string(chain::AsBytes(salt)) + "ce:" + id;
+    e.body = store::EncodeBody(0, salt, "ce:" + id);
+    e.category = "access";
     e.body_digest = chain::BodyDigest(salt, "ce:" + id);
     return e;
   }

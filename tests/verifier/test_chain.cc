@@ -39,7 +39,7 @@ std::vector<TestRecord> MakeChain(const std::string& tenant, uint64_t n) {
     for (size_t b = 0; b < salt.size(); ++b) {
       salt[b] = static_cast<uint8_t>(i * 31 + b);
     }
-    r.body = store::EncodeBody(salt, TestEvent(tenant, i));
+    r.body = store::EncodeBody(r.skeleton.received_at_ns, salt, TestEvent(tenant, i));
     out.push_back(std::move(r));
   }
   Rehash(tenant, &out, 0);

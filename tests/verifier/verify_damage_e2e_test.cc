@@ -72,7 +72,8 @@ TEST_F(VerifyE2E, RecordInserted) {
     fake.seq = 8;
     fake.skeleton.received_at_ns = seven.skeleton.received_at_ns;
     chain::Salt salt{};
-    fake.body = store::EncodeBody(salt, testing::TestEvent("acme", 999));
+    fake.body = store::EncodeBody(fake.skeleton.received_at_ns, salt,
+                                  testing::TestEvent("acme", 999));
     std::vector<TestRecord> chain = {seven, fake};
     testing::Rehash("acme", &chain, 1);
     s.WriteRecord("acme", chain[1]);

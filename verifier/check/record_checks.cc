@@ -17,11 +17,17 @@ void Add(std::vector<Finding>* out, std::string_view tenant, uint64_t seq,
 void CheckBody(std::string_view tenant, const RecordView& r,
                std::vector<Finding>* out) {
   std::string_view salt, ce;
-  if (!store::DecodeBody(r.body, &salt, &ce)) {
+  uint64_t body_received_at = 0;
+  if (!store::DecodeBody(r.body, &body_received_at, &salt, &ce)) {
     Add(out, tenant, r.seq, Kind::kMalformed,
         absl::StrCat("body is ", r.body.size(),
-                     " bytes, shorter than its 16-byte salt"));
+                     " bytes, shorter than its 8-byte time and 16-byte salt"));
     return;
+  }
+  if (body_received_at != r.skeleton.received_at_ns) {
+    Add(out, tenant, r.seq, Kind::kMalformed,
+        "the body's received_at differs from the skeleton's (retention "
+        "would judge this body by the wrong time)");
   }
   // The digest covers the stored bytes whatever they decode to: check it
   // first, so a modified body is named as such even when it no longer

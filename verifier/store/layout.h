@@ -8,12 +8,19 @@
 //                "signing_key/" || key_id(4) -> verifier key string of every
 //                    key that has signed checkpoints here (a key history;
 //                    informative: an auditor supplies the keys they trust)
+//                "retention/" || tenant || 0x00 || category -> u64(seconds):
+//                    a retention override set at runtime
+//                "hold/" || tenant -> reason: a legal hold
+//                "purged/" || tenant -> the signed deletion certificate
 //   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
 //                                     || entry_hash(32)                 72 bytes
-//   bodies       key(tenant, seq) -> salt(16) || CE
+//   bodies       key(tenant, seq) -> u64(received_at_ns) || salt(16) || CE
+//                    (received_at repeats the skeleton's so that retention's
+//                    compaction filter can judge a body on its own)
 //   heads        tenant           -> u64(seq) || u64(received_at_ns)
 //                                     || entry_hash(32)                 48 bytes
-//   event_ids    tenant || 0x00 || event_id -> u64(seq)
+//   event_ids    tenant || 0x00 || event_id -> u64(seq) || u64(received_at_ns)
+//                    || category (for retention, as for bodies)
 //   checkpoints  key(tenant, seq) -> signed checkpoint note (text)
 //
 //   key(tenant, seq) = tenant || 0x00 || u64(seq)
@@ -39,6 +46,10 @@ inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "indelible/v1";
 
 inline constexpr char kSigningKeyPrefix[] = "signing_key/";
+
+inline constexpr char kRetentionPrefix[] = "retention/";
+inline constexpr char kHoldPrefix[] = "hold/";
+inline constexpr char kPurgedPrefix[] = "purged/";
 
 inline constexpr char kSkeletonsCf[] = "skeletons";
 inline constexpr char kBodiesCf[] = "bodies";
@@ -126,20 +137,59 @@ inline bool DecodeHead(std::string_view v, Head* h) {
   return chain::DigestFromBytes(v.substr(16), &h->entry_hash);
 }
 
-// Body value: salt || CE.
-inline std::string EncodeBody(const chain::Salt& salt, std::string_view ce) {
+// Body value: u64(received_at_ns) || salt || CE.
+inline constexpr size_t kBodyHeaderSize = 8;
+
+inline std::string EncodeBody(uint64_t received_at_ns, const chain::Salt& salt,
+                              std::string_view ce) {
   std::string v;
-  v.reserve(salt.size() + ce.size());
+  v.reserve(kBodyHeaderSize + salt.size() + ce.size());
+  chain::PutU64(&v, received_at_ns);
   v.append(chain::AsBytes(salt));
   v.append(ce);
   return v;
 }
 
+// Overwrites the received_at of an encoded body (the sequencer learns it
+// after the body was built). REQUIRES: body came from EncodeBody.
+inline void SetBodyReceivedAt(std::string* body, uint64_t received_at_ns) {
+  std::string v;
+  chain::PutU64(&v, received_at_ns);
+  body->replace(0, kBodyHeaderSize, v);
+}
+
+inline bool DecodeBody(std::string_view v, uint64_t* received_at_ns,
+                       std::string_view* salt, std::string_view* ce) {
+  if (v.size() < kBodyHeaderSize + chain::kSaltSize) return false;
+  *received_at_ns = chain::DecodeU64(v.data());
+  *salt = v.substr(kBodyHeaderSize, chain::kSaltSize);
+  *ce = v.substr(kBodyHeaderSize + chain::kSaltSize);
+  return true;
+}
+
 inline bool DecodeBody(std::string_view v, std::string_view* salt,
                        std::string_view* ce) {
-  if (v.size() < chain::kSaltSize) return false;
-  *salt = v.substr(0, chain::kSaltSize);
-  *ce = v.substr(chain::kSaltSize);
+  uint64_t received_at_ns;
+  return DecodeBody(v, &received_at_ns, salt, ce);
+}
+
+// Event-id index value: u64(seq) || u64(received_at_ns) || category.
+inline std::string EncodeEventIdValue(uint64_t seq, uint64_t received_at_ns,
+                                      std::string_view category) {
+  std::string v;
+  chain::PutU64(&v, seq);
+  chain::PutU64(&v, received_at_ns);
+  v.append(category);
+  return v;
+}
+
+inline bool DecodeEventIdValue(std::string_view v, uint64_t* seq,
+                               uint64_t* received_at_ns,
+                               std::string_view* category) {
+  if (v.size() < 16) return false;
+  *seq = chain::DecodeU64(v.data());
+  *received_at_ns = chain::DecodeU64(v.data() + 8);
+  *category = v.substr(16);
   return true;
 }
 

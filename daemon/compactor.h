@@ -1,0 +1,47 @@
+// Compactor: the scheduled retention compaction. Every
+// `interval` of the daemon's clock it compacts the bodies and event_ids
+// column families to the last level, so the retention filters see every row:
+// an expired body lingers on disk at most `interval` plus one compaction.
+// It checks the (injectable) clock every `poll` of real time, so a test that
+// moves the clock sees the compaction within a poll.
+#ifndef INDELIBLE_DAEMON_COMPACTOR_H_
+#define INDELIBLE_DAEMON_COMPACTOR_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "daemon/clock.h"
+#include "daemon/retention_filter.h"
+#include "daemon/storage.h"
+
+namespace indelible {
+
+class Compactor {
+ public:
+  struct Options {
+    uint64_t interval_ns = 24ull * 3600 * 1000000000;
+    std::chrono::milliseconds poll{1000};
+  };
+  // REQUIRES: pointers outlive the compactor.
+  Compactor(Storage* storage, Clock* clock, RetentionCounters* counters, Options options);
+  ~Compactor();  // Stop()
+
+  void Start();
+  void Stop();
+
+ private:
+  Storage* const storage_;
+  Clock* const clock_;
+  RetentionCounters* const counters_;
+  const Options options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_COMPACTOR_H_
