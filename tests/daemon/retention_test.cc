@@ -1,0 +1,215 @@
+#include "daemon/retention.h"
+
+#include <filesystem>
+#include <future>
+
+#include "daemon/retention_filter.h"
+#include "daemon/sequencer.h"
+#include "daemon/storage.h"
+#include "gtest/gtest.h"
+#include "verifier/chain/canonical_event.h"
+
+namespace indelible {
+namespace {
+
+constexpr uint64_t kNs = 1000000000ull;
+constexpr uint64_t kDay = kSecondsPerDay * kNs;
+constexpr uint64_t kStart = 1700000000000000000ull;
+
+TEST(RetentionDuration, ParsesAndFormats) {
+  EXPECT_EQ(*ParseRetentionDuration("365d"), 365 * kSecondsPerDay);
+  EXPECT_EQ(*ParseRetentionDuration("24h"), 86400u);
+  EXPECT_EQ(*ParseRetentionDuration("30m"), 1800u);
+  EXPECT_EQ(*ParseRetentionDuration("90"), 90u);
+  EXPECT_FALSE(ParseRetentionDuration("").ok());
+  EXPECT_FALSE(ParseRetentionDuration("1y").ok());
+  EXPECT_FALSE(ParseRetentionDuration("-1d").ok());
+  EXPECT_FALSE(ParseRetentionDuration("99999999999999999999d").ok());
+  EXPECT_EQ(FormatRetentionDuration(90 * kSecondsPerDay), "90d");
+  EXPECT_EQ(FormatRetentionDuration(7200), "2h");
+}
+
+TEST(RetentionPolicy, Precedence) {
+  RetentionConfig c;
+  c.tenants["acme"]["trace"] = 30 * kSecondsPerDay;
+  c.tenants["acme"]["*"] = 730 * kSecondsPerDay;
+  RetentionState state(c);
+  auto s = state.Get();
+  EXPECT_EQ(s->RetentionSeconds("other", "access"), 365 * kSecondsPerDay);
+  EXPECT_EQ(s->RetentionSeconds("other", "trace"), 90 * kSecondsPerDay);
+  EXPECT_EQ(s->RetentionSeconds("other", "billing"), 365 * kSecondsPerDay);
+  EXPECT_EQ(s->RetentionSeconds("acme", "trace"), 30 * kSecondsPerDay);
+  EXPECT_EQ(s->RetentionSeconds("acme", "access"), 730 * kSecondsPerDay);
+  state.SetOverride("acme", "trace", kSecondsPerDay);
+  EXPECT_EQ(state.Get()->RetentionSeconds("acme", "trace"), kSecondsPerDay);
+  EXPECT_EQ(s->RetentionSeconds("acme", "trace"), 30 * kSecondsPerDay)
+      << "an old snapshot does not change";
+}
+
+TEST(RetentionPolicy, ExpiryAndHold) {
+  RetentionState state{RetentionConfig()};
+  auto s = state.Get();
+  EXPECT_FALSE(s->Expired("acme", "trace", kStart, kStart + 90 * kDay - 1));
+  EXPECT_TRUE(s->Expired("acme", "trace", kStart, kStart + 90 * kDay));
+  state.SetHold("acme", true);
+  EXPECT_FALSE(state.Get()->Expired("acme", "trace", kStart, kStart + 1000 * kDay));
+  state.SetHold("acme", false);
+  EXPECT_TRUE(state.Get()->Expired("acme", "trace", kStart, kStart + 1000 * kDay));
+}
+
+TEST(RetentionConfigCheck, RejectsOutOfRange) {
+  RetentionConfig c;
+  c.categories["trace"] = 3600;  // below the 24 h minimum
+  absl::Status s = ValidateRetentionConfig(c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string(s.message()).find("retention.categories.trace"), std::string::npos);
+  c = RetentionConfig();
+  c.tenants["acme"]["access"] = 4000 * kSecondsPerDay;
+  EXPECT_FALSE(ValidateRetentionConfig(c).ok());
+  EXPECT_TRUE(ValidateRetentionConfig(RetentionConfig()).ok());
+}
+
+// The filters on a real RocksDB, driven by a manual clock.
+class RetentionFilterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/ret-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    StorageOptions o;
+    o.bodies_filter = NewRetentionFilterFactory(RetentionTarget::kBodies, &state_, &clock_,
+                                                &counters_);
+    o.event_ids_filter = NewRetentionFilterFactory(RetentionTarget::kEventIds, &state_,
+                                                   &clock_, &counters_);
+    storage_ = *Storage::Open(dir_, o);
+    seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
+    ASSERT_TRUE(seq_->Start().ok());
+  }
+  void TearDown() override {
+    seq_.reset();
+    storage_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Append(const std::string& tenant, const std::string& id, const std::string& category) {
+    chain::EventFields f;
+    f.tenant = tenant;
+    f.event_id = id;
+    f.actor_id = "a";
+    f.action = "x";
+    f.category = category;
+    std::string ce = *chain::EncodeCanonicalEvent(f);
+    PreparedEvent e;
+    e.tenant = tenant;
+    e.event_id = id;
+    e.category = category;
+    chain::Salt salt{};
+    e.body = store::EncodeBody(0, salt, ce);
+    e.body_digest = chain::BodyDigest(salt, ce);
+    std::promise<void> done;
+    seq_->Submit({e}, [&](absl::StatusOr<std::vector<Receipt>> r) {
+      EXPECT_TRUE(r.ok()) << r.status();
+      done.set_value();
+    });
+    done.get_future().get();
+  }
+  std::vector<bool> Pruned(const std::string& tenant) {
+    std::vector<bool> out;
+    for (const auto& r : *storage_->ReadRecords(tenant, 1, 100)) out.push_back(r.pruned);
+    return out;
+  }
+
+  std::string dir_;
+  ManualClock clock_{kStart};
+  RetentionState state_{RetentionConfig()};
+  RetentionCounters counters_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<Sequencer> seq_;
+};
+
+TEST_F(RetentionFilterTest, DropsExpiredBodiesAndIdsKeepsSkeletons) {
+  Append("acme", "t1", "trace");
+  Append("acme", "a1", "access");
+  clock_.Advance(1 * kDay);
+  Append("acme", "t2", "trace");
+  ASSERT_TRUE(storage_->CompactAll().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false}));
+
+  clock_.Advance(89 * kDay);  // t1 is 90 days old, t2 89
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
+  EXPECT_FALSE(storage_->LookupEventId("acme", "t1")->has_value());
+  EXPECT_TRUE(storage_->LookupEventId("acme", "a1")->has_value());
+  EXPECT_EQ(counters_.bodies_dropped.load(), 1u);
+
+  clock_.Advance(300 * kDay);
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, true}));
+  // Skeletons, and so the chain, are all still there.
+  EXPECT_EQ(storage_->ReadRecords("acme", 1, 100)->size(), 3u);
+  EXPECT_EQ(seq_->GetHead("acme").seq, 3u);
+}
+
+TEST_F(RetentionFilterTest, PolicyChangeAppliesToStoredData) {
+  Append("acme", "a1", "access");
+  clock_.Advance(2 * kDay);
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false}));
+  state_.SetOverride("acme", "access", kSecondsPerDay);
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
+}
+
+TEST_F(RetentionFilterTest, LegalHoldBlocksPruningUntilLifted) {
+  Append("acme", "t1", "trace");
+  Append("beta", "t1", "trace");
+  state_.SetHold("acme", true);
+  clock_.Advance(100 * kDay);
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false}));
+  EXPECT_EQ(Pruned("beta"), (std::vector<bool>{true}));
+  state_.SetHold("acme", false);
+  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
+}
+
+TEST_F(RetentionFilterTest, PurgeDeletesTenantAndRefusesReuse) {
+  Append("acme", "a1", "access");
+  Append("acme", "a2", "access");
+  Append("beta", "b1", "access");
+  std::promise<absl::StatusOr<std::string>> p;
+  seq_->SubmitPurge(
+      "acme", [](const store::Head& h) { return "cert:" + std::to_string(h.seq); },
+      [&](absl::StatusOr<std::string> r) { p.set_value(std::move(r)); });
+  auto cert = p.get_future().get();
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  EXPECT_EQ(*cert, "cert:2");
+  EXPECT_TRUE(storage_->ReadRecords("acme", 1, 100)->empty());
+  EXPECT_FALSE(storage_->LookupEventId("acme", "a1")->has_value());
+  EXPECT_FALSE(storage_->GetHead("acme").ok());
+  EXPECT_EQ(storage_->ReadRecords("beta", 1, 100)->size(), 1u);
+  EXPECT_EQ(seq_->PurgeCertificate("acme"), "cert:2");
+
+  // Appending to the purged id fails; the certificate survives a restart.
+  std::promise<absl::Status> q;
+  PreparedEvent e;
+  e.tenant = "acme";
+  e.event_id = "again";
+  e.body = store::EncodeBody(0, chain::Salt{}, "x");
+  seq_->Submit({e}, [&](absl::StatusOr<std::vector<Receipt>> r) { q.set_value(r.status()); });
+  EXPECT_EQ(q.get_future().get().code(), absl::StatusCode::kFailedPrecondition);
+  seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
+  ASSERT_TRUE(seq_->Start().ok());
+  EXPECT_EQ(seq_->PurgeCertificate("acme"), "cert:2");
+
+  // Purging again, or an unknown tenant, is refused.
+  std::promise<absl::StatusOr<std::string>> again, unknown;
+  seq_->SubmitPurge("acme", [](const store::Head&) { return std::string(); },
+                    [&](absl::StatusOr<std::string> r) { again.set_value(std::move(r)); });
+  seq_->SubmitPurge("nobody", [](const store::Head&) { return std::string(); },
+                    [&](absl::StatusOr<std::string> r) { unknown.set_value(std::move(r)); });
+  EXPECT_EQ(again.get_future().get().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(unknown.get_future().get().status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace indelible
