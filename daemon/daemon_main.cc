@@ -223,6 +223,9 @@ int DaemonMain(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "data directory (default ./data)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
   app.add_option("--port-file", port_file, "write the bound port to this file");
+  bool testing_manual_clock = false;
+  app.add_flag("--testing-manual-clock", testing_manual_clock,
+               "TESTS ONLY: a clock that moves only by Admin.AdvanceTestClock");
   app.set_version_flag("--version", "indelibled 0.1.0");
   try {
     app.parse(argc, argv);
@@ -243,6 +246,7 @@ int DaemonMain(int argc, char** argv) {
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!log_level.empty()) config.log_level = log_level;
   if (!port_file.empty()) config.port_file = port_file;
+  if (testing_manual_clock) config.testing_manual_clock = true;
   if (auto s = ValidateConfig(config); !s.ok()) {
     std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());
     return kExitUsage;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "verifier/cli/certificate_command.h"
 #include "verifier/cli/check_command.h"
 #include "verifier/cli/report_commands.h"
 
@@ -20,6 +21,7 @@ int Main(int argc, char** argv) {
   commands.push_back(RegisterCheckCommand(&app));
   commands.push_back(RegisterExportCommand(&app));
   commands.push_back(RegisterVerifyReportCommand(&app));
+  commands.push_back(RegisterVerifyCertificateCommand(&app));
 
   try {
     app.parse(argc, argv);
