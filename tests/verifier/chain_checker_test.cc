@@ -102,7 +102,7 @@ TEST(ChainCheckerTest, ModifiedBodyIsNamed) {
 
 TEST(ChainCheckerTest, ModifiedSaltIsNamed) {
   auto chain = MakeChain(kTenant, 10);
-  chain[2].body[0] ^= 1;
+  chain[2].body[store::kBodyHeaderSize] ^= 1;  // first byte of the salt
   Outcome run = Check(chain, Head(chain));
   ExpectFirst(run, 3, Kind::kBodyDigestMismatch);
 }
@@ -132,7 +132,10 @@ TEST(ChainCheckerTest, RehashedBodyIsCaughtAtTheNextLink) {
   auto chain = MakeChain(kTenant, 10);
   std::string_view salt, ce;
   ASSERT_TRUE(store::DecodeBody(chain[3].body, &salt, &ce));
-  chain[3].body = std::string(salt) + testing::TestEvent(kTenant, 99);
+  chain::Salt s;
+  ASSERT_TRUE(chain::SaltFromBytes(salt, &s));
+  chain[3].body = store::EncodeBody(chain[3].skeleton.received_at_ns, s,
+                                    testing::TestEvent(kTenant, 99));
   auto rehashed = chain;
   testing::Rehash(kTenant, &rehashed, 3);
   for (size_t i = 4; i < chain.size(); ++i) rehashed[i] = chain[i];
