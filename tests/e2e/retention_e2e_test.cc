@@ -12,6 +12,7 @@
 #include "tests/e2e/harness.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/signing.h"
 
 namespace indelible {
 namespace {
@@ -152,6 +153,22 @@ TEST_F(RetentionE2E, DefaultsPruneTracesAfter90DaysAccessAfter365) {
   auto check = Check();
   EXPECT_EQ(check["totals"]["pruned"], 2);
   EXPECT_EQ(check["totals"]["findings"], 0);
+
+  // An export of the range counts the pruned records instead of showing them.
+  auto key = chain::Ed25519PrivateKey::Generate();
+  const std::string key_path = dir_.Sub("report.pem");
+  std::ofstream(key_path) << key->PrivateKeyPem();
+  std::filesystem::permissions(key_path, std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  auto r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir_.Sub("data"),
+                       "--tenant", "acme", "--out", dir_.Sub("acme.json"), "--format", "json",
+                       "--sign-key", key_path, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto manifest = nlohmann::json::parse(r.out);
+  EXPECT_EQ(manifest["verified_range"]["pruned_records"], 2);
+  EXPECT_EQ(manifest["verified_range"]["last_seq"], 3);
+  EXPECT_EQ(manifest["row_count"], 1);
 }
 
 TEST_F(RetentionE2E, ScheduledCompactionBoundsHowLongExpiredBodiesLinger) {
