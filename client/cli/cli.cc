@@ -3,8 +3,10 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/admin_client.h"
 #include "client/cli/commands.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/time_text.h"
@@ -122,6 +124,129 @@ CLI::App* AddKeygen(CLI::App& app, KeygenFlags* f) {
   return cmd;
 }
 
+struct AdminFlags {
+  RetentionSetFlags retention_set;
+  RetentionGetFlags retention_get;
+  HoldFlags hold;
+  bool lift = false;
+  PurgeFlags purge;
+  CompactFlags compact;
+};
+
+struct AdminCommands {
+  CLI::App* admin = nullptr;
+  CLI::App* retention_set = nullptr;
+  CLI::App* retention_get = nullptr;
+  CLI::App* hold = nullptr;
+  CLI::App* purge = nullptr;
+  CLI::App* compact = nullptr;
+};
+
+// --actor and --reason: required, recorded in the tenant's chain.
+void AddWho(CLI::App* cmd, std::string* actor, std::string* reason) {
+  cmd->add_option("--actor", *actor,
+                  "Who asks (required; recorded in the tenant's chain)")
+      ->required();
+  cmd->add_option("--reason", *reason,
+                  "Why, e.g. a ticket (required; recorded in the tenant's "
+                  "chain)")
+      ->required();
+}
+
+AdminCommands AddAdmin(CLI::App& app, AdminFlags* f) {
+  AdminCommands c;
+  c.admin = app.add_subcommand(
+      "admin",
+      "Retention, legal hold, tenant purge and compaction (Admin service; "
+      "default --timeout 5m)");
+  c.admin->require_subcommand(1);
+
+  CLI::App* retention = c.admin->add_subcommand(
+      "retention", "Set or show how long a tenant's records keep their bodies");
+  retention->require_subcommand(1);
+  c.retention_set = retention->add_subcommand(
+      "set",
+      "Set the retention of one category of a tenant (recorded in its "
+      "chain)");
+  RetentionSetFlags& rs = f->retention_set;
+  c.retention_set->add_option("--tenant", rs.tenant, "Tenant id")->required();
+  c.retention_set
+      ->add_option("--category", rs.category, "Category, e.g. access, trace")
+      ->required();
+  c.retention_set
+      ->add_option("--retention", rs.retention,
+                   "How long, e.g. 30d, 24h (within the daemon's min and max)")
+      ->required();
+  AddWho(c.retention_set, &rs.actor, &rs.reason);
+  c.retention_set->add_flag("--json", rs.json, "Print JSON");
+
+  c.retention_get = retention->add_subcommand(
+      "get", "Show a tenant's retention per category, legal hold and default");
+  RetentionGetFlags& rg = f->retention_get;
+  c.retention_get->add_option("--tenant", rg.tenant, "Tenant id")->required();
+  c.retention_get
+      ->add_option("--category", rg.categories,
+                   "Only this category (repeatable; default: the configured "
+                   "ones and the tenant's overrides)")
+      ->allow_extra_args(false);
+  c.retention_get->add_flag("--json", rg.json, "Print JSON");
+
+  c.hold = c.admin->add_subcommand(
+      "hold", "Place or lift a legal hold: no pruning and no purge while held");
+  c.hold->add_option("--tenant", f->hold.tenant, "Tenant id")->required();
+  CLI::Option* place =
+      c.hold->add_flag("--place", f->hold.place, "Place the hold");
+  c.hold->add_flag("--lift", f->lift, "Lift the hold")->excludes(place);
+  AddWho(c.hold, &f->hold.actor, &f->hold.reason);
+  c.hold->add_flag("--json", f->hold.json, "Print JSON");
+
+  c.purge = c.admin->add_subcommand(
+      "purge",
+      "Delete every record of a tenant, irreversibly, and save the signed "
+      "deletion certificate");
+  PurgeFlags& p = f->purge;
+  c.purge->add_option("--tenant", p.tenant, "Tenant id")->required();
+  AddWho(c.purge, &p.actor, &p.reason);
+  c.purge
+      ->add_option("--out", p.out,
+                   "Certificate file to create (must not exist)")
+      ->required();
+  c.purge->add_flag("--yes", p.yes, "Confirm: the purge cannot be undone");
+  c.purge->add_flag("--json", p.json, "Print JSON");
+
+  c.compact = c.admin->add_subcommand(
+      "compact", "Run the retention compaction now and print its counters");
+  c.compact->add_flag("--json", f->compact.json, "Print JSON");
+  return c;
+}
+
+// Checks the admin flags CLI11 cannot express. Empty if fine.
+std::string CheckAdmin(AdminFlags* f, const AdminCommands& c) {
+  auto who = [](const char* cmd, const std::string& actor,
+                const std::string& reason) -> std::string {
+    if (actor.empty()) return absl::StrCat(cmd, ": --actor must not be empty");
+    if (reason.empty()) {
+      return absl::StrCat(cmd, ": --reason must not be empty");
+    }
+    return "";
+  };
+  if (c.retention_set->parsed()) {
+    return who("admin retention set", f->retention_set.actor,
+               f->retention_set.reason);
+  }
+  if (c.hold->parsed()) {
+    if (f->hold.place == f->lift) {
+      return "admin hold: pass --place or --lift";
+    }
+    return who("admin hold", f->hold.actor, f->hold.reason);
+  }
+  if (c.purge->parsed()) {
+    if (f->purge.out.empty()) return "admin purge: --out must not be empty";
+    return who("admin purge", f->purge.actor, f->purge.reason);
+  }
+  return "";
+}
+
 // Checks the append flags CLI11 cannot express. Empty if fine.
 std::string CheckAppend(AppendFlags* f, const AppendOptions& o) {
   if (!o.input.empty()) {
@@ -161,9 +286,11 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   app.add_option("--target", g.target,
                  absl::StrCat("Server address HOST:PORT (default: $",
                               kTargetEnv, ", else ", kDefaultTarget, ")"));
-  app.add_option("--timeout", g.timeout,
-                 "Deadline of each call, e.g. 10s, 500ms")
-      ->capture_default_str();
+  CLI::Option* timeout_opt =
+      app.add_option("--timeout", g.timeout,
+                     "Deadline of each call, e.g. 10s, 500ms (admin "
+                     "commands: 5m)")
+          ->capture_default_str();
 
   AppendFlags append_flags;
   AppendOptions append_opts;
@@ -178,6 +305,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* checkpoint = AddCheckpoint(app, &checkpoint_flags);
   CLI::App* public_key = AddPublicKey(app, &public_key_flags);
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
+  AdminFlags admin_flags;
+  AdminCommands admin = AddAdmin(app, &admin_flags);
 
   try {
     app.parse(argc, argv);
@@ -189,8 +318,9 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     return app.exit(e, out, err);
   } catch (const CLI::ParseError& e) {
     std::string hint = "indelible";
-    for (const CLI::App* sub : app.get_subcommands()) {
-      hint = absl::StrCat(hint, " ", sub->get_name());
+    for (std::vector<CLI::App*> subs = app.get_subcommands(); !subs.empty();
+         subs = subs.front()->get_subcommands()) {
+      hint = absl::StrCat(hint, " ", subs.front()->get_name());
     }
     return UsageError(
         err, absl::StrCat(e.what(), "\nRun '", hint, " --help' for usage."));
@@ -208,6 +338,34 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
+
+  if (admin.admin->parsed()) {
+    if (std::string why = CheckAdmin(&admin_flags, admin); !why.empty()) {
+      return UsageError(err, why);
+    }
+    client::AdminClientOptions options;
+    options.target = g.target;
+    if (timeout_opt->count() > 0) options.deadline = *timeout;
+    absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
+        client::AdminClient::Connect(options);
+    if (!a.ok()) return ReportError(err, "connect", a.status());
+    if (admin.retention_set->parsed()) {
+      return RunRetentionSet(**a, admin_flags.retention_set, out, err);
+    }
+    if (admin.retention_get->parsed()) {
+      return RunRetentionGet(**a, admin_flags.retention_get, out, err);
+    }
+    if (admin.hold->parsed()) return RunHold(**a, admin_flags.hold, out, err);
+    if (admin.purge->parsed()) {
+      return RunPurge(**a, admin_flags.purge, out, err);
+    }
+    if (admin.compact->parsed()) {
+      return RunCompact(**a, admin_flags.compact, out, err);
+    }
+    return UsageError(err,
+                      "no admin command given; run 'indelible admin "
+                      "--help'");
+  }
 
   client::ClientOptions options;
   options.target = g.target;

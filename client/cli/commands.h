@@ -1,6 +1,7 @@
 // The subcommands of `indelible`, each a function from parsed flags to an
 // exit code (exit_codes.h). cli.cc owns the command line; these own the
-// talking to the server (for keygen, the key files) and the printing.
+// talking to the server (for keygen and purge, the files they write) and the
+// printing.
 // Results go to `out`, diagnostics ("indelible: error: ...") to `err`.
 #ifndef INDELIBLE_CLIENT_CLI_COMMANDS_H_
 #define INDELIBLE_CLIENT_CLI_COMMANDS_H_
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "client/admin_client.h"
 #include "client/client.h"
 
 namespace indelible::cli {
@@ -56,6 +58,36 @@ struct PublicKeyFlags {
 struct KeygenFlags {
   std::string out;  // the private key; the public PEM goes to out + ".pub"
   bool force = false;
+};
+
+// `admin ...`: every change names who asks and why (--actor, --reason), both
+// required and non-empty (cli.cc checks), recorded in the tenant's chain.
+struct RetentionSetFlags {
+  std::string tenant, category, retention, actor, reason;
+  bool json = false;
+};
+
+struct RetentionGetFlags {
+  std::string tenant;
+  std::vector<std::string> categories;  // empty: the server's choice
+  bool json = false;
+};
+
+struct HoldFlags {
+  std::string tenant, actor, reason;
+  bool place = false;  // true: --place, false: --lift
+  bool json = false;
+};
+
+struct PurgeFlags {
+  std::string tenant, actor, reason;
+  std::string out;  // the deletion certificate
+  bool yes = false;
+  bool json = false;
+};
+
+struct CompactFlags {
+  bool json = false;
 };
 
 // Single mode: builds one event from the flags (generating an event_id if
@@ -103,6 +135,39 @@ int RunPublicKey(client::Client& client, const PublicKeyFlags& flags,
 // each is written beside its final name and renamed over it. Talks to no
 // server.
 int RunKeygen(const KeygenFlags& flags, std::ostream& out, std::ostream& err);
+
+// Sets a retention; prints the receipt of the recorded change and the
+// retention it replaced (with `json`, RetentionChangeToJson).
+int RunRetentionSet(client::AdminClient& admin, const RetentionSetFlags& flags,
+                    std::ostream& out, std::ostream& err);
+
+// Prints the retention of each category (a table, or RetentionToJson), the
+// tenant's legal hold and its default retention.
+int RunRetentionGet(client::AdminClient& admin, const RetentionGetFlags& flags,
+                    std::ostream& out, std::ostream& err);
+
+// Places or lifts a legal hold; prints the receipt of the recorded change.
+int RunHold(client::AdminClient& admin, const HoldFlags& flags,
+            std::ostream& out, std::ostream& err);
+
+// Purges a tenant. Without `yes` nothing is sent (kExitUsage: the purge is
+// irreversible). `out` is created (O_EXCL, mode 0644 less the umask) before
+// the request is sent, so an existing file stops the purge (ALREADY_EXISTS,
+// kExitRejected) and an unwritable place stops it too; if the purge fails the
+// empty file is removed. On success the certificate is written to it byte
+// for byte as received and synced, and the final seq, head and time are
+// printed (with `json`, PurgeToJson). The note is then checked against the
+// request and the fields sent beside it (a deletion certificate of `tenant`
+// with those seq, head and time); one that disagrees is kept in the file but
+// reported as DATA_LOSS, kExitRejected. If the file cannot be written after
+// the purge, the certificate is printed to `out` instead and the exit code
+// is kExitError.
+int RunPurge(client::AdminClient& admin, const PurgeFlags& flags,
+             std::ostream& out, std::ostream& err);
+
+// Runs the retention compaction now and prints the daemon's counters.
+int RunCompact(client::AdminClient& admin, const CompactFlags& flags,
+               std::ostream& out, std::ostream& err);
 
 }  // namespace indelible::cli
 

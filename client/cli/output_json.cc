@@ -92,6 +92,73 @@ json PublicKeyToJson(const v1::GetPublicKeyResponse& k) {
   };
 }
 
+json AdminReceiptToJson(const v1::Receipt& r) {
+  return json{
+      {"tenant", r.tenant()},
+      {"seq", r.seq()},
+      {"received_at_ns", absl::StrCat(r.received_at_ns())},
+      {"received_at", FormatTimestamp(r.received_at_ns())},
+      {"entry_hash", chain::ToHex(r.entry_hash())},
+  };
+}
+
+json RetentionChangeToJson(const std::string& tenant,
+                           const std::string& category,
+                           const std::string& retention,
+                           const v1::SetRetentionResponse& r) {
+  return json{
+      {"tenant", tenant},
+      {"category", category},
+      {"retention", retention},
+      {"previous_retention", r.previous_retention()},
+      {"receipt", AdminReceiptToJson(r.receipt())},
+  };
+}
+
+json RetentionToJson(const std::string& tenant,
+                     const v1::GetRetentionResponse& r) {
+  json entries = json::array();
+  for (const v1::RetentionEntry& e : r.entries()) {
+    entries.push_back({{"category", e.category()},
+                       {"retention", e.retention()},
+                       {"seconds", e.seconds()}});
+  }
+  return json{
+      {"tenant", tenant},
+      {"legal_hold", r.legal_hold()},
+      {"default_retention", r.default_retention()},
+      {"entries", std::move(entries)},
+  };
+}
+
+json LegalHoldChangeToJson(const std::string& tenant, bool hold,
+                           const v1::Receipt& r) {
+  return json{
+      {"tenant", tenant},
+      {"legal_hold", hold},
+      {"receipt", AdminReceiptToJson(r)},
+  };
+}
+
+json PurgeToJson(const std::string& tenant, const v1::PurgeTenantResponse& r,
+                 const std::string& certificate_file) {
+  return json{
+      {"tenant", tenant},
+      {"final_seq", r.final_seq()},
+      {"final_head_hash", chain::ToHex(r.final_head_hash())},
+      {"timestamp_ns", absl::StrCat(r.timestamp_ns())},
+      {"timestamp", FormatTimestamp(r.timestamp_ns())},
+      {"certificate_file", certificate_file},
+  };
+}
+
+json CompactToJson(const v1::CompactResponse& r) {
+  return json{
+      {"bodies_dropped", r.bodies_dropped()},
+      {"event_ids_dropped", r.event_ids_dropped()},
+  };
+}
+
 std::string JsonLine(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

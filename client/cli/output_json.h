@@ -43,6 +43,36 @@ nlohmann::ordered_json CheckpointToJson(
 nlohmann::ordered_json PublicKeyToJson(
     const indelible::v1::GetPublicKeyResponse& key);
 
+// The receipt of a change the daemon recorded (admin commands): {"tenant",
+//  "seq", "received_at_ns", "received_at", "entry_hash"}.
+nlohmann::ordered_json AdminReceiptToJson(const indelible::v1::Receipt& r);
+
+// {"tenant", "category", "retention", "previous_retention", "receipt"}; the
+// first three as requested.
+nlohmann::ordered_json RetentionChangeToJson(
+    const std::string& tenant, const std::string& category,
+    const std::string& retention,
+    const indelible::v1::SetRetentionResponse& response);
+
+// {"tenant", "legal_hold", "default_retention",
+//  "entries": [{"category", "retention", "seconds"}]}.
+nlohmann::ordered_json RetentionToJson(
+    const std::string& tenant, const indelible::v1::GetRetentionResponse& r);
+
+// {"tenant", "legal_hold", "receipt"}; legal_hold as it now is.
+nlohmann::ordered_json LegalHoldChangeToJson(const std::string& tenant,
+                                             bool hold,
+                                             const indelible::v1::Receipt& r);
+
+// {"tenant", "final_seq", "final_head_hash", "timestamp_ns", "timestamp",
+//  "certificate_file"}.
+nlohmann::ordered_json PurgeToJson(const std::string& tenant,
+                                   const indelible::v1::PurgeTenantResponse& r,
+                                   const std::string& certificate_file);
+
+// {"bodies_dropped", "event_ids_dropped"}.
+nlohmann::ordered_json CompactToJson(const indelible::v1::CompactResponse& r);
+
 // One line of output: compact JSON, invalid UTF-8 replaced by U+FFFD.
 std::string JsonLine(const nlohmann::ordered_json& j);
 

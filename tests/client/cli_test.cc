@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/key_file.h"
 #include "verifier/chain/note.h"
@@ -100,7 +101,13 @@ class CliTest : public ::testing::Test {
     return Run({"append", "--tenant", "acme", "--event-id", id, "--actor-id",
                 "alice", "--action", "customer.read"});
   }
+  // An admin command with the default --timeout (5 minutes for admin).
+  Result Admin(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--target", server_.target(), "admin"});
+    return Cli(args);
+  }
   testing::FakeAuditLog& fake() { return server_.service(); }
+  testing::FakeAdmin& admin() { return server_.admin(); }
   // What the server answers GetCheckpoint, through the client library.
   v1::Checkpoint Served(const std::string& tenant, uint64_t min_seq) {
     client::ClientOptions options;
@@ -671,6 +678,357 @@ TEST(Cli, KeygenRefusesToOverwriteUnlessForced) {
   r = Cli({"keygen", "--out", dir.Sub("no/such/dir/k.pem")});
   EXPECT_EQ(r.code, kExitRejected);
   EXPECT_TRUE(Contains(r.err, "no/such/dir/k.pem")) << r.err;
+}
+
+// --- admin -----------------------------------------------------------------
+
+TEST(Cli, AdminHelpListsItsCommands) {
+  Result r = Cli({"--help"});
+  EXPECT_TRUE(Contains(r.out, "admin")) << r.out;
+  r = Cli({"admin", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  for (const char* cmd : {"retention", "hold", "purge", "compact"}) {
+    EXPECT_TRUE(Contains(r.out, cmd)) << r.out;
+  }
+  r = Cli({"admin", "purge", "--help"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_TRUE(Contains(r.out, "--yes")) << r.out;
+}
+
+// Refused before anything is sent: nothing listens at the default target.
+TEST(Cli, AdminUsageErrorsExitTwo) {
+  const std::vector<std::string> who = {"--actor", "carol", "--reason", "t-1"};
+  auto with_who = [&](std::vector<std::string> args) {
+    args.insert(args.end(), who.begin(), who.end());
+    return args;
+  };
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"admin"},
+           {"admin", "retention"},
+           {"admin", "frobnicate"},
+           {"admin", "retention", "set", "--tenant", "a", "--category", "c",
+            "--retention", "30d", "--actor", "carol"},
+           {"admin", "retention", "set", "--tenant", "a", "--category", "c",
+            "--retention", "30d", "--reason", "t-1"},
+           {"admin", "retention", "set", "--tenant", "a", "--category", "c",
+            "--retention", "30d", "--actor", "", "--reason", "t-1"},
+           {"admin", "retention", "set", "--tenant", "a", "--category", "c",
+            "--retention", "30d", "--actor", "carol", "--reason", ""},
+           with_who({"admin", "retention", "set", "--tenant", "a", "--category",
+                     "c"}),
+           {"admin", "retention", "get"},
+           with_who({"admin", "hold", "--tenant", "a"}),
+           with_who({"admin", "hold", "--tenant", "a", "--place", "--lift"}),
+           {"admin", "hold", "--tenant", "a", "--place"},
+           with_who({"admin", "purge", "--tenant", "a", "--yes"}),
+           with_who({"admin", "purge", "--tenant", "a", "--yes", "--out", ""}),
+           {"admin", "purge", "--tenant", "a", "--out", "c", "--yes"},
+           {"admin", "compact", "--bogus"},
+       }) {
+    Result r = Cli(args);
+    EXPECT_EQ(r.code, kExitUsage) << ::testing::PrintToString(args);
+    EXPECT_EQ(r.err.rfind("indelible: error: ", 0), 0u) << r.err;
+  }
+  Result r = Cli({"admin", "retention", "set", "--tenant", "a"});
+  EXPECT_TRUE(Contains(r.err, "Run 'indelible admin retention set --help'"))
+      << r.err;
+  r = Cli(with_who({"admin", "hold", "--tenant", "a"}));
+  EXPECT_EQ(r.err, "indelible: error: admin hold: pass --place or --lift\n");
+}
+
+TEST_F(CliTest, AdminRetentionSetSendsEveryFlagAndPrintsTheReceipt) {
+  Result r = Admin({"retention", "set", "--tenant", "acme", "--category",
+                    "trace", "--retention", "30d", "--actor", "carol@ops",
+                    "--reason", "ticket OPS-1"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto sent = admin().set_retention_requests();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].tenant(), "acme");
+  EXPECT_EQ(sent[0].category(), "trace");
+  EXPECT_EQ(sent[0].retention(), "30d");
+  EXPECT_EQ(sent[0].context().actor(), "carol@ops");
+  EXPECT_EQ(sent[0].context().reason(), "ticket OPS-1");
+  EXPECT_TRUE(Contains(r.out,
+                       "tenant:      acme\n"
+                       "category:    trace\n"
+                       "retention:   30d\n"
+                       "previous:    90d\n"
+                       "seq:         1\n"))
+      << r.out;
+  // The change is in the chain, and the receipt is that record's.
+  auto stored = fake().stored_events("acme");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].category(), "indelible.admin");
+  EXPECT_EQ(stored[0].actor().id(), "carol@ops");
+  Result head = Run({"head", "--tenant", "acme", "--json"});
+  const std::string hash = json::parse(head.out)["head_hash"];
+  EXPECT_TRUE(Contains(r.out, "entry_hash:  " + hash + "\n")) << r.out;
+
+  r = Admin({"retention", "set", "--json", "--tenant", "acme", "--category",
+             "trace", "--retention", "7d", "--actor", "carol@ops", "--reason",
+             "shorter"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["tenant"], "acme");
+  EXPECT_EQ(j["category"], "trace");
+  EXPECT_EQ(j["retention"], "7d");
+  EXPECT_EQ(j["previous_retention"], "30d");
+  EXPECT_EQ(j["receipt"]["seq"], 2);
+  EXPECT_TRUE(j["receipt"]["received_at_ns"].is_string());
+  EXPECT_EQ(j["receipt"]["received_at"],
+            FormatTimestamp(std::stoull(
+                j["receipt"]["received_at_ns"].get<std::string>())));
+  EXPECT_EQ(j["receipt"]["entry_hash"].get<std::string>().size(), 64u);
+}
+
+TEST_F(CliTest, AdminRetentionGetTableAndJson) {
+  ASSERT_EQ(
+      Admin({"retention", "set", "--tenant", "acme", "--category", "trace",
+             "--retention", "30d", "--actor", "a", "--reason", "r"})
+          .code,
+      kExitOk);
+  Result r = Admin({"retention", "get", "--tenant", "acme"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "tenant:      acme\n"
+            "legal_hold:  no\n"
+            "default:     365d\n"
+            "\n"
+            "CATEGORY                         RETENTION\n"
+            "access                           365d\n"
+            "trace                            30d\n");
+  EXPECT_EQ(admin().get_retention_requests().back().categories_size(), 0);
+
+  r = Admin({"retention", "get", "--tenant", "acme", "--category", "trace",
+             "--category", "audit", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  auto asked = admin().get_retention_requests().back();
+  ASSERT_EQ(asked.categories_size(), 2);
+  EXPECT_EQ(asked.categories(0), "trace");
+  EXPECT_EQ(asked.categories(1), "audit");
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["tenant"], "acme");
+  EXPECT_EQ(j["legal_hold"], false);
+  EXPECT_EQ(j["default_retention"], "365d");
+  ASSERT_EQ(j["entries"].size(), 2u);
+  EXPECT_EQ(j["entries"][0]["category"], "audit");
+  EXPECT_EQ(j["entries"][0]["retention"], "365d");
+  EXPECT_EQ(j["entries"][1]["retention"], "30d");
+  EXPECT_EQ(j["entries"][1]["seconds"], 30 * 86400);
+
+  ASSERT_EQ(Admin({"hold", "--tenant", "acme", "--place", "--actor", "a",
+                   "--reason", "r"})
+                .code,
+            kExitOk);
+  r = Admin({"retention", "get", "--tenant", "acme"});
+  EXPECT_TRUE(Contains(r.out, "legal_hold:  yes\n")) << r.out;
+}
+
+TEST_F(CliTest, AdminHoldPlaceAndLift) {
+  Result r = Admin({"hold", "--tenant", "acme", "--place", "--actor", "legal",
+                    "--reason", "case L-7"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Contains(r.out,
+                       "tenant:      acme\n"
+                       "legal_hold:  placed\n"
+                       "seq:         1\n"))
+      << r.out;
+  r = Admin({"hold", "--json", "--tenant", "acme", "--lift", "--actor", "legal",
+             "--reason", "case closed"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["legal_hold"], false);
+  EXPECT_EQ(j["receipt"]["seq"], 2);
+  auto holds = admin().hold_requests();
+  ASSERT_EQ(holds.size(), 2u);
+  EXPECT_TRUE(holds[0].has_hold() && holds[0].hold());
+  EXPECT_EQ(holds[0].context().actor(), "legal");
+  EXPECT_EQ(holds[0].context().reason(), "case L-7");
+  EXPECT_TRUE(holds[1].has_hold() && !holds[1].hold());
+  EXPECT_EQ(holds[1].context().reason(), "case closed");
+  auto stored = fake().stored_events("acme");
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].action(), "legal_hold.lift");
+}
+
+TEST_F(CliTest, AdminPurgeRefusesWithoutYes) {
+  ScratchDir dir;
+  Result r = Admin({"purge", "--tenant", "acme", "--actor", "a", "--reason",
+                    "closed", "--out", dir.Sub("acme.cert")});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_TRUE(Contains(r.err, "irreversible")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "--yes")) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_TRUE(admin().purge_requests().empty());
+  EXPECT_TRUE(dir.Names().empty());
+}
+
+TEST_F(CliTest, AdminPurgeWritesTheCertificateAsReceived) {
+  ASSERT_EQ(AppendOne("e1").code, kExitOk);
+  ASSERT_EQ(AppendOne("e2").code, kExitOk);
+  const std::string head_hash =
+      json::parse(Run({"head", "--tenant", "acme", "--json"}).out)["head_hash"];
+  ScratchDir dir;
+  const std::string cert = dir.Sub("acme.cert");
+  const mode_t old_umask = umask(0);  // the mode must not rely on the umask
+  Result r = Admin({"purge", "--tenant", "acme", "--actor", "carol", "--reason",
+                    "account closed", "--out", cert, "--yes"});
+  umask(old_umask);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  auto purges = admin().purge_requests();
+  ASSERT_EQ(purges.size(), 1u);
+  EXPECT_EQ(purges[0].tenant(), "acme");
+  EXPECT_EQ(purges[0].context().actor(), "carol");
+  EXPECT_EQ(purges[0].context().reason(), "account closed");
+
+  struct stat st;
+  ASSERT_EQ(stat(cert.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  const std::string note = ReadFile(cert);
+  auto c = chain::VerifyDeletionCertificate(
+      note, {testing::FakeAuditLog::TestSigner().verifier_key()});
+  ASSERT_TRUE(c.ok()) << c.status() << note;
+  EXPECT_EQ(c->tenant, "acme");
+  EXPECT_EQ(c->final_seq, 2u);
+  EXPECT_EQ(chain::ToHex(c->final_head), head_hash);
+  EXPECT_EQ(r.out,
+            "tenant:      acme\n"
+            "final_seq:   2\n"
+            "final_head:  " +
+                head_hash +
+                "\n"
+                "purged_at:   " +
+                FormatTimestamp(c->timestamp_ns) +
+                "\n"
+                "certificate: " +
+                cert + "\n");
+
+  // An existing file stops the next purge before anything is sent.
+  r = Admin({"purge", "--tenant", "other", "--actor", "carol", "--reason",
+             "closed", "--out", cert, "--yes"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err, "admin purge: ALREADY_EXISTS: " + cert)) << r.err;
+  EXPECT_TRUE(Contains(r.err, "nothing was purged")) << r.err;
+  EXPECT_EQ(admin().purge_requests().size(), 1u);
+  EXPECT_EQ(ReadFile(cert), note);
+
+  // --json, into a fresh file.
+  r = Admin({"purge", "--json", "--tenant", "other", "--actor", "carol",
+             "--reason", "closed", "--out", dir.Sub("other.cert"), "--yes"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["tenant"], "other");
+  EXPECT_EQ(j["final_seq"], 0);
+  EXPECT_TRUE(j["timestamp_ns"].is_string());
+  EXPECT_EQ(j["final_head_hash"].get<std::string>().size(), 64u);
+  EXPECT_EQ(j["certificate_file"], dir.Sub("other.cert"));
+}
+
+TEST_F(CliTest, AdminPurgeRefusedByTheServerLeavesNoFile) {
+  ScratchDir dir;
+  const std::string cert = dir.Sub("acme.cert");
+  ASSERT_EQ(Admin({"hold", "--tenant", "acme", "--place", "--actor", "legal",
+                   "--reason", "case L-7"})
+                .code,
+            kExitOk);
+  Result r = Admin({"purge", "--tenant", "acme", "--actor", "carol", "--reason",
+                    "closed", "--out", cert, "--yes"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_EQ(r.err,
+            "indelible: error: admin purge: FAILED_PRECONDITION: tenant acme "
+            "is under legal hold; lift it first\n");
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_TRUE(dir.Names().empty());
+
+  admin().FailNext(grpc::StatusCode::UNAVAILABLE, "going away");
+  r = Admin({"purge", "--tenant", "acme", "--actor", "carol", "--reason",
+             "closed", "--out", cert, "--yes"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_TRUE(dir.Names().empty());
+
+  // A directory that does not exist: refused before the purge is sent.
+  const size_t sent = admin().purge_requests().size();
+  r = Admin({"purge", "--tenant", "acme", "--actor", "carol", "--reason",
+             "closed", "--out", dir.Sub("no/such/dir/c"), "--yes"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err, "no/such/dir/c")) << r.err;
+  EXPECT_EQ(admin().purge_requests().size(), sent);
+}
+
+TEST_F(CliTest, AdminPurgeKeepsButRefusesACertificateThatDoesNotFit) {
+  ScratchDir dir;
+  chain::DeletionCertificate c;
+  c.tenant = "someone-else";
+  c.final_seq = 3;
+  c.timestamp_ns = 1700000000000000000u;
+  v1::PurgeTenantResponse served;
+  served.set_certificate(testing::FakeAuditLog::TestSigner().Sign(
+      chain::DeletionCertificateText(c)));
+  served.set_final_seq(3);
+  served.set_final_head_hash(std::string(chain::AsBytes(c.final_head)));
+  served.set_timestamp_ns(c.timestamp_ns);
+  admin().ServePurge(served);
+  Result r = Admin({"purge", "--tenant", "acme", "--actor", "carol", "--reason",
+                    "closed", "--out", dir.Sub("a.cert"), "--yes"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err,
+                       "admin purge: DATA_LOSS: the certificate is of "
+                       "tenant \"someone-else\", not \"acme\""))
+      << r.err;
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(ReadFile(dir.Sub("a.cert")), served.certificate());
+  admin().ServePurge(std::nullopt);
+}
+
+TEST_F(CliTest, AdminCompactPrintsCounters) {
+  admin().SetCompactCounters(12, 11);
+  Result r = Admin({"compact"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "bodies_dropped:    12\nevent_ids_dropped: 11\n");
+  r = Admin({"compact", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out, "{\"bodies_dropped\":12,\"event_ids_dropped\":11}\n");
+  EXPECT_EQ(admin().compact_calls(), 2);
+}
+
+TEST_F(CliTest, AdminServerErrorsMapToExitCodes) {
+  Result r =
+      Admin({"retention", "set", "--tenant", "acme", "--category", "trace",
+             "--retention", "forever", "--actor", "a", "--reason", "r"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_EQ(r.err,
+            "indelible: error: admin retention set: INVALID_ARGUMENT: "
+            "retention: malformed duration\n");
+  r = Admin({"retention", "get", "--tenant", "Not Valid"});
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_TRUE(Contains(r.err, "admin retention get: INVALID_ARGUMENT: tenant"))
+      << r.err;
+  admin().FailNext(grpc::StatusCode::FAILED_PRECONDITION, "nope");
+  EXPECT_EQ(Admin({"hold", "--tenant", "acme", "--lift", "--actor", "a",
+                   "--reason", "r"})
+                .code,
+            kExitRejected);
+  admin().FailNext(grpc::StatusCode::DEADLINE_EXCEEDED, "slow");
+  EXPECT_EQ(Admin({"compact"}).code, kExitUnavailable);
+  admin().FailNext(grpc::StatusCode::INTERNAL, "broken");
+  r = Admin({"compact"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_EQ(r.err, "indelible: error: admin compact: INTERNAL: broken\n");
+}
+
+TEST_F(CliTest, AdminDeadlineIsLongUnlessTimeoutIsGiven) {
+  ASSERT_EQ(Admin({"compact"}).code, kExitOk);
+  EXPECT_GT(admin().last_deadline_left(), std::chrono::minutes(4));
+  // (gRPC rounds the deadline it sends up a little.)
+  ASSERT_EQ(Run({"admin", "compact"}).code, kExitOk);  // --timeout 5s
+  EXPECT_LT(admin().last_deadline_left(), std::chrono::seconds(6));
+  // Global flags after the nested command work too.
+  ASSERT_EQ(
+      Cli({"admin", "compact", "--target", server_.target(), "--timeout", "3s"})
+          .code,
+      kExitOk);
+  EXPECT_LT(admin().last_deadline_left(), std::chrono::seconds(4));
 }
 
 TEST_F(CliTest, TargetFromEnvironment) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/signing.h"
 
@@ -329,10 +330,277 @@ grpc::Status FakeAuditLog::GetPublicKey(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+namespace {
+
+constexpr uint64_t kHour = 3600, kDay = 24 * kHour;
+
+grpc::Status Invalid(const std::string& message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message);
+}
+
+grpc::Status CheckWho(const v1::AdminContext& c) {
+  if (c.actor().empty()) return Invalid("context.actor: required");
+  if (c.reason().empty()) return Invalid("context.reason: required");
+  return grpc::Status::OK;
+}
+
+grpc::Status CheckTenant(const std::string& tenant) {
+  if (tenant.empty()) return Invalid("tenant: required");
+  if (!chain::IsValidTenantId(tenant)) return Invalid("tenant: malformed");
+  return grpc::Status::OK;
+}
+
+// "<n>d" or "<n>h" in seconds; 0 if malformed.
+uint64_t ParseRetention(const std::string& text) {
+  if (text.size() < 2 || text.size() > 8) return 0;
+  const char unit = text.back();
+  uint64_t n = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return 0;
+    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  if (unit == 'd') return n * kDay;
+  if (unit == 'h') return n * kHour;
+  return 0;
+}
+
+std::string FormatRetention(uint64_t seconds) {
+  if (seconds % kDay == 0) return std::to_string(seconds / kDay) + "d";
+  return std::to_string(seconds / kHour) + "h";
+}
+
+}  // namespace
+
+FakeAdmin::FakeAdmin(FakeAuditLog* log)
+    : log_(log), signer_(FakeAuditLog::TestSigner()) {}
+
+void FakeAdmin::FailNext(grpc::StatusCode code, std::string message) {
+  std::lock_guard<std::mutex> l(mu_);
+  fail_next_ = std::make_pair(code, std::move(message));
+}
+
+void FakeAdmin::ServePurge(std::optional<v1::PurgeTenantResponse> response) {
+  std::lock_guard<std::mutex> l(mu_);
+  served_purge_ = std::move(response);
+}
+
+void FakeAdmin::SetCompactCounters(uint64_t bodies_dropped,
+                                   uint64_t event_ids_dropped) {
+  std::lock_guard<std::mutex> l(mu_);
+  bodies_dropped_ = bodies_dropped;
+  event_ids_dropped_ = event_ids_dropped;
+}
+
+std::vector<v1::SetRetentionRequest> FakeAdmin::set_retention_requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return set_retention_;
+}
+
+std::vector<v1::GetRetentionRequest> FakeAdmin::get_retention_requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return get_retention_;
+}
+
+std::vector<v1::SetLegalHoldRequest> FakeAdmin::hold_requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return holds_;
+}
+
+std::vector<v1::PurgeTenantRequest> FakeAdmin::purge_requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return purges_;
+}
+
+int FakeAdmin::compact_calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return compact_calls_;
+}
+
+std::chrono::milliseconds FakeAdmin::last_deadline_left() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_deadline_left_;
+}
+
+grpc::Status FakeAdmin::Arrive(grpc::ServerContext* ctx) {
+  if (ctx != nullptr) {
+    last_deadline_left_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+        ctx->deadline() - std::chrono::system_clock::now());
+  }
+  if (fail_next_.has_value()) {
+    grpc::Status s(fail_next_->first, fail_next_->second);
+    fail_next_.reset();
+    return s;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAdmin::Record(
+    const v1::AdminContext& who, const std::string& tenant,
+    const std::string& action, const std::string& resource,
+    std::vector<std::pair<std::string, std::string>> meta,
+    v1::Receipt* receipt) {
+  v1::AppendRequest req;
+  v1::Event* e = req.mutable_event();
+  e->set_tenant(tenant);
+  e->set_event_id("indelible-admin-" + std::to_string(next_admin_id_++));
+  e->mutable_actor()->set_id(who.actor());
+  e->mutable_actor()->set_type("admin");
+  e->set_action(action);
+  e->mutable_resource()->set_id(resource);
+  e->set_reason(who.reason());
+  e->set_outcome("applied");
+  e->set_source("indelibled");
+  e->set_category("indelible.admin");
+  for (auto& [k, v] : meta) {
+    v1::MetadataEntry* m = e->add_metadata();
+    m->set_key(k);
+    m->set_value(v);
+  }
+  v1::AppendResponse resp;
+  grpc::Status s = log_->Append(nullptr, &req, &resp);
+  if (s.ok()) *receipt = resp.receipt();
+  return s;
+}
+
+uint64_t FakeAdmin::RetentionSeconds(const std::string& tenant,
+                                     const std::string& category) const {
+  if (auto it = overrides_.find({tenant, category}); it != overrides_.end()) {
+    return it->second;
+  }
+  return category == "trace" ? 90 * kDay : 365 * kDay;
+}
+
+grpc::Status FakeAdmin::SetRetention(grpc::ServerContext* ctx,
+                                     const v1::SetRetentionRequest* req,
+                                     v1::SetRetentionResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  set_retention_.push_back(*req);
+  if (grpc::Status s = Arrive(ctx); !s.ok()) return s;
+  if (grpc::Status s = CheckWho(req->context()); !s.ok()) return s;
+  if (grpc::Status s = CheckTenant(req->tenant()); !s.ok()) return s;
+  if (req->category().empty()) return Invalid("category: required");
+  const uint64_t seconds = ParseRetention(req->retention());
+  if (seconds == 0) return Invalid("retention: malformed duration");
+  if (seconds < kDay || seconds > 3650 * kDay) {
+    return Invalid("retention: " + req->retention() +
+                   " is outside [24h, 3650d]");
+  }
+  const uint64_t previous = RetentionSeconds(req->tenant(), req->category());
+  grpc::Status s =
+      Record(req->context(), req->tenant(), "retention.set", req->category(),
+             {{"retention", FormatRetention(seconds)},
+              {"previous", FormatRetention(previous)}},
+             resp->mutable_receipt());
+  if (!s.ok()) return s;
+  overrides_[{req->tenant(), req->category()}] = seconds;
+  resp->set_previous_retention(FormatRetention(previous));
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAdmin::GetRetention(grpc::ServerContext* ctx,
+                                     const v1::GetRetentionRequest* req,
+                                     v1::GetRetentionResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  get_retention_.push_back(*req);
+  if (grpc::Status s = Arrive(ctx); !s.ok()) return s;
+  if (grpc::Status s = CheckTenant(req->tenant()); !s.ok()) return s;
+  std::set<std::string> categories(req->categories().begin(),
+                                   req->categories().end());
+  if (categories.empty()) {
+    categories = {"access", "trace"};
+    for (const auto& [key, seconds] : overrides_) {
+      if (key.first == req->tenant()) categories.insert(key.second);
+    }
+  }
+  for (const std::string& c : categories) {
+    v1::RetentionEntry* e = resp->add_entries();
+    const uint64_t seconds = RetentionSeconds(req->tenant(), c);
+    e->set_category(c);
+    e->set_retention(FormatRetention(seconds));
+    e->set_seconds(seconds);
+  }
+  resp->set_legal_hold(held_.count(req->tenant()) > 0);
+  resp->set_default_retention(FormatRetention(365 * kDay));
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAdmin::SetLegalHold(grpc::ServerContext* ctx,
+                                     const v1::SetLegalHoldRequest* req,
+                                     v1::SetLegalHoldResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  holds_.push_back(*req);
+  if (grpc::Status s = Arrive(ctx); !s.ok()) return s;
+  if (grpc::Status s = CheckWho(req->context()); !s.ok()) return s;
+  if (grpc::Status s = CheckTenant(req->tenant()); !s.ok()) return s;
+  if (!req->has_hold()) return Invalid("hold: required");
+  grpc::Status s = Record(req->context(), req->tenant(),
+                          req->hold() ? "legal_hold.place" : "legal_hold.lift",
+                          req->tenant(), {}, resp->mutable_receipt());
+  if (!s.ok()) return s;
+  if (req->hold()) {
+    held_.insert(req->tenant());
+  } else {
+    held_.erase(req->tenant());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAdmin::PurgeTenant(grpc::ServerContext* ctx,
+                                    const v1::PurgeTenantRequest* req,
+                                    v1::PurgeTenantResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  purges_.push_back(*req);
+  if (grpc::Status s = Arrive(ctx); !s.ok()) return s;
+  if (grpc::Status s = CheckWho(req->context()); !s.ok()) return s;
+  if (grpc::Status s = CheckTenant(req->tenant()); !s.ok()) return s;
+  if (held_.count(req->tenant()) > 0) {
+    return grpc::Status(
+        grpc::StatusCode::FAILED_PRECONDITION,
+        "tenant " + req->tenant() + " is under legal hold; lift it first");
+  }
+  if (purged_.count(req->tenant()) > 0) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "tenant " + req->tenant() + " was purged");
+  }
+  if (served_purge_.has_value()) {
+    *resp = *served_purge_;
+    return grpc::Status::OK;
+  }
+  v1::GetHeadRequest head_req;
+  head_req.set_tenant(req->tenant());
+  v1::GetHeadResponse head;
+  if (grpc::Status s = log_->GetHead(nullptr, &head_req, &head); !s.ok()) {
+    return s;
+  }
+  chain::DeletionCertificate c;
+  c.tenant = req->tenant();
+  c.final_seq = head.seq();
+  chain::DigestFromBytes(head.head_hash(), &c.final_head);
+  c.timestamp_ns = std::max(NowNs(), head.received_at_ns());
+  resp->set_certificate(signer_.Sign(chain::DeletionCertificateText(c)));
+  resp->set_final_seq(c.final_seq);
+  resp->set_final_head_hash(head.head_hash());
+  resp->set_timestamp_ns(c.timestamp_ns);
+  purged_.insert(req->tenant());
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAdmin::Compact(grpc::ServerContext* ctx,
+                                const v1::CompactRequest*,
+                                v1::CompactResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++compact_calls_;
+  if (grpc::Status s = Arrive(ctx); !s.ok()) return s;
+  resp->set_bodies_dropped(bodies_dropped_);
+  resp->set_event_ids_dropped(event_ids_dropped_);
+  return grpc::Status::OK;
+}
+
 FakeServer::FakeServer() {
   grpc::ServerBuilder b;
   b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
   b.RegisterService(&service_);
+  b.RegisterService(&admin_);
   server_ = b.BuildAndStart();
   if (server_ == nullptr || port_ == 0) std::abort();
 }

@@ -2,7 +2,8 @@
 // 127.0.0.1 (port chosen by the kernel) with a tiny in-memory store that
 // builds real chains through verifier/chain/ and signs a real checkpoint of
 // every new head with a fixed test key, plus knobs to inject failures and to
-// hold calls.
+// hold calls; and beside it an Admin service (FakeAdmin) that records what
+// it is asked.
 //
 // Thread-safe: the knobs may be turned while calls are in flight.
 #ifndef INDELIBLE_TESTS_CLIENT_FAKE_AUDIT_LOG_H_
@@ -10,12 +11,14 @@
 
 #include <grpcpp/server.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -104,17 +107,94 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   std::optional<v1::GetPublicKeyResponse> served_key_;
 };
 
-// FakeAuditLog served on 127.0.0.1:<kernel-chosen port>.
+// The Admin service beside a FakeAuditLog. Checks requests like the daemon
+// (context.actor and context.reason required, tenant syntax, hold required,
+// retention "<n>d" or "<n>h" within [24h, 3650d], no purge under legal hold
+// or of a purged tenant), records each request, and answers as the daemon
+// would: a change is appended to the tenant's chain in the FakeAuditLog as an
+// "indelible.admin" event, so its receipt is real, and a purge returns a
+// deletion certificate of the tenant's head signed with
+// FakeAuditLog::TestSigner(). Default retentions: access 365d, trace 90d,
+// anything else 365d.
+//
+// Thread-safe.
+class FakeAdmin final : public v1::Admin::Service {
+ public:
+  explicit FakeAdmin(FakeAuditLog* log);
+
+  // The next admin call fails with `code` and `message` before its checks.
+  void FailNext(grpc::StatusCode code, std::string message);
+  // While set, a PurgeTenant that passes its checks answers with this as it
+  // is (and purges nothing); nullopt restores the real answers.
+  void ServePurge(std::optional<v1::PurgeTenantResponse> response);
+  // What Compact answers.
+  void SetCompactCounters(uint64_t bodies_dropped, uint64_t event_ids_dropped);
+
+  // Observations: every request received, in order, whatever the outcome.
+  std::vector<v1::SetRetentionRequest> set_retention_requests() const;
+  std::vector<v1::GetRetentionRequest> get_retention_requests() const;
+  std::vector<v1::SetLegalHoldRequest> hold_requests() const;
+  std::vector<v1::PurgeTenantRequest> purge_requests() const;
+  int compact_calls() const;
+  // Time left to the deadline of the last admin call when it arrived.
+  std::chrono::milliseconds last_deadline_left() const;
+
+  grpc::Status SetRetention(grpc::ServerContext*,
+                            const v1::SetRetentionRequest*,
+                            v1::SetRetentionResponse*) override;
+  grpc::Status GetRetention(grpc::ServerContext*,
+                            const v1::GetRetentionRequest*,
+                            v1::GetRetentionResponse*) override;
+  grpc::Status SetLegalHold(grpc::ServerContext*,
+                            const v1::SetLegalHoldRequest*,
+                            v1::SetLegalHoldResponse*) override;
+  grpc::Status PurgeTenant(grpc::ServerContext*, const v1::PurgeTenantRequest*,
+                           v1::PurgeTenantResponse*) override;
+  grpc::Status Compact(grpc::ServerContext*, const v1::CompactRequest*,
+                       v1::CompactResponse*) override;
+
+ private:
+  // Called first by every handler, with mu_ held: notes the deadline and
+  // consumes FailNext.
+  grpc::Status Arrive(grpc::ServerContext* ctx);
+  // Appends the record of a change to the tenant's chain.
+  grpc::Status Record(const v1::AdminContext& who, const std::string& tenant,
+                      const std::string& action, const std::string& resource,
+                      std::vector<std::pair<std::string, std::string>> meta,
+                      v1::Receipt* receipt);
+  uint64_t RetentionSeconds(const std::string& tenant,
+                            const std::string& category) const;
+
+  FakeAuditLog* const log_;
+  const chain::NoteSigner signer_;
+  mutable std::mutex mu_;
+  std::optional<std::pair<grpc::StatusCode, std::string>> fail_next_;
+  std::optional<v1::PurgeTenantResponse> served_purge_;
+  uint64_t bodies_dropped_ = 0, event_ids_dropped_ = 0;
+  std::vector<v1::SetRetentionRequest> set_retention_;
+  std::vector<v1::GetRetentionRequest> get_retention_;
+  std::vector<v1::SetLegalHoldRequest> holds_;
+  std::vector<v1::PurgeTenantRequest> purges_;
+  int compact_calls_ = 0;
+  std::chrono::milliseconds last_deadline_left_{0};
+  std::map<std::pair<std::string, std::string>, uint64_t> overrides_;
+  std::set<std::string> held_, purged_;
+  uint64_t next_admin_id_ = 1;
+};
+
+// FakeAuditLog and FakeAdmin served on 127.0.0.1:<kernel-chosen port>.
 class FakeServer {
  public:
   FakeServer();
   ~FakeServer();  // unblocks held calls, then shuts down
 
   FakeAuditLog& service() { return service_; }
+  FakeAdmin& admin() { return admin_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
 
  private:
   FakeAuditLog service_;
+  FakeAdmin admin_{&service_};
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 };

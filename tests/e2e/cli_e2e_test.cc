@@ -1,5 +1,6 @@
 // The real `indelible` CLI against the real daemon.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -143,6 +144,84 @@ TEST_F(CliE2E, SavedCheckpointVerifiesOfflineWithIndelibleVerify) {
   r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
                   "--key", key, "--checkpoint", dir_.Sub("edited.checkpoint")});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+}
+
+// The operator's routine for a closed account, through the CLI only: a
+// retention change and a legal hold (each recorded in the chain), a purge
+// refused while held, then the purge and its certificate checked offline.
+TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
+  TempDir dir;
+  DaemonProcess::Options options;
+  options.data_dir = dir.Sub("data");
+  options.extra_args = {"--testing-manual-clock"};
+  auto d = DaemonProcess::Start(std::move(options));
+  ASSERT_TRUE(d.ok()) << d.status();
+  std::unique_ptr<DaemonProcess> daemon = std::move(*d);
+  auto cli = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {BinPath("indelible"), "--target", daemon->target()});
+    return RunCommand(args);
+  };
+  const std::vector<std::string> who = {"--actor", "carol@ops", "--reason", "ticket OPS-9"};
+  auto admin = [&](std::vector<std::string> args, bool with_who = true) {
+    args.insert(args.begin(), "admin");
+    if (with_who) args.insert(args.end(), who.begin(), who.end());
+    return cli(args);
+  };
+
+  for (const char* id : {"e1", "e2"}) {
+    auto r = cli({"append", "--tenant", "gone", "--event-id", id, "--actor-id", "alice",
+                  "--action", "customer.read"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  auto r = admin({"retention", "set", "--tenant", "gone", "--category", "access",
+                  "--retention", "30d"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << daemon->Log();
+  EXPECT_NE(r.out.find("retention:   30d\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("previous:    365d\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seq:         3\n"), std::string::npos) << r.out;
+
+  r = admin({"retention", "get", "--tenant", "gone", "--json"}, /*with_who=*/false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto policy = nlohmann::json::parse(r.out);
+  EXPECT_EQ(policy["legal_hold"], false);
+  bool found = false;
+  for (const auto& e : policy["entries"]) {
+    if (e["category"] == "access") {
+      found = true;
+      EXPECT_EQ(e["retention"], "30d");
+    }
+  }
+  EXPECT_TRUE(found) << r.out;
+
+  r = admin({"hold", "--tenant", "gone", "--place"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cert = dir.Sub("gone.cert");
+  r = admin({"purge", "--tenant", "gone", "--out", cert});  // no --yes
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  r = admin({"purge", "--tenant", "gone", "--out", cert, "--yes"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("FAILED_PRECONDITION"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(cert));
+
+  r = admin({"hold", "--tenant", "gone", "--lift"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = admin({"purge", "--tenant", "gone", "--out", cert, "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << daemon->Log();
+  // 2 events and 3 recorded changes (retention, hold placed, hold lifted).
+  EXPECT_NE(r.out.find("final_seq:   5\n"), std::string::npos) << r.out;
+  ASSERT_TRUE(std::filesystem::exists(cert));
+
+  r = cli({"public-key"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_FALSE(r.out.empty());
+  const std::string key = r.out.substr(0, r.out.size() - 1);
+  ASSERT_EQ(daemon->Stop(), 0) << daemon->Log();
+
+  r = RunCommand(
+      {BinPath("indelible-verify"), "verify-certificate", "--cert", cert, "--key", key});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("tenant gone"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+#include "client/admin_client.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/status_convert.h"
+
+namespace indelible::client {
+namespace {
+
+void SetContext(const AdminContext& from, v1::AdminContext* to) {
+  to->set_actor(from.actor);
+  to->set_reason(from.reason);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
+    const AdminClientOptions& options) {
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("admin client: target is empty");
+  }
+  if (options.deadline.count() <= 0) {
+    return absl::InvalidArgumentError(
+        "admin client: deadline must be positive");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      options.credentials != nullptr ? options.credentials
+                                     : grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(options.target, creds);
+  if (channel == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "admin client: cannot create a channel to ", options.target));
+  }
+  return std::make_unique<AdminClient>(std::move(channel), options.deadline);
+}
+
+AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel,
+                         std::chrono::milliseconds deadline)
+    : channel_(std::move(channel)),
+      stub_(v1::Admin::NewStub(channel_)),
+      deadline_(deadline) {}
+
+void AdminClient::PrepareContext(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() + deadline_);
+}
+
+absl::StatusOr<v1::SetRetentionResponse> AdminClient::SetRetention(
+    const AdminContext& context, std::string_view tenant,
+    std::string_view category, std::string_view retention) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::SetRetentionRequest request;
+  SetContext(context, request.mutable_context());
+  request.set_tenant(std::string(tenant));
+  request.set_category(std::string(category));
+  request.set_retention(std::string(retention));
+  v1::SetRetentionResponse response;
+  grpc::Status status = stub_->SetRetention(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::GetRetentionResponse> AdminClient::GetRetention(
+    std::string_view tenant, const std::vector<std::string>& categories) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::GetRetentionRequest request;
+  request.set_tenant(std::string(tenant));
+  for (const std::string& c : categories) request.add_categories(c);
+  v1::GetRetentionResponse response;
+  grpc::Status status = stub_->GetRetention(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::Receipt> AdminClient::SetLegalHold(
+    const AdminContext& context, std::string_view tenant, bool hold) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::SetLegalHoldRequest request;
+  SetContext(context, request.mutable_context());
+  request.set_tenant(std::string(tenant));
+  request.set_hold(hold);
+  v1::SetLegalHoldResponse response;
+  grpc::Status status = stub_->SetLegalHold(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return std::move(*response.mutable_receipt());
+}
+
+absl::StatusOr<v1::PurgeTenantResponse> AdminClient::PurgeTenant(
+    const AdminContext& context, std::string_view tenant) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::PurgeTenantRequest request;
+  SetContext(context, request.mutable_context());
+  request.set_tenant(std::string(tenant));
+  v1::PurgeTenantResponse response;
+  grpc::Status status = stub_->PurgeTenant(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::CompactResponse> AdminClient::Compact() {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::CompactRequest request;
+  v1::CompactResponse response;
+  grpc::Status status = stub_->Compact(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+}  // namespace indelible::client
