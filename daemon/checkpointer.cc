@@ -66,6 +66,8 @@ absl::Status Checkpointer::RunOnce() {
   for (const auto& [tenant, head] : sequencer_->AllHeads()) {
     Last& last = last_[tenant];
     if (last.seq >= head.seq) continue;
+    // Never sign a head whose chain is known to be damaged.
+    if (sequencer_->Quarantined(tenant)) continue;
     chain::Checkpoint cp;
     cp.tenant = tenant;
     cp.seq = head.seq;

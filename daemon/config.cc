@@ -166,6 +166,8 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   RETURN_IF_ERROR(
       Read(root, "", "block_cache_bytes", &k, &c.storage.block_cache_bytes));
   RETURN_IF_ERROR(
+      Read(root, "", "write_buffer_bytes", &k, &c.storage.write_buffer_bytes));
+  RETURN_IF_ERROR(
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
   k.insert("retention");
   if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));

@@ -13,6 +13,7 @@ Sequencer::~Sequencer() { Stop(); }
 
 absl::Status Sequencer::Start() {
   if (auto s = ReloadHeads(); !s.ok()) return s;
+  if (auto s = CheckHeads(); !s.ok()) return s;
   writer_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -29,6 +30,48 @@ absl::Status Sequencer::ReloadHeads() {
   const size_t n = std::string_view(store::kPurgedPrefix).size();
   for (auto& [key, cert] : *purged) purged_.emplace(key.substr(n), cert);
   return absl::OkStatus();
+}
+
+absl::Status Sequencer::CheckHeads() {
+  for (const auto& [tenant, head] : AllHeads()) {
+    std::string reason;
+    for (uint64_t seq : {uint64_t{1}, head.seq}) {
+      auto sk = storage_->GetSkeleton(tenant, seq);
+      if (sk.ok()) {
+        if (seq == head.seq && sk->entry_hash != head.entry_hash) {
+          reason = "head does not match the skeleton of seq " + std::to_string(seq);
+        }
+      } else if (absl::IsDataLoss(sk.status()) || absl::IsNotFound(sk.status())) {
+        reason = std::string(sk.status().message());
+      } else {
+        return sk.status();
+      }
+      if (!reason.empty()) break;
+    }
+    if (!reason.empty()) Quarantine(tenant, reason);
+  }
+  return absl::OkStatus();
+}
+
+void Sequencer::Quarantine(const std::string& tenant, const std::string& reason) {
+  spdlog::critical("event=tenant_quarantined tenant={} reason=\"{}\"", tenant,
+                   reason);
+  std::lock_guard<std::mutex> l(heads_mu_);
+  quarantined_.emplace(tenant, reason);
+}
+
+std::optional<std::string> Sequencer::Quarantined(const std::string& tenant) {
+  std::lock_guard<std::mutex> l(heads_mu_);
+  auto it = quarantined_.find(tenant);
+  if (it == quarantined_.end()) return std::nullopt;
+  return it->second;
+}
+
+absl::Status Sequencer::QuarantineError(const std::string& tenant,
+                                        const std::string& reason) {
+  return absl::DataLossError(
+      "tenant " + tenant + " is quarantined: its stored chain is damaged (" +
+      reason + "); run indelible-verify check (docs/ARCHITECTURE.md, Faults)");
 }
 
 std::optional<std::string> Sequencer::PurgeCertificate(const std::string& tenant) {
@@ -131,10 +174,38 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
       if (r.done) r.done(s);
     }
   };
+  // A read that finds damaged rows quarantines their tenant. The group's
+  // batch may already hold rows of the failing request, so the whole group
+  // fails: the damaged tenant's requests with DataLoss, the others with
+  // Unavailable (a retry commits them in a later group).
+  auto fail_read = [this, group](const std::string& tenant,
+                                 const absl::Status& s) {
+    if (!absl::IsDataLoss(s)) {
+      for (Request& r : *group) {
+        if (r.done) r.done(s);
+      }
+      return;
+    }
+    Quarantine(tenant, std::string(s.message()));
+    const absl::Status lost = QuarantineError(tenant, std::string(s.message()));
+    for (Request& r : *group) {
+      if (!r.done) continue;
+      bool touches = false;
+      for (const PreparedEvent& e : r.events) touches |= e.tenant == tenant;
+      r.done(touches ? lost
+                     : absl::UnavailableError(
+                           "storage read failed for another tenant in the "
+                           "same commit group; retry"));
+    }
+  };
   if (heads_stale_) {
     // A failed write may or may not have reached the WAL; the DB, not our
     // memory, says where each chain ends.
-    (void)storage_->Resume();
+    if (auto s = storage_->Resume(); !s.ok()) {
+      spdlog::warn("event=storage_resume_failed status=\"{}\"", s.ToString());
+    } else {
+      spdlog::info("event=storage_resumed");
+    }
     if (auto s = ReloadHeads(); !s.ok()) {
       spdlog::error("event=reload_heads_failed status=\"{}\"", s.ToString());
       return fail_all(absl::UnavailableError("storage unavailable"));
@@ -158,6 +229,11 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
         req.done = nullptr;
         break;
       }
+      if (auto reason = Quarantined(e.tenant)) {
+        req.done(QuarantineError(e.tenant, *reason));
+        req.done = nullptr;
+        break;
+      }
     }
     if (!req.done) continue;
     if (req.extra) req.extra(&batch);
@@ -172,10 +248,10 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
         continue;
       }
       auto existing = storage_->LookupEventId(e.tenant, e.event_id);
-      if (!existing.ok()) return fail_all(existing.status());
+      if (!existing.ok()) return fail_read(e.tenant, existing.status());
       if (existing->has_value()) {
         auto sk = storage_->GetSkeleton(e.tenant, **existing);
-        if (!sk.ok()) return fail_all(sk.status());
+        if (!sk.ok()) return fail_read(e.tenant, sk.status());
         rc.seq = **existing;
         rc.received_at_ns = sk->received_at_ns;
         rc.entry_hash = sk->entry_hash;

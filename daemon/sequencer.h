@@ -93,6 +93,17 @@ class Sequencer {
   // The purge certificate of `tenant`, or nullopt if it was not purged.
   std::optional<std::string> PurgeCertificate(const std::string& tenant);
 
+  // Why `tenant` is quarantined, or nullopt if it is not. A quarantined
+  // tenant's stored chain is damaged (a table file failed its checksum, or
+  // its head does not match its last record): appends to it fail with
+  // DataLoss naming the tenant, so a broken chain is never extended. Start()
+  // checks every tenant; a DataLoss read while committing adds the tenant.
+  // Lasts until the process exits (the next start checks again).
+  std::optional<std::string> Quarantined(const std::string& tenant);
+  // DataLoss naming `tenant` and the reason it is quarantined.
+  static absl::Status QuarantineError(const std::string& tenant,
+                                      const std::string& reason);
+
   // Commits what is queued, then stops the writer thread. Idempotent.
   void Stop();
 
@@ -116,6 +127,10 @@ class Sequencer {
   void CommitGroup(std::vector<Request>* group);
   void CommitPurge(Request* request);
   absl::Status ReloadHeads();
+  // Reads each tenant's first and head skeletons (checksums verified) and
+  // quarantines the tenants whose rows are damaged or disagree with the head.
+  absl::Status CheckHeads();
+  void Quarantine(const std::string& tenant, const std::string& reason);
 
   Storage* const storage_;
   Clock* const clock_;
@@ -132,6 +147,8 @@ class Sequencer {
   std::unordered_map<std::string, store::Head> heads_;  // guarded by heads_mu_
   // Tenant -> deletion certificate; guarded by heads_mu_.
   std::unordered_map<std::string, std::string> purged_;
+  // Tenant -> why it is quarantined; guarded by heads_mu_.
+  std::unordered_map<std::string, std::string> quarantined_;
 
   // Writer thread only: a failed write may have left the DB ahead of heads_.
   bool heads_stale_ = false;

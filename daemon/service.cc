@@ -177,6 +177,11 @@ grpc::ServerUnaryReactor* AuditLogService::GetHead(
                                  "tenant " + request->tenant() + " was purged"));
     return reactor;
   }
+  if (auto reason = sequencer_->Quarantined(request->tenant())) {
+    reactor->Finish(ToGrpcStatus(
+        Sequencer::QuarantineError(request->tenant(), *reason)));
+    return reactor;
+  }
   store::Head h = sequencer_->GetHead(request->tenant());
   response->set_tenant(request->tenant());
   response->set_seq(h.seq);
@@ -188,13 +193,17 @@ grpc::ServerUnaryReactor* AuditLogService::GetHead(
 
 grpc::ServerWriteReactor<v1::Record>* AuditLogService::ReadRecords(
     grpc::CallbackServerContext* ctx, const v1::ReadRecordsRequest* request) {
+  class Rejected final : public grpc::ServerWriteReactor<v1::Record> {
+   public:
+    explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
+    void OnDone() override { delete this; }
+  };
   if (!chain::IsValidTenantId(request->tenant())) {
-    class Rejected final : public grpc::ServerWriteReactor<v1::Record> {
-     public:
-      explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
-      void OnDone() override { delete this; }
-    };
     return new Rejected(InvalidTenant(request->tenant()));
+  }
+  if (auto reason = sequencer_->Quarantined(request->tenant())) {
+    return new Rejected(ToGrpcStatus(
+        Sequencer::QuarantineError(request->tenant(), *reason)));
   }
   uint64_t limit = request->limit() == 0
                        ? options_.max_read_records

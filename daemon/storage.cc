@@ -1,5 +1,15 @@
 #include "daemon/storage.h"
 
+#include <fcntl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
@@ -24,6 +34,7 @@ rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  if (o.write_buffer_bytes > 0) cf.write_buffer_size = o.write_buffer_bytes;
   cf.compression = compress && o.compress ? rocksdb::kLZ4Compression
                                           : rocksdb::kNoCompression;
   if (compress && o.compress) {
@@ -31,6 +42,64 @@ rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
   }
   return cf;
 }
+
+// RocksDB's info log (<dir>/LOG, the previous ones kept as LOG.old.<micros>)
+// written with plain write(2), errors ignored. RocksDB's own file logger
+// aborts (a debug assertion in WritableFileWriter) when it writes again after
+// a write failed, which a full disk makes happen: the daemon must survive a
+// full disk, and a lost log line is the lesser harm.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  static std::shared_ptr<rocksdb::Logger> Open(const std::string& dir,
+                                               size_t keep) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path log = fs::path(dir) / "LOG";
+    if (fs::exists(log, ec)) {
+      timeval tv;
+      gettimeofday(&tv, nullptr);
+      fs::rename(log,
+                 fs::path(dir) / absl::StrCat("LOG.old.",
+                                              uint64_t(tv.tv_sec) * 1000000 + tv.tv_usec),
+                 ec);
+    }
+    std::vector<fs::path> old;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().filename().string().rfind("LOG.old.", 0) == 0) old.push_back(e.path());
+    }
+    std::sort(old.begin(), old.end());
+    for (size_t i = 0; i + keep < old.size(); ++i) fs::remove(old[i], ec);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    return std::make_shared<InfoLog>(fd);
+  }
+  explicit InfoLog(int fd) : fd_(fd) {}
+  ~InfoLog() override { ::close(fd_); }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char buf[4096];
+    timeval tv;
+    gettimeofday(&tv, nullptr);
+    struct tm t;
+    localtime_r(&tv.tv_sec, &t);
+    int n = snprintf(buf, sizeof(buf), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ",
+                     t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+                     t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec));
+    if (n < 0) return;
+    int m = vsnprintf(buf + n, sizeof(buf) - n - 1, format, ap);
+    if (m < 0) return;
+    size_t len = std::min(sizeof(buf) - 2, static_cast<size_t>(n + m));
+    if (buf[len - 1] != '\n') buf[len++] = '\n';
+    std::lock_guard<std::mutex> l(mu_);
+    (void)!::write(fd_, buf, len);  // a full disk loses the line, nothing else
+  }
+
+ private:
+  std::mutex mu_;
+  const int fd_;
+};
 
 }  // namespace
 
@@ -64,6 +133,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
   db_opts.keep_log_file_num = 5;
+  db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions bodies = CfOptions(options, cache, false, true);

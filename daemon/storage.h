@@ -30,6 +30,10 @@ struct StorageOptions {
   bool compress = true;
   // RocksDB block cache for all column families, bytes.
   size_t block_cache_bytes = 64 << 20;
+  // Memtable size per column family, bytes; 0 keeps RocksDB's default
+  // (64 MiB). After a full disk RocksDB resumes writes only once this much
+  // space is free again, so a small volume needs a small value.
+  size_t write_buffer_bytes = 0;
   // Retention's compaction filters (retention_filter.h); null = none.
   std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
   std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;
