@@ -12,6 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
+#include "spdlog/spdlog.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "verifier/chain/text.h"
@@ -101,6 +103,26 @@ class InfoLog final : public rocksdb::Logger {
   const int fd_;
 };
 
+// A compaction that reads a damaged table file fails with Corruption, and
+// RocksDB would then refuse every write of every tenant (an unrecoverable
+// background error). The failed compaction installs nothing, so the stored
+// data is unchanged: keep the DB writable and leave the damage to the reads
+// that reach it, which quarantine the tenant (Sequencer::Quarantined).
+class CompactionCorruptionListener final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason,
+                         rocksdb::Status* bg_error) override {
+    if (reason == rocksdb::BackgroundErrorReason::kCompaction &&
+        bg_error->IsCorruption()) {
+      spdlog::critical("event=storage_corruption during=compaction status=\"{}\" "
+                       "message=\"a table file is damaged; writes continue, "
+                       "tenants whose rows are damaged are quarantined\"",
+                       bg_error->ToString());
+      *bg_error = rocksdb::Status::OK();
+    }
+  }
+};
+
 }  // namespace
 
 absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
@@ -134,6 +156,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
   db_opts.keep_log_file_num = 5;
   db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
+  db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions bodies = CfOptions(options, cache, false, true);

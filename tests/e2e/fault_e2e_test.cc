@@ -441,6 +441,12 @@ TEST(FaultE2E, DamagedTableFileQuarantinesItsTenantAndTheVerifierNamesIt) {
     ASSERT_TRUE(fresh.ok()) << fresh.status() << "\n" << daemon->Log() << ReadBytes(data + "/LOG");
     EXPECT_EQ(fresh->seq(), 1u);
   }
+  // A compaction may have read the damaged file meanwhile (RocksDB compacts
+  // bottommost files when snapshots are released): writes went on anyway.
+  std::cout << "a compaction met the damaged file: "
+            << (daemon->Log().find("event=storage_corruption") != std::string::npos
+                    ? "yes" : "no")
+            << std::endl;
   EXPECT_NE(daemon->Log().find("event=tenant_quarantined tenant=broken"),
             std::string::npos)
       << daemon->Log();
