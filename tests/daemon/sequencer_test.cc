@@ -210,5 +210,39 @@ TEST_F(SequencerTest, SubmitAfterStopFailsUnavailable) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(SequencerTest, HeadDisagreeingWithItsSkeletonQuarantinesTheTenant) {
+  ASSERT_TRUE(SubmitSync({Event("acme", "1"), Event("acme", "2")}).ok());
+  ASSERT_TRUE(SubmitSync({Event("globex", "1")}).ok());
+  Close();
+  {
+    // A head that does not match the last skeleton, as a damaged or
+    // tampered store would have.
+    auto s = Storage::Open(dir_, StorageOptions());
+    ASSERT_TRUE(s.ok()) << s.status();
+    auto head = (*s)->GetHead("acme");
+    ASSERT_TRUE(head.ok());
+    head->entry_hash[0] ^= 1;
+    rocksdb::WriteBatch batch;
+    (*s)->PutHead(&batch, "acme", *head);
+    ASSERT_TRUE((*s)->WriteSynced(&batch).ok());
+  }
+  Open();
+  auto reason = seq_->Quarantined("acme");
+  ASSERT_TRUE(reason.has_value());
+  EXPECT_NE(reason->find("head does not match"), std::string::npos) << *reason;
+  EXPECT_FALSE(seq_->Quarantined("globex").has_value());
+  auto r = SubmitSync({Event("acme", "3")});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("tenant acme"), std::string::npos)
+      << r.status();
+  // Atomic: a batch touching it stores nothing for the other tenant either.
+  r = SubmitSync({Event("globex", "2"), Event("acme", "4")});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  auto ok = SubmitSync({Event("globex", "3")});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ((*ok)[0].seq, 2u);
+  EXPECT_EQ(seq_->GetHead("acme").seq, 2u);
+}
+
 }  // namespace
 }  // namespace indelible
