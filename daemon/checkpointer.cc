@@ -85,4 +85,12 @@ absl::Status Checkpointer::RunOnce() {
   return absl::OkStatus();
 }
 
+std::vector<std::pair<std::string, uint64_t>> Checkpointer::LastCheckpointTimes() {
+  std::lock_guard<std::mutex> l(run_mu_);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  out.reserve(last_.size());
+  for (const auto& [tenant, last] : last_) out.emplace_back(tenant, last.timestamp_ns);
+  return out;
+}
+
 }  // namespace indelible

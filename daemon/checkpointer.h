@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "daemon/clock.h"
@@ -46,6 +48,9 @@ class Checkpointer {
   // Signs and stores a checkpoint for each tenant whose head moved.
   // Returns the first error; tenants after it are tried on the next round.
   absl::Status RunOnce();
+
+  // Each tenant's newest checkpoint timestamp (ns, the daemon's clock).
+  std::vector<std::pair<std::string, uint64_t>> LastCheckpointTimes();
 
  private:
   Storage* const storage_;

@@ -136,6 +136,22 @@ absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
   return CheckUnknown(n, p, k);
 }
 
+absl::Status ValidateLoopback(const std::string& key, const std::string& l) {
+  const size_t colon = l.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", key, ": want host:port, got \"", l, "\""));
+  }
+  const std::string host = l.substr(0, colon);
+  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", key, ": ", l,
+        " is not loopback; non-loopback listeners require TLS, which this "
+        "build does not configure yet"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
@@ -153,6 +169,7 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   RETURN_IF_ERROR(Read(root, "", "data_dir", &k, &c.data_dir));
   RETURN_IF_ERROR(Read(root, "", "log_level", &k, &c.log_level));
   RETURN_IF_ERROR(Read(root, "", "port_file", &k, &c.port_file));
+  RETURN_IF_ERROR(Read(root, "", "metrics_listen", &k, &c.metrics_listen));
   RETURN_IF_ERROR(
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
@@ -196,18 +213,9 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: log_level: unknown level \"", c.log_level, "\""));
   }
-  const std::string& l = c.listen;
-  const size_t colon = l.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: listen: want host:port, got \"", l, "\""));
-  }
-  const std::string host = l.substr(0, colon);
-  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: listen: ", l,
-        " is not loopback; non-loopback listeners require TLS, which this "
-        "build does not configure yet"));
+  if (auto s = ValidateLoopback("listen", c.listen); !s.ok()) return s;
+  if (!c.metrics_listen.empty()) {
+    if (auto s = ValidateLoopback("metrics_listen", c.metrics_listen); !s.ok()) return s;
   }
   if (c.key_name.empty() ||
       c.key_name.find_first_of(" +\n\t") != std::string::npos) {

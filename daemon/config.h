@@ -22,6 +22,10 @@ struct DaemonConfig {
   std::string log_level = "info";
   // If set, the bound port is written here once the server listens.
   std::string port_file;
+  // host:port of the Prometheus text endpoint (GET /metrics). Empty: off.
+  // Loopback only, like listen. Port 0 picks a free port, written to
+  // <port_file>.metrics.
+  std::string metrics_listen;
   // Seconds SIGTERM waits for in-flight calls before cancelling them.
   int shutdown_grace_seconds = 10;
 

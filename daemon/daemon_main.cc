@@ -12,16 +12,20 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "daemon/admin_service.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
 #include "daemon/config.h"
+#include "daemon/metrics.h"
 #include "daemon/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/key_file.h"
@@ -88,6 +92,91 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+// Registers the collectors read at scrape time.
+void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointer,
+                   Clock* clock, const RetentionCounters* counters) {
+  metrics->AddCollector([storage](std::string* out) {
+    struct Prop {
+      const char* name;
+      const char* property;
+      const char* help;
+    };
+    static const Prop kProps[] = {
+        {"indelible_rocksdb_live_sst_bytes", "rocksdb.live-sst-files-size",
+         "Size of the live table files of a column family."},
+        {"indelible_rocksdb_pending_compaction_bytes",
+         "rocksdb.estimate-pending-compaction-bytes",
+         "Estimated bytes compaction still has to rewrite in a column family."},
+    };
+    for (const Prop& p : kProps) {
+      absl::StrAppend(out, "# HELP ", p.name, " ", p.help, "\n# TYPE ", p.name, " gauge\n");
+      for (rocksdb::ColumnFamilyHandle* cf : storage->column_families()) {
+        uint64_t v = 0;
+        if (!storage->db()->GetIntProperty(cf, p.property, &v)) continue;
+        absl::StrAppend(out, p.name, "{column_family=\"", EscapeLabelValue(cf->GetName()),
+                        "\"} ", v, "\n");
+      }
+    }
+  });
+  metrics->AddCollector([checkpointer, clock](std::string* out) {
+    const uint64_t now = clock->NowNanos();
+    *out +=
+        "# HELP indelible_checkpoint_age_seconds Seconds since the tenant's newest "
+        "checkpoint, on the daemon's clock.\n"
+        "# TYPE indelible_checkpoint_age_seconds gauge\n";
+    for (const auto& [tenant, ts] : checkpointer->LastCheckpointTimes()) {
+      if (ts == 0) continue;
+      const double age = now > ts ? static_cast<double>(now - ts) / 1e9 : 0.0;
+      absl::StrAppend(out, "indelible_checkpoint_age_seconds{tenant=\"",
+                      EscapeLabelValue(tenant), "\"} ", age, "\n");
+    }
+  });
+  metrics->AddCollector([counters](std::string* out) {
+    absl::StrAppend(
+        out,
+        "# HELP indelible_retention_dropped_total Rows dropped by retention "
+        "during compaction.\n"
+        "# TYPE indelible_retention_dropped_total counter\n"
+        "indelible_retention_dropped_total{column_family=\"bodies\"} ",
+        counters->bodies_dropped.load(std::memory_order_relaxed), "\n",
+        "indelible_retention_dropped_total{column_family=\"event_ids\"} ",
+        counters->event_ids_dropped.load(std::memory_order_relaxed), "\n");
+  });
+}
+
+// The Prometheus endpoint: GET /metrics on its own loopback port.
+class MetricsServer {
+ public:
+  explicit MetricsServer(const Metrics* metrics) {
+    server_.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
+  ~MetricsServer() { Stop(); }
+  // Binds host:port; returns the bound port or an error.
+  absl::StatusOr<int> Start(const std::string& listen) {
+    const size_t colon = listen.rfind(':');
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    const int want = std::atoi(listen.substr(colon + 1).c_str());
+    const int port = want == 0 ? server_.bind_to_any_port(host) : 
+                     (server_.bind_to_port(host, want) ? want : -1);
+    if (port <= 0) return absl::UnavailableError("cannot listen on " + listen);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    return port;
+  }
+  void Stop() {
+    if (thread_.joinable()) {
+      server_.stop();
+      thread_.join();
+    }
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+};
+
 int Run(const DaemonConfig& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -139,7 +228,10 @@ int Run(const DaemonConfig& config) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
-  Sequencer sequencer(storage->get(), clock, config.sequencer);
+  Metrics metrics;
+  Sequencer::Options sequencer_options = config.sequencer;
+  sequencer_options.metrics = &metrics;
+  Sequencer sequencer(storage->get(), clock, sequencer_options);
   if (auto s = sequencer.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
@@ -185,6 +277,23 @@ int Run(const DaemonConfig& config) {
   }
   checkpointer.Start();
   compactor.Start();
+  AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters);
+  MetricsServer metrics_server(&metrics);
+  if (!config.metrics_listen.empty()) {
+    auto metrics_port = metrics_server.Start(config.metrics_listen);
+    absl::Status s = metrics_port.status();
+    if (s.ok() && !config.port_file.empty()) {
+      s = WritePortFile(config.port_file + ".metrics", *metrics_port);
+    }
+    if (!s.ok()) {
+      spdlog::critical("event=startup_failed reason=\"metrics: {}\"", s.ToString());
+      server->Shutdown();
+      sequencer.Stop();
+      return kExitRuntime;
+    }
+    spdlog::info("event=metrics_listening listen={} port={}", config.metrics_listen,
+                 *metrics_port);
+  }
   server->GetHealthCheckService()->SetServingStatus(true);
   if (!config.port_file.empty()) {
     if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
@@ -205,6 +314,7 @@ int Run(const DaemonConfig& config) {
   server->Shutdown(std::chrono::system_clock::now() +
                    std::chrono::seconds(config.shutdown_grace_seconds));
   server->Wait();
+  metrics_server.Stop();
   compactor.Stop();
   sequencer.Stop();
   checkpointer.Stop();  // signs the final heads
@@ -223,6 +333,9 @@ int DaemonMain(int argc, char** argv) {
   app.add_option("--data-dir", data_dir, "data directory (default ./data)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
   app.add_option("--port-file", port_file, "write the bound port to this file");
+  std::string metrics_listen;
+  app.add_option("--metrics-listen", metrics_listen,
+                 "host:port of the Prometheus /metrics endpoint (default off)");
   bool testing_manual_clock = false;
   app.add_flag("--testing-manual-clock", testing_manual_clock,
                "TESTS ONLY: a clock that moves only by Admin.AdvanceTestClock");
@@ -246,6 +359,7 @@ int DaemonMain(int argc, char** argv) {
   if (!data_dir.empty()) config.data_dir = data_dir;
   if (!log_level.empty()) config.log_level = log_level;
   if (!port_file.empty()) config.port_file = port_file;
+  if (!metrics_listen.empty()) config.metrics_listen = metrics_listen;
   if (testing_manual_clock) config.testing_manual_clock = true;
   if (auto s = ValidateConfig(config); !s.ok()) {
     std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());

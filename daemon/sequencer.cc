@@ -1,6 +1,9 @@
 #include "daemon/sequencer.h"
 
 #include <algorithm>
+#include <chrono>
+
+#include "daemon/metrics.h"
 
 #include "spdlog/spdlog.h"
 
@@ -83,10 +86,24 @@ std::optional<std::string> Sequencer::PurgeCertificate(const std::string& tenant
 
 void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
                        Extra extra) {
+  if (Metrics* m = options_.metrics; m != nullptr && done) {
+    done = [m, n = events.size(), done = std::move(done)](
+               absl::StatusOr<std::vector<Receipt>> r) {
+      if (!r.ok()) {
+        m->CountAppends(r.status(), n);
+      } else {
+        uint64_t dup = 0;
+        for (const Receipt& rc : *r) dup += rc.duplicate ? 1 : 0;
+        m->CountAppendOk(r->size() - dup, dup);
+      }
+      done(std::move(r));
+    };
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!stopping_) {
       queued_events_ += events.size();
+      if (options_.metrics) options_.metrics->SetQueueDepth(queued_events_);
       Request r;
       r.events = std::move(events);
       r.done = std::move(done);
@@ -142,11 +159,11 @@ std::vector<std::pair<std::string, store::Head>> Sequencer::AllHeads() {
 void Sequencer::Run() {
   std::vector<Request> group;
   for (;;) {
+    size_t events = 0;
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything is answered
-      size_t events = 0;
       // A purge commits alone, in its place between appends.
       while (!queue_.empty() &&
              (group.empty() || (queue_.front().purge_tenant.empty() &&
@@ -158,11 +175,19 @@ void Sequencer::Run() {
         queue_.pop_front();
       }
       queued_events_ -= events;
+      if (options_.metrics) options_.metrics->SetQueueDepth(queued_events_);
     }
     if (!group.front().purge_tenant.empty()) {
       CommitPurge(&group.front());
     } else {
+      const auto start = std::chrono::steady_clock::now();
       CommitGroup(&group);
+      if (options_.metrics) {
+        options_.metrics->ObserveCommit(
+            events, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count());
+      }
     }
     group.clear();
   }
@@ -327,6 +352,7 @@ void Sequencer::CommitPurge(Request* r) {
     heads_.erase(tenant);
     purged_[tenant] = certificate;
   }
+  if (options_.metrics) options_.metrics->CountPurge();
   r->purge_done(certificate);
 }
 

@@ -35,6 +35,8 @@
 
 namespace indelible {
 
+class Metrics;
+
 // An event ready for sequencing: everything that does not depend on its
 // position in the chain is computed before it reaches the writer thread.
 struct PreparedEvent {
@@ -58,6 +60,9 @@ class Sequencer {
   struct Options {
     // Upper bound on events in one WriteBatch (a request is never split).
     size_t max_group_events = 8192;
+    // If set, appends, group commits, queue depth and purges are counted
+    // here (relaxed atomics). REQUIRES: outlives the sequencer.
+    Metrics* metrics = nullptr;
   };
   // Runs on the writer thread; must not block.
   using Callback = std::function<void(absl::StatusOr<std::vector<Receipt>>)>;

@@ -119,6 +119,10 @@ class Storage {
   absl::Status Resume();
 
   rocksdb::DB* db() { return db_.get(); }
+  // Every column family handle (for properties in metrics and health).
+  const std::vector<rocksdb::ColumnFamilyHandle*>& column_families() const {
+    return handles_;
+  }
 
  private:
   Storage() = default;
