@@ -20,6 +20,7 @@
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
 #include "daemon/config.h"
+#include "daemon/health.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -294,7 +295,8 @@ int Run(const DaemonConfig& config) {
     spdlog::info("event=metrics_listening listen={} port={}", config.metrics_listen,
                  *metrics_port);
   }
-  server->GetHealthCheckService()->SetServingStatus(true);
+  HealthMonitor health(server->GetHealthCheckService(), storage->get(), &metrics);
+  health.Start();
   if (!config.port_file.empty()) {
     if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
       spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
@@ -308,7 +310,7 @@ int Run(const DaemonConfig& config) {
 
   const int sig = WaitForTerminationSignal();
   spdlog::info("event=shutdown_started signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  server->GetHealthCheckService()->SetServingStatus(false);
+  health.Stop();
   // Stops accepting calls and waits for in-flight ones; the sequencer keeps
   // committing until they are answered (or cancelled at the deadline).
   server->Shutdown(std::chrono::system_clock::now() +

@@ -65,6 +65,9 @@ Metrics::Metrics()
                       1e9) {}
 
 void Metrics::CountAppends(const absl::Status& status, uint64_t events) {
+  if (absl::IsResourceExhausted(status)) {
+    last_exhausted_.store(true, std::memory_order_relaxed);
+  }
   const int code = static_cast<int>(status.code());
   if (code > 0 && code < static_cast<int>(rejected_.size())) {
     rejected_[code].fetch_add(events, std::memory_order_relaxed);
@@ -74,6 +77,9 @@ void Metrics::CountAppends(const absl::Status& status, uint64_t events) {
 void Metrics::CountAppendOk(uint64_t ok, uint64_t duplicate) {
   ok_.fetch_add(ok, std::memory_order_relaxed);
   duplicate_.fetch_add(duplicate, std::memory_order_relaxed);
+  if (last_exhausted_.load(std::memory_order_relaxed)) {
+    last_exhausted_.store(false, std::memory_order_relaxed);
+  }
 }
 
 void Metrics::ObserveCommit(uint64_t events, uint64_t nanos) {

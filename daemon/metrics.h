@@ -47,6 +47,14 @@ class Metrics {
   void SetQueueDepth(int64_t events) {
     queue_depth_.store(events, std::memory_order_relaxed);
   }
+  // For health: whether the last answered append failed with
+  // RESOURCE_EXHAUSTED (disk full), and how many appends succeeded so far.
+  bool LastCommitExhausted() const {
+    return last_exhausted_.load(std::memory_order_relaxed);
+  }
+  uint64_t OkAppends() const {
+    return ok_.load(std::memory_order_relaxed) + duplicate_.load(std::memory_order_relaxed);
+  }
   void CountPurge() { purges_.fetch_add(1, std::memory_order_relaxed); }
 
   // A collector appends complete text-format families (# HELP/# TYPE and
@@ -62,6 +70,7 @@ class Metrics {
   std::atomic<uint64_t> duplicate_{0};
   std::array<std::atomic<uint64_t>, 17> rejected_{};  // by absl::StatusCode
   std::atomic<uint64_t> purges_{0};
+  std::atomic<bool> last_exhausted_{false};
   std::atomic<int64_t> queue_depth_{0};
   Histogram batch_events_;
   Histogram commit_seconds_;

@@ -1,0 +1,54 @@
+// HealthMonitor: drives the standard gRPC health service from real state.
+// NOT_SERVING until Start() (startup and recovery run before it); while the
+// last answered append failed with RESOURCE_EXHAUSTED (disk full), until an
+// append succeeds again; after RocksDB counts a new background error, until
+// an append succeeds again; and from Stop() on. SERVING otherwise. Polls once
+// a second.
+#ifndef INDELIBLE_DAEMON_HEALTH_H_
+#define INDELIBLE_DAEMON_HEALTH_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "daemon/metrics.h"
+#include "daemon/storage.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace indelible {
+
+class HealthMonitor {
+ public:
+  // REQUIRES: all pointers outlive the monitor.
+  HealthMonitor(grpc::HealthCheckServiceInterface* health, Storage* storage,
+                const Metrics* metrics);
+  ~HealthMonitor();  // Calls Stop().
+
+  // Evaluates now, then every second on a thread.
+  void Start();
+  // Stops polling and reports NOT_SERVING. Idempotent.
+  void Stop();
+
+ private:
+  void Evaluate();  // REQUIRES: mu_ held
+
+  grpc::HealthCheckServiceInterface* const health_;
+  Storage* const storage_;
+  const Metrics* const metrics_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                // guarded by mu_
+  bool serving_ = false;                 // guarded by mu_
+  bool started_ = false;                 // guarded by mu_
+  uint64_t background_errors_ = 0;       // guarded by mu_
+  bool background_error_ = false;        // guarded by mu_
+  uint64_t ok_appends_at_error_ = 0;     // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_HEALTH_H_
