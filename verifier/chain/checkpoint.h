@@ -34,6 +34,15 @@ struct Checkpoint {
   bool operator==(const Checkpoint&) const = default;
 };
 
+// The four-line statement "<origin_prefix><tenant>, seq, base64 head, time"
+// that checkpoints and deletion certificates (deletion.h) share; they differ
+// in the origin prefix only, so neither can pass for the other. The parser
+// checks the grammar above; errors are DataLoss prefixed with `what`.
+std::string HeadStatementText(std::string_view origin_prefix, const Checkpoint& c);
+absl::StatusOr<Checkpoint> ParseHeadStatementText(std::string_view text,
+                                                  std::string_view origin_prefix,
+                                                  std::string_view what);
+
 // The signed text of a checkpoint (four lines, each with its newline).
 std::string CheckpointText(const Checkpoint& c);
 
