@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
     return absl::InvalidArgumentError(absl::StrCat(
         "admin client: cannot create a channel to ", options.target));
   }
-  return std::make_unique<AdminClient>(std::move(channel), options.deadline);
+  auto client = std::make_unique<AdminClient>(std::move(channel), options.deadline);
+  client->set_bearer_token(options.bearer_token);
+  return client;
 }
 
 AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel,
@@ -47,6 +49,9 @@ AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel,
 
 void AdminClient::PrepareContext(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + deadline_);
+  if (!bearer_token_.empty()) {
+    context->AddMetadata("authorization", "Bearer " + bearer_token_);
+  }
 }
 
 absl::StatusOr<v1::SetRetentionResponse> AdminClient::SetRetention(
@@ -78,7 +83,7 @@ absl::StatusOr<v1::GetRetentionResponse> AdminClient::GetRetention(
   return response;
 }
 
-absl::StatusOr<v1::Receipt> AdminClient::SetLegalHold(
+absl::StatusOr<v1::SetLegalHoldResponse> AdminClient::SetLegalHold(
     const AdminContext& context, std::string_view tenant, bool hold) {
   grpc::ClientContext ctx;
   PrepareContext(&ctx);
@@ -89,7 +94,32 @@ absl::StatusOr<v1::Receipt> AdminClient::SetLegalHold(
   v1::SetLegalHoldResponse response;
   grpc::Status status = stub_->SetLegalHold(&ctx, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  return std::move(*response.mutable_receipt());
+  return response;
+}
+
+absl::StatusOr<v1::ApproveResponse> AdminClient::Approve(const AdminContext& context,
+                                                         std::string_view request_id) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::ApproveRequest request;
+  SetContext(context, request.mutable_context());
+  request.set_request_id(std::string(request_id));
+  v1::ApproveResponse response;
+  grpc::Status status = stub_->Approve(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::ListPendingApprovalsResponse> AdminClient::ListPendingApprovals(
+    std::string_view tenant) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::ListPendingApprovalsRequest request;
+  request.set_tenant(std::string(tenant));
+  v1::ListPendingApprovalsResponse response;
+  grpc::Status status = stub_->ListPendingApprovals(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
 }
 
 absl::StatusOr<v1::PurgeTenantResponse> AdminClient::PurgeTenant(

@@ -51,6 +51,9 @@ struct AdminClientOptions {
   // Channel credentials. Null means plaintext (insecure), which is only fit
   // for loopback; pass grpc::SslCredentials(...) for TLS.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+
+  // Sent as "authorization: Bearer <token>" on every call when not empty.
+  std::string bearer_token;
 };
 
 // Who asks for a change, and why (v1::AdminContext). Both are recorded in the
@@ -90,10 +93,12 @@ class AdminClient {
   absl::StatusOr<v1::GetRetentionResponse> GetRetention(
       std::string_view tenant, const std::vector<std::string>& categories);
 
-  // Places (`hold`) or lifts a legal hold on `tenant`; returns the receipt of
-  // the recorded change.
-  absl::StatusOr<v1::Receipt> SetLegalHold(const AdminContext& context,
-                                           std::string_view tenant, bool hold);
+  // Places (`hold`) or lifts a legal hold on `tenant`; the response holds
+  // the receipt of the recorded change, or, when lifting waits for a second
+  // admin (two-person rule), the pending request.
+  absl::StatusOr<v1::SetLegalHoldResponse> SetLegalHold(const AdminContext& context,
+                                                        std::string_view tenant,
+                                                        bool hold);
 
   // Deletes every record of `tenant`, irreversibly, and returns the signed
   // deletion certificate (as sent; not verified here) with its fields.
@@ -101,6 +106,16 @@ class AdminClient {
   // purged before. Blocks until the daemon has compacted the data away.
   absl::StatusOr<v1::PurgeTenantResponse> PurgeTenant(
       const AdminContext& context, std::string_view tenant);
+
+  // Carries out a pending destructive change as its second admin.
+  absl::StatusOr<v1::ApproveResponse> Approve(const AdminContext& context,
+                                              std::string_view request_id);
+
+  // Pending requests of `tenant` (empty: every tenant the caller may see).
+  absl::StatusOr<v1::ListPendingApprovalsResponse> ListPendingApprovals(
+      std::string_view tenant);
+
+  void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
 
   // Runs the retention compaction now; the counters are since the daemon
   // started.
@@ -114,6 +129,7 @@ class AdminClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Admin::Stub> stub_;
   const std::chrono::milliseconds deadline_;
+  std::string bearer_token_;
 };
 
 }  // namespace indelible::client

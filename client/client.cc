@@ -27,7 +27,10 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     return absl::InvalidArgumentError(
         absl::StrCat("client: cannot create a channel to ", options.target));
   }
-  return std::make_unique<Client>(std::move(channel), options.deadline);
+  auto client = std::make_unique<Client>(std::move(channel), options.deadline);
+  client->set_bearer_token(options.bearer_token);
+  client->set_read_reason(options.read_reason);
+  return client;
 }
 
 Client::Client(std::shared_ptr<grpc::Channel> channel,
@@ -38,6 +41,9 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
 
 void Client::PrepareContext(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + deadline_);
+  if (!bearer_token_.empty()) {
+    context->AddMetadata("authorization", "Bearer " + bearer_token_);
+  }
 }
 
 absl::StatusOr<v1::Receipt> Client::Append(const v1::Event& event) {
@@ -94,6 +100,7 @@ absl::Status Client::ReadRecords(
   request.set_tenant(std::string(tenant));
   request.set_from_seq(from_seq);
   request.set_limit(limit);
+  if (!read_reason_.empty()) request.set_reason(read_reason_);
   std::unique_ptr<grpc::ClientReader<v1::Record>> reader =
       stub_->ReadRecords(&context, request);
   v1::Record record;
@@ -120,6 +127,7 @@ absl::StatusOr<v1::Checkpoint> Client::GetCheckpoint(std::string_view tenant,
   v1::GetCheckpointRequest request;
   request.set_tenant(std::string(tenant));
   request.set_min_seq(min_seq);
+  if (!read_reason_.empty()) request.set_reason(read_reason_);
   v1::Checkpoint response;
   grpc::Status status = stub_->GetCheckpoint(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);

@@ -46,8 +46,16 @@ struct ClientOptions {
   std::chrono::milliseconds deadline{10000};
 
   // Channel credentials. Null means plaintext (insecure), which is only fit
-  // for loopback; pass grpc::SslCredentials(...) for TLS.
+  // for loopback; pass grpc::SslCredentials(...) for TLS (see
+  // client/credentials.h).
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+
+  // Sent as "authorization: Bearer <token>" on every call when not empty.
+  std::string bearer_token;
+
+  // Why this client reads: sent with ReadRecords and GetCheckpoint, which a
+  // daemon with auth enabled requires and records (docs/SECURITY.md).
+  std::string read_reason;
 };
 
 class Client {
@@ -103,12 +111,18 @@ class Client {
 
   std::chrono::milliseconds deadline() const { return deadline_; }
 
+  // See ClientOptions. Not thread-safe with calls in flight.
+  void set_bearer_token(std::string token) { bearer_token_ = std::move(token); }
+  void set_read_reason(std::string reason) { read_reason_ = std::move(reason); }
+
  private:
   void PrepareContext(grpc::ClientContext* context) const;
 
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AuditLog::Stub> stub_;
   const std::chrono::milliseconds deadline_;
+  std::string bearer_token_;
+  std::string read_reason_;
 };
 
 }  // namespace indelible::client

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/grpc_status.h"
 #include "daemon/service.h"
@@ -15,12 +16,6 @@ namespace {
 
 grpc::Status Invalid(const std::string& msg) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
-}
-
-grpc::Status CheckContext(const v1::AdminContext& c) {
-  if (c.actor().empty()) return Invalid("context.actor: required");
-  if (c.reason().empty()) return Invalid("context.reason: required");
-  return grpc::Status::OK;
 }
 
 grpc::Status CheckTenant(const std::string& t) {
@@ -60,36 +55,106 @@ absl::Status LoadRetentionState(Storage* storage, RetentionState* state) {
   return absl::OkStatus();
 }
 
-AdminService::AdminService(AdminDeps deps) : d_(std::move(deps)) {}
+AdminService::AdminService(AdminDeps deps)
+    : d_(std::move(deps)),
+      auth_(d_.authorizer != nullptr ? d_.authorizer : &open_authorizer_) {}
 
-absl::StatusOr<Receipt> AdminService::Record(
-    const std::string& tenant, const v1::AdminContext& who, const std::string& action,
-    const std::string& resource_type, const std::string& resource_id,
-    std::vector<std::pair<std::string, std::string>> metadata, Sequencer::Extra extra) {
+AdminService::~AdminService() { StopExpiry(); }
+
+void AdminService::StartExpiry(std::chrono::milliseconds interval) {
+  expiry_thread_ = std::thread([this, interval] {
+    std::unique_lock<std::mutex> l(expiry_mu_);
+    while (!expiry_cv_.wait_for(l, interval, [this] { return expiry_stop_; })) {
+      l.unlock();
+      if (auto n = ExpirePendingApprovals(); !n.ok()) {
+        spdlog::error("event=approval_expiry_failed status=\"{}\"", n.status().ToString());
+      }
+      l.lock();
+    }
+  });
+}
+
+void AdminService::StopExpiry() {
+  {
+    std::lock_guard<std::mutex> l(expiry_mu_);
+    expiry_stop_ = true;
+  }
+  expiry_cv_.notify_all();
+  if (expiry_thread_.joinable()) expiry_thread_.join();
+}
+
+absl::StatusOr<Principal> AdminService::Authorize(grpc::ServerContext* ctx,
+                                                  const std::string& tenant, RoleSet roles,
+                                                  std::string_view what,
+                                                  const v1::AdminContext* context,
+                                                  Attribution* who) const {
+  auto p = auth_->Authenticate(*ctx);
+  if (!p.ok()) return p.status();
+  if (tenant != kAnyTenant) {
+    if (auto s = CheckTenant(tenant); !s.ok()) {
+      return absl::InvalidArgumentError(s.error_message());
+    }
+  }
+  if (auto s = auth_->Check(*p, tenant, roles, what); !s.ok()) return s;
+  if (context == nullptr) return p;
+  if (!auth_->enabled() && context->actor().empty()) {
+    // Open mode: nobody is authenticated, so the caller says who it is.
+    return absl::InvalidArgumentError("context.actor: required");
+  }
+  if (context->reason().empty()) return absl::InvalidArgumentError("context.reason: required");
+  if (!auth_->enabled()) {
+    who->actor = context->actor();
+  } else {
+    who->actor = p->name;
+    if (!context->actor().empty() && context->actor() != p->name) {
+      who->metadata.emplace_back("stated_actor", context->actor());
+    }
+    who->metadata.emplace_back("auth_method", p->method);
+  }
+  who->reason = context->reason();
+  return p;
+}
+
+absl::StatusOr<Receipt> AdminService::Record(const std::string& tenant, const Attribution& who,
+                                             const std::string& action,
+                                             const std::string& resource_type,
+                                             const std::string& resource_id,
+                                             Metadata metadata, Sequencer::Extra extra) {
   v1::Event e;
   e.set_tenant(tenant);
   chain::Salt id;
   if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
   e.set_event_id("indelible-admin-" + chain::ToHex(chain::AsBytes(id)));
-  e.mutable_actor()->set_id(who.actor());
+  e.mutable_actor()->set_id(who.actor);
   e.mutable_actor()->set_type("admin");
   e.set_action(action);
   e.mutable_resource()->set_type(resource_type);
   e.mutable_resource()->set_id(resource_id);
-  e.set_reason(who.reason());
+  e.set_reason(who.reason);
   e.set_outcome("applied");
   e.set_source("indelibled");
   e.set_category(kAdminCategory);
-  for (auto& [k, v] : metadata) {
-    auto* m = e.add_metadata();
-    m->set_key(k);
-    m->set_value(v);
+  for (const Metadata* list : {static_cast<const Metadata*>(&metadata), &who.metadata}) {
+    for (const auto& [k, v] : *list) {
+      auto* m = e.add_metadata();
+      m->set_key(k);
+      m->set_value(v);
+    }
   }
   PreparedEvent p;
   if (auto s = PrepareEvent(e, d_.limits, d_.clock->NowNanos(), chain::RandomSalt,
                             "context", &p);
       !s.ok()) {
     return s;
+  }
+  if (!who.approval_key.empty()) {
+    Storage* storage = d_.storage;
+    const std::string key = who.approval_key;
+    Sequencer::Extra inner = std::move(extra);
+    extra = [storage, key, inner](rocksdb::WriteBatch* b) {
+      if (inner) inner(b);
+      storage->DeleteMeta(b, key);
+    };
   }
   std::vector<PreparedEvent> events;
   events.push_back(std::move(p));
@@ -104,10 +169,48 @@ absl::StatusOr<Receipt> AdminService::Record(
   return r->front();
 }
 
-grpc::Status AdminService::SetRetention(grpc::ServerContext*, const v1::SetRetentionRequest* req,
+grpc::Status AdminService::RequestApproval(const Principal& requester, const Attribution& who,
+                                           v1::ApprovalRecord record,
+                                           const std::string& action,
+                                           const std::string& summary,
+                                           v1::PendingApproval* pending) {
+  chain::Salt id;
+  if (auto s = chain::RandomSalt(&id); !s.ok()) return ToGrpcStatus(s);
+  const std::string request_id = chain::ToHex(chain::AsBytes(id)).substr(0, 24);
+  const uint64_t now = d_.clock->NowNanos();
+  v1::PendingApproval* p = record.mutable_pending();
+  p->set_request_id(request_id);
+  p->set_action(action);
+  p->set_summary(summary);
+  p->set_requested_by(requester.name);
+  p->set_reason(who.reason);
+  p->set_requested_at_ns(now);
+  p->set_expires_at_ns(now + auth_->approval_window_seconds() * 1000000000ull);
+  const std::string key = std::string(store::kApprovalPrefix) + request_id;
+  const std::string value = record.SerializeAsString();
+  Storage* storage = d_.storage;
+  auto receipt = Record(p->tenant(), who, "approval.requested", "approval", request_id,
+                        {{"requested_action", action},
+                         {"summary", summary},
+                         {"expires_at_ns", absl::StrCat(p->expires_at_ns())}},
+                        [storage, key, value](rocksdb::WriteBatch* b) {
+                          storage->PutMeta(b, key, value);
+                        });
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  ToProto(*receipt, p->mutable_receipt());
+  spdlog::warn("event=approval_requested tenant={} request_id={} action={} requested_by=\"{}\"",
+               p->tenant(), request_id, action, requester.name);
+  *pending = *p;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::SetRetention(grpc::ServerContext* ctx,
+                                        const v1::SetRetentionRequest* req,
                                         v1::SetRetentionResponse* resp) {
-  if (auto s = CheckContext(req->context()); !s.ok()) return s;
-  if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "set retention",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   const std::string& category = req->category();
   if (category.empty() || category.size() > 128 ||
       !std::all_of(category.begin(), category.end(), [](char c) {
@@ -125,30 +228,49 @@ grpc::Status AdminService::SetRetention(grpc::ServerContext*, const v1::SetReten
                                 FormatRetentionDuration(snap->config.max_seconds), "]"));
   }
   const uint64_t previous = snap->RetentionSeconds(req->tenant(), category);
+  if (*seconds < previous && auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_set_retention() = *req;
+    resp->set_previous_retention(FormatRetentionDuration(previous));
+    return RequestApproval(*principal, who, std::move(record), "retention.shorten",
+                           absl::StrCat(category, " ", FormatRetentionDuration(previous),
+                                        " -> ", FormatRetentionDuration(*seconds)),
+                           resp->mutable_pending());
+  }
+  return ApplyRetention(req->tenant(), category, *seconds, who, resp);
+}
+
+grpc::Status AdminService::ApplyRetention(const std::string& tenant,
+                                          const std::string& category, uint64_t seconds,
+                                          const Attribution& who,
+                                          v1::SetRetentionResponse* resp) {
+  const uint64_t previous = d_.retention->Get()->RetentionSeconds(tenant, category);
   std::string value;
-  chain::PutU64(&value, *seconds);
-  const std::string key = RetentionKey(req->tenant(), category);
+  chain::PutU64(&value, seconds);
+  const std::string key = RetentionKey(tenant, category);
   Storage* storage = d_.storage;
-  auto receipt = Record(req->tenant(), req->context(), "retention.set", "retention_policy",
-                        category,
-                        {{"retention", FormatRetentionDuration(*seconds)},
+  auto receipt = Record(tenant, who, "retention.set", "retention_policy", category,
+                        {{"retention", FormatRetentionDuration(seconds)},
                          {"previous", FormatRetentionDuration(previous)}},
                         [storage, key, value](rocksdb::WriteBatch* b) {
                           storage->PutMeta(b, key, value);
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->SetOverride(req->tenant(), category, *seconds);
-  spdlog::info("event=retention_set tenant={} category={} retention={} previous={}",
-               req->tenant(), category, FormatRetentionDuration(*seconds),
-               FormatRetentionDuration(previous));
+  d_.retention->SetOverride(tenant, category, seconds);
+  spdlog::info("event=retention_set tenant={} category={} retention={} previous={}", tenant,
+               category, FormatRetentionDuration(seconds), FormatRetentionDuration(previous));
   ToProto(*receipt, resp->mutable_receipt());
   resp->set_previous_retention(FormatRetentionDuration(previous));
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::GetRetention(grpc::ServerContext*, const v1::GetRetentionRequest* req,
+grpc::Status AdminService::GetRetention(grpc::ServerContext* ctx,
+                                        const v1::GetRetentionRequest* req,
                                         v1::GetRetentionResponse* resp) {
-  if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+  auto principal = Authorize(ctx, req->tenant(), Role::kAdmin | Role::kAuditor,
+                             "read retention", nullptr, nullptr);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   auto snap = d_.retention->Get();
   std::vector<std::string> categories(req->categories().begin(), req->categories().end());
   if (categories.empty()) {
@@ -172,18 +294,32 @@ grpc::Status AdminService::GetRetention(grpc::ServerContext*, const v1::GetReten
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::SetLegalHold(grpc::ServerContext*, const v1::SetLegalHoldRequest* req,
+grpc::Status AdminService::SetLegalHold(grpc::ServerContext* ctx,
+                                        const v1::SetLegalHoldRequest* req,
                                         v1::SetLegalHoldResponse* resp) {
-  if (auto s = CheckContext(req->context()); !s.ok()) return s;
-  if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "set legal holds",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (!req->has_hold()) return Invalid("hold: required (true to place, false to lift)");
-  const bool hold = req->hold();
-  const std::string key = std::string(store::kHoldPrefix) + req->tenant();
-  const std::string reason = req->context().reason();
+  const bool held = d_.retention->Get()->holds.count(req->tenant()) > 0;
+  if (!req->hold() && held && auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_set_legal_hold() = *req;
+    return RequestApproval(*principal, who, std::move(record), "legal_hold.lift",
+                           "lift the legal hold", resp->mutable_pending());
+  }
+  return ApplyHold(req->tenant(), req->hold(), who, resp);
+}
+
+grpc::Status AdminService::ApplyHold(const std::string& tenant, bool hold,
+                                     const Attribution& who, v1::SetLegalHoldResponse* resp) {
+  const std::string key = std::string(store::kHoldPrefix) + tenant;
+  const std::string reason = who.reason;
   Storage* storage = d_.storage;
-  auto receipt = Record(req->tenant(), req->context(),
-                        hold ? "legal_hold.place" : "legal_hold.lift", "legal_hold",
-                        req->tenant(), {},
+  auto receipt = Record(tenant, who, hold ? "legal_hold.place" : "legal_hold.lift",
+                        "legal_hold", tenant, {},
                         [storage, key, hold, reason](rocksdb::WriteBatch* b) {
                           if (hold) {
                             storage->PutMeta(b, key, reason);
@@ -192,23 +328,47 @@ grpc::Status AdminService::SetLegalHold(grpc::ServerContext*, const v1::SetLegal
                           }
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->SetHold(req->tenant(), hold);
-  spdlog::info("event=legal_hold tenant={} hold={}", req->tenant(), hold);
+  d_.retention->SetHold(tenant, hold);
+  spdlog::info("event=legal_hold tenant={} hold={}", tenant, hold);
   ToProto(*receipt, resp->mutable_receipt());
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::PurgeTenant(grpc::ServerContext*, const v1::PurgeTenantRequest* req,
+grpc::Status AdminService::PurgeTenant(grpc::ServerContext* ctx,
+                                       const v1::PurgeTenantRequest* req,
                                        v1::PurgeTenantResponse* resp) {
-  if (auto s = CheckContext(req->context()); !s.ok()) return s;
-  if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "purge",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (d_.retention->Get()->holds.count(req->tenant())) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "tenant " + req->tenant() + " is under legal hold; lift it first");
   }
+  if (auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_purge_tenant() = *req;
+    return RequestApproval(*principal, who, std::move(record), "purge",
+                           "delete every record of the tenant", resp->mutable_pending());
+  }
+  return ApplyPurge(req->tenant(), who, resp);
+}
+
+grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attribution& who,
+                                      v1::PurgeTenantResponse* resp) {
+  if (d_.retention->Get()->holds.count(tenant)) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "tenant " + tenant + " is under legal hold; lift it first");
+  }
+  if (!who.approval_key.empty()) {
+    // The approval is on record, and its request dropped, before the chain
+    // goes: the deletion certificate's final head covers it.
+    auto receipt = Record(tenant, who, "purge.approved", "tenant", tenant, {}, nullptr);
+    if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  }
   const chain::NoteSigner* signer = d_.signer;
   Clock* clock = d_.clock;
-  const std::string tenant = req->tenant();
   std::promise<absl::StatusOr<std::string>> done;
   auto f = done.get_future();
   d_.sequencer->SubmitPurge(
@@ -234,7 +394,7 @@ grpc::Status AdminService::PurgeTenant(grpc::ServerContext*, const v1::PurgeTena
   auto parsed = chain::VerifyDeletionCertificate(*cert, {signer->verifier_key()});
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   spdlog::warn("event=tenant_purged tenant={} final_seq={} actor=\"{}\"", tenant,
-               parsed->final_seq, req->context().actor());
+               parsed->final_seq, who.actor);
   resp->set_certificate(*cert);
   resp->set_final_seq(parsed->final_seq);
   resp->set_final_head_hash(std::string(chain::AsBytes(parsed->final_head)));
@@ -242,17 +402,165 @@ grpc::Status AdminService::PurgeTenant(grpc::ServerContext*, const v1::PurgeTena
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Compact(grpc::ServerContext*, const v1::CompactRequest*,
+absl::StatusOr<Receipt> AdminService::RecordOperatorChange(
+    const std::string& tenant, const std::string& action, const std::string& reason,
+    Metadata metadata) {
+  Attribution who;
+  who.actor = "operator";
+  who.reason = reason;
+  return Record(tenant, who, action, "config", "indelibled", std::move(metadata), nullptr);
+}
+
+absl::StatusOr<int> AdminService::ExpirePendingApprovals() {
+  std::lock_guard<std::mutex> l(approvals_mu_);
+  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  if (!rows.ok()) return rows.status();
+  const uint64_t now = d_.clock->NowNanos();
+  int expired = 0;
+  for (const auto& [key, value] : *rows) {
+    v1::ApprovalRecord record;
+    if (!record.ParseFromString(value)) {
+      return absl::DataLossError("malformed approval request " + key);
+    }
+    const v1::PendingApproval& p = record.pending();
+    if (p.expires_at_ns() > now) continue;
+    Attribution who;
+    who.actor = "indelibled";
+    who.reason = "approval window elapsed without a second admin";
+    who.approval_key = key;
+    Storage* storage = d_.storage;
+    if (d_.retention->Get()->purged.count(p.tenant())) {
+      // Nothing left to record into: drop the request.
+      rocksdb::WriteBatch b;
+      storage->DeleteMeta(&b, key);
+      if (auto s = storage->WriteSynced(&b); !s.ok()) return s;
+    } else {
+      auto receipt = Record(p.tenant(), who, "approval.expired", "approval", p.request_id(),
+                            {{"requested_action", p.action()},
+                             {"requested_by", p.requested_by()},
+                             {"summary", p.summary()}},
+                            nullptr);
+      if (!receipt.ok()) return receipt.status();
+    }
+    spdlog::warn("event=approval_expired tenant={} request_id={} action={}", p.tenant(),
+                 p.request_id(), p.action());
+    ++expired;
+  }
+  return expired;
+}
+
+grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRequest* req,
+                                   v1::ApproveResponse* resp) {
+  if (auto n = ExpirePendingApprovals(); !n.ok()) return ToGrpcStatus(n.status());
+  auto approver = auth_->Authenticate(*ctx);
+  if (!approver.ok()) return ToGrpcStatus(approver.status());
+  if (req->request_id().empty()) return Invalid("request_id: required");
+  std::lock_guard<std::mutex> l(approvals_mu_);
+  const std::string key = std::string(store::kApprovalPrefix) + req->request_id();
+  auto rows = d_.storage->ScanMeta(key);
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  v1::ApprovalRecord record;
+  const bool found = !rows->empty() && rows->front().first == key;
+  if (!found || !record.ParseFromString(rows->front().second)) {
+    // Same answer whether the id never existed or belongs to another tenant.
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "request_id: no pending request " + req->request_id() +
+                            " (approved, expired or never made)");
+  }
+  const v1::PendingApproval& p = record.pending();
+  Attribution approval;
+  auto checked = Authorize(ctx, p.tenant(), Roles(Role::kAdmin), "approve requests",
+                           &req->context(), &approval);
+  if (!checked.ok()) {
+    if (absl::IsPermissionDenied(checked.status())) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "request_id: no pending request " + req->request_id() +
+                              " (approved, expired or never made)");
+    }
+    return ToGrpcStatus(checked.status());
+  }
+  if (checked->name == p.requested_by()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "principal \"" + checked->name +
+                            "\" asked for this change; a different admin must approve it");
+  }
+  Attribution who;
+  who.actor = p.requested_by();
+  who.reason = p.reason();
+  who.approval_key = key;
+  who.metadata = {{"request_id", p.request_id()},
+                  {"approved_by", checked->name},
+                  {"approval_reason", approval.reason}};
+  grpc::Status s;
+  if (record.has_set_retention()) {
+    const auto& r = record.set_retention();
+    auto seconds = ParseRetentionDuration(r.retention());
+    if (!seconds.ok()) return ToGrpcStatus(seconds.status());
+    s = ApplyRetention(r.tenant(), r.category(), *seconds, who, resp->mutable_set_retention());
+  } else if (record.has_set_legal_hold()) {
+    s = ApplyHold(record.set_legal_hold().tenant(), record.set_legal_hold().hold(), who,
+                  resp->mutable_set_legal_hold());
+  } else if (record.has_purge_tenant()) {
+    s = ApplyPurge(record.purge_tenant().tenant(), who, resp->mutable_purge_tenant());
+    if (s.ok()) {
+      // The purge removed the chain, not the metadata row.
+      rocksdb::WriteBatch b;
+      d_.storage->DeleteMeta(&b, key);
+      if (auto w = d_.storage->WriteSynced(&b); !w.ok()) return ToGrpcStatus(w);
+    }
+  } else {
+    return ToGrpcStatus(absl::DataLossError("approval request " + key + " names no action"));
+  }
+  if (!s.ok()) return s;
+  spdlog::warn("event=approval_granted tenant={} request_id={} action={} approved_by=\"{}\"",
+               p.tenant(), p.request_id(), p.action(), checked->name);
+  *resp->mutable_approved() = p;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListPendingApprovals(grpc::ServerContext* ctx,
+                                                const v1::ListPendingApprovalsRequest* req,
+                                                v1::ListPendingApprovalsResponse* resp) {
+  if (auto n = ExpirePendingApprovals(); !n.ok()) return ToGrpcStatus(n.status());
+  auto who = auth_->Authenticate(*ctx);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!req->tenant().empty()) {
+    if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+    if (auto s = auth_->Check(*who, req->tenant(), Role::kAdmin | Role::kAuditor,
+                              "list pending approvals");
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  for (const auto& [key, value] : *rows) {
+    v1::ApprovalRecord record;
+    if (!record.ParseFromString(value)) continue;
+    const auto& p = record.pending();
+    if (!req->tenant().empty() && p.tenant() != req->tenant()) continue;
+    if (!(auth_->RolesOn(*who, p.tenant()) & (Role::kAdmin | Role::kAuditor))) continue;
+    *resp->add_pending() = p;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Compact(grpc::ServerContext* ctx, const v1::CompactRequest*,
                                    v1::CompactResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "compact", nullptr, nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (auto s = d_.storage->CompactForRetention(); !s.ok()) return ToGrpcStatus(s);
   resp->set_bodies_dropped(d_.counters->bodies_dropped.load());
   resp->set_event_ids_dropped(d_.counters->event_ids_dropped.load());
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext*,
+grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext* ctx,
                                             const v1::AdvanceTestClockRequest* req,
                                             v1::AdvanceTestClockResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "move the test clock", nullptr,
+                       nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (d_.test_clock == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "the test clock exists only under --testing-manual-clock");

@@ -10,6 +10,11 @@
 #ifndef INDELIBLE_DAEMON_ADMIN_SERVICE_H_
 #define INDELIBLE_DAEMON_ADMIN_SERVICE_H_
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "daemon/auth.h"
 #include "daemon/clock.h"
 #include "daemon/ingest.h"
 #include "daemon/retention.h"
@@ -32,11 +37,27 @@ struct AdminDeps {
   RetentionCounters* counters = nullptr;
   const chain::NoteSigner* signer = nullptr;
   IngestLimits limits;
+  // Null: open mode (no authentication, no two-person rule).
+  const Authorizer* authorizer = nullptr;
 };
 
 class AdminService final : public v1::Admin::Service {
  public:
   explicit AdminService(AdminDeps deps);
+  ~AdminService() override;
+
+  // Records and drops pending approvals whose time is up, every `interval`
+  // (and on each Approve and ListPendingApprovals call).
+  void StartExpiry(std::chrono::milliseconds interval);
+  void StopExpiry();
+  // Records a change the operator made outside the API (a config reload) in
+  // `tenant`'s chain, attributed to "operator".
+  absl::StatusOr<Receipt> RecordOperatorChange(
+      const std::string& tenant, const std::string& action, const std::string& reason,
+      std::vector<std::pair<std::string, std::string>> metadata);
+
+  // One expiry pass; returns how many requests expired.
+  absl::StatusOr<int> ExpirePendingApprovals();
 
   grpc::Status SetRetention(grpc::ServerContext* ctx, const v1::SetRetentionRequest* req,
                             v1::SetRetentionResponse* resp) override;
@@ -46,6 +67,11 @@ class AdminService final : public v1::Admin::Service {
                             v1::SetLegalHoldResponse* resp) override;
   grpc::Status PurgeTenant(grpc::ServerContext* ctx, const v1::PurgeTenantRequest* req,
                            v1::PurgeTenantResponse* resp) override;
+  grpc::Status Approve(grpc::ServerContext* ctx, const v1::ApproveRequest* req,
+                       v1::ApproveResponse* resp) override;
+  grpc::Status ListPendingApprovals(grpc::ServerContext* ctx,
+                                    const v1::ListPendingApprovalsRequest* req,
+                                    v1::ListPendingApprovalsResponse* resp) override;
   grpc::Status Compact(grpc::ServerContext* ctx, const v1::CompactRequest* req,
                        v1::CompactResponse* resp) override;
   grpc::Status AdvanceTestClock(grpc::ServerContext* ctx,
@@ -53,14 +79,50 @@ class AdminService final : public v1::Admin::Service {
                                 v1::AdvanceTestClockResponse* resp) override;
 
  private:
+  using Metadata = std::vector<std::pair<std::string, std::string>>;
+  // Who a recorded change is attributed to, why, and what else to record
+  // with it (approval details); `approval_key` is deleted in the same batch.
+  struct Attribution {
+    std::string actor;
+    std::string reason;
+    Metadata metadata;
+    std::string approval_key;
+  };
+
+  // Authenticates, checks the tenant id and `roles` on it. For changes
+  // (`context` set) also checks the context and fills *who.
+  absl::StatusOr<Principal> Authorize(grpc::ServerContext* ctx, const std::string& tenant,
+                                      RoleSet roles, std::string_view what,
+                                      const v1::AdminContext* context,
+                                      Attribution* who) const;
   // Appends an admin event to `tenant`'s chain, with `extra` in its batch.
-  absl::StatusOr<Receipt> Record(const std::string& tenant, const v1::AdminContext& who,
+  absl::StatusOr<Receipt> Record(const std::string& tenant, const Attribution& who,
                                  const std::string& action, const std::string& resource_type,
-                                 const std::string& resource_id,
-                                 std::vector<std::pair<std::string, std::string>> metadata,
+                                 const std::string& resource_id, Metadata metadata,
                                  Sequencer::Extra extra);
+  // Records a destructive request for approval and fills *pending.
+  grpc::Status RequestApproval(const Principal& requester, const Attribution& who,
+                               v1::ApprovalRecord record, const std::string& action,
+                               const std::string& summary, v1::PendingApproval* pending);
+
+  grpc::Status ApplyRetention(const std::string& tenant, const std::string& category,
+                              uint64_t seconds, const Attribution& who,
+                              v1::SetRetentionResponse* resp);
+  grpc::Status ApplyHold(const std::string& tenant, bool hold, const Attribution& who,
+                         v1::SetLegalHoldResponse* resp);
+  grpc::Status ApplyPurge(const std::string& tenant, const Attribution& who,
+                          v1::PurgeTenantResponse* resp);
 
   const AdminDeps d_;
+  Authorizer open_authorizer_{AuthConfig{}};
+  const Authorizer* const auth_;
+
+  std::mutex approvals_mu_;  // serialises Approve and expiry
+
+  std::mutex expiry_mu_;
+  std::condition_variable expiry_cv_;
+  bool expiry_stop_ = false;
+  std::thread expiry_thread_;
 };
 
 // Loads persisted overrides, holds and purges into `state`.

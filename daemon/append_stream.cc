@@ -5,8 +5,17 @@
 namespace indelible {
 
 AppendStreamReactor::AppendStreamReactor(AuditLogService* service,
+                                         absl::StatusOr<Principal> who,
                                          size_t max_in_flight)
-    : service_(service), max_in_flight_(max_in_flight) {
+    : service_(service), who_(who.ok() ? *who : Principal{}),
+      max_in_flight_(max_in_flight) {
+  if (!who.ok()) {
+    reading_ = false;
+    read_closed_ = true;
+    finished_ = true;
+    Finish(ToGrpcStatus(who.status()));
+    return;
+  }
   StartRead(&request_);
 }
 
@@ -19,7 +28,7 @@ void AppendStreamReactor::OnReadDone(bool ok) {
       read_closed_ = true;
     } else {
       std::vector<PreparedEvent> events;
-      absl::Status s = service_->PrepareBatch(request_, &events);
+      absl::Status s = service_->PrepareBatch(who_, request_, &events);
       if (!s.ok()) {
         if (error_.ok()) error_ = s;
         read_closed_ = true;

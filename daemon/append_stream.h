@@ -22,7 +22,10 @@ class AppendStreamReactor final
     : public grpc::ServerBidiReactor<v1::AppendBatchRequest,
                                      v1::AppendBatchResponse> {
  public:
-  AppendStreamReactor(AuditLogService* service, size_t max_in_flight);
+  // Ends the call at once with `who`'s error if the caller is not
+  // authenticated; each batch is authorised for `who`.
+  AppendStreamReactor(AuditLogService* service, absl::StatusOr<Principal> who,
+                      size_t max_in_flight);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -48,6 +51,7 @@ class AppendStreamReactor final
   void Run(const Actions& a);
 
   AuditLogService* const service_;
+  const Principal who_;
   const size_t max_in_flight_;
   v1::AppendBatchRequest request_;
 

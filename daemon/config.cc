@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -136,20 +137,121 @@ absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
   return CheckUnknown(n, p, k);
 }
 
-absl::Status ValidateLoopback(const std::string& key, const std::string& l) {
+absl::Status ParseTls(const YAML::Node& n, TlsConfig* t) {
+  std::set<std::string> k;
+  const std::string p = "tls.";
+  RETURN_IF_ERROR(Read(n, p, "cert_file", &k, &t->cert_file));
+  RETURN_IF_ERROR(Read(n, p, "key_file", &k, &t->key_file));
+  RETURN_IF_ERROR(Read(n, p, "client_ca_file", &k, &t->client_ca_file));
+  return CheckUnknown(n, p, k);
+}
+
+bool IsHexSha256(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+absl::Status ParsePrincipalName(const YAML::Node& n, const std::string& path,
+                                std::set<std::string>* known, std::string* out) {
+  RETURN_IF_ERROR(Read(n, path, "principal", known, out));
+  if (out->empty() || out->size() > 256 ||
+      out->find_first_of(" \t\n\r") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", path, "principal: required, 1-256 characters, no spaces"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseAuth(const YAML::Node& n, AuthConfig* a) {
+  std::set<std::string> k;
+  const std::string p = "auth.";
+  RETURN_IF_ERROR(Read(n, p, "enabled", &k, &a->enabled));
+  a->record_reads = a->enabled;  // the default follows the mode
+  RETURN_IF_ERROR(Read(n, p, "require_read_reason", &k, &a->require_read_reason));
+  RETURN_IF_ERROR(Read(n, p, "record_reads", &k, &a->record_reads));
+  RETURN_IF_ERROR(Read(n, p, "two_person_rule", &k, &a->two_person_rule));
+  RETURN_IF_ERROR(ReadDuration(n, p, "approval_window", &k, &a->approval_window_seconds));
+  k.insert("tokens");
+  if (const YAML::Node tokens = n["tokens"]) {
+    if (!tokens.IsSequence()) {
+      return absl::InvalidArgumentError("config: auth.tokens must be a list");
+    }
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string tp = absl::StrCat(p, "tokens[", i, "].");
+      if (!tokens[i].IsMap()) {
+        return absl::InvalidArgumentError(absl::StrCat("config: ", tp, " must be a mapping"));
+      }
+      std::set<std::string> tk;
+      AuthConfig::Token t;
+      RETURN_IF_ERROR(ParsePrincipalName(tokens[i], tp, &tk, &t.principal));
+      RETURN_IF_ERROR(Read(tokens[i], tp, "sha256", &tk, &t.sha256_hex));
+      if (!IsHexSha256(t.sha256_hex)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "config: ", tp, "sha256: want the token's SHA-256 as 64 lower-case hex "
+            "digits (indelible token new prints it); never the token itself"));
+      }
+      RETURN_IF_ERROR(CheckUnknown(tokens[i], tp, tk));
+      a->tokens.push_back(std::move(t));
+    }
+  }
+  k.insert("bindings");
+  if (const YAML::Node bindings = n["bindings"]) {
+    if (!bindings.IsSequence()) {
+      return absl::InvalidArgumentError("config: auth.bindings must be a list");
+    }
+    for (size_t i = 0; i < bindings.size(); ++i) {
+      const std::string bp = absl::StrCat(p, "bindings[", i, "].");
+      if (!bindings[i].IsMap()) {
+        return absl::InvalidArgumentError(absl::StrCat("config: ", bp, " must be a mapping"));
+      }
+      std::set<std::string> bk;
+      AuthConfig::Binding b;
+      RETURN_IF_ERROR(ParsePrincipalName(bindings[i], bp, &bk, &b.principal));
+      std::vector<std::string> roles;
+      RETURN_IF_ERROR(Read(bindings[i], bp, "roles", &bk, &roles));
+      RETURN_IF_ERROR(Read(bindings[i], bp, "tenants", &bk, &b.tenants));
+      if (roles.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("config: ", bp, "roles: required"));
+      }
+      for (const auto& r : roles) {
+        auto role = ParseRole(r);
+        if (!role.ok()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("config: ", bp, "roles: ", role.status().message()));
+        }
+        b.roles |= *role;
+      }
+      if (b.tenants.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("config: ", bp, "tenants: required (tenant ids or \"*\")"));
+      }
+      for (const auto& t : b.tenants) {
+        if (t != kAnyTenant && !chain::IsValidTenantId(t)) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("config: ", bp, "tenants: \"", t, "\" is not a tenant id"));
+        }
+      }
+      RETURN_IF_ERROR(CheckUnknown(bindings[i], bp, bk));
+      a->bindings.push_back(std::move(b));
+    }
+  }
+  return CheckUnknown(n, p, k);
+}
+
+absl::Status ValidateHostPort(const std::string& key, const std::string& l) {
   const size_t colon = l.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == l.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: ", key, ": want host:port, got \"", l, "\""));
   }
   const std::string host = l.substr(0, colon);
-  if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "config: ", key, ": ", l,
-        " is not loopback; non-loopback listeners require TLS, which this "
-        "build does not configure yet"));
-  }
   return absl::OkStatus();
+}
+
+bool IsLoopbackHost(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
 
 }  // namespace
@@ -188,6 +290,10 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
   k.insert("retention");
   if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));
+  k.insert("tls");
+  if (root["tls"]) RETURN_IF_ERROR(ParseTls(root["tls"], &c.tls));
+  k.insert("auth");
+  if (root["auth"]) RETURN_IF_ERROR(ParseAuth(root["auth"], &c.auth));
   k.insert("limits");
   if (root["limits"]) RETURN_IF_ERROR(ParseLimits(root["limits"], &c.limits));
   RETURN_IF_ERROR(CheckUnknown(root, "", k));
@@ -213,9 +319,27 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
     return absl::InvalidArgumentError(
         absl::StrCat("config: log_level: unknown level \"", c.log_level, "\""));
   }
-  if (auto s = ValidateLoopback("listen", c.listen); !s.ok()) return s;
+  if (auto s = ValidateHostPort("listen", c.listen); !s.ok()) return s;
+  if (!IsLoopbackHost(c.listen) && (!c.tls.enabled() || !c.auth.enabled)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: listen: ", c.listen,
+        " is not loopback; a non-loopback listener needs tls (cert_file, key_file) "
+        "and auth.enabled: true (docs/SECURITY.md)"));
+  }
+  if (c.tls.enabled() && (c.tls.cert_file.empty() || c.tls.key_file.empty())) {
+    return absl::InvalidArgumentError("config: tls: cert_file and key_file go together");
+  }
   if (!c.metrics_listen.empty()) {
-    if (auto s = ValidateLoopback("metrics_listen", c.metrics_listen); !s.ok()) return s;
+    if (auto s = ValidateHostPort("metrics_listen", c.metrics_listen); !s.ok()) return s;
+    if (!IsLoopbackHost(c.metrics_listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: metrics_listen: ", c.metrics_listen,
+          " is not loopback; the metrics endpoint serves plain HTTP, so keep it on "
+          "loopback and scrape through a local agent or proxy"));
+    }
+  }
+  if (c.auth.enabled && c.auth.approval_window_seconds == 0) {
+    return absl::InvalidArgumentError("config: auth.approval_window: must be positive");
   }
   if (c.key_name.empty() ||
       c.key_name.find_first_of(" +\n\t") != std::string::npos) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "daemon/auth.h"
 #include "daemon/ingest.h"
 #include "daemon/retention.h"
 #include "daemon/sequencer.h"
@@ -41,6 +42,11 @@ struct DaemonConfig {
   // For end-to-end tests only: the daemon's clock stands still unless moved
   // by the Admin.AdvanceTestClock RPC. Never in production.
   bool testing_manual_clock = false;
+
+  // TLS 1.3 (and mutual TLS) on the gRPC listener; required off loopback.
+  TlsConfig tls;
+  // Principals, tokens, role bindings, read auditing, two-person rule.
+  AuthConfig auth;
 
   RetentionConfig retention;
   IngestLimits limits;

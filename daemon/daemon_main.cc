@@ -12,10 +12,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
+#include <tuple>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "daemon/admin_service.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
@@ -29,6 +32,7 @@
 #include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
+#include "verifier/chain/hash.h"
 #include "verifier/chain/key_file.h"
 
 namespace indelible {
@@ -66,13 +70,14 @@ absl::Status InstallSignalHandlers() {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
   if (sigaction(SIGTERM, &sa, nullptr) != 0 ||
-      sigaction(SIGINT, &sa, nullptr) != 0) {
+      sigaction(SIGINT, &sa, nullptr) != 0 ||
+      sigaction(SIGHUP, &sa, nullptr) != 0) {
     return absl::InternalError("cannot install signal handlers");
   }
   return absl::OkStatus();
 }
 
-int WaitForTerminationSignal() {
+int WaitForSignal() {
   unsigned char b = 0;
   while (read(g_signal_pipe[0], &b, 1) != 1) {
     if (errno != EINTR) std::abort();
@@ -178,7 +183,120 @@ class MetricsServer {
   std::thread thread_;
 };
 
-int Run(const DaemonConfig& config) {
+// What a SIGHUP may change: log level, auth tokens, bindings and read rules,
+// retention policies. Everything else needs a restart and is left alone
+// with a warning. Each change is logged; auth and retention changes are
+// recorded in the chain of every tenant.
+struct Reloadable {
+  const std::string* config_path;
+  Authorizer* authorizer;
+  RetentionState* retention;
+  AdminService* admin;
+  Sequencer* sequencer;
+};
+
+std::string FileSha256(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return chain::ToHex(chain::Sha256(ss.str()));
+}
+
+bool SameAuth(const AuthConfig& a, const AuthConfig& b) {
+  auto tokens = [](const AuthConfig& c) {
+    std::vector<std::pair<std::string, std::string>> v;
+    for (const auto& t : c.tokens) v.emplace_back(t.principal, t.sha256_hex);
+    return v;
+  };
+  auto bindings = [](const AuthConfig& c) {
+    std::vector<std::tuple<std::string, std::vector<std::string>, int>> v;
+    for (const auto& x : c.bindings) v.emplace_back(x.principal, x.tenants, x.roles);
+    return v;
+  };
+  return tokens(a) == tokens(b) && bindings(a) == bindings(b) &&
+         a.require_read_reason == b.require_read_reason &&
+         a.record_reads == b.record_reads && a.two_person_rule == b.two_person_rule &&
+         a.approval_window_seconds == b.approval_window_seconds;
+}
+
+bool SameRetention(const RetentionConfig& a, const RetentionConfig& b) {
+  return a.default_seconds == b.default_seconds && a.min_seconds == b.min_seconds &&
+         a.max_seconds == b.max_seconds && a.categories == b.categories &&
+         a.tenants == b.tenants &&
+         a.compaction_interval_seconds == b.compaction_interval_seconds;
+}
+
+void Reload(const Reloadable& r, DaemonConfig* current) {
+  if (r.config_path->empty()) {
+    spdlog::warn("event=reload_skipped reason=\"started without --config\"");
+    return;
+  }
+  auto next = LoadConfigFile(*r.config_path);
+  absl::Status s = next.status();
+  if (s.ok()) {
+    // Flags given at start keep overriding the file.
+    next->listen = current->listen;
+    next->data_dir = current->data_dir;
+    next->port_file = current->port_file;
+    next->metrics_listen = current->metrics_listen;
+    next->testing_manual_clock = current->testing_manual_clock;
+    s = ValidateConfig(*next);
+  }
+  if (s.ok() && next->auth.enabled != current->auth.enabled) {
+    s = absl::FailedPreconditionError("auth.enabled cannot change without a restart");
+  }
+  if (!s.ok()) {
+    spdlog::error("event=reload_failed status=\"{}\" message=\"kept the running configuration\"",
+                  s.ToString());
+    return;
+  }
+  std::vector<std::string> changed;
+  if (next->log_level != current->log_level) {
+    spdlog::default_logger()->set_level(spdlog::level::from_str(next->log_level));
+    changed.push_back("log_level");
+  }
+  bool record = false;
+  if (!SameAuth(next->auth, current->auth)) {
+    if (auto rs = r.authorizer->Reload(next->auth); !rs.ok()) {
+      spdlog::error("event=reload_failed status=\"{}\"", rs.ToString());
+      return;
+    }
+    changed.push_back("auth");
+    record = true;
+  }
+  if (!SameRetention(next->retention, current->retention)) {
+    r.retention->SetConfig(next->retention);
+    changed.push_back("retention");
+    record = true;
+  }
+  if (next->tls.cert_file != current->tls.cert_file ||
+      next->tls.key_file != current->tls.key_file ||
+      next->tls.client_ca_file != current->tls.client_ca_file ||
+      next->signing_key_file != current->signing_key_file ||
+      next->key_name != current->key_name) {
+    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file or key_name\" "
+                 "message=\"these take effect at the next start\"");
+  }
+  const std::string digest = FileSha256(*r.config_path);
+  const std::string what = changed.empty() ? "nothing" : absl::StrJoin(changed, ",");
+  spdlog::info("event=config_reloaded changed={} config_sha256={}", what, digest);
+  if (!record) {
+    *current = *next;
+    return;
+  }
+  for (const auto& [tenant, head] : r.sequencer->AllHeads()) {
+    auto receipt = r.admin->RecordOperatorChange(
+        tenant, "config.reload", "configuration reloaded on SIGHUP",
+        {{"changed", what}, {"config_sha256", digest}});
+    if (!receipt.ok()) {
+      spdlog::error("event=reload_record_failed tenant={} status=\"{}\"", tenant,
+                    receipt.status().ToString());
+    }
+  }
+  *current = *next;
+}
+
+int Run(const DaemonConfig& config, const std::string& config_path) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -243,7 +361,22 @@ int Run(const DaemonConfig& config) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
+  Authorizer authorizer(config.auth);
+  if (config.auth.enabled) {
+    spdlog::info("event=auth_enabled tokens={} bindings={} two_person_rule={}",
+                 config.auth.tokens.size(), config.auth.bindings.size(),
+                 config.auth.two_person_rule);
+  } else {
+    spdlog::warn("event=auth_disabled message=\"open mode: every caller may do "
+                 "everything; loopback development only (docs/SECURITY.md)\"");
+  }
+  auto credentials = MakeServerCredentials(config.tls);
+  if (!credentials.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", credentials.status().ToString());
+    return kExitRuntime;
+  }
   ServiceOptions service_options;
+  service_options.authorizer = &authorizer;
   service_options.limits = config.limits;
   service_options.max_read_records = config.max_read_records;
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
@@ -257,6 +390,7 @@ int Run(const DaemonConfig& config) {
   admin_deps.counters = &counters;
   admin_deps.signer = &signer;
   admin_deps.limits = config.limits;
+  admin_deps.authorizer = &authorizer;
   AdminService admin(admin_deps);
   Compactor compactor(storage->get(), clock, &counters,
                       {config.retention.compaction_interval_seconds * 1000000000ull,
@@ -266,7 +400,7 @@ int Run(const DaemonConfig& config) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(config.listen, *credentials, &port);
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.RegisterService(&service);
   builder.RegisterService(&admin);
@@ -278,6 +412,7 @@ int Run(const DaemonConfig& config) {
   }
   checkpointer.Start();
   compactor.Start();
+  admin.StartExpiry(std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
   AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters);
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
@@ -305,12 +440,23 @@ int Run(const DaemonConfig& config) {
       return kExitRuntime;
     }
   }
-  spdlog::info("event=listening listen={} port={} data_dir={}", config.listen,
-               port, config.data_dir);
+  spdlog::info("event=listening listen={} port={} data_dir={} tls={}", config.listen,
+               port, config.data_dir,
+               !config.tls.enabled()            ? "off"
+               : config.tls.client_ca_file.empty() ? "tls1.3"
+                                                 : "tls1.3+client_certificates");
 
-  const int sig = WaitForTerminationSignal();
+  DaemonConfig current = config;
+  const Reloadable reloadable{&config_path, &authorizer, &retention, &admin,
+                              &sequencer};
+  int sig = 0;
+  while ((sig = WaitForSignal()) == SIGHUP) {
+    spdlog::info("event=reload_started signal=SIGHUP");
+    Reload(reloadable, &current);
+  }
   spdlog::info("event=shutdown_started signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   health.Stop();
+  admin.StopExpiry();
   // Stops accepting calls and waits for in-flight ones; the sequencer keeps
   // committing until they are answered (or cancelled at the deadline).
   server->Shutdown(std::chrono::system_clock::now() +
@@ -367,12 +513,19 @@ int DaemonMain(int argc, char** argv) {
     std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());
     return kExitUsage;
   }
+  if (config.tls.enabled()) {
+    // Before anything initialises OpenSSL (the signing key load does).
+    if (auto s = ImposeTls13Minimum(); !s.ok()) {
+      std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());
+      return kExitRuntime;
+    }
+  }
   SetUpLogging(config.log_level);
   if (auto s = InstallSignalHandlers(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
-  return Run(config);
+  return Run(config, config_path);
 }
 
 }  // namespace indelible

@@ -128,6 +128,10 @@ void RetentionState::SetHold(const std::string& tenant, bool held) {
   });
 }
 
+void RetentionState::SetConfig(RetentionConfig config) {
+  Update([&](Snapshot* s) { s->config = std::move(config); });
+}
+
 void RetentionState::AddPurged(const std::string& tenant) {
   Update([&](Snapshot* s) { s->purged.insert(tenant); });
 }

@@ -75,6 +75,9 @@ class RetentionState {
                    uint64_t seconds);
   void SetHold(const std::string& tenant, bool held);
   void AddPurged(const std::string& tenant);
+  // Replaces the configured policies (SIGHUP); overrides, holds and purges
+  // stay. REQUIRES: ValidateRetentionConfig(config) is OK.
+  void SetConfig(RetentionConfig config);
 
  private:
   template <typename F>

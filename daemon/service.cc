@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/append_stream.h"
 #include "daemon/grpc_status.h"
@@ -9,16 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/text.h"
 
 namespace indelible {
 namespace {
-
-grpc::Status InvalidTenant(const std::string& tenant) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                      tenant.empty()
-                          ? "tenant: required"
-                          : "tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
-}
 
 // Streams a tenant's records in chunks, each read from a fresh snapshot so no
 // RocksDB iterator lives across callbacks.
@@ -29,7 +24,12 @@ class RecordsWriter final : public grpc::ServerWriteReactor<v1::Record> {
   RecordsWriter(Storage* storage, std::string tenant, uint64_t from,
                 uint64_t limit)
       : storage_(storage), tenant_(std::move(tenant)), next_(from),
-        remaining_(limit) {
+        remaining_(limit) {}
+
+  // Starts streaming, or ends the call with `status` (from recording the
+  // read) if it is not OK.
+  void Start(const absl::Status& status) {
+    if (!status.ok()) return Finish(ToGrpcStatus(status));
     WriteNext();
   }
 
@@ -95,17 +95,102 @@ AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
                                  Clock* clock, const chain::NoteSigner* signer,
                                  ServiceOptions options)
     : sequencer_(sequencer), storage_(storage), clock_(clock), signer_(signer),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      authorizer_(options_.authorizer != nullptr ? options_.authorizer
+                                                 : &open_authorizer_) {}
+
+absl::StatusOr<v1::Event> MakeDaemonEvent(const std::string& tenant, const std::string& event_id_prefix,
+                          const Principal& who, const std::string& action,
+                          const std::string& category) {
+  v1::Event e;
+  e.set_tenant(tenant);
+  chain::Salt id;
+  if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
+  e.set_event_id(event_id_prefix + chain::ToHex(chain::AsBytes(id)));
+  e.mutable_actor()->set_id(who.name);
+  e.mutable_actor()->set_type("principal");
+  e.set_action(action);
+  e.set_source("indelibled");
+  e.set_category(category);
+  auto* m = e.add_metadata();
+  m->set_key("auth_method");
+  m->set_value(who.method);
+  m = e.add_metadata();
+  m->set_key("peer");
+  m->set_value(who.peer);
+  return e;
+}
+
+absl::StatusOr<Principal> AuditLogService::AuthorizeRead(
+    const grpc::ServerContextBase& ctx, const std::string& tenant, RoleSet roles,
+    std::string_view what, const std::string* reason) const {
+  auto who = authorizer_->Authenticate(ctx);
+  if (!who.ok()) return who.status();
+  if (!chain::IsValidTenantId(tenant)) {
+    return absl::InvalidArgumentError(
+        tenant.empty() ? "tenant: required"
+                       : "tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
+  }
+  if (auto s = authorizer_->Check(*who, tenant, roles, what); !s.ok()) return s;
+  if (reason != nullptr && authorizer_->require_read_reason()) {
+    if (reason->empty()) {
+      return absl::InvalidArgumentError(
+          "reason: required: say why you read (it is recorded in the tenant's chain)");
+    }
+    if (reason->size() > options_.limits.max_reason_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "reason: too long (max ", options_.limits.max_reason_bytes, " bytes)"));
+    }
+  }
+  return who;
+}
+
+void AuditLogService::RecordRead(const Principal& who, const std::string& tenant,
+                                 std::string action, std::string resource_id,
+                                 const std::string& reason,
+                                 std::vector<std::pair<std::string, std::string>> metadata,
+                                 std::function<void(absl::Status)> done) {
+  if (!authorizer_->record_reads()) return done(absl::OkStatus());
+  auto made = MakeDaemonEvent(tenant, "indelible-read-", who, action, kAccessCategory);
+  if (!made.ok()) return done(made.status());
+  v1::Event& e = *made;
+  e.mutable_resource()->set_type("chain");
+  e.mutable_resource()->set_id(resource_id);
+  e.set_reason(reason);
+  e.set_outcome("allowed");
+  for (auto& [k, v] : metadata) {
+    auto* m = e.add_metadata();
+    m->set_key(k);
+    m->set_value(v);
+  }
+  std::vector<PreparedEvent> events(1);
+  if (auto s = PrepareEvent(e, options_.limits, clock_->NowNanos(), options_.salt_source,
+                            "reason", &events[0]);
+      !s.ok()) {
+    return done(s);
+  }
+  sequencer_->Submit(std::move(events),
+                     [done = std::move(done)](absl::StatusOr<std::vector<Receipt>> r) {
+                       done(r.status());
+                     });
+}
 
 grpc::ServerUnaryReactor* AuditLogService::Append(
     grpc::CallbackServerContext* ctx, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  auto who = authorizer_->Authenticate(*ctx);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   std::vector<PreparedEvent> events(1);
-  if (auto s = PrepareEvent(request->event(), options_.limits,
-                            clock_->NowNanos(), options_.salt_source, "event",
-                            &events[0]);
-      !s.ok()) {
+  absl::Status s = AuthorizeEvent(*who, request->event(), "event");
+  if (s.ok()) {
+    s = PrepareEvent(request->event(), options_.limits, clock_->NowNanos(),
+                     options_.salt_source, "event", &events[0]);
+  }
+  if (!s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
@@ -118,7 +203,28 @@ grpc::ServerUnaryReactor* AuditLogService::Append(
   return reactor;
 }
 
-absl::Status AuditLogService::PrepareBatch(const v1::AppendBatchRequest& request,
+absl::Status AuditLogService::AuthorizeEvent(const Principal& who,
+                                             const v1::Event& event,
+                                             std::string_view path) const {
+  if (!chain::IsValidTenantId(event.tenant())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        chain::Av(path), ".tenant: ",
+        event.tenant().empty() ? "required" : "must match [a-z0-9][a-z0-9._-]{0,62}"));
+  }
+  if (auto s = authorizer_->Check(who, event.tenant(), Roles(Role::kWriter), "append");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::StartsWith(event.category(), kReservedCategoryPrefix)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        chain::Av(path), ".category: \"", event.category(), "\" is reserved: categories starting ",
+        kReservedCategoryPrefix, " are the daemon's own records"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLogService::PrepareBatch(const Principal& who,
+                                           const v1::AppendBatchRequest& request,
                                            std::vector<PreparedEvent>* out) {
   if (request.events().empty()) {
     return absl::InvalidArgumentError("events: at least one event required");
@@ -127,6 +233,12 @@ absl::Status AuditLogService::PrepareBatch(const v1::AppendBatchRequest& request
     return absl::InvalidArgumentError(
         absl::StrCat("events: too many events (", request.events_size(),
                      ", max ", options_.limits.max_batch_events, ")"));
+  }
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (auto s = AuthorizeEvent(who, request.events(i), absl::StrCat("events[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
   }
   const uint64_t now = clock_->NowNanos();
   out->resize(request.events_size());
@@ -145,8 +257,13 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
     grpc::CallbackServerContext* ctx, const v1::AppendBatchRequest* request,
     v1::AppendBatchResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  auto who = authorizer_->Authenticate(*ctx);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   std::vector<PreparedEvent> events;
-  if (auto s = PrepareBatch(*request, &events); !s.ok()) {
+  if (auto s = PrepareBatch(*who, *request, &events); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
@@ -161,15 +278,19 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
 
 grpc::ServerBidiReactor<v1::AppendBatchRequest, v1::AppendBatchResponse>*
 AuditLogService::AppendStream(grpc::CallbackServerContext* ctx) {
-  return new AppendStreamReactor(this, options_.max_stream_in_flight);
+  return new AppendStreamReactor(this, authorizer_->Authenticate(*ctx),
+                                 options_.max_stream_in_flight);
 }
 
 grpc::ServerUnaryReactor* AuditLogService::GetHead(
     grpc::CallbackServerContext* ctx, const v1::GetHeadRequest* request,
     v1::GetHeadResponse* response) {
   auto* reactor = ctx->DefaultReactor();
-  if (!chain::IsValidTenantId(request->tenant())) {
-    reactor->Finish(InvalidTenant(request->tenant()));
+  auto who = AuthorizeRead(*ctx, request->tenant(),
+                           Role::kReader | Role::kAuditor | Role::kAdmin, "read the head",
+                           nullptr);
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
   if (sequencer_->PurgeCertificate(request->tenant())) {
@@ -198,9 +319,9 @@ grpc::ServerWriteReactor<v1::Record>* AuditLogService::ReadRecords(
     explicit Rejected(grpc::Status s) { Finish(std::move(s)); }
     void OnDone() override { delete this; }
   };
-  if (!chain::IsValidTenantId(request->tenant())) {
-    return new Rejected(InvalidTenant(request->tenant()));
-  }
+  auto who = AuthorizeRead(*ctx, request->tenant(), Role::kReader | Role::kAuditor,
+                           "read records", &request->reason());
+  if (!who.ok()) return new Rejected(ToGrpcStatus(who.status()));
   if (auto reason = sequencer_->Quarantined(request->tenant())) {
     return new Rejected(ToGrpcStatus(
         Sequencer::QuarantineError(request->tenant(), *reason)));
@@ -208,22 +329,41 @@ grpc::ServerWriteReactor<v1::Record>* AuditLogService::ReadRecords(
   uint64_t limit = request->limit() == 0
                        ? options_.max_read_records
                        : std::min(request->limit(), options_.max_read_records);
-  return new RecordsWriter(storage_, request->tenant(),
-                           std::max<uint64_t>(request->from_seq(), 1), limit);
+  const uint64_t from = std::max<uint64_t>(request->from_seq(), 1);
+  auto* writer = new RecordsWriter(storage_, request->tenant(), from, limit);
+  // The read is on record before the first record leaves.
+  RecordRead(*who, request->tenant(), "records.read",
+             absl::StrCat("seq ", from, "..", from + limit - 1), request->reason(),
+             {{"from_seq", absl::StrCat(from)}, {"limit", absl::StrCat(limit)}},
+             [writer](absl::Status s) { writer->Start(s); });
+  return writer;
 }
 
 grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
     grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
     v1::Checkpoint* response) {
   auto* reactor = ctx->DefaultReactor();
-  if (!chain::IsValidTenantId(request->tenant())) {
-    reactor->Finish(InvalidTenant(request->tenant()));
+  auto who = AuthorizeRead(*ctx, request->tenant(), Role::kReader | Role::kAuditor,
+                           "fetch checkpoints", &request->reason());
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
+  RecordRead(*who, request->tenant(), "checkpoint.fetch",
+             absl::StrCat("min_seq ", request->min_seq()), request->reason(), {},
+             [this, reactor, request, response](absl::Status s) {
+               if (!s.ok()) return reactor->Finish(ToGrpcStatus(s));
+               ServeCheckpoint(request, response, reactor);
+             });
+  return reactor;
+}
+
+void AuditLogService::ServeCheckpoint(const v1::GetCheckpointRequest* request,
+                                      v1::Checkpoint* response,
+                                      grpc::ServerUnaryReactor* reactor) {
   auto note = storage_->GetCheckpoint(request->tenant(), request->min_seq());
   if (!note.ok()) {
-    reactor->Finish(ToGrpcStatus(note.status()));
-    return reactor;
+    return reactor->Finish(ToGrpcStatus(note.status()));
   }
   // Parse what we stored, so a damaged row is reported rather than served.
   auto cp = chain::VerifyCheckpoint(*note, {signer_->verifier_key()});
@@ -233,8 +373,7 @@ grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
                  request->tenant(), cp.status().ToString());
     response->set_note(*note);
     response->set_tenant(request->tenant());
-    reactor->Finish(grpc::Status::OK);
-    return reactor;
+    return reactor->Finish(grpc::Status::OK);
   }
   response->set_note(*note);
   response->set_tenant(cp->tenant);
@@ -242,13 +381,16 @@ grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
   response->set_head_hash(std::string(chain::AsBytes(cp->head)));
   response->set_timestamp_ns(cp->timestamp_ns);
   reactor->Finish(grpc::Status::OK);
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuditLogService::GetPublicKey(
     grpc::CallbackServerContext* ctx, const v1::GetPublicKeyRequest* request,
     v1::GetPublicKeyResponse* response) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto who = authorizer_->Authenticate(*ctx); !who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   const auto& vk = signer_->verifier_key();
   response->set_key_name(vk.name);
   response->set_key_id_hex(absl::StrFormat("%08x", vk.key_id));

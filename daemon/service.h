@@ -8,6 +8,7 @@
 #ifndef INDELIBLE_DAEMON_SERVICE_H_
 #define INDELIBLE_DAEMON_SERVICE_H_
 
+#include "daemon/auth.h"
 #include "daemon/clock.h"
 #include "daemon/ingest.h"
 #include "daemon/sequencer.h"
@@ -24,7 +25,16 @@ struct ServiceOptions {
   // AppendStream: batches accepted but not yet answered, per stream.
   size_t max_stream_in_flight = 64;
   SaltSource salt_source = chain::RandomSalt;
+  // Who may do what (docs/SECURITY.md). Null: open mode, like an Authorizer
+  // with auth disabled.
+  const Authorizer* authorizer = nullptr;
 };
+
+// The category of the records the daemon appends when a tenant's records or
+// checkpoints are read through it. Categories starting "indelible." are
+// reserved for the daemon's own records.
+inline constexpr char kAccessCategory[] = "indelible.access";
+inline constexpr char kReservedCategoryPrefix[] = "indelible.";
 
 class AuditLogService final : public v1::AuditLog::CallbackService {
  public:
@@ -52,19 +62,52 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
       grpc::CallbackServerContext* ctx, const v1::GetPublicKeyRequest* request,
       v1::GetPublicKeyResponse* response) override;
 
-  // Validates and prepares a batch; the error names events[i].field.
-  absl::Status PrepareBatch(const v1::AppendBatchRequest& request,
+  // Authorises `who` as a writer of every event's tenant, then validates and
+  // prepares the batch; a validation error names events[i].field.
+  absl::Status PrepareBatch(const Principal& who, const v1::AppendBatchRequest& request,
                             std::vector<PreparedEvent>* out);
+
+  // The caller's principal (UNAUTHENTICATED if it presents none).
+  absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx) const {
+    return authorizer_->Authenticate(ctx);
+  }
 
   Sequencer* sequencer() { return sequencer_; }
 
  private:
+  void ServeCheckpoint(const v1::GetCheckpointRequest* request, v1::Checkpoint* response,
+                       grpc::ServerUnaryReactor* reactor);
+  // Checks `who` may write `event` (role on its tenant, no reserved
+  // category). `path` names the event in errors.
+  absl::Status AuthorizeEvent(const Principal& who, const v1::Event& event,
+                              std::string_view path) const;
+  // Authenticates, checks the tenant id, authorises `roles` and, for
+  // recorded reads, the reason. Returns the principal.
+  absl::StatusOr<Principal> AuthorizeRead(const grpc::ServerContextBase& ctx,
+                                          const std::string& tenant, RoleSet roles,
+                                          std::string_view what,
+                                          const std::string* reason) const;
+  // Appends the record of a read to `tenant`'s chain (when reads are
+  // recorded), then calls `done` with the outcome, on the sequencer thread
+  // or the calling one.
+  void RecordRead(const Principal& who, const std::string& tenant, std::string action,
+                  std::string resource_id, const std::string& reason,
+                  std::vector<std::pair<std::string, std::string>> metadata,
+                  std::function<void(absl::Status)> done);
+
   Sequencer* const sequencer_;
   Storage* const storage_;
   Clock* const clock_;
   const chain::NoteSigner* const signer_;
   const ServiceOptions options_;
+  Authorizer open_authorizer_{AuthConfig{}};
+  const Authorizer* const authorizer_;
 };
+
+// Fills the wire form of a daemon-made event's common fields.
+absl::StatusOr<v1::Event> MakeDaemonEvent(const std::string& tenant, const std::string& event_id_prefix,
+                          const Principal& who, const std::string& action,
+                          const std::string& category);
 
 void ToProto(const Receipt& r, v1::Receipt* out);
 

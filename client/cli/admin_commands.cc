@@ -106,6 +106,7 @@ int RunRetentionSet(client::AdminClient& admin, const RetentionSetFlags& flags,
       admin.SetRetention(Who(flags.actor, flags.reason), flags.tenant,
                          flags.category, flags.retention);
   if (!r.ok()) return ReportError(err, "admin retention set", r.status());
+  if (r->has_pending()) return ReportPending(r->pending(), flags.json, out);
   if (flags.json) {
     out << JsonLine(RetentionChangeToJson(flags.tenant, flags.category,
                                           flags.retention, *r))
@@ -143,9 +144,11 @@ int RunRetentionGet(client::AdminClient& admin, const RetentionGetFlags& flags,
 
 int RunHold(client::AdminClient& admin, const HoldFlags& flags,
             std::ostream& out, std::ostream& err) {
-  absl::StatusOr<v1::Receipt> r = admin.SetLegalHold(
+  absl::StatusOr<v1::SetLegalHoldResponse> resp = admin.SetLegalHold(
       Who(flags.actor, flags.reason), flags.tenant, flags.place);
-  if (!r.ok()) return ReportError(err, "admin hold", r.status());
+  if (!resp.ok()) return ReportError(err, "admin hold", resp.status());
+  if (resp->has_pending()) return ReportPending(resp->pending(), flags.json, out);
+  const v1::Receipt* r = &resp->receipt();
   if (flags.json) {
     out << JsonLine(LegalHoldChangeToJson(flags.tenant, flags.place, *r))
         << "\n";
@@ -174,6 +177,13 @@ int RunPurge(client::AdminClient& admin, const PurgeFlags& flags,
     close(*fd);
     unlink(flags.out.c_str());
     return ReportError(err, "admin purge", r.status());
+  }
+  if (r->has_pending()) {
+    // Nothing was purged yet; the approver's `admin approve --out` gets the
+    // certificate.
+    close(*fd);
+    unlink(flags.out.c_str());
+    return ReportPending(r->pending(), flags.json, out);
   }
   if (absl::Status s = WriteAndClose(*fd, r->certificate(), flags.out);
       !s.ok()) {

@@ -11,6 +11,7 @@
 #include "client/cli/exit_codes.h"
 #include "client/cli/time_text.h"
 #include "client/client.h"
+#include "client/credentials.h"
 #include "verifier/chain/text.h"
 
 namespace indelible::cli {
@@ -19,7 +20,31 @@ namespace {
 struct GlobalFlags {
   std::string target = kDefaultTarget;
   std::string timeout = "10s";
+  client::TlsFiles tls;
+  bool tls_on = false;
+  std::string token_file;
 };
+
+// Channel credentials and bearer token from the global flags.
+struct Credentials {
+  std::shared_ptr<grpc::ChannelCredentials> channel;  // null: plaintext
+  std::string token;
+};
+
+absl::StatusOr<Credentials> LoadCredentials(const GlobalFlags& g) {
+  Credentials c;
+  if (g.tls_on || !g.tls.ca_file.empty() || !g.tls.cert_file.empty()) {
+    auto creds = client::TlsCredentials(g.tls);
+    if (!creds.ok()) return creds.status();
+    c.channel = *creds;
+  }
+  if (!g.token_file.empty()) {
+    auto token = client::ReadTokenFile(g.token_file);
+    if (!token.ok()) return token.status();
+    c.token = *token;
+  }
+  return c;
+}
 
 struct AppendOptions {
   std::string input;  // the positional argument: only "-" is accepted
@@ -84,6 +109,9 @@ CLI::App* AddRead(CLI::App& app, ReadFlags* f) {
       ->capture_default_str();
   cmd->add_flag("--json", f->json,
                 "One JSON object per record, with every field");
+  cmd->add_option("--reason", f->reason,
+                  "Why you read (recorded in the tenant's chain; required by a "
+                  "daemon with auth enabled)");
   return cmd;
 }
 
@@ -101,6 +129,8 @@ CLI::App* AddCheckpoint(CLI::App& app, CheckpointFlags* f) {
                   "fail unless the note is signed by it (repeatable)")
       ->allow_extra_args(false);
   cmd->add_flag("--json", f->json, "Print the note and its fields as JSON");
+  cmd->add_option("--reason", f->reason,
+                  "Why you fetch it (recorded like read --reason)");
   return cmd;
 }
 
@@ -131,6 +161,8 @@ struct AdminFlags {
   bool lift = false;
   PurgeFlags purge;
   CompactFlags compact;
+  ApproveFlags approve;
+  PendingFlags pending;
 };
 
 struct AdminCommands {
@@ -140,13 +172,17 @@ struct AdminCommands {
   CLI::App* hold = nullptr;
   CLI::App* purge = nullptr;
   CLI::App* compact = nullptr;
+  CLI::App* approve = nullptr;
+  CLI::App* pending = nullptr;
 };
 
-// --actor and --reason: required, recorded in the tenant's chain.
+// --actor and --reason, recorded in the tenant's chain. --actor is required
+// by a daemon without auth; with auth the daemon records the authenticated
+// principal (and a different --actor beside it).
 void AddWho(CLI::App* cmd, std::string* actor, std::string* reason) {
   cmd->add_option("--actor", *actor,
-                  "Who asks (required; recorded in the tenant's chain)")
-      ->required();
+                  "Who asks (recorded in the tenant's chain; required unless the "
+                  "daemon authenticates you)");
   cmd->add_option("--reason", *reason,
                   "Why, e.g. a ticket (required; recorded in the tenant's "
                   "chain)")
@@ -217,6 +253,21 @@ AdminCommands AddAdmin(CLI::App& app, AdminFlags* f) {
   c.compact = c.admin->add_subcommand(
       "compact", "Run the retention compaction now and print its counters");
   c.compact->add_flag("--json", f->compact.json, "Print JSON");
+
+  c.approve = c.admin->add_subcommand(
+      "approve",
+      "Approve another admin's pending purge, retention cut or hold lift "
+      "(two-person rule); it takes effect now");
+  c.approve->add_option("--request-id", f->approve.request_id, "From 'admin pending'")
+      ->required();
+  AddWho(c.approve, &f->approve.actor, &f->approve.reason);
+  c.approve->add_flag("--json", f->approve.json, "Print JSON");
+
+  c.pending = c.admin->add_subcommand(
+      "pending", "List the requests waiting for a second admin");
+  c.pending->add_option("--tenant", f->pending.tenant,
+                        "Only this tenant (default: every tenant you may see)");
+  c.pending->add_flag("--json", f->pending.json, "One JSON object per request");
   return c;
 }
 
@@ -224,7 +275,7 @@ AdminCommands AddAdmin(CLI::App& app, AdminFlags* f) {
 std::string CheckAdmin(AdminFlags* f, const AdminCommands& c) {
   auto who = [](const char* cmd, const std::string& actor,
                 const std::string& reason) -> std::string {
-    if (actor.empty()) return absl::StrCat(cmd, ": --actor must not be empty");
+    (void)actor;  // the daemon decides whether it needs one
     if (reason.empty()) {
       return absl::StrCat(cmd, ": --reason must not be empty");
     }
@@ -243,6 +294,10 @@ std::string CheckAdmin(AdminFlags* f, const AdminCommands& c) {
   if (c.purge->parsed()) {
     if (f->purge.out.empty()) return "admin purge: --out must not be empty";
     return who("admin purge", f->purge.actor, f->purge.reason);
+  }
+  if (c.approve->parsed()) {
+    if (f->approve.request_id.empty()) return "admin approve: --request-id must not be empty";
+    return who("admin approve", f->approve.actor, f->approve.reason);
   }
   return "";
 }
@@ -286,6 +341,17 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   app.add_option("--target", g.target,
                  absl::StrCat("Server address HOST:PORT (default: $",
                               kTargetEnv, ", else ", kDefaultTarget, ")"));
+  app.add_flag("--tls", g.tls_on,
+               "Use TLS (trusting the system CAs unless --tls-ca is given)");
+  app.add_option("--tls-ca", g.tls.ca_file, "PEM CA bundle that signed the server's certificate");
+  app.add_option("--tls-cert", g.tls.cert_file, "Client certificate for mutual TLS (PEM)");
+  app.add_option("--tls-key", g.tls.key_file, "Its private key (PEM, mode 0600)");
+  if (const char* env = std::getenv("INDELIBLE_TOKEN_FILE"); env != nullptr && *env) {
+    g.token_file = env;
+  }
+  app.add_option("--token-file", g.token_file,
+                 "File (mode 0600) holding a bearer token (default: "
+                 "$INDELIBLE_TOKEN_FILE); never pass a token on the command line");
   CLI::Option* timeout_opt =
       app.add_option("--timeout", g.timeout,
                      "Deadline of each call, e.g. 10s, 500ms (admin "
@@ -307,6 +373,13 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
   AdminFlags admin_flags;
   AdminCommands admin = AddAdmin(app, &admin_flags);
+  CLI::App* token = app.add_subcommand("token", "Bearer tokens for a daemon with auth");
+  token->require_subcommand(1);
+  std::string token_principal;
+  CLI::App* token_new = token->add_subcommand(
+      "new", "Print a new random token and the config line holding its SHA-256");
+  token_new->add_option("--principal", token_principal, "Whom the token identifies")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -338,6 +411,9 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
+  if (token_new->parsed()) return RunTokenNew(token_principal, out, err);
+  absl::StatusOr<Credentials> creds = LoadCredentials(g);
+  if (!creds.ok()) return UsageError(err, std::string(creds.status().message()));
 
   if (admin.admin->parsed()) {
     if (std::string why = CheckAdmin(&admin_flags, admin); !why.empty()) {
@@ -345,6 +421,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
     client::AdminClientOptions options;
     options.target = g.target;
+    options.credentials = creds->channel;
+    options.bearer_token = creds->token;
     if (timeout_opt->count() > 0) options.deadline = *timeout;
     absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
         client::AdminClient::Connect(options);
@@ -362,6 +440,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     if (admin.compact->parsed()) {
       return RunCompact(**a, admin_flags.compact, out, err);
     }
+    if (admin.approve->parsed()) return RunApprove(**a, admin_flags.approve, out, err);
+    if (admin.pending->parsed()) return RunPending(**a, admin_flags.pending, out, err);
     return UsageError(err,
                       "no admin command given; run 'indelible admin "
                       "--help'");
@@ -370,6 +450,10 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   client::ClientOptions options;
   options.target = g.target;
   options.deadline = *timeout;
+  options.credentials = creds->channel;
+  options.bearer_token = creds->token;
+  if (read->parsed()) options.read_reason = read_flags.reason;
+  if (checkpoint->parsed()) options.read_reason = checkpoint_flags.reason;
   absl::StatusOr<std::unique_ptr<client::Client>> c =
       client::Client::Connect(options);
   if (!c.ok()) return ReportError(err, "connect", c.status());

@@ -16,6 +16,7 @@
 
 #include "client/admin_client.h"
 #include "client/client.h"
+#include "indelible/v1/indelible.pb.h"
 
 namespace indelible::cli {
 
@@ -38,6 +39,7 @@ struct HeadFlags {
 
 struct ReadFlags {
   std::string tenant;
+  std::string reason;  // recorded by a daemon with auth
   uint64_t from = 1;
   uint64_t limit = 0;  // 0: every record from `from` on
   bool json = false;
@@ -45,6 +47,7 @@ struct ReadFlags {
 
 struct CheckpointFlags {
   std::string tenant;
+  std::string reason;
   uint64_t min_seq = 0;           // 0: the newest checkpoint
   std::vector<std::string> keys;  // verifier-key strings; empty: no check
   bool json = false;
@@ -89,6 +92,33 @@ struct PurgeFlags {
 struct CompactFlags {
   bool json = false;
 };
+
+struct ApproveFlags {
+  std::string request_id, actor, reason;
+  bool json = false;
+};
+
+struct PendingFlags {
+  std::string tenant;  // empty: every tenant the caller may see
+  bool json = false;
+};
+
+// Prints a change that waits for a second admin (two-person rule) and
+// returns kExitPending.
+int ReportPending(const ::indelible::v1::PendingApproval& pending, bool json, std::ostream& out);
+
+// `admin approve`: carries out a pending request as the second admin and
+// prints what took effect (a purge's certificate goes to stdout).
+int RunApprove(client::AdminClient& admin, const ApproveFlags& flags, std::ostream& out,
+               std::ostream& err);
+
+// `admin pending`: lists the requests waiting for approval.
+int RunPending(client::AdminClient& admin, const PendingFlags& flags, std::ostream& out,
+               std::ostream& err);
+
+// `token new`: prints a fresh random bearer token and the SHA-256 line for
+// the daemon's auth.tokens. Talks to no server.
+int RunTokenNew(const std::string& principal, std::ostream& out, std::ostream& err);
 
 // Single mode: builds one event from the flags (generating an event_id if
 // none is given) and prints its receipt.

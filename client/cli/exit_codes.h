@@ -17,6 +17,7 @@ enum ExitCode : int {
   kExitRejected = 3,     // input refused: by the server, or a bad JSON line
   kExitUnavailable = 4,  // server unreachable or too slow (transport)
   kExitError = 5,        // anything else (server internal error, disk full)
+  kExitPending = 6,      // recorded as a request: waits for a second admin
 };
 
 // kExitRejected for InvalidArgument, PermissionDenied, Unauthenticated,

@@ -76,7 +76,7 @@ TEST(AdminClient, HoldBlocksPurgeUntilLifted) {
   auto c = ConnectTo(server);
   auto placed = c->SetLegalHold(kWho, "acme", true);
   ASSERT_TRUE(placed.ok()) << placed.status();
-  EXPECT_EQ(placed->seq(), 1u);
+  EXPECT_EQ(placed->receipt().seq(), 1u);
   EXPECT_EQ(c->PurgeTenant(kWho, "acme").status().code(),
             absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(c->SetLegalHold(kWho, "acme", false).ok());

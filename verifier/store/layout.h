@@ -50,6 +50,9 @@ inline constexpr char kSigningKeyPrefix[] = "signing_key/";
 inline constexpr char kRetentionPrefix[] = "retention/";
 inline constexpr char kHoldPrefix[] = "hold/";
 inline constexpr char kPurgedPrefix[] = "purged/";
+// approval/<request id> -> ApprovalRecord: destructive admin requests waiting
+// for a second admin (docs/SECURITY.md).
+inline constexpr char kApprovalPrefix[] = "approval/";
 
 inline constexpr char kSkeletonsCf[] = "skeletons";
 inline constexpr char kBodiesCf[] = "bodies";
