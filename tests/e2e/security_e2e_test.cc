@@ -658,7 +658,17 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   ASSERT_TRUE(Append(As("stranger", kToken), "globex", "h-1").ok());
   EXPECT_EQ(Read(As("reader"), "globex", "before").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A broken file changes nothing.
+  std::ofstream(dir_.Sub("config.yaml")) << "auth: [\n";
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  for (int i = 0; i < 200 && !absl::StrContains(daemon_->Log(), "event=reload_failed"); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(absl::StrContains(daemon_->Log(), "event=reload_failed")) << daemon_->Log();
+  EXPECT_TRUE(Append(As("writer"), "acme", "still-serving").ok());
+
   std::ofstream(dir_.Sub("config.yaml"))
+      << "log_level: debug\nretention:\n  categories:\n    trace: 30d\n"
       << Config("    - {principal: reader, roles: [reader], tenants: [globex]}\n");
   ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
   // Poll (bounded) until the reload has taken effect.
@@ -677,7 +687,18 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
                             r.event().actor().id() == "operator");
   }
   EXPECT_TRUE(recorded);
-  EXPECT_TRUE(absl::StrContains(daemon_->Log(), "event=config_reloaded changed=auth"));
+  EXPECT_TRUE(absl::StrContains(daemon_->Log(),
+                                "event=config_reloaded changed=log_level,auth,retention"))
+      << daemon_->Log();
+  Caller admin = As("admin1");
+  grpc::ClientContext ctx;
+  admin.Prepare(&ctx);
+  v1::GetRetentionRequest req;
+  req.set_tenant("globex");
+  req.add_categories("trace");
+  v1::GetRetentionResponse resp;
+  ASSERT_TRUE(admin.admin->GetRetention(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.entries(0).retention(), "30d");
   VerifierCheck();
 }
 
