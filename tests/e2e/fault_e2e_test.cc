@@ -16,6 +16,8 @@
 #include <random>
 #include <thread>
 
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/harness.h"
@@ -238,6 +240,27 @@ size_t FillDisk(const std::string& path) {
   return written;
 }
 
+// Polls the standard health service (bounded) until it reports `want`.
+bool WaitForHealth(const DaemonProcess& d,
+                   grpc::health::v1::HealthCheckResponse::ServingStatus want,
+                   std::string* last) {
+  auto channel = grpc::CreateChannel(d.target(), grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest req;
+    grpc::health::v1::HealthCheckResponse resp;
+    grpc::Status s = health->Check(&ctx, req, &resp);
+    *last = s.ok() ? grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status())
+                   : s.error_message();
+    if (s.ok() && resp.status() == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
   TempDir dir;
   TmpfsMount mnt(dir.Sub("mnt"), "16m");
@@ -292,6 +315,11 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
                 << ", then: " << refused << std::endl;
       ASSERT_EQ(refused.code(), absl::StatusCode::kResourceExhausted)
           << refused << "\n" << daemon->Log();
+      // Readiness follows: NOT_SERVING while the disk is full.
+      std::string health;
+      EXPECT_TRUE(WaitForHealth(*daemon, grpc::health::v1::HealthCheckResponse::NOT_SERVING,
+                                &health))
+          << "health stayed " << health;
       // And keep failing while the disk stays full, without changing a head.
       std::map<std::string, uint64_t> heads_while_full;
       for (const auto& tenant : tenants) {
@@ -329,6 +357,9 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
       ASSERT_TRUE(after.ok()) << "appends still fail after freeing space: "
                               << after.status() << "\n" << daemon->Log();
       std::cout << "recovered after " << attempts << " attempt(s)" << std::endl;
+      EXPECT_TRUE(WaitForHealth(*daemon, grpc::health::v1::HealthCheckResponse::SERVING,
+                                &health))
+          << "health stayed " << health;
       acked["acme"][after->seq()] = after->entry_hash();
       for (int i = 0; i < 20; ++i) {
         const std::string& tenant = tenants[i % 2];
