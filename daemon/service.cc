@@ -104,7 +104,7 @@ grpc::ServerUnaryReactor* AuditLogService::Append(
   std::vector<PreparedEvent> events(1);
   if (auto s = PrepareEvent(request->event(), options_.limits,
                             clock_->NowNanos(), options_.salt_source, "event",
-                            &events[0]);
+                            &events[0], options_.ingest_rules);
       !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
@@ -133,7 +133,8 @@ absl::Status AuditLogService::PrepareBatch(const v1::AppendBatchRequest& request
   for (int i = 0; i < request.events_size(); ++i) {
     if (auto s = PrepareEvent(request.events(i), options_.limits, now,
                               options_.salt_source,
-                              absl::StrCat("events[", i, "]"), &(*out)[i]);
+                              absl::StrCat("events[", i, "]"), &(*out)[i],
+                              options_.ingest_rules);
         !s.ok()) {
       return s;
     }

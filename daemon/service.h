@@ -24,6 +24,9 @@ struct ServiceOptions {
   // AppendStream: batches accepted but not yet answered, per stream.
   size_t max_stream_in_flight = 64;
   SaltSource salt_source = chain::RandomSalt;
+  // Applied to every appended event; null: none. REQUIRES: outlives the
+  // service.
+  const IngestRules* ingest_rules = nullptr;
 };
 
 class AuditLogService final : public v1::AuditLog::CallbackService {
