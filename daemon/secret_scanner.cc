@@ -128,7 +128,7 @@ bool KeyKind(std::string_view key, SecretKind* kind) {
 
 // key=value and key: value pairs; `sep` is '=' or ':'. The key may be
 // quoted ("password": "x"), the value too (then it runs to the closing
-// quote or the end of the line).
+// quote, skipping backslash escapes, or to the end of the line).
 void FindKeyValues(std::string_view s, char sep, std::vector<Span>* out) {
   for (size_t p = s.find(sep); p != std::string_view::npos; p = s.find(sep, p + 1)) {
     size_t k = p;
@@ -144,7 +144,9 @@ void FindKeyValues(std::string_view s, char sep, std::vector<Span>* out) {
     if (v < s.size() && (s[v] == '"' || s[v] == '\'')) quote = s[v++];
     size_t e = v;
     if (quote != 0) {
-      while (e < s.size() && s[e] != quote && s[e] != '\n') ++e;
+      // A backslash escapes the next byte, as in JSON.
+      while (e < s.size() && s[e] != quote && s[e] != '\n') e += s[e] == '\\' ? 2 : 1;
+      e = std::min(e, s.size());
     } else {
       while (e < s.size() && !IsValueEnd(s[e])) ++e;
     }
