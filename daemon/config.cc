@@ -141,6 +141,7 @@ absl::Status ParseFieldRules(const YAML::Node& n, const std::string& path,
   if (!n.IsSequence()) {
     return absl::InvalidArgumentError(absl::StrCat("config: ", path, " must be a list"));
   }
+  std::set<std::string> fields;
   for (size_t i = 0; i < n.size(); ++i) {
     const std::string p = absl::StrCat(path, "[", i, "].");
     const YAML::Node r = n[i];
@@ -170,6 +171,10 @@ absl::Status ParseFieldRules(const YAML::Node& n, const std::string& path,
     }
     if (auto s = ValidateFieldRule(rule); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("config: ", p, s.message()));
+    }
+    if (!fields.insert(rule.field).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", p, "field: ", rule.field, " already has a rule"));
     }
     out->push_back(std::move(rule));
   }

@@ -334,6 +334,8 @@ TEST(IngestRulesConfig, ErrorsNameTheKeyPath) {
        "ingest_rules.tenants.acme: rule metadata.email pseudonymizes, but no pseudonym_key_file"},
       {"ingest_rules:\n  tenants:\n    acme:\n      rules: {field: reason}\n",
        "ingest_rules.tenants.acme.rules must be a list"},
+      {"ingest_rules:\n  default:\n    rules:\n      - {field: reason, action: drop}\n      - {field: reason, action: mask, keep_last: 1}\n",
+       "ingest_rules.default.rules[1].field: reason already has a rule"},
       {"ingest_rules:\n  tenants:\n    acme:\n      detect_secrets: maybe\n",
        "ingest_rules.tenants.acme.detect_secrets: invalid value"},
   };
