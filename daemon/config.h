@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "daemon/auth.h"
 #include "daemon/ingest.h"
+#include "daemon/redaction.h"
 #include "daemon/retention.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
@@ -49,6 +50,9 @@ struct DaemonConfig {
   AuthConfig auth;
 
   RetentionConfig retention;
+  // Per-tenant redaction at ingest (docs/SECURITY.md, "Ingest rules").
+  // Parsing checks fields and actions; key files are read at start-up.
+  IngestRulesConfig ingest_rules;
   IngestLimits limits;
   Sequencer::Options sequencer;
   StorageOptions storage;

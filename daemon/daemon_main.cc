@@ -100,7 +100,18 @@ absl::Status WritePortFile(const std::string& path, int port) {
 
 // Registers the collectors read at scrape time.
 void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointer,
-                   Clock* clock, const RetentionCounters* counters) {
+                   Clock* clock, const RetentionCounters* counters,
+                   const IngestRules* rules) {
+  metrics->AddCollector([rules](std::string* out) {
+    *out +=
+        "# HELP indelible_ingest_redactions_total Values rewritten at ingest by "
+        "rule action or secret kind.\n"
+        "# TYPE indelible_ingest_redactions_total counter\n";
+    for (size_t i = 0; i < IngestRules::kCounters; ++i) {
+      absl::StrAppend(out, "indelible_ingest_redactions_total{kind=\"",
+                      std::string(IngestRules::CounterName(i)), "\"} ", rules->Count(i), "\n");
+    }
+  });
   metrics->AddCollector([storage](std::string* out) {
     struct Prop {
       const char* name;
@@ -343,6 +354,16 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   spdlog::info("event=signing_key verifier_key={}",
                chain::NoteVerifierKeyString(signer.verifier_key()));
 
+  // Key files are checked before anything listens; errors name the file.
+  auto ingest_rules = IngestRules::Create(config.ingest_rules);
+  if (!ingest_rules.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", ingest_rules.status().ToString());
+    return kExitRuntime;
+  }
+  spdlog::info("event=ingest_rules tenant_sections={} default_detect_secrets={}",
+               (*ingest_rules)->tenant_sections(),
+               config.ingest_rules.defaults.detect_secrets.value_or(true));
+
   if (auto s = LoadRetentionState(storage->get(), &retention); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
@@ -379,6 +400,7 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   service_options.authorizer = &authorizer;
   service_options.limits = config.limits;
   service_options.max_read_records = config.max_read_records;
+  service_options.ingest_rules = ingest_rules->get();
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
   AdminDeps admin_deps;
@@ -413,7 +435,8 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   checkpointer.Start();
   compactor.Start();
   admin.StartExpiry(std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
-  AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters);
+  AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters,
+                ingest_rules->get());
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
     auto metrics_port = metrics_server.Start(config.metrics_listen);

@@ -122,7 +122,8 @@ bool IsValidUtf8(std::string_view s) {
 
 absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
                           uint64_t now_ns, const SaltSource& salt_source,
-                          std::string_view path, PreparedEvent* out) {
+                          std::string_view path, PreparedEvent* out,
+                          const IngestRules* rules) {
   if (ev.tenant().empty()) return Invalid(path, "tenant", "required");
   if (!chain::IsValidTenantId(ev.tenant())) {
     return Invalid(path, "tenant", "must match [a-z0-9][a-z0-9._-]{0,62}");
@@ -196,6 +197,7 @@ absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
   f.outcome = ev.outcome();
   f.source = ev.source();
   f.category = ev.category().empty() ? kDefaultCategory : ev.category();
+  if (rules != nullptr) rules->Apply(&f);
 
   auto ce = chain::EncodeCanonicalEvent(f);
   if (!ce.ok()) {

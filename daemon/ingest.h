@@ -8,6 +8,10 @@
 // Normalisation (documented in docs/INGEST.md): occurred_at_ns = 0 becomes
 // the daemon's receive time; an empty category becomes "access".
 //
+// The tenant's ingest rules (redaction.h) run after validation and before
+// the canonical bytes are built: limits apply to the input, and the size of
+// the whole event once more to what is stored.
+//
 // Thread-safe: pure functions of their arguments.
 #ifndef INDELIBLE_DAEMON_INGEST_H_
 #define INDELIBLE_DAEMON_INGEST_H_
@@ -17,6 +21,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "daemon/redaction.h"
 #include "daemon/sequencer.h"
 #include "indelible/v1/indelible.pb.h"
 #include "verifier/chain/event.h"
@@ -43,11 +48,12 @@ struct IngestLimits {
 
 using SaltSource = std::function<absl::Status(chain::Salt*)>;
 
-// Validates `event`, normalises it into *fields, and fills *out.
-// `path` names the event in error messages ("event", "events[3]").
+// Validates `event`, normalises it, applies `rules` (if not null) and fills
+// *out. `path` names the event in error messages ("event", "events[3]").
 absl::Status PrepareEvent(const v1::Event& event, const IngestLimits& limits,
                           uint64_t now_ns, const SaltSource& salt_source,
-                          std::string_view path, PreparedEvent* out);
+                          std::string_view path, PreparedEvent* out,
+                          const IngestRules* rules = nullptr);
 
 // Exposed for tests.
 bool IsValidUtf8(std::string_view s);

@@ -188,7 +188,7 @@ grpc::ServerUnaryReactor* AuditLogService::Append(
   absl::Status s = AuthorizeEvent(*who, request->event(), "event");
   if (s.ok()) {
     s = PrepareEvent(request->event(), options_.limits, clock_->NowNanos(),
-                     options_.salt_source, "event", &events[0]);
+                     options_.salt_source, "event", &events[0], options_.ingest_rules);
   }
   if (!s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
@@ -245,7 +245,8 @@ absl::Status AuditLogService::PrepareBatch(const Principal& who,
   for (int i = 0; i < request.events_size(); ++i) {
     if (auto s = PrepareEvent(request.events(i), options_.limits, now,
                               options_.salt_source,
-                              absl::StrCat("events[", i, "]"), &(*out)[i]);
+                              absl::StrCat("events[", i, "]"), &(*out)[i],
+                              options_.ingest_rules);
         !s.ok()) {
       return s;
     }

@@ -28,6 +28,10 @@ struct ServiceOptions {
   // Who may do what (docs/SECURITY.md). Null: open mode, like an Authorizer
   // with auth disabled.
   const Authorizer* authorizer = nullptr;
+
+  // Applied to every appended event; null: none. REQUIRES: outlives the
+  // service.
+  const IngestRules* ingest_rules = nullptr;
 };
 
 // The category of the records the daemon appends when a tenant's records or
