@@ -74,7 +74,19 @@ int RunRead(client::Client& client, const ReadFlags& flags, std::ostream& out,
   };
   // The server caps each call, so page until a call returns nothing (or the
   // limit is reached). Records must come in increasing seq order from `next`;
-  // anything else would make paging loop or skip.
+  // anything else would make paging loop or skip. Without a limit, read up
+  // to the head as it was at the start: a daemon that records reads appends
+  // one record per call, which would otherwise always leave a next page.
+  if (flags.limit == 0) {
+    absl::StatusOr<v1::GetHeadResponse> head = client.GetHead(flags.tenant);
+    if (!head.ok()) return ReportError(err, "read", head.status());
+    if (head->seq() < next) {
+      header();
+      out.flush();
+      return kExitOk;
+    }
+    remaining = head->seq() - next + 1;
+  }
   for (;;) {
     uint64_t got = 0;
     absl::Status bad_order;
@@ -93,12 +105,12 @@ int RunRead(client::Client& client, const ReadFlags& flags, std::ostream& out,
           }
           next = r.seq() + 1;
           ++got;
-          return flags.limit == 0 || --remaining > 0;
+          return --remaining > 0;
         });
     out.flush();
     if (!s.ok()) return ReportError(err, "read", s);
     if (!bad_order.ok()) return ReportError(err, "read", bad_order);
-    if (got == 0 || (flags.limit != 0 && remaining == 0)) {
+    if (got == 0 || remaining == 0) {
       header();
       out.flush();
       return kExitOk;

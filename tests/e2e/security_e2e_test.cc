@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <functional>
@@ -624,10 +625,20 @@ TEST_F(SecurityE2E, CliSpeaksTlsAndTokensAndReportsPendingRequests) {
                          "--token-file", token_file, "append", "--tenant", "globex",
                          "--actor-id", "bob", "--action", "invoice.read"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(Append(As("writer"), "acme", "cli-1").ok());
   r = cli({"--tls-cert", Cert("reader.pem"), "--tls-key", Cert("reader.key"), "read",
            "--tenant", "acme"});
   EXPECT_EQ(r.exit_code, 3) << r.err;  // no --reason
   EXPECT_TRUE(absl::StrContains(r.err, "reason")) << r.err;
+  // A whole-chain read ends although every page it fetches is recorded:
+  // it reads up to the head it saw first.
+  for (int i = 0; i < 3; ++i) {
+    r = cli({"--tls-cert", Cert("reader.pem"), "--tls-key", Cert("reader.key"), "read",
+             "--tenant", "acme", "--reason", "SUP-1", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    // cli-1, then the records of the earlier reads, not this one's.
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1 + i) << r.out;
+  }
   r = cli({"--tls-cert", Cert("admin1.pem"), "--tls-key", Cert("admin1.key"), "admin", "purge",
            "--tenant", "globex", "--reason", "offboarding", "--out", dir_.Sub("cert.txt"),
            "--yes"});
