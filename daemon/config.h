@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "daemon/backup.h"
 #include "daemon/ingest.h"
 #include "daemon/retention.h"
 #include "daemon/sequencer.h"
@@ -43,6 +44,8 @@ struct DaemonConfig {
   bool testing_manual_clock = false;
 
   RetentionConfig retention;
+  // Backups (docs/OPERATIONS.md): off until backup.dir is set.
+  BackupOptions backup;
   IngestLimits limits;
   Sequencer::Options sequencer;
   StorageOptions storage;

@@ -17,12 +17,14 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "daemon/admin_service.h"
+#include "daemon/backup.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
 #include "daemon/config.h"
 #include "daemon/health.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
+#include "daemon/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -248,6 +250,14 @@ int Run(const DaemonConfig& config) {
   service_options.max_read_records = config.max_read_records;
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
+  Backuper backuper({.storage = storage->get(),
+                     .checkpointer = &checkpointer,
+                     .clock = clock,
+                     .signer = &signer,
+                     .data_dir = config.data_dir,
+                     .signing_key_path = key_path},
+                    config.backup,
+                    std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
   AdminDeps admin_deps;
   admin_deps.sequencer = &sequencer;
   admin_deps.storage = storage->get();
@@ -256,6 +266,7 @@ int Run(const DaemonConfig& config) {
   admin_deps.retention = &retention;
   admin_deps.counters = &counters;
   admin_deps.signer = &signer;
+  admin_deps.backuper = &backuper;
   admin_deps.limits = config.limits;
   AdminService admin(admin_deps);
   Compactor compactor(storage->get(), clock, &counters,
@@ -278,6 +289,7 @@ int Run(const DaemonConfig& config) {
   }
   checkpointer.Start();
   compactor.Start();
+  backuper.Start();
   AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters);
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
@@ -317,6 +329,7 @@ int Run(const DaemonConfig& config) {
                    std::chrono::seconds(config.shutdown_grace_seconds));
   server->Wait();
   metrics_server.Stop();
+  backuper.Stop();
   compactor.Stop();
   sequencer.Stop();
   checkpointer.Stop();  // signs the final heads
@@ -341,7 +354,7 @@ int DaemonMain(int argc, char** argv) {
   bool testing_manual_clock = false;
   app.add_flag("--testing-manual-clock", testing_manual_clock,
                "TESTS ONLY: a clock that moves only by Admin.AdvanceTestClock");
-  app.set_version_flag("--version", "indelibled 0.1.0");
+  app.set_version_flag("--version", absl::StrCat("indelibled ", kIndelibleVersion));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -124,6 +124,30 @@ CLI::App* AddKeygen(CLI::App& app, KeygenFlags* f) {
   return cmd;
 }
 
+CLI::App* AddBackup(CLI::App& app, BackupFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "backup",
+      "Have the daemon take a consistent backup into its backup.dir while it "
+      "keeps serving, and print where it went (default --timeout 5m)");
+  cmd->add_option("--label", f->label,
+                  "Appended to the backup's name: [a-z0-9._-], at most 64");
+  cmd->add_flag("--json", f->json, "Print JSON");
+  return cmd;
+}
+
+CLI::App* AddRestore(CLI::App& app, RestoreFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "restore",
+      "Copy a backup into a new, empty data directory and check that it "
+      "opens (offline: no server needed)");
+  cmd->add_option("--from", f->from, "Backup directory")->required();
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Data directory to create (must not exist, or be empty)")
+      ->required();
+  cmd->add_flag("--json", f->json, "Print JSON");
+  return cmd;
+}
+
 struct AdminFlags {
   RetentionSetFlags retention_set;
   RetentionGetFlags retention_get;
@@ -307,6 +331,10 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
   AdminFlags admin_flags;
   AdminCommands admin = AddAdmin(app, &admin_flags);
+  BackupFlags backup_flags;
+  RestoreFlags restore_flags;
+  CLI::App* backup = AddBackup(app, &backup_flags);
+  CLI::App* restore = AddRestore(app, &restore_flags);
 
   try {
     app.parse(argc, argv);
@@ -338,6 +366,21 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
+  if (restore->parsed()) {
+    if (restore_flags.from.empty() || restore_flags.data_dir.empty()) {
+      return UsageError(err, "restore: --from and --data-dir must not be empty");
+    }
+    return RunRestore(restore_flags, out, err);
+  }
+  if (backup->parsed()) {
+    client::AdminClientOptions options;
+    options.target = g.target;
+    if (timeout_opt->count() > 0) options.deadline = *timeout;
+    absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
+        client::AdminClient::Connect(options);
+    if (!a.ok()) return ReportError(err, "connect", a.status());
+    return RunBackup(**a, backup_flags, out, err);
+  }
 
   if (admin.admin->parsed()) {
     if (std::string why = CheckAdmin(&admin_flags, admin); !why.empty()) {
