@@ -17,7 +17,7 @@ constexpr uint64_t kNanosPerDay = 86400ull * 1000000000ull;
 std::string BackupName(uint64_t now_ns, std::string_view label) {
   const absl::Time t = absl::FromUnixNanos(static_cast<int64_t>(now_ns));
   std::string name = absl::FormatTime(kNameTimeFormat, t, absl::UTCTimeZone());
-  if (!label.empty()) absl::StrAppend(&name, "-", label);
+  if (!label.empty()) absl::StrAppend(&name, "-", std::string(label));
   return name;
 }
 
@@ -33,7 +33,7 @@ std::optional<uint64_t> ParseBackupTime(std::string_view name) {
   }
   absl::Time t;
   std::string err;
-  if (!absl::ParseTime(kNameTimeFormat, stamp, absl::UTCTimeZone(), &t, &err)) {
+  if (!absl::ParseTime(kNameTimeFormat, std::string(stamp), absl::UTCTimeZone(), &t, &err)) {
     return std::nullopt;
   }
   const int64_t ns = absl::ToUnixNanos(t);

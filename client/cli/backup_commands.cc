@@ -136,7 +136,7 @@ absl::Status VerifyCopy(const fs::path& to, const json& manifest) {
   for (auto rows = (*reader)->NewRows(store::kHeadsCf); rows->Valid(); rows->Next()) {
     store::Head h;
     if (!store::DecodeHead(rows->value(), &h)) {
-      return absl::DataLossError(absl::StrCat("malformed head of tenant ", rows->key()));
+      return absl::DataLossError(absl::StrCat("malformed head of tenant ", std::string(rows->key())));
     }
     heads[std::string(rows->key())] = {h.seq, chain::ToHex(h.entry_hash)};
   }
