@@ -325,7 +325,7 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label) {
   if (ec) return cleanup(IoError("rename " + tmp.string(), ec));
   if (auto s = SyncPath(dir); !s.ok()) return s;
 
-  auto pruned = Prune(result.name);
+  auto pruned = PruneLocked(result.name);
   if (pruned.ok()) {
     result.pruned = *std::move(pruned);
   } else {
@@ -351,6 +351,12 @@ std::vector<BackupEntry> Backuper::ListBackups() {
 }
 
 absl::StatusOr<std::vector<std::string>> Backuper::Prune(std::string_view keep) {
+  std::lock_guard<std::mutex> l(create_mu_);
+  return PruneLocked(keep);
+}
+
+absl::StatusOr<std::vector<std::string>> Backuper::PruneLocked(std::string_view keep) {
+  if (!enabled()) return std::vector<std::string>();
   const std::vector<std::string> names = SelectBackupsToPrune(
       ListBackups(), deps_.clock->NowNanos(), options_.retention, keep);
   std::vector<std::string> removed;

@@ -103,6 +103,7 @@ class Backuper {
 
  private:
   absl::StatusOr<BackupResult> CreateLocked(std::string_view label);
+  absl::StatusOr<std::vector<std::string>> PruneLocked(std::string_view keep);
   // Finished backups in dir, by name.
   std::vector<BackupEntry> ListBackups();
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace indelible {
@@ -31,11 +32,21 @@ std::optional<uint64_t> ParseBackupTime(std::string_view name) {
       return std::nullopt;
     }
   }
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(kNameTimeFormat, std::string(stamp), absl::UTCTimeZone(), &t, &err)) {
+  // Fixed-width fields (absl::ParseTime's %Y would take all eight digits).
+  auto num = [&stamp](size_t pos, size_t len) {
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) v = v * 10 + (stamp[i] - '0');
+    return v;
+  };
+  const absl::CivilSecond c(num(0, 4), num(4, 2), num(6, 2), num(9, 2), num(11, 2),
+                            num(13, 2));
+  // CivilSecond normalises (month 13 is January of the next year): refuse
+  // what it had to change.
+  if (c.year() != num(0, 4) || c.month() != num(4, 2) || c.day() != num(6, 2) ||
+      c.hour() != num(9, 2) || c.minute() != num(11, 2) || c.second() != num(13, 2)) {
     return std::nullopt;
   }
+  const absl::Time t = absl::FromCivil(c, absl::UTCTimeZone());
   const int64_t ns = absl::ToUnixNanos(t);
   if (ns < 0) return std::nullopt;
   return static_cast<uint64_t>(ns);
