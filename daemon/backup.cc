@@ -199,10 +199,13 @@ absl::StatusOr<BackupResult> Backuper::Create(std::string_view label) {
   std::lock_guard<std::mutex> l(create_mu_);
   auto r = CreateLocked(label);
   if (!r.ok()) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("event=backup_failed dir={} status=\"{}\"", options_.dir,
                   r.status().ToString());
     return r;
   }
+  succeeded_.fetch_add(1, std::memory_order_relaxed);
+  last_success_ns_.store(r->created_at_ns, std::memory_order_relaxed);
   spdlog::info("event=backup_created path={} tenants={} files={} size_bytes={} "
                "signing_key_included={}",
                r->path, r->heads.size(), r->files, r->size_bytes,

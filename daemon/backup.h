@@ -22,6 +22,7 @@
 #ifndef INDELIBLE_DAEMON_BACKUP_H_
 #define INDELIBLE_DAEMON_BACKUP_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -97,6 +98,12 @@ class Backuper {
   // Returns their names.
   absl::StatusOr<std::vector<std::string>> Prune(std::string_view keep);
 
+  // For metrics: backups taken and failed since start, and the daemon-clock
+  // time of the last one taken (0: none yet).
+  uint64_t succeeded() const { return succeeded_.load(std::memory_order_relaxed); }
+  uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
+  uint64_t last_success_ns() const { return last_success_ns_.load(std::memory_order_relaxed); }
+
   // The scheduled backups (a no-op unless enabled and interval_seconds > 0).
   void Start();
   void Stop();
@@ -111,6 +118,9 @@ class Backuper {
   const BackupOptions options_;
   const std::chrono::milliseconds poll_;
   std::mutex create_mu_;  // serialises Create and Prune
+  std::atomic<uint64_t> succeeded_{0};
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> last_success_ns_{0};
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -97,7 +97,23 @@ absl::Status WritePortFile(const std::string& path, int port) {
 
 // Registers the collectors read at scrape time.
 void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointer,
-                   Clock* clock, const RetentionCounters* counters) {
+                   Clock* clock, const RetentionCounters* counters,
+                   const Backuper* backuper) {
+  if (backuper->enabled()) {
+    metrics->AddCollector([backuper](std::string* out) {
+      absl::StrAppend(
+          out,
+          "# HELP indelible_backups_total Backups attempted since the daemon started.\n"
+          "# TYPE indelible_backups_total counter\n"
+          "indelible_backups_total{outcome=\"ok\"} ", backuper->succeeded(), "\n",
+          "indelible_backups_total{outcome=\"failed\"} ", backuper->failed(), "\n",
+          "# HELP indelible_backup_last_success_timestamp_seconds When the last backup "
+          "since the daemon started was taken (daemon clock); 0 if none.\n"
+          "# TYPE indelible_backup_last_success_timestamp_seconds gauge\n"
+          "indelible_backup_last_success_timestamp_seconds ",
+          backuper->last_success_ns() / 1000000000, "\n");
+    });
+  }
   metrics->AddCollector([storage](std::string* out) {
     struct Prop {
       const char* name;
@@ -290,7 +306,7 @@ int Run(const DaemonConfig& config) {
   checkpointer.Start();
   compactor.Start();
   backuper.Start();
-  AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters);
+  AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters, &backuper);
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
     auto metrics_port = metrics_server.Start(config.metrics_listen);

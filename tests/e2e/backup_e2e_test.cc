@@ -12,6 +12,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
@@ -242,7 +243,8 @@ TEST_F(BackupE2E, BackupUnderLoadRestoresVerifiesAndContinues) {
 }
 
 TEST_F(BackupE2E, RetentionRemovesOldBackupsAsTheClockAdvances) {
-  Start(BackupConfig("  keep_days: 14\n"), {"--testing-manual-clock"});
+  Start(BackupConfig("  keep_days: 14\n"),
+        {"--testing-manual-clock", "--metrics-listen", "127.0.0.1:0"});
   ASSERT_EQ(Cli(daemon_->target(), {"append", "--tenant", "acme", "--actor-id", "a",
                                     "--action", "x"})
                 .exit_code,
@@ -261,6 +263,22 @@ TEST_F(BackupE2E, RetentionRemovesOldBackupsAsTheClockAdvances) {
   EXPECT_EQ(fourth["pruned"].size(), 2u);
   EXPECT_EQ(Entries(dir_.Sub("backups")),
             (std::vector<std::string>{fourth["name"].get<std::string>()}));
+
+  // What monitoring sees.
+  const int metrics_port = std::stoi(ReadText(dir_.Sub("data") + ".port.metrics"));
+  httplib::Client http("127.0.0.1", metrics_port);
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("indelible_backups_total{outcome=\"ok\"} 4\n"), std::string::npos)
+      << res->body;
+  EXPECT_NE(res->body.find("indelible_backups_total{outcome=\"failed\"} 0\n"),
+            std::string::npos);
+  const uint64_t created_s =
+      std::stoull(fourth["created_at_ns"].get<std::string>()) / 1000000000;
+  EXPECT_NE(res->body.find("indelible_backup_last_success_timestamp_seconds " +
+                           std::to_string(created_s) + "\n"),
+            std::string::npos)
+      << res->body;
 }
 
 TEST_F(BackupE2E, ScheduledBackupsFollowTheDaemonClock) {
