@@ -2,6 +2,8 @@
 // with a manual clock: no sleeping.
 #include "daemon/backup.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -81,7 +83,8 @@ TEST(BackupRetentionTest, NeverTheNewestNorTheOneJustTaken) {
 class BackuperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = ::testing::TempDir() + "/backup-" +
+    // The pid keeps concurrent runs (other build trees) apart.
+    root_ = ::testing::TempDir() + "/backup-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(root_);
     data_ = root_ + "/data";
