@@ -145,4 +145,15 @@ absl::StatusOr<v1::CompactResponse> AdminClient::Compact() {
   return response;
 }
 
+absl::StatusOr<v1::BackupResponse> AdminClient::Backup(std::string_view label) {
+  grpc::ClientContext ctx;
+  PrepareContext(&ctx);
+  v1::BackupRequest request;
+  request.set_label(std::string(label));
+  v1::BackupResponse response;
+  grpc::Status status = stub_->Backup(&ctx, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 }  // namespace indelible::client

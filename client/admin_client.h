@@ -121,6 +121,13 @@ class AdminClient {
   // started.
   absl::StatusOr<v1::CompactResponse> Compact();
 
+  // Has the daemon take a backup into its backup.dir while it keeps serving
+  // appends (docs/OPERATIONS.md), then apply its backup retention. `label`
+  // ([a-z0-9._-]{0,64}) is appended to the backup's name. The response names
+  // the finished backup and the heads it holds. FailedPrecondition if the
+  // daemon has no backup.dir. Not retried: each call takes a backup.
+  absl::StatusOr<v1::BackupResponse> Backup(std::string_view label);
+
   std::chrono::milliseconds deadline() const { return deadline_; }
 
  private:

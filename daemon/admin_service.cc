@@ -555,6 +555,35 @@ grpc::Status AdminService::Compact(grpc::ServerContext* ctx, const v1::CompactRe
   return grpc::Status::OK;
 }
 
+grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequest* req,
+                                  v1::BackupResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "take backups", nullptr, nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (d_.backuper == nullptr || !d_.backuper->enabled()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "backups are off: set backup.dir in the daemon's config "
+                        "(docs/CONFIG.md)");
+  }
+  auto r = d_.backuper->Create(req->label());
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  resp->set_path(r->path);
+  resp->set_name(r->name);
+  resp->set_created_at_ns(r->created_at_ns);
+  for (const auto& h : r->heads) {
+    auto* out = resp->add_heads();
+    out->set_tenant(h.tenant);
+    out->set_seq(h.head.seq);
+    out->set_head_hash(std::string(chain::AsBytes(h.head.entry_hash)));
+    out->set_received_at_ns(h.head.received_at_ns);
+    out->set_checkpoint_seq(h.checkpoint_seq);
+  }
+  resp->set_size_bytes(r->size_bytes);
+  resp->set_files(r->files);
+  resp->set_signing_key_included(r->signing_key_included);
+  for (const auto& p : r->pruned) resp->add_pruned(p);
+  return grpc::Status::OK;
+}
+
 grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext* ctx,
                                             const v1::AdvanceTestClockRequest* req,
                                             v1::AdvanceTestClockResponse* resp) {

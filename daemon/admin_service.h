@@ -1,5 +1,6 @@
 // AdminService: indelible.v1.Admin — retention policies, legal holds, tenant
-// purge and on-demand retention compaction (docs/RETENTION.md).
+// purge and on-demand retention compaction (docs/RETENTION.md), and backups
+// (docs/OPERATIONS.md).
 //
 // Every change is appended to the tenant's chain as an "indelible.admin"
 // event (who, why, what changed) in the same synced WriteBatch as the change,
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "daemon/auth.h"
+#include "daemon/backup.h"
 #include "daemon/clock.h"
 #include "daemon/ingest.h"
 #include "daemon/retention.h"
@@ -36,6 +38,7 @@ struct AdminDeps {
   RetentionState* retention = nullptr;
   RetentionCounters* counters = nullptr;
   const chain::NoteSigner* signer = nullptr;
+  Backuper* backuper = nullptr;  // null: Backup answers FAILED_PRECONDITION
   IngestLimits limits;
   // Null: open mode (no authentication, no two-person rule).
   const Authorizer* authorizer = nullptr;
@@ -74,6 +77,8 @@ class AdminService final : public v1::Admin::Service {
                                     v1::ListPendingApprovalsResponse* resp) override;
   grpc::Status Compact(grpc::ServerContext* ctx, const v1::CompactRequest* req,
                        v1::CompactResponse* resp) override;
+  grpc::Status Backup(grpc::ServerContext* ctx, const v1::BackupRequest* req,
+                      v1::BackupResponse* resp) override;
   grpc::Status AdvanceTestClock(grpc::ServerContext* ctx,
                                 const v1::AdvanceTestClockRequest* req,
                                 v1::AdvanceTestClockResponse* resp) override;

@@ -1,6 +1,7 @@
 #include "daemon/config.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -134,6 +135,16 @@ absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
                                        &r->tenants[tenant]));
     }
   }
+  return CheckUnknown(n, p, k);
+}
+
+absl::Status ParseBackup(const YAML::Node& n, BackupOptions* b) {
+  std::set<std::string> k;
+  const std::string p = "backup.";
+  RETURN_IF_ERROR(Read(n, p, "dir", &k, &b->dir));
+  RETURN_IF_ERROR(Read(n, p, "keep_days", &k, &b->retention.keep_days));
+  RETURN_IF_ERROR(Read(n, p, "keep_count", &k, &b->retention.keep_count));
+  RETURN_IF_ERROR(ReadDuration(n, p, "interval", &k, &b->interval_seconds));
   return CheckUnknown(n, p, k);
 }
 
@@ -376,6 +387,32 @@ bool IsLoopbackHost(const std::string& listen) {
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
 
+// A backup inside the data directory would be backed up itself, and a data
+// directory inside the backup directory would be taken for a backup.
+absl::Status ValidateBackup(const DaemonConfig& c) {
+  if (c.backup.dir.empty()) {
+    if (c.backup.interval_seconds > 0) {
+      return absl::InvalidArgumentError("config: backup.interval: needs backup.dir");
+    }
+    return absl::OkStatus();
+  }
+  std::error_code ec;
+  const auto norm = [&ec](const std::string& p) {
+    return std::filesystem::weakly_canonical(std::filesystem::absolute(p), ec);
+  };
+  const std::filesystem::path backup = norm(c.backup.dir), data = norm(c.data_dir);
+  auto within = [](const std::filesystem::path& inner, const std::filesystem::path& outer) {
+    auto m = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+    return m.first == outer.end();
+  };
+  if (!ec && (within(backup, data) || within(data, backup))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: backup.dir: ", c.backup.dir,
+        " must be outside data_dir and must not contain it"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
@@ -412,6 +449,8 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
   k.insert("retention");
   if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));
+  k.insert("backup");
+  if (root["backup"]) RETURN_IF_ERROR(ParseBackup(root["backup"], &c.backup));
   k.insert("tls");
   if (root["tls"]) RETURN_IF_ERROR(ParseTls(root["tls"], &c.tls));
   k.insert("auth");
@@ -478,6 +517,7 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
         "config: checkpoint_interval_ms: at least 10");
   }
   if (auto s = ValidateRetentionConfig(c.retention); !s.ok()) return s;
+  if (auto s = ValidateBackup(c); !s.ok()) return s;
   if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
       c.sequencer.max_group_events == 0 || c.max_read_records == 0) {
     return absl::InvalidArgumentError("config: limits must be positive");

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/auth.h"
+#include "daemon/backup.h"
 #include "daemon/ingest.h"
 #include "daemon/redaction.h"
 #include "daemon/retention.h"
@@ -53,6 +54,8 @@ struct DaemonConfig {
   // Per-tenant redaction at ingest (docs/SECURITY.md, "Ingest rules").
   // Parsing checks fields and actions; key files are read at start-up.
   IngestRulesConfig ingest_rules;
+  // Backups (docs/OPERATIONS.md): off until backup.dir is set.
+  BackupOptions backup;
   IngestLimits limits;
   Sequencer::Options sequencer;
   StorageOptions storage;

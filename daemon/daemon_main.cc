@@ -20,12 +20,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/admin_service.h"
+#include "daemon/backup.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
 #include "daemon/config.h"
 #include "daemon/health.h"
 #include "daemon/metrics.h"
 #include "daemon/service.h"
+#include "daemon/version.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -101,7 +103,7 @@ absl::Status WritePortFile(const std::string& path, int port) {
 // Registers the collectors read at scrape time.
 void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointer,
                    Clock* clock, const RetentionCounters* counters,
-                   const IngestRules* rules) {
+                   const IngestRules* rules, const Backuper* backuper) {
   metrics->AddCollector([rules](std::string* out) {
     *out +=
         "# HELP indelible_ingest_redactions_total Values rewritten at ingest by "
@@ -112,6 +114,21 @@ void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointe
                       std::string(IngestRules::CounterName(i)), "\"} ", rules->Count(i), "\n");
     }
   });
+  if (backuper->enabled()) {
+    metrics->AddCollector([backuper](std::string* out) {
+      absl::StrAppend(
+          out,
+          "# HELP indelible_backups_total Backups attempted since the daemon started.\n"
+          "# TYPE indelible_backups_total counter\n"
+          "indelible_backups_total{outcome=\"ok\"} ", backuper->succeeded(), "\n",
+          "indelible_backups_total{outcome=\"failed\"} ", backuper->failed(), "\n",
+          "# HELP indelible_backup_last_success_timestamp_seconds When the last backup "
+          "since the daemon started was taken (daemon clock); 0 if none.\n"
+          "# TYPE indelible_backup_last_success_timestamp_seconds gauge\n"
+          "indelible_backup_last_success_timestamp_seconds ",
+          backuper->last_success_ns() / 1000000000, "\n");
+    });
+  }
   metrics->AddCollector([storage](std::string* out) {
     struct Prop {
       const char* name;
@@ -403,6 +420,14 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   service_options.ingest_rules = ingest_rules->get();
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
+  Backuper backuper({.storage = storage->get(),
+                     .checkpointer = &checkpointer,
+                     .clock = clock,
+                     .signer = &signer,
+                     .data_dir = config.data_dir,
+                     .signing_key_path = key_path},
+                    config.backup,
+                    std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
   AdminDeps admin_deps;
   admin_deps.sequencer = &sequencer;
   admin_deps.storage = storage->get();
@@ -411,6 +436,7 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   admin_deps.retention = &retention;
   admin_deps.counters = &counters;
   admin_deps.signer = &signer;
+  admin_deps.backuper = &backuper;
   admin_deps.limits = config.limits;
   admin_deps.authorizer = &authorizer;
   AdminService admin(admin_deps);
@@ -435,8 +461,9 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   checkpointer.Start();
   compactor.Start();
   admin.StartExpiry(std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
+  backuper.Start();
   AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters,
-                ingest_rules->get());
+                ingest_rules->get(), &backuper);
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
     auto metrics_port = metrics_server.Start(config.metrics_listen);
@@ -486,6 +513,7 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
                    std::chrono::seconds(config.shutdown_grace_seconds));
   server->Wait();
   metrics_server.Stop();
+  backuper.Stop();
   compactor.Stop();
   sequencer.Stop();
   checkpointer.Stop();  // signs the final heads
@@ -510,7 +538,7 @@ int DaemonMain(int argc, char** argv) {
   bool testing_manual_clock = false;
   app.add_flag("--testing-manual-clock", testing_manual_clock,
                "TESTS ONLY: a clock that moves only by Admin.AdvanceTestClock");
-  app.set_version_flag("--version", "indelibled 0.1.0");
+  app.set_version_flag("--version", absl::StrCat("indelibled ", kIndelibleVersion));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -154,6 +154,30 @@ CLI::App* AddKeygen(CLI::App& app, KeygenFlags* f) {
   return cmd;
 }
 
+CLI::App* AddBackup(CLI::App& app, BackupFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "backup",
+      "Have the daemon take a consistent backup into its backup.dir while it "
+      "keeps serving, and print where it went (default --timeout 5m)");
+  cmd->add_option("--label", f->label,
+                  "Appended to the backup's name: [a-z0-9._-], at most 64");
+  cmd->add_flag("--json", f->json, "Print JSON");
+  return cmd;
+}
+
+CLI::App* AddRestore(CLI::App& app, RestoreFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "restore",
+      "Copy a backup into a new, empty data directory and check that it "
+      "opens (offline: no server needed)");
+  cmd->add_option("--from", f->from, "Backup directory")->required();
+  cmd->add_option("--data-dir", f->data_dir,
+                  "Data directory to create (must not exist, or be empty)")
+      ->required();
+  cmd->add_flag("--json", f->json, "Print JSON");
+  return cmd;
+}
+
 struct AdminFlags {
   RetentionSetFlags retention_set;
   RetentionGetFlags retention_get;
@@ -380,6 +404,10 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
       "new", "Print a new random token and the config line holding its SHA-256");
   token_new->add_option("--principal", token_principal, "Whom the token identifies")
       ->required();
+  BackupFlags backup_flags;
+  RestoreFlags restore_flags;
+  CLI::App* backup = AddBackup(app, &backup_flags);
+  CLI::App* restore = AddRestore(app, &restore_flags);
 
   try {
     app.parse(argc, argv);
@@ -411,9 +439,26 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
+  if (restore->parsed()) {
+    if (restore_flags.from.empty() || restore_flags.data_dir.empty()) {
+      return UsageError(err, "restore: --from and --data-dir must not be empty");
+    }
+    return RunRestore(restore_flags, out, err);
+  }
   if (token_new->parsed()) return RunTokenNew(token_principal, out, err);
   absl::StatusOr<Credentials> creds = LoadCredentials(g);
   if (!creds.ok()) return UsageError(err, std::string(creds.status().message()));
+  if (backup->parsed()) {
+    client::AdminClientOptions options;
+    options.target = g.target;
+    options.credentials = creds->channel;
+    options.bearer_token = creds->token;
+    if (timeout_opt->count() > 0) options.deadline = *timeout;
+    absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
+        client::AdminClient::Connect(options);
+    if (!a.ok()) return ReportError(err, "connect", a.status());
+    return RunBackup(**a, backup_flags, out, err);
+  }
 
   if (admin.admin->parsed()) {
     if (std::string why = CheckAdmin(&admin_flags, admin); !why.empty()) {

@@ -120,6 +120,17 @@ int RunPending(client::AdminClient& admin, const PendingFlags& flags, std::ostre
 // the daemon's auth.tokens. Talks to no server.
 int RunTokenNew(const std::string& principal, std::ostream& out, std::ostream& err);
 
+struct BackupFlags {
+  std::string label;
+  bool json = false;
+};
+
+struct RestoreFlags {
+  std::string from;      // a finished backup directory
+  std::string data_dir;  // new or empty
+  bool json = false;
+};
+
 // Single mode: builds one event from the flags (generating an event_id if
 // none is given) and prints its receipt.
 // --stdin mode: reads JSON lines (event_json.h) from `in` and appends them in
@@ -198,6 +209,23 @@ int RunPurge(client::AdminClient& admin, const PurgeFlags& flags,
 // Runs the retention compaction now and prints the daemon's counters.
 int RunCompact(client::AdminClient& admin, const CompactFlags& flags,
                std::ostream& out, std::ostream& err);
+
+// Asks the daemon for a backup (Admin.Backup) and prints where it went and
+// the heads it holds (with `json`, BackupToJson).
+int RunBackup(client::AdminClient& admin, const BackupFlags& flags,
+              std::ostream& out, std::ostream& err);
+
+// Restores a backup into a new data directory, offline (no daemon involved):
+// `from` must be a finished backup (its manifest present and of a known
+// format); `data_dir` must not exist or be an empty directory, else nothing
+// is written (FAILED_PRECONDITION, kExitRejected): a non-empty directory may
+// be a live daemon's. The RocksDB files (and the development signing key if
+// the backup holds one, mode 0600) are copied and synced, the copy is opened
+// as indelible-verify opens a store and its heads compared with the
+// manifest's; on any failure what was copied is removed again (DATA_LOSS or
+// an I/O error, kExitError). Prints what was restored and how to start the
+// daemon on it.
+int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err);
 
 }  // namespace indelible::cli
 

@@ -159,6 +159,32 @@ json CompactToJson(const v1::CompactResponse& r) {
   };
 }
 
+json BackupToJson(const v1::BackupResponse& r) {
+  json tenants = json::array();
+  for (const v1::BackupHead& h : r.heads()) {
+    tenants.push_back(json{
+        {"tenant", h.tenant()},
+        {"seq", h.seq()},
+        {"head_hash", chain::ToHex(h.head_hash())},
+        {"received_at_ns", absl::StrCat(h.received_at_ns())},
+        {"checkpoint_seq", h.checkpoint_seq()},
+    });
+  }
+  json pruned = json::array();
+  for (const std::string& p : r.pruned()) pruned.push_back(p);
+  return json{
+      {"path", r.path()},
+      {"name", r.name()},
+      {"created_at_ns", absl::StrCat(r.created_at_ns())},
+      {"created_at", FormatTimestamp(r.created_at_ns())},
+      {"tenants", std::move(tenants)},
+      {"files", r.files()},
+      {"size_bytes", r.size_bytes()},
+      {"signing_key_included", r.signing_key_included()},
+      {"pruned", std::move(pruned)},
+  };
+}
+
 std::string JsonLine(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

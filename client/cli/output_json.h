@@ -73,6 +73,11 @@ nlohmann::ordered_json PurgeToJson(const std::string& tenant,
 // {"bodies_dropped", "event_ids_dropped"}.
 nlohmann::ordered_json CompactToJson(const indelible::v1::CompactResponse& r);
 
+// {"path", "name", "created_at_ns", "created_at", "tenants": [{"tenant",
+//  "seq", "head_hash", "received_at_ns", "checkpoint_seq"}], "files",
+//  "size_bytes", "signing_key_included", "pruned": [names]}.
+nlohmann::ordered_json BackupToJson(const indelible::v1::BackupResponse& r);
+
 // One line of output: compact JSON, invalid UTF-8 replaced by U+FFFD.
 std::string JsonLine(const nlohmann::ordered_json& j);
 

@@ -61,5 +61,51 @@ TEST(Config, RefusesUnknownLogLevel) {
   EXPECT_FALSE(ValidateConfig(*c).ok());
 }
 
+TEST(Config, BackupSection) {
+  auto c = ParseConfig("");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->backup.dir.empty());  // off
+  EXPECT_EQ(c->backup.retention.keep_days, 14u);
+  EXPECT_EQ(c->backup.retention.keep_count, 0u);
+  EXPECT_EQ(c->backup.interval_seconds, 0u);
+  c = ParseConfig(R"(
+data_dir: /var/lib/indelible/data
+backup:
+  dir: /var/lib/indelible/backups
+  keep_days: 30
+  keep_count: 10
+  interval: 6h
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backup.dir, "/var/lib/indelible/backups");
+  EXPECT_EQ(c->backup.retention.keep_days, 30u);
+  EXPECT_EQ(c->backup.retention.keep_count, 10u);
+  EXPECT_EQ(c->backup.interval_seconds, 6u * 3600);
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+
+  c = ParseConfig("backup:\n  keep_dayz: 3\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("backup.keep_dayz"), std::string::npos);
+  c = ParseConfig("backup:\n  interval: soon\n");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("backup.interval"), std::string::npos);
+}
+
+TEST(Config, BackupDirMustBeOutsideTheDataDir) {
+  for (const char* yaml : {"data_dir: /srv/ind\nbackup:\n  dir: /srv/ind/backups\n",
+                           "data_dir: /srv/ind\nbackup:\n  dir: /srv/ind\n",
+                           "data_dir: /srv/b/data\nbackup:\n  dir: /srv/b\n",
+                           "backup:\n  interval: 24h\n"}) {
+    auto c = ParseConfig(yaml);
+    ASSERT_TRUE(c.ok()) << yaml;
+    absl::Status s = ValidateConfig(*c);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << yaml;
+    EXPECT_NE(std::string(s.message()).find("backup."), std::string::npos) << s;
+  }
+  auto c = ParseConfig("data_dir: /srv/ind/data\nbackup:\n  dir: /srv/ind/data-backups\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+}
+
 }  // namespace
 }  // namespace indelible

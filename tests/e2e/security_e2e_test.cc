@@ -367,6 +367,19 @@ TEST_F(SecurityE2E, EveryRoleAgainstEveryRpc) {
     c.Prepare(&ctx);
     v1::CompactResponse resp;
     EXPECT_EQ(c.admin->Compact(&ctx, {}, &resp).error_code(), NO) << p;
+    grpc::ClientContext bctx;
+    c.Prepare(&bctx);
+    v1::BackupResponse backup;
+    EXPECT_EQ(c.admin->Backup(&bctx, {}, &backup).error_code(), NO) << p;
+  }
+  // An admin of "*" passes the role check (backups are off in this config).
+  {
+    Caller c = As("admin1");
+    grpc::ClientContext bctx;
+    c.Prepare(&bctx);
+    v1::BackupResponse backup;
+    EXPECT_EQ(c.admin->Backup(&bctx, {}, &backup).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
   }
 }
 

@@ -1,0 +1,415 @@
+#include "daemon/backup.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "daemon/version.h"
+#include "nlohmann/json.hpp"
+#include "rocksdb/db.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "spdlog/spdlog.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/text.h"
+#include "verifier/store/backup_layout.h"
+
+namespace indelible {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Opening a finished checkpoint read-only must not add an info LOG to it.
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+absl::Status IoError(const std::string& what, const std::error_code& ec) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
+}
+
+absl::Status Errno(const std::string& what) {
+  const int e = errno;
+  std::string msg = absl::StrCat(what, ": ", std::strerror(e));
+  if (e == ENOSPC || e == EDQUOT) return absl::ResourceExhaustedError(msg);
+  return absl::UnavailableError(msg);
+}
+
+absl::Status SyncPath(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + p.string());
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("fsync " + p.string());
+  return absl::OkStatus();
+}
+
+// Creates `p` (which must not exist) with `mode`, writes `data` and syncs.
+absl::Status WriteNewFile(const fs::path& p, std::string_view data, mode_t mode) {
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Errno("create " + p.string());
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      absl::Status s = Errno("write " + p.string());
+      ::close(fd);
+      return s;
+    }
+    done += static_cast<size_t>(n);
+  }
+  absl::Status s = ::fsync(fd) == 0 ? absl::OkStatus() : Errno("fsync " + p.string());
+  ::close(fd);
+  return s;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const fs::path& p) {
+  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open " + p.string());
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status s = Errno("read " + p.string());
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+// Whether `inner` is `outer` or lies beneath it (both made absolute and
+// normal, symlinks of existing parts resolved).
+bool IsWithin(const fs::path& inner, const fs::path& outer) {
+  std::error_code ec;
+  const fs::path a = fs::weakly_canonical(fs::absolute(inner), ec);
+  if (ec) return false;
+  const fs::path b = fs::weakly_canonical(fs::absolute(outer), ec);
+  if (ec) return false;
+  auto mismatch = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return mismatch.first == b.end();
+}
+
+// Reads the heads and each tenant's newest checkpoint seq from the finished
+// checkpoint at `dir`, which nothing else writes.
+absl::StatusOr<std::vector<BackupHeadInfo>> ReadBackupHeads(const std::string& dir) {
+  rocksdb::Options opts;
+  opts.create_if_missing = false;
+  opts.info_log = std::make_shared<NullLogger>();
+  std::vector<std::string> names;
+  if (auto s = FromRocksDb(rocksdb::DB::ListColumnFamilies(opts, dir, &names),
+                         "list column families of the backup");
+      !s.ok()) {
+    return s;
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  if (auto s = FromRocksDb(rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw),
+                         "open the backup");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  auto handle = [&](std::string_view name) -> rocksdb::ColumnFamilyHandle* {
+    for (auto* h : handles) {
+      if (h->GetName() == name) return h;
+    }
+    return nullptr;
+  };
+  absl::Status status;
+  std::vector<BackupHeadInfo> out;
+  std::string format;
+  rocksdb::Status st = db->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
+  rocksdb::ColumnFamilyHandle* heads = handle(store::kHeadsCf);
+  rocksdb::ColumnFamilyHandle* checkpoints = handle(store::kCheckpointsCf);
+  if (!st.ok()) {
+    status = FromRocksDb(st, "read the backup's format marker");
+  } else if (format != store::kFormatValue || heads == nullptr || checkpoints == nullptr) {
+    status = absl::DataLossError("the backup is not an Indelible v1 store");
+  } else {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), heads));
+    std::unique_ptr<rocksdb::Iterator> cp(
+        db->NewIterator(rocksdb::ReadOptions(), checkpoints));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      BackupHeadInfo info;
+      info.tenant = it->key().ToString();
+      if (!store::DecodeHead(std::string_view(it->value().data(), it->value().size()),
+                             &info.head)) {
+        status = absl::DataLossError("malformed head in the backup for tenant " +
+                                     info.tenant);
+        break;
+      }
+      const std::string prefix = store::TenantPrefix(info.tenant);
+      cp->SeekForPrev(store::SeqKey(info.tenant, ~uint64_t{0}));
+      std::string_view tenant;
+      uint64_t seq = 0;
+      if (cp->Valid() && cp->key().starts_with(prefix) &&
+          store::ParseSeqKey(std::string_view(cp->key().data(), cp->key().size()),
+                             &tenant, &seq)) {
+        info.checkpoint_seq = seq;
+      }
+      out.push_back(std::move(info));
+    }
+    if (status.ok()) status = FromRocksDb(it->status(), "scan the backup's heads");
+    if (status.ok()) status = FromRocksDb(cp->status(), "scan the backup's checkpoints");
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  db->Close();
+  if (!status.ok()) return status;
+  return out;
+}
+
+std::string Rfc3339(uint64_t ns) {
+  return absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
+                          absl::FromUnixNanos(static_cast<int64_t>(ns)),
+                          absl::UTCTimeZone());
+}
+
+}  // namespace
+
+Backuper::Backuper(Deps deps, BackupOptions options, std::chrono::milliseconds poll)
+    : deps_(std::move(deps)), options_(std::move(options)), poll_(poll) {}
+
+Backuper::~Backuper() { Stop(); }
+
+absl::StatusOr<BackupResult> Backuper::Create(std::string_view label) {
+  if (!enabled()) {
+    return absl::FailedPreconditionError(
+        "backups are off: set backup.dir in the daemon's config (docs/CONFIG.md)");
+  }
+  if (!IsValidBackupLabel(label)) {
+    return absl::InvalidArgumentError("label: must match [a-z0-9._-]{0,64}");
+  }
+  std::lock_guard<std::mutex> l(create_mu_);
+  auto r = CreateLocked(label);
+  if (!r.ok()) {
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("event=backup_failed dir={} status=\"{}\"", options_.dir,
+                  r.status().ToString());
+    return r;
+  }
+  succeeded_.fetch_add(1, std::memory_order_relaxed);
+  last_success_ns_.store(r->created_at_ns, std::memory_order_relaxed);
+  spdlog::info("event=backup_created path={} tenants={} files={} size_bytes={} "
+               "signing_key_included={}",
+               r->path, r->heads.size(), r->files, r->size_bytes,
+               r->signing_key_included);
+  return r;
+}
+
+absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label) {
+  std::error_code ec;
+  const fs::path dir = fs::absolute(options_.dir, ec);
+  if (ec) return IoError("backup.dir " + options_.dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return IoError("create " + dir.string(), ec);
+
+  // A .tmp- directory now is left from a backup that did not finish (they
+  // are serialised): it is not a backup, and would only take space.
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(store::kBackupTempPrefix, 0) == 0) {
+      std::error_code rm;
+      fs::remove_all(e.path(), rm);
+      spdlog::warn("event=backup_incomplete_removed path={} ok={}", e.path().string(),
+                   !rm);
+    }
+  }
+  if (ec) return IoError("list " + dir.string(), ec);
+
+  // Sign the current heads first, so the backup carries checkpoints as
+  // recent as possible.
+  if (deps_.checkpointer != nullptr) {
+    if (auto s = deps_.checkpointer->RunOnce(); !s.ok()) {
+      spdlog::warn("event=backup_checkpoint_failed status=\"{}\"", s.ToString());
+    }
+  }
+
+  BackupResult result;
+  result.created_at_ns = deps_.clock->NowNanos();
+  const std::string base = BackupName(result.created_at_ns, label);
+  result.name = base;
+  for (int n = 2; fs::exists(dir / result.name, ec) ||
+                  fs::exists(dir / (store::kBackupTempPrefix + result.name), ec);
+       ++n) {
+    result.name = absl::StrCat(base, "-", n);
+  }
+  const fs::path tmp = dir / (store::kBackupTempPrefix + result.name);
+  const fs::path final_path = dir / result.name;
+  result.path = final_path.string();
+
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto s = FromRocksDb(rocksdb::Checkpoint::Create(deps_.storage->db(), &raw),
+                         "backup");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  absl::Status status = FromRocksDb(checkpoint->CreateCheckpoint(tmp.string()),
+                                  "create checkpoint " + tmp.string());
+  auto cleanup = [&](absl::Status s) -> absl::Status {
+    std::error_code rm;
+    fs::remove_all(tmp, rm);
+    return s;
+  };
+  if (!status.ok()) return cleanup(status);
+
+  // What is in the RocksDB part: count it before adding our own files.
+  for (const auto& e : fs::directory_iterator(tmp, ec)) {
+    if (!e.is_regular_file()) continue;
+    ++result.files;
+    result.size_bytes += e.file_size();
+  }
+  if (ec) return cleanup(IoError("list " + tmp.string(), ec));
+
+  auto heads = ReadBackupHeads(tmp.string());
+  if (!heads.ok()) return cleanup(heads.status());
+  result.heads = *std::move(heads);
+
+  const std::string verifier_key = chain::NoteVerifierKeyString(deps_.signer->verifier_key());
+  status = WriteNewFile(tmp / store::kBackupVerifierKeyFile, verifier_key + "\n", 0644);
+  if (status.ok()) {
+    status = WriteNewFile(tmp / store::kBackupPublicKeyFile,
+                          deps_.signer->private_key().PublicKeyPem(), 0644);
+  }
+  if (!status.ok()) return cleanup(status);
+  if (!deps_.signing_key_path.empty() &&
+      IsWithin(deps_.signing_key_path, deps_.data_dir)) {
+    auto pem = ReadWholeFile(deps_.signing_key_path);
+    if (!pem.ok()) return cleanup(pem.status());
+    status = WriteNewFile(tmp / store::kSigningKeyFile, *pem, 0600);
+    if (!status.ok()) return cleanup(status);
+    result.signing_key_included = true;
+  }
+
+  nlohmann::ordered_json m;
+  m["format"] = store::kBackupManifestFormat;
+  m["name"] = result.name;
+  m["created_at"] = Rfc3339(result.created_at_ns);
+  m["created_at_ns"] = result.created_at_ns;
+  m["indelible_version"] = kIndelibleVersion;
+  m["store_format"] = store::kFormatValue;
+  m["label"] = std::string(label);
+  m["verifier_key"] = verifier_key;
+  m["signing_key_included"] = result.signing_key_included;
+  m["tenants"] = nlohmann::ordered_json::array();
+  for (const auto& h : result.heads) {
+    nlohmann::ordered_json t;
+    t["tenant"] = h.tenant;
+    t["seq"] = h.head.seq;
+    t["head_hash"] = chain::ToHex(h.head.entry_hash);
+    t["received_at_ns"] = h.head.received_at_ns;
+    t["checkpoint_seq"] = h.checkpoint_seq;
+    m["tenants"].push_back(std::move(t));
+  }
+  m["files"] = result.files;
+  m["size_bytes"] = result.size_bytes;
+  status = WriteNewFile(tmp / store::kBackupManifestFile, m.dump(2) + "\n", 0644);
+  if (status.ok()) status = SyncPath(tmp);
+  if (!status.ok()) return cleanup(status);
+
+  fs::rename(tmp, final_path, ec);
+  if (ec) return cleanup(IoError("rename " + tmp.string(), ec));
+  if (auto s = SyncPath(dir); !s.ok()) return s;
+
+  auto pruned = PruneLocked(result.name);
+  if (pruned.ok()) {
+    result.pruned = *std::move(pruned);
+  } else {
+    spdlog::error("event=backup_prune_failed dir={} status=\"{}\"", dir.string(),
+                  pruned.status().ToString());
+  }
+  return result;
+}
+
+std::vector<BackupEntry> Backuper::ListBackups() {
+  std::vector<BackupEntry> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(options_.dir, ec)) {
+    if (!e.is_directory()) continue;
+    const std::string name = e.path().filename().string();
+    auto t = ParseBackupTime(name);
+    if (!t) continue;
+    // Only finished backups: anything else in the directory is left alone.
+    if (!fs::exists(e.path() / store::kBackupManifestFile, ec)) continue;
+    out.push_back({name, *t});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> Backuper::Prune(std::string_view keep) {
+  std::lock_guard<std::mutex> l(create_mu_);
+  return PruneLocked(keep);
+}
+
+absl::StatusOr<std::vector<std::string>> Backuper::PruneLocked(std::string_view keep) {
+  if (!enabled()) return std::vector<std::string>();
+  const std::vector<std::string> names = SelectBackupsToPrune(
+      ListBackups(), deps_.clock->NowNanos(), options_.retention, keep);
+  std::vector<std::string> removed;
+  for (const auto& name : names) {
+    const fs::path p = fs::path(options_.dir) / name;
+    // Remove the manifest first: a half-removed backup is then no longer
+    // taken for a finished one.
+    std::error_code ec;
+    fs::remove(p / store::kBackupManifestFile, ec);
+    if (!ec) fs::remove_all(p, ec);
+    if (ec) return IoError("remove backup " + p.string(), ec);
+    spdlog::info("event=backup_pruned path={}", p.string());
+    removed.push_back(name);
+  }
+  return removed;
+}
+
+void Backuper::Start() {
+  if (!enabled() || options_.interval_seconds == 0) return;
+  thread_ = std::thread([this] {
+    // The schedule continues from the newest backup, across restarts.
+    uint64_t last = deps_.clock->NowNanos();
+    {
+      std::lock_guard<std::mutex> l(create_mu_);
+      uint64_t newest = 0;
+      for (const auto& b : ListBackups()) newest = std::max(newest, b.time_ns);
+      if (newest != 0) last = std::min(last, newest);
+    }
+    const uint64_t interval_ns = options_.interval_seconds * 1000000000ull;
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stopping_) {
+      cv_.wait_for(l, poll_, [this] { return stopping_; });
+      if (stopping_) break;
+      const uint64_t now = deps_.clock->NowNanos();
+      if (now < last + interval_ns) continue;
+      last = now;
+      l.unlock();
+      (void)Create("");  // logs its outcome
+      l.lock();
+    }
+  });
+}
+
+void Backuper::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace indelible
