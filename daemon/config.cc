@@ -431,6 +431,7 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   RETURN_IF_ERROR(Read(root, "", "log_level", &k, &c.log_level));
   RETURN_IF_ERROR(Read(root, "", "port_file", &k, &c.port_file));
   RETURN_IF_ERROR(Read(root, "", "metrics_listen", &k, &c.metrics_listen));
+  RETURN_IF_ERROR(Read(root, "", "local_listen", &k, &c.local_listen));
   RETURN_IF_ERROR(
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
@@ -494,6 +495,13 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   }
   if (c.tls.enabled() && (c.tls.cert_file.empty() || c.tls.key_file.empty())) {
     return absl::InvalidArgumentError("config: tls: cert_file and key_file go together");
+  }
+  if (!c.local_listen.empty()) {
+    if (auto s = ValidateHostPort("local_listen", c.local_listen); !s.ok()) return s;
+    if (!IsLoopbackHost(c.local_listen)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: local_listen: ", c.local_listen, " is not loopback; it is plaintext"));
+    }
   }
   if (!c.metrics_listen.empty()) {
     if (auto s = ValidateHostPort("metrics_listen", c.metrics_listen); !s.ok()) return s;

@@ -23,6 +23,11 @@ struct DaemonConfig {
   std::string data_dir = "./data";
   // trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  // A second, plaintext gRPC listener, loopback only, serving the same
+  // services (with the same authentication): for local health probes and
+  // tools when `listen` is TLS. Empty: off. Port 0 picks a free port,
+  // written to <port_file>.local.
+  std::string local_listen;
   // If set, the bound port is written here once the server listens.
   std::string port_file;
   // host:port of the Prometheus text endpoint (GET /metrics). Empty: off.

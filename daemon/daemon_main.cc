@@ -267,6 +267,7 @@ void Reload(const Reloadable& r, DaemonConfig* current) {
     next->data_dir = current->data_dir;
     next->port_file = current->port_file;
     next->metrics_listen = current->metrics_listen;
+    next->local_listen = current->local_listen;
     next->testing_manual_clock = current->testing_manual_clock;
     s = ValidateConfig(*next);
   }
@@ -449,11 +450,16 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(config.listen, *credentials, &port);
+  int local_port = 0;
+  if (!config.local_listen.empty()) {
+    builder.AddListeningPort(config.local_listen, grpc::InsecureServerCredentials(),
+                             &local_port);
+  }
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.RegisterService(&service);
   builder.RegisterService(&admin);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || port == 0) {
+  if (!server || port == 0 || (!config.local_listen.empty() && local_port == 0)) {
     spdlog::critical("event=startup_failed reason=\"cannot listen on {}\"", config.listen);
     sequencer.Stop();
     return kExitRuntime;
@@ -482,6 +488,17 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   }
   HealthMonitor health(server->GetHealthCheckService(), storage->get(), &metrics);
   health.Start();
+  if (!config.port_file.empty() && local_port != 0) {
+    if (auto s = WritePortFile(config.port_file + ".local", local_port); !s.ok()) {
+      spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+      server->Shutdown();
+      sequencer.Stop();
+      return kExitRuntime;
+    }
+  }
+  if (local_port != 0) {
+    spdlog::info("event=local_listening listen={} port={}", config.local_listen, local_port);
+  }
   if (!config.port_file.empty()) {
     if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
       spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
@@ -533,6 +550,9 @@ int DaemonMain(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
   app.add_option("--port-file", port_file, "write the bound port to this file");
   std::string metrics_listen;
+  std::string local_listen;
+  app.add_option("--local-listen", local_listen,
+                 "loopback host:port of a plaintext listener for local probes (default off)");
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port of the Prometheus /metrics endpoint (default off)");
   bool testing_manual_clock = false;
@@ -559,6 +579,7 @@ int DaemonMain(int argc, char** argv) {
   if (!log_level.empty()) config.log_level = log_level;
   if (!port_file.empty()) config.port_file = port_file;
   if (!metrics_listen.empty()) config.metrics_listen = metrics_listen;
+  if (!local_listen.empty()) config.local_listen = local_listen;
   if (testing_manual_clock) config.testing_manual_clock = true;
   if (auto s = ValidateConfig(config); !s.ok()) {
     std::fprintf(stderr, "indelibled: %s\n", std::string(s.message()).c_str());

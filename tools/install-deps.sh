@@ -10,6 +10,7 @@ packages=(
   libspdlog-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 xxd
+  shellcheck yamllint  # ctest -L lint: shell scripts and deploy manifests
 )
 
 missing=()

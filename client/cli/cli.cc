@@ -397,6 +397,11 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
   AdminFlags admin_flags;
   AdminCommands admin = AddAdmin(app, &admin_flags);
+  HealthFlags health_flags;
+  CLI::App* health = app.add_subcommand(
+      "health", "Print the daemon's gRPC health status; exit 0 only if SERVING (for probes)");
+  health->add_option("--service", health_flags.service,
+                     "Service name to ask about (default: the whole daemon)");
   CLI::App* token = app.add_subcommand("token", "Bearer tokens for a daemon with auth");
   token->require_subcommand(1);
   std::string token_principal;
@@ -448,6 +453,13 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   if (token_new->parsed()) return RunTokenNew(token_principal, out, err);
   absl::StatusOr<Credentials> creds = LoadCredentials(g);
   if (!creds.ok()) return UsageError(err, std::string(creds.status().message()));
+  if (health->parsed()) {
+    health_flags.target = g.target;
+    health_flags.deadline = *timeout;
+    health_flags.credentials = creds->channel;
+    health_flags.bearer_token = creds->token;
+    return RunHealth(health_flags, out, err);
+  }
   if (backup->parsed()) {
     client::AdminClientOptions options;
     options.target = g.target;

@@ -6,7 +6,9 @@
 #ifndef INDELIBLE_CLIENT_CLI_COMMANDS_H_
 #define INDELIBLE_CLIENT_CLI_COMMANDS_H_
 
+#include <chrono>
 #include <cstddef>
+#include <memory>
 #include <cstdint>
 #include <istream>
 #include <optional>
@@ -115,6 +117,18 @@ int RunApprove(client::AdminClient& admin, const ApproveFlags& flags, std::ostre
 // `admin pending`: lists the requests waiting for approval.
 int RunPending(client::AdminClient& admin, const PendingFlags& flags, std::ostream& out,
                std::ostream& err);
+
+struct HealthFlags {
+  std::string target;
+  std::string service;  // "" = the whole daemon
+  std::chrono::milliseconds deadline{10000};
+  std::shared_ptr<grpc::ChannelCredentials> credentials;  // null: plaintext
+  std::string bearer_token;
+};
+
+// `health`: prints SERVING, NOT_SERVING, ... and exits 0 only for SERVING
+// (kExitNotServing otherwise, kExitUnavailable if nothing answers).
+int RunHealth(const HealthFlags& flags, std::ostream& out, std::ostream& err);
 
 // `token new`: prints a fresh random bearer token and the SHA-256 line for
 // the daemon's auth.tokens. Talks to no server.

@@ -18,6 +18,7 @@ enum ExitCode : int {
   kExitUnavailable = 4,  // server unreachable or too slow (transport)
   kExitError = 5,        // anything else (server internal error, disk full)
   kExitPending = 6,      // recorded as a request: waits for a second admin
+  kExitNotServing = 7,   // `health`: the daemon answered, but is not SERVING
 };
 
 // kExitRejected for InvalidArgument, PermissionDenied, Unauthenticated,

@@ -726,12 +726,41 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   VerifierCheck();
 }
 
+TEST_F(SecurityE2E, LocalPlaintextListenerServesHealthButStillAuthenticates) {
+  TempDir dir;
+  std::ofstream(dir.Sub("config.yaml")) << Config();
+  auto d = DaemonProcess::Start({.data_dir = dir.Sub("data"),
+                                 .extra_args = {"--config", dir.Sub("config.yaml"),
+                                                "--local-listen", "127.0.0.1:0"}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  const std::string local = "127.0.0.1:" + Slurp(dir.Sub("data") + ".port.local");
+  const std::string local_target = local.substr(0, local.find('\n'));
+  // What a Kubernetes exec probe runs.
+  CommandResult h = RunCommand({BinPath("indelible"), "--target", local_target, "health"});
+  EXPECT_EQ(h.exit_code, 0) << h.err;
+  EXPECT_EQ(h.out, "SERVING\n");
+  // Plaintext, but no identity: nothing else is allowed.
+  CommandResult a = RunCommand({BinPath("indelible"), "--target", local_target, "append",
+                                "--tenant", "acme", "--actor-id", "a", "--action", "x"});
+  EXPECT_EQ(a.exit_code, 3) << a.err;
+  EXPECT_TRUE(absl::StrContains(a.err, "UNAUTHENTICATED")) << a.err;
+  // The TLS listener answers health too, to a client with a certificate.
+  CommandResult t = RunCommand({BinPath("indelible"), "--target", (*d)->target(), "--tls-ca",
+                                Cert("ca.pem"), "--tls-cert", Cert("reader.pem"), "--tls-key",
+                                Cert("reader.key"), "health"});
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+}
+
 TEST(SecurityStartup, NonLoopbackNeedsTlsAndAuth) {
   TempDir dir;
   CommandResult r = RunCommand({BinPath("indelibled"), "--data-dir", dir.Sub("data"),
                                 "--listen", "0.0.0.0:0"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(absl::StrContains(r.err, "not loopback")) << r.err;
+  r = RunCommand({BinPath("indelibled"), "--data-dir", dir.Sub("data"), "--local-listen",
+                  "0.0.0.0:0"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(absl::StrContains(r.err, "local_listen")) << r.err;
 }
 
 TEST(SecurityStartup, LooseTlsKeyIsRefusedWithoutShowingIt) {
