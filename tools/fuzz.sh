@@ -35,8 +35,12 @@ for t in "${targets[@]}"; do
   corpus="$build_dir/fuzz-corpus/$t"
   artifacts="$build_dir/fuzz-artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
+  dict=()
+  if [ -f "$root/tests/fuzz/$t.dict" ]; then
+    dict=(-dict="$root/tests/fuzz/$t.dict")
+  fi
   echo "fuzz: $t for ${seconds}s"
-  if ! "$build_dir/fuzz/$t" -max_total_time="$seconds" -timeout=10 \
+  if ! "$build_dir/fuzz/$t" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
       -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$artifacts/" "$corpus" "$root/tests/fuzz/corpus/$t" \
       > "$build_dir/fuzz-$t.log" 2>&1; then
