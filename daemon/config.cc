@@ -1,5 +1,6 @@
 #include "daemon/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -250,10 +251,14 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (!c.metrics_listen.empty()) {
     if (auto s = ValidateLoopback("metrics_listen", c.metrics_listen); !s.ok()) return s;
   }
-  if (c.key_name.empty() ||
-      c.key_name.find_first_of(" +\n\t") != std::string::npos) {
+  // As ParseNoteVerifierKey requires of the names it accepts.
+  const bool bad_name_char =
+      std::any_of(c.key_name.begin(), c.key_name.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '+';
+      });
+  if (c.key_name.empty() || bad_name_char) {
     return absl::InvalidArgumentError(
-        "config: key_name: required, without spaces or '+'");
+        "config: key_name: required, without spaces, control characters or '+'");
   }
   if (c.checkpoint_interval_ms < 10) {
     return absl::InvalidArgumentError(

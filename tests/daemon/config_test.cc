@@ -91,5 +91,14 @@ TEST(Config, FutureSkewThatOverflowsIsRefused) {
   EXPECT_EQ(c->limits.max_future_skew_ns, 18446744073ull * 1000000000);
 }
 
+TEST(Config, KeyNameMustFitASignatureLine) {
+  for (const char* text : {"key_name: \"a b\"\n", "key_name: \"a+b\"\n",
+                           "key_name: \"a\\rb\"\n", "key_name: \"a\\x01b\"\n"}) {
+    auto c = ParseConfig(text);
+    ASSERT_TRUE(c.ok()) << text;
+    EXPECT_FALSE(ValidateConfig(*c).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace indelible

@@ -22,6 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (vk.ok()) {
     FUZZ_CHECK(vk->public_key.size() == chain::kEd25519PublicKeySize);
     FUZZ_CHECK(vk->key_id == chain::NoteKeyId(vk->name, vk->public_key));
+    // The name is one a signature line can carry (note.h).
+    for (char c : vk->name) {
+      FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f && c != '+');
+    }
     const std::string printed = chain::NoteVerifierKeyString(*vk);
     auto again = chain::ParseNoteVerifierKey(printed);
     FUZZ_CHECK(again.ok() && again->name == vk->name &&
