@@ -31,15 +31,32 @@ absl::Status Read(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
+// Subscripting a scalar node throws (YAML::BadSubscript): every section is
+// checked to be a mapping before its keys are read.
+absl::Status RequireMap(const YAML::Node& node, const std::string& path) {
+  if (node.IsMap()) return absl::OkStatus();
+  std::string name = path.empty() ? "top level" : path;
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  return absl::InvalidArgumentError(absl::StrCat("config: ", name, " must be a mapping"));
+}
+
+// A mapping key as text. A key may be any node in YAML ("? [a, b]: 1"), and
+// as<std::string>() throws on those.
+absl::StatusOr<std::string> KeyText(const YAML::Node& key, const std::string& path) {
+  if (!key.IsScalar()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", path.empty() ? "top level" : path, ": keys must be scalars"));
+  }
+  return key.Scalar();
+}
+
 absl::Status CheckUnknown(const YAML::Node& node, const std::string& path,
                           const std::set<std::string>& known) {
-  if (!node.IsMap()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: ", path.empty() ? "top level" : path,
-                     " must be a mapping"));
-  }
+  if (auto s = RequireMap(node, path); !s.ok()) return s;
   for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+    auto key_or = KeyText(kv.first, path);
+    if (!key_or.ok()) return key_or.status();
+    const std::string& key = *key_or;
     if (!known.count(key)) {
       return absl::InvalidArgumentError(
           absl::StrCat("config: unknown key ", path, key));
@@ -57,6 +74,7 @@ absl::Status CheckUnknown(const YAML::Node& node, const std::string& path,
 absl::Status ParseLimits(const YAML::Node& n, IngestLimits* l) {
   std::set<std::string> k;
   const std::string p = "limits.";
+  RETURN_IF_ERROR(RequireMap(n, p));
   RETURN_IF_ERROR(Read(n, p, "max_event_bytes", &k, &l->max_event_bytes));
   RETURN_IF_ERROR(Read(n, p, "max_event_id_bytes", &k, &l->max_event_id_bytes));
   RETURN_IF_ERROR(Read(n, p, "max_actor_id_bytes", &k, &l->max_actor_id_bytes));
@@ -74,6 +92,10 @@ absl::Status ParseLimits(const YAML::Node& n, IngestLimits* l) {
   RETURN_IF_ERROR(Read(n, p, "max_batch_events", &k, &l->max_batch_events));
   uint64_t skew_s = l->max_future_skew_ns / 1000000000;
   RETURN_IF_ERROR(Read(n, p, "max_future_skew_seconds", &k, &skew_s));
+  if (skew_s > UINT64_MAX / 1000000000) {
+    return absl::InvalidArgumentError(
+        "config: limits.max_future_skew_seconds: too large");
+  }
   l->max_future_skew_ns = skew_s * 1000000000;
   return CheckUnknown(n, p, k);
 }
@@ -100,7 +122,9 @@ absl::Status ParseDurationMap(const YAML::Node& n, const std::string& path,
   }
   std::set<std::string> k;
   for (const auto& kv : n) {
-    const std::string key = kv.first.as<std::string>();
+    auto key_or = KeyText(kv.first, path);
+    if (!key_or.ok()) return key_or.status();
+    const std::string& key = *key_or;
     uint64_t v = 0;
     RETURN_IF_ERROR(ReadDuration(n, path + ".", key, &k, &v));
     (*out)[key] = v;
@@ -111,6 +135,7 @@ absl::Status ParseDurationMap(const YAML::Node& n, const std::string& path,
 absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
   std::set<std::string> k;
   const std::string p = "retention.";
+  RETURN_IF_ERROR(RequireMap(n, p));
   RETURN_IF_ERROR(ReadDuration(n, p, "default", &k, &r->default_seconds));
   RETURN_IF_ERROR(ReadDuration(n, p, "min", &k, &r->min_seconds));
   RETURN_IF_ERROR(ReadDuration(n, p, "max", &k, &r->max_seconds));
@@ -126,7 +151,9 @@ absl::Status ParseRetention(const YAML::Node& n, RetentionConfig* r) {
       return absl::InvalidArgumentError("config: retention.tenants must be a mapping");
     }
     for (const auto& kv : n["tenants"]) {
-      const std::string tenant = kv.first.as<std::string>();
+      auto tenant_or = KeyText(kv.first, p + "tenants");
+      if (!tenant_or.ok()) return tenant_or.status();
+      const std::string& tenant = *tenant_or;
       if (!chain::IsValidTenantId(tenant)) {
         return absl::InvalidArgumentError(
             absl::StrCat("config: retention.tenants.", tenant, ": not a valid tenant id"));
@@ -413,18 +440,10 @@ absl::Status ValidateBackup(const DaemonConfig& c) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
+absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   DaemonConfig c;
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: not valid YAML: ", e.what()));
-  }
   if (root.IsNull()) return c;  // empty file: all defaults
+  RETURN_IF_ERROR(RequireMap(root, ""));
   std::set<std::string> k;
   RETURN_IF_ERROR(Read(root, "", "listen", &k, &c.listen));
   RETURN_IF_ERROR(Read(root, "", "data_dir", &k, &c.data_dir));
@@ -465,6 +484,20 @@ absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   if (root["limits"]) RETURN_IF_ERROR(ParseLimits(root["limits"], &c.limits));
   RETURN_IF_ERROR(CheckUnknown(root, "", k));
   return c;
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
+  // The checks above keep yaml-cpp from throwing on any input we know of;
+  // this is the backstop, so that no config file can end the daemon with an
+  // uncaught exception.
+  try {
+    return ParseYaml(YAML::Load(text));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: not valid YAML: ", e.what()));
+  }
 }
 
 absl::StatusOr<DaemonConfig> LoadConfigFile(const std::string& path) {
@@ -515,10 +548,14 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (c.auth.enabled && c.auth.approval_window_seconds == 0) {
     return absl::InvalidArgumentError("config: auth.approval_window: must be positive");
   }
-  if (c.key_name.empty() ||
-      c.key_name.find_first_of(" +\n\t") != std::string::npos) {
+  // As ParseNoteVerifierKey requires of the names it accepts.
+  const bool bad_name_char =
+      std::any_of(c.key_name.begin(), c.key_name.end(), [](char ch) {
+        return static_cast<unsigned char>(ch) <= 0x20 || ch == 0x7f || ch == '+';
+      });
+  if (c.key_name.empty() || bad_name_char) {
     return absl::InvalidArgumentError(
-        "config: key_name: required, without spaces or '+'");
+        "config: key_name: required, without spaces, control characters or '+'");
   }
   if (c.checkpoint_interval_ms < 10) {
     return absl::InvalidArgumentError(

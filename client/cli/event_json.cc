@@ -224,8 +224,9 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view line) {
   json doc;
   try {
     doc = json::parse(line.begin(), line.end());
-  } catch (const json::parse_error& e) {
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double
+    // ("1e999"). Drop nlohmann's "[json.exception.parse_error.101] " prefix.
     std::string_view what = e.what();
     if (size_t end = what.find("] "); end != std::string_view::npos) {
       what.remove_prefix(end + 2);

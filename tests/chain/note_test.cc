@@ -56,5 +56,22 @@ TEST(Note, MalformedCheckpointText) {
   EXPECT_FALSE(ParseNoteVerifierKey("nokey").ok());
 }
 
+// A name no signature line can carry was accepted, giving a trusted key that
+// could never verify anything (tests/fuzz/keys_fuzz now asserts it is not).
+TEST(Note, VerifierKeyNameWithSpaceIsRefused) {
+  auto key = Ed25519PrivateKey::FromSeed(std::string(32, '\x05'));
+  ASSERT_TRUE(key.ok());
+  for (const char* name : {"two words", "new\nline", "tab\tbed", "\x7f"}) {
+    const std::string s =
+        NoteVerifierKeyString(MakeNoteVerifierKey(name, key->PublicKey()));
+    EXPECT_EQ(ParseNoteVerifierKey(s).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << name;
+  }
+  EXPECT_TRUE(ParseNoteVerifierKey(NoteVerifierKeyString(
+                  MakeNoteVerifierKey("ok-name", key->PublicKey())))
+                  .ok());
+}
+
 }  // namespace
 }  // namespace indelible::chain

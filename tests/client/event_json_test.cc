@@ -145,5 +145,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{R"({"metadata":{"k":1}})", "metadata.k: must be a string"},
         BadCase{R"({"metadata":"k=v"})", "metadata: must be an array"}));
 
+// Hostile input (tests/fuzz/cli_input_fuzz): nlohmann throws out_of_range,
+// not parse_error, for a number beyond a double; it escaped ParseEventJson
+// and ended `indelible append --stdin`.
+TEST(EventJson, NumberOverflowIsInvalidArgument) {
+  for (const char* line : {"1e999", "{\"occurred_at_ns\": 1e999}",
+                           "[-1e400]"}) {
+    auto e = ParseEventJson(line);
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << line;
+  }
+}
+
 }  // namespace
 }  // namespace indelible::cli

@@ -107,5 +107,44 @@ TEST(Config, BackupDirMustBeOutsideTheDataDir) {
   EXPECT_TRUE(ValidateConfig(*c).ok());
 }
 
+// Found by tests/fuzz/config_fuzz: yaml-cpp throws when a scalar is
+// subscripted or a non-scalar key is read as text; none of that may escape
+// ParseConfig (it would end the daemon before it can say what is wrong).
+TEST(Config, HostileShapesAreInvalidArgument) {
+  for (const char* text : {
+           "just a scalar",
+           "- a list\n- at the top\n",
+           "retention: 30d\n",
+           "limits: 5\n",
+           "retention:\n  categories: 7\n",
+           "retention:\n  tenants:\n    acme: 7\n",
+           "? [a, b]\n: 1\n",
+           "limits:\n  ? {x: 1}\n  : 2\n",
+           "retention:\n  categories:\n    ? [access]\n    : 30d\n",
+           "retention:\n  tenants:\n    ? [acme]\n    : {access: 30d}\n",
+           "listen: {a: 1}\n",
+       }) {
+    auto c = ParseConfig(text);
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << text;
+  }
+}
+
+TEST(Config, FutureSkewThatOverflowsIsRefused) {
+  auto c = ParseConfig("limits:\n  max_future_skew_seconds: 18446744073709551615\n");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  c = ParseConfig("limits:\n  max_future_skew_seconds: 18446744073\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits.max_future_skew_ns, 18446744073ull * 1000000000);
+}
+
+TEST(Config, KeyNameMustFitASignatureLine) {
+  for (const char* text : {"key_name: \"a b\"\n", "key_name: \"a+b\"\n",
+                           "key_name: \"a\\rb\"\n", "key_name: \"a\\x01b\"\n"}) {
+    auto c = ParseConfig(text);
+    ASSERT_TRUE(c.ok()) << text;
+    EXPECT_FALSE(ValidateConfig(*c).ok()) << text;
+  }
+}
+
 }  // namespace
 }  // namespace indelible

@@ -114,7 +114,13 @@ class RetentionFilterTest : public ::testing::Test {
   }
   std::vector<bool> Pruned(const std::string& tenant) {
     std::vector<bool> out;
-    for (const auto& r : *storage_->ReadRecords(tenant, 1, 100)) out.push_back(r.pruned);
+    // Named: a range-for over *ReadRecords(...) would iterate a vector whose
+    // StatusOr is already destroyed (the temporary lives only until the
+    // range is initialised; AddressSanitizer's stack-use-after-scope).
+    auto records = storage_->ReadRecords(tenant, 1, 100);
+    EXPECT_TRUE(records.ok()) << records.status();
+    if (!records.ok()) return out;
+    for (const auto& r : *records) out.push_back(r.pruned);
     return out;
   }
 

@@ -47,6 +47,15 @@ absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s) {
   if (parts.size() < 3 || parts[0].empty() || parts[1].size() != 8) {
     return absl::InvalidArgumentError("verifier key: want name+id+key");
   }
+  // A signature line splits at the first space, so a name with a space or
+  // newline could never match one: refuse it rather than trust a key that
+  // silently verifies nothing.
+  for (char c : parts[0]) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError(
+          "verifier key: name has a space or control character");
+    }
+  }
   std::string b64(s.substr(parts[0].size() + parts[1].size() + 2));
   std::string id_bytes, alg_key;
   if (!FromHex(parts[1], &id_bytes)) {

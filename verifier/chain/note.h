@@ -35,7 +35,8 @@ std::string NoteVerifierKeyString(const NoteVerifierKey& key);
 NoteVerifierKey MakeNoteVerifierKey(std::string key_name,
                                     std::string public_key);
 // Parses "<name>+<hex id>+<base64(0x01 || pubkey)>"; InvalidArgument if
-// malformed or the id does not match the key.
+// malformed, the name has a space or control character, or the id does not
+// match the key.
 absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s);
 
 class NoteSigner {

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
@@ -25,6 +26,16 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A JSON unsigned integer. nlohmann's get<uint64_t>() converts a float or a
+// negative number with a cast (undefined behaviour out of range), so a
+// manifest or row from an attacker must not reach it with those.
+uint64_t Unsigned(const Json& v) {
+  if (!v.is_number_unsigned()) {
+    throw std::invalid_argument("want a non-negative integer");
+  }
+  return v.get<uint64_t>();
 }
 
 // Counts CSV records (RFC 4180: CRLF outside quotes ends a record).
@@ -68,8 +79,11 @@ class Checker {
           !chain::FromHex(row.at("entry_hash").get<std::string>(), &want_entry)) {
         return Problem(where + ": malformed salt, canonical event or hash");
       }
-      const uint64_t seq = row.at("seq").get<uint64_t>();
-      const uint64_t received = std::stoull(row.at("received_at_ns").get<std::string>());
+      const uint64_t seq = Unsigned(row.at("seq"));
+      uint64_t received;
+      if (!chain::ParseDecimal(row.at("received_at_ns").get<std::string>(), &received)) {
+        return Problem(where + ": received_at_ns is not a decimal integer");
+      }
       CheckSeq(seq, where);
       chain::Digest body = chain::BodyDigest(salt, ce);
       if (chain::AsBytes(body) != want_body) {
@@ -95,7 +109,7 @@ class Checker {
           row.at("category") == f->category && row.at("metadata") == md &&
           row.at("occurred_at_ns") == std::to_string(f->occurred_at_ns);
       if (!same) Problem(where + ": displayed fields differ from the canonical event");
-    } catch (const Json::exception& e) {
+    } catch (const std::exception& e) {  // Json::exception or Unsigned's
       Problem(where + ": missing or mistyped field (" + e.what() + ")");
     }
   }
@@ -161,25 +175,30 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   if (!report_sig.ok()) return report_sig.status();
 
   Json m = Json::parse(*manifest_bytes, nullptr, false);
-  if (m.is_discarded() || !m.is_object() || m.value("format", "") != kManifestFormat) {
+  if (m.is_discarded() || !m.is_object() || m.value("format", Json()) != kManifestFormat) {
     r.problems.push_back("manifest: not an " + std::string(kManifestFormat) + " document");
     return r;
   }
   std::string signer_key;
+  std::string want_sha256;
+  uint64_t want_bytes = 0, want_rows = 0;
   try {
     r.tenant = m.at("tenant").get<std::string>();
     r.signer_key_id = m.at("signer").at("key_id").get<std::string>();
-    r.first_seq = m.at("verified_range").at("first_seq").get<uint64_t>();
-    r.last_seq = m.at("verified_range").at("last_seq").get<uint64_t>();
+    r.first_seq = Unsigned(m.at("verified_range").at("first_seq"));
+    r.last_seq = Unsigned(m.at("verified_range").at("last_seq"));
     r.head_hash = m.at("head_hash").get<std::string>();
     r.format = m.at("report").at("format").get<std::string>();
+    want_sha256 = m.at("report").at("sha256").get<std::string>();
+    want_bytes = Unsigned(m.at("report").at("bytes"));
+    want_rows = Unsigned(m.at("row_count"));
     auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
     if (!k.ok()) {
       r.problems.push_back("manifest: signer.public_key_pem is not an Ed25519 key");
       return r;
     }
     signer_key = *k;
-  } catch (const Json::exception& e) {
+  } catch (const std::exception& e) {  // Json::exception or Unsigned's
     r.problems.push_back(std::string("manifest: missing or mistyped field (") + e.what() + ")");
     return r;
   }
@@ -204,10 +223,10 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     r.problems.push_back("report: signature does not verify");
   }
   // 3. Digest and size.
-  if (chain::ToHex(chain::Sha256(data)) != m["report"].value("sha256", "")) {
+  if (chain::ToHex(chain::Sha256(data)) != want_sha256) {
     r.problems.push_back("report: SHA-256 differs from the manifest's");
   }
-  if (data.size() != m["report"].value("bytes", uint64_t{0})) {
+  if (data.size() != want_bytes) {
     r.problems.push_back("report: size differs from the manifest's");
   }
   // 4. Rows.
@@ -219,9 +238,9 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   } else {
     r.problems.push_back("manifest: unknown report format " + r.format);
   }
-  if (r.rows != m.value("row_count", uint64_t{0})) {
-    r.problems.push_back(absl::StrCat("report: ", r.rows, " rows, manifest says ",
-                                      m.value("row_count", uint64_t{0})));
+  if (r.rows != want_rows) {
+    r.problems.push_back(
+        absl::StrCat("report: ", r.rows, " rows, manifest says ", want_rows));
   }
   return r;
 }

@@ -1,0 +1,169 @@
+#include "verifier/report/report_check.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/signing.h"
+#include "verifier/report/exporter.h"
+#include "verifier/report/report_rows.h"
+
+namespace indelible::report {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// A genuine one-row JSON report and its manifest, which tests then damage.
+// The files are signed after damage, so only the checks behind the
+// signatures see it: that is where hostile content must not crash the check.
+class ReportCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("report-check-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    report_.clear();
+
+    chain::EventFields e;
+    e.tenant = "acme";
+    e.event_id = "e-1";
+    e.occurred_at_ns = 1700000000000000000ull;
+    e.actor_id = "alice";
+    e.action = "read";
+    e.category = "access";
+    ce_ = *chain::EncodeCanonicalEvent(e);
+    Row row;
+    row.seq = 1;
+    row.received_at_ns = 1700000000500000000ull;
+    row.event = e;
+    row.salt = salt_;
+    row.canonical_event = ce_;
+    row.body_digest = chain::BodyDigest(row.salt, row.canonical_event);
+    row.prev_entry_hash = chain::Genesis("acme");
+    row.entry_hash = chain::EntryHash("acme", 1, row.received_at_ns,
+                                      row.prev_entry_hash, row.body_digest);
+    RowWriter w(Format::kJson, "acme",
+                [this](std::string_view b) { report_.append(b); });
+    w.Begin();
+    w.Add(row);
+    w.End();
+
+    manifest_ = {{"format", kManifestFormat},
+                 {"tenant", "acme"},
+                 {"verified_range", {{"first_seq", 1}, {"last_seq", 1}}},
+                 {"head_hash", chain::ToHex(row.entry_hash)},
+                 {"row_count", 1},
+                 {"report", {{"format", "json"}, {"bytes", report_.size()},
+                             {"sha256", chain::ToHex(chain::Sha256(report_))}}},
+                 {"signer", {{"key_id", "00000000"},
+                             {"public_key_pem", key_.PublicKeyPem()}}}};
+  }
+
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Write(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+    std::ofstream(path.string() + ".sig", std::ios::binary) << key_.Sign(bytes);
+  }
+
+  absl::StatusOr<ReportCheckResult> Check() {
+    Write(dir_ / "report.json", report_);
+    Write(dir_ / "report.json.manifest.json", manifest_.dump(2));
+    ReportCheckOptions o;
+    o.report_path = (dir_ / "report.json").string();
+    o.trusted_keys = {key_.PublicKey()};
+    return CheckReport(o);
+  }
+
+  // Replaces the first `from` in the report with `to`, keeping the manifest's
+  // digest and size in step.
+  void EditReport(const std::string& from, const std::string& to) {
+    const size_t at = report_.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    report_.replace(at, from.size(), to);
+    manifest_["report"]["bytes"] = report_.size();
+    manifest_["report"]["sha256"] = chain::ToHex(chain::Sha256(report_));
+  }
+
+  std::filesystem::path dir_;
+  chain::Ed25519PrivateKey key_ = *chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x07'));
+  const std::string salt_ = std::string(16, '\x01');
+  std::string ce_;
+  std::string report_;
+  Json manifest_;
+};
+
+TEST_F(ReportCheckTest, GenuineReportHasNoProblems) {
+  auto r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+  EXPECT_EQ(r->rows, 1u);
+}
+
+// Hostile input (tests/fuzz/corpus/report_fuzz/regress-*): std::stoull threw
+// std::invalid_argument, not a JSON exception, which ended the process; it
+// also took "-1".
+TEST_F(ReportCheckTest, NonDecimalReceivedAtIsAProblem) {
+  for (const char* bad : {"\"abc\"", "\"-1\"", "\"\"", "\"99999999999999999999999\""}) {
+    SetUp();
+    EditReport("\"received_at_ns\":\"1700000000500000000\"",
+               std::string("\"received_at_ns\":") + bad);
+    auto r = Check();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->problems.empty()) << bad;
+  }
+}
+
+// Hostile input (tests/fuzz/corpus/report_fuzz/regress-*): a float where an
+// integer belongs reached nlohmann's get<uint64_t>(), a cast that is
+// undefined out of range.
+TEST_F(ReportCheckTest, FloatOrNegativeSeqIsAProblem) {
+  EditReport("\"seq\":1", "\"seq\":1e300");
+  auto r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->problems.empty());
+
+  SetUp();
+  manifest_["verified_range"]["last_seq"] = 1e300;
+  r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->problems.empty());
+
+  SetUp();
+  manifest_["verified_range"]["first_seq"] = -1;
+  r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->problems.empty());
+}
+
+// Hostile input (tests/fuzz/corpus/report_fuzz/regress-*): value("row_count",
+// 0) and friends threw when the field had another type, outside any handler.
+TEST_F(ReportCheckTest, MistypedManifestFieldsAreProblems) {
+  const std::pair<const char*, Json> edits[] = {
+      {"format", 5},          {"row_count", "1"},
+      {"row_count", -1},      {"row_count", 1.5},
+  };
+  for (const auto& [field, value] : edits) {
+    SetUp();
+    manifest_[field] = value;
+    auto r = Check();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->problems.empty()) << field << "=" << value.dump();
+  }
+  for (const auto& [field, value] : std::initializer_list<std::pair<const char*, Json>>{
+           {"bytes", "12"}, {"sha256", 12}, {"bytes", nullptr}}) {
+    SetUp();
+    manifest_["report"][field] = value;
+    auto r = Check();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_FALSE(r->problems.empty()) << field << "=" << value.dump();
+  }
+}
+
+}  // namespace
+}  // namespace indelible::report
