@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Bounded soak: a fresh indelibled under a steady offered load for N minutes,
+# one loadgen run per minute, sampling the daemon's RSS, its data directory's
+# size and the latency of each minute. Prints a table, then the first and
+# last minutes side by side: memory and latency should stay flat, and the
+# bytes stored per event show what compression leaves (docs/PERFORMANCE.md).
+# A benchmark, not a test: nothing here is pass/fail except errors and
+# receipts missing from the chain.
+#
+# Usage: tools/soak.sh [--minutes N] [--rate EVENTS_PER_S] [--mode unary|batch|stream]
+#                      [--inflight K] [--batch B] [--event-bytes S] [--tenants T]
+#   defaults: 10 minutes (at most 120), 5000 events/s offered, unary,
+#   64 in flight, 512-byte events, 8 tenants.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bin="${BUILD_DIR:-$root/build}/bin"
+
+minutes=10 rate=5000 mode=unary inflight=64 batch=1 event_bytes=512 tenants=8
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --minutes) minutes="$2"; shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    --mode) mode="$2"; shift 2 ;;
+    --inflight) inflight="$2"; shift 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    --event-bytes) event_bytes="$2"; shift 2 ;;
+    --tenants) tenants="$2"; shift 2 ;;
+    *) echo "soak: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+if ! [[ "$minutes" =~ ^[0-9]+$ ]] || [ "$minutes" -lt 1 ] || [ "$minutes" -gt 120 ]; then
+  echo "soak: --minutes must be 1..120" >&2
+  exit 2
+fi
+for b in indelibled indelible-loadgen; do
+  [ -x "$bin/$b" ] || { echo "soak: $bin/$b not found; run tools/build.sh" >&2; exit 2; }
+done
+command -v jq >/dev/null || { echo "soak: jq is required" >&2; exit 2; }
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/indelible-soak.XXXXXX")"
+daemon_pid=""
+cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/indelibled" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
+  --log-level warn 2>"$work/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/port" ] && break
+  sleep 0.1
+done
+[ -s "$work/port" ] || { echo "soak: daemon did not start" >&2; cat "$work/daemon.log" >&2; exit 1; }
+target="127.0.0.1:$(cat "$work/port")"
+
+rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon_pid/status"; }
+hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon_pid/status"; }
+
+echo "soak: $minutes min, $mode, offered $rate events/s, inflight $inflight, batch $batch," \
+  "$event_bytes-byte events, $tenants tenants, daemon pid $daemon_pid"
+printf '%-6s %10s %9s %9s %9s %9s %8s %9s %12s %10s\n' \
+  minute events/s p50_ms p95_ms p99_ms max_ms errors rss_mib data_mib bytes/event
+total=0
+first="" last=""
+for m in $(seq 1 "$minutes"); do
+  out="$("$bin/indelible-loadgen" --target "$target" --mode "$mode" --inflight "$inflight" \
+    --batch "$batch" --event-bytes "$event_bytes" --tenants "$tenants" --rate "$rate" \
+    --duration 60 --warmup 0 --verify sample --json)"
+  events="$(jq -r '.acknowledged_events' <<<"$out")"
+  total=$((total + events))
+  data_bytes="$(du -sb "$work/data" | cut -f1)"
+  row="$(jq -r --arg m "$m" --arg rss "$(rss_mib)" --argjson data "$data_bytes" --argjson total "$total" \
+    '[$m, (.events_per_s|floor), .latency_ms.p50, .latency_ms.p95, .latency_ms.p99,
+      .latency_ms.max, .error_count, $rss, ($data/1048576*10|floor/10), ($data/$total|floor)]
+     | @tsv' <<<"$out")"
+  # shellcheck disable=SC2086
+  printf '%-6s %10s %9.2f %9.2f %9.2f %9.2f %8s %9s %12s %10s\n' $row
+  if ! jq -e '.verify.ok and .error_count == 0' <<<"$out" >/dev/null; then
+    echo "soak: minute $m had errors or receipts missing from the chain:" >&2
+    jq -c '{errors, verify}' <<<"$out" >&2
+    exit 1
+  fi
+  [ -z "$first" ] && first="$row"
+  last="$row"
+done
+echo "peak rss (VmHWM): $(hwm_mib) MiB; events stored: $total; raw event size: $event_bytes bytes"
+# Storage per event: compact (retention compaction flushes and rewrites the
+# bodies and the idempotency index), then count the table files, which hold
+# everything but the not yet flushed tail (still in the WAL).
+"$bin/indelible" --target "$target" admin compact >/dev/null
+sst_bytes="$(find "$work/data" -name '*.sst' -printf '%s\n' | awk '{s += $1} END {print s + 0}')"
+all_bytes="$(du -sb "$work/data" | cut -f1)"
+echo "after compaction: table files $((sst_bytes / total)) bytes/event," \
+  "whole data dir (with WAL) $((all_bytes / total)) bytes/event"
+echo "first minute: $first"
+echo "last minute:  $last"
