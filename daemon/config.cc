@@ -466,6 +466,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   RETURN_IF_ERROR(
       Read(root, "", "write_buffer_bytes", &k, &c.storage.write_buffer_bytes));
   RETURN_IF_ERROR(
+      Read(root, "", "max_total_wal_bytes", &k, &c.storage.max_total_wal_bytes));
+  RETURN_IF_ERROR(
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
   k.insert("retention");
   if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));

@@ -155,6 +155,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
   db_opts.keep_log_file_num = 5;
+  db_opts.max_total_wal_size = options.max_total_wal_bytes;
   db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
 

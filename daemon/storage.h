@@ -34,6 +34,11 @@ struct StorageOptions {
   // (64 MiB). After a full disk RocksDB resumes writes only once this much
   // space is free again, so a small volume needs a small value.
   size_t write_buffer_bytes = 0;
+  // Most bytes of write-ahead log kept: past it RocksDB flushes the column
+  // families that pin the oldest log (the heads and the small ones, written
+  // rarely but continuously), so old logs can go. 0: RocksDB's default
+  // (4 x the memtables), which let the log grow to ~3x the table files.
+  uint64_t max_total_wal_bytes = 256ull << 20;
   // Retention's compaction filters (retention_filter.h); null = none.
   std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
   std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;
