@@ -1,13 +1,12 @@
 #include "client/credentials.h"
 
-#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "grpcpp/security/credentials.h"
+#include "verifier/chain/key_file.h"
 
 namespace indelible::client {
 namespace {
@@ -18,19 +17,6 @@ absl::StatusOr<std::string> Slurp(const std::string& path, const char* what) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-absl::Status CheckPrivate(const std::string& path, const char* what) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "%s: %s has mode %04o; group and others must have no access (chmod 600)", what, path,
-        st.st_mode & 07777));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -47,7 +33,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
   if (!files.cert_file.empty()) {
-    if (auto s = CheckPrivate(files.key_file, "--tls-key"); !s.ok()) return s;
+    if (auto s = chain::CheckPrivateFile(files.key_file, "--tls-key"); !s.ok()) return s;
     auto cert = Slurp(files.cert_file, "--tls-cert");
     if (!cert.ok()) return cert.status();
     auto key = Slurp(files.key_file, "--tls-key");
@@ -59,7 +45,7 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  if (auto s = CheckPrivate(path, "--token-file"); !s.ok()) return s;
+  if (auto s = chain::CheckPrivateFile(path, "--token-file"); !s.ok()) return s;
   auto text = Slurp(path, "--token-file");
   if (!text.ok()) return text.status();
   std::string token = text->substr(0, text->find('\n'));

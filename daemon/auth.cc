@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/key_file.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -169,16 +170,7 @@ absl::StatusOr<Principal> Authorizer::Authorize(const grpc::ServerContextBase& c
 }
 
 absl::Status CheckSecretFilePermissions(const std::string& path, std::string_view what) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat(chain::Av(what), ": cannot read ", path));
-  }
-  if ((st.st_mode & 077) != 0) {
-    return absl::PermissionDeniedError(absl::StrFormat(
-        "%s: %s has mode %04o; group and others must have no access (chmod 600)",
-        std::string(what), path, st.st_mode & 07777));
-  }
-  return absl::OkStatus();
+  return chain::CheckPrivateFile(path, what);
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(

@@ -65,4 +65,17 @@ absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(
   return key;
 }
 
+absl::Status CheckPrivateFile(const std::string& path, std::string_view what) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat(std::string(what), ": cannot read ", path));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::PermissionDeniedError(absl::StrFormat(
+        "%s: %s has mode %04o; group and others must have no access (chmod 600)",
+        std::string(what), path, st.st_mode & 07777));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace indelible::chain

@@ -4,6 +4,7 @@
 #define INDELIBLE_VERIFIER_CHAIN_KEY_FILE_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "verifier/chain/signing.h"
@@ -17,6 +18,12 @@ namespace indelible::chain {
 // *created. Errors never contain key material.
 absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(
     const std::string& path, bool create_if_missing, bool* created);
+
+// Refuses a secret file (TLS key, token file, ...) that group or others may
+// access: PermissionDenied "<what>: <path> has mode 0644; group and others
+// must have no access (chmod 600)"; NotFound if it cannot be read. Never
+// reads the content.
+absl::Status CheckPrivateFile(const std::string& path, std::string_view what);
 
 }  // namespace indelible::chain
 
