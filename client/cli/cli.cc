@@ -453,6 +453,16 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   if (token_new->parsed()) return RunTokenNew(token_principal, out, err);
   absl::StatusOr<Credentials> creds = LoadCredentials(g);
   if (!creds.ok()) return UsageError(err, std::string(creds.status().message()));
+  // The Admin service, with the global flags; admin calls keep their 5m
+  // default deadline unless --timeout is given.
+  auto connect_admin = [&]() {
+    client::AdminClientOptions options;
+    options.target = g.target;
+    options.credentials = creds->channel;
+    options.bearer_token = creds->token;
+    if (timeout_opt->count() > 0) options.deadline = *timeout;
+    return client::AdminClient::Connect(options);
+  };
   if (health->parsed()) {
     health_flags.target = g.target;
     health_flags.deadline = *timeout;
@@ -461,13 +471,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     return RunHealth(health_flags, out, err);
   }
   if (backup->parsed()) {
-    client::AdminClientOptions options;
-    options.target = g.target;
-    options.credentials = creds->channel;
-    options.bearer_token = creds->token;
-    if (timeout_opt->count() > 0) options.deadline = *timeout;
-    absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
-        client::AdminClient::Connect(options);
+    absl::StatusOr<std::unique_ptr<client::AdminClient>> a = connect_admin();
     if (!a.ok()) return ReportError(err, "connect", a.status());
     return RunBackup(**a, backup_flags, out, err);
   }
@@ -476,13 +480,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     if (std::string why = CheckAdmin(&admin_flags, admin); !why.empty()) {
       return UsageError(err, why);
     }
-    client::AdminClientOptions options;
-    options.target = g.target;
-    options.credentials = creds->channel;
-    options.bearer_token = creds->token;
-    if (timeout_opt->count() > 0) options.deadline = *timeout;
-    absl::StatusOr<std::unique_ptr<client::AdminClient>> a =
-        client::AdminClient::Connect(options);
+    absl::StatusOr<std::unique_ptr<client::AdminClient>> a = connect_admin();
     if (!a.ok()) return ReportError(err, "connect", a.status());
     if (admin.retention_set->parsed()) {
       return RunRetentionSet(**a, admin_flags.retention_set, out, err);
