@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +48,25 @@ bool HasForbiddenControl(std::string_view s, Text kind) {
   return false;
 }
 
+// Length of the longest prefix of `s` made of whole 8-byte words of
+// printable ASCII (0x20..0x7e), found a word at a time: those bytes need no
+// UTF-8 or control-character check. Most event text is such ASCII.
+size_t PrintableAsciiPrefix(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, sizeof w);
+    // With no byte >= 0x80, (x - n*ones) & ~x & high is non-zero exactly
+    // when some byte of x is < n.
+    const uint64_t del = w ^ (kOnes * 0x7f);
+    const uint64_t bad = (w | ((w - kOnes * 0x20) & ~w) | ((del - kOnes) & ~del)) & kHigh;
+    if (bad != 0) break;
+  }
+  return i;
+}
+
 absl::Status CheckText(std::string_view path, std::string_view field,
                        std::string_view value, size_t max_bytes, bool required,
                        Text kind = Text::kLine) {
@@ -57,8 +78,9 @@ absl::Status CheckText(std::string_view path, std::string_view field,
                    absl::StrCat("too long (", value.size(), " bytes, max ",
                                 max_bytes, ")"));
   }
-  if (!IsValidUtf8(value)) return Invalid(path, field, "invalid UTF-8");
-  if (HasForbiddenControl(value, kind)) {
+  const std::string_view rest = value.substr(PrintableAsciiPrefix(value));
+  if (!IsValidUtf8(rest)) return Invalid(path, field, "invalid UTF-8");
+  if (HasForbiddenControl(rest, kind)) {
     return Invalid(path, field, "control characters not allowed");
   }
   return absl::OkStatus();

@@ -17,6 +17,7 @@ Sequencer::~Sequencer() { Stop(); }
 absl::Status Sequencer::Start() {
   if (auto s = ReloadHeads(); !s.ok()) return s;
   if (auto s = CheckHeads(); !s.ok()) return s;
+  committer_ = std::thread([this] { RunCommitter(); });
   writer_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -139,7 +140,7 @@ void Sequencer::Stop() {
     stopping_ = true;
     cv_.notify_one();
   }
-  if (writer_.joinable()) writer_.join();
+  if (writer_.joinable()) writer_.join();  // it stops the committer
 }
 
 store::Head Sequencer::GetHead(const std::string& tenant) {
@@ -163,7 +164,7 @@ void Sequencer::Run() {
     {
       std::unique_lock<std::mutex> l(mu_);
       cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is answered
+      if (queue_.empty()) break;  // stopping, and everything is sequenced
       // A purge commits alone, in its place between appends.
       while (!queue_.empty() &&
              (group.empty() || (queue_.front().purge_tenant.empty() &&
@@ -177,39 +178,174 @@ void Sequencer::Run() {
       queued_events_ -= events;
       if (options_.metrics) options_.metrics->SetQueueDepth(queued_events_);
     }
-    if (!group.front().purge_tenant.empty()) {
-      CommitPurge(&group.front());
-    } else {
-      const auto start = std::chrono::steady_clock::now();
-      CommitGroup(&group);
-      if (options_.metrics) {
-        options_.metrics->ObserveCommit(
-            events, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    bool failed;
+    {
+      std::lock_guard<std::mutex> l(commit_mu_);
+      failed = !write_failed_.ok();
+    }
+    const bool purge = !group.front().purge_tenant.empty();
+    if (failed || purge) {
+      Drain();
+      if (!RecoverIfFailed()) {
+        const absl::Status s = absl::UnavailableError("storage unavailable");
+        for (Request& r : group) {
+          if (r.purge_done) r.purge_done(s);
+          if (r.done) r.done(s);
+        }
+        group.clear();
+        continue;
       }
+    }
+    if (purge) {
+      CommitPurge(&group.front());
+    } else if (auto c = Sequence(&group)) {
+      c->events = events;
+      Hand(std::move(c));
     }
     group.clear();
   }
+  Drain();
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    stop_committer_ = true;
+    commit_cv_.notify_all();
+  }
+  committer_.join();
 }
 
-void Sequencer::CommitGroup(std::vector<Request>* group) {
-  auto fail_all = [group](const absl::Status& s) {
-    for (Request& r : *group) {
+void Sequencer::Hand(std::unique_ptr<Commit> c) {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_cv_.wait(l, [this] { return handed_ == nullptr && !committing_; });
+  handed_ = std::move(c);
+  commit_cv_.notify_all();
+}
+
+void Sequencer::Drain() {
+  std::unique_lock<std::mutex> l(commit_mu_);
+  commit_cv_.wait(l, [this] { return handed_ == nullptr && !committing_; });
+}
+
+void Sequencer::RunCommitter() {
+  for (;;) {
+    std::unique_ptr<Commit> c;
+    {
+      std::unique_lock<std::mutex> l(commit_mu_);
+      commit_cv_.wait(l, [this] { return stop_committer_ || handed_ != nullptr; });
+      if (handed_ == nullptr) return;
+      c = std::move(handed_);
+      committing_ = true;
+    }
+    WriteCommit(c.get());
+    c.reset();  // frees the batch before the next group is handed
+    std::lock_guard<std::mutex> l(commit_mu_);
+    committing_ = false;
+    commit_cv_.notify_all();
+  }
+}
+
+void Sequencer::WriteCommit(Commit* c) {
+  absl::Status s;
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    s = write_failed_;
+  }
+  if (s.ok() && c->batch.Count() > 0) {
+    for (const auto& [tenant, head] : c->new_heads) {
+      storage_->PutHead(&c->batch, tenant, head);
+    }
+    s = storage_->WriteSynced(&c->batch);
+    if (!s.ok()) {
+      spdlog::error("event=commit_failed events={} status=\"{}\"",
+                    c->batch.Count(), s.ToString());
+      std::lock_guard<std::mutex> l(commit_mu_);
+      write_failed_ = s;
+    }
+  }
+  if (!s.ok()) {
+    // This group was linked onto the failed one (or is the failed one):
+    // none of it may be stored, and each request is told so.
+    for (Request& r : c->group) {
       if (r.done) r.done(s);
     }
-  };
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(heads_mu_);
+    for (auto& [tenant, head] : c->new_heads) heads_[tenant] = head;
+  }
+  durable_commit_.store(c->number, std::memory_order_release);
+  if (options_.metrics) {
+    options_.metrics->ObserveCommit(
+        c->events, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::steady_clock::now() - c->start)
+                       .count());
+  }
+  for (size_t ri = 0; ri < c->group.size(); ++ri) {
+    Request& r = c->group[ri];
+    if (r.done) r.done(std::move(c->receipts[ri]));
+  }
+}
+
+bool Sequencer::RecoverIfFailed() {
+  {
+    std::lock_guard<std::mutex> l(commit_mu_);
+    if (write_failed_.ok()) {
+      // Everything handed is durable: the pending state is the stored one.
+      pending_heads_.clear();
+      ForgetDurableIds();
+      return true;
+    }
+  }
+  // A failed write may or may not have reached the WAL; the DB, not our
+  // memory, says where each chain ends.
+  if (auto s = storage_->Resume(); !s.ok()) {
+    spdlog::warn("event=storage_resume_failed status=\"{}\"", s.ToString());
+  } else {
+    spdlog::info("event=storage_resumed");
+  }
+  if (auto s = ReloadHeads(); !s.ok()) {
+    spdlog::error("event=reload_heads_failed status=\"{}\"", s.ToString());
+    return false;
+  }
+  pending_heads_.clear();
+  pending_ids_.clear();
+  pending_id_keys_.clear();
+  std::lock_guard<std::mutex> l(commit_mu_);
+  write_failed_ = absl::OkStatus();
+  return true;
+}
+
+void Sequencer::ForgetDurableIds() {
+  const uint64_t durable = durable_commit_.load(std::memory_order_acquire);
+  while (!pending_id_keys_.empty() && pending_id_keys_.front().first <= durable) {
+    for (const std::string& key : pending_id_keys_.front().second) {
+      pending_ids_.erase(key);
+    }
+    pending_id_keys_.pop_front();
+  }
+}
+
+std::unique_ptr<Sequencer::Commit> Sequencer::Sequence(
+    std::vector<Request>* group) {
+  auto c = std::make_unique<Commit>();
+  c->start = std::chrono::steady_clock::now();
+  c->receipts.resize(group->size());
+  ForgetDurableIds();
+  // Event ids first seen in this group: their keys and receipts.
+  std::vector<std::string> new_id_keys;
+  std::unordered_map<std::string, Receipt> new_ids;
+
   // A read that finds damaged rows quarantines their tenant. The group's
   // batch may already hold rows of the failing request, so the whole group
   // fails: the damaged tenant's requests with DataLoss, the others with
   // Unavailable (a retry commits them in a later group).
   auto fail_read = [this, group](const std::string& tenant,
-                                 const absl::Status& s) {
+                                 const absl::Status& s) -> std::unique_ptr<Commit> {
     if (!absl::IsDataLoss(s)) {
       for (Request& r : *group) {
         if (r.done) r.done(s);
       }
-      return;
+      return nullptr;
     }
     Quarantine(tenant, std::string(s.message()));
     const absl::Status lost = QuarantineError(tenant, std::string(s.message()));
@@ -222,31 +358,15 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
                            "storage read failed for another tenant in the "
                            "same commit group; retry"));
     }
+    return nullptr;
   };
-  if (heads_stale_) {
-    // A failed write may or may not have reached the WAL; the DB, not our
-    // memory, says where each chain ends.
-    if (auto s = storage_->Resume(); !s.ok()) {
-      spdlog::warn("event=storage_resume_failed status=\"{}\"", s.ToString());
-    } else {
-      spdlog::info("event=storage_resumed");
-    }
-    if (auto s = ReloadHeads(); !s.ok()) {
-      spdlog::error("event=reload_heads_failed status=\"{}\"", s.ToString());
-      return fail_all(absl::UnavailableError("storage unavailable"));
-    }
-    heads_stale_ = false;
-  }
 
-  rocksdb::WriteBatch batch;
-  // Heads after this group, and receipts of event ids first seen in it.
-  std::unordered_map<std::string, store::Head> new_heads;
-  std::unordered_map<std::string, Receipt> new_ids;
-  std::vector<std::vector<Receipt>> receipts(group->size());
-
+  bool any = false;
   for (size_t ri = 0; ri < group->size(); ++ri) {
     Request& req = (*group)[ri];
+    const std::string* checked = nullptr;  // the tenant last found writable
     for (const PreparedEvent& e : req.events) {
+      if (checked != nullptr && *checked == e.tenant) continue;
       if (auto cert = PurgeCertificate(e.tenant)) {
         req.done(absl::FailedPreconditionError(
             "tenant " + e.tenant +
@@ -259,17 +379,25 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
         req.done = nullptr;
         break;
       }
+      checked = &e.tenant;
     }
     if (!req.done) continue;
-    if (req.extra) req.extra(&batch);
+    any = true;
+    if (req.extra) req.extra(&c->batch);
     for (PreparedEvent& e : req.events) {
       Receipt rc;
       rc.tenant = e.tenant;
       std::string id_key = store::EventIdKey(e.tenant, e.event_id);
+      const Receipt* first = nullptr;
       if (auto it = new_ids.find(id_key); it != new_ids.end()) {
-        rc = it->second;
+        first = &it->second;
+      } else if (auto pit = pending_ids_.find(id_key); pit != pending_ids_.end()) {
+        first = &pit->second;
+      }
+      if (first != nullptr) {
+        rc = *first;
         rc.duplicate = true;
-        receipts[ri].push_back(std::move(rc));
+        c->receipts[ri].push_back(std::move(rc));
         continue;
       }
       auto existing = storage_->LookupEventId(e.tenant, e.event_id);
@@ -281,12 +409,17 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
         rc.received_at_ns = sk->received_at_ns;
         rc.entry_hash = sk->entry_hash;
         rc.duplicate = true;
-        receipts[ri].push_back(std::move(rc));
+        c->receipts[ri].push_back(std::move(rc));
         continue;
       }
-      auto head_it = new_heads.find(e.tenant);
-      if (head_it == new_heads.end()) {
-        head_it = new_heads.emplace(e.tenant, GetHead(e.tenant)).first;
+      auto head_it = c->new_heads.find(e.tenant);
+      if (head_it == c->new_heads.end()) {
+        auto pending = pending_heads_.find(e.tenant);
+        head_it = c->new_heads
+                      .emplace(e.tenant, pending != pending_heads_.end()
+                                             ? pending->second
+                                             : GetHead(e.tenant))
+                      .first;
       }
       store::Head& head = head_it->second;
       store::Skeleton sk;
@@ -299,32 +432,26 @@ void Sequencer::CommitGroup(std::vector<Request>* group) {
       head.received_at_ns = sk.received_at_ns;
       head.entry_hash = sk.entry_hash;
       store::SetBodyReceivedAt(&e.body, sk.received_at_ns);
-      storage_->PutRecord(&batch, e.tenant, head.seq, sk, e.body, e.event_id,
-                          e.category);
+      storage_->PutRecord(&c->batch, e.tenant, head.seq, sk, e.body,
+                          e.event_id, e.category);
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;
-      new_ids.emplace(std::move(id_key), rc);
-      receipts[ri].push_back(std::move(rc));
+      new_ids.emplace(id_key, rc);
+      new_id_keys.push_back(std::move(id_key));
+      c->receipts[ri].push_back(std::move(rc));
     }
   }
+  if (!any) return nullptr;
 
-  if (batch.Count() > 0) {
-    for (const auto& [tenant, head] : new_heads) {
-      storage_->PutHead(&batch, tenant, head);
-    }
-    if (auto s = storage_->WriteSynced(&batch); !s.ok()) {
-      spdlog::error("event=commit_failed events={} status=\"{}\"",
-                    batch.Count(), s.ToString());
-      heads_stale_ = true;
-      return fail_all(s);
-    }
-    std::lock_guard<std::mutex> l(heads_mu_);
-    for (auto& [tenant, head] : new_heads) heads_[tenant] = head;
+  c->number = ++last_commit_;
+  c->group = std::move(*group);
+  for (const auto& [tenant, head] : c->new_heads) pending_heads_[tenant] = head;
+  if (!new_id_keys.empty()) {
+    for (auto& [key, rc] : new_ids) pending_ids_.emplace(key, rc);
+    pending_id_keys_.emplace_back(c->number, std::move(new_id_keys));
   }
-  for (size_t ri = 0; ri < group->size(); ++ri) {
-    if ((*group)[ri].done) (*group)[ri].done(std::move(receipts[ri]));
-  }
+  return c;
 }
 
 void Sequencer::CommitPurge(Request* r) {
@@ -344,7 +471,8 @@ void Sequencer::CommitPurge(Request* r) {
   storage_->PutMeta(&batch, std::string(store::kPurgedPrefix) + tenant,
                     certificate);
   if (auto s = storage_->WriteSynced(&batch); !s.ok()) {
-    heads_stale_ = true;
+    std::lock_guard<std::mutex> l(commit_mu_);
+    write_failed_ = s;  // the next group reloads the heads first
     return r->purge_done(s);
   }
   {

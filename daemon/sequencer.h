@@ -1,30 +1,46 @@
 // Sequencer: the single writer of every chain, with group commit.
 //
 // RPC threads prepare events (validate, encode CE, draw a salt, hash the
-// body) and Submit() them. One writer thread takes every request queued at
-// that moment (up to Options::max_group_events), assigns seqs, computes entry
-// hashes, writes all of it as one RocksDB WriteBatch with sync=true, and only
-// then runs each request's callback. While one group is being synced the next
-// one gathers, so a single fsync answers many concurrent appends.
+// body) and Submit() them. Two threads then form a pipeline:
+//
+//   sequencer thread: takes every request queued at that moment (up to
+//     Options::max_group_events), finds duplicate event ids, assigns seqs,
+//     computes entry hashes and builds the group's WriteBatch;
+//   committer thread: writes that batch with sync=true, publishes the new
+//     heads, and only then runs each request's callback.
+//
+// While group N is being written and synced, group N+1 is sequenced on top
+// of N's (not yet durable) heads, and the requests that arrive meanwhile
+// gather for N+2: a single fsync answers many concurrent appends, and the
+// CPU work of sequencing overlaps the fsync. At most one group waits
+// between the two threads. Groups are written strictly in order, so a
+// failed write fails every group sequenced after it as well; the sequencer
+// thread then reloads the heads from RocksDB before it links anything else.
 //
 // Guarantees: per tenant, seqs are 1..N without gaps in commit order;
 // received_at_ns never decreases, even if the clock does; a (tenant,
-// event_id) already stored, or earlier in the same group, yields the first
-// receipt (duplicate = true) and writes nothing. A request's events are
-// committed atomically, all or none.
+// event_id) already stored, or earlier in the same or an uncommitted group,
+// yields the first receipt (duplicate = true) and writes nothing, and that
+// receipt is answered only once the first is durable. A request's events
+// are committed atomically, all or none. GetHead() and AllHeads() return
+// only durable heads.
 //
 // Thread-safe: Submit() and GetHead() may be called from any thread.
 #ifndef INDELIBLE_DAEMON_SEQUENCER_H_
 #define INDELIBLE_DAEMON_SEQUENCER_H_
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -64,7 +80,8 @@ class Sequencer {
     // here (relaxed atomics). REQUIRES: outlives the sequencer.
     Metrics* metrics = nullptr;
   };
-  // Runs on the writer thread; must not block.
+  // Runs on the committer thread (on the sequencer thread if the request is
+  // refused before it is linked); must not block.
   using Callback = std::function<void(absl::StatusOr<std::vector<Receipt>>)>;
 
   // REQUIRES: storage and clock outlive the sequencer.
@@ -75,7 +92,8 @@ class Sequencer {
   absl::Status Start();
 
   // Adds rows to the WriteBatch of a request (e.g. a policy change that must
-  // commit atomically with the event recording it). Runs on the writer thread.
+  // commit atomically with the event recording it). Runs on the sequencer
+  // thread.
   using Extra = std::function<void(rocksdb::WriteBatch*)>;
 
   // Queues `events` (non-empty). `done` runs exactly once: with one receipt
@@ -128,8 +146,32 @@ class Sequencer {
     std::function<void(absl::StatusOr<std::string>)> purge_done;
   };
 
-  void Run();
-  void CommitGroup(std::vector<Request>* group);
+  // A group sequenced and waiting to be written by the committer thread.
+  struct Commit {
+    uint64_t number = 0;  // 1, 2, ... in sequencing order
+    std::vector<Request> group;
+    std::vector<std::vector<Receipt>> receipts;  // per request
+    rocksdb::WriteBatch batch;
+    std::unordered_map<std::string, store::Head> new_heads;
+    size_t events = 0;
+    std::chrono::steady_clock::time_point start;
+  };
+
+  void Run();  // the sequencer thread
+  void RunCommitter();
+  // Links `group` onto the pending heads; null if every request of it was
+  // answered already (refused, or a read failed).
+  std::unique_ptr<Commit> Sequence(std::vector<Request>* group);
+  void WriteCommit(Commit* c);
+  // Blocks until the committer thread is idle, then hands `c` to it.
+  void Hand(std::unique_ptr<Commit> c);
+  // Blocks until every handed group is written and answered.
+  void Drain();
+  // Sequencer thread, after Drain(): if a write failed, resumes RocksDB and
+  // reloads the heads. False if storage is still unavailable.
+  bool RecoverIfFailed();
+  // Sequencer thread: forgets uncommitted ids of groups now durable.
+  void ForgetDurableIds();
   void CommitPurge(Request* request);
   absl::Status ReloadHeads();
   // Reads each tenant's first and head skeletons (checksums verified) and
@@ -148,15 +190,33 @@ class Sequencer {
   bool stopping_ = false;      // guarded by mu_
   std::thread writer_;
 
+  // Between the sequencer and committer threads.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::unique_ptr<Commit> handed_;  // guarded by commit_mu_
+  bool committing_ = false;         // guarded by commit_mu_
+  bool stop_committer_ = false;     // guarded by commit_mu_
+  // The error of a failed write, until the sequencer thread has recovered;
+  // every group handed meanwhile fails with it. Guarded by commit_mu_.
+  absl::Status write_failed_;
+  std::atomic<uint64_t> durable_commit_{0};  // number of the last written
+  std::thread committer_;
+
   std::mutex heads_mu_;
-  std::unordered_map<std::string, store::Head> heads_;  // guarded by heads_mu_
+  // Durable heads; guarded by heads_mu_.
+  std::unordered_map<std::string, store::Head> heads_;
   // Tenant -> deletion certificate; guarded by heads_mu_.
   std::unordered_map<std::string, std::string> purged_;
   // Tenant -> why it is quarantined; guarded by heads_mu_.
   std::unordered_map<std::string, std::string> quarantined_;
 
-  // Writer thread only: a failed write may have left the DB ahead of heads_.
-  bool heads_stale_ = false;
+  // Sequencer thread only: heads including groups not yet durable, event
+  // ids of those groups (with the commit that writes them), and the number
+  // of the last group sequenced.
+  std::unordered_map<std::string, store::Head> pending_heads_;
+  std::unordered_map<std::string, Receipt> pending_ids_;
+  std::deque<std::pair<uint64_t, std::vector<std::string>>> pending_id_keys_;
+  uint64_t last_commit_ = 0;
 };
 
 }  // namespace indelible

@@ -26,22 +26,27 @@ using chain::Av;
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
+// `compression` applies at every level when compression is on: one type
+// throughout lets a table of sequential keys (a tenant's records) move down
+// the levels without being rewritten, so each byte is compressed once.
 rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
                                        std::shared_ptr<rocksdb::Cache> cache,
-                                       bool point_lookups, bool compress) {
+                                       bool point_lookups,
+                                       rocksdb::CompressionType compression) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = std::move(cache);
   if (point_lookups) {
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Most point lookups are misses (a new event id is looked up before it
+    // is stored): a bloom filter over the memtable's keys answers those
+    // without a skip-list search.
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
+    cf.memtable_whole_key_filtering = true;
   }
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   if (o.write_buffer_bytes > 0) cf.write_buffer_size = o.write_buffer_bytes;
-  cf.compression = compress && o.compress ? rocksdb::kLZ4Compression
-                                          : rocksdb::kNoCompression;
-  if (compress && o.compress) {
-    cf.bottommost_compression = rocksdb::kZSTD;
-  }
+  cf.compression = o.compress ? compression : rocksdb::kNoCompression;
   return cf;
 }
 
@@ -160,17 +165,23 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  rocksdb::ColumnFamilyOptions bodies = CfOptions(options, cache, false, true);
+  // Bodies (canonical events) compress well and are written once: zstd.
+  // Event ids have random keys, so their tables are rewritten by every
+  // compaction: the cheaper lz4. Skeletons are hashes: not compressed.
+  rocksdb::ColumnFamilyOptions bodies =
+      CfOptions(options, cache, false, rocksdb::kLZ4Compression);
   bodies.compaction_filter_factory = options.bodies_filter;
-  rocksdb::ColumnFamilyOptions event_ids = CfOptions(options, cache, true, true);
+  rocksdb::ColumnFamilyOptions event_ids =
+      CfOptions(options, cache, true, rocksdb::kLZ4Compression);
   event_ids.compaction_filter_factory = options.event_ids_filter;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, CfOptions(options, cache, true, false)},
-      {store::kSkeletonsCf, CfOptions(options, cache, false, false)},
+      {rocksdb::kDefaultColumnFamilyName,
+       CfOptions(options, cache, true, rocksdb::kNoCompression)},
+      {store::kSkeletonsCf, CfOptions(options, cache, false, rocksdb::kNoCompression)},
       {store::kBodiesCf, bodies},
-      {store::kHeadsCf, CfOptions(options, cache, true, false)},
+      {store::kHeadsCf, CfOptions(options, cache, true, rocksdb::kNoCompression)},
       {store::kEventIdsCf, event_ids},
-      {store::kCheckpointsCf, CfOptions(options, cache, false, true)},
+      {store::kCheckpointsCf, CfOptions(options, cache, false, rocksdb::kZSTD)},
   };
   std::unique_ptr<Storage> s(new Storage());
   rocksdb::DB* raw = nullptr;

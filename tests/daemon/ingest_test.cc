@@ -1,5 +1,9 @@
 #include "daemon/ingest.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/store/layout.h"
@@ -139,6 +143,34 @@ TEST(Ingest, ControlCharacters) {
   // Newlines and tabs are fine in the free-text reason.
   e = Valid();
   e.set_reason("line 1\n\tline 2");
+  EXPECT_TRUE(Prepare(e).ok());
+}
+
+// Long printable ASCII is checked a word at a time: a bad byte must be
+// found in every byte lane of every word, and at the tail.
+TEST(Ingest, BadByteFoundAtEveryPosition) {
+  const std::string base(37, 'a');
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"\x01", "control characters"}, {"\x1f", "control characters"},
+      {"\x7f", "control characters"}, {"\n", "control characters"},
+      {"\xc2\x85", "control characters"}, {"\xff", "invalid UTF-8"},
+      {"\xc3\x28", "invalid UTF-8"}, {"\xed\xa0\x80", "invalid UTF-8"},
+  };
+  for (const auto& [bytes, want] : bad) {
+    for (size_t pos = 0; pos <= base.size(); ++pos) {
+      v1::Event e = Valid();
+      std::string v = base;
+      v.insert(pos, bytes);
+      e.mutable_resource()->set_id(v);
+      SCOPED_TRACE(::testing::Message() << "pos " << pos);
+      ExpectInvalid(e, "event.resource.id: " + want);
+    }
+  }
+  // Every printable byte, and valid multi-byte text after a long ASCII run.
+  std::string printable;
+  for (int c = 0x20; c < 0x7f; ++c) printable.push_back(static_cast<char>(c));
+  v1::Event e = Valid();
+  e.mutable_resource()->set_id(printable + "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92");
   EXPECT_TRUE(Prepare(e).ok());
 }
 

@@ -18,6 +18,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/baseline/echo_service.h"
 #include "tools/baseline/rocksdb_baseline.h"
@@ -82,6 +83,9 @@ int RunEchoServer(const std::string& listen, const std::string& port_file,
 }
 
 int Main(int argc, char** argv) {
+  // As in indelibled (daemon_main.cc): Debian's Abseil leaves absl::Mutex
+  // deadlock detection on, a debugging aid that costs every gRPC lock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"indelible-baseline: gRPC echo and raw RocksDB yardsticks"};
   app.require_subcommand(1);
 

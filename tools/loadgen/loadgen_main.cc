@@ -10,6 +10,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "absl/synchronization/mutex.h"
 #include "tools/loadgen/driver.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/verify.h"
@@ -41,6 +42,9 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target, int index)
 }
 
 int Main(int argc, char** argv) {
+  // As in indelibled (daemon_main.cc): Debian's Abseil leaves absl::Mutex
+  // deadlock detection on, a debugging aid that costs every gRPC lock.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI::App app{"indelible-loadgen: load and latency against indelibled on 127.0.0.1"};
   LoadOptions o;
   std::string mode = "unary";
