@@ -47,6 +47,8 @@ class Metrics {
   void SetQueueDepth(int64_t events) {
     queue_depth_.store(events, std::memory_order_relaxed);
   }
+  // Events submitted and not yet taken into a commit group.
+  int64_t QueueDepth() const { return queue_depth_.load(std::memory_order_relaxed); }
   // For health: whether the last answered append failed with
   // RESOURCE_EXHAUSTED (disk full), and how many appends succeeded so far.
   bool LastCommitExhausted() const {

@@ -163,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.max_total_wal_size = options.max_total_wal_bytes;
   db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
+  if (options.env != nullptr) db_opts.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   // Bodies (canonical events) compress well and are written once: zstd.

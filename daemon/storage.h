@@ -42,6 +42,9 @@ struct StorageOptions {
   // Retention's compaction filters (retention_filter.h); null = none.
   std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
   std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;
+  // The Env RocksDB does its file I/O through; null = the default. Tests
+  // pass one whose files fail on command (fault injection).
+  rocksdb::Env* env = nullptr;
 };
 
 // A stored record; salt and ce are empty when the body was pruned.

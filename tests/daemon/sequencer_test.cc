@@ -3,14 +3,90 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <set>
 #include <thread>
 
+#include "daemon/metrics.h"
 #include "gtest/gtest.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 
 namespace indelible {
 namespace {
 
 constexpr uint64_t kStart = 1700000000000000000ull;
+
+// A file system whose write-ahead-log syncs can be held at a gate and made
+// to fail, as a disk error would: the real RocksDB write path sees them.
+class FaultyFs : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FaultyFs"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f,
+                                    const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = FileSystemWrapper::NewWritableFile(f, o, r, dbg);
+    if (s.ok() && f.size() > 4 && f.compare(f.size() - 4, 4, ".log") == 0) {
+      *r = std::make_unique<Wal>(std::move(*r), this);
+    }
+    return s;
+  }
+
+  // Syncs of the log wait (and say so) until Open() is called.
+  void Close() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+  }
+  void Open(bool fail) {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = false;
+    fail_ = fail;
+    cv_.notify_all();
+  }
+  // Blocks until a sync waits at the closed gate.
+  void AwaitBlocked() {
+    std::unique_lock<std::mutex> l(mu_);
+    ASSERT_TRUE(cv_.wait_for(l, std::chrono::seconds(30), [this] { return blocked_ > 0; }));
+  }
+
+ private:
+  class Wal : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    Wal(std::unique_ptr<rocksdb::FSWritableFile> f, FaultyFs* fs)
+        : FSWritableFileOwnerWrapper(std::move(f)), fs_(fs) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* d) override {
+      if (auto s = fs_->Gate(); !s.ok()) return s;
+      return FSWritableFileOwnerWrapper::Sync(o, d);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
+                            rocksdb::IODebugContext* d) override {
+      if (auto s = fs_->Gate(); !s.ok()) return s;
+      return FSWritableFileOwnerWrapper::Fsync(o, d);
+    }
+
+   private:
+    FaultyFs* const fs_;
+  };
+
+  rocksdb::IOStatus Gate() {
+    std::unique_lock<std::mutex> l(mu_);
+    ++blocked_;
+    cv_.notify_all();
+    cv_.wait(l, [this] { return !closed_; });
+    --blocked_;
+    if (fail_) return rocksdb::IOStatus::IOError("injected sync failure");
+    return rocksdb::IOStatus::OK();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closed_ = false;
+  bool fail_ = false;
+  int blocked_ = 0;
+};
 
 class SequencerTest : public ::testing::Test {
  protected:
@@ -25,11 +101,14 @@ class SequencerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void Open() {
-    auto s = Storage::Open(dir_, StorageOptions());
+    StorageOptions so;
+    so.env = env_.get();
+    auto s = Storage::Open(dir_, so);
     ASSERT_TRUE(s.ok()) << s.status();
     storage_ = std::move(*s);
-    seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_,
-                                       Sequencer::Options());
+    Sequencer::Options o;
+    o.metrics = &metrics_;
+    seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, o);
     ASSERT_TRUE(seq_->Start().ok());
   }
   void Close() {
@@ -83,6 +162,9 @@ class SequencerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::shared_ptr<FaultyFs> fs_ = std::make_shared<FaultyFs>();
+  std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(fs_);
+  Metrics metrics_;
   ManualClock clock_{kStart};
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<Sequencer> seq_;
@@ -202,6 +284,91 @@ TEST_F(SequencerTest, RestartContinuesChain) {
   EXPECT_TRUE((*r)[1].duplicate);
   EXPECT_EQ((*r)[1].seq, 1u);
   ExpectChainIntact("acme", 3);
+}
+
+// Group N+1 is linked onto group N before N is durable. If N's write fails,
+// N+1 must fail too, nothing of either may be acknowledged (not even as a
+// duplicate of N), and the chain continues from what is stored.
+TEST_F(SequencerTest, FailedWriteFailsTheGroupsLinkedOntoIt) {
+  ASSERT_TRUE(SubmitSync({Event("acme", "1")}).ok());
+  fs_->Close();
+  std::promise<absl::StatusOr<std::vector<Receipt>>> a, b;
+  seq_->Submit({Event("acme", "2")},
+               [&a](absl::StatusOr<std::vector<Receipt>> r) { a.set_value(std::move(r)); });
+  fs_->AwaitBlocked();  // group "2" is being synced
+  // Group "3": a duplicate of the unsynced "2" and a new event, linked
+  // onto "2" while it is still in flight.
+  seq_->Submit({Event("acme", "2"), Event("acme", "3")},
+               [&b](absl::StatusOr<std::vector<Receipt>> r) { b.set_value(std::move(r)); });
+  for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(metrics_.QueueDepth(), 0) << "the second group was not taken";
+  EXPECT_EQ(seq_->GetHead("acme").seq, 1u) << "a head was published before it was durable";
+  fs_->Open(/*fail=*/true);
+  auto ra = a.get_future().get();
+  auto rb = b.get_future().get();
+  EXPECT_FALSE(ra.ok());
+  EXPECT_FALSE(rb.ok()) << "linked onto a failed write, yet acknowledged";
+  EXPECT_EQ(rb.status(), ra.status());
+  EXPECT_NE(std::string(ra.status().message()).find("injected sync failure"),
+            std::string::npos) << ra.status();
+  EXPECT_EQ(seq_->GetHead("acme").seq, 1u);
+
+  fs_->Open(/*fail=*/false);  // the disk works again
+  // RocksDB takes a failed log sync as fatal: it refuses writes until the
+  // store is reopened, and so nothing is acknowledged meanwhile.
+  auto refused = SubmitSync({Event("acme", "4")});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(seq_->GetHead("acme").seq, 1u);
+  // After a restart the chain continues from what is stored. A failed
+  // append is not acknowledged, but it may still be stored: "2" reached the
+  // log before its sync failed, and RocksDB replays it (a client's retry
+  // with the same id gets that record). The group linked onto it was never
+  // written: "3" is not stored.
+  Close();
+  Open();
+  const uint64_t stored = seq_->GetHead("acme").seq;
+  ASSERT_TRUE(stored == 1 || stored == 2) << stored;
+  ExpectChainIntact("acme", stored);
+  auto recs = storage_->ReadRecords("acme", 1, 10);
+  ASSERT_TRUE(recs.ok());
+  EXPECT_EQ(recs->back().ce, stored == 2 ? "ce:2" : "ce:1");
+  auto rc = SubmitSync({Event("acme", "3"), Event("acme", "2")});
+  ASSERT_TRUE(rc.ok()) << rc.status();
+  EXPECT_EQ((*rc)[0].seq, stored + 1);
+  EXPECT_FALSE((*rc)[0].duplicate) << "\"3\" was stored by a group linked onto a failed write";
+  EXPECT_EQ((*rc)[1].duplicate, stored == 2);
+  EXPECT_EQ((*rc)[1].seq, stored == 2 ? 2u : stored + 2);
+  ExpectChainIntact("acme", stored == 2 ? 3 : 4);
+}
+
+// Many concurrent groups through the pipeline, with ids repeated across
+// groups: each id is stored once, and every receipt matches the chain.
+TEST_F(SequencerTest, DuplicatesAcrossInFlightGroupsStoreOnce) {
+  constexpr int kThreads = 8, kPerThread = 200, kIds = 300;
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  std::map<std::string, std::set<uint64_t>> seq_of_id;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = "id" + std::to_string((t * 37 + i * 11) % kIds);
+        auto r = SubmitSync({Event("acme", id)});
+        ASSERT_TRUE(r.ok()) << r.status();
+        std::lock_guard<std::mutex> l(mu);
+        seq_of_id[id].insert(r->at(0).seq);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<uint64_t> seqs;
+  for (const auto& [id, s] : seq_of_id) {
+    ASSERT_EQ(s.size(), 1u) << id << " stored more than once";
+    seqs.insert(*s.begin());
+  }
+  EXPECT_EQ(seqs.size(), seq_of_id.size());
+  ExpectChainIntact("acme", seq_of_id.size());
 }
 
 TEST_F(SequencerTest, SubmitAfterStopFailsUnavailable) {
