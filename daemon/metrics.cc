@@ -110,8 +110,9 @@ std::string Metrics::Render() const {
       "# TYPE indelible_commit_batch_events histogram\n";
   batch_events_.Render("indelible_commit_batch_events", &out);
   out +=
-      "# HELP indelible_commit_duration_seconds Time to commit one group "
-      "(write and fsync).\n"
+      "# HELP indelible_commit_duration_seconds Time from building a group "
+      "to its durable write (build, wait for the previous group, write and "
+      "fsync).\n"
       "# TYPE indelible_commit_duration_seconds histogram\n";
   commit_seconds_.Render("indelible_commit_duration_seconds", &out);
   absl::StrAppend(&out,

@@ -1,5 +1,9 @@
 #include "verifier/chain/coding.h"
 
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "verifier/chain/hash.h"
 
@@ -64,6 +68,29 @@ TEST(Hash, HexRoundTrip) {
   EXPECT_EQ(ToHex(bytes), "00ff10");
   EXPECT_FALSE(FromHex("abc", &bytes));
   EXPECT_FALSE(FromHex("zz", &bytes));
+}
+
+// Salts are drawn 64 at a time per thread: across refills and threads,
+// none may repeat (a repeat would be a broken buffer, not bad luck: the
+// chance for 16 random bytes is negligible).
+TEST(Hash, RandomSaltsNeverRepeat) {
+  constexpr int kThreads = 4, kPerThread = 1000;
+  std::vector<std::vector<Salt>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&got, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Salt s;
+        ASSERT_TRUE(RandomSalt(&s).ok());
+        got[t].push_back(s);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<Salt> all;
+  for (const auto& v : got) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), size_t{kThreads * kPerThread});
+  EXPECT_EQ(all.count(Salt{}), 0u);
 }
 
 }  // namespace

@@ -58,8 +58,8 @@ class Sha256Stream {
   Ctx* ctx_;
 };
 
-// Fills *salt from OpenSSL's CSPRNG. Internal on failure (the process should
-// not accept events it cannot salt).
+// Fills *salt from OpenSSL's CSPRNG (drawn 64 salts at a time per thread).
+// Internal on failure (the process should not accept events it cannot salt).
 absl::Status RandomSalt(Salt* salt);
 
 Digest BodyDigest(const Salt& salt, std::string_view canonical_event);
