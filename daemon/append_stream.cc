@@ -21,29 +21,34 @@ AppendStreamReactor::AppendStreamReactor(AuditLogService* service,
 
 void AppendStreamReactor::OnReadDone(bool ok) {
   Actions a;
+  Slot* slot = nullptr;
+  std::vector<PreparedEvent> events;
   {
     std::lock_guard<std::mutex> l(mu_);
     reading_ = false;
     if (!ok) {
       read_closed_ = true;
     } else {
-      std::vector<PreparedEvent> events;
       absl::Status s = service_->PrepareBatch(who_, request_, &events);
       if (!s.ok()) {
         if (error_.ok()) error_ = s;
         read_closed_ = true;
       } else {
-        Slot* slot = &slots_.emplace_back();
-        // The callback runs on the sequencer thread; the reactor cannot be
-        // deleted before it, since Finish waits for every slot to be ready.
-        service_->sequencer()->Submit(
-            std::move(events),
-            [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
-              OnCommitted(slot, std::move(r));
-            });
+        slot = &slots_.emplace_back();
       }
     }
     Plan(&a);
+  }
+  if (slot != nullptr) {
+    // Outside mu_: the callback may run at once (a refused request), and it
+    // takes mu_. Before Run(a), which may start the next read, so a
+    // stream's messages are submitted in order. The callback runs on one of
+    // the sequencer's threads; the reactor cannot be deleted before it,
+    // since Finish waits for every slot to be ready.
+    service_->sequencer()->Submit(
+        std::move(events), [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
+          OnCommitted(slot, std::move(r));
+        });
   }
   Run(a);
 }

@@ -1,6 +1,6 @@
 // Ingest: turns an Event from the wire into a PreparedEvent for the
 // sequencer: validation, normalisation, canonical bytes, salt, body digest.
-// Runs on RPC threads, so the writer thread only links and writes.
+// Runs on RPC threads, so the sequencer's threads only link and write.
 //
 // Validation errors are InvalidArgument with a message that starts with the
 // offending field's path, e.g. "events[2].actor.id: required".

@@ -158,78 +158,112 @@ std::vector<std::pair<std::string, store::Head>> Sequencer::AllHeads() {
 }
 
 void Sequencer::Run() {
-  std::vector<Request> group;
+  // The group being linked while the committer writes the previous one.
+  // Requests keep joining it until the committer is idle, so a group holds
+  // everything that arrived during the previous write and sync.
+  std::unique_ptr<Commit> next;
   for (;;) {
+    std::vector<Request> chunk;
     size_t events = 0;
+    bool failed = false;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) break;  // stopping, and everything is sequenced
-      // A purge commits alone, in its place between appends.
-      while (!queue_.empty() &&
-             (group.empty() || (queue_.front().purge_tenant.empty() &&
-                                group.front().purge_tenant.empty() &&
-                                events + queue_.front().events.size() <=
-                                    options_.max_group_events))) {
-        events += queue_.front().events.size();
-        group.push_back(std::move(queue_.front()));
+      auto idle = [this] { return handed_ == nullptr && !committing_; };
+      // Whether the front request may join `next` now. A purge commits
+      // alone, in its place between appends; after a failed write nothing
+      // is linked onto the groups built before it.
+      auto can_link = [&] {
+        if (queue_.empty()) return false;
+        if (next == nullptr) return true;
+        const Request& front = queue_.front();
+        return write_failed_.ok() && front.purge_tenant.empty() &&
+               next->events + front.events.size() <= options_.max_group_events;
+      };
+      cv_.wait(l, [&] {
+        return (next != nullptr && idle()) || can_link() ||
+               (stopping_ && next == nullptr && queue_.empty());
+      });
+      if (next != nullptr && idle()) {
+        // Only this thread hands work over: the committer stays idle.
+        l.unlock();
+        Publish(next.get());
+        l.lock();
+        handed_ = std::move(next);
+        commit_cv_.notify_all();
+        continue;
+      }
+      if (!can_link()) break;  // stopping, and everything is committed
+      if (!queue_.front().purge_tenant.empty()) {
+        chunk.push_back(std::move(queue_.front()));
         queue_.pop_front();
+      } else {
+        const size_t room =
+            options_.max_group_events - (next ? next->events : 0);
+        while (!queue_.empty() && queue_.front().purge_tenant.empty() &&
+               (chunk.empty() || events + queue_.front().events.size() <= room)) {
+          events += queue_.front().events.size();
+          chunk.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
       queued_events_ -= events;
       if (options_.metrics) options_.metrics->SetQueueDepth(queued_events_);
-    }
-    bool failed;
-    {
-      std::lock_guard<std::mutex> l(commit_mu_);
       failed = !write_failed_.ok();
     }
-    const bool purge = !group.front().purge_tenant.empty();
-    if (failed || purge) {
+    const bool purge = !chunk.front().purge_tenant.empty();
+    if (next == nullptr && (failed || purge)) {
       Drain();
       if (!RecoverIfFailed()) {
         const absl::Status s = absl::UnavailableError("storage unavailable");
-        for (Request& r : group) {
+        for (Request& r : chunk) {
           if (r.purge_done) r.purge_done(s);
           if (r.done) r.done(s);
         }
-        group.clear();
         continue;
       }
     }
     if (purge) {
-      CommitPurge(&group.front());
-    } else if (auto c = Sequence(&group)) {
-      c->events = events;
-      Hand(std::move(c));
+      CommitPurge(&chunk.front());
+      continue;
     }
-    group.clear();
+    if (next == nullptr) {
+      next = std::make_unique<Commit>();
+      next->start = std::chrono::steady_clock::now();
+    }
+    Link(&chunk, next.get());
+    if (next->group.empty()) next.reset();  // every request was refused
   }
   Drain();
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    std::lock_guard<std::mutex> l(mu_);
     stop_committer_ = true;
     commit_cv_.notify_all();
   }
   committer_.join();
 }
 
-void Sequencer::Hand(std::unique_ptr<Commit> c) {
-  std::unique_lock<std::mutex> l(commit_mu_);
-  commit_cv_.wait(l, [this] { return handed_ == nullptr && !committing_; });
-  handed_ = std::move(c);
-  commit_cv_.notify_all();
+void Sequencer::Publish(Commit* c) {
+  // From here on the committer owns the group; its heads and new ids are
+  // what later groups link onto until it is durable.
+  ForgetDurableIds();
+  c->number = ++last_commit_;
+  for (const auto& [tenant, head] : c->new_heads) pending_heads_[tenant] = head;
+  if (!c->new_ids.empty()) {
+    pending_ids_.emplace_back(c->number, std::move(c->new_ids));
+    c->new_ids.clear();
+  }
 }
 
 void Sequencer::Drain() {
-  std::unique_lock<std::mutex> l(commit_mu_);
-  commit_cv_.wait(l, [this] { return handed_ == nullptr && !committing_; });
+  std::unique_lock<std::mutex> l(mu_);
+  cv_.wait(l, [this] { return handed_ == nullptr && !committing_; });
 }
 
 void Sequencer::RunCommitter() {
   for (;;) {
     std::unique_ptr<Commit> c;
     {
-      std::unique_lock<std::mutex> l(commit_mu_);
+      std::unique_lock<std::mutex> l(mu_);
       commit_cv_.wait(l, [this] { return stop_committer_ || handed_ != nullptr; });
       if (handed_ == nullptr) return;
       c = std::move(handed_);
@@ -237,16 +271,16 @@ void Sequencer::RunCommitter() {
     }
     WriteCommit(c.get());
     c.reset();  // frees the batch before the next group is handed
-    std::lock_guard<std::mutex> l(commit_mu_);
+    std::lock_guard<std::mutex> l(mu_);
     committing_ = false;
-    commit_cv_.notify_all();
+    cv_.notify_all();
   }
 }
 
 void Sequencer::WriteCommit(Commit* c) {
   absl::Status s;
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    std::lock_guard<std::mutex> l(mu_);
     s = write_failed_;
   }
   if (s.ok() && c->batch.Count() > 0) {
@@ -257,23 +291,15 @@ void Sequencer::WriteCommit(Commit* c) {
     if (!s.ok()) {
       spdlog::error("event=commit_failed events={} status=\"{}\"",
                     c->batch.Count(), s.ToString());
-      std::lock_guard<std::mutex> l(commit_mu_);
+      std::lock_guard<std::mutex> l(mu_);
       write_failed_ = s;
     }
   }
-  if (!s.ok()) {
-    // This group was linked onto the failed one (or is the failed one):
-    // none of it may be stored, and each request is told so.
-    for (Request& r : c->group) {
-      if (r.done) r.done(s);
-    }
-    return;
-  }
-  {
+  if (s.ok()) {
     std::lock_guard<std::mutex> l(heads_mu_);
     for (auto& [tenant, head] : c->new_heads) heads_[tenant] = head;
   }
-  durable_commit_.store(c->number, std::memory_order_release);
+  if (s.ok()) durable_commit_.store(c->number, std::memory_order_release);
   if (options_.metrics) {
     options_.metrics->ObserveCommit(
         c->events, std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -282,13 +308,20 @@ void Sequencer::WriteCommit(Commit* c) {
   }
   for (size_t ri = 0; ri < c->group.size(); ++ri) {
     Request& r = c->group[ri];
-    if (r.done) r.done(std::move(c->receipts[ri]));
+    if (!r.done) continue;
+    // On failure this group was linked onto the failed one (or is the
+    // failed one): none of it is stored, and each request is told so.
+    if (s.ok()) {
+      r.done(std::move(c->receipts[ri]));
+    } else {
+      r.done(s);
+    }
   }
 }
 
 bool Sequencer::RecoverIfFailed() {
   {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    std::lock_guard<std::mutex> l(mu_);
     if (write_failed_.ok()) {
       // Everything handed is durable: the pending state is the stored one.
       pending_heads_.clear();
@@ -309,61 +342,52 @@ bool Sequencer::RecoverIfFailed() {
   }
   pending_heads_.clear();
   pending_ids_.clear();
-  pending_id_keys_.clear();
-  std::lock_guard<std::mutex> l(commit_mu_);
+  std::lock_guard<std::mutex> l(mu_);
   write_failed_ = absl::OkStatus();
   return true;
 }
 
 void Sequencer::ForgetDurableIds() {
   const uint64_t durable = durable_commit_.load(std::memory_order_acquire);
-  while (!pending_id_keys_.empty() && pending_id_keys_.front().first <= durable) {
-    for (const std::string& key : pending_id_keys_.front().second) {
-      pending_ids_.erase(key);
-    }
-    pending_id_keys_.pop_front();
+  while (!pending_ids_.empty() && pending_ids_.front().first <= durable) {
+    pending_ids_.pop_front();
   }
 }
 
-std::unique_ptr<Sequencer::Commit> Sequencer::Sequence(
-    std::vector<Request>* group) {
-  auto c = std::make_unique<Commit>();
-  c->start = std::chrono::steady_clock::now();
-  c->receipts.resize(group->size());
-  ForgetDurableIds();
-  // Event ids first seen in this group: their keys and receipts.
-  std::vector<std::string> new_id_keys;
-  std::unordered_map<std::string, Receipt> new_ids;
+void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
+  // If a read fails, the chunk's rows are taken out of the batch again and
+  // only the chunk's requests fail; what earlier chunks linked stays.
+  c->batch.SetSavePoint();
+  const auto heads_before = c->new_heads;
+  std::vector<std::string> ids_added;
+  std::vector<std::vector<Receipt>> receipts(chunk->size());
 
-  // A read that finds damaged rows quarantines their tenant. The group's
-  // batch may already hold rows of the failing request, so the whole group
-  // fails: the damaged tenant's requests with DataLoss, the others with
-  // Unavailable (a retry commits them in a later group).
-  auto fail_read = [this, group](const std::string& tenant,
-                                 const absl::Status& s) -> std::unique_ptr<Commit> {
-    if (!absl::IsDataLoss(s)) {
-      for (Request& r : *group) {
-        if (r.done) r.done(s);
-      }
-      return nullptr;
+  // A read that finds damaged rows quarantines their tenant: the chunk's
+  // requests touching it fail with DataLoss, the others with Unavailable
+  // (a retry links them again).
+  auto fail_read = [&](const std::string& tenant, const absl::Status& s) {
+    c->batch.RollbackToSavePoint();
+    c->new_heads = heads_before;
+    for (const std::string& key : ids_added) c->new_ids.erase(key);
+    absl::Status lost = s;
+    if (absl::IsDataLoss(s)) {
+      Quarantine(tenant, std::string(s.message()));
+      lost = QuarantineError(tenant, std::string(s.message()));
     }
-    Quarantine(tenant, std::string(s.message()));
-    const absl::Status lost = QuarantineError(tenant, std::string(s.message()));
-    for (Request& r : *group) {
+    for (Request& r : *chunk) {
       if (!r.done) continue;
       bool touches = false;
       for (const PreparedEvent& e : r.events) touches |= e.tenant == tenant;
-      r.done(touches ? lost
-                     : absl::UnavailableError(
-                           "storage read failed for another tenant in the "
-                           "same commit group; retry"));
+      r.done(touches || !absl::IsDataLoss(s)
+                 ? lost
+                 : absl::UnavailableError(
+                       "storage read failed for another tenant in the "
+                       "same commit group; retry"));
     }
-    return nullptr;
   };
 
-  bool any = false;
-  for (size_t ri = 0; ri < group->size(); ++ri) {
-    Request& req = (*group)[ri];
+  for (size_t ri = 0; ri < chunk->size(); ++ri) {
+    Request& req = (*chunk)[ri];
     const std::string* checked = nullptr;  // the tenant last found writable
     for (const PreparedEvent& e : req.events) {
       if (checked != nullptr && *checked == e.tenant) continue;
@@ -382,22 +406,23 @@ std::unique_ptr<Sequencer::Commit> Sequencer::Sequence(
       checked = &e.tenant;
     }
     if (!req.done) continue;
-    any = true;
     if (req.extra) req.extra(&c->batch);
     for (PreparedEvent& e : req.events) {
       Receipt rc;
       rc.tenant = e.tenant;
       std::string id_key = store::EventIdKey(e.tenant, e.event_id);
       const Receipt* first = nullptr;
-      if (auto it = new_ids.find(id_key); it != new_ids.end()) {
+      if (auto it = c->new_ids.find(id_key); it != c->new_ids.end()) {
         first = &it->second;
-      } else if (auto pit = pending_ids_.find(id_key); pit != pending_ids_.end()) {
-        first = &pit->second;
+      } else {
+        for (const auto& [number, ids] : pending_ids_) {
+          if (auto pit = ids.find(id_key); pit != ids.end()) first = &pit->second;
+        }
       }
       if (first != nullptr) {
         rc = *first;
         rc.duplicate = true;
-        c->receipts[ri].push_back(std::move(rc));
+        receipts[ri].push_back(std::move(rc));
         continue;
       }
       auto existing = storage_->LookupEventId(e.tenant, e.event_id);
@@ -409,7 +434,7 @@ std::unique_ptr<Sequencer::Commit> Sequencer::Sequence(
         rc.received_at_ns = sk->received_at_ns;
         rc.entry_hash = sk->entry_hash;
         rc.duplicate = true;
-        c->receipts[ri].push_back(std::move(rc));
+        receipts[ri].push_back(std::move(rc));
         continue;
       }
       auto head_it = c->new_heads.find(e.tenant);
@@ -437,21 +462,19 @@ std::unique_ptr<Sequencer::Commit> Sequencer::Sequence(
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;
-      new_ids.emplace(id_key, rc);
-      new_id_keys.push_back(std::move(id_key));
-      c->receipts[ri].push_back(std::move(rc));
+      c->new_ids.emplace(id_key, rc);
+      ids_added.push_back(std::move(id_key));
+      receipts[ri].push_back(std::move(rc));
     }
   }
-  if (!any) return nullptr;
-
-  c->number = ++last_commit_;
-  c->group = std::move(*group);
-  for (const auto& [tenant, head] : c->new_heads) pending_heads_[tenant] = head;
-  if (!new_id_keys.empty()) {
-    for (auto& [key, rc] : new_ids) pending_ids_.emplace(key, rc);
-    pending_id_keys_.emplace_back(c->number, std::move(new_id_keys));
+  c->batch.PopSavePoint();
+  for (size_t ri = 0; ri < chunk->size(); ++ri) {
+    Request& req = (*chunk)[ri];
+    if (!req.done) continue;
+    c->events += req.events.size();
+    c->group.push_back(std::move(req));
+    c->receipts.push_back(std::move(receipts[ri]));
   }
-  return c;
 }
 
 void Sequencer::CommitPurge(Request* r) {
@@ -471,7 +494,7 @@ void Sequencer::CommitPurge(Request* r) {
   storage_->PutMeta(&batch, std::string(store::kPurgedPrefix) + tenant,
                     certificate);
   if (auto s = storage_->WriteSynced(&batch); !s.ok()) {
-    std::lock_guard<std::mutex> l(commit_mu_);
+    std::lock_guard<std::mutex> l(mu_);
     write_failed_ = s;  // the next group reloads the heads first
     return r->purge_done(s);
   }

@@ -3,19 +3,19 @@
 // RPC threads prepare events (validate, encode CE, draw a salt, hash the
 // body) and Submit() them. Two threads then form a pipeline:
 //
-//   sequencer thread: takes every request queued at that moment (up to
-//     Options::max_group_events), finds duplicate event ids, assigns seqs,
-//     computes entry hashes and builds the group's WriteBatch;
-//   committer thread: writes that batch with sync=true, publishes the new
-//     heads, and only then runs each request's callback.
+//   sequencer thread: links queued requests into the next group: finds
+//     duplicate event ids, assigns seqs, computes entry hashes and adds the
+//     rows to the group's WriteBatch (up to Options::max_group_events);
+//   committer thread: writes a group's batch with sync=true, publishes the
+//     new heads, and only then runs each request's callback.
 //
-// While group N is being written and synced, group N+1 is sequenced on top
-// of N's (not yet durable) heads, and the requests that arrive meanwhile
-// gather for N+2: a single fsync answers many concurrent appends, and the
-// CPU work of sequencing overlaps the fsync. At most one group waits
-// between the two threads. Groups are written strictly in order, so a
-// failed write fails every group sequenced after it as well; the sequencer
-// thread then reloads the heads from RocksDB before it links anything else.
+// While group N is being written and synced, every request that arrives is
+// linked into group N+1 on top of N's (not yet durable) heads; N+1 is handed
+// over as soon as the committer is idle. So one fsync answers everything
+// that arrived during the previous one, and the CPU work of linking
+// overlaps the fsync. Groups are written strictly in order, so a failed
+// write fails the group linked onto it as well; the sequencer thread then
+// reloads the heads from RocksDB before it links anything else.
 //
 // Guarantees: per tenant, seqs are 1..N without gaps in commit order;
 // received_at_ns never decreases, even if the clock does; a (tenant,
@@ -127,7 +127,8 @@ class Sequencer {
   static absl::Status QuarantineError(const std::string& tenant,
                                       const std::string& reason);
 
-  // Commits what is queued, then stops the writer thread. Idempotent.
+  // Commits what is queued, then stops both threads. Idempotent. Must not
+  // be called from a callback (it waits for the thread running it).
   void Stop();
 
   // The committed head of `tenant` (seq 0 and genesis if it has no records).
@@ -146,25 +147,29 @@ class Sequencer {
     std::function<void(absl::StatusOr<std::string>)> purge_done;
   };
 
-  // A group sequenced and waiting to be written by the committer thread.
+  // A group: linked by the sequencer thread, then written by the committer.
   struct Commit {
-    uint64_t number = 0;  // 1, 2, ... in sequencing order
+    uint64_t number = 0;  // 1, 2, ... in the order handed over
     std::vector<Request> group;
     std::vector<std::vector<Receipt>> receipts;  // per request
     rocksdb::WriteBatch batch;
     std::unordered_map<std::string, store::Head> new_heads;
+    // Event ids first stored by this group (moved to pending_ids_ when the
+    // group is handed over).
+    std::unordered_map<std::string, Receipt> new_ids;
     size_t events = 0;
-    std::chrono::steady_clock::time_point start;
+    std::chrono::steady_clock::time_point start;  // its first link
   };
 
   void Run();  // the sequencer thread
   void RunCommitter();
-  // Links `group` onto the pending heads; null if every request of it was
-  // answered already (refused, or a read failed).
-  std::unique_ptr<Commit> Sequence(std::vector<Request>* group);
+  // Links the requests of `chunk` onto `c` (each one is moved into c, or
+  // answered with an error).
+  void Link(std::vector<Request>* chunk, Commit* c);
   void WriteCommit(Commit* c);
-  // Blocks until the committer thread is idle, then hands `c` to it.
-  void Hand(std::unique_ptr<Commit> c);
+  // Before `c` is handed over: numbers it and makes its heads and new ids
+  // the pending ones.
+  void Publish(Commit* c);
   // Blocks until every handed group is written and answered.
   void Drain();
   // Sequencer thread, after Drain(): if a write failed, resumes RocksDB and
@@ -184,20 +189,20 @@ class Sequencer {
   const Options options_;
 
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;  // the sequencer thread waits on it
   std::deque<Request> queue_;  // guarded by mu_
   size_t queued_events_ = 0;   // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   std::thread writer_;
 
-  // Between the sequencer and committer threads.
-  std::mutex commit_mu_;
+  // The committer thread: the group handed to it, whether it is writing
+  // one, and whether to stop. Guarded by mu_.
   std::condition_variable commit_cv_;
-  std::unique_ptr<Commit> handed_;  // guarded by commit_mu_
-  bool committing_ = false;         // guarded by commit_mu_
-  bool stop_committer_ = false;     // guarded by commit_mu_
+  std::unique_ptr<Commit> handed_;
+  bool committing_ = false;
+  bool stop_committer_ = false;
   // The error of a failed write, until the sequencer thread has recovered;
-  // every group handed meanwhile fails with it. Guarded by commit_mu_.
+  // every group handed meanwhile fails with it. Guarded by mu_.
   absl::Status write_failed_;
   std::atomic<uint64_t> durable_commit_{0};  // number of the last written
   std::thread committer_;
@@ -214,8 +219,8 @@ class Sequencer {
   // ids of those groups (with the commit that writes them), and the number
   // of the last group sequenced.
   std::unordered_map<std::string, store::Head> pending_heads_;
-  std::unordered_map<std::string, Receipt> pending_ids_;
-  std::deque<std::pair<uint64_t, std::vector<std::string>>> pending_id_keys_;
+  std::deque<std::pair<uint64_t, std::unordered_map<std::string, Receipt>>>
+      pending_ids_;
   uint64_t last_commit_ = 0;
 };
 

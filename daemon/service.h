@@ -92,8 +92,8 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
                                           std::string_view what,
                                           const std::string* reason) const;
   // Appends the record of a read to `tenant`'s chain (when reads are
-  // recorded), then calls `done` with the outcome, on the sequencer thread
-  // or the calling one.
+  // recorded), then calls `done` with the outcome, on one of the sequencer's
+  // threads or the calling one.
   void RecordRead(const Principal& who, const std::string& tenant, std::string action,
                   std::string resource_id, const std::string& reason,
                   std::vector<std::pair<std::string, std::string>> metadata,
