@@ -183,13 +183,12 @@ void Sequencer::Run() {
         return (next != nullptr && idle()) || can_link() ||
                (stopping_ && next == nullptr && queue_.empty());
       });
-      if (next != nullptr && idle()) {
-        // Only this thread hands work over: the committer stays idle.
+      // An idle committer gets the group at once, unless requests are
+      // queued that can still join it: those are linked first (clients
+      // answered by the last group resubmit just as it finishes).
+      if (next != nullptr && idle() && !can_link()) {
         l.unlock();
-        Publish(next.get());
-        l.lock();
-        handed_ = std::move(next);
-        commit_cv_.notify_all();
+        Hand(&next);
         continue;
       }
       if (!can_link()) break;  // stopping, and everything is committed
@@ -231,7 +230,16 @@ void Sequencer::Run() {
       next->start = std::chrono::steady_clock::now();
     }
     Link(&chunk, next.get());
-    if (next->group.empty()) next.reset();  // every request was refused
+    if (next->group.empty()) {
+      next.reset();  // every request was refused
+      continue;
+    }
+    bool idle;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      idle = handed_ == nullptr && !committing_;
+    }
+    if (idle) Hand(&next);
   }
   Drain();
   {
@@ -240,6 +248,14 @@ void Sequencer::Run() {
     commit_cv_.notify_all();
   }
   committer_.join();
+}
+
+void Sequencer::Hand(std::unique_ptr<Commit>* next) {
+  // Only this thread hands work over, so the committer is still idle.
+  Publish(next->get());
+  std::lock_guard<std::mutex> l(mu_);
+  handed_ = std::move(*next);
+  commit_cv_.notify_all();
 }
 
 void Sequencer::Publish(Commit* c) {

@@ -167,6 +167,8 @@ class Sequencer {
   // answered with an error).
   void Link(std::vector<Request>* chunk, Commit* c);
   void WriteCommit(Commit* c);
+  // Hands *next to the idle committer (leaving *next null).
+  void Hand(std::unique_ptr<Commit>* next);
   // Before `c` is handed over: numbers it and makes its heads and new ids
   // the pending ones.
   void Publish(Commit* c);

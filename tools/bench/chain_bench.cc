@@ -12,6 +12,7 @@
 //   ParseAppendRequest/N     protobuf parse of an AppendRequest
 //   CheckpointSign           checkpoint text + Ed25519 signed note
 //   CheckpointVerify         parse + signature check of that note
+//   SequencerClosedLoop/S/K  group commit alone (sequencer_bench.cc)
 #include <string>
 
 #include "benchmark/benchmark.h"

@@ -1,0 +1,136 @@
+// SequencerClosedLoop/SYNC_US/CLIENTS: the write path without gRPC —
+// Storage (RocksDB) and the Sequencer's group commit — with CLIENTS threads
+// each appending one ~512-byte event at a time and waiting for its receipt.
+// The write-ahead log's sync is the real one plus SYNC_US microseconds of
+// sleep, so the group-commit design can be measured at a chosen fsync
+// latency, whatever speed this machine's disk has at the moment (see
+// docs/PERFORMANCE.md, "The machine"). items_per_second is durable appends/s.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "benchmark/benchmark.h"
+#include "daemon/clock.h"
+#include "daemon/sequencer.h"
+#include "daemon/storage.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "verifier/store/layout.h"
+
+namespace indelible {
+namespace {
+
+// Adds a fixed delay to every sync of the write-ahead log (*.log).
+class SlowSyncFs : public rocksdb::FileSystemWrapper {
+ public:
+  explicit SlowSyncFs(std::chrono::microseconds delay)
+      : FileSystemWrapper(rocksdb::FileSystem::Default()), delay_(delay) {}
+  const char* Name() const override { return "SlowSyncFs"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& f,
+                                    const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = FileSystemWrapper::NewWritableFile(f, o, r, dbg);
+    if (s.ok() && f.size() > 4 && f.compare(f.size() - 4, 4, ".log") == 0) {
+      *r = std::make_unique<Wal>(std::move(*r), delay_);
+    }
+    return s;
+  }
+
+ private:
+  class Wal : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    Wal(std::unique_ptr<rocksdb::FSWritableFile> f, std::chrono::microseconds d)
+        : FSWritableFileOwnerWrapper(std::move(f)), delay_(d) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o,
+                           rocksdb::IODebugContext* d) override {
+      std::this_thread::sleep_for(delay_);
+      return FSWritableFileOwnerWrapper::Sync(o, d);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o,
+                            rocksdb::IODebugContext* d) override {
+      std::this_thread::sleep_for(delay_);
+      return FSWritableFileOwnerWrapper::Fsync(o, d);
+    }
+
+   private:
+    const std::chrono::microseconds delay_;
+  };
+
+  const std::chrono::microseconds delay_;
+};
+
+PreparedEvent MakeEvent(uint64_t n) {
+  PreparedEvent e;
+  e.tenant = "acme";
+  e.event_id = "ev-" + std::to_string(n);
+  e.category = "access";
+  chain::Salt salt;
+  salt.fill(7);
+  const std::string ce = "ce:" + e.event_id + std::string(480, 'r');
+  e.body = store::EncodeBody(0, salt, ce);
+  e.body_digest = chain::BodyDigest(salt, ce);
+  return e;
+}
+
+void BM_SequencerClosedLoop(benchmark::State& state) {
+  const auto delay = std::chrono::microseconds(state.range(0));
+  const int clients = static_cast<int>(state.range(1));
+  constexpr int kPerClient = 40;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("indelible-seqbench-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  auto fs = std::make_shared<SlowSyncFs>(delay);
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  StorageOptions so;
+  so.env = env.get();
+  auto storage = Storage::Open(dir, so);
+  if (!storage.ok()) {
+    state.SkipWithError(storage.status().ToString().c_str());
+    return;
+  }
+  SystemClock clock;
+  {
+    Sequencer seq(storage->get(), &clock, Sequencer::Options());
+    if (!seq.Start().ok()) {
+      state.SkipWithError("sequencer did not start");
+      return;
+    }
+    std::atomic<uint64_t> next_id{0};
+    std::atomic<bool> failed{false};
+    for (auto _ : state) {
+      std::vector<std::thread> threads;
+      for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&] {
+          for (int i = 0; i < kPerClient; ++i) {
+            std::promise<bool> p;
+            seq.Submit({MakeEvent(next_id++)},
+                       [&p](absl::StatusOr<std::vector<Receipt>> r) {
+                         p.set_value(r.ok());
+                       });
+            if (!p.get_future().get()) failed = true;
+          }
+        });
+      }
+      for (auto& t : threads) t.join();
+    }
+    if (failed) state.SkipWithError("an append failed");
+  }
+  state.SetItemsProcessed(state.iterations() * clients * kPerClient);
+  storage->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SequencerClosedLoop)
+    ->ArgNames({"sync_us", "clients"})
+    ->ArgsProduct({{0, 1000, 4000}, {1, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace indelible
