@@ -467,6 +467,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
       Read(root, "", "write_buffer_bytes", &k, &c.storage.write_buffer_bytes));
   RETURN_IF_ERROR(
       Read(root, "", "max_total_wal_bytes", &k, &c.storage.max_total_wal_bytes));
+  RETURN_IF_ERROR(Read(root, "", "memtable_budget_bytes", &k,
+                       &c.storage.memtable_budget_bytes));
   RETURN_IF_ERROR(
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
   k.insert("retention");

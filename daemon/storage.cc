@@ -161,6 +161,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
   db_opts.keep_log_file_num = 5;
   db_opts.max_total_wal_size = options.max_total_wal_bytes;
+  db_opts.db_write_buffer_size = options.memtable_budget_bytes;
   db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
   if (options.env != nullptr) db_opts.env = options.env;

@@ -39,6 +39,9 @@ struct StorageOptions {
   // rarely but continuously), so old logs can go. 0: RocksDB's default
   // (4 x the memtables), which let the log grow to ~3x the table files.
   uint64_t max_total_wal_bytes = 256ull << 20;
+  // Most memory of all memtables together: past it RocksDB flushes the
+  // largest. 0: no common limit (each column family has its own).
+  size_t memtable_budget_bytes = 128 << 20;
   // Retention's compaction filters (retention_filter.h); null = none.
   std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
   std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;

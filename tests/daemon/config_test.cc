@@ -29,6 +29,21 @@ limits:
   EXPECT_EQ(c->limits.max_future_skew_ns, 60ull * 1000000000);
 }
 
+TEST(Config, StorageMemoryBounds) {
+  auto d = ParseConfig("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->storage.memtable_budget_bytes, size_t{128} << 20);
+  EXPECT_EQ(d->storage.max_total_wal_bytes, uint64_t{256} << 20);
+  auto c = ParseConfig("memtable_budget_bytes: 33554432\nmax_total_wal_bytes: 0\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->storage.memtable_budget_bytes, size_t{32} << 20);
+  EXPECT_EQ(c->storage.max_total_wal_bytes, 0u);
+  auto bad = ParseConfig("memtable_budget_bytes: lots\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("memtable_budget_bytes"), std::string::npos)
+      << bad.status();
+}
+
 TEST(Config, UnknownKeyIsNamed) {
   auto c = ParseConfig("listne: 1\n");
   ASSERT_FALSE(c.ok());
