@@ -1,5 +1,11 @@
 #include "verifier/report/report_rows.h"
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/canonical_event.h"
@@ -35,6 +41,28 @@ TEST(ReportRows, TimeIsRfc3339UtcNanos) {
   EXPECT_EQ(FormatTimeNs(0), "1970-01-01T00:00:00.000000000Z");
 }
 
+// FormatTimeNs formats by hand; it must agree with Abseil's formatter over
+// the whole range, the int64 wrap above 2262 included.
+TEST(ReportRows, TimeMatchesAbslFormatTime) {
+  auto reference = [](uint64_t ns) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ",
+                            absl::FromUnixNanos(static_cast<int64_t>(ns)),
+                            absl::UTCTimeZone());
+  };
+  std::vector<uint64_t> values = {0, 1, 999999999, 1000000000, 951782400000000001ull,
+                                  4102444799999999999ull,
+                                  uint64_t{INT64_MAX}, uint64_t{INT64_MAX} + 1,
+                                  ~uint64_t{0}};
+  uint64_t x = 88172645463325252ull;  // xorshift: values spread over the range
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    values.push_back(x);
+  }
+  for (uint64_t v : values) EXPECT_EQ(FormatTimeNs(v), reference(v)) << v;
+}
+
 TEST(ReportRows, CsvQuotingFollowsRfc4180) {
   EXPECT_EQ(CsvField("plain"), "plain");
   EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
@@ -53,6 +81,35 @@ TEST(ReportRows, CsvRowHasEveryColumn) {
   EXPECT_NE(row.find("\"{\"\"a\"\":\"\"1\"\"}\""), std::string::npos);
   EXPECT_EQ(row.substr(row.size() - 66), chain::ToHex(r.entry_hash) + "\r\n");
   EXPECT_EQ(CsvHeader().substr(0, 11), "tenant,seq,");
+}
+
+// The row is every column through CsvField, in header order: the
+// definition, written out plainly.
+TEST(ReportRows, CsvRowIsTheColumnsJoined) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  for (bool with_metadata : {true, false}) {
+    if (!with_metadata) r.event.metadata.clear();
+    const chain::EventFields& e = r.event;
+    std::string meta = "{}";
+    if (with_metadata) {
+      nlohmann::json m = nlohmann::json::object();
+      for (const auto& [k, v] : e.metadata) m[k] = v;
+      meta = m.dump();
+    }
+    const std::vector<std::string> cols = {
+        e.tenant, std::to_string(r.seq), FormatTimeNs(r.received_at_ns),
+        FormatTimeNs(e.occurred_at_ns), e.event_id, e.actor_id, e.actor_type,
+        e.actor_ip, e.action, e.resource_type, e.resource_id, e.reason,
+        e.outcome, e.source, e.category, meta, chain::ToHex(r.entry_hash)};
+    std::string want;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      if (i > 0) want.push_back(',');
+      want += CsvField(cols[i]);
+    }
+    want += "\r\n";
+    EXPECT_EQ(CsvRow(r), want) << "with_metadata=" << with_metadata;
+  }
 }
 
 TEST(ReportRows, JsonDocumentShape) {
