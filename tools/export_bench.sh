@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Verifier and report-export rates (docs/PERFORMANCE.md, section 9): writes
+# N events into one tenant through a fresh indelibled on 127.0.0.1 (port 0,
+# temporary data directory) with indelible-loadgen, compacts, stops the
+# daemon, then times `indelible-verify check` and a signed export of the
+# whole tenant in each format. Builds nothing.
+#
+#   tools/export_bench.sh [-n EVENTS] [-b BYTES] [-f "csv json"] [BUILD_DIR]
+#   defaults: 1000000 events (at most 20000000), 512 bytes, csv and json,
+#   ./build. Needs indelibled, indelible, indelible-loadgen and
+#   indelible-verify in BUILD_DIR/bin, and openssl.
+set -euo pipefail
+
+events=1000000
+bytes=512
+formats="csv json"
+while getopts "n:b:f:h" opt; do
+  case "$opt" in
+    n) events="$OPTARG" ;;
+    b) bytes="$OPTARG" ;;
+    f) formats="$OPTARG" ;;
+    h) sed -n '2,11p' "$0"; exit 0 ;;
+    *) exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+bin="${1:-./build}/bin"
+if ! [[ "$events" =~ ^[0-9]+$ ]] || ((events < 1 || events > 20000000)); then
+  echo "export_bench: -n must be 1..20000000" >&2; exit 2
+fi
+if ! [[ "$bytes" =~ ^[0-9]+$ ]] || ((bytes < 1 || bytes > 60000)); then
+  echo "export_bench: -b must be 1..60000" >&2; exit 2
+fi
+for b in indelibled indelible indelible-loadgen indelible-verify; do
+  [ -x "$bin/$b" ] || { echo "export_bench: $bin/$b not found; build it first" >&2; exit 2; }
+done
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/indelible-export-bench.XXXXXX")"
+daemon_pid=""
+cleanup() {
+  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin/indelibled" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
+  --log-level warn 2>"$work/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/port" ] && break
+  sleep 0.1
+done
+[ -s "$work/port" ] || { echo "export_bench: daemon did not start" >&2; exit 1; }
+target="127.0.0.1:$(cat "$work/port")"
+
+timeout 900 "$bin/indelible-loadgen" --target "$target" --mode stream --streams 4 --window 8 \
+  --batch 100 --count "$events" --duration 600 --warmup 0 --tenants 1 \
+  --event-bytes "$bytes" --verify none | grep throughput
+timeout 900 "$bin/indelible" --target "$target" admin compact >/dev/null
+kill "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=""
+
+openssl genpkey -algorithm ed25519 -out "$work/report-key.pem" 2>/dev/null
+chmod 600 "$work/report-key.pem"
+
+seconds() { # command... : runs it, prints its wall-clock seconds
+  local start end
+  start=$(date +%s%N)
+  "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; return 1; }
+  end=$(date +%s%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+}
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+
+s=$(seconds timeout 900 "$bin/indelible-verify" check --data-dir "$work/data")
+tenant=$(grep -o 'lg-[a-z0-9-]*' "$work/out" | head -1)
+echo "check: $events records in $s s = $(rate "$events" "$s") records/s"
+for f in $formats; do
+  s=$(seconds timeout 900 "$bin/indelible-verify" export --data-dir "$work/data" \
+    --tenant "$tenant" --format "$f" --out "$work/report.$f" --sign-key "$work/report-key.pem")
+  size=$(stat -c %s "$work/report.$f")
+  echo "export $f: $events rows in $s s = $(rate "$events" "$s") rows/s (check included), $size bytes"
+  rm -f "$work/report.$f"
+done
