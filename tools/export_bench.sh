@@ -36,30 +36,15 @@ for b in indelibled indelible indelible-loadgen indelible-verify; do
 done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/indelible-export-bench.XXXXXX")"
-daemon_pid=""
-cleanup() {
-  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$bin/indelibled" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --log-level warn 2>"$work/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/port" ] && break
-  sleep 0.1
-done
-[ -s "$work/port" ] || { echo "export_bench: daemon did not start" >&2; exit 1; }
-target="127.0.0.1:$(cat "$work/port")"
+# shellcheck source=tools/daemon-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-lib.sh"
+start_daemon
 
 timeout 900 "$bin/indelible-loadgen" --target "$target" --mode stream --streams 4 --window 8 \
   --batch 100 --count "$events" --duration 600 --warmup 0 --tenants 1 \
   --event-bytes "$bytes" --verify none | grep throughput
 timeout 900 "$bin/indelible" --target "$target" admin compact >/dev/null
-kill "$daemon_pid"
-wait "$daemon_pid" 2>/dev/null || true
-daemon_pid=""
+stop_daemon
 
 openssl genpkey -algorithm ed25519 -out "$work/report-key.pem" 2>/dev/null
 chmod 600 "$work/report-key.pem"

@@ -38,22 +38,9 @@ done
 command -v jq >/dev/null || { echo "soak: jq is required" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/indelible-soak.XXXXXX")"
-daemon_pid=""
-cleanup() {
-  if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null || true; wait "$daemon_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-"$bin/indelibled" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
-  --log-level warn 2>"$work/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 1 300); do
-  [ -s "$work/port" ] && break
-  sleep 0.1
-done
-[ -s "$work/port" ] || { echo "soak: daemon did not start" >&2; cat "$work/daemon.log" >&2; exit 1; }
-target="127.0.0.1:$(cat "$work/port")"
+# shellcheck source=tools/daemon-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/daemon-lib.sh"
+start_daemon
 
 rss_mib() { awk '/^VmRSS:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon_pid/status"; }
 hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon_pid/status"; }

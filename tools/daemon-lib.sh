@@ -1,0 +1,39 @@
+# shellcheck shell=bash disable=SC2154,SC2034
+# (SC2154/SC2034: $bin and $work come from the caller, $target goes to it.)
+# Sourced by tools/soak.sh and tools/export_bench.sh: a fresh indelibled on
+# 127.0.0.1 port 0 with its data directory under $work, stopped and removed
+# on exit. The caller sets $bin (the binaries) and $work (a temporary
+# directory it owns); start_daemon sets $daemon_pid and $target.
+daemon_pid=""
+target=""
+
+stop_daemon() {
+  if [ -n "$daemon_pid" ]; then
+    kill "$daemon_pid" 2>/dev/null || true
+    wait "$daemon_pid" 2>/dev/null || true
+    daemon_pid=""
+  fi
+}
+
+cleanup() {
+  stop_daemon
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_daemon() {
+  "$bin/indelibled" --data-dir "$work/data" --listen 127.0.0.1:0 --port-file "$work/port" \
+    --log-level warn 2>"$work/daemon.log" &
+  daemon_pid=$!
+  local _
+  for _ in $(seq 1 300); do
+    [ -s "$work/port" ] && break
+    sleep 0.1
+  done
+  if ! [ -s "$work/port" ]; then
+    echo "$(basename "$0"): daemon did not start" >&2
+    cat "$work/daemon.log" >&2
+    exit 1
+  fi
+  target="127.0.0.1:$(cat "$work/port")"
+}
