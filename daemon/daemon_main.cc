@@ -144,6 +144,10 @@ void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointe
         {"indelible_rocksdb_pending_compaction_bytes",
          "rocksdb.estimate-pending-compaction-bytes",
          "Estimated bytes compaction still has to rewrite in a column family."},
+        {"indelible_rocksdb_memtable_bytes", "rocksdb.cur-size-all-mem-tables",
+         "Memory held by a column family's memtables (active, immutable, pinned)."},
+        {"indelible_rocksdb_table_readers_bytes", "rocksdb.estimate-table-readers-mem",
+         "Memory held by a column family's open table files outside the block cache."},
     };
     for (const Prop& p : kProps) {
       absl::StrAppend(out, "# HELP ", p.name, " ", p.help, "\n# TYPE ", p.name, " gauge\n");
@@ -153,6 +157,18 @@ void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointe
         absl::StrAppend(out, p.name, "{column_family=\"", EscapeLabelValue(cf->GetName()),
                         "\"} ", v, "\n");
       }
+    }
+    // One block cache serves every column family: report it once.
+    uint64_t usage = 0, pinned = 0;
+    if (storage->db()->GetIntProperty("rocksdb.block-cache-usage", &usage) &&
+        storage->db()->GetIntProperty("rocksdb.block-cache-pinned-usage", &pinned)) {
+      absl::StrAppend(
+          out,
+          "# HELP indelible_rocksdb_block_cache_bytes Memory held by the block cache "
+          "(data, index and filter blocks); pinned = in use or pinned, not evictable.\n"
+          "# TYPE indelible_rocksdb_block_cache_bytes gauge\n"
+          "indelible_rocksdb_block_cache_bytes{state=\"all\"} ", usage, "\n",
+          "indelible_rocksdb_block_cache_bytes{state=\"pinned\"} ", pinned, "\n");
     }
   });
   metrics->AddCollector([checkpointer, clock](std::string* out) {
@@ -558,6 +574,17 @@ int DaemonMain(int argc, char** argv) {
   // MALLOC_ARENA_MAX in the environment still wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
     mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
+  }
+  // Memtables are built of 1 MiB blocks. glibc serves blocks that large with
+  // mmap at first, but each one freed raises its mmap threshold above that
+  // size, so once the first memtable is flushed the next ones come from the
+  // heap, and memory freed with them stays with the process, scattered
+  // between live blocks: 80-100 MiB above memtables plus block cache after
+  // two minutes of load, growing in steps over a soak. A fixed threshold
+  // keeps them mmapped, so a flushed memtable goes back to the system
+  // (docs/PERFORMANCE.md, section 8). MALLOC_MMAP_THRESHOLD_ still wins.
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
   }
   CLI::App app{"indelibled: the Indelible audit-log daemon"};
   std::string config_path, listen, data_dir, log_level, port_file;

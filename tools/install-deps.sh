@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 xxd
   shellcheck yamllint  # ctest -L lint: shell scripts and deploy manifests
+  jq curl  # tools/soak.sh, tools/export_bench.sh, tools/run_benchmarks.sh
 )
 
 missing=()

@@ -35,7 +35,9 @@ fi
 for b in indelibled indelible-loadgen; do
   [ -x "$bin/$b" ] || { echo "soak: $bin/$b not found; run tools/build.sh" >&2; exit 2; }
 done
-command -v jq >/dev/null || { echo "soak: jq is required" >&2; exit 2; }
+for t in jq curl; do
+  command -v "$t" >/dev/null || { echo "soak: $t is required" >&2; exit 2; }
+done
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/indelible-soak.XXXXXX")"
 # shellcheck source=tools/daemon-lib.sh
@@ -47,8 +49,11 @@ hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$daemon_pid/status
 
 echo "soak: $minutes min, $mode, offered $rate events/s, inflight $inflight, batch $batch," \
   "$event_bytes-byte events, $tenants tenants, daemon pid $daemon_pid"
-printf '%-6s %10s %9s %9s %9s %9s %8s %9s %12s %10s\n' \
-  minute events/s p50_ms p95_ms p99_ms max_ms errors rss_mib data_mib bytes/event
+# rss_mib is the daemon's resident memory; of it, RocksDB's memtables (mt),
+# open table files outside the block cache (tr) and the block cache (bc).
+printf '%-6s %10s %9s %9s %9s %9s %8s %9s %7s %7s %7s %12s %10s\n' \
+  minute events/s p50_ms p95_ms p99_ms max_ms errors rss_mib mt_mib tr_mib bc_mib \
+  data_mib bytes/event
 total=0
 first="" last=""
 for m in $(seq 1 "$minutes"); do
@@ -59,11 +64,15 @@ for m in $(seq 1 "$minutes"); do
   total=$((total + events))
   data_bytes="$(du -sb "$work/data" | cut -f1)"
   row="$(jq -r --arg m "$m" --arg rss "$(rss_mib)" --argjson data "$data_bytes" --argjson total "$total" \
+    --arg mt "$(metric_mib indelible_rocksdb_memtable_bytes)" \
+    --arg tr "$(metric_mib indelible_rocksdb_table_readers_bytes)" \
+    --arg bc "$(metric_mib indelible_rocksdb_block_cache_bytes 'state="all"')" \
     '[$m, (.events_per_s|floor), .latency_ms.p50, .latency_ms.p95, .latency_ms.p99,
-      .latency_ms.max, .error_count, $rss, ($data/1048576*10|floor/10), ($data/$total|floor)]
+      .latency_ms.max, .error_count, $rss, $mt, $tr, $bc, ($data/1048576*10|floor/10),
+      ($data/$total|floor)]
      | @tsv' <<<"$out")"
   # shellcheck disable=SC2086
-  printf '%-6s %10s %9.2f %9.2f %9.2f %9.2f %8s %9s %12s %10s\n' $row
+  printf '%-6s %10s %9.2f %9.2f %9.2f %9.2f %8s %9s %7s %7s %7s %12s %10s\n' $row
   if ! jq -e '.verify.ok and .error_count == 0' <<<"$out" >/dev/null; then
     echo "soak: minute $m had errors or receipts missing from the chain:" >&2
     jq -c '{errors, verify}' <<<"$out" >&2
