@@ -41,11 +41,16 @@ start_daemon() {
   metrics_port="$(cat "$work/port.metrics")"
 }
 
-# Sum of one metric's samples (every label set), in MiB with one decimal.
-metric_mib() {
+# Sum of one metric's samples (those whose labels contain $2, if given).
+metric_sum() {
   curl -fsS "http://127.0.0.1:$metrics_port/metrics" |
     awk -v name="$1" -v sel="${2:-}" '
       index($0, name) == 1 && (sel == "" || index($0, sel) > 0) {
         split($1, a, "{"); if (a[1] == name) s += $2 }
-      END {printf "%.1f", s / 1048576}'
+      END {printf "%.0f", s}'
+}
+
+# The same in MiB, one decimal.
+metric_mib() {
+  awk -v b="$(metric_sum "$@")" 'BEGIN {printf "%.1f", b / 1048576}'
 }

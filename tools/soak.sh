@@ -51,11 +51,20 @@ echo "soak: $minutes min, $mode, offered $rate events/s, inflight $inflight, bat
   "$event_bytes-byte events, $tenants tenants, daemon pid $daemon_pid"
 # rss_mib is the daemon's resident memory; of it, RocksDB's memtables (mt),
 # open table files outside the block cache (tr) and the block cache (bc).
-printf '%-6s %10s %9s %9s %9s %9s %8s %9s %7s %7s %7s %12s %10s\n' \
+# In the minute: group commits that took over 25 ms (slow; from the daemon's
+# commit histogram) and RocksDB flushes (fl) and compactions (cp) finished
+# (from its LOG), to tell a storage stall from a scheduling one.
+printf '%-6s %10s %9s %9s %9s %9s %8s %9s %7s %7s %7s %6s %4s %4s %12s %10s\n' \
   minute events/s p50_ms p95_ms p99_ms max_ms errors rss_mib mt_mib tr_mib bc_mib \
-  data_mib bytes/event
+  slow fl cp data_mib bytes/event
+log_events() { grep -c "\"event\": \"$1\"" "$work/data/LOG" || true; }
+slow_commits() {
+  echo $(($(metric_sum indelible_commit_duration_seconds_count) -
+    $(metric_sum indelible_commit_duration_seconds_bucket 'le="0.025"')))
+}
 total=0
 first="" last=""
+slow_before=0 flushes_before=0 compactions_before=0
 for m in $(seq 1 "$minutes"); do
   out="$("$bin/indelible-loadgen" --target "$target" --mode "$mode" --inflight "$inflight" \
     --batch "$batch" --event-bytes "$event_bytes" --tenants "$tenants" --rate "$rate" \
@@ -63,16 +72,21 @@ for m in $(seq 1 "$minutes"); do
   events="$(jq -r '.acknowledged_events' <<<"$out")"
   total=$((total + events))
   data_bytes="$(du -sb "$work/data" | cut -f1)"
+  slow_now="$(slow_commits)" flushes_now="$(log_events flush_finished)"
+  compactions_now="$(log_events compaction_finished)"
   row="$(jq -r --arg m "$m" --arg rss "$(rss_mib)" --argjson data "$data_bytes" --argjson total "$total" \
     --arg mt "$(metric_mib indelible_rocksdb_memtable_bytes)" \
     --arg tr "$(metric_mib indelible_rocksdb_table_readers_bytes)" \
     --arg bc "$(metric_mib indelible_rocksdb_block_cache_bytes 'state="all"')" \
+    --arg slow "$((slow_now - slow_before))" --arg fl "$((flushes_now - flushes_before))" \
+    --arg cp "$((compactions_now - compactions_before))" \
     '[$m, (.events_per_s|floor), .latency_ms.p50, .latency_ms.p95, .latency_ms.p99,
-      .latency_ms.max, .error_count, $rss, $mt, $tr, $bc, ($data/1048576*10|floor/10),
-      ($data/$total|floor)]
+      .latency_ms.max, .error_count, $rss, $mt, $tr, $bc, $slow, $fl, $cp,
+      ($data/1048576*10|floor/10), ($data/$total|floor)]
      | @tsv' <<<"$out")"
+  slow_before="$slow_now" flushes_before="$flushes_now" compactions_before="$compactions_now"
   # shellcheck disable=SC2086
-  printf '%-6s %10s %9.2f %9.2f %9.2f %9.2f %8s %9s %7s %7s %7s %12s %10s\n' $row
+  printf '%-6s %10s %9.2f %9.2f %9.2f %9.2f %8s %9s %7s %7s %7s %6s %4s %4s %12s %10s\n' $row
   if ! jq -e '.verify.ok and .error_count == 0' <<<"$out" >/dev/null; then
     echo "soak: minute $m had errors or receipts missing from the chain:" >&2
     jq -c '{errors, verify}' <<<"$out" >&2
