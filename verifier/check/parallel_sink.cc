@@ -28,6 +28,8 @@ struct ParallelSink::Chunk {
   std::vector<Item> items;
   std::vector<Numbered> sequential;  // written by the reader
   std::vector<Numbered> content;     // written by the worker
+  std::string output;                // written by the worker: formatted records
+  uint64_t output_rows = 0;
   uint32_t next_ordinal = 0;
   bool done = false;  // guarded by ParallelSink::mu_
 
@@ -37,6 +39,8 @@ struct ParallelSink::Chunk {
     items.clear();
     sequential.clear();
     content.clear();
+    output.clear();
+    output_rows = 0;
     next_ordinal = 0;
     done = false;
   }
@@ -109,15 +113,21 @@ void ParallelSink::CheckContent(std::string_view tenant, const RecordView& r,
   }
 }
 
-void ParallelSink::Run(Chunk* c) {
+void ParallelSink::Run(Chunk* c, const RecordFormatter* formatter) {
   std::vector<Finding> found;
+  chain::EventFields event;
   for (const Chunk::Item& item : c->items) {
     RecordView r = item.record;
     r.body = std::string_view(c->arena).substr(item.body_offset,
                                                item.body_size);
     found.clear();
-    CheckRecordContent(c->tenants[item.tenant], r,
-                       item.has_prev ? &item.prev : nullptr, &found);
+    const std::string_view tenant = c->tenants[item.tenant];
+    const bool decoded = CheckRecordContent(tenant, r, item.has_prev ? &item.prev : nullptr,
+                                            &found, formatter ? &event : nullptr);
+    if (formatter != nullptr && found.empty() && item.has_prev) {
+      c->output_rows +=
+          formatter->Format(tenant, r, item.prev, decoded ? &event : nullptr, &c->output);
+    }
     for (Finding& f : found) c->content.push_back({item.ordinal, std::move(f)});
   }
 }
@@ -128,7 +138,7 @@ void ParallelSink::Submit() {
   in_flight_.push_back(std::move(current_));
   current_ = NewChunk();
   if (workers_.empty()) {
-    Run(c);
+    Run(c, options_.formatter);
     c->done = true;
   } else {
     {
@@ -158,6 +168,9 @@ void ParallelSink::DeliverOldest() {
       reporter_->Report((t++)->finding);
     }
   }
+  if (options_.formatter != nullptr) {
+    options_.formatter->Deliver(c->output, c->output_rows);
+  }
   delivered_ += c->items.size();
   spare_.push_back(std::move(in_flight_.front()));
   in_flight_.pop_front();
@@ -179,7 +192,7 @@ void ParallelSink::WorkerLoop() {
       c = queue_.front();
       queue_.pop_front();
     }
-    Run(c);
+    Run(c, options_.formatter);
     {
       std::lock_guard<std::mutex> l(mu_);
       c->done = true;

@@ -22,9 +22,29 @@
 #include <thread>
 #include <vector>
 
+#include "verifier/chain/event.h"
 #include "verifier/check/sink.h"
 
 namespace indelible::check {
+
+// Turns records into output in the same pass as their check: a report
+// export formats its rows here, on the sink's worker threads, instead of
+// reading and decoding the store a second time.
+class RecordFormatter {
+ public:
+  virtual ~RecordFormatter() = default;
+  // Called on a worker thread (concurrently with other calls) for each
+  // record whose content checks found nothing; `event` is its decoded event,
+  // or null for a pruned record (the formatter may move from it). Appends
+  // the record's output, if any, to *out and returns the number of rows it
+  // appended.
+  virtual uint64_t Format(std::string_view tenant, const RecordView& r,
+                          const chain::Digest& prev, chain::EventFields* event,
+                          std::string* out) const = 0;
+  // Called on the reader's thread, in record order, with the output of a
+  // run of records and its number of rows.
+  virtual void Deliver(std::string_view bytes, uint64_t rows) = 0;
+};
 
 struct ParallelSinkOptions {
   // Worker threads; 0 runs the checks on the caller's thread at chunk
@@ -34,6 +54,9 @@ struct ParallelSinkOptions {
   size_t chunk_bytes = 8 << 20;  // of bodies; a chunk also holds ~170 B a record
   // Chunks queued or running at once; 0 = threads + 2.
   int max_in_flight = 0;
+  // Optional; must outlive the sink. Records that a check finds fault with
+  // are not formatted (nor is a record without a known predecessor).
+  RecordFormatter* formatter = nullptr;
 };
 
 class ParallelSink final : public CheckSink {
@@ -66,7 +89,7 @@ class ParallelSink final : public CheckSink {
   std::unique_ptr<Chunk> NewChunk();
   void DeliverOldest();
   void WorkerLoop();
-  static void Run(Chunk* chunk);
+  static void Run(Chunk* chunk, const RecordFormatter* formatter);
 
   ParallelSinkOptions options_;
   Reporter* reporter_;

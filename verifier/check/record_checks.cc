@@ -14,15 +14,15 @@ void Add(std::vector<Finding>* out, std::string_view tenant, uint64_t seq,
   out->push_back(Finding{std::string(tenant), seq, kind, std::move(detail)});
 }
 
-void CheckBody(std::string_view tenant, const RecordView& r,
-               std::vector<Finding>* out) {
+bool CheckBody(std::string_view tenant, const RecordView& r,
+               std::vector<Finding>* out, chain::EventFields* decoded) {
   std::string_view salt, ce;
   uint64_t body_received_at = 0;
   if (!store::DecodeBody(r.body, &body_received_at, &salt, &ce)) {
     Add(out, tenant, r.seq, Kind::kMalformed,
         absl::StrCat("body is ", r.body.size(),
                      " bytes, shorter than its 8-byte time and 16-byte salt"));
-    return;
+    return false;
   }
   // body_received_at only serves retention's filter; the hashes do not
   // cover it (docs/VERIFY.md, "What a check cannot see on its own").
@@ -39,21 +39,24 @@ void CheckBody(std::string_view tenant, const RecordView& r,
   if (!event.ok()) {
     Add(out, tenant, r.seq, Kind::kMalformed,
         std::string(chain::Sv(event.status().message())));
-    return;
+    return false;
   }
   if (event->tenant != tenant) {
     Add(out, tenant, r.seq, Kind::kTenantMismatch,
         absl::StrCat("the event belongs to tenant \"", event->tenant,
                      "\": spliced in from another chain"));
   }
+  if (decoded != nullptr) *decoded = *std::move(event);
+  return true;
 }
 
 }  // namespace
 
-void CheckRecordContent(std::string_view tenant, const RecordView& r,
-                        const chain::Digest* prev, std::vector<Finding>* out) {
-  if (r.has_body) CheckBody(tenant, r, out);
-  if (prev == nullptr) return;
+bool CheckRecordContent(std::string_view tenant, const RecordView& r,
+                        const chain::Digest* prev, std::vector<Finding>* out,
+                        chain::EventFields* decoded) {
+  const bool decoded_ok = r.has_body && CheckBody(tenant, r, out, decoded);
+  if (prev == nullptr) return decoded_ok;
   const chain::Digest want =
       chain::EntryHash(tenant, r.seq, r.skeleton.received_at_ns, *prev,
                        r.skeleton.body_digest);
@@ -65,6 +68,7 @@ void CheckRecordContent(std::string_view tenant, const RecordView& r,
                      "): this skeleton or the one before was modified, or "
                      "records were inserted or reordered"));
   }
+  return decoded_ok;
 }
 
 }  // namespace indelible::check

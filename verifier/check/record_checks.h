@@ -12,6 +12,7 @@
 
 #include "verifier/chain/hash.h"
 #include "verifier/check/finding.h"
+#include "verifier/chain/event.h"
 #include "verifier/check/record.h"
 
 namespace indelible::check {
@@ -21,8 +22,11 @@ namespace indelible::check {
 // not well-formed), kTenantMismatch, kEntryHashMismatch. `prev` is the stored entry_hash of the record before
 // (genesis for seq 1), or null when the link cannot be checked (the record
 // before is missing): then only the body is checked.
-void CheckRecordContent(std::string_view tenant, const RecordView& r,
-                        const chain::Digest* prev, std::vector<Finding>* out);
+// Returns true when the record has a body whose CE decoded; then, if
+// `decoded` is not null, the event is moved into it.
+bool CheckRecordContent(std::string_view tenant, const RecordView& r,
+                        const chain::Digest* prev, std::vector<Finding>* out,
+                        chain::EventFields* decoded = nullptr);
 
 }  // namespace indelible::check
 

@@ -42,6 +42,70 @@ absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
   return newest;
 }
 
+// Formats the rows of a report on the check's worker threads and writes
+// them to `out`, hashing what it writes.
+class RowFormatter final : public check::RecordFormatter {
+ public:
+  RowFormatter(const ExportOptions& options, std::ofstream* out)
+      : options_(options), out_(out) {}
+
+  void Begin() {
+    Write(options_.format == Format::kCsv ? CsvHeader() : JsonOpening(options_.tenant));
+  }
+  void End() {
+    if (options_.format == Format::kJson) Write(rows_ == 0 ? "]}\n" : kJsonClosing);
+  }
+
+  uint64_t Format(std::string_view /*tenant*/, const check::RecordView& r,
+                  const chain::Digest& prev, chain::EventFields* event,
+                  std::string* out) const override {
+    if (event == nullptr) return 0;  // pruned: the body is gone
+    Row row;
+    row.seq = r.seq;
+    row.received_at_ns = r.skeleton.received_at_ns;
+    row.body_digest = r.skeleton.body_digest;
+    row.entry_hash = r.skeleton.entry_hash;
+    row.prev_entry_hash = prev;
+    // The check decoded this body already.
+    if (!store::DecodeBody(r.body, &row.salt, &row.canonical_event)) return 0;
+    row.event = std::move(*event);
+    if (!options_.filters.Matches(row)) return 0;
+    if (options_.format == Format::kCsv) {
+      AppendCsvRow(row, out);
+    } else {
+      out->append(kJsonRowSeparator);  // the first one is dropped in Deliver
+      AppendJsonRow(row, out);
+    }
+    return 1;
+  }
+
+  void Deliver(std::string_view bytes, uint64_t rows) override {
+    if (rows == 0) return;
+    if (options_.format == Format::kJson && rows_ == 0) {
+      bytes.remove_prefix(kJsonRowSeparator.size());
+    }
+    Write(bytes);
+    rows_ += rows;
+  }
+
+  chain::Digest Digest() { return digest_.Final(); }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t rows() const { return rows_; }
+
+ private:
+  void Write(std::string_view b) {
+    out_->write(b.data(), static_cast<std::streamsize>(b.size()));
+    digest_.Update(b);
+    bytes_ += b.size();
+  }
+
+  const ExportOptions& options_;
+  std::ofstream* out_;
+  chain::Sha256Stream digest_;
+  uint64_t bytes_ = 0;
+  uint64_t rows_ = 0;
+};
+
 }  // namespace
 
 bool Filters::Matches(const Row& row) const {
@@ -85,68 +149,40 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   if (options.out_path.empty()) return absl::InvalidArgumentError("--out: required");
   if (options.signer == nullptr) return absl::InvalidArgumentError("--sign-key: required");
 
-  ExportResult result;
-  check::StoreCheckOptions check_options = options.check;
-  check_options.tenant = options.tenant;
-  auto checked = check::CheckStore(reader, check_options, reporter);
-  if (!checked.ok()) return checked.status();
-  result.check = *checked;
-  if (checked->findings > 0 || checked->tenants.empty()) return result;
-  const check::TenantSummary& summary = checked->tenants.front();
-
-  // Stream the records again, from the same frozen view the check saw.
+  // One pass: the check's workers format each clean record as a row, and
+  // the rows are written, in order, to a temporary file that becomes the
+  // report only if the whole check finds nothing.
   const std::string tmp = options.out_path + ".tmp";
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   if (!out) return absl::UnavailableError("cannot write " + tmp);
-  chain::Sha256Stream digest;
-  uint64_t bytes = 0;
-  RowWriter writer(options.format, options.tenant, [&](std::string_view b) {
-    out.write(b.data(), static_cast<std::streamsize>(b.size()));
-    digest.Update(b);
-    bytes += b.size();
-  });
-  writer.Begin();
-  chain::Digest prev = chain::Genesis(options.tenant);
-  uint64_t scanned = 0;
-  auto rows = reader.NewRecordRows(options.tenant);
-  for (; rows->Valid(); rows->Next()) {
-    // The check passed, so every row decodes; anything else is a race with
-    // a writer that the frozen view rules out, and is reported as such.
-    std::string_view tenant;
-    store::Skeleton sk;
-    Row row;
-    if (!rows->has_skeleton() || !store::ParseSeqKey(rows->key(), &tenant, &row.seq) ||
-        !store::DecodeSkeleton(rows->skeleton(), &sk)) {
-      return absl::DataLossError("record changed between check and export");
-    }
-    row.received_at_ns = sk.received_at_ns;
-    row.body_digest = sk.body_digest;
-    row.entry_hash = sk.entry_hash;
-    row.prev_entry_hash = prev;
-    prev = sk.entry_hash;
-    if (options.progress && ++scanned % 65536 == 0) {
-      options.progress(scanned, summary.records);
-    }
-    if (!rows->has_body()) {
-      ++result.pruned;
-      continue;
-    }
-    if (!store::DecodeBody(rows->body(), &row.salt, &row.canonical_event)) {
-      return absl::DataLossError("record changed between check and export");
-    }
-    auto fields = chain::DecodeCanonicalEvent(row.canonical_event);
-    if (!fields.ok()) return fields.status();
-    row.event = *std::move(fields);
-    if (!options.filters.Matches(row)) continue;
-    writer.Add(row);
+  RowFormatter formatter(options, &out);
+  formatter.Begin();
+
+  ExportResult result;
+  check::StoreCheckOptions check_options = options.check;
+  check_options.tenant = options.tenant;
+  check_options.parallel.formatter = &formatter;
+  if (!check_options.progress) check_options.progress = options.progress;
+  auto checked = check::CheckStore(reader, check_options, reporter);
+  if (!checked.ok() || checked->findings > 0 || checked->tenants.empty()) {
+    out.close();
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    if (!checked.ok()) return checked.status();
+    result.check = *checked;
+    return result;
   }
-  if (auto s = rows->status(); !s.ok()) return s;
-  writer.End();
+  result.check = *checked;
+  const check::TenantSummary& summary = checked->tenants.front();
+  result.pruned = summary.pruned;
+
+  formatter.End();
   out.flush();
   if (!out.good()) return absl::UnavailableError("cannot write " + tmp);
   out.close();
-  const chain::Digest report_digest = digest.Final();
-  result.rows = writer.rows();
+  const chain::Digest report_digest = formatter.Digest();
+  const uint64_t bytes = formatter.bytes();
+  result.rows = formatter.rows();
 
   // Ed25519 (pure) signs the whole message at once: map the file.
   auto mapped = MappedFile::Open(tmp);

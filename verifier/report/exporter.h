@@ -1,11 +1,13 @@
 // Export: a signed report of one tenant's events (docs/REPORTS.md).
 //
-// The tenant's chain is checked first (check/store_check.h) with the keys and
-// checkpoints the caller trusts; a chain with any finding is not exported.
-// Then its records are streamed once more, filtered, and written as CSV or
-// JSON; the report's SHA-256 is computed while it is written, so memory stays
-// constant whatever the size. Finally a manifest (JSON) is written and both
-// files are signed with Ed25519 into detached raw signatures:
+// The tenant's chain is checked (check/store_check.h) with the keys and
+// checkpoints the caller trusts, and in the same pass each record the check
+// passes is filtered and formatted as a CSV or JSON row on the check's worker
+// threads, then written in order to a temporary file; the report's SHA-256 is
+// computed while it is written, so memory stays constant whatever the size.
+// A chain with any finding is not exported: the temporary file is removed.
+// Finally a manifest (JSON) is written and both files are signed with
+// Ed25519 into detached raw signatures:
 //
 //   <out>                 the report
 //   <out>.sig             Ed25519(report bytes), 64 raw bytes

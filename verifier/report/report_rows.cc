@@ -92,9 +92,15 @@ std::string CsvHeader() {
 }
 
 std::string CsvRow(const Row& r) {
-  const chain::EventFields& e = r.event;
   std::string out;
-  out.reserve(192 + e.reason.size() + e.resource_id.size());
+  AppendCsvRow(r, &out);
+  return out;
+}
+
+void AppendCsvRow(const Row& r, std::string* out_ptr) {
+  const chain::EventFields& e = r.event;
+  std::string& out = *out_ptr;
+  out.reserve(out.size() + 192 + e.reason.size() + e.resource_id.size());
   auto text = [&out](std::string_view v) {
     AppendCsvField(&out, v);
     out.push_back(',');
@@ -118,7 +124,6 @@ std::string CsvRow(const Row& r) {
   }
   out.append(chain::ToHex(r.entry_hash));
   out.append("\r\n");
-  return out;
 }
 
 std::string JsonOpening(std::string_view tenant) {
@@ -126,6 +131,8 @@ std::string JsonOpening(std::string_view tenant) {
   return "{\"format\":\"indelible-report/v1\",\"tenant\":" + t.dump() +
          ",\"rows\":[\n";
 }
+
+void AppendJsonRow(const Row& r, std::string* out) { out->append(JsonRow(r)); }
 
 std::string JsonRow(const Row& r) {
   const chain::EventFields& e = r.event;

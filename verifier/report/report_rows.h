@@ -50,11 +50,14 @@ std::string CsvField(std::string_view value);
 // The CSV header row (with CRLF), and one record as a CSV row.
 std::string CsvHeader();
 std::string CsvRow(const Row& row);
+// The same, appended to *out.
+void AppendCsvRow(const Row& row, std::string* out);
 
 // The JSON report's opening (up to and including "rows":[ and a newline),
 // one row object (no separator), and the closing.
 std::string JsonOpening(std::string_view tenant);
 std::string JsonRow(const Row& row);
+void AppendJsonRow(const Row& row, std::string* out);
 inline constexpr std::string_view kJsonRowSeparator = ",\n";
 inline constexpr std::string_view kJsonClosing = "\n]}\n";
 
