@@ -3,11 +3,11 @@
 // The tenant's chain is checked (check/store_check.h) with the keys and
 // checkpoints the caller trusts, and in the same pass each record the check
 // passes is filtered and formatted as a CSV or JSON row on the check's worker
-// threads, then written in order to a temporary file; the report's SHA-256 is
-// computed while it is written, so memory stays constant whatever the size.
-// A chain with any finding is not exported: the temporary file is removed.
-// Finally a manifest (JSON) is written and both files are signed with
-// Ed25519 into detached raw signatures:
+// threads, then written in order to a temporary file, so memory stays
+// constant whatever the size. A chain with any finding is not exported: the
+// temporary file is removed. Then the file is mapped, signed and hashed
+// (SHA-256, for the manifest) at once on two threads; finally a manifest
+// (JSON) is written and signed. The signatures are detached, raw Ed25519:
 //
 //   <out>                 the report
 //   <out>.sig             Ed25519(report bytes), 64 raw bytes
