@@ -153,6 +153,15 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   const std::string tmp = options.out_path + ".tmp";
   std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
   if (!out) return absl::UnavailableError("cannot write " + tmp);
+  // Whatever ends the export, no temporary file is left (once renamed
+  // into place there is none to remove).
+  struct RemoveAtExit {
+    const std::string& path;
+    ~RemoveAtExit() {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  } remove_tmp{tmp};
   RowFormatter formatter(options, &out);
   formatter.Begin();
 
@@ -163,9 +172,6 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   if (!check_options.progress) check_options.progress = options.progress;
   auto checked = check::CheckStore(reader, check_options, reporter);
   if (!checked.ok() || checked->findings > 0 || checked->tenants.empty()) {
-    out.close();
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
     if (!checked.ok()) return checked.status();
     result.check = *checked;
     return result;
@@ -182,11 +188,11 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   result.rows = formatter.rows();
 
   // Ed25519 (pure) signs the whole message at once: map the file. Signing
-  // hashes it twice with SHA-512 (the longest step of an export: SHA-512
-  // runs at about 0.37 GB/s here), so it runs on a thread of its own while
-  // this one takes the report's SHA-256, of the same mapped bytes, and
-  // builds the manifest. (On an early return the future's destructor waits
-  // for the signer.)
+  // hashes it twice with SHA-512, about half of an export's time
+  // (docs/PERFORMANCE.md, section 9), so it runs on a thread of its own
+  // while this one takes the report's SHA-256, of the same mapped bytes,
+  // and builds the manifest. (On an early return the future's destructor
+  // waits for the signer.)
   auto mapped = MappedFile::Open(tmp);
   if (!mapped.ok()) return mapped.status();
   const std::string_view report_bytes = (*mapped)->data();
