@@ -129,11 +129,18 @@ TEST_F(CliE2E, SavedCheckpointVerifiesOfflineWithIndelibleVerify) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report["verified"], true);
+  EXPECT_EQ(report["verdict"], "verified");
   EXPECT_EQ(report["signatures_checked"], true);
   ASSERT_EQ(report["tenants"].size(), 1u);
   EXPECT_EQ(report["tenants"][0]["tenant"], "acme");
   EXPECT_EQ(report["tenants"][0]["head_seq"], 3);
   EXPECT_EQ(report["tenants"][0]["checkpoints"]["supplied"], 1);
+
+  // Without the key the same check proves nothing: exit 3, never 0.
+  r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
+                  "--checkpoint", note_file});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("NOT VERIFIED: no trusted key was given"), std::string::npos) << r.out;
 
   // The saved file is what the verdict rests on: an edited copy is refused.
   std::string edited = note;
@@ -222,6 +229,17 @@ TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
       {BinPath("indelible-verify"), "verify-certificate", "--cert", cert, "--key", key});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("tenant gone"), std::string::npos) << r.out;
+  r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert", cert});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("no trusted key"), std::string::npos) << r.err;
+}
+
+TEST(VersionE2E, EveryBinaryPrintsTheSameVersion) {
+  for (const char* bin : {"indelibled", "indelible", "indelible-verify"}) {
+    auto r = RunCommand({BinPath(bin), "--version"});
+    EXPECT_EQ(r.exit_code, 0) << bin << ": " << r.err;
+    EXPECT_EQ(r.out, std::string(bin) + " 0.1.0\n") << bin;
+  }
 }
 
 }  // namespace

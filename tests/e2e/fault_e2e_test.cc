@@ -188,8 +188,9 @@ TEST(FaultE2E, KillDashNineAtRandomMomentsLosesNoAcknowledgedEvent) {
   EXPECT_GT(total_acked, 0u);
 
   EXPECT_EQ(daemon->Stop(), 0) << daemon->Log();
-  auto check = testing::RunCommand({testing::BinPath("indelible-verify"), "check",
-                                    "--data-dir", dir.Sub("data")});
+  auto check = testing::RunCommand(
+      {testing::BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--key",
+       testing::VerifierKeyOf(dir.Sub("data/signing-key.pem"))});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -378,8 +379,9 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
       }
     }
     EXPECT_EQ(daemon->Stop(), 0) << daemon->Log();
-    auto check = testing::RunCommand({testing::BinPath("indelible-verify"), "check",
-                                      "--data-dir", dir.Sub("mnt") + "/data"});
+    auto check = testing::RunCommand(
+        {testing::BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("mnt") + "/data",
+         "--key", testing::VerifierKeyOf(dir.Sub("mnt") + "/data/signing-key.pem")});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   }
 }

@@ -9,8 +9,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
+
+#include "verifier/chain/note.h"
+#include "verifier/chain/signing.h"
 
 extern char** environ;
 
@@ -55,6 +59,15 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& in,
 
 std::string BinPath(const std::string& name) {
   return std::string(INDELIBLE_BIN_DIR) + "/" + name;
+}
+
+std::string VerifierKeyOf(const std::string& key_file, const std::string& key_name) {
+  auto key = chain::Ed25519PrivateKey::FromPem(ReadFile(key_file));
+  if (!key.ok()) {
+    std::cerr << "VerifierKeyOf(" << key_file << "): " << key.status() << "\n";
+    std::abort();
+  }
+  return chain::NoteVerifierKeyString(chain::MakeNoteVerifierKey(key_name, key->PublicKey()));
 }
 
 TempDir::TempDir() {

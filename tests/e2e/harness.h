@@ -19,6 +19,14 @@ namespace indelible::testing {
 // Path of a binary built by this project ("indelibled", "indelible", ...).
 std::string BinPath(const std::string& name);
 
+// The verifier-key string ("name+id+key") of the Ed25519 private key in
+// `key_file` under `key_name`: what `indelible public-key` prints for a
+// daemon that signs with that file (its development key is
+// <data_dir>/signing-key.pem, its default key name "indelible"), for
+// `indelible-verify --key`. Aborts the test if the file is not such a key.
+std::string VerifierKeyOf(const std::string& key_file,
+                          const std::string& key_name = "indelible");
+
 // A fresh directory under $TMPDIR, removed with its contents on destruction.
 class TempDir {
  public:

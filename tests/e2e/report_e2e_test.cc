@@ -5,11 +5,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_format.h"
 #include "client/client.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
+#include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
 #include "verifier/store/layout.h"
 
@@ -107,7 +109,12 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
 
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("GENUINE"), std::string::npos);
+  EXPECT_EQ(r.out.rfind("GENUINE: ", 0), 0u) << r.out;
+
+  // Without a trusted key nothing is verified: exit 3, never 0.
+  r = Verify({"verify-report", "--report", out});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted key): ", 0), 0u) << r.out;
 
   // Without Indelible code: openssl checks both signatures and the digest.
   r = Openssl(out);
@@ -155,6 +162,80 @@ TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("other.pub.pem")});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("not a trusted key"), std::string::npos);
+}
+
+// The forgery of issue 13: a report re-signed with the attacker's own key
+// (made with openssl), whose manifest claims the victim's key id.
+TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
+  const std::string out = dir_->Sub("forged.csv");
+  ASSERT_EQ(Export(out, {"--format", "csv"}).exit_code, 0);
+  const std::string attacker = dir_->Sub("attacker.pem");
+  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out",
+                        attacker}).exit_code, 0);
+  auto pub = RunCommand({"/usr/bin/openssl", "pkey", "-in", attacker, "-pubout"});
+  ASSERT_EQ(pub.exit_code, 0) << pub.err;
+
+  // The rows changed, digest and size recomputed, the attacker's key in the
+  // manifest under the victim's key id, both files signed by the attacker.
+  std::string csv = Slurp(out);
+  csv[csv.find("alice")] = 'A';
+  Spit(out, csv);
+  auto manifest = nlohmann::ordered_json::parse(Slurp(out + ".manifest.json"));
+  const std::string victim_id = manifest["signer"]["key_id"];
+  manifest["signer"]["public_key_pem"] = pub.out;
+  auto sha = RunCommand({"/usr/bin/openssl", "dgst", "-sha256", "-r", out});
+  ASSERT_EQ(sha.exit_code, 0);
+  manifest["report"]["sha256"] = sha.out.substr(0, 64);
+  manifest["report"]["bytes"] = csv.size();
+  Spit(out + ".manifest.json", manifest.dump(2) + "\n");
+  for (const std::string& f : {out, out + ".manifest.json"}) {
+    ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkeyutl", "-sign", "-inkey", attacker, "-rawin",
+                          "-in", f, "-out", f + ".sig"}).exit_code, 0);
+  }
+  auto raw = chain::PublicKeyFromPem(pub.out);
+  ASSERT_TRUE(raw.ok());
+  const std::string attacker_id =
+      absl::StrFormat("%08x", chain::NoteKeyId("indelible-report", *raw));
+  ASSERT_NE(attacker_id, victim_id);
+
+  // With the victim's key: forged.
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("signed by key " + attacker_id + ", which is not a trusted key"),
+            std::string::npos) << r.out;
+  // With no key: not verified, and the key id shown is the attacker's.
+  r = Verify({"verify-report", "--report", out});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted key): ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("(key id " + attacker_id + ", computed from the key)"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("signer.key_id " + victim_id + " is not the id of the key it carries"),
+            std::string::npos) << r.out;
+  r = Verify({"verify-report", "--report", out, "--json"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "no_trusted_key");
+  EXPECT_EQ(j["genuine"], false);
+  EXPECT_EQ(j["key_trusted"], false);
+  EXPECT_EQ(j["signer_key_id"], attacker_id);
+}
+
+// An export that matches nothing is written (a signed "no such event"), and
+// says so.
+TEST_F(ReportE2E, ExportMatchingNothingSaysSo) {
+  const std::string out = dir_->Sub("nobody.csv");
+  auto r = Export(out, {"--actor", "nobody"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no event of acme matched the filters (20 records checked)"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(Slurp(out + ".manifest.json"))["row_count"], 0);
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // A matching export prints no such line.
+  r = Export(dir_->Sub("alice.csv"), {"--actor", "alice"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("matched"), std::string::npos) << r.err;
 }
 
 TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {

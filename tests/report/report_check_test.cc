@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
+#include "verifier/chain/note.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/signing.h"
 #include "verifier/report/exporter.h"
@@ -60,7 +63,8 @@ class ReportCheckTest : public ::testing::Test {
                  {"row_count", 1},
                  {"report", {{"format", "json"}, {"bytes", report_.size()},
                              {"sha256", chain::ToHex(chain::Sha256(report_))}}},
-                 {"signer", {{"key_id", "00000000"},
+                 {"signer", {{"key_name", "indelible-report"},
+                             {"key_id", KeyId(key_)},
                              {"public_key_pem", key_.PublicKeyPem()}}}};
   }
 
@@ -71,14 +75,20 @@ class ReportCheckTest : public ::testing::Test {
     std::ofstream(path.string() + ".sig", std::ios::binary) << key_.Sign(bytes);
   }
 
-  absl::StatusOr<ReportCheckResult> Check() {
+  static std::string KeyId(const chain::Ed25519PrivateKey& key) {
+    return absl::StrFormat("%08x", chain::NoteKeyId("indelible-report", key.PublicKey()));
+  }
+
+  // Signs both files with `key_` and checks them, trusting `trusted`.
+  absl::StatusOr<ReportCheckResult> Check(std::vector<std::string> trusted) {
     Write(dir_ / "report.json", report_);
     Write(dir_ / "report.json.manifest.json", manifest_.dump(2));
     ReportCheckOptions o;
     o.report_path = (dir_ / "report.json").string();
-    o.trusted_keys = {key_.PublicKey()};
+    o.trusted_keys = std::move(trusted);
     return CheckReport(o);
   }
+  absl::StatusOr<ReportCheckResult> Check() { return Check({key_.PublicKey()}); }
 
   // Replaces the first `from` in the report with `to`, keeping the manifest's
   // digest and size in step.
@@ -102,7 +112,45 @@ TEST_F(ReportCheckTest, GenuineReportHasNoProblems) {
   auto r = Check();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+  EXPECT_FALSE(r->key_from_manifest);
+  EXPECT_TRUE(r->notes.empty());
+  EXPECT_EQ(r->signer_key_id, KeyId(key_));
   EXPECT_EQ(r->rows, 1u);
+}
+
+// With no trusted key the signatures can only be checked under the key the
+// manifest carries: said so, never taken for genuine.
+TEST_F(ReportCheckTest, WithoutATrustedKeyTheKeyIsTheManifestsOwn) {
+  auto r = Check({});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->problems.empty());
+  EXPECT_TRUE(r->key_from_manifest);
+}
+
+// A forger signs with their own key and writes the victim's key id into the
+// manifest: the id shown is the one computed from the key that signed.
+TEST_F(ReportCheckTest, KeyIdIsComputedFromTheKeyNotReadFromTheManifest) {
+  const auto victim = *chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x09'));
+  manifest_["signer"]["key_id"] = KeyId(victim);
+  for (const bool trust_victim : {false, true}) {
+    auto r = Check(trust_victim ? std::vector<std::string>{victim.PublicKey()}
+                                : std::vector<std::string>{});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->signer_key_id, KeyId(key_));
+    EXPECT_NE(r->signer_key_id, KeyId(victim));
+    EXPECT_EQ(r->signer_verifier_key,
+              chain::NoteVerifierKeyString(
+                  chain::MakeNoteVerifierKey("indelible-report", key_.PublicKey())));
+    ASSERT_EQ(r->notes.size(), 1u);
+    EXPECT_NE(r->notes[0].find(KeyId(victim)), std::string::npos) << r->notes[0];
+    if (trust_victim) {
+      ASSERT_EQ(r->problems.size(), 1u);
+      EXPECT_EQ(r->problems[0], "manifest: signed by key " + KeyId(key_) +
+                                    ", which is not a trusted key");
+    } else {
+      EXPECT_TRUE(r->key_from_manifest);
+    }
+  }
 }
 
 // Hostile input (tests/fuzz/corpus/report_fuzz/regress-*): std::stoull threw

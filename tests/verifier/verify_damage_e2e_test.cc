@@ -111,8 +111,10 @@ TEST_F(VerifyE2E, TailTruncatedBelowTheAuditorsCheckpoint) {
                                     r.skeleton.entry_hash});
     s.Delete(store::kCheckpointsCf, store::SeqKey("acme", kRecords));
   });
+  // Undetectable alone; the output names acme as pinned by no signature.
   Verify blind = Check(dir, KeyArgs());
-  EXPECT_EQ(blind.run.exit_code, 0) << blind.run.out;  // undetectable alone
+  EXPECT_EQ(blind.run.exit_code, 0) << blind.run.out;
+  EXPECT_EQ(blind.out["unsigned_tenants"], nlohmann::json::array({"acme"}));
 
   std::vector<std::string> args = KeyArgs();
   args.insert(args.end(), {"--checkpoint", auditor_checkpoint_});

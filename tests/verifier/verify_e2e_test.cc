@@ -20,6 +20,7 @@ namespace {
 using nlohmann::json;
 using testing::BinPath;
 using testing::CommandResult;
+using testing::RawStore;
 using testing::RunCommand;
 
 TEST_F(VerifyE2E, CleanDataVerifies) {
@@ -28,6 +29,9 @@ TEST_F(VerifyE2E, CleanDataVerifies) {
   Verify v = Check(pristine_, args);
   ASSERT_EQ(v.run.exit_code, 0) << v.run.out << v.run.err;
   EXPECT_TRUE(v.out["verified"].get<bool>());
+  EXPECT_EQ(v.out["verdict"], "verified");
+  EXPECT_EQ(v.out["trusted_signatures"], 3);  // 2 stored, 1 supplied
+  EXPECT_EQ(v.out["unsigned_tenants"], json::array());
   EXPECT_EQ(v.out["key_source"], "given");
   EXPECT_TRUE(v.out["signatures_checked"].get<bool>());
   EXPECT_EQ(v.out["totals"]["records"], 2 * kRecords);
@@ -39,6 +43,9 @@ TEST_F(VerifyE2E, CleanDataVerifies) {
   EXPECT_EQ(acme["pruned"], 0);
   EXPECT_EQ(acme["head_seq"], kRecords);
   EXPECT_EQ(acme["head_hash"], chain::ToHex(Hash("acme", kRecords)));
+  // Nanoseconds are strings (a JSON number loses digits in jq).
+  ASSERT_TRUE(acme["head_received_at_ns"].is_string()) << acme.dump();
+  EXPECT_GT(std::stoull(acme["head_received_at_ns"].get<std::string>()), 0u);
   EXPECT_EQ(acme["checkpoints"]["stored"], 1);
   EXPECT_EQ(acme["checkpoints"]["signatures_verified"], 1);
   EXPECT_EQ(acme["checkpoints"]["supplied"], 1);
@@ -47,21 +54,70 @@ TEST_F(VerifyE2E, CleanDataVerifies) {
             chain::ToHex(Hash("globex", kRecords)));
 }
 
-TEST_F(VerifyE2E, CleanDataVerifiesWithAPemKeyOrTheStoresOwnKeys) {
+TEST_F(VerifyE2E, CleanDataVerifiesWithAPemKey) {
   Verify pem = Check(pristine_, {"--key-pem", public_key_pem_});
   ASSERT_EQ(pem.run.exit_code, 0) << pem.run.out << pem.run.err;
   EXPECT_EQ(pem.out["tenants"][0]["checkpoints"]["signatures_verified"], 1);
+}
 
+// Fail closed: the store's own key history is not independent evidence, so
+// without --key/--key-pem clean data is checked but not "verified" (exit 3).
+TEST_F(VerifyE2E, WithoutATrustedKeyCleanDataIsNotVerified) {
   Verify store = Check(pristine_);
-  ASSERT_EQ(store.run.exit_code, 0) << store.run.out << store.run.err;
+  ASSERT_EQ(store.run.exit_code, 3) << store.run.out << store.run.err;
+  EXPECT_FALSE(store.out["verified"].get<bool>());
+  EXPECT_EQ(store.out["verdict"], "no_trusted_key");
   EXPECT_EQ(store.out["key_source"], "store");
   EXPECT_EQ(store.out["trusted_keys"][0], verifier_key_);
+  EXPECT_EQ(store.out["trusted_signatures"], 0);
+  EXPECT_EQ(store.out["totals"]["findings"], 0);
 
   CommandResult human =
       RunCommand({BinPath("indelible-verify"), "check", "--data-dir", pristine_});
-  EXPECT_EQ(human.exit_code, 0) << human.err;
-  EXPECT_NE(human.out.find("VERIFIED"), std::string::npos) << human.out;
+  EXPECT_EQ(human.exit_code, 3) << human.err;
+  EXPECT_NE(human.out.find("NOT VERIFIED: no trusted key was given"), std::string::npos)
+      << human.out;
+  EXPECT_EQ(human.out.find("\nVERIFIED"), std::string::npos) << human.out;
   EXPECT_NE(human.out.find("not independent"), std::string::npos) << human.out;
+}
+
+// A given key that verified no checkpoint signature proves nothing either:
+// here every stored checkpoint is gone.
+TEST_F(VerifyE2E, NoSignatureVerifiedByTheGivenKeyIsNotVerified) {
+  auto dir = Damaged([](RawStore& s) {
+    for (const char* tenant : {"acme", "globex"}) {
+      s.Delete(store::kCheckpointsCf, store::SeqKey(tenant, kRecords));
+    }
+  });
+  Verify v = Check(dir, KeyArgs());
+  ASSERT_EQ(v.run.exit_code, 3) << v.run.out << v.run.err;
+  EXPECT_FALSE(v.out["verified"].get<bool>());
+  EXPECT_EQ(v.out["verdict"], "no_trusted_key");
+  EXPECT_EQ(v.out["key_source"], "given");
+  EXPECT_EQ(v.out["trusted_signatures"], 0);
+  EXPECT_EQ(v.out["unsigned_tenants"], json::array({"acme", "globex"}));
+
+  CommandResult human = RunCommand(
+      {BinPath("indelible-verify"), "check", "--data-dir", dir, "--key", verifier_key_});
+  EXPECT_EQ(human.exit_code, 3) << human.err;
+  EXPECT_NE(human.out.find("NOT VERIFIED: no checkpoint signature was verified"),
+            std::string::npos)
+      << human.out;
+
+  // A checkpoint the auditor saved, signed by the trusted key, pins acme;
+  // globex, which nothing pins, is named.
+  std::vector<std::string> args = KeyArgs();
+  args.insert(args.end(), {"--checkpoint", auditor_checkpoint_});
+  Verify one = Check(dir, args);
+  ASSERT_EQ(one.run.exit_code, 0) << one.run.out << one.run.err;
+  EXPECT_EQ(one.out["trusted_signatures"], 1);
+  EXPECT_EQ(one.out["unsigned_tenants"], json::array({"globex"}));
+  human = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir, "--key",
+                      verifier_key_, "--checkpoint", auditor_checkpoint_});
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("note: no checkpoint signature by a trusted key covers globex"),
+            std::string::npos)
+      << human.out;
 }
 
 TEST_F(VerifyE2E, ChecksWhileTheDaemonRuns) {
@@ -140,6 +196,12 @@ TEST_F(VerifyE2E, BadUsageExitsTwo) {
     EXPECT_FALSE(r.err.empty()) << line;
   }
   EXPECT_EQ(RunCommand({bin, "--help"}).exit_code, 0);
+}
+
+TEST_F(VerifyE2E, VersionPrintsTheVersion) {
+  CommandResult r = RunCommand({BinPath("indelible-verify"), "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "indelible-verify 0.1.0\n");
 }
 
 }  // namespace

@@ -46,17 +46,23 @@ std::vector<std::string> TrustedKeys::Describe() const {
   return out;
 }
 
-absl::StatusOr<chain::Checkpoint> TrustedKeys::VerifyCheckpoint(
+std::vector<chain::NoteVerifierKey> TrustedKeys::KeysFor(
     std::string_view note) const {
-  if (unnamed_.empty()) return chain::VerifyCheckpoint(note, named_);
   std::vector<chain::NoteVerifierKey> keys = named_;
+  if (unnamed_.empty()) return keys;
   for (const std::string& name : SignatureNames(note)) {
     if (name.empty()) continue;
     for (const std::string& pub : unnamed_) {
       keys.push_back(chain::MakeNoteVerifierKey(name, pub));
     }
   }
-  return chain::VerifyCheckpoint(note, keys);
+  return keys;
+}
+
+absl::StatusOr<chain::Checkpoint> TrustedKeys::VerifyCheckpoint(
+    std::string_view note) const {
+  if (unnamed_.empty()) return chain::VerifyCheckpoint(note, named_);
+  return chain::VerifyCheckpoint(note, KeysFor(note));
 }
 
 absl::StatusOr<chain::Checkpoint> ParseCheckpointNote(std::string_view note) {

@@ -32,6 +32,11 @@ class TrustedKeys {
   // One line per key: the verifier-key string, or "pem:<hex key>".
   std::vector<std::string> Describe() const;
 
+  // The keys a signature line of `note` may match: every named key, and each
+  // PEM key under each key name the note's signature lines give. Every key
+  // id is computed from its name and key, never taken from the input.
+  std::vector<chain::NoteVerifierKey> KeysFor(std::string_view note) const;
+
   // Verifies `note` as note.h's VerifyNote does and parses its checkpoint.
   // DataLoss naming the reason if it is malformed, signed by no trusted key,
   // or a trusted key's signature fails.

@@ -7,6 +7,7 @@
 #include "nlohmann/json.hpp"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/text.h"
+#include "verifier/check/trusted_keys.h"
 #include "verifier/cli/trust_flags.h"
 #include "verifier/report/report_rows.h"
 
@@ -26,31 +27,23 @@ int Fail(const std::string& what, const absl::Status& s) {
 }
 
 int Run(const CertFlags& f) {
-  std::vector<chain::NoteVerifierKey> keys;
+  check::TrustedKeys trusted;
   for (const auto& k : f.keys) {
-    auto vk = chain::ParseNoteVerifierKey(k);
-    if (!vk.ok()) return Fail("--key " + k, vk.status());
-    keys.push_back(*vk);
+    if (auto s = trusted.AddVerifierKey(k); !s.ok()) return Fail("--key " + k, s);
   }
-  auto note = ReadFile(f.cert);
-  if (!note.ok()) return Fail("--cert", note.status());
-  // A PEM key carries no name: accept it under the name the note uses.
   for (const auto& path : f.key_pems) {
     auto pem = ReadFile(path);
     if (!pem.ok()) return Fail("--key-pem", pem.status());
-    auto raw = chain::PublicKeyFromPem(*pem);
-    if (!raw.ok()) return Fail("--key-pem " + path, raw.status());
-    const size_t dash = note->rfind("\n\xe2\x80\x94 ");
-    const size_t name_end = dash == std::string::npos ? std::string::npos
-                                                      : note->find(' ', dash + 5);
-    if (name_end != std::string::npos) {
-      keys.push_back(chain::MakeNoteVerifierKey(note->substr(dash + 5, name_end - dash - 5), *raw));
-    }
+    if (auto s = trusted.AddPublicKeyPem(*pem); !s.ok()) return Fail("--key-pem " + path, s);
   }
-  if (keys.empty()) {
-    return Fail("--key/--key-pem", absl::InvalidArgumentError("a trusted key is required"));
+  if (trusted.empty()) {
+    std::cerr << "indelible-verify verify-certificate: not verified: no trusted key "
+                 "(give the daemon's key with --key or --key-pem)\n";
+    return kExitNoTrustedKey;
   }
-  auto c = chain::VerifyDeletionCertificate(*note, keys);
+  auto note = ReadFile(f.cert);
+  if (!note.ok()) return Fail("--cert", note.status());
+  auto c = chain::VerifyDeletionCertificate(*note, trusted.KeysFor(*note));
   if (f.json) {
     nlohmann::ordered_json j;
     j["command"] = "verify-certificate";
@@ -81,7 +74,7 @@ std::pair<CLI::App*, Command> RegisterVerifyCertificateCommand(CLI::App* app) {
   CLI::App* sub = app->add_subcommand(
       "verify-certificate",
       "Check a tenant deletion certificate against the daemon's key. Exit 0: "
-      "valid, 1: invalid, 2: usage or I/O error.");
+      "valid, 1: invalid, 2: usage or I/O error, 3: no trusted key given.");
   sub->add_option("--cert", f->cert, "The certificate (a signed note)")
       ->required()
       ->check(CLI::ExistingFile);

@@ -100,7 +100,15 @@ int RunCheck(const CheckFlags& flags) {
     std::cout << CheckReportText(report);
   }
   std::cout.flush();
-  return report.result.findings == 0 ? kExitVerified : kExitFindings;
+  switch (JudgeTrust(report.result).verdict) {
+    case Verdict::kVerified:
+      return kExitVerified;
+    case Verdict::kFindings:
+      return kExitFindings;
+    case Verdict::kNoTrustedKey:
+      return kExitNoTrustedKey;
+  }
+  return kExitNoTrustedKey;
 }
 
 }  // namespace
@@ -111,7 +119,9 @@ std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
       "check",
       "Check every chain of a data directory (or a backup copy of one) "
       "against its skeletons, bodies, heads and checkpoints. Safe while the "
-      "daemon runs. Exit 0: verified, 1: findings, 2: usage or I/O error.");
+      "daemon runs. Exit 0: verified, 1: findings, 2: usage or I/O error, "
+      "3: not verified (no trusted key given, or no checkpoint signature "
+      "verified with one).");
   sub->add_option("--data-dir", flags->data_dir,
                   "The daemon's data directory, or a copy of it")
       ->required();

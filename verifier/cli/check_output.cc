@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/text.h"
 
@@ -30,19 +31,55 @@ std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
   return absl::StrCat(n, " ", Av(n == 1 ? one : many));
 }
 
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kVerified:
+      return "verified";
+    case Verdict::kFindings:
+      return "findings";
+    case Verdict::kNoTrustedKey:
+      return "no_trusted_key";
+  }
+  return "no_trusted_key";
+}
+
 }  // namespace
+
+Trust JudgeTrust(const check::StoreCheckResult& r) {
+  Trust t;
+  const bool given = r.key_source == check::KeySource::kGiven;
+  for (const check::TenantSummary& s : r.tenants) {
+    // Supplied checkpoints count only when keys were given: then each one's
+    // signature was verified as it was loaded.
+    const uint64_t n = given ? s.checkpoints_signed + s.supplied_checkpoints : 0;
+    t.trusted_signatures += n;
+    if (n == 0 && s.records > 0) t.unsigned_tenants.push_back(s.tenant);
+  }
+  if (r.findings > 0) {
+    t.verdict = Verdict::kFindings;
+  } else if (given && t.trusted_signatures > 0) {
+    t.verdict = Verdict::kVerified;
+  } else {
+    t.verdict = Verdict::kNoTrustedKey;
+  }
+  return t;
+}
 
 nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
   const check::StoreCheckResult& r = report.result;
+  const Trust trust = JudgeTrust(r);
   nlohmann::ordered_json j;
   j["command"] = "check";
   j["data_dir"] = report.data_dir;
   j["tenant_filter"] = report.tenant.empty() ? nlohmann::ordered_json(nullptr)
                                              : nlohmann::ordered_json(report.tenant);
-  j["verified"] = r.findings == 0;
+  j["verdict"] = std::string(VerdictName(trust.verdict));
+  j["verified"] = trust.verdict == Verdict::kVerified;
   j["signatures_checked"] = r.signatures_checked;
   j["key_source"] = std::string(KeySourceName(r.key_source));
   j["trusted_keys"] = r.keys_used;
+  j["trusted_signatures"] = trust.trusted_signatures;
+  j["unsigned_tenants"] = trust.unsigned_tenants;
   j["totals"] = {
       {"tenants", r.tenants.size()},     {"records", r.records},
       {"pruned", r.pruned},              {"findings", r.findings},
@@ -57,7 +94,7 @@ nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
         {"first_seq", t.first_seq},
         {"head_seq", t.head_seq},
         {"head_hash", chain::ToHex(t.head_hash)},
-        {"head_received_at_ns", t.head_received_at_ns},
+        {"head_received_at_ns", std::to_string(t.head_received_at_ns)},
         {"checkpoints",
          {{"stored", t.stored_checkpoints},
           {"signatures_verified", t.checkpoints_signed},
@@ -84,6 +121,7 @@ nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
 
 std::string CheckReportText(const CheckReport& report) {
   const check::StoreCheckResult& r = report.result;
+  const Trust trust = JudgeTrust(r);
   std::string out = absl::StrCat("data directory ", report.data_dir, "\n");
   if (!report.findings.empty()) {
     absl::StrAppend(&out, "findings:\n");
@@ -126,12 +164,32 @@ std::string CheckReportText(const CheckReport& report) {
         "signatures were NOT checked (give the daemon's keys with --key or "
         "--key-pem)\n");
   }
+  if (r.key_source == check::KeySource::kGiven && trust.trusted_signatures > 0 &&
+      !trust.unsigned_tenants.empty()) {
+    absl::StrAppend(&out, "note: no checkpoint signature by a trusted key covers ",
+                    absl::StrJoin(trust.unsigned_tenants, ", "),
+                    ": nothing pins their chains (pass a saved checkpoint with "
+                    "--checkpoint)\n");
+  }
   const std::string speed = absl::StrFormat(
       "%.2f s, %.0f records/s", r.seconds, PerSecond(r.records, r.seconds));
-  if (r.findings == 0) {
-    absl::StrAppend(&out, "VERIFIED: ", Plural(r.tenants.size(), "tenant", "tenants"),
-                    ", ", Plural(r.records, "record", "records"), " (",
-                    r.pruned, " pruned), no findings (", speed, ")\n");
+  const std::string totals =
+      absl::StrCat(Plural(r.tenants.size(), "tenant", "tenants"), ", ",
+                   Plural(r.records, "record", "records"), " (", r.pruned, " pruned)");
+  if (trust.verdict == Verdict::kVerified) {
+    absl::StrAppend(&out, "VERIFIED: ", totals, ", no findings, ",
+                    Plural(trust.trusted_signatures, "checkpoint signature",
+                           "checkpoint signatures"),
+                    " verified by a trusted key (", speed, ")\n");
+  } else if (trust.verdict == Verdict::kNoTrustedKey) {
+    std::string why;
+    if (r.key_source != check::KeySource::kGiven) {
+      why = "no trusted key was given (--key or --key-pem)";
+    } else {
+      why = "no checkpoint signature was verified by a trusted key";
+    }
+    absl::StrAppend(&out, "NOT VERIFIED: ", why, "; ", totals,
+                    ", no findings (", speed, ")\n");
   } else {
     size_t bad = 0;
     for (const auto& t : r.tenants) bad += t.findings > 0 ? 1 : 0;

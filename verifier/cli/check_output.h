@@ -21,6 +21,24 @@ struct CheckReport {
   uint64_t findings_omitted = 0;
 };
 
+// What a check proves. Findings are proof of damage whatever the keys;
+// otherwise the data counts as verified only if a key the auditor gave
+// (--key, --key-pem) verified at least one checkpoint signature (a stored
+// checkpoint's, or a supplied --checkpoint's). Fail closed: no trusted key,
+// or no signature verified with one, is never "verified". Tenants with
+// records that no such signature covers are listed (a tenant younger than
+// the daemon's checkpoint interval has none yet, so they do not change the
+// verdict).
+enum class Verdict { kVerified, kFindings, kNoTrustedKey };
+
+struct Trust {
+  Verdict verdict = Verdict::kNoTrustedKey;
+  uint64_t trusted_signatures = 0;  // checkpoint signatures verified by given keys
+  std::vector<std::string> unsigned_tenants;  // with records, no such signature
+};
+
+Trust JudgeTrust(const check::StoreCheckResult& result);
+
 nlohmann::ordered_json CheckReportJson(const CheckReport& report);
 std::string CheckReportText(const CheckReport& report);
 

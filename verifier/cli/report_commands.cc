@@ -105,6 +105,7 @@ int RunExport(ExportFlags& f) {
   const chain::NoteSigner signer(f.key_name, *std::move(key));
   o.signer = &signer;
   o.generated_at_ns = NowNs();
+  o.tool_version = kVerifyVersion;
   ProgressBar progress;
   o.progress = [&progress](uint64_t done, uint64_t total) { progress.Update(done, total); };
 
@@ -118,6 +119,13 @@ int RunExport(ExportFlags& f) {
     std::cerr << "indelible-verify export: the chain of " << f.tenant << " did not verify ("
               << reporter.count_ << " findings); nothing was exported\n";
     return kExitFindings;
+  }
+  if (r->rows == 0) {
+    // A signed empty report is evidence too ("no such event in the verified
+    // range"), so it is written and the exit stays 0; but say so.
+    std::cerr << "indelible-verify export: no event of " << f.tenant
+              << " matched the filters (" << r->check.records
+              << " records checked); the report has no rows\n";
   }
   if (f.json) {
     std::cout << r->manifest;
@@ -157,35 +165,51 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   }
   auto r = report::CheckReport(o);
   if (!r.ok()) return Fail(cmd, "", r.status());
-  const bool genuine = r->problems.empty();
+  // Problems are proof of damage whoever signed; without a trusted key a
+  // clean result proves nothing (fail closed: never exit 0).
+  const bool consistent = r->problems.empty();
+  const int code = !consistent            ? kExitFindings
+                   : r->key_from_manifest ? kExitNoTrustedKey
+                                          : kExitVerified;
+  const char* verdict = code == kExitVerified   ? "genuine"
+                        : code == kExitFindings ? "not_genuine"
+                                                : "no_trusted_key";
   if (f.json) {
     nlohmann::ordered_json j;
     j["command"] = "verify-report";
     j["report"] = f.report;
-    j["genuine"] = genuine;
-    j["key_from_manifest"] = r->key_from_manifest;
+    j["verdict"] = verdict;
+    j["genuine"] = code == kExitVerified;
+    j["key_trusted"] = !r->key_from_manifest;
     j["signer_key_id"] = r->signer_key_id;
+    j["signer_verifier_key"] = r->signer_verifier_key;
     j["tenant"] = r->tenant;
     j["format"] = r->format;
     j["rows"] = r->rows;
     j["verified_range"] = {{"first_seq", r->first_seq}, {"last_seq", r->last_seq}};
     j["head_hash"] = r->head_hash;
     j["problems"] = r->problems;
+    j["notes"] = r->notes;
     std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << (genuine ? "GENUINE" : "NOT GENUINE") << ": " << f.report << "\n"
+    std::cout << (code == kExitVerified   ? "GENUINE"
+                  : code == kExitFindings ? "NOT GENUINE"
+                                          : "NOT VERIFIED (no trusted key)")
+              << ": " << f.report << "\n"
               << "  tenant " << r->tenant << ", " << r->rows << " " << r->format
               << " rows, verified seq range " << r->first_seq << ".." << r->last_seq
               << ", head " << r->head_hash << "\n"
-              << "  signed by key " << r->signer_key_id
+              << "  signed by key " << r->signer_verifier_key << " (key id "
+              << r->signer_key_id << ", computed from the key"
               << (r->key_from_manifest
-                      ? " (taken from the manifest itself: compare it with the key "
-                        "you were given, or pass --key/--key-pem)"
-                      : " (a trusted key)")
+                      ? "): the key the manifest carries, NOT a trusted one; pass the "
+                        "signer's key with --key or --key-pem"
+                      : "): a trusted key")
               << "\n";
+    for (const auto& n : r->notes) std::cout << "  note: " << n << "\n";
     for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";
   }
-  return genuine ? kExitVerified : kExitFindings;
+  return code;
 }
 
 }  // namespace
@@ -225,11 +249,14 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
   auto f = std::make_shared<VerifyReportFlags>();
   CLI::App* sub = app->add_subcommand(
       "verify-report",
-      "Check a report: both signatures, its digest, and its rows against the "
-      "manifest. Exit 0: genuine, 1: problems, 2: usage or I/O error.");
+      "Check a report: both signatures (under a trusted key), its digest, and "
+      "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
+      "or I/O error, 3: no trusted key given (not verified).");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
-  sub->add_option("--key", f->keys, "Trusted signer key (verifier-key string)");
+  sub->add_option("--key", f->keys,
+                  "Trusted signer key (verifier-key string); without --key or "
+                  "--key-pem nothing is verified (exit 3)");
   sub->add_option("--key-pem", f->key_pems, "Trusted signer key (PEM public key file)")
       ->check(CLI::ExistingFile);
   sub->add_flag("--json", f->json, "Print the result as JSON");

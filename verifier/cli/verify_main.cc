@@ -15,6 +15,7 @@ int Main(int argc, char** argv) {
       "indelible-verify: offline checks of Indelible data directories"};
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
+  app.set_version_flag("--version", kVerifyVersion);
 
   // Each entry: the subcommand, and what runs it.
   std::vector<std::pair<CLI::App*, Command>> commands;

@@ -7,6 +7,9 @@
 //   0  verified: nothing wrong was found
 //   1  findings: the data is damaged or was tampered with
 //   2  usage error, or the input could not be read
+//   3  not verified: no trusted key was given (--key / --key-pem), or
+//      `check` verified no signature with one; nothing wrong was found,
+//      but nothing was proven either (docs/VERIFY.md)
 #ifndef INDELIBLE_VERIFIER_CLI_VERIFY_MAIN_H_
 #define INDELIBLE_VERIFIER_CLI_VERIFY_MAIN_H_
 
@@ -21,6 +24,10 @@ namespace indelible::verify {
 inline constexpr int kExitVerified = 0;
 inline constexpr int kExitFindings = 1;
 inline constexpr int kExitError = 2;
+inline constexpr int kExitNoTrustedKey = 3;
+
+// What `indelible-verify --version` prints, and export manifests record.
+inline constexpr char kVerifyVersion[] = "indelible-verify 0.1.0";
 
 // What a subcommand's registration returns: the function that runs it once
 // the command line has been parsed, returning the exit code.

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/hash.h"
@@ -179,12 +180,13 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     r.problems.push_back("manifest: not an " + std::string(kManifestFormat) + " document");
     return r;
   }
-  std::string signer_key;
+  std::string signer_key, signer_name, claimed_key_id;
   std::string want_sha256;
   uint64_t want_bytes = 0, want_rows = 0;
   try {
     r.tenant = m.at("tenant").get<std::string>();
-    r.signer_key_id = m.at("signer").at("key_id").get<std::string>();
+    signer_name = m.at("signer").at("key_name").get<std::string>();
+    claimed_key_id = m.at("signer").at("key_id").get<std::string>();
     r.first_seq = Unsigned(m.at("verified_range").at("first_seq"));
     r.last_seq = Unsigned(m.at("verified_range").at("last_seq"));
     r.head_hash = m.at("head_hash").get<std::string>();
@@ -201,6 +203,16 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   } catch (const std::exception& e) {  // Json::exception or Unsigned's
     r.problems.push_back(std::string("manifest: missing or mistyped field (") + e.what() + ")");
     return r;
+  }
+
+  // The key id shown is the one the key has, whatever the manifest claims:
+  // a manifest may be signed by anyone under any name.
+  const chain::NoteVerifierKey vk = chain::MakeNoteVerifierKey(signer_name, signer_key);
+  r.signer_key_id = absl::StrFormat("%08x", vk.key_id);
+  r.signer_verifier_key = chain::NoteVerifierKeyString(vk);
+  if (claimed_key_id != r.signer_key_id) {
+    r.notes.push_back("manifest: signer.key_id " + claimed_key_id +
+                      " is not the id of the key it carries (" + r.signer_key_id + ")");
   }
 
   // 1. Which key: a trusted one, or (saying so) the manifest's own.

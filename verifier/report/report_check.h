@@ -2,8 +2,8 @@
 // manifest and their detached signatures (docs/REPORTS.md):
 //
 //   1. the manifest's signature verifies under a trusted key (or, if the
-//      caller trusts none, under the key the manifest names: self-asserted,
-//      and said so);
+//      caller trusts none, under the key the manifest carries: self-asserted,
+//      so the result is never a verdict, see key_from_manifest);
 //   2. the report's signature verifies under the same key;
 //   3. the report's SHA-256 and size are the manifest's;
 //   4. the rows: header and row count match the manifest; every row belongs
@@ -33,9 +33,19 @@ struct ReportCheckOptions {
 };
 
 struct ReportCheckResult {
-  std::vector<std::string> problems;  // empty = genuine
-  bool key_from_manifest = false;     // no trusted key was given
-  std::string signer_key_id;          // hex, from the manifest
+  // Empty and !key_from_manifest: genuine.
+  std::vector<std::string> problems;
+  // No trusted key was given: the signatures were checked under the key the
+  // manifest carries, which proves nothing about who signed.
+  bool key_from_manifest = false;
+  // The signer's key id (hex) and verifier-key string, computed from the
+  // manifest's signer.key_name and public key; never the manifest's own
+  // key_id text.
+  std::string signer_key_id;
+  std::string signer_verifier_key;
+  // Remarks that are not problems, e.g. a manifest key_id that is not its
+  // key's.
+  std::vector<std::string> notes;
   std::string tenant;
   uint64_t rows = 0;
   uint64_t first_seq = 0, last_seq = 0;
