@@ -232,6 +232,14 @@ TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
   r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert", cert});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("no trusted key"), std::string::npos) << r.err;
+  // The same key as a PEM file (no name: its id is computed under the name
+  // the certificate's signature line gives).
+  const std::string pem = dir.Sub("daemon.pub.pem");
+  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkey", "-in", dir.Sub("data/signing-key.pem"),
+                        "-pubout", "-out", pem}).exit_code, 0);
+  r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert", cert,
+                  "--key-pem", pem});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 TEST(VersionE2E, EveryBinaryPrintsTheSameVersion) {
