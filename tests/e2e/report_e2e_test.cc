@@ -164,7 +164,7 @@ TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   EXPECT_NE(r.out.find("not a trusted key"), std::string::npos);
 }
 
-// The forgery of issue 13: a report re-signed with the attacker's own key
+// A forgery: a genuine report re-signed with the attacker's own key
 // (made with openssl), whose manifest claims the victim's key id.
 TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   const std::string out = dir_->Sub("forged.csv");
