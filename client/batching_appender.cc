@@ -25,6 +25,7 @@ bool IsRejection(absl::StatusCode code) {
 BatchingAppenderOptions Sanitize(BatchingAppenderOptions o) {
   o.max_queue = std::max<size_t>(o.max_queue, 1);
   o.max_batch_events = std::max<size_t>(o.max_batch_events, 1);
+  o.max_batch_bytes = std::min(o.max_batch_bytes, kMaxRequestBytes);
   o.max_retries = std::max(o.max_retries, 0);
   o.initial_backoff = std::max(o.initial_backoff, std::chrono::microseconds(0));
   o.max_backoff = std::max(o.max_backoff, o.initial_backoff);
@@ -56,6 +57,7 @@ absl::Status BatchingAppender::Enqueue(v1::Event event, Done done) {
     if (!id.ok()) return id.status();
     event.set_event_id(*std::move(id));
   }
+  const size_t bytes = EventRequestBytes(event);
   bool wake;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -67,11 +69,13 @@ absl::Status BatchingAppender::Enqueue(v1::Event event, Done done) {
           "audit appender queue is full (", options_.max_queue, " events)"));
     }
     queue_.push_back(Pending{std::move(event), std::move(done),
-                             std::chrono::steady_clock::now()});
+                             std::chrono::steady_clock::now(), bytes});
+    queued_bytes_ += bytes;
     ++held_;
     ++enqueued_;
     // The first event starts the age timer; a full batch goes at once.
-    wake = queue_.size() == 1 || queue_.size() >= options_.max_batch_events;
+    wake = queue_.size() == 1 || queue_.size() >= options_.max_batch_events ||
+           queued_bytes_ >= options_.max_batch_bytes;
   }
   if (wake) work_cv_.notify_one();
   return absl::OkStatus();
@@ -98,21 +102,26 @@ void BatchingAppender::Run() {
         work_cv_.wait(l);
         continue;
       }
-      if (queue_.size() >= options_.max_batch_events || flushers_ > 0 ||
-          stopping_) {
+      if (queue_.size() >= options_.max_batch_events ||
+          queued_bytes_ >= options_.max_batch_bytes || flushers_ > 0 || stopping_) {
         break;
       }
       const auto due = queue_.front().enqueued_at + options_.max_batch_age;
       if (std::chrono::steady_clock::now() >= due) break;
       work_cv_.wait_until(l, due);
     }
-    const size_t n = std::min(queue_.size(), options_.max_batch_events);
+    // Up to max_batch_events events and max_batch_bytes bytes, and at
+    // least one event (alone, one too large gets its error from the client).
     std::vector<Pending> batch;
-    batch.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
+    size_t batch_bytes = 0;
+    while (!queue_.empty() && batch.size() < options_.max_batch_events &&
+           (batch.empty() || batch_bytes + queue_.front().bytes <= options_.max_batch_bytes)) {
+      batch_bytes += queue_.front().bytes;
+      queued_bytes_ -= queue_.front().bytes;
       batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    const size_t n = batch.size();
     l.unlock();
     Send(&batch);
     l.lock();

@@ -8,11 +8,15 @@
 //   if (!s.ok()) ...  // queue full: the caller decides (fail the request, ...)
 //
 // Events are queued and sent by one background thread with
-// Client::AppendBatch, a batch at a time, when max_batch_events are waiting
-// or the oldest waiting event is max_batch_age old, whichever comes first
-// (or at once while someone is in Flush()). Batches go out in Enqueue order
-// and one at a time, so events reach the server in the order they were
-// enqueued.
+// Client::AppendBatch, a batch at a time, when max_batch_events or
+// max_batch_bytes are waiting or the oldest waiting event is max_batch_age
+// old, whichever comes first (or at once while someone is in Flush()). A
+// batch holds at most max_batch_events events and max_batch_bytes encoded
+// bytes (EventRequestBytes in client.h), so valid events never make a request
+// larger than the daemon accepts; an event too large to be sent on its own
+// goes alone and gets InvalidArgument naming it. Batches go out in Enqueue
+// order and one at a time, so events reach the server in the order they
+// were enqueued.
 //
 // Retries: a batch that fails with Unavailable or DeadlineExceeded is sent
 // again, up to max_retries times, after an exponential backoff with full
@@ -64,6 +68,11 @@ struct BatchingAppenderOptions {
 
   // Most events per AppendBatch call. Values below 1 are read as 1.
   size_t max_batch_events = 256;
+
+  // Most encoded bytes per AppendBatch request (the sum of
+  // EventRequestBytes of its events), unless one event alone is larger.
+  // Values above kMaxRequestBytes are read as kMaxRequestBytes.
+  size_t max_batch_bytes = kMaxRequestBytes;
 
   // How long the oldest queued event may wait for its batch to fill up.
   std::chrono::microseconds max_batch_age{5000};
@@ -121,6 +130,7 @@ class BatchingAppender {
     v1::Event event;
     Done done;
     std::chrono::steady_clock::time_point enqueued_at;
+    size_t bytes = 0;  // EventRequestBytes(event)
   };
 
   void Run();
@@ -139,6 +149,7 @@ class BatchingAppender {
   std::condition_variable work_cv_;  // the background thread waits here
   std::condition_variable done_cv_;  // Flush() waits here
   std::deque<Pending> queue_;        // guarded by mu_
+  size_t queued_bytes_ = 0;          // sum of queue_[i].bytes; mu_
   size_t held_ = 0;                  // queued + in flight; guarded by mu_
   uint64_t enqueued_ = 0;            // events accepted; guarded by mu_
   uint64_t answered_ = 0;            // events whose done returned; mu_

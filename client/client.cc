@@ -1,14 +1,46 @@
 #include "client/client.h"
 
+#include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/status_convert.h"
 
 namespace indelible::client {
+namespace {
+
+// `status` with `path` before its message.
+absl::Status At(const std::string& path, const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat(path, ": ", status.message()));
+}
+
+}  // namespace
+
+size_t EventRequestBytes(const v1::Event& event) {
+  const size_t n = event.ByteSizeLong();
+  // Field 1 of AppendRequest and AppendBatchRequest: a one-byte tag, the
+  // length as a varint, then the event.
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(n) + n;
+}
+
+absl::Status CheckEventFits(const v1::Event& event, size_t bytes) {
+  if (bytes <= kMaxRequestBytes) return absl::OkStatus();
+  // The id is shown shortened, whole UTF-8 characters only.
+  constexpr size_t kMaxShown = 64;
+  std::string id = event.event_id();
+  if (id.size() > kMaxShown) {
+    size_t cut = kMaxShown;
+    while (cut > 0 && (static_cast<unsigned char>(id[cut]) & 0xc0) == 0x80) --cut;
+    id = absl::StrCat(id.substr(0, cut), "...");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "event \"", id, "\" is ", bytes, " bytes encoded; a request may carry at most ",
+      kMaxRequestBytes, " bytes (16 MiB), so it cannot be sent"));
+}
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     const ClientOptions& options) {
@@ -47,6 +79,9 @@ void Client::PrepareContext(grpc::ClientContext* context) const {
 }
 
 absl::StatusOr<v1::Receipt> Client::Append(const v1::Event& event) {
+  if (absl::Status s = CheckEventFits(event, EventRequestBytes(event)); !s.ok()) {
+    return At("event", s);
+  }
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::AppendRequest request;
@@ -59,6 +94,19 @@ absl::StatusOr<v1::Receipt> Client::Append(const v1::Event& event) {
 
 absl::StatusOr<std::vector<v1::Receipt>> Client::AppendBatch(
     const std::vector<v1::Event>& events) {
+  size_t total = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const size_t bytes = EventRequestBytes(events[i]);
+    if (absl::Status s = CheckEventFits(events[i], bytes); !s.ok()) {
+      return At(absl::StrCat("events[", i, "]"), s);
+    }
+    total += bytes;
+  }
+  if (total > kMaxRequestBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "events: the batch is ", total, " bytes encoded; a request may carry at most ",
+        kMaxRequestBytes, " bytes (16 MiB): split it into smaller batches"));
+  }
   grpc::ClientContext context;
   PrepareContext(&context);
   v1::AppendBatchRequest request;

@@ -37,6 +37,20 @@ namespace indelible::client {
 
 namespace v1 = ::indelible::v1;
 
+// The largest request message the daemon accepts: gRPC's receive limit,
+// which indelibled sets to 16 MiB (docs/API.md, "Message size"). A larger
+// request never reaches the service.
+inline constexpr size_t kMaxRequestBytes = size_t{16} << 20;
+
+// Bytes `event` adds to an AppendBatchRequest (or makes of an
+// AppendRequest) on the wire: its encoding plus the field's tag and length.
+// A batch's request is the sum over its events.
+size_t EventRequestBytes(const v1::Event& event);
+
+// InvalidArgument naming `event` by its event_id if it alone makes a request
+// larger than kMaxRequestBytes; `bytes` is EventRequestBytes(event).
+absl::Status CheckEventFits(const v1::Event& event, size_t bytes);
+
 struct ClientOptions {
   // gRPC target: "host:port", "dns:///host:port", "unix:/path", ...
   std::string target = "127.0.0.1:7410";
@@ -75,11 +89,18 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Appends one event and returns its receipt once the record is on disk.
+  // InvalidArgument, without calling the server, if the request would be
+  // larger than kMaxRequestBytes.
   absl::StatusOr<v1::Receipt> Append(const v1::Event& event);
 
   // Appends `events` atomically: all are stored, or none (one bad event
   // rejects the whole call). Receipts are in the order of `events`.
   // Internal if the server answers with a different number of receipts.
+  // InvalidArgument, without calling the server, if the request would be
+  // larger than kMaxRequestBytes: the message names an event that is too
+  // large on its own ("events[3]: event \"e-9\" is ..."), or else says to
+  // split the batch (BatchingAppender and `indelible append --stdin` split
+  // by bytes themselves).
   absl::StatusOr<std::vector<v1::Receipt>> AppendBatch(
       const std::vector<v1::Event>& events);
 

@@ -1,5 +1,7 @@
 #include "daemon/append_stream.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "daemon/grpc_status.h"
 
 namespace indelible {
@@ -20,22 +22,33 @@ AppendStreamReactor::AppendStreamReactor(AuditLogService* service,
 }
 
 void AppendStreamReactor::OnReadDone(bool ok) {
+  // Only one read is outstanding, so request_ and next_index_ are this
+  // callback's until it starts the next read.
+  std::vector<PreparedEvent> events;
+  absl::Status prepared;
+  uint64_t index = 0;
+  if (ok) {
+    index = next_index_++;
+    prepared = service_->PrepareBatch(who_, request_,
+                                      absl::StrCat("requests[", index, "]"), &events);
+  }
   Actions a;
   Slot* slot = nullptr;
-  std::vector<PreparedEvent> events;
   {
     std::lock_guard<std::mutex> l(mu_);
     reading_ = false;
     if (!ok) {
       read_closed_ = true;
+    } else if (!prepared.ok()) {
+      // Answered in turn, after the batches before it: nothing more is read.
+      Slot& bad = slots_.emplace_back();
+      bad.index = index;
+      bad.ready = true;
+      bad.status = NameRequest(index, prepared);
+      read_closed_ = true;
     } else {
-      absl::Status s = service_->PrepareBatch(who_, request_, &events);
-      if (!s.ok()) {
-        if (error_.ok()) error_ = s;
-        read_closed_ = true;
-      } else {
-        slot = &slots_.emplace_back();
-      }
+      slot = &slots_.emplace_back();
+      slot->index = index;
     }
     Plan(&a);
   }
@@ -53,6 +66,12 @@ void AppendStreamReactor::OnReadDone(bool ok) {
   Run(a);
 }
 
+absl::Status AppendStreamReactor::NameRequest(uint64_t index, const absl::Status& s) {
+  const std::string name = absl::StrCat("requests[", index, "]");
+  if (absl::StartsWith(s.message(), name)) return s;
+  return absl::Status(s.code(), absl::StrCat(name, ": ", s.message()));
+}
+
 void AppendStreamReactor::OnCommitted(
     Slot* slot, absl::StatusOr<std::vector<Receipt>> result) {
   Actions a;
@@ -62,7 +81,7 @@ void AppendStreamReactor::OnCommitted(
     if (result.ok()) {
       for (const Receipt& r : *result) ToProto(r, slot->response.add_receipts());
     } else {
-      slot->status = result.status();
+      slot->status = NameRequest(slot->index, result.status());
     }
     Plan(&a);
   }
@@ -86,7 +105,8 @@ void AppendStreamReactor::OnWriteDone(bool ok) {
 
 void AppendStreamReactor::Plan(Actions* a) {
   if (finished_) return;
-  // A failed commit at the front ends the stream.
+  // A bad request or failed commit at the front ends the stream, once every
+  // batch before it has been answered.
   if (!writing_ && !slots_.empty() && slots_.front().ready &&
       !slots_.front().status.ok() && error_.ok()) {
     error_ = slots_.front().status;

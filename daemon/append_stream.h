@@ -4,10 +4,14 @@
 // At most `max_in_flight` batches are outstanding: reading pauses beyond
 // that, which pushes back on the client through gRPC flow control.
 //
-// An invalid batch or a failed commit ends the stream with that status
-// after the batches before it have been answered; batches after it are not
-// answered (their receipts, if they were committed, can be recovered by
-// retrying with the same event ids).
+// A bad request (invalid or not authorised) is queued behind the batches
+// before it like a failed commit: they are answered first, then the stream
+// ends with its status, whose message names it ("requests[1].events[0].
+// actor.id: required"; "requests[1]: ..." where no field is to blame).
+// Nothing is read after a bad request, so nothing at or after it is stored.
+// A batch whose commit fails ends the stream the same way; batches after it
+// that were already submitted may have been committed without an answer
+// (retrying them with the same event ids returns their receipts).
 #ifndef INDELIBLE_DAEMON_APPEND_STREAM_H_
 #define INDELIBLE_DAEMON_APPEND_STREAM_H_
 
@@ -33,6 +37,7 @@ class AppendStreamReactor final
 
  private:
   struct Slot {
+    uint64_t index = 0;  // the request's position in the stream, from 0
     bool ready = false;
     absl::Status status;
     v1::AppendBatchResponse response;
@@ -46,6 +51,8 @@ class AppendStreamReactor final
   };
 
   void OnCommitted(Slot* slot, absl::StatusOr<std::vector<Receipt>> result);
+  // `s` with a message that names request `index` of the stream.
+  static absl::Status NameRequest(uint64_t index, const absl::Status& s);
   // REQUIRES: mu_ held.
   void Plan(Actions* a);
   void Run(const Actions& a);
@@ -54,6 +61,7 @@ class AppendStreamReactor final
   const Principal who_;
   const size_t max_in_flight_;
   v1::AppendBatchRequest request_;
+  uint64_t next_index_ = 0;     // index of the request read next
 
   std::mutex mu_;
   std::deque<Slot> slots_;      // in request order; front may be writing

@@ -225,17 +225,21 @@ absl::Status AuditLogService::AuthorizeEvent(const Principal& who,
 
 absl::Status AuditLogService::PrepareBatch(const Principal& who,
                                            const v1::AppendBatchRequest& request,
+                                           std::string_view path,
                                            std::vector<PreparedEvent>* out) {
+  const std::string events =
+      path.empty() ? std::string("events") : absl::StrCat(chain::Av(path), ".events");
   if (request.events().empty()) {
-    return absl::InvalidArgumentError("events: at least one event required");
+    return absl::InvalidArgumentError(
+        absl::StrCat(events, ": at least one event required"));
   }
   if (static_cast<size_t>(request.events_size()) > options_.limits.max_batch_events) {
     return absl::InvalidArgumentError(
-        absl::StrCat("events: too many events (", request.events_size(),
+        absl::StrCat(events, ": too many events (", request.events_size(),
                      ", max ", options_.limits.max_batch_events, ")"));
   }
   for (int i = 0; i < request.events_size(); ++i) {
-    if (auto s = AuthorizeEvent(who, request.events(i), absl::StrCat("events[", i, "]"));
+    if (auto s = AuthorizeEvent(who, request.events(i), absl::StrCat(events, "[", i, "]"));
         !s.ok()) {
       return s;
     }
@@ -245,7 +249,7 @@ absl::Status AuditLogService::PrepareBatch(const Principal& who,
   for (int i = 0; i < request.events_size(); ++i) {
     if (auto s = PrepareEvent(request.events(i), options_.limits, now,
                               options_.salt_source,
-                              absl::StrCat("events[", i, "]"), &(*out)[i],
+                              absl::StrCat(events, "[", i, "]"), &(*out)[i],
                               options_.ingest_rules);
         !s.ok()) {
       return s;
@@ -264,7 +268,7 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
     return reactor;
   }
   std::vector<PreparedEvent> events;
-  if (auto s = PrepareBatch(*who, *request, &events); !s.ok()) {
+  if (auto s = PrepareBatch(*who, *request, "", &events); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }

@@ -67,9 +67,11 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
       v1::GetPublicKeyResponse* response) override;
 
   // Authorises `who` as a writer of every event's tenant, then validates and
-  // prepares the batch; a validation error names events[i].field.
+  // prepares the batch; a validation error names <path>.events[i].field, or
+  // events[i].field when `path` is empty ("requests[3]" names the 4th
+  // request of a stream).
   absl::Status PrepareBatch(const Principal& who, const v1::AppendBatchRequest& request,
-                            std::vector<PreparedEvent>* out);
+                            std::string_view path, std::vector<PreparedEvent>* out);
 
   // The caller's principal (UNAUTHENTICATED if it presents none).
   absl::StatusOr<Principal> Authenticate(const grpc::ServerContextBase& ctx) const {

@@ -149,7 +149,9 @@ class CompactionCorruptionListener final : public rocksdb::EventListener {
 absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
   std::string msg = absl::StrCat(Av(context), ": ", s.ToString());
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(msg);
+  // "disk full" tells it apart from gRPC's RESOURCE_EXHAUSTED for a request
+  // over the message size limit (docs/API.md).
+  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat("disk full: ", msg));
   if (s.IsNotFound()) return absl::NotFoundError(msg);
   if (s.IsCorruption()) return absl::DataLossError(msg);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);

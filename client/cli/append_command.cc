@@ -103,12 +103,14 @@ class StdinBatch {
   StdinBatch(client::Client& client, std::ostream& out, std::ostream& err)
       : client_(client), out_(out), err_(err) {}
 
-  void Add(v1::Event e, size_t line) {
+  void Add(v1::Event e, size_t line, size_t bytes) {
     if (events_.empty()) first_line_ = line;
     last_line_ = line;
+    bytes_ += bytes;
     events_.push_back(std::move(e));
   }
   size_t size() const { return events_.size(); }
+  size_t bytes() const { return bytes_; }
 
   // Sends and prints the receipts; an exit code other than kExitOk on error.
   int Send() {
@@ -126,6 +128,7 @@ class StdinBatch {
     }
     out_.flush();
     events_.clear();
+    bytes_ = 0;
     return kExitOk;
   }
 
@@ -134,6 +137,7 @@ class StdinBatch {
   std::ostream& out_;
   std::ostream& err_;
   std::vector<v1::Event> events_;
+  size_t bytes_ = 0;  // the AppendBatch request's encoded size
   size_t first_line_ = 0;
   size_t last_line_ = 0;
 };
@@ -159,12 +163,21 @@ int AppendStdin(client::Client& client, const AppendFlags& flags,
     if (e.ok()) {
       if (absl::Status s = EnsureEventId(&*e); !s.ok()) e = s;
     }
+    size_t bytes = 0;
+    if (e.ok()) {
+      bytes = client::EventRequestBytes(*e);
+      if (absl::Status s = client::CheckEventFits(*e, bytes); !s.ok()) e = s;
+    }
     if (!e.ok()) {
       // Everything before the bad line is sent; nothing from it on.
       if (int code = batch.Send(); code != kExitOk) return code;
       return ReportError(err, absl::StrCat("line ", line_no), e.status());
     }
-    batch.Add(*std::move(e), line_no);
+    // A batch never grows past the largest request the daemon accepts.
+    if (batch.bytes() + bytes > client::kMaxRequestBytes) {
+      if (int code = batch.Send(); code != kExitOk) return code;
+    }
+    batch.Add(*std::move(e), line_no, bytes);
     if (batch.size() >= flags.batch_size) {
       if (int code = batch.Send(); code != kExitOk) return code;
     }

@@ -63,7 +63,8 @@ CLI::App* AddAppend(CLI::App& app, AppendFlags* f, AppendOptions* o) {
                 "Read one JSON event per line from stdin (docs/CLI.md)");
   cmd->add_flag("--json", f->json, "Print the receipt as JSON");
   cmd->add_option("--batch-size", f->batch_size,
-                  "Events per AppendBatch call with --stdin")
+                  "Most events per AppendBatch call with --stdin (fewer to keep a "
+                  "call under the daemon's 16 MiB message limit)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   cmd->add_option("--tenant", f->tenant,

@@ -148,10 +148,12 @@ struct RestoreFlags {
 // Single mode: builds one event from the flags (generating an event_id if
 // none is given) and prints its receipt.
 // --stdin mode: reads JSON lines (event_json.h) from `in` and appends them in
-// batches of `batch_size`, printing one receipt JSON line per event. Blank
+// batches of at most `batch_size` events and client::kMaxRequestBytes
+// encoded bytes, printing one receipt JSON line per event. Blank
 // lines are skipped. At a malformed line, the events of the lines before it
 // are sent and answered, then the line is reported by number and nothing
-// from it on is sent (kExitRejected). A batch the server rejects is reported
+// from it on is sent (kExitRejected); so is an event too large for any
+// request. A batch the server rejects is reported
 // with its first and last line numbers; nothing after it is sent.
 int RunAppend(client::Client& client, const AppendFlags& flags,
               std::istream& in, std::ostream& out, std::ostream& err);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <regex>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
 #include "tests/client/test_util.h"
@@ -77,6 +78,50 @@ TEST_F(BatchingAppenderTest, FlushesBySize) {
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->seq(), i + 1);  // enqueue order is chain order
   }
+}
+
+TEST_F(BatchingAppenderTest, SplitsBatchesByBytes) {
+  v1::Event sized = MakeEvent("acme", "e0");
+  sized.add_metadata()->set_key("pad");
+  sized.mutable_metadata(0)->set_value(std::string(1000, 'p'));
+  const size_t bytes = EventRequestBytes(sized);
+  BatchingAppenderOptions o = Options();
+  o.max_batch_events = 100;
+  o.max_batch_bytes = 3 * bytes;  // three events of the same size
+  BatchingAppender a(client_.get(), o);
+  for (size_t i = 0; i < 10; ++i) {
+    v1::Event e = sized;
+    e.set_event_id("e" + std::to_string(i));  // same length: same size
+    ASSERT_EQ(EventRequestBytes(e), bytes);
+    ASSERT_TRUE(a.Enqueue(e, answers_.At(i)).ok());
+  }
+  // Three full batches go without waiting for the age or a flush.
+  ASSERT_TRUE(answers_.WaitFor(9));
+  a.Flush();
+  EXPECT_EQ(fake().batch_sizes(), (std::vector<size_t>{3, 3, 3, 1}));
+  for (size_t i = 0; i < 10; ++i) {
+    auto r = answers_.Get(i);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->seq(), i + 1);
+  }
+}
+
+TEST_F(BatchingAppenderTest, EventTooLargeToSendFailsAloneNamingIt) {
+  v1::Event huge = MakeEvent("acme", "huge");
+  huge.add_metadata()->set_key("blob");
+  huge.mutable_metadata(0)->set_value(std::string(kMaxRequestBytes, 'x'));
+  BatchingAppender a(client_.get(), Options());
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "before"), answers_.At(0)).ok());
+  ASSERT_TRUE(a.Enqueue(huge, answers_.At(1)).ok());
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "after"), answers_.At(2)).ok());
+  a.Flush();
+  ASSERT_TRUE(answers_.Get(0).ok()) << answers_.Get(0).status();
+  ASSERT_TRUE(answers_.Get(2).ok()) << answers_.Get(2).status();
+  const absl::Status s = answers_.Get(1).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(s.message(), "events[0]: event \"huge\" is ")) << s;
+  EXPECT_EQ(fake().batch_sizes(), (std::vector<size_t>{1, 1}));  // never sent
+  EXPECT_EQ(fake().stored_events("acme").size(), 2u);
 }
 
 TEST_F(BatchingAppenderTest, FlushesByAge) {

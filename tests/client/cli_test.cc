@@ -263,6 +263,53 @@ TEST_F(CliTest, AppendStdinSendsBatchesInOrder) {
   EXPECT_EQ(fake().stored_events("acme").size(), 5u);
 }
 
+// ~60 KB events at the default --batch-size (500): a batch is cut when the
+// next event would take the request over the daemon's 16 MiB.
+TEST_F(CliTest, AppendStdinSplitsBatchesByBytes) {
+  constexpr int kEvents = 600;
+  std::string input;
+  for (int i = 0; i < kEvents; ++i) {
+    input += R"({"tenant":"acme","event_id":"e)" + std::to_string(1000 + i) +
+             R"(","actor_id":"alice","action":"read","reason":")" + std::string(60000, 'r') +
+             "\"}\n";
+  }
+  Result r = Run({"append", "--stdin"}, input);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(JsonLines(r.out).size(), static_cast<size_t>(kEvents));
+  const auto stored = fake().stored_events("acme");
+  ASSERT_EQ(stored.size(), static_cast<size_t>(kEvents));
+  const size_t bytes = client::EventRequestBytes(stored[0]);  // all the same size
+  const size_t per_batch = client::kMaxRequestBytes / bytes;
+  ASSERT_LT(per_batch, 500u);
+  std::vector<size_t> want;
+  for (size_t left = kEvents; left > 0; left -= std::min(left, per_batch)) {
+    want.push_back(std::min(left, per_batch));
+  }
+  EXPECT_EQ(fake().batch_sizes(), want);
+  for (int i = 0; i < kEvents; ++i) {
+    EXPECT_EQ(stored[i].event_id(), "e" + std::to_string(1000 + i));
+  }
+}
+
+TEST_F(CliTest, AppendStdinEventTooLargeToSendIsNamed) {
+  const std::string input =
+      R"({"tenant":"acme","event_id":"e1","actor_id":"a","action":"x"})"
+      "\n"
+      R"({"tenant":"acme","event_id":"huge","actor_id":"a","action":"x","reason":")" +
+      std::string(client::kMaxRequestBytes, 'r') + "\"}\n" +
+      R"({"tenant":"acme","event_id":"e3","actor_id":"a","action":"x"})"
+      "\n";
+  Result r = Run({"append", "--stdin"}, input);
+  EXPECT_EQ(r.code, kExitRejected);
+  EXPECT_EQ(r.err.rfind("indelible: error: line 2: INVALID_ARGUMENT: event \"huge\" is ", 0),
+            0u)
+      << r.err.substr(0, 200);
+  EXPECT_EQ(JsonLines(r.out).size(), 1u);
+  const auto stored = fake().stored_events("acme");
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].event_id(), "e1");
+}
+
 TEST_F(CliTest, AppendStdinStopsAtMalformedLine) {
   const std::string input =
       R"({"tenant":"acme","event_id":"e1","actor_id":"a","action":"x"})"

@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
 #include "tests/client/test_util.h"
@@ -60,6 +61,79 @@ TEST(Client, AppendBatchKeepsOrder) {
   ASSERT_EQ(r->size(), 3u);
   for (size_t i = 0; i < 3; ++i) EXPECT_EQ((*r)[i].seq(), i + 1);
   EXPECT_EQ(server.service().batch_sizes(), std::vector<size_t>{3});
+}
+
+// `e` with a "pad" metadata value sized so that EventRequestBytes(e) is
+// exactly `bytes`.
+v1::Event PaddedTo(v1::Event e, size_t bytes) {
+  auto* m = e.add_metadata();
+  m->set_key("pad");
+  for (int i = 0; i < 4 && EventRequestBytes(e) != bytes; ++i) {
+    const size_t now = EventRequestBytes(e);
+    m->mutable_value()->resize(m->value().size() + bytes - now);
+  }
+  return e;
+}
+
+TEST(Client, EventRequestBytesAddUpToTheRequestSize) {
+  std::vector<v1::Event> events = {MakeEvent("acme", "a"),
+                                   PaddedTo(MakeEvent("acme", "b"), 200),
+                                   PaddedTo(MakeEvent("acme", "c"), 20000),
+                                   PaddedTo(MakeEvent("acme", "d"), 3 << 20)};
+  v1::AppendBatchRequest batch;
+  size_t sum = 0;
+  for (const v1::Event& e : events) {
+    *batch.add_events() = e;
+    sum += EventRequestBytes(e);
+    v1::AppendRequest one;
+    *one.mutable_event() = e;
+    EXPECT_EQ(EventRequestBytes(e), one.ByteSizeLong());
+  }
+  EXPECT_EQ(EventRequestBytes(events[2]), 20000u);
+  EXPECT_EQ(sum, batch.ByteSizeLong());
+}
+
+TEST(Client, RequestsOverTheMessageLimitAreRefusedWithoutACall) {
+  FakeServer server;  // receives up to 16 MiB, as indelibled
+  auto c = ConnectTo(server);
+  // Exactly at the limit: sent, and gRPC lets it through.
+  auto at = c->AppendBatch({PaddedTo(MakeEvent("acme", "at"), kMaxRequestBytes)});
+  ASSERT_TRUE(at.ok()) << at.status();
+  ASSERT_EQ(server.service().append_calls(), 1);
+
+  // One byte more, alone: named by index and id.
+  const v1::Event over = PaddedTo(MakeEvent("acme", "over"), kMaxRequestBytes + 1);
+  auto r = c->AppendBatch({MakeEvent("acme", "small"), over});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "events[1]: event \"over\" is 16777217 bytes encoded; a request may carry at "
+            "most 16777216 bytes (16 MiB), so it cannot be sent");
+  auto one = c->Append(over);
+  ASSERT_FALSE(one.ok());
+  EXPECT_EQ(one.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(one.status().message(), "event: event \"over\" is 16777217"))
+      << one.status();
+
+  // Events that fit one by one but not together: split the batch.
+  const v1::Event half = PaddedTo(MakeEvent("acme", "h1"), kMaxRequestBytes / 2 + 1);
+  v1::Event half2 = half;
+  half2.set_event_id("h2");
+  r = c->AppendBatch({half, half2});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "events: the batch is 16777218 bytes encoded; a request may carry at most "
+            "16777216 bytes (16 MiB): split it into smaller batches");
+  EXPECT_EQ(server.service().append_calls(), 1);
+
+  // A long id is shortened in the message.
+  v1::Event long_id = over;
+  long_id.set_event_id(std::string(100, 'i'));
+  r = c->AppendBatch({long_id});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::StrContains(r.status().message(), std::string(64, 'i') + "...\" is "))
+      << r.status();
 }
 
 TEST(Client, ServerErrorKeepsCodeAndMessage) {

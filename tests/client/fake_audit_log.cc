@@ -599,6 +599,7 @@ grpc::Status FakeAdmin::Compact(grpc::ServerContext* ctx,
 FakeServer::FakeServer() {
   grpc::ServerBuilder b;
   b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+  b.SetMaxReceiveMessageSize(16 << 20);  // as indelibled
   b.RegisterService(&service_);
   b.RegisterService(&admin_);
   server_ = b.BuildAndStart();

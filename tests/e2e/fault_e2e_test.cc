@@ -16,6 +16,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "client/client.h"
@@ -316,6 +317,9 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
                 << ", then: " << refused << std::endl;
       ASSERT_EQ(refused.code(), absl::StatusCode::kResourceExhausted)
           << refused << "\n" << daemon->Log();
+      // Told apart from a request over the 16 MiB message limit, which gRPC
+      // refuses with RESOURCE_EXHAUSTED too (append_e2e_test).
+      EXPECT_TRUE(absl::StartsWith(refused.message(), "disk full: ")) << refused;
       // Readiness follows: NOT_SERVING while the disk is full.
       std::string health;
       EXPECT_TRUE(WaitForHealth(*daemon, grpc::health::v1::HealthCheckResponse::NOT_SERVING,
@@ -332,6 +336,7 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
         ASSERT_FALSE(r.ok()) << "an append succeeded on a full disk";
         EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted)
             << r.status();
+        EXPECT_TRUE(absl::StartsWith(r.status().message(), "disk full: ")) << r.status();
       }
       // Nothing stored is harmed: every acknowledged record reads back and
       // the chains verify.
