@@ -55,7 +55,7 @@ class DaemonProcess {
     // The daemon binary. Default: "indelibled", or "indelibled-testing" (the
     // test build with a manual clock) when extra_args has
     // --testing-manual-clock, which indelibled does not accept.
-    std::string binary;
+    std::string binary = {};
   };
   // Starts the daemon and waits (at most 30 s) until it has written its port.
   static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(Options options);
