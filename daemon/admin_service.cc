@@ -592,7 +592,7 @@ grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext* ctx,
   if (!who.ok()) return ToGrpcStatus(who.status());
   if (d_.test_clock == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "the test clock exists only under --testing-manual-clock");
+                        "no test clock: only indelibled-testing --testing-manual-clock has one");
   }
   d_.test_clock->Advance(req->nanos());
   resp->set_now_ns(d_.test_clock->NowNanos());

@@ -450,6 +450,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   RETURN_IF_ERROR(Read(root, "", "log_level", &k, &c.log_level));
   RETURN_IF_ERROR(Read(root, "", "port_file", &k, &c.port_file));
   RETURN_IF_ERROR(Read(root, "", "metrics_listen", &k, &c.metrics_listen));
+  RETURN_IF_ERROR(Read(root, "", "metrics_allow_non_loopback", &k,
+                       &c.metrics_allow_non_loopback));
   RETURN_IF_ERROR(Read(root, "", "local_listen", &k, &c.local_listen));
   RETURN_IF_ERROR(
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
@@ -469,8 +471,16 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
       Read(root, "", "max_total_wal_bytes", &k, &c.storage.max_total_wal_bytes));
   RETURN_IF_ERROR(Read(root, "", "memtable_budget_bytes", &k,
                        &c.storage.memtable_budget_bytes));
+#ifdef INDELIBLE_TESTING_HOOKS
   RETURN_IF_ERROR(
       Read(root, "", "testing_manual_clock", &k, &c.testing_manual_clock));
+#else
+  if (root["testing_manual_clock"]) {
+    return absl::InvalidArgumentError(
+        "config: testing_manual_clock: not accepted by indelibled; only the test "
+        "build indelibled-testing has a manual clock");
+  }
+#endif
   k.insert("retention");
   if (root["retention"]) RETURN_IF_ERROR(ParseRetention(root["retention"], &c.retention));
   k.insert("backup");
@@ -542,11 +552,12 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   }
   if (!c.metrics_listen.empty()) {
     if (auto s = ValidateHostPort("metrics_listen", c.metrics_listen); !s.ok()) return s;
-    if (!IsLoopbackHost(c.metrics_listen)) {
+    if (!IsLoopbackHost(c.metrics_listen) && !c.metrics_allow_non_loopback) {
       return absl::InvalidArgumentError(absl::StrCat(
           "config: metrics_listen: ", c.metrics_listen,
-          " is not loopback; the metrics endpoint serves plain HTTP, so keep it on "
-          "loopback and scrape through a local agent or proxy"));
+          " is not loopback; the metrics endpoint serves plain HTTP without "
+          "authentication: keep it on loopback, or set metrics_allow_non_loopback: "
+          "true and fence the port (docs/OPERATIONS.md, \"Metrics\")"));
     }
   }
   if (c.auth.enabled && c.auth.approval_window_seconds == 0) {

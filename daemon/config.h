@@ -31,9 +31,14 @@ struct DaemonConfig {
   // If set, the bound port is written here once the server listens.
   std::string port_file;
   // host:port of the Prometheus text endpoint (GET /metrics). Empty: off.
-  // Loopback only, like listen. Port 0 picks a free port, written to
-  // <port_file>.metrics.
+  // Loopback only unless metrics_allow_non_loopback. Port 0 picks a free
+  // port, written to <port_file>.metrics.
   std::string metrics_listen;
+  // Lets metrics_listen be off loopback (e.g. 0.0.0.0:9410 in a pod, for a
+  // Prometheus that scrapes the pod IP). The endpoint is plain HTTP without
+  // authentication: what it shows (tenant ids, counts) is open to whoever
+  // reaches the port, so fence it (a NetworkPolicy, a firewall).
+  bool metrics_allow_non_loopback = false;
   // Seconds SIGTERM waits for in-flight calls before cancelling them.
   int shutdown_grace_seconds = 10;
 
@@ -47,7 +52,9 @@ struct DaemonConfig {
   int checkpoint_interval_ms = 1000;
 
   // For end-to-end tests only: the daemon's clock stands still unless moved
-  // by the Admin.AdvanceTestClock RPC. Never in production.
+  // by the Admin.AdvanceTestClock RPC. Only the test build indelibled-testing
+  // (compiled with INDELIBLE_TESTING_HOOKS) sets it; indelibled refuses the
+  // key and has no flag for it.
   bool testing_manual_clock = false;
 
   // TLS 1.3 (and mutual TLS) on the gRPC listener; required off loopback.

@@ -29,8 +29,10 @@
 #include "daemon/config.h"
 #include "daemon/health.h"
 #include "daemon/metrics.h"
+#include "daemon/reflection_v1.h"
 #include "daemon/service.h"
 #include "daemon/version.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -201,6 +203,12 @@ void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointe
 class MetricsServer {
  public:
   explicit MetricsServer(const Metrics* metrics) {
+    // cpp-httplib sets SO_REUSEPORT by default, which lets a second daemon
+    // bind the same address and take half the scrapes: SO_REUSEADDR only.
+    server_.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     server_.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
       res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
     });
@@ -214,7 +222,10 @@ class MetricsServer {
     const int want = std::atoi(listen.substr(colon + 1).c_str());
     const int port = want == 0 ? server_.bind_to_any_port(host) : 
                      (server_.bind_to_port(host, want) ? want : -1);
-    if (port <= 0) return absl::UnavailableError("cannot listen on " + listen);
+    if (port <= 0) {
+      return absl::UnavailableError(
+          "cannot listen on " + listen + ": address in use or not available");
+    }
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     return port;
   }
@@ -355,12 +366,14 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   // The clock, and retention state that the compaction filters read.
   std::unique_ptr<ManualClock> test_clock;
   Clock* clock = SystemClock::Default();
+#ifdef INDELIBLE_TESTING_HOOKS
   if (config.testing_manual_clock) {
     test_clock = std::make_unique<ManualClock>(clock->NowNanos());
     clock = test_clock.get();
     spdlog::warn("event=testing_manual_clock message=\"the clock moves only by "
                  "Admin.AdvanceTestClock: for tests, never for production\"");
   }
+#endif
   RetentionState retention(config.retention);
   RetentionCounters counters;
   StorageOptions storage_options = config.storage;
@@ -467,6 +480,9 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second daemon on the same address
+  // would start and the kernel would split connections between the two.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int port = 0;
   builder.AddListeningPort(config.listen, *credentials, &port);
   int local_port = 0;
@@ -477,9 +493,17 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   builder.SetMaxReceiveMessageSize(16 << 20);
   builder.RegisterService(&service);
   builder.RegisterService(&admin);
+  ReflectionV1Service reflection_v1(
+      {v1::AuditLog::service_full_name(), v1::Admin::service_full_name(),
+       "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
+       grpc::reflection::v1::ServerReflection::service_full_name()});
+  builder.RegisterService(&reflection_v1);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0 || (!config.local_listen.empty() && local_port == 0)) {
-    spdlog::critical("event=startup_failed reason=\"cannot listen on {}\"", config.listen);
+    // Ports are bound in order; the first one left unset is the one that failed.
+    const std::string& failed = port == 0 ? config.listen : config.local_listen;
+    spdlog::critical("event=startup_failed reason=\"cannot listen on {}: address in use "
+                     "or not available\"", failed);
     sequencer.Stop();
     return kExitRuntime;
   }
@@ -505,7 +529,8 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
     spdlog::info("event=metrics_listening listen={} port={}", config.metrics_listen,
                  *metrics_port);
   }
-  HealthMonitor health(server->GetHealthCheckService(), storage->get(), &metrics);
+  HealthMonitor health(server->GetHealthCheckService(), storage->get(), &metrics,
+                       {v1::AuditLog::service_full_name(), v1::Admin::service_full_name()});
   health.Start();
   if (!config.port_file.empty() && local_port != 0) {
     if (auto s = WritePortFile(config.port_file + ".local", local_port); !s.ok()) {
@@ -600,8 +625,11 @@ int DaemonMain(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port of the Prometheus /metrics endpoint (default off)");
   bool testing_manual_clock = false;
+#ifdef INDELIBLE_TESTING_HOOKS
+  // Only in indelibled-testing: indelibled has no manual clock at all.
   app.add_flag("--testing-manual-clock", testing_manual_clock,
                "TESTS ONLY: a clock that moves only by Admin.AdvanceTestClock");
+#endif
   app.set_version_flag("--version", absl::StrCat("indelibled ", kIndelibleVersion));
   try {
     app.parse(argc, argv);

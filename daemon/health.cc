@@ -7,8 +7,9 @@
 namespace indelible {
 
 HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
-                             Storage* storage, const Metrics* metrics)
-    : health_(health), storage_(storage), metrics_(metrics) {}
+                             Storage* storage, const Metrics* metrics,
+                             std::vector<std::string> services)
+    : health_(health), storage_(storage), metrics_(metrics), services_(std::move(services)) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
@@ -16,6 +17,10 @@ void HealthMonitor::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (started_) return;
   started_ = true;
+  // A name is known to the health service once it has a status; from then on
+  // SetServingStatus(bool) moves it with "".
+  for (const std::string& name : services_) health_->SetServingStatus(name, false);
+  health_->SetServingStatus(false);
   storage_->db()->GetIntProperty("rocksdb.background-errors", &background_errors_);
   Evaluate();
   thread_ = std::thread([this] {

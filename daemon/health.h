@@ -1,4 +1,5 @@
-// HealthMonitor: drives the standard gRPC health service from real state.
+// HealthMonitor: drives the standard gRPC health service from real state,
+// for the overall status ("") and each service name given, all alike.
 // NOT_SERVING until Start() (startup and recovery run before it); while the
 // last answered append failed with RESOURCE_EXHAUSTED (disk full), until an
 // append succeeds again; after RocksDB counts a new background error, until
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "daemon/metrics.h"
 #include "daemon/storage.h"
@@ -21,9 +23,11 @@ namespace indelible {
 
 class HealthMonitor {
  public:
+  // `services`: full service names answered with the overall status
+  // (e.g. "indelible.v1.AuditLog"); others stay NOT_FOUND.
   // REQUIRES: all pointers outlive the monitor.
   HealthMonitor(grpc::HealthCheckServiceInterface* health, Storage* storage,
-                const Metrics* metrics);
+                const Metrics* metrics, std::vector<std::string> services);
   ~HealthMonitor();  // Calls Stop().
 
   // Evaluates now, then every second on a thread.
@@ -37,6 +41,7 @@ class HealthMonitor {
   grpc::HealthCheckServiceInterface* const health_;
   Storage* const storage_;
   const Metrics* const metrics_;
+  const std::vector<std::string> services_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/key_file.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -156,11 +157,12 @@ absl::StatusOr<std::string> ReadPseudonymKeyFile(const std::string& path) {
   } else if (!S_ISREG(st.st_mode)) {
     status = absl::FailedPreconditionError(
         absl::StrCat("pseudonym key file ", path, ": not a regular file"));
-  } else if ((st.st_mode & 077) != 0) {
+  } else if (const std::string problem =
+                 chain::SecretModeProblem(st.st_uid, st.st_gid, st.st_mode);
+             !problem.empty()) {
     status = absl::FailedPreconditionError(absl::StrFormat(
-        "pseudonym key file %s has mode %04o: it must not be accessible by "
-        "group or others (chmod 600 %s)",
-        path, st.st_mode & 07777, path));
+        "pseudonym key file %s has mode %04o: %s (chmod 600 %s)", path,
+        st.st_mode & 07777, problem, path));
   } else if (static_cast<size_t>(st.st_size) < kMinPseudonymKeyBytes ||
              static_cast<size_t>(st.st_size) > kMaxPseudonymKeyBytes) {
     status = absl::FailedPreconditionError(absl::StrFormat(

@@ -70,6 +70,25 @@ TEST(Config, RefusesNonLoopbackWithoutTls) {
   EXPECT_NE(std::string(s.message()).find("listen"), std::string::npos);
 }
 
+// A metrics listener off loopback only when asked for by name.
+TEST(Config, NonLoopbackMetricsNeedsExplicitConsent) {
+  auto c = ParseConfig("metrics_listen: 0.0.0.0:9410\n");
+  ASSERT_TRUE(c.ok());
+  absl::Status s = ValidateConfig(*c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("metrics_allow_non_loopback"), std::string::npos);
+  c = ParseConfig("metrics_listen: 0.0.0.0:9410\nmetrics_allow_non_loopback: true\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+}
+
+// Only the test build knows the manual clock (indelibled-testing).
+TEST(Config, ManualClockKeyIsRefused) {
+  auto c = ParseConfig("testing_manual_clock: true\n");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(c.status().message()).find("testing_manual_clock"), std::string::npos);
+}
+
 TEST(Config, RefusesUnknownLogLevel) {
   auto c = ParseConfig("log_level: loud\n");
   ASSERT_TRUE(c.ok());

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -129,12 +130,19 @@ absl::StatusOr<std::unique_ptr<DaemonProcess>> DaemonProcess::Start(
 absl::Status DaemonProcess::Launch() {
   const std::string port_file = options_.data_dir + ".port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> argv = {BinPath("indelibled"), "--data-dir",
+  std::string binary = options_.binary;
+  if (binary.empty()) {
+    const auto& a = options_.extra_args;
+    binary = std::find(a.begin(), a.end(), "--testing-manual-clock") != a.end()
+                 ? "indelibled-testing"
+                 : "indelibled";
+  }
+  std::vector<std::string> argv = {BinPath(binary), "--data-dir",
                                    options_.data_dir, "--listen", "127.0.0.1:0",
                                    "--port-file", port_file};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   pid_ = Spawn(argv, "", "", options_.log_file);
-  if (pid_ < 0) return absl::InternalError("cannot spawn indelibled");
+  if (pid_ < 0) return absl::InternalError("cannot spawn " + binary);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;

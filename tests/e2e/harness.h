@@ -60,6 +60,10 @@ class DaemonProcess {
     std::string data_dir;                 // required
     std::vector<std::string> extra_args;  // e.g. {"--config", path}
     std::string log_file;                 // default: <data_dir>.log
+    // The daemon binary. Default: "indelibled", or "indelibled-testing" (the
+    // test build with a manual clock) when extra_args has
+    // --testing-manual-clock, which indelibled does not accept.
+    std::string binary = {};
   };
   // Starts the daemon and waits (at most 30 s) until it has written its port.
   static absl::StatusOr<std::unique_ptr<DaemonProcess>> Start(Options options);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,34 @@
 #include "absl/strings/str_format.h"
 
 namespace indelible::chain {
+
+std::string SecretModeProblem(uid_t owner, gid_t group, mode_t mode, uid_t euid,
+                              const std::vector<gid_t>& groups) {
+  if ((mode & S_IRWXO) != 0) return "others must have no access";
+  if ((mode & (S_IWGRP | S_IXGRP)) != 0) return "the group may at most read";
+  if ((mode & S_IRGRP) == 0) return "";
+  if (owner != euid && owner != 0) {
+    return absl::StrFormat(
+        "group read is allowed only on a file owned by this user (uid %d) or root, "
+        "not uid %d", euid, owner);
+  }
+  if (std::find(groups.begin(), groups.end(), group) == groups.end()) {
+    return absl::StrFormat(
+        "group read is allowed only for a group this process is in, not gid %d", group);
+  }
+  return "";
+}
+
+std::string SecretModeProblem(uid_t owner, gid_t group, mode_t mode) {
+  std::vector<gid_t> groups(1, getegid());
+  const int n = getgroups(0, nullptr);
+  if (n > 0) {
+    std::vector<gid_t> more(static_cast<size_t>(n));
+    const int got = getgroups(n, more.data());
+    if (got > 0) groups.insert(groups.end(), more.begin(), more.begin() + got);
+  }
+  return SecretModeProblem(owner, group, mode, geteuid(), groups);
+}
 
 absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(
     const std::string& path, bool create_if_missing, bool* created) {
@@ -45,11 +74,11 @@ absl::StatusOr<Ed25519PrivateKey> LoadSigningKey(
     return absl::FailedPreconditionError(
         absl::StrCat("signing key ", path, ": not a regular file"));
   }
-  if ((st.st_mode & 077) != 0) {
+  if (const std::string problem = SecretModeProblem(st.st_uid, st.st_gid, st.st_mode);
+      !problem.empty()) {
     return absl::FailedPreconditionError(absl::StrFormat(
-        "signing key %s has mode %04o: it must not be accessible by group or "
-        "others (chmod 600 %s)",
-        path, st.st_mode & 07777, path));
+        "signing key %s has mode %04o: %s (chmod 600 %s)", path, st.st_mode & 07777,
+        problem, path));
   }
   std::ifstream in(path);
   std::stringstream ss;
@@ -70,10 +99,11 @@ absl::Status CheckPrivateFile(const std::string& path, std::string_view what) {
   if (stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat(std::string(what), ": cannot read ", path));
   }
-  if ((st.st_mode & 077) != 0) {
+  if (const std::string problem = SecretModeProblem(st.st_uid, st.st_gid, st.st_mode);
+      !problem.empty()) {
     return absl::PermissionDeniedError(absl::StrFormat(
-        "%s: %s has mode %04o; group and others must have no access (chmod 600)",
-        std::string(what), path, st.st_mode & 07777));
+        "%s: %s has mode %04o; %s (chmod 600)", std::string(what), path,
+        st.st_mode & 07777, problem));
   }
   return absl::OkStatus();
 }
