@@ -119,7 +119,8 @@ class Storage {
   void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last
-  // level, so retention's filters see every row.
+  // level, so retention's filters see every row (the daemon calls it
+  // through retention_compaction.h, which first updates the horizons).
   absl::Status CompactForRetention();
   // Flushes every memtable and compacts every column family to the last
   // level: afterwards deleted rows are gone from the files (obsolete WAL and
