@@ -19,7 +19,8 @@ bool IsRejection(absl::StatusCode code) {
   return code == absl::StatusCode::kInvalidArgument ||
          code == absl::StatusCode::kPermissionDenied ||
          code == absl::StatusCode::kUnauthenticated ||
-         code == absl::StatusCode::kFailedPrecondition;
+         code == absl::StatusCode::kFailedPrecondition ||
+         code == absl::StatusCode::kAlreadyExists;
 }
 
 BatchingAppenderOptions Sanitize(BatchingAppenderOptions o) {

@@ -27,7 +27,8 @@
 //
 // Isolation: the server rejects a whole batch if one event in it is bad. When
 // a batch of several events is rejected with InvalidArgument,
-// PermissionDenied, Unauthenticated or FailedPrecondition and
+// PermissionDenied, Unauthenticated, FailedPrecondition or AlreadyExists (an
+// event id reused for a different event) and
 // isolate_rejected is set, each event is sent again on its own, so only the
 // bad ones fail. Nothing of a rejected batch was stored, so this is safe.
 //

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/grpc_status.h"
+#include "daemon/retention_compaction.h"
 #include "daemon/service.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/deletion.h"
@@ -549,7 +550,10 @@ grpc::Status AdminService::Compact(grpc::ServerContext* ctx, const v1::CompactRe
                                    v1::CompactResponse* resp) {
   auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "compact", nullptr, nullptr);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (auto s = d_.storage->CompactForRetention(); !s.ok()) return ToGrpcStatus(s);
+  if (auto s = indelible::CompactForRetention(d_.storage, d_.retention, d_.clock->NowNanos());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   resp->set_bodies_dropped(d_.counters->bodies_dropped.load());
   resp->set_event_ids_dropped(d_.counters->event_ids_dropped.load());
   return grpc::Status::OK;

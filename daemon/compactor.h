@@ -1,7 +1,10 @@
 // Compactor: the scheduled retention compaction. Every
-// `interval` of the daemon's clock it compacts the bodies and event_ids
-// column families to the last level, so the retention filters see every row:
-// an expired body lingers on disk at most `interval` plus one compaction.
+// `interval` of the daemon's clock it recomputes the prune horizons and
+// compacts the bodies and event_ids column families to the last level
+// (retention_compaction.h), so the retention filters see every row: an
+// expired body lingers on disk at most `interval` plus one compaction.
+// Start() computes the horizons once, so the compactions RocksDB runs on its
+// own prune what had expired when the daemon started.
 // It checks the (injectable) clock every `poll` of real time, so a test that
 // moves the clock sees the compaction within a poll.
 #ifndef INDELIBLE_DAEMON_COMPACTOR_H_
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "daemon/clock.h"
+#include "daemon/retention.h"
 #include "daemon/retention_filter.h"
 #include "daemon/storage.h"
 
@@ -25,7 +29,8 @@ class Compactor {
     std::chrono::milliseconds poll{1000};
   };
   // REQUIRES: pointers outlive the compactor.
-  Compactor(Storage* storage, Clock* clock, RetentionCounters* counters, Options options);
+  Compactor(Storage* storage, Clock* clock, RetentionState* retention,
+            RetentionCounters* counters, Options options);
   ~Compactor();  // Stop()
 
   void Start();
@@ -34,6 +39,7 @@ class Compactor {
  private:
   Storage* const storage_;
   Clock* const clock_;
+  RetentionState* const retention_;
   RetentionCounters* const counters_;
   const Options options_;
   std::mutex mu_;

@@ -473,7 +473,7 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   admin_deps.limits = config.limits;
   admin_deps.authorizer = &authorizer;
   AdminService admin(admin_deps);
-  Compactor compactor(storage->get(), clock, &counters,
+  Compactor compactor(storage->get(), clock, &retention, &counters,
                       {config.retention.compaction_interval_seconds * 1000000000ull,
                        std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000)});
 

@@ -238,6 +238,8 @@ absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
   out->body_digest = chain::BodyDigest(salt, *ce);
   out->category = f.category;
   out->body = store::EncodeBody(0, salt, *ce);  // received_at: sequencer
+  out->occurred_at_defaulted = ev.occurred_at_ns() == 0;
+  out->path.assign(path);
   return absl::OkStatus();
 }
 

@@ -94,6 +94,29 @@ bool RetentionState::Snapshot::Expired(std::string_view tenant,
   return received_at_ns + keep_ns <= now_ns;
 }
 
+bool RetentionState::Snapshot::BodyExpired(std::string_view tenant,
+                                           std::string_view category,
+                                           uint64_t seq) const {
+  if (holds.count(std::string(tenant))) return false;
+  auto t = horizons.find(tenant);
+  if (t == horizons.end()) return false;
+  auto h = t->second.find(RetentionSeconds(tenant, category));
+  return h != t->second.end() && seq <= h->second;
+}
+
+std::set<uint64_t> RetentionState::Snapshot::RetentionsOf(
+    std::string_view tenant) const {
+  std::set<uint64_t> out = {config.default_seconds};
+  for (const auto& [category, seconds] : config.categories) out.insert(seconds);
+  if (auto it = config.tenants.find(std::string(tenant)); it != config.tenants.end()) {
+    for (const auto& [category, seconds] : it->second) out.insert(seconds);
+  }
+  for (const auto& [key, seconds] : overrides) {
+    if (key.first == tenant) out.insert(seconds);
+  }
+  return out;
+}
+
 RetentionState::RetentionState(RetentionConfig config) {
   auto s = std::make_shared<Snapshot>();
   s->config = std::move(config);
@@ -134,6 +157,10 @@ void RetentionState::SetConfig(RetentionConfig config) {
 
 void RetentionState::AddPurged(const std::string& tenant) {
   Update([&](Snapshot* s) { s->purged.insert(tenant); });
+}
+
+void RetentionState::SetHorizons(Horizons horizons) {
+  Update([&](Snapshot* s) { s->horizons = std::move(horizons); });
 }
 
 }  // namespace indelible

@@ -2,7 +2,11 @@
 // and purged tenants — the state the compaction filters (retention_filter.h)
 // and the sequencer consult.
 //
-// A body expires when received_at + retention(tenant, category) <= now.
+// A body expires when received_at + retention(tenant, category) <= now,
+// where received_at is the skeleton's (hashed) one: the copy stored with the
+// body is not trusted. The scheduled compaction turns the skeletons' times
+// into a prune horizon per (tenant, retention) (retention_compaction.h) and
+// the body filter prunes a body only at or below it.
 // Retention is, in order of precedence: a runtime override for (tenant,
 // category) (admin RPC, persisted), a configured per-tenant value for the
 // category, a configured per-tenant "*" value, the configured value for the
@@ -61,10 +65,23 @@ class RetentionState {
 
     uint64_t RetentionSeconds(std::string_view tenant,
                               std::string_view category) const;
-    // True if a body (or index entry) of `tenant` in `category`, received at
+    // Tenant -> retention seconds -> the highest seq whose skeleton's
+    // received_at had expired under that retention when it was computed
+    // (0: none). Seqs above it, and tenants or retentions not listed, are
+    // kept.
+    std::map<std::string, std::map<uint64_t, uint64_t>, std::less<>> horizons;
+
+    // True if an index entry of `tenant` in `category`, received at
     // `received_at_ns`, may be dropped at `now_ns`.
     bool Expired(std::string_view tenant, std::string_view category,
                  uint64_t received_at_ns, uint64_t now_ns) const;
+    // True if the body at `seq` of `tenant`, whose CE says `category`, may
+    // be dropped: not under hold, and at or below the horizon of its
+    // retention.
+    bool BodyExpired(std::string_view tenant, std::string_view category,
+                     uint64_t seq) const;
+    // Every retention, in seconds, that some category of `tenant` has.
+    std::set<uint64_t> RetentionsOf(std::string_view tenant) const;
   };
 
   explicit RetentionState(RetentionConfig config);
@@ -75,6 +92,9 @@ class RetentionState {
                    uint64_t seconds);
   void SetHold(const std::string& tenant, bool held);
   void AddPurged(const std::string& tenant);
+  // Replaces the prune horizons (Snapshot::horizons).
+  using Horizons = std::map<std::string, std::map<uint64_t, uint64_t>, std::less<>>;
+  void SetHorizons(Horizons horizons);
   // Replaces the configured policies (SIGHUP); overrides, holds and purges
   // stay. REQUIRES: ValidateRetentionConfig(config) is OK.
   void SetConfig(RetentionConfig config);

@@ -42,13 +42,15 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
  private:
   bool BodyExpired(std::string_view key, std::string_view value) const {
     std::string_view tenant, salt, ce;
-    uint64_t seq, received_at;
+    uint64_t seq;
     if (!store::ParseSeqKey(key, &tenant, &seq)) return false;
     if (snapshot_->purged.count(std::string(tenant))) return true;
-    if (!store::DecodeBody(value, &received_at, &salt, &ce)) return false;
+    // The body's own copy of received_at is covered by no hash: the
+    // horizon, computed from the skeletons, decides.
+    if (!store::DecodeBody(value, &salt, &ce)) return false;
     auto category = chain::CanonicalEventCategory(ce);
     if (!category.ok()) return false;
-    return snapshot_->Expired(tenant, *category, received_at, now_ns_);
+    return snapshot_->BodyExpired(tenant, *category, seq);
   }
 
   bool EventIdExpired(std::string_view key, std::string_view value) const {

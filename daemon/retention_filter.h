@@ -1,7 +1,11 @@
 // Compaction filters that enforce retention (retention.h) as RocksDB
 // compacts: on the bodies column family they drop expired bodies (salt and
-// canonical bytes; the skeleton stays, so the chain still verifies), on the
-// event_ids column family the expired records' idempotency entries. Rows of
+// canonical bytes; the skeleton stays, so the chain still verifies), judged
+// by seq against the prune horizons computed from the skeletons
+// (retention_compaction.h), never by the body's unhashed copy of
+// received_at; on the event_ids column family the expired records'
+// idempotency entries, judged by the entry's own copy (the index is no
+// evidence: a damaged entry can only let a retry store a second record). Rows of
 // purged tenants are dropped too. A row the filter cannot parse is kept:
 // retention never deletes what it does not understand, and no exception
 // leaves a filter.

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "daemon/metrics.h"
+#include "daemon/retry_match.h"
 
 #include "spdlog/spdlog.h"
 
@@ -374,6 +376,9 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
   // If a read fails, the chunk's rows are taken out of the batch again and
   // only the chunk's requests fail; what earlier chunks linked stays.
   c->batch.SetSavePoint();
+  // Ids of durable groups are looked up in storage, where retention may
+  // have pruned their first record since.
+  ForgetDurableIds();
   const auto heads_before = c->new_heads;
   std::vector<std::string> ids_added;
   std::vector<std::vector<Receipt>> receipts(chunk->size());
@@ -422,37 +427,89 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
       checked = &e.tenant;
     }
     if (!req.done) continue;
-    if (req.extra) req.extra(&c->batch);
-    for (PreparedEvent& e : req.events) {
-      Receipt rc;
-      rc.tenant = e.tenant;
+    // First every event id is resolved, before anything of the request is
+    // linked: a conflict then refuses the request with nothing to undo but
+    // the ids it added.
+    enum class Kind { kNew, kRepeatsInFlight, kRepeatsStored };
+    struct Resolved {
+      Kind kind = Kind::kNew;
+      FirstRecord* first = nullptr;  // kNew: its own entry in c->new_ids
+    };
+    std::vector<Resolved> resolved(req.events.size());
+    receipts[ri].resize(req.events.size());
+    const size_t ids_before = ids_added.size();
+    absl::Status refused;
+    for (size_t ei = 0; ei < req.events.size() && refused.ok(); ++ei) {
+      const PreparedEvent& e = req.events[ei];
       std::string id_key = store::EventIdKey(e.tenant, e.event_id);
-      const Receipt* first = nullptr;
+      FirstRecord* first = nullptr;
       if (auto it = c->new_ids.find(id_key); it != c->new_ids.end()) {
         first = &it->second;
       } else {
-        for (const auto& [number, ids] : pending_ids_) {
+        for (auto& [number, ids] : pending_ids_) {
           if (auto pit = ids.find(id_key); pit != ids.end()) first = &pit->second;
         }
       }
       if (first != nullptr) {
-        rc = *first;
-        rc.duplicate = true;
-        receipts[ri].push_back(std::move(rc));
+        if (!SameEvent(*first, e)) refused = ConflictError(e, *first);
+        resolved[ei] = {Kind::kRepeatsInFlight, first};
         continue;
       }
       auto existing = storage_->LookupEventId(e.tenant, e.event_id);
       if (!existing.ok()) return fail_read(e.tenant, existing.status());
       if (existing->has_value()) {
-        auto sk = storage_->GetSkeleton(e.tenant, **existing);
+        const uint64_t seq = **existing;
+        auto sk = storage_->GetSkeleton(e.tenant, seq);
         if (!sk.ok()) return fail_read(e.tenant, sk.status());
-        rc.seq = **existing;
-        rc.received_at_ns = sk->received_at_ns;
-        rc.entry_hash = sk->entry_hash;
+        auto body = storage_->GetBody(e.tenant, seq);
+        if (!body.ok()) return fail_read(e.tenant, body.status());
+        // A pruned body takes its id with it (docs/RETENTION.md): the
+        // event is stored as a new record.
+        if (body->has_value()) {
+          FirstRecord stored;
+          if (!FirstRecordFromBody(**body, sk->body_digest, &stored)) {
+            return fail_read(e.tenant,
+                             absl::DataLossError(absl::StrCat(
+                                 "malformed body of ", e.tenant, " seq ", seq)));
+          }
+          stored.receipt.tenant = e.tenant;
+          stored.receipt.seq = seq;
+          stored.receipt.received_at_ns = sk->received_at_ns;
+          stored.receipt.entry_hash = sk->entry_hash;
+          stored.receipt.duplicate = true;
+          if (!SameEvent(stored, e)) refused = ConflictError(e, stored);
+          receipts[ri][ei] = std::move(stored.receipt);
+          resolved[ei].kind = Kind::kRepeatsStored;
+          continue;
+        }
+      }
+      FirstRecord* own = &c->new_ids.insert_or_assign(id_key, FirstRecordOf(e))
+                              .first->second;
+      ids_added.push_back(std::move(id_key));
+      resolved[ei] = {Kind::kNew, own};
+    }
+    if (!refused.ok()) {
+      for (size_t i = ids_before; i < ids_added.size(); ++i) {
+        c->new_ids.erase(ids_added[i]);
+      }
+      ids_added.resize(ids_before);
+      req.done(refused);
+      req.done = nullptr;
+      continue;
+    }
+    if (req.extra) req.extra(&c->batch);
+    for (size_t ei = 0; ei < req.events.size(); ++ei) {
+      PreparedEvent& e = req.events[ei];
+      Receipt& rc = receipts[ri][ei];
+      if (resolved[ei].kind == Kind::kRepeatsStored) continue;
+      if (resolved[ei].kind == Kind::kRepeatsInFlight) {
+        // Its first came earlier in this or a previous group (or earlier in
+        // this request), so its receipt is already filled in.
+        rc = resolved[ei].first->receipt;
         rc.duplicate = true;
-        receipts[ri].push_back(std::move(rc));
         continue;
       }
+      rc.tenant = e.tenant;
       auto head_it = c->new_heads.find(e.tenant);
       if (head_it == c->new_heads.end()) {
         auto pending = pending_heads_.find(e.tenant);
@@ -478,9 +535,7 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;
-      c->new_ids.emplace(id_key, rc);
-      ids_added.push_back(std::move(id_key));
-      receipts[ri].push_back(std::move(rc));
+      resolved[ei].first->receipt = rc;
     }
   }
   c->batch.PopSavePoint();

@@ -20,10 +20,13 @@
 // Guarantees: per tenant, seqs are 1..N without gaps in commit order;
 // received_at_ns never decreases, even if the clock does; a (tenant,
 // event_id) already stored, or earlier in the same or an uncommitted group,
-// yields the first receipt (duplicate = true) and writes nothing, and that
-// receipt is answered only once the first is durable. A request's events
-// are committed atomically, all or none. GetHead() and AllHeads() return
-// only durable heads.
+// with the same canonical bytes yields the first receipt (duplicate = true)
+// and writes nothing, and that receipt is answered only once the first is
+// durable; with other canonical bytes it fails the request with
+// AlreadyExists naming the first seq (retry_match.h). A stored first record
+// whose body retention has pruned no longer holds its id: the event is
+// stored as a new record. A request's events are committed atomically, all
+// or none. GetHead() and AllHeads() return only durable heads.
 //
 // Thread-safe: Submit() and GetHead() may be called from any thread.
 #ifndef INDELIBLE_DAEMON_SEQUENCER_H_
@@ -61,6 +64,11 @@ struct PreparedEvent {
   std::string category;
   std::string body;  // u64(received_at, set by the sequencer) || salt || CE
   chain::Digest body_digest{};
+  // The request left occurred_at unset and the daemon filled in its receive
+  // time: a retry of it matches whatever occurred_at the first record has.
+  bool occurred_at_defaulted = false;
+  // Names the event in errors, e.g. "events[3]" ("event" if empty).
+  std::string path;
 };
 
 struct Receipt {
@@ -69,6 +77,15 @@ struct Receipt {
   uint64_t received_at_ns = 0;
   chain::Digest entry_hash{};
   bool duplicate = false;
+};
+
+// The first record stored under a (tenant, event_id): its receipt, and what
+// a retry is compared against (retry_match.h).
+struct FirstRecord {
+  Receipt receipt;
+  chain::Salt salt{};
+  chain::Digest body_digest{};
+  uint64_t occurred_at_ns = 0;
 };
 
 class Sequencer {
@@ -156,7 +173,7 @@ class Sequencer {
     std::unordered_map<std::string, store::Head> new_heads;
     // Event ids first stored by this group (moved to pending_ids_ when the
     // group is handed over).
-    std::unordered_map<std::string, Receipt> new_ids;
+    std::unordered_map<std::string, FirstRecord> new_ids;
     size_t events = 0;
     std::chrono::steady_clock::time_point start;  // its first link
   };
@@ -221,7 +238,7 @@ class Sequencer {
   // ids of those groups (with the commit that writes them), and the number
   // of the last group sequenced.
   std::unordered_map<std::string, store::Head> pending_heads_;
-  std::deque<std::pair<uint64_t, std::unordered_map<std::string, Receipt>>>
+  std::deque<std::pair<uint64_t, std::unordered_map<std::string, FirstRecord>>>
       pending_ids_;
   uint64_t last_commit_ = 0;
 };

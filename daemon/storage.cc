@@ -293,6 +293,15 @@ absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
   return s;
 }
 
+absl::StatusOr<std::optional<std::string>> Storage::GetBody(
+    std::string_view tenant, uint64_t seq) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), bodies_, store::SeqKey(tenant, seq), &v);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  if (!st.ok()) return FromRocksDb(st, "read body");
+  return std::optional<std::string>(std::move(v));
+}
+
 absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     std::string_view tenant, uint64_t from_seq, size_t limit) {
   std::vector<StoredRecord> out;

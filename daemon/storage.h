@@ -80,6 +80,10 @@ class Storage {
       std::string_view tenant, std::string_view event_id);
   absl::StatusOr<store::Skeleton> GetSkeleton(std::string_view tenant,
                                               uint64_t seq);
+  // The stored body value of (tenant, seq), u64(received_at) || salt || CE,
+  // or nullopt if there is none (pruned).
+  absl::StatusOr<std::optional<std::string>> GetBody(std::string_view tenant,
+                                                     uint64_t seq);
   // Up to `limit` records of `tenant` with seq >= from_seq, in seq order.
   absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
       std::string_view tenant, uint64_t from_seq, size_t limit);
@@ -115,7 +119,8 @@ class Storage {
   void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last
-  // level, so retention's filters see every row.
+  // level, so retention's filters see every row (the daemon calls it
+  // through retention_compaction.h, which first updates the horizons).
   absl::Status CompactForRetention();
   // Flushes every memtable and compacts every column family to the last
   // level: afterwards deleted rows are gone from the files (obsolete WAL and

@@ -221,6 +221,27 @@ TEST_F(BatchingAppenderTest, OneBadEventDoesNotFailItsBatch) {
   EXPECT_EQ(fake().stored_events("acme").size(), 2u);
 }
 
+// ALREADY_EXISTS (an event id reused for a different event) is a rejection
+// of one event: never retried, and isolated like INVALID_ARGUMENT so the
+// other events of its batch are stored.
+TEST_F(BatchingAppenderTest, AlreadyExistsIsIsolatedNotRetried) {
+  fake().FailNext(1, grpc::StatusCode::ALREADY_EXISTS);
+  BatchingAppender a(client_.get(), Options());
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "e1"), answers_.At(0)).ok());
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "e2"), answers_.At(1)).ok());
+  a.Flush();
+  EXPECT_TRUE(answers_.Get(0).ok()) << answers_.Get(0).status();
+  EXPECT_TRUE(answers_.Get(1).ok()) << answers_.Get(1).status();
+  EXPECT_EQ(fake().batch_sizes(), (std::vector<size_t>{2, 1, 1}));
+  EXPECT_TRUE(sleeps_.Get().empty());
+  fake().FailNext(1, grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "e3"), answers_.At(2)).ok());
+  a.Flush();
+  EXPECT_EQ(answers_.Get(2).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(fake().append_calls(), 4);
+  EXPECT_TRUE(sleeps_.Get().empty());
+}
+
 TEST_F(BatchingAppenderTest, WithoutIsolationTheWholeBatchFails) {
   BatchingAppenderOptions o = Options();
   o.isolate_rejected = false;

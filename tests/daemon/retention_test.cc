@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <future>
 
+#include "daemon/retention_compaction.h"
 #include "daemon/retention_filter.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
@@ -141,14 +142,14 @@ TEST_F(RetentionFilterTest, DropsExpiredBodiesAndIdsKeepsSkeletons) {
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false}));
 
   clock_.Advance(89 * kDay);  // t1 is 90 days old, t2 89
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
   EXPECT_FALSE(storage_->LookupEventId("acme", "t1")->has_value());
   EXPECT_TRUE(storage_->LookupEventId("acme", "a1")->has_value());
   EXPECT_EQ(counters_.bodies_dropped.load(), 1u);
 
   clock_.Advance(300 * kDay);
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, true}));
   // Skeletons, and so the chain, are all still there.
   EXPECT_EQ(storage_->ReadRecords("acme", 1, 100)->size(), 3u);
@@ -158,10 +159,10 @@ TEST_F(RetentionFilterTest, DropsExpiredBodiesAndIdsKeepsSkeletons) {
 TEST_F(RetentionFilterTest, PolicyChangeAppliesToStoredData) {
   Append("acme", "a1", "access");
   clock_.Advance(2 * kDay);
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false}));
   state_.SetOverride("acme", "access", kSecondsPerDay);
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
 }
 
@@ -170,12 +171,71 @@ TEST_F(RetentionFilterTest, LegalHoldBlocksPruningUntilLifted) {
   Append("beta", "t1", "trace");
   state_.SetHold("acme", true);
   clock_.Advance(100 * kDay);
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false}));
   EXPECT_EQ(Pruned("beta"), (std::vector<bool>{true}));
   state_.SetHold("acme", false);
-  ASSERT_TRUE(storage_->CompactForRetention().ok());
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
+}
+
+// The received_at stored with each body is covered by no hash: retention
+// must judge by the skeletons. A copy edited to look older does not get its
+// body pruned early, one edited to look newer does not keep it, and bodies
+// that did expire are still pruned.
+TEST_F(RetentionFilterTest, EditedBodyTimeDoesNotChangeWhatIsPruned) {
+  Append("acme", "t1", "trace");
+  clock_.Advance(1 * kDay);
+  Append("acme", "t2", "trace");
+  Append("acme", "t3", "trace");
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;
+  for (auto* h : storage_->column_families()) {
+    if (h->GetName() == store::kBodiesCf) bodies = h;
+  }
+  ASSERT_NE(bodies, nullptr);
+  auto edit = [&](uint64_t seq, uint64_t received_at) {
+    std::string v;
+    ASSERT_TRUE(storage_->db()
+                    ->Get(rocksdb::ReadOptions(), bodies, store::SeqKey("acme", seq), &v)
+                    .ok());
+    store::SetBodyReceivedAt(&v, received_at);
+    ASSERT_TRUE(
+        storage_->db()->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", seq), v).ok());
+  };
+  edit(1, kStart + 1000 * kDay);  // t1 claims to be from the future
+  edit(2, kStart - 1000 * kDay);  // t2 claims to be ancient
+  clock_.Advance(89 * kDay);      // t1 is 90 days old, t2 and t3 89
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
+  // A compaction RocksDB runs on its own uses the same horizons.
+  edit(3, kStart - 1000 * kDay);
+  ASSERT_TRUE(storage_->CompactAll().ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
+  clock_.Advance(1 * kDay);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, true}));
+}
+
+TEST_F(RetentionFilterTest, HorizonsFollowTheSkeletonsTimes) {
+  Append("acme", "a1", "access");
+  clock_.Advance(10 * kDay);
+  Append("acme", "a2", "access");
+  Append("acme", "t1", "trace");
+  clock_.Advance(90 * kDay);
+  ASSERT_TRUE(UpdateRetentionHorizons(storage_.get(), &state_, clock_.NowNanos()).ok());
+  auto s = state_.Get();
+  // 100 days after a1, 90 after a2 and t1.
+  EXPECT_EQ(s->horizons.at("acme").at(90 * kSecondsPerDay), 3u);
+  EXPECT_EQ(s->horizons.at("acme").at(365 * kSecondsPerDay), 0u);
+  EXPECT_TRUE(s->BodyExpired("acme", "trace", 3));
+  EXPECT_FALSE(s->BodyExpired("acme", "access", 1));
+  EXPECT_FALSE(s->BodyExpired("other", "trace", 1)) << "no horizon: kept";
+  state_.SetOverride("acme", "access", 95 * kSecondsPerDay);
+  EXPECT_FALSE(state_.Get()->BodyExpired("acme", "access", 1))
+      << "a retention without a computed horizon keeps everything";
+  ASSERT_TRUE(UpdateRetentionHorizons(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_TRUE(state_.Get()->BodyExpired("acme", "access", 1));
+  EXPECT_FALSE(state_.Get()->BodyExpired("acme", "access", 2));
 }
 
 TEST_F(RetentionFilterTest, PurgeDeletesTenantAndRefusesReuse) {

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
+#include "verifier/chain/canonical_event.h"
 
 namespace indelible {
 namespace {
@@ -125,6 +126,31 @@ class SequencerTest : public ::testing::Test {
     e.body = store::EncodeBody(0, salt, "ce:" + id);
     e.category = "access";
     e.body_digest = chain::BodyDigest(salt, "ce:" + id);
+    return e;
+  }
+
+  // An event with well-formed canonical bytes; `defaulted`: the request
+  // left occurred_at unset and `occurred_at` is the daemon's receive time.
+  static PreparedEvent RealEvent(const std::string& tenant, const std::string& id,
+                                 const std::string& action, uint64_t occurred_at,
+                                 bool defaulted = false, uint8_t salt_byte = 2) {
+    chain::EventFields f;
+    f.tenant = tenant;
+    f.event_id = id;
+    f.occurred_at_ns = occurred_at;
+    f.actor_id = "alice";
+    f.action = action;
+    f.category = "access";
+    const std::string ce = *chain::EncodeCanonicalEvent(f);
+    PreparedEvent e;
+    e.tenant = tenant;
+    e.event_id = id;
+    e.category = "access";
+    chain::Salt salt;
+    salt.fill(salt_byte);  // each request draws its own salt
+    e.body = store::EncodeBody(0, salt, ce);
+    e.body_digest = chain::BodyDigest(salt, ce);
+    e.occurred_at_defaulted = defaulted;
     return e;
   }
 
@@ -409,6 +435,120 @@ TEST_F(SequencerTest, HeadDisagreeingWithItsSkeletonQuarantinesTheTenant) {
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ((*ok)[0].seq, 2u);
   EXPECT_EQ(seq_->GetHead("acme").seq, 2u);
+}
+
+// The same event id with other canonical bytes is not a retry: the request
+// fails with AlreadyExists naming the first seq and the field, and nothing
+// of it is stored. Identical bytes (under a fresh salt) still get the first
+// receipt.
+TEST_F(SequencerTest, SameIdDifferentContentIsRefusedNamingTheFirstSeq) {
+  ASSERT_TRUE(SubmitSync({RealEvent("acme", "a", "read", 5)}).ok());
+  auto first = SubmitSync({RealEvent("acme", "x", "read", 5, false, 3)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ((*first)[0].seq, 2u);
+
+  auto same = SubmitSync({RealEvent("acme", "x", "read", 5, false, 4)});
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_TRUE((*same)[0].duplicate);
+  EXPECT_EQ((*same)[0].seq, 2u);
+  EXPECT_EQ((*same)[0].entry_hash, (*first)[0].entry_hash);
+
+  PreparedEvent other = RealEvent("acme", "x", "delete", 5);
+  other.path = "events[1]";
+  auto refused = SubmitSync({RealEvent("acme", "new", "read", 5), other});
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists) << refused.status();
+  const std::string msg(refused.status().message());
+  EXPECT_NE(msg.find("events[1].event_id"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("seq 2"), std::string::npos) << msg;
+  // All or none: "new" was not stored, and its id is still free.
+  EXPECT_EQ(seq_->GetHead("acme").seq, 2u);
+  auto later = SubmitSync({RealEvent("acme", "new", "read", 5)});
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_FALSE((*later)[0].duplicate);
+  EXPECT_EQ((*later)[0].seq, 3u);
+  // After a restart the stored first record is compared just the same.
+  Close();
+  Open();
+  auto again = SubmitSync({RealEvent("acme", "x", "read", 6)});
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+  ExpectChainIntact("acme", 3);
+}
+
+// Within one request: a repeat with other bytes refuses the whole request.
+TEST_F(SequencerTest, SameIdDifferentContentInOneBatchIsRefused) {
+  auto r = SubmitSync({RealEvent("acme", "y", "read", 5), RealEvent("acme", "y", "write", 5)});
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kAlreadyExists) << r.status();
+  EXPECT_NE(std::string(r.status().message()).find("event.event_id"), std::string::npos)
+      << r.status();
+  EXPECT_EQ(seq_->GetHead("acme").seq, 0u);
+  auto ok = SubmitSync({RealEvent("acme", "y", "read", 5), RealEvent("acme", "y", "read", 5)});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_FALSE((*ok)[0].duplicate);
+  EXPECT_TRUE((*ok)[1].duplicate);
+  EXPECT_EQ((*ok)[1].seq, 1u);
+  ExpectChainIntact("acme", 1);
+}
+
+// Against a group still being synced: a conflicting repeat is refused, an
+// identical one gets the first receipt once the first is durable.
+TEST_F(SequencerTest, SameIdDifferentContentInFlightIsRefused) {
+  fs_->Close();
+  std::promise<absl::StatusOr<std::vector<Receipt>>> a;
+  seq_->Submit({RealEvent("acme", "z", "read", 5)},
+               [&a](absl::StatusOr<std::vector<Receipt>> r) { a.set_value(std::move(r)); });
+  fs_->AwaitBlocked();  // the group holding "z" is being synced
+  std::promise<absl::StatusOr<std::vector<Receipt>>> conflict, same;
+  seq_->Submit({RealEvent("acme", "z", "write", 5)}, [&](absl::StatusOr<std::vector<Receipt>> r) {
+    conflict.set_value(std::move(r));
+  });
+  seq_->Submit({RealEvent("acme", "z", "read", 5, false, 7)},
+               [&](absl::StatusOr<std::vector<Receipt>> r) { same.set_value(std::move(r)); });
+  auto rc = conflict.get_future().get();  // refused while linking, before the sync ends
+  EXPECT_EQ(rc.status().code(), absl::StatusCode::kAlreadyExists) << rc.status();
+  EXPECT_NE(std::string(rc.status().message()).find("seq 1"), std::string::npos)
+      << rc.status();
+  fs_->Open(/*fail=*/false);
+  auto ra = a.get_future().get();
+  auto rs = same.get_future().get();
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_TRUE(rs.ok()) << rs.status();
+  EXPECT_TRUE((*rs)[0].duplicate);
+  EXPECT_EQ((*rs)[0].seq, 1u);
+  ExpectChainIntact("acme", 1);
+}
+
+// occurred_at left unset gets the daemon's receive time, which differs
+// between honest retries: such a retry matches any occurred_at of the first.
+// An occurred_at the client gave must match.
+TEST_F(SequencerTest, RetryWithDefaultedOccurredAtMatches) {
+  auto first = SubmitSync({RealEvent("acme", "d", "read", kStart, /*defaulted=*/true)});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto retry = SubmitSync({RealEvent("acme", "d", "read", kStart + 99, /*defaulted=*/true)});
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE((*retry)[0].duplicate);
+  auto given = SubmitSync({RealEvent("acme", "d", "read", kStart + 99, /*defaulted=*/false)});
+  EXPECT_EQ(given.status().code(), absl::StatusCode::kAlreadyExists) << given.status();
+  auto other = SubmitSync({RealEvent("acme", "d", "write", kStart + 99, /*defaulted=*/true)});
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kAlreadyExists) << other.status();
+  ExpectChainIntact("acme", 1);
+}
+
+// A first record whose body retention pruned no longer holds its id: the
+// event is stored as a new record (docs/RETENTION.md).
+TEST_F(SequencerTest, PrunedFirstRecordFreesItsId) {
+  ASSERT_TRUE(SubmitSync({RealEvent("acme", "p", "read", 5)}).ok());
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;
+  for (auto* h : storage_->column_families()) {
+    if (h->GetName() == store::kBodiesCf) bodies = h;
+  }
+  ASSERT_NE(bodies, nullptr);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  ASSERT_TRUE(storage_->db()->Delete(wo, bodies, store::SeqKey("acme", 1)).ok());
+  auto r = SubmitSync({RealEvent("acme", "p", "write", 5)});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE((*r)[0].duplicate);
+  EXPECT_EQ((*r)[0].seq, 2u);
 }
 
 }  // namespace

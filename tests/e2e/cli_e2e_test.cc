@@ -90,6 +90,38 @@ TEST_F(CliE2E, ExitCodes) {
   EXPECT_NE(r.err.find("line 1"), std::string::npos) << r.err;
 }
 
+// An event id reused for a different event: exit 3 (rejected, not worth
+// retrying), the error naming ALREADY_EXISTS and the first seq. A repeat of
+// the same event stays a success.
+TEST_F(CliE2E, ReusedEventIdForAnotherEventExitsThree) {
+  const std::vector<std::string> event = {"append", "--tenant", "acme", "--event-id", "e1",
+                                          "--actor-id", "alice", "--action", "customer.read"};
+  auto r = Cli(event);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Cli(event);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> changed = event;
+  changed.back() = "customer.delete";
+  r = Cli(changed);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("ALREADY_EXISTS"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("event_id"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("seq 1"), std::string::npos) << r.err;
+
+  // A batch from stdin is all or none: refused as a whole, the error naming
+  // its lines and the event within it.
+  r = Cli({"append", "--stdin"},
+          "{\"tenant\":\"acme\",\"event_id\":\"e2\",\"actor_id\":\"bob\",\"action\":\"x\"}\n"
+          "{\"tenant\":\"acme\",\"event_id\":\"e1\",\"actor_id\":\"bob\",\"action\":\"y\"}\n");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("lines 1-2: ALREADY_EXISTS: events[1].event_id"), std::string::npos)
+      << r.err;
+  r = Cli({"head", "--tenant", "acme", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto seq = nlohmann::json::parse(r.out)["seq"];  // a number or a decimal string
+  EXPECT_EQ(seq.is_string() ? seq.get<std::string>() : seq.dump(), "1") << r.out;
+}
+
 // The auditor's routine: keep a checkpoint and the key from the live daemon,
 // later hold the data directory against them offline.
 TEST_F(CliE2E, SavedCheckpointVerifiesOfflineWithIndelibleVerify) {

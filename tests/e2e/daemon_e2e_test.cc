@@ -149,16 +149,64 @@ TEST_F(DaemonE2E, ConcurrentAppendsAcrossTenantsAreGaplessAndMatchReceipts) {
 TEST_F(DaemonE2E, RetryWithSameEventIdReturnsFirstReceipt) {
   auto first = client_->Append(MakeEvent("acme", "retry-1"));
   ASSERT_TRUE(first.ok());
-  v1::Event changed = MakeEvent("acme", "retry-1");
-  changed.set_reason("a retry whose body differs still maps to the first");
-  auto again = client_->Append(changed);
+  auto again = client_->Append(MakeEvent("acme", "retry-1"));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->seq(), first->seq());
   EXPECT_EQ(again->entry_hash(), first->entry_hash());
   EXPECT_EQ(again->received_at_ns(), first->received_at_ns());
-  EXPECT_EQ(client_->GetHead("acme")->seq(), 1u);
-  EXPECT_EQ(ReadAll("acme").at(0).event().reason(), "support ticket");
+  // occurred_at left unset: the daemon fills in its receive time, which
+  // differs between the original and its retry; still the same event.
+  v1::Event unset = MakeEvent("acme", "retry-2");
+  unset.clear_occurred_at_ns();
+  auto second = client_->Append(unset);
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto second_again = client_->Append(unset);
+  ASSERT_TRUE(second_again.ok()) << second_again.status();
+  EXPECT_TRUE(second_again->duplicate());
+  EXPECT_EQ(second_again->seq(), second->seq());
+  EXPECT_EQ(client_->GetHead("acme")->seq(), 2u);
+}
+
+// The same event id with different content is not a retry: unary and batch
+// appends fail with ALREADY_EXISTS naming the field and the first seq, and
+// nothing of the request is stored.
+TEST_F(DaemonE2E, SameEventIdWithOtherContentIsRefused) {
+  ASSERT_TRUE(client_->Append(MakeEvent("acme", "before")).ok());
+  auto first = client_->Append(MakeEvent("acme", "retry-1"));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->seq(), 2u);
+  v1::Event changed = MakeEvent("acme", "retry-1");
+  changed.set_reason("a different event under the same id");
+
+  auto unary = client_->Append(changed);
+  ASSERT_EQ(unary.status().code(), absl::StatusCode::kAlreadyExists) << unary.status();
+  const std::string unary_msg(unary.status().message());
+  EXPECT_NE(unary_msg.find("event.event_id"), std::string::npos) << unary_msg;
+  EXPECT_NE(unary_msg.find("seq 2"), std::string::npos) << unary_msg;
+
+  auto batch = client_->AppendBatch({MakeEvent("acme", "new-in-batch"), changed});
+  ASSERT_EQ(batch.status().code(), absl::StatusCode::kAlreadyExists) << batch.status();
+  const std::string batch_msg(batch.status().message());
+  EXPECT_NE(batch_msg.find("events[1].event_id"), std::string::npos) << batch_msg;
+  EXPECT_NE(batch_msg.find("seq 2"), std::string::npos) << batch_msg;
+
+  // Within one batch, before either is stored.
+  v1::Event twin = MakeEvent("acme", "twin");
+  v1::Event other_twin = twin;
+  other_twin.set_action("customer.delete");
+  auto twins = client_->AppendBatch({twin, other_twin});
+  ASSERT_EQ(twins.status().code(), absl::StatusCode::kAlreadyExists) << twins.status();
+  EXPECT_NE(std::string(twins.status().message()).find("events[1].event_id"),
+            std::string::npos)
+      << twins.status();
+
+  EXPECT_EQ(client_->GetHead("acme")->seq(), 2u);
+  EXPECT_EQ(ReadAll("acme").at(1).event().reason(), "support ticket");
+  auto fresh = client_->Append(MakeEvent("acme", "new-in-batch"));
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_FALSE(fresh->duplicate()) << "stored by the refused batch";
+  VerifyChain("acme");
 }
 
 TEST_F(DaemonE2E, BadInputIsRejectedNamingTheFieldAndStoresNothing) {

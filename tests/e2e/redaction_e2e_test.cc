@@ -121,10 +121,21 @@ TEST_F(RedactionE2E, StoredBytesAreRedactedInEveryAppendPathAndTheChainVerifies)
   // Another tenant: no rules of its own, the default detectors only.
   ASSERT_TRUE(client.Append(MakeEvent("globex", "g-1")).ok());
 
-  // A retry is recognised by its event id, which rules never rewrite.
+  // A retry is recognised by its event id, which rules never rewrite, and
+  // compared as the daemon would store it: one that differs only in a field
+  // the rules drop is the same event; one that differs in what is kept is
+  // refused.
   auto again = client.Append(MakeEvent("acme", "u-1"));
-  ASSERT_TRUE(again.ok());
+  ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->duplicate());
+  v1::Event other_ip = MakeEvent("acme", "u-1");
+  other_ip.mutable_actor()->set_ip("192.0.2.99");
+  auto dropped = client.Append(other_ip);
+  ASSERT_TRUE(dropped.ok()) << dropped.status();
+  EXPECT_TRUE(dropped->duplicate());
+  v1::Event other_actor = MakeEvent("acme", "u-1");
+  other_actor.mutable_actor()->set_id("mallory@example.com");
+  EXPECT_EQ(client.Append(other_actor).status().code(), absl::StatusCode::kAlreadyExists);
 
   const std::vector<v1::Record> acme = ReadAll(&client, "acme");
   ASSERT_EQ(acme.size(), 4u);

@@ -110,11 +110,26 @@ TEST(ChainCheckerTest, ModifiedSaltIsNamed) {
 TEST(ChainCheckerTest, ModifiedSkeletonTimeBreaksOnlyItsOwnLink) {
   auto chain = MakeChain(kTenant, 10);
   chain[6].skeleton.received_at_ns += 1;
+  store::SetBodyReceivedAt(&chain[6].body, chain[6].skeleton.received_at_ns);
   Outcome run = Check(chain, HeadRow{});
   ExpectFirst(run, 7, Kind::kEntryHashMismatch);
   // And the missing head row, at the end.
   ASSERT_EQ(run.findings.size(), 2u) << Describe(run.findings);
   EXPECT_EQ(run.findings[1].kind, Kind::kHeadMismatch);
+}
+
+// The body's copy of received_at is covered by no hash: only comparing it
+// with the skeleton shows that it was edited.
+TEST(ChainCheckerTest, ModifiedBodyTimeCopyIsNamed) {
+  auto chain = MakeChain(kTenant, 10);
+  store::SetBodyReceivedAt(&chain[4].body, chain[4].skeleton.received_at_ns - 1);
+  Outcome run = Check(chain, Head(chain));
+  ExpectFirst(run, 5, Kind::kBodyReceivedAtMismatch);
+  EXPECT_EQ(run.findings.size(), 1u) << Describe(run.findings);
+  EXPECT_NE(run.findings[0].detail.find(
+                std::to_string(chain[4].skeleton.received_at_ns - 1)),
+            std::string::npos)
+      << run.findings[0].detail;
 }
 
 TEST(ChainCheckerTest, ModifiedEntryHashBreaksTwoLinks) {
@@ -206,6 +221,7 @@ TEST(ChainCheckerTest, InsertedRecordBreaksTheLinkAfterIt) {
 TEST(ChainCheckerTest, DecreasingTimeIsNamed) {
   auto chain = MakeChain(kTenant, 6);
   chain[3].skeleton.received_at_ns = chain[1].skeleton.received_at_ns - 5;
+  store::SetBodyReceivedAt(&chain[3].body, chain[3].skeleton.received_at_ns);
   testing::Rehash(kTenant, &chain, 3);
   Outcome run = Check(chain, Head(chain));
   ExpectFirst(run, 4, Kind::kReceivedAtDecreased);

@@ -39,6 +39,19 @@ TEST_F(VerifyE2E, SkeletonModified) {
   ExpectFirstFinding(v, "acme", 9, "entry_hash_mismatch");
 }
 
+// The received_at copy stored with a body, made older so that retention
+// would prune the body early: covered by no hash, but compared.
+TEST_F(VerifyE2E, BodyTimeCopyModified) {
+  auto dir = Damaged([](RawStore& s) {
+    TestRecord r = s.ReadRecord("acme", 6);
+    store::SetBodyReceivedAt(&r.body, r.skeleton.received_at_ns - 400ull * 86400 * 1000000000);
+    s.WriteRecord("acme", r);
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 6, "body_received_at_mismatch");
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
+}
+
 TEST_F(VerifyE2E, RecordDeletedInTheMiddle) {
   auto dir = Damaged([](RawStore& s) { s.DeleteRecord("acme", 10); });
   ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 10, "seq_gap");

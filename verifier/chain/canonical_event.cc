@@ -123,4 +123,17 @@ absl::StatusOr<std::string_view> CanonicalEventCategory(std::string_view in) {
   return v;
 }
 
+bool CanonicalEventOccurredAt(std::string_view ce, size_t* offset,
+                              uint64_t* occurred_at_ns) {
+  std::string_view in = ce;
+  std::string_view tenant, event_id;
+  if (in.substr(0, Tag().size()) != Tag()) return false;
+  in.remove_prefix(Tag().size());
+  if (!GetStr(&in, &tenant) || !GetStr(&in, &event_id)) return false;
+  const size_t at = ce.size() - in.size();
+  if (!GetU64(&in, occurred_at_ns)) return false;
+  *offset = at;
+  return true;
+}
+
 }  // namespace indelible::chain

@@ -40,6 +40,12 @@ absl::StatusOr<EventFields> DecodeCanonicalEvent(std::string_view ce);
 // malformed.
 absl::StatusOr<std::string_view> CanonicalEventCategory(std::string_view ce);
 
+// Finds u64(occurred_at_ns) in a CE without decoding the rest: its byte
+// offset in `ce` (after the tag, tenant and event_id) and its value. False if
+// `ce` is too short or has the wrong tag. Allocates nothing.
+bool CanonicalEventOccurredAt(std::string_view ce, size_t* offset,
+                              uint64_t* occurred_at_ns);
+
 }  // namespace indelible::chain
 
 #endif  // INDELIBLE_VERIFIER_CHAIN_CANONICAL_EVENT_H_

@@ -23,6 +23,7 @@ constexpr std::array<std::string_view, kNumKinds> kNames = {
     "checkpoint_signature",
     "checkpoint_rollback",
     "store_corruption",
+    "body_received_at_mismatch",
 };
 
 }  // namespace

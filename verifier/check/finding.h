@@ -58,9 +58,12 @@ enum class Kind {
   // RocksDB reported corruption (a checksum mismatch) while reading: the
   // files were modified below the database.
   kStoreCorruption,
+  // The body's copy of received_at_ns (kept for retention, covered by no
+  // hash) differs from the skeleton's: the copy was modified.
+  kBodyReceivedAtMismatch,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kStoreCorruption) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kBodyReceivedAtMismatch) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.

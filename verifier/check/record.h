@@ -17,8 +17,9 @@ struct RecordView {
   // False for a pruned record (retention deleted its body): then body is
   // empty and only the linkage can be checked.
   bool has_body = false;
-  // The stored body value, salt(16) || CE, undivided: a body shorter than
-  // a salt is reported as malformed by the content check.
+  // The stored body value, u64(received_at) || salt(16) || CE, undivided:
+  // a body shorter than its time and salt is reported as malformed by the
+  // content check.
   std::string_view body;
 };
 

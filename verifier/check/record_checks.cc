@@ -17,16 +17,12 @@ void Add(std::vector<Finding>* out, std::string_view tenant, uint64_t seq,
 bool CheckBody(std::string_view tenant, const RecordView& r,
                std::vector<Finding>* out, chain::EventFields* decoded) {
   std::string_view salt, ce;
-  uint64_t body_received_at = 0;
-  if (!store::DecodeBody(r.body, &body_received_at, &salt, &ce)) {
+  if (!store::DecodeBody(r.body, &salt, &ce)) {
     Add(out, tenant, r.seq, Kind::kMalformed,
         absl::StrCat("body is ", r.body.size(),
                      " bytes, shorter than its 8-byte time and 16-byte salt"));
     return false;
   }
-  // body_received_at only serves retention's filter; the hashes do not
-  // cover it (docs/VERIFY.md, "What a check cannot see on its own").
-  (void)body_received_at;
   // The digest covers the stored bytes whatever they decode to: check it
   // first, so a modified body is named as such even when it no longer
   // decodes.
@@ -50,13 +46,32 @@ bool CheckBody(std::string_view tenant, const RecordView& r,
   return true;
 }
 
+// The body's copy of received_at is covered by no hash; it must equal the
+// skeleton's, which the chain covers.
+void CheckBodyTime(std::string_view tenant, const RecordView& r,
+                   std::vector<Finding>* out) {
+  uint64_t copy;
+  std::string_view salt, ce;
+  if (!r.has_body || !store::DecodeBody(r.body, &copy, &salt, &ce) ||
+      copy == r.skeleton.received_at_ns) {
+    return;
+  }
+  Add(out, tenant, r.seq, Kind::kBodyReceivedAtMismatch,
+      absl::StrCat("the body's copy of received_at_ns (", copy,
+                   ") differs from the skeleton's (", r.skeleton.received_at_ns,
+                   "): the copy, which no hash covers, was modified"));
+}
+
 }  // namespace
 
 bool CheckRecordContent(std::string_view tenant, const RecordView& r,
                         const chain::Digest* prev, std::vector<Finding>* out,
                         chain::EventFields* decoded) {
   const bool decoded_ok = r.has_body && CheckBody(tenant, r, out, decoded);
-  if (prev == nullptr) return decoded_ok;
+  if (prev == nullptr) {
+    CheckBodyTime(tenant, r, out);
+    return decoded_ok;
+  }
   const chain::Digest want =
       chain::EntryHash(tenant, r.seq, r.skeleton.received_at_ns, *prev,
                        r.skeleton.body_digest);
@@ -68,6 +83,7 @@ bool CheckRecordContent(std::string_view tenant, const RecordView& r,
                      "): this skeleton or the one before was modified, or "
                      "records were inserted or reordered"));
   }
+  CheckBodyTime(tenant, r, out);
   return decoded_ok;
 }
 

@@ -19,7 +19,8 @@ namespace indelible::check {
 
 // Checks `r` of `tenant`'s chain and appends findings to *out, in this order:
 // kMalformed (body shorter than a salt), kBodyDigestMismatch, kMalformed (CE
-// not well-formed), kTenantMismatch, kEntryHashMismatch. `prev` is the stored entry_hash of the record before
+// not well-formed), kTenantMismatch, kEntryHashMismatch,
+// kBodyReceivedAtMismatch. `prev` is the stored entry_hash of the record before
 // (genesis for seq 1), or null when the link cannot be checked (the record
 // before is missing): then only the body is checked.
 // Returns true when the record has a body whose CE decoded; then, if

@@ -15,8 +15,9 @@
 //   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
 //                                     || entry_hash(32)                 72 bytes
 //   bodies       key(tenant, seq) -> u64(received_at_ns) || salt(16) || CE
-//                    (received_at repeats the skeleton's so that retention's
-//                    compaction filter can judge a body on its own)
+//                    (received_at repeats the skeleton's; no hash covers the
+//                    copy, so the verifier compares it with the skeleton and
+//                    retention does not read it)
 //   heads        tenant           -> u64(seq) || u64(received_at_ns)
 //                                     || entry_hash(32)                 48 bytes
 //   event_ids    tenant || 0x00 || event_id -> u64(seq) || u64(received_at_ns)
