@@ -25,13 +25,15 @@ const std::string kHead = Base64Encode(AsBytes(Sha256("head")));
 
 std::string Text(std::string_view origin, std::string_view size,
                  std::string_view root, std::string_view rest) {
-  return absl::StrCat(Av(origin), "\n", Av(size), "\n", Av(root), "\n", Av(rest));
+  return absl::StrCat(Av(origin), "\n", Av(size), "\n", Av(root), "\n",
+                      Av(rest));
 }
 
 TEST(CheckpointV2, RoundTrip) {
   const std::string text = CheckpointV2Text(Sample());
-  EXPECT_EQ(text, absl::StrCat("audit.example.com/acme\n13\n", kRoot,
-                               "\nchain ", kHead, "\ntime 1700000001000000000\n"));
+  EXPECT_EQ(text,
+            absl::StrCat("audit.example.com/acme\n13\n", kRoot, "\nchain ",
+                         kHead, "\ntime 1700000001000000000\n"));
   auto parsed = ParseCheckpointV2Text(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, Sample());
@@ -49,8 +51,9 @@ TEST(CheckpointV2, RoundTrip) {
   ASSERT_TRUE(generic.ok());
   EXPECT_EQ(generic->origin, "audit.example.com/acme");
   EXPECT_EQ(generic->size, 13u);
-  EXPECT_EQ(generic->extensions,
-            (std::vector<std::string>{"chain " + kHead, "time 1700000001000000000"}));
+  EXPECT_EQ(
+      generic->extensions,
+      (std::vector<std::string>{"chain " + kHead, "time 1700000001000000000"}));
 }
 
 TEST(CheckpointV2, RejectsMalformed) {
@@ -59,32 +62,34 @@ TEST(CheckpointV2, RejectsMalformed) {
   const std::vector<std::string> bad = {
       "",
       "\n",
-      Text("l/acme", "013", kRoot, tail),               // leading zero
+      Text("l/acme", "013", kRoot, tail),  // leading zero
       Text("l/acme", "+13", kRoot, tail),
       Text("l/acme", "", kRoot, tail),
       Text("l/acme", "18446744073709551616", kRoot, tail),  // > 2^64-1
-      Text("l/acme", "13", kRoot.substr(0, 43), tail),  // no padding
+      Text("l/acme", "13", kRoot.substr(0, 43), tail),      // no padding
       Text("l/acme", "13", kRoot + "=", tail),
       Text("l/acme", "13", "!" + kRoot.substr(1), tail),
       Text("l/acme", "13", Base64Encode("short"), tail),
-      Text("l/acme", "13", kRoot, "time 5\n"),          // chain line missing
+      Text("l/acme", "13", kRoot, "time 5\n"),  // chain line missing
       Text("l/acme", "13", kRoot, absl::StrCat("chain ", kHead, "\n")),
       Text("l/acme", "13", kRoot, absl::StrCat("time 5\nchain ", kHead, "\n")),
       Text("l/acme", "13", kRoot, absl::StrCat("chain ", kHead, "\ntime 05\n")),
       Text("l/acme", "13", kRoot, absl::StrCat("chain ", kHead, "\ntime 5 \n")),
       Text("l/acme", "13", kRoot, absl::StrCat("chain  ", kHead, "\ntime 5\n")),
-      Text("l/acme", "13", kRoot, absl::StrCat("chain ", kRoot.substr(0, 40), "\ntime 5\n")),
-      Text("l/acme", "13", kRoot, tail + "extra\n"),    // extra text
+      Text("l/acme", "13", kRoot,
+           absl::StrCat("chain ", kRoot.substr(0, 40), "\ntime 5\n")),
+      Text("l/acme", "13", kRoot, tail + "extra\n"),  // extra text
       Text("l/acme", "13", kRoot, tail + "\n"),
-      Text("l/acme", "13", kRoot, tail.substr(0, tail.size() - 1)),  // no final \n
-      Text("acme", "13", kRoot, tail),                  // no log name
+      Text("l/acme", "13", kRoot,
+           tail.substr(0, tail.size() - 1)),  // no final \n
+      Text("acme", "13", kRoot, tail),        // no log name
       Text("/acme", "13", kRoot, tail),
-      Text("l/Acme", "13", kRoot, tail),                // invalid tenant
+      Text("l/Acme", "13", kRoot, tail),  // invalid tenant
       Text("l/", "13", kRoot, tail),
-      Text("a b/acme", "13", kRoot, tail),              // space in log name
+      Text("a b/acme", "13", kRoot, tail),  // space in log name
       Text("a+b/acme", "13", kRoot, tail),
       Text("l//acme", "13", kRoot, tail),
-      "indelible/v1/acme\n13\n" + kRoot + "\n5\n",      // a v1 checkpoint
+      "indelible/v1/acme\n13\n" + kRoot + "\n5\n",  // a v1 checkpoint
   };
   for (const std::string& text : bad) {
     auto got = ParseCheckpointV2Text(text);
@@ -120,7 +125,8 @@ TEST(CheckpointV2, SignAndVerify) {
   EXPECT_EQ(VerifyCheckpointV2(tampered, {log.verifier_key()}).status().code(),
             absl::StatusCode::kDataLoss);
   // A valid signature on text that is not a v2 checkpoint.
-  EXPECT_FALSE(VerifyCheckpointV2(log.Sign("hello\n"), {log.verifier_key()}).ok());
+  EXPECT_FALSE(
+      VerifyCheckpointV2(log.Sign("hello\n"), {log.verifier_key()}).ok());
 }
 
 }  // namespace

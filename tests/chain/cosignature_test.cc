@@ -34,8 +34,8 @@ class CosignatureTest : public testing::Test {
 
 TEST_F(CosignatureTest, QuorumOfDistinctWitnesses) {
   const std::string body = Body(13);
-  const std::string note = Note(13) + w1_.SignatureLine(body, 100) +
-                           w2_.SignatureLine(body, 101);
+  const std::string note =
+      Note(13) + w1_.SignatureLine(body, 100) + w2_.SignatureLine(body, 101);
   WitnessPolicy policy{{w1_.key(), w2_.key(), w3_.key()}, 2};
   auto found = VerifyCosignatures(note, policy);
   ASSERT_TRUE(found.ok()) << found.status();
@@ -53,19 +53,21 @@ TEST_F(CosignatureTest, QuorumOfDistinctWitnesses) {
 TEST_F(CosignatureTest, DuplicatesCountOnce) {
   const std::string body = Body(13);
   // The same witness twice in the note (two timestamps) is one witness.
-  const std::string note = Note(13) + w1_.SignatureLine(body, 100) +
-                           w1_.SignatureLine(body, 200);
+  const std::string note =
+      Note(13) + w1_.SignatureLine(body, 100) + w1_.SignatureLine(body, 200);
   EXPECT_FALSE(VerifyCosignatures(note, {{w1_.key(), w2_.key()}, 2}).ok());
   auto one = VerifyCosignatures(note, {{w1_.key(), w2_.key()}, 1});
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_EQ(one->size(), 1u);
   // Listed twice in the policy: still one witness, and a quorum of two
   // cannot be met by it.
-  EXPECT_EQ(VerifyCosignatures(note, {{w1_.key(), w1_.key()}, 2}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      VerifyCosignatures(note, {{w1_.key(), w1_.key()}, 2}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // One key under two names: the line renamed would verify, so it is still
   // one witness.
-  CosignerKey alias = MakeCosignerKey("witness.example/alias", w1_.key().public_key);
+  CosignerKey alias =
+      MakeCosignerKey("witness.example/alias", w1_.key().public_key);
   std::string line = w1_.SignatureLine(body, 100);
   // The same signature under the alias's name and key id.
   const size_t b64 = line.rfind(' ') + 1;
@@ -94,8 +96,8 @@ TEST_F(CosignatureTest, UnknownLinesIgnored) {
   // unknown key id, are ignored (signed-note: unknown keys).
   std::string other_id_line = w1_.SignatureLine(body, 5);
   Cosigner impostor("witness.example/w1", *Ed25519PrivateKey::Generate());
-  const std::string note = Note(13) + w3_.SignatureLine(body, 1) +
-                           impostor.SignatureLine(body, 2);
+  const std::string note =
+      Note(13) + w3_.SignatureLine(body, 1) + impostor.SignatureLine(body, 2);
   auto found = VerifyCosignatures(note, {{w1_.key()}, 0});
   ASSERT_TRUE(found.ok()) << found.status();
   EXPECT_TRUE(found->empty());
@@ -120,15 +122,16 @@ TEST_F(CosignatureTest, SecondKeyOrOtherBodyFails) {
   const std::string forged_sig =
       Ed25519PrivateKey::Generate()->Sign(CosignedMessage(body, 100));
   id_sig.replace(12, 64, forged_sig);
-  const std::string forged = Note(13) + line.substr(0, b64) + Base64Encode(id_sig) + "\n";
+  const std::string forged =
+      Note(13) + line.substr(0, b64) + Base64Encode(id_sig) + "\n";
   EXPECT_EQ(VerifyCosignatures(forged, {{w1_.key()}, 1}).status().code(),
             absl::StatusCode::kDataLoss);
   // The timestamp is signed: changing it breaks the signature.
   ASSERT_TRUE(Base64Decode(line.substr(b64, line.size() - b64 - 1), &id_sig));
   id_sig[11] ^= 1;
-  EXPECT_FALSE(VerifyCosignatures(Note(13) + line.substr(0, b64) +
-                                      Base64Encode(id_sig) + "\n",
-                                  {{w1_.key()}, 1})
+  EXPECT_FALSE(VerifyCosignatures(
+                   Note(13) + line.substr(0, b64) + Base64Encode(id_sig) + "\n",
+                   {{w1_.key()}, 1})
                    .ok());
   // Truncated signature bytes.
   EXPECT_FALSE(VerifyCosignatures(Note(13) + line.substr(0, b64) +
@@ -144,12 +147,36 @@ TEST_F(CosignatureTest, TimestampAboveInt63Rejected) {
   Ed25519PrivateKey key = *Ed25519PrivateKey::Generate();
   CosignerKey ck = MakeCosignerKey("w", key.PublicKey());
   std::string id_sig;
-  for (int s : {24, 16, 8, 0}) id_sig.push_back(static_cast<char>(ck.key_id >> s));
+  for (int s : {24, 16, 8, 0})
+    id_sig.push_back(static_cast<char>(ck.key_id >> s));
   for (int s = 56; s >= 0; s -= 8) id_sig.push_back(static_cast<char>(ts >> s));
   id_sig += key.Sign(absl::StrCat("cosignature/v1\ntime ", ts, "\n", body));
-  const std::string note = Note(13) + "\xe2\x80\x94 w " + Base64Encode(id_sig) + "\n";
+  const std::string note =
+      Note(13) + "\xe2\x80\x94 w " + Base64Encode(id_sig) + "\n";
   auto got = VerifyCosignatures(note, {{ck}, 1});
   EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(CosignatureTest, WitnessedCheckpointNeedsLogSignatureAndQuorum) {
+  const std::string body = Body(13);
+  const std::string cosigned = Note(13) + w1_.SignatureLine(body, 100);
+  std::vector<WitnessCosignature> found;
+  auto c = VerifyWitnessedCheckpointV2(cosigned, {log_.verifier_key()},
+                                       {{w1_.key(), w2_.key()}, 1}, &found);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->size, 13u);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].timestamp, 100u);
+  EXPECT_FALSE(VerifyWitnessedCheckpointV2(cosigned, {log_.verifier_key()},
+                                           {{w1_.key(), w2_.key()}, 2})
+                   .ok());
+  // A quorum of cosignatures does not stand in for the log's signature.
+  NoteSigner other("audit.example.com", *Ed25519PrivateKey::Generate());
+  const std::string unsigned_by_log =
+      other.Sign(body) + w1_.SignatureLine(body, 100);
+  EXPECT_FALSE(VerifyWitnessedCheckpointV2(
+                   unsigned_by_log, {log_.verifier_key()}, {{w1_.key()}, 1})
+                   .ok());
 }
 
 TEST(CosignerKeys, ParseAndFormat) {
@@ -160,7 +187,9 @@ TEST(CosignerKeys, ParseAndFormat) {
   EXPECT_EQ(*parsed, w.key());
   EXPECT_NE(w.key().key_id, NoteKeyId(w.key().name, w.key().public_key));
   EXPECT_FALSE(ParseCosignerKey("witness").ok());
-  EXPECT_FALSE(ParseCosignerKey("w x+00000000+" + Base64Encode(std::string(33, 4))).ok());
+  EXPECT_FALSE(
+      ParseCosignerKey("w x+00000000+" + Base64Encode(std::string(33, 4)))
+          .ok());
   std::string wrong_id = s;
   wrong_id[s.find('+') + 1] = wrong_id[s.find('+') + 1] == '0' ? '1' : '0';
   EXPECT_FALSE(ParseCosignerKey(wrong_id).ok());

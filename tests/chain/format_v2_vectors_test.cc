@@ -4,8 +4,8 @@
 // the witness cosignature, byte for byte.
 #include <fstream>
 
-#include "gtest/gtest.h"
 #include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"
@@ -55,10 +55,11 @@ std::vector<Digest> LeafHashes() {
 }
 
 NodeHashReader VectorNodes() {
-  return NodesFromLeaves([leaves = LeafHashes()](uint64_t i) -> absl::StatusOr<Digest> {
-    if (i >= leaves.size()) return absl::OutOfRangeError("no such leaf");
-    return leaves[i];
-  });
+  return NodesFromLeaves(
+      [leaves = LeafHashes()](uint64_t i) -> absl::StatusOr<Digest> {
+        if (i >= leaves.size()) return absl::OutOfRangeError("no such leaf");
+        return leaves[i];
+      });
 }
 
 Digest RootOf(uint64_t size) {
@@ -145,8 +146,7 @@ TEST(FormatV2Vectors, InclusionProofs) {
     auto got = InclusionProof(index, size, VectorNodes());
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(*got, want);
-    const Digest leaf =
-        DigestOf(v.at("records").at(index).at("leaf_hash_hex"));
+    const Digest leaf = DigestOf(v.at("records").at(index).at("leaf_hash_hex"));
     EXPECT_TRUE(VerifyInclusion(index, size, leaf, want, RootOf(size)).ok());
   }
 }
@@ -194,10 +194,12 @@ TEST(FormatV2Vectors, SignedCheckpoint) {
   const std::string text = CheckpointV2Text(c);
   EXPECT_EQ(text, cp.at("body"));
 
-  NoteSigner signer(cp.at("key_name"), KeyFromSeed(cp.at("private_key_seed_hex")));
+  NoteSigner signer(cp.at("key_name"),
+                    KeyFromSeed(cp.at("private_key_seed_hex")));
   EXPECT_EQ(absl::StrFormat("%08x", signer.verifier_key().key_id),
             cp.at("key_id_hex").get<std::string>());
-  EXPECT_EQ(NoteVerifierKeyString(signer.verifier_key()), cp.at("verifier_key"));
+  EXPECT_EQ(NoteVerifierKeyString(signer.verifier_key()),
+            cp.at("verifier_key"));
   EXPECT_EQ(signer.Sign(text), cp.at("note"));
 
   auto vk = ParseNoteVerifierKey(cp.at("verifier_key").get<std::string>());
@@ -216,7 +218,8 @@ TEST(FormatV2Vectors, Cosignature) {
   const std::string note = v.at("checkpoint").at("note");
   const uint64_t ts = cs.at("timestamp");
 
-  Cosigner witness(cs.at("witness_name"), KeyFromSeed(cs.at("private_key_seed_hex")));
+  Cosigner witness(cs.at("witness_name"),
+                   KeyFromSeed(cs.at("private_key_seed_hex")));
   EXPECT_EQ(ToHex(witness.key().public_key), cs.at("public_key_raw_hex"));
   EXPECT_EQ(absl::StrFormat("%08x", witness.key().key_id),
             cs.at("key_id_hex").get<std::string>());
@@ -235,14 +238,18 @@ TEST(FormatV2Vectors, Cosignature) {
   EXPECT_EQ((*found)[0].timestamp, ts);
 
   // The log's signature still verifies with the cosignature line present.
-  auto log_key = ParseNoteVerifierKey(v.at("checkpoint").at("verifier_key").get<std::string>());
+  auto log_key = ParseNoteVerifierKey(
+      v.at("checkpoint").at("verifier_key").get<std::string>());
   ASSERT_TRUE(log_key.ok());
   auto parsed = VerifyCheckpointV2(cosigned, {*log_key});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, VectorCheckpoint());
   // A witness key is no log key, and the other way round.
-  EXPECT_FALSE(ParseNoteVerifierKey(cs.at("verifier_key").get<std::string>()).ok());
-  EXPECT_FALSE(ParseCosignerKey(v.at("checkpoint").at("verifier_key").get<std::string>()).ok());
+  EXPECT_FALSE(
+      ParseNoteVerifierKey(cs.at("verifier_key").get<std::string>()).ok());
+  EXPECT_FALSE(
+      ParseCosignerKey(v.at("checkpoint").at("verifier_key").get<std::string>())
+          .ok());
 }
 
 }  // namespace

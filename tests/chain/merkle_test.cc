@@ -42,7 +42,9 @@ class NodeStore {
   size_t size() const { return nodes_.size(); }
 
  private:
-  static std::pair<int, uint64_t> Key(NodeId id) { return {id.level, id.index}; }
+  static std::pair<int, uint64_t> Key(NodeId id) {
+    return {id.level, id.index};
+  }
   std::map<std::pair<int, uint64_t>, Digest> nodes_;
 };
 
@@ -53,7 +55,8 @@ LeafHashReader LeafReader(const std::vector<Digest>& leaves) {
   };
 }
 
-std::vector<Digest> Flip(std::vector<Digest> proof, size_t element, size_t byte) {
+std::vector<Digest> Flip(std::vector<Digest> proof, size_t element,
+                         size_t byte) {
   proof[element][byte] ^= 0x01;
   return proof;
 }
@@ -72,8 +75,7 @@ TEST(Merkle, HashesAreDomainSeparated) {
 }
 
 TEST(Merkle, RangeNodesAndFrontier) {
-  EXPECT_EQ(RangeNodes(8, 13),
-            (std::vector<NodeId>{{2, 2}, {0, 12}}));
+  EXPECT_EQ(RangeNodes(8, 13), (std::vector<NodeId>{{2, 2}, {0, 12}}));
   EXPECT_EQ(RangeNodes(0, 1), (std::vector<NodeId>{{0, 0}}));
   EXPECT_EQ(CompactRange::Frontier(13),
             (std::vector<NodeId>{{3, 0}, {2, 2}, {0, 12}}));
@@ -140,8 +142,10 @@ void ExpectInclusionTamperFails(const std::vector<Digest>& leaves,
   ASSERT_TRUE(VerifyInclusion(index, size, leaf, *proof, root(size)).ok());
   for (size_t e = 0; e < proof->size(); ++e) {
     for (size_t byte : {size_t{0}, size_t{31}}) {
-      EXPECT_FALSE(VerifyInclusion(index, size, leaf, Flip(*proof, e, byte),
-                                   root(size)).ok()) << e;
+      EXPECT_FALSE(
+          VerifyInclusion(index, size, leaf, Flip(*proof, e, byte), root(size))
+              .ok())
+          << e;
     }
   }
   Digest bad_leaf = leaf;
@@ -159,7 +163,8 @@ void ExpectInclusionTamperFails(const std::vector<Digest>& leaves,
   // Another position, with the leaf that is there or the same leaf.
   for (uint64_t other : {index - 1, index + 1}) {
     if (other >= size) continue;  // also skips index - 1 wrapping around
-    EXPECT_FALSE(VerifyInclusion(other, size, leaves[other], *proof, root(size)).ok())
+    EXPECT_FALSE(
+        VerifyInclusion(other, size, leaves[other], *proof, root(size)).ok())
         << "index " << other;
     EXPECT_FALSE(VerifyInclusion(other, size, leaf, *proof, root(size)).ok())
         << "index " << other;
@@ -168,7 +173,8 @@ void ExpectInclusionTamperFails(const std::vector<Digest>& leaves,
             absl::StatusCode::kInvalidArgument);
   if (!proof->empty()) {
     std::vector<Digest> truncated(proof->begin(), proof->end() - 1);
-    EXPECT_FALSE(VerifyInclusion(index, size, leaf, truncated, root(size)).ok());
+    EXPECT_FALSE(
+        VerifyInclusion(index, size, leaf, truncated, root(size)).ok());
   }
   std::vector<Digest> extended = *proof;
   extended.push_back(Sha256("extra"));
@@ -178,44 +184,58 @@ void ExpectInclusionTamperFails(const std::vector<Digest>& leaves,
 void ExpectConsistencyTamperFails(const std::vector<Digest>& leaves,
                                   const NodeHashReader& nodes,
                                   uint64_t old_size, uint64_t new_size) {
-  SCOPED_TRACE(testing::Message() << "consistency " << old_size << "->" << new_size);
+  SCOPED_TRACE(testing::Message()
+               << "consistency " << old_size << "->" << new_size);
   auto root = [&](uint64_t n) { return MerkleRoot(leaves.data(), n); };
   auto proof = ConsistencyProof(old_size, new_size, nodes);
   ASSERT_TRUE(proof.ok());
   ASSERT_TRUE(VerifyConsistency(old_size, new_size, *proof, root(old_size),
-                                root(new_size)).ok());
+                                root(new_size))
+                  .ok());
   for (size_t e = 0; e < proof->size(); ++e) {
     EXPECT_FALSE(VerifyConsistency(old_size, new_size, Flip(*proof, e, 7),
-                                   root(old_size), root(new_size)).ok()) << e;
+                                   root(old_size), root(new_size))
+                     .ok())
+        << e;
   }
   Digest bad = root(old_size);
   bad[0] ^= 1;
-  EXPECT_FALSE(VerifyConsistency(old_size, new_size, *proof, bad, root(new_size)).ok());
+  EXPECT_FALSE(
+      VerifyConsistency(old_size, new_size, *proof, bad, root(new_size)).ok());
   bad = root(new_size);
   bad[0] ^= 1;
-  EXPECT_FALSE(VerifyConsistency(old_size, new_size, *proof, root(old_size), bad).ok());
+  EXPECT_FALSE(
+      VerifyConsistency(old_size, new_size, *proof, root(old_size), bad).ok());
   // Other sizes, each checked against its own root.
   for (uint64_t other : {old_size - 1, old_size + 1}) {
     if (other == 0 || other > new_size || other == old_size) continue;
-    EXPECT_FALSE(VerifyConsistency(other, new_size, *proof, root(other),
-                                   root(new_size)).ok()) << "old " << other;
+    EXPECT_FALSE(
+        VerifyConsistency(other, new_size, *proof, root(other), root(new_size))
+            .ok())
+        << "old " << other;
   }
   for (uint64_t other : {new_size - 1, new_size + 1}) {
-    if (other < old_size || other > leaves.size() || other == new_size) continue;
-    EXPECT_FALSE(VerifyConsistency(old_size, other, *proof, root(old_size),
-                                   root(other)).ok()) << "new " << other;
+    if (other < old_size || other > leaves.size() || other == new_size)
+      continue;
+    EXPECT_FALSE(
+        VerifyConsistency(old_size, other, *proof, root(old_size), root(other))
+            .ok())
+        << "new " << other;
   }
   if (!proof->empty()) {
     std::vector<Digest> truncated(proof->begin(), proof->end() - 1);
     EXPECT_FALSE(VerifyConsistency(old_size, new_size, truncated,
-                                   root(old_size), root(new_size)).ok());
+                                   root(old_size), root(new_size))
+                     .ok());
   }
   std::vector<Digest> extended = *proof;
   extended.push_back(Sha256("extra"));
   EXPECT_FALSE(VerifyConsistency(old_size, new_size, extended, root(old_size),
-                                 root(new_size)).ok());
+                                 root(new_size))
+                   .ok());
   EXPECT_EQ(VerifyConsistency(new_size + 1, new_size, *proof, root(old_size),
-                              root(new_size)).code(),
+                              root(new_size))
+                .code(),
             absl::StatusCode::kInvalidArgument);
 }
 
@@ -238,9 +258,13 @@ TEST(Merkle, EmptyOldTree) {
   auto proof = ConsistencyProof(0, 5, store.Reader());
   ASSERT_TRUE(proof.ok());
   EXPECT_TRUE(proof->empty());
-  EXPECT_TRUE(VerifyConsistency(0, 5, {}, EmptyRoot(), MerkleRoot(leaves)).ok());
-  EXPECT_FALSE(VerifyConsistency(0, 5, {}, Sha256("x"), MerkleRoot(leaves)).ok());
-  EXPECT_FALSE(VerifyConsistency(0, 5, {leaves[0]}, EmptyRoot(), MerkleRoot(leaves)).ok());
+  EXPECT_TRUE(
+      VerifyConsistency(0, 5, {}, EmptyRoot(), MerkleRoot(leaves)).ok());
+  EXPECT_FALSE(
+      VerifyConsistency(0, 5, {}, Sha256("x"), MerkleRoot(leaves)).ok());
+  EXPECT_FALSE(
+      VerifyConsistency(0, 5, {leaves[0]}, EmptyRoot(), MerkleRoot(leaves))
+          .ok());
   EXPECT_TRUE(VerifyConsistency(0, 0, {}, EmptyRoot(), EmptyRoot()).ok());
 }
 
@@ -272,7 +296,8 @@ TEST(Merkle, PropertyAllProofsVerify) {
     for (uint64_t index = 0; index < size; ++index) {
       auto proof = InclusionProof(index, size, nodes);
       ASSERT_TRUE(proof.ok());
-      ASSERT_TRUE(VerifyInclusion(index, size, leaves[index], *proof, roots[size]).ok())
+      ASSERT_TRUE(
+          VerifyInclusion(index, size, leaves[index], *proof, roots[size]).ok())
           << index;
       if (index % 17 == 0) {
         auto slow = InclusionProof(index, size, from_leaves);
@@ -284,7 +309,8 @@ TEST(Merkle, PropertyAllProofsVerify) {
       auto proof = ConsistencyProof(old_size, size, nodes);
       ASSERT_TRUE(proof.ok());
       ASSERT_TRUE(VerifyConsistency(old_size, size, *proof, roots[old_size],
-                                    roots[size]).ok())
+                                    roots[size])
+                      .ok())
           << old_size;
     }
   }

@@ -67,19 +67,21 @@ TEST(Tiles, ProofsFromTiles) {
   std::map<TileId, std::vector<Digest>> tiles;
   CompactRange range;
   for (uint64_t i = 0; i < size; ++i) {
-    range.Append(Sha256("leaf", std::to_string(i)), [&](NodeId id, const Digest& h) {
-      if (!IsStoredNode(id)) return;
-      TileSpan s = TileSpanOf(id);
-      auto& entries = tiles[s.tile];
-      ASSERT_EQ(entries.size(), s.first);  // appended in order
-      entries.push_back(h);
-    });
+    range.Append(Sha256("leaf", std::to_string(i)),
+                 [&](NodeId id, const Digest& h) {
+                   if (!IsStoredNode(id)) return;
+                   TileSpan s = TileSpanOf(id);
+                   auto& entries = tiles[s.tile];
+                   ASSERT_EQ(entries.size(), s.first);  // appended in order
+                   entries.push_back(h);
+                 });
   }
   for (const auto& [id, entries] : tiles) {
     EXPECT_EQ(entries.size(), TileWidth(id, size));
   }
   std::map<TileId, int> reads;
-  TileReader tile_reader = [&](TileId id) -> absl::StatusOr<std::vector<Digest>> {
+  TileReader tile_reader =
+      [&](TileId id) -> absl::StatusOr<std::vector<Digest>> {
     ++reads[id];
     auto it = tiles.find(id);
     if (it == tiles.end()) return absl::NotFoundError("no tile");
@@ -90,18 +92,22 @@ TEST(Tiles, ProofsFromTiles) {
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
   EXPECT_EQ(rebuilt->Root(), range.Root());
 
-  NodeHashReader from_leaves = NodesFromLeaves([](uint64_t i) -> absl::StatusOr<Digest> {
-    return Sha256("leaf", std::to_string(i));
-  });
-  for (uint64_t index : {uint64_t{0}, uint64_t{255}, uint64_t{256}, uint64_t{65535},
-                         uint64_t{65536}, uint64_t{69999}}) {
+  NodeHashReader from_leaves =
+      NodesFromLeaves([](uint64_t i) -> absl::StatusOr<Digest> {
+        return Sha256("leaf", std::to_string(i));
+      });
+  for (uint64_t index : {uint64_t{0}, uint64_t{255}, uint64_t{256},
+                         uint64_t{65535}, uint64_t{65536}, uint64_t{69999}}) {
     reads.clear();
     const ProofPlan plan = InclusionPlan(index, size);
     // A fresh reader per proof: each tile the plan names is read once.
     auto proof = ResolvePlan(plan, NodesFromTiles(tile_reader));
     ASSERT_TRUE(proof.ok()) << proof.status();
-    EXPECT_TRUE(VerifyInclusion(index, size, Sha256("leaf", std::to_string(index)),
-                                *proof, range.Root()).ok()) << index;
+    EXPECT_TRUE(VerifyInclusion(index, size,
+                                Sha256("leaf", std::to_string(index)), *proof,
+                                range.Root())
+                    .ok())
+        << index;
     std::vector<TileId> read;
     for (const auto& [id, n] : reads) {
       EXPECT_EQ(n, 1) << "tile read twice";
@@ -112,17 +118,20 @@ TEST(Tiles, ProofsFromTiles) {
   auto consistency = ConsistencyProof(1000, size, from_tiles);
   ASSERT_TRUE(consistency.ok());
   CompactRange old_range;
-  for (uint64_t i = 0; i < 1000; ++i) old_range.Append(Sha256("leaf", std::to_string(i)));
+  for (uint64_t i = 0; i < 1000; ++i)
+    old_range.Append(Sha256("leaf", std::to_string(i)));
   EXPECT_TRUE(VerifyConsistency(1000, size, *consistency, old_range.Root(),
-                                range.Root()).ok());
+                                range.Root())
+                  .ok());
   // Node 9/0 spans 512 leaves; from_leaves and tiles agree on it.
   EXPECT_EQ(*from_tiles({9, 3}), *from_leaves({9, 3}));
 }
 
 TEST(Tiles, ShortTileIsDataLoss) {
-  NodeHashReader reader = NodesFromTiles([](TileId) -> absl::StatusOr<std::vector<Digest>> {
-    return std::vector<Digest>(3);
-  });
+  NodeHashReader reader =
+      NodesFromTiles([](TileId) -> absl::StatusOr<std::vector<Digest>> {
+        return std::vector<Digest>(3);
+      });
   EXPECT_EQ(reader({2, 0}).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_FALSE(reader({1, 1}).ok());
   EXPECT_TRUE(reader({1, 0}).ok());

@@ -31,8 +31,9 @@ const chain::Cosigner& TestWitness() {
 
 const chain::Cosigner& OtherWitness() {
   static const chain::Cosigner* witness = [] {
-    return new chain::Cosigner("witness.test/w2",
-                               *chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x07')));
+    return new chain::Cosigner(
+        "witness.test/w2",
+        *chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x07')));
   }();
   return *witness;
 }
@@ -70,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto generic = chain::ParseTlogCheckpoint(in);
   auto c = chain::ParseCheckpointV2Text(in);
   if (!c.ok()) return 0;
-  FUZZ_CHECK(generic.ok() && generic->size == c->size && generic->root == c->root);
+  FUZZ_CHECK(generic.ok() && generic->size == c->size &&
+             generic->root == c->root);
   FUZZ_CHECK(chain::CheckpointV2Text(*c) == in);
   const uint64_t ts = size;  // any time will do
   const std::string note = log.Sign(in) + TestWitness().SignatureLine(in, ts);
@@ -78,6 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(back.ok() && *back == *c);
   auto found = chain::VerifyCosignatures(note, policy);
   FUZZ_CHECK(found.ok() && found->size() == 1 && (*found)[0].timestamp == ts);
-  FUZZ_CHECK(!chain::VerifyCosignatures(note, {{OtherWitness().key()}, 1}).ok());
+  FUZZ_CHECK(
+      !chain::VerifyCosignatures(note, {{OtherWitness().key()}, 1}).ok());
   return 0;
 }

@@ -40,12 +40,14 @@ BENCHMARK(BM_LeafAppend);
 
 chain::CompactRange RangeOf(uint64_t n) {
   chain::CompactRange range;
-  for (uint64_t i = 0; i < n; ++i) range.Append(chain::Sha256("leaf", std::to_string(i)));
+  for (uint64_t i = 0; i < n; ++i)
+    range.Append(chain::Sha256("leaf", std::to_string(i)));
   return range;
 }
 
 void BM_CompactRangeRoot(benchmark::State& state) {
-  const chain::CompactRange range = RangeOf(static_cast<uint64_t>(state.range(0)));
+  const chain::CompactRange range =
+      RangeOf(static_cast<uint64_t>(state.range(0)));
   for (auto _ : state) benchmark::DoNotOptimize(range.Root());
 }
 BENCHMARK(BM_CompactRangeRoot)->Arg((1 << 20) - 1);
@@ -56,7 +58,8 @@ struct TiledTree {
     for (uint64_t i = 0; i < n; ++i) {
       range.Append(chain::Sha256("leaf", std::to_string(i)),
                    [this](chain::NodeId id, const chain::Digest& h) {
-                     if (chain::IsStoredNode(id)) tiles[chain::TileSpanOf(id).tile].push_back(h);
+                     if (chain::IsStoredNode(id))
+                       tiles[chain::TileSpanOf(id).tile].push_back(h);
                    });
     }
   }
@@ -99,7 +102,8 @@ void BM_VerifyInclusion(benchmark::State& state) {
   const chain::Digest root = tree.range.Root();
   const chain::Digest leaf = chain::Sha256("leaf", std::to_string(index));
   for (auto _ : state) {
-    benchmark::DoNotOptimize(chain::VerifyInclusion(index, n, leaf, *proof, root));
+    benchmark::DoNotOptimize(
+        chain::VerifyInclusion(index, n, leaf, *proof, root));
   }
 }
 BENCHMARK(BM_VerifyInclusion)->Arg(1 << 20);

@@ -1,5 +1,7 @@
 #include "verifier/chain/checkpoint_v2.h"
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
 
@@ -64,10 +66,12 @@ absl::StatusOr<CheckpointV2> ParseCheckpointV2Text(std::string_view text) {
   }
   CheckpointV2 c;
   const size_t slash = t->origin.rfind('/');
-  if (slash == std::string::npos) return Malformed("origin is not <log_name>/<tenant>");
+  if (slash == std::string::npos)
+    return Malformed("origin is not <log_name>/<tenant>");
   c.log_name = t->origin.substr(0, slash);
   c.tenant = t->origin.substr(slash + 1);
-  if (!IsValidLogName(c.log_name)) return Malformed("invalid log name in origin");
+  if (!IsValidLogName(c.log_name))
+    return Malformed("invalid log name in origin");
   if (!IsValidTenantId(c.tenant)) return Malformed("invalid tenant in origin");
   c.size = t->size;
   c.root = t->root;
@@ -89,6 +93,19 @@ absl::StatusOr<CheckpointV2> VerifyCheckpointV2(
   absl::StatusOr<std::string> text = VerifyNote(note, keys);
   if (!text.ok()) return text.status();
   return ParseCheckpointV2Text(*text);
+}
+
+absl::StatusOr<CheckpointV2> VerifyWitnessedCheckpointV2(
+    std::string_view note, const std::vector<NoteVerifierKey>& keys,
+    const WitnessPolicy& policy,
+    std::vector<WitnessCosignature>* cosignatures) {
+  absl::StatusOr<CheckpointV2> c = VerifyCheckpointV2(note, keys);
+  if (!c.ok()) return c.status();
+  absl::StatusOr<std::vector<WitnessCosignature>> found =
+      VerifyCosignatures(note, policy);
+  if (!found.ok()) return found.status();
+  if (cosignatures != nullptr) *cosignatures = *std::move(found);
+  return c;
 }
 
 }  // namespace indelible::chain

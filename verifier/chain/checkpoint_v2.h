@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "verifier/chain/cosignature.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
 
@@ -43,9 +44,9 @@ absl::StatusOr<TlogCheckpoint> ParseTlogCheckpoint(std::string_view text);
 struct CheckpointV2 {
   std::string log_name;
   std::string tenant;
-  uint64_t size = 0;       // seq of the newest record
-  Digest root{};           // root(size)
-  Digest chain_head{};     // entry_hash(size); genesis(tenant) when size is 0
+  uint64_t size = 0;    // seq of the newest record
+  Digest root{};        // root(size)
+  Digest chain_head{};  // entry_hash(size); genesis(tenant) when size is 0
   uint64_t timestamp_ns = 0;
 
   std::string origin() const { return log_name + "/" + tenant; }
@@ -68,6 +69,15 @@ absl::StatusOr<CheckpointV2> ParseCheckpointV2Text(std::string_view text);
 // other signature lines, such as cosignatures, are ignored) and parses it.
 absl::StatusOr<CheckpointV2> VerifyCheckpointV2(
     std::string_view note, const std::vector<NoteVerifierKey>& keys);
+
+// A checkpoint a verifier with a witness policy may trust: the log's
+// signature by one of `keys` (VerifyCheckpointV2) and cosignatures of at
+// least policy.quorum distinct witnesses (VerifyCosignatures). Sets
+// *cosignatures, if given, to the witnesses that cosigned.
+absl::StatusOr<CheckpointV2> VerifyWitnessedCheckpointV2(
+    std::string_view note, const std::vector<NoteVerifierKey>& keys,
+    const WitnessPolicy& policy,
+    std::vector<WitnessCosignature>* cosignatures = nullptr);
 
 }  // namespace indelible::chain
 

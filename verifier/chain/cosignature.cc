@@ -10,7 +10,6 @@ namespace indelible::chain {
 namespace {
 
 constexpr std::string_view kHeader = "cosignature/v1\n";
-constexpr std::string_view kSigPrefix = "\xe2\x80\x94 ";  // "— " (U+2014)
 // u64 timestamp followed by the 64-byte Ed25519 signature.
 constexpr size_t kTimestampedSignatureSize = 8 + kEd25519SignatureSize;
 
@@ -42,8 +41,8 @@ std::string CosignerKeyString(const CosignerKey& key) {
 
 absl::StatusOr<CosignerKey> ParseCosignerKey(std::string_view s) {
   std::string name, public_key;
-  if (absl::Status st = ParseVerifierKeyString(s, kNoteSigCosignatureV1, &name,
-                                               &public_key);
+  if (absl::Status st =
+          ParseVerifierKeyString(s, kNoteSigCosignatureV1, &name, &public_key);
       !st.ok()) {
     return st;
   }
@@ -63,8 +62,8 @@ std::string Cosigner::SignatureLine(std::string_view body, uint64_t ts) const {
   PutU32(&id_sig, key_.key_id);
   PutU64(&id_sig, ts);
   id_sig.append(private_key_.Sign(CosignedMessage(body, ts)));
-  return absl::StrCat(Av(kSigPrefix), key_.name, " ", Base64Encode(id_sig),
-                      "\n");
+  return absl::StrCat(Av(kNoteSignaturePrefix), key_.name, " ",
+                      Base64Encode(id_sig), "\n");
 }
 
 absl::Status VerifyCosignature(const CosignerKey& key, std::string_view body,
@@ -73,8 +72,9 @@ absl::Status VerifyCosignature(const CosignerKey& key, std::string_view body,
     return absl::DataLossError("cosignature: not by this witness");
   }
   if (sig.signature.size() != kTimestampedSignatureSize) {
-    return absl::DataLossError(absl::StrCat(
-        "cosignature by ", key.name, ": want 8-byte time and 64-byte signature"));
+    return absl::DataLossError(
+        absl::StrCat("cosignature by ", key.name,
+                     ": want 8-byte time and 64-byte signature"));
   }
   const uint64_t t = DecodeU64(sig.signature.data());
   if (t > kMaxCosignatureTime) {
@@ -101,9 +101,9 @@ absl::Status ValidateWitnessPolicy(const WitnessPolicy& policy) {
     if (!seen) ++distinct;
   }
   if (policy.quorum > distinct) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "witness policy: quorum ", policy.quorum, " exceeds the ", distinct,
-        " distinct witnesses"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("witness policy: quorum ", policy.quorum, " exceeds the ",
+                     distinct, " distinct witnesses"));
   }
   return absl::OkStatus();
 }
@@ -134,9 +134,9 @@ absl::StatusOr<std::vector<WitnessCosignature>> VerifyCosignatures(
     }
   }
   if (found.size() < policy.quorum) {
-    return absl::DataLossError(absl::StrCat(
-        "checkpoint has cosignatures of ", found.size(), " witnesses, ",
-        policy.quorum, " required"));
+    return absl::DataLossError(absl::StrCat("checkpoint has cosignatures of ",
+                                            found.size(), " witnesses, ",
+                                            policy.quorum, " required"));
   }
   return found;
 }

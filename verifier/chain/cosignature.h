@@ -3,8 +3,8 @@
 //
 //   key_id    = SHA-256(name || 0x0A || 0x04 || pubkey)[:4]
 //   message   = "cosignature/v1\n" || "time " || decimal(ts) || "\n" || body
-//   line      = "— " name " " base64(key_id || u64(ts) || Ed25519(message)) "\n"
-//   verifier key string = <name>+<hex(key_id)>+<base64(0x04 || pubkey)>
+//   line      = "— " name " " base64(key_id || u64(ts) || Ed25519(message))
+//   "\n" verifier key string = <name>+<hex(key_id)>+<base64(0x04 || pubkey)>
 //
 // `body` is the note text (every line up to the blank line, each with its
 // newline) and ts is seconds since the epoch, at most 2^63 - 1. A cosigned
@@ -86,10 +86,10 @@ struct WitnessCosignature {
 // Checks a note's cosignatures against the policy: lines whose name and
 // key id match no witness are ignored; a matching line that does not
 // verify rejects the note (DataLoss); each witness (public key) counts once
-// however often it signed or is listed. Returns one entry per distinct witness that cosigned,
-// in policy order. DataLoss if the note is malformed or fewer than
-// policy.quorum witnesses cosigned; InvalidArgument for a bad policy.
-// The log's own signature is not checked here (VerifyCheckpointV2 does).
+// however often it signed or is listed. Returns one entry per distinct witness
+// that cosigned, in policy order. DataLoss if the note is malformed or fewer
+// than policy.quorum witnesses cosigned; InvalidArgument for a bad policy. The
+// log's own signature is not checked here (VerifyCheckpointV2 does).
 absl::StatusOr<std::vector<WitnessCosignature>> VerifyCosignatures(
     std::string_view note, const WitnessPolicy& policy);
 

@@ -52,7 +52,8 @@ void ConsistencyRanges(uint64_t m, uint64_t begin, uint64_t n, bool b,
 ProofPlan PlanOf(const std::vector<Range>& ranges) {
   ProofPlan plan;
   plan.elements.reserve(ranges.size());
-  for (const Range& r : ranges) plan.elements.push_back(RangeNodes(r.begin, r.end));
+  for (const Range& r : ranges)
+    plan.elements.push_back(RangeNodes(r.begin, r.end));
   return plan;
 }
 
@@ -220,8 +221,7 @@ absl::Status VerifyInclusion(uint64_t index, uint64_t size,
 
 absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size,
                                const std::vector<Digest>& proof,
-                               const Digest& old_root,
-                               const Digest& new_root) {
+                               const Digest& old_root, const Digest& new_root) {
   if (old_size > new_size) {
     return absl::InvalidArgumentError(
         "consistency proof: old size must not exceed new size");

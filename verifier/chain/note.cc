@@ -9,12 +9,6 @@
 #include "verifier/chain/text.h"
 
 namespace indelible::chain {
-namespace {
-
-constexpr std::string_view kSigPrefix = "\xe2\x80\x94 ";  // "— " (U+2014)
-
-}  // namespace
-
 uint32_t SignedNoteKeyId(std::string_view key_name, uint8_t sig_type,
                          std::string_view public_key) {
   std::string buf(key_name);
@@ -107,8 +101,8 @@ std::string NoteSigner::Sign(std::string_view text) const {
   std::string id_sig;
   PutU32(&id_sig, verifier_key_.key_id);
   id_sig.append(key_.Sign(text));
-  return absl::StrCat(Av(text), "\n", Av(kSigPrefix), verifier_key_.name, " ",
-                      Base64Encode(id_sig), "\n");
+  return absl::StrCat(Av(text), "\n", Av(kNoteSignaturePrefix),
+                      verifier_key_.name, " ", Base64Encode(id_sig), "\n");
 }
 
 absl::StatusOr<SplitNoteResult> SplitNote(std::string_view note) {
@@ -124,10 +118,10 @@ absl::StatusOr<SplitNoteResult> SplitNote(std::string_view note) {
   }
   sigs.remove_suffix(1);
   for (std::string_view line : Split(sigs, '\n')) {
-    if (line.substr(0, kSigPrefix.size()) != kSigPrefix) {
+    if (line.substr(0, kNoteSignaturePrefix.size()) != kNoteSignaturePrefix) {
       return absl::DataLossError("note: malformed signature line");
     }
-    line.remove_prefix(kSigPrefix.size());
+    line.remove_prefix(kNoteSignaturePrefix.size());
     size_t space = line.find(' ');
     if (space == std::string_view::npos) {
       return absl::DataLossError("note: malformed signature line");

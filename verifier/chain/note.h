@@ -35,6 +35,8 @@ struct NoteVerifierKey {
 // Ed25519 cosignatures (cosignature.h).
 inline constexpr uint8_t kNoteSigEd25519 = 0x01;
 inline constexpr uint8_t kNoteSigCosignatureV1 = 0x04;
+// What starts a signature line: U+2014 EM DASH and a space.
+inline constexpr std::string_view kNoteSignaturePrefix = "\xe2\x80\x94 ";
 
 // First 4 bytes (big-endian) of SHA-256(key_name || 0x0A || sig_type || key).
 uint32_t SignedNoteKeyId(std::string_view key_name, uint8_t sig_type,

@@ -53,22 +53,23 @@ std::vector<TileId> TilesOfPlan(const ProofPlan& plan) {
 
 NodeHashReader NodesFromTiles(TileReader tiles) {
   auto cache = std::make_shared<std::map<TileId, std::vector<Digest>>>();
-  return [tiles = std::move(tiles), cache](NodeId node) -> absl::StatusOr<Digest> {
-    const TileSpan span = TileSpanOf(node);
-    auto it = cache->find(span.tile);
-    if (it == cache->end()) {
-      absl::StatusOr<std::vector<Digest>> entries = tiles(span.tile);
-      if (!entries.ok()) return entries.status();
-      it = cache->emplace(span.tile, *std::move(entries)).first;
-    }
-    const std::vector<Digest>& entries = it->second;
-    if (entries.size() < size_t{span.first} + span.count) {
-      return absl::DataLossError(absl::StrCat(
-          "tile ", TilePath(span.tile, 0), " has ", entries.size(),
-          " hashes, a node needs ", span.first + span.count));
-    }
-    return MerkleRoot(entries.data() + span.first, span.count);
-  };
+  return
+      [tiles = std::move(tiles), cache](NodeId node) -> absl::StatusOr<Digest> {
+        const TileSpan span = TileSpanOf(node);
+        auto it = cache->find(span.tile);
+        if (it == cache->end()) {
+          absl::StatusOr<std::vector<Digest>> entries = tiles(span.tile);
+          if (!entries.ok()) return entries.status();
+          it = cache->emplace(span.tile, *std::move(entries)).first;
+        }
+        const std::vector<Digest>& entries = it->second;
+        if (entries.size() < size_t{span.first} + span.count) {
+          return absl::DataLossError(absl::StrCat(
+              "tile ", TilePath(span.tile, 0), " has ", entries.size(),
+              " hashes, a node needs ", span.first + span.count));
+        }
+        return MerkleRoot(entries.data() + span.first, span.count);
+      };
 }
 
 }  // namespace indelible::chain
