@@ -9,39 +9,27 @@
 #include "verifier/chain/text.h"
 
 namespace indelible::chain {
-namespace {
-
-constexpr char kEd25519Alg = 0x01;
-constexpr std::string_view kSigPrefix = "\xe2\x80\x94 ";  // "— " (U+2014)
-
-}  // namespace
-
-uint32_t NoteKeyId(std::string_view key_name, std::string_view public_key) {
+uint32_t SignedNoteKeyId(std::string_view key_name, uint8_t sig_type,
+                         std::string_view public_key) {
   std::string buf(key_name);
   buf.push_back('\n');
-  buf.push_back(kEd25519Alg);
+  buf.push_back(static_cast<char>(sig_type));
   buf.append(public_key);
   Digest d = Sha256(buf);
   return DecodeU32(reinterpret_cast<const char*>(d.data()));
 }
 
-NoteVerifierKey MakeNoteVerifierKey(std::string key_name,
-                                    std::string public_key) {
-  NoteVerifierKey k;
-  k.key_id = NoteKeyId(key_name, public_key);
-  k.name = std::move(key_name);
-  k.public_key = std::move(public_key);
-  return k;
-}
-
-std::string NoteVerifierKeyString(const NoteVerifierKey& key) {
-  std::string alg_key(1, kEd25519Alg);
-  alg_key.append(key.public_key);
-  return absl::StrCat(key.name, "+", absl::StrFormat("%08x", key.key_id), "+",
+std::string VerifierKeyString(std::string_view key_name, uint32_t key_id,
+                              uint8_t sig_type, std::string_view public_key) {
+  std::string alg_key(1, static_cast<char>(sig_type));
+  alg_key.append(public_key);
+  return absl::StrCat(Av(key_name), "+", absl::StrFormat("%08x", key_id), "+",
                       Base64Encode(alg_key));
 }
 
-absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s) {
+absl::Status ParseVerifierKeyString(std::string_view s, uint8_t sig_type,
+                                    std::string* name,
+                                    std::string* public_key) {
   std::vector<std::string_view> parts = Split(s, '+');
   // The base64 part may itself contain '+': rejoin everything after the id.
   if (parts.size() < 3 || parts[0].empty() || parts[1].size() != 8) {
@@ -62,16 +50,47 @@ absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s) {
     return absl::InvalidArgumentError("verifier key: key id is not hex");
   }
   if (!Base64Decode(b64, &alg_key) ||
-      alg_key.size() != 1 + kEd25519PublicKeySize || alg_key[0] != kEd25519Alg) {
-    return absl::InvalidArgumentError(
-        "verifier key: key is not base64(0x01 || 32-byte Ed25519 key)");
+      alg_key.size() != 1 + kEd25519PublicKeySize ||
+      static_cast<uint8_t>(alg_key[0]) != sig_type) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "verifier key: key is not base64(0x%02x || 32-byte Ed25519 key)",
+        sig_type));
   }
-  NoteVerifierKey k =
-      MakeNoteVerifierKey(std::string(parts[0]), alg_key.substr(1));
-  if (k.key_id != DecodeU32(id_bytes.data())) {
+  if (SignedNoteKeyId(parts[0], sig_type, alg_key.substr(1)) !=
+      DecodeU32(id_bytes.data())) {
     return absl::InvalidArgumentError("verifier key: key id does not match");
   }
+  *name = std::string(parts[0]);
+  *public_key = alg_key.substr(1);
+  return absl::OkStatus();
+}
+
+uint32_t NoteKeyId(std::string_view key_name, std::string_view public_key) {
+  return SignedNoteKeyId(key_name, kNoteSigEd25519, public_key);
+}
+
+NoteVerifierKey MakeNoteVerifierKey(std::string key_name,
+                                    std::string public_key) {
+  NoteVerifierKey k;
+  k.key_id = NoteKeyId(key_name, public_key);
+  k.name = std::move(key_name);
+  k.public_key = std::move(public_key);
   return k;
+}
+
+std::string NoteVerifierKeyString(const NoteVerifierKey& key) {
+  return VerifierKeyString(key.name, key.key_id, kNoteSigEd25519,
+                           key.public_key);
+}
+
+absl::StatusOr<NoteVerifierKey> ParseNoteVerifierKey(std::string_view s) {
+  std::string name, public_key;
+  if (absl::Status st =
+          ParseVerifierKeyString(s, kNoteSigEd25519, &name, &public_key);
+      !st.ok()) {
+    return st;
+  }
+  return MakeNoteVerifierKey(std::move(name), std::move(public_key));
 }
 
 NoteSigner::NoteSigner(std::string key_name, Ed25519PrivateKey key)
@@ -82,45 +101,56 @@ std::string NoteSigner::Sign(std::string_view text) const {
   std::string id_sig;
   PutU32(&id_sig, verifier_key_.key_id);
   id_sig.append(key_.Sign(text));
-  return absl::StrCat(Av(text), "\n", Av(kSigPrefix), verifier_key_.name, " ",
-                      Base64Encode(id_sig), "\n");
+  return absl::StrCat(Av(text), "\n", Av(kNoteSignaturePrefix),
+                      verifier_key_.name, " ", Base64Encode(id_sig), "\n");
 }
 
-absl::StatusOr<std::string> VerifyNote(
-    std::string_view note, const std::vector<NoteVerifierKey>& keys) {
+absl::StatusOr<SplitNoteResult> SplitNote(std::string_view note) {
   size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos) {
     return absl::DataLossError("note: no blank line before signatures");
   }
-  std::string_view text = note.substr(0, split + 1);
+  SplitNoteResult out;
+  out.text = note.substr(0, split + 1);
   std::string_view sigs = note.substr(split + 2);
   if (sigs.empty() || sigs.back() != '\n') {
     return absl::DataLossError("note: signature block must end in newline");
   }
   sigs.remove_suffix(1);
-  bool verified = false;
   for (std::string_view line : Split(sigs, '\n')) {
-    if (line.substr(0, kSigPrefix.size()) != kSigPrefix) {
+    if (line.substr(0, kNoteSignaturePrefix.size()) != kNoteSignaturePrefix) {
       return absl::DataLossError("note: malformed signature line");
     }
-    line.remove_prefix(kSigPrefix.size());
+    line.remove_prefix(kNoteSignaturePrefix.size());
     size_t space = line.find(' ');
     if (space == std::string_view::npos) {
       return absl::DataLossError("note: malformed signature line");
     }
-    std::string_view name = line.substr(0, space);
+    NoteSignature sig;
+    sig.name = line.substr(0, space);
     std::string id_sig;
-    if (!Base64Decode(line.substr(space + 1), &id_sig) ||
-        id_sig.size() < 4) {
+    if (!Base64Decode(line.substr(space + 1), &id_sig) || id_sig.size() < 4) {
       return absl::DataLossError("note: signature is not base64");
     }
-    uint32_t id = DecodeU32(id_sig.data());
+    sig.key_id = DecodeU32(id_sig.data());
+    sig.signature = id_sig.substr(4);
+    out.signatures.push_back(std::move(sig));
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> VerifyNote(
+    std::string_view note, const std::vector<NoteVerifierKey>& keys) {
+  auto split = SplitNote(note);
+  if (!split.ok()) return split.status();
+  bool verified = false;
+  for (const NoteSignature& sig : split->signatures) {
     for (const NoteVerifierKey& k : keys) {
-      if (k.name != name || k.key_id != id) continue;
-      if (auto s = VerifyEd25519(k.public_key, text, id_sig.substr(4));
+      if (k.name != sig.name || k.key_id != sig.key_id) continue;
+      if (auto s = VerifyEd25519(k.public_key, split->text, sig.signature);
           !s.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("note: signature by ", Av(name), " does not verify"));
+        return absl::DataLossError(absl::StrCat(
+            "note: signature by ", Av(sig.name), " does not verify"));
       }
       verified = true;
     }
@@ -128,7 +158,7 @@ absl::StatusOr<std::string> VerifyNote(
   if (!verified) {
     return absl::DataLossError("note: no signature by a known key");
   }
-  return std::string(text);
+  return std::string(split->text);
 }
 
 }  // namespace indelible::chain

@@ -30,6 +30,27 @@ struct NoteVerifierKey {
   uint32_t key_id = 0;
 };
 
+// The signature types of signed-note this code knows (the byte in key ids
+// and verifier keys): 0x01 Ed25519 note signatures, 0x04 timestamped
+// Ed25519 cosignatures (cosignature.h).
+inline constexpr uint8_t kNoteSigEd25519 = 0x01;
+inline constexpr uint8_t kNoteSigCosignatureV1 = 0x04;
+// What starts a signature line: U+2014 EM DASH and a space.
+inline constexpr std::string_view kNoteSignaturePrefix = "\xe2\x80\x94 ";
+
+// First 4 bytes (big-endian) of SHA-256(key_name || 0x0A || sig_type || key).
+uint32_t SignedNoteKeyId(std::string_view key_name, uint8_t sig_type,
+                         std::string_view public_key);
+// "<name>+<hex(key_id)>+<base64(sig_type || public_key)>".
+std::string VerifierKeyString(std::string_view key_name, uint32_t key_id,
+                              uint8_t sig_type, std::string_view public_key);
+// Parses the string above for a 32-byte Ed25519 key of `sig_type`; sets
+// *name and *public_key. InvalidArgument if malformed, the name is not a
+// valid key name, the type differs, or the id does not match the key.
+absl::Status ParseVerifierKeyString(std::string_view s, uint8_t sig_type,
+                                    std::string* name,
+                                    std::string* public_key);
+
 uint32_t NoteKeyId(std::string_view key_name, std::string_view public_key);
 std::string NoteVerifierKeyString(const NoteVerifierKey& key);
 NoteVerifierKey MakeNoteVerifierKey(std::string key_name,
@@ -54,6 +75,24 @@ class NoteSigner {
   Ed25519PrivateKey key_;
   NoteVerifierKey verifier_key_;
 };
+
+// One signature line of a note, split but not verified.
+struct NoteSignature {
+  std::string_view name;
+  uint32_t key_id = 0;
+  std::string signature;  // the bytes after the key id
+};
+
+// A note split at its last blank line. Views point into the parsed note.
+struct SplitNoteResult {
+  std::string_view text;  // with its final newline
+  std::vector<NoteSignature> signatures;
+};
+
+// Splits a note into its text and signature lines, checking their form
+// ("— <name> <base64(key_id || signature)>", at least one). DataLoss if
+// malformed.
+absl::StatusOr<SplitNoteResult> SplitNote(std::string_view note);
 
 // Splits a note, checks that at least one signature line is by one of `keys`
 // and verifies, and returns the signed text. DataLoss if the note is

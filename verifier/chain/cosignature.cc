@@ -1,0 +1,144 @@
+#include "verifier/chain/cosignature.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/coding.h"
+#include "verifier/chain/text.h"
+
+namespace indelible::chain {
+namespace {
+
+constexpr std::string_view kHeader = "cosignature/v1\n";
+// u64 timestamp followed by the 64-byte Ed25519 signature.
+constexpr size_t kTimestampedSignatureSize = 8 + kEd25519SignatureSize;
+
+// Witnesses are told apart by key: the cosignature/v1 message does not
+// commit to the name, so one key listed under two names is one witness (a
+// line copied under the other name would verify too).
+bool SameKey(const CosignerKey& a, const CosignerKey& b) {
+  return a.public_key == b.public_key;
+}
+
+}  // namespace
+
+uint32_t CosignerKeyId(std::string_view name, std::string_view public_key) {
+  return SignedNoteKeyId(name, kNoteSigCosignatureV1, public_key);
+}
+
+CosignerKey MakeCosignerKey(std::string name, std::string public_key) {
+  CosignerKey k;
+  k.key_id = CosignerKeyId(name, public_key);
+  k.name = std::move(name);
+  k.public_key = std::move(public_key);
+  return k;
+}
+
+std::string CosignerKeyString(const CosignerKey& key) {
+  return VerifierKeyString(key.name, key.key_id, kNoteSigCosignatureV1,
+                           key.public_key);
+}
+
+absl::StatusOr<CosignerKey> ParseCosignerKey(std::string_view s) {
+  std::string name, public_key;
+  if (absl::Status st =
+          ParseVerifierKeyString(s, kNoteSigCosignatureV1, &name, &public_key);
+      !st.ok()) {
+    return st;
+  }
+  return MakeCosignerKey(std::move(name), std::move(public_key));
+}
+
+std::string CosignedMessage(std::string_view body, uint64_t ts) {
+  return absl::StrCat(Av(kHeader), "time ", ts, "\n", Av(body));
+}
+
+Cosigner::Cosigner(std::string name, Ed25519PrivateKey key)
+    : private_key_(std::move(key)),
+      key_(MakeCosignerKey(std::move(name), private_key_.PublicKey())) {}
+
+std::string Cosigner::SignatureLine(std::string_view body, uint64_t ts) const {
+  std::string id_sig;
+  PutU32(&id_sig, key_.key_id);
+  PutU64(&id_sig, ts);
+  id_sig.append(private_key_.Sign(CosignedMessage(body, ts)));
+  return absl::StrCat(Av(kNoteSignaturePrefix), key_.name, " ",
+                      Base64Encode(id_sig), "\n");
+}
+
+absl::Status VerifyCosignature(const CosignerKey& key, std::string_view body,
+                               const NoteSignature& sig, uint64_t* ts) {
+  if (sig.name != key.name || sig.key_id != key.key_id) {
+    return absl::DataLossError("cosignature: not by this witness");
+  }
+  if (sig.signature.size() != kTimestampedSignatureSize) {
+    return absl::DataLossError(
+        absl::StrCat("cosignature by ", key.name,
+                     ": want 8-byte time and 64-byte signature"));
+  }
+  const uint64_t t = DecodeU64(sig.signature.data());
+  if (t > kMaxCosignatureTime) {
+    return absl::DataLossError(
+        absl::StrCat("cosignature by ", key.name, ": time exceeds 2^63-1"));
+  }
+  if (!VerifyEd25519(key.public_key, CosignedMessage(body, t),
+                     std::string_view(sig.signature).substr(8))
+           .ok()) {
+    return absl::DataLossError(
+        absl::StrCat("cosignature by ", key.name, " does not verify"));
+  }
+  *ts = t;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateWitnessPolicy(const WitnessPolicy& policy) {
+  size_t distinct = 0;
+  for (size_t i = 0; i < policy.witnesses.size(); ++i) {
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) {
+      seen = SameKey(policy.witnesses[i], policy.witnesses[j]);
+    }
+    if (!seen) ++distinct;
+  }
+  if (policy.quorum > distinct) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("witness policy: quorum ", policy.quorum, " exceeds the ",
+                     distinct, " distinct witnesses"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<WitnessCosignature>> VerifyCosignatures(
+    std::string_view note, const WitnessPolicy& policy) {
+  if (absl::Status st = ValidateWitnessPolicy(policy); !st.ok()) return st;
+  absl::StatusOr<SplitNoteResult> split = SplitNote(note);
+  if (!split.ok()) return split.status();
+  std::vector<WitnessCosignature> found;
+  for (size_t i = 0; i < policy.witnesses.size(); ++i) {
+    const CosignerKey& w = policy.witnesses[i];
+    bool listed_before = false;
+    for (size_t j = 0; j < i && !listed_before; ++j) {
+      listed_before = SameKey(w, policy.witnesses[j]);
+    }
+    if (listed_before) continue;
+    bool counted = false;
+    for (const NoteSignature& sig : split->signatures) {
+      if (sig.name != w.name || sig.key_id != w.key_id) continue;
+      uint64_t ts = 0;
+      if (absl::Status st = VerifyCosignature(w, split->text, sig, &ts);
+          !st.ok()) {
+        return st;
+      }
+      if (!counted) found.push_back({w.name, w.key_id, ts});
+      counted = true;
+    }
+  }
+  if (found.size() < policy.quorum) {
+    return absl::DataLossError(absl::StrCat("checkpoint has cosignatures of ",
+                                            found.size(), " witnesses, ",
+                                            policy.quorum, " required"));
+  }
+  return found;
+}
+
+}  // namespace indelible::chain
