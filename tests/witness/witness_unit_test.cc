@@ -235,6 +235,14 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_TRUE(ValidateConfig(*tls).ok());
 }
 
+TEST(Config, ExampleFileIsValid) {
+  auto c = LoadConfigFile(std::string(INDELIBLE_SOURCE_DIR) + "/deploy/witness.example.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  EXPECT_EQ(c->logs.size(), 2u);
+  EXPECT_TRUE(c->tls.enabled());
+}
+
 // --- add-checkpoint ---------------------------------------------------------
 
 class WitnessTest : public ::testing::Test {
