@@ -397,6 +397,24 @@ TEST_F(WitnessTest, ForeignSignatureIs403AndUnknownSignaturesAreIgnored) {
   ExpectCosigned(witness_->AddCheckpoint("old 0\n\n" + two), 5);
 }
 
+TEST_F(WitnessTest, OneValidSignatureOfSeveralTrustedKeysSuffices) {
+  // The log rotates: both keys are trusted; the old one's line is broken.
+  const chain::NoteSigner next(FormatV2().log_key_name + "-next",
+                               *chain::Ed25519PrivateKey::Generate());
+  LogConfig lc;
+  lc.origin = log_.Origin();
+  lc.keys = {next.verifier_key(), TestLogSigner().verifier_key()};
+  TempDir dir;
+  auto store = StateStore::Open(dir.path());
+  ASSERT_TRUE(store.ok());
+  Witness w({lc}, chain::Cosigner("w", *chain::Ed25519PrivateKey::Generate()), store->get());
+  std::string old_note = log_.Note(5, TestLogSigner());
+  old_note[old_note.size() - 5] = old_note[old_note.size() - 5] == 'A' ? 'B' : 'A';
+  const std::string both = old_note + next.Sign(log_.Body(5)).substr(log_.Body(5).size() + 1);
+  EXPECT_EQ(w.AddCheckpoint("old 0\n\n" + both).status, 200);
+  EXPECT_EQ(w.AddCheckpoint("old 5\n\n" + old_note).status, 403);
+}
+
 TEST_F(WitnessTest, MalformedCheckpointIs400) {
   EXPECT_EQ(witness_->AddCheckpoint("old 0\n\nnot a note\n").status, 400);
   EXPECT_EQ(witness_->AddCheckpoint("old 0\n\n" + log_.Body(3)).status, 400);
