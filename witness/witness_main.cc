@@ -228,6 +228,11 @@ int Run(const WitnessConfig& config) {
     res.status = r.status;
     res.set_content(r.body, r.content_type.c_str());
   });
+  api.Get("/add-checkpoint", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "POST");
+    res.set_content("add-checkpoint takes POST\n", "text/plain; charset=utf-8");
+  });
   ServeHealth(&api, store->get());
   const int port = Bind(&api, config.listen);
   if (port <= 0) {

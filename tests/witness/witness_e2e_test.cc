@@ -296,6 +296,9 @@ TEST_F(WitnessE2E, ProtocolOverHttp) {
                            "indelible_witness_state_ok 1"}) {
     EXPECT_NE(metrics->body.find(line), std::string::npos) << line << "\n" << metrics->body;
   }
+  auto get = cli_->Get("/add-checkpoint");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 405);
   auto health = m.Get("/health");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
