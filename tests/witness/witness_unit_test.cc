@@ -66,16 +66,16 @@ TEST(ParseRequest, RejectsMalformedBodies) {
            "Old 1\n\n" + cp,
            "old 1 \n\n" + cp,
            "old 18446744073709551616\n\n" + cp,       // > 2^64 - 1
-           "old 1\n" + H(1) + "\n" + cp,              // no blank line before the note? (cp has one; see below)
+           "old 1\n" + H(1) + "\n" + cp,              // no blank line after the proof
            "old 1\n" + H(1).substr(0, 43) + "\n\n" + cp,  // not padded
            "old 1\n" + chain::Base64Encode(std::string(31, 'a')) + "\n\n" + cp,
            "old 1\n!!!!\n\n" + cp,
            std::string("old 1\n\n"),                  // no checkpoint
            "old 1\n" + H(1),                          // no blank line at all
        }) {
+    // (Without the blank line the note's first lines are read as proof
+    // lines, which they are not.)
     auto r = ParseAddCheckpointRequest(bad);
-    // The one with a proof line directly followed by the note parses the
-    // note's lines as proof lines and fails on them.
     EXPECT_FALSE(r.ok()) << "accepted: " << bad;
     if (!r.ok()) {
       EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
