@@ -459,6 +459,19 @@ TEST_F(WitnessE2E, MutualTls) {
     tls.enable_server_certificate_verification(true);
     EXPECT_FALSE(tls.Post("/add-checkpoint", log_.Request(3, 4, TestLogSigner()), "text/plain"));
   }
+  // TLS 1.3 only: a TLS 1.2 handshake is refused, a TLS 1.3 one works.
+  const std::string target = "127.0.0.1:" + std::to_string(proc_->port());
+  for (const char* version : {"-tls1_2", "-tls1_3"}) {
+    CommandResult hs = RunCommand({"/usr/bin/openssl", "s_client", "-connect", target, version,
+                                   "-CAfile", c + "ca.pem", "-cert", c + "logclient.pem",
+                                   "-key", c + "logclient.key", "-verify_return_error"});
+    if (std::string(version) == "-tls1_2") {
+      EXPECT_NE(hs.exit_code, 0) << hs.out;
+    } else {
+      EXPECT_EQ(hs.exit_code, 0) << hs.out << hs.err;
+      EXPECT_NE(hs.out.find("TLSv1.3"), std::string::npos) << hs.out;
+    }
+  }
   // Plain HTTP to the TLS listener gets no answer.
   EXPECT_FALSE(Post(Client(proc_->port()).get(), log_.Request(3, 4, TestLogSigner())).ok);
   EXPECT_EQ(MetricSize(proc_->metrics_port(), log_.Origin()), 3u);
