@@ -323,6 +323,38 @@ TEST_F(WitnessE2E, StateSurvivesRestart) {
   ExpectCosign(log_, 11, 15);
 }
 
+// Concurrent requests from the same old size: exactly one advances the
+// state, the others learn the new size from a 409.
+TEST_F(WitnessE2E, ConcurrentSubmissionsAdvanceOnce) {
+  ASSERT_TRUE(StartWitness());
+  ExpectCosign(log_, 0, 10);
+  constexpr int kClients = 12;
+  std::vector<HttpReply> replies(kClients);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kClients; ++i) bodies.push_back(log_.Request(10, 11 + i, TestLogSigner()));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([&, i] { replies[i] = Post(Client(proc_->port()).get(), bodies[i]); });
+  }
+  for (auto& t : threads) t.join();
+  int winner = -1;
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_TRUE(replies[i].ok);
+    if (replies[i].status == 200) {
+      EXPECT_EQ(winner, -1) << "two requests advanced from the same old size";
+      winner = i;
+    } else {
+      EXPECT_EQ(replies[i].status, 409);
+    }
+  }
+  ASSERT_NE(winner, -1);
+  CheckCosignature(log_.Note(11 + winner, TestLogSigner()), replies[winner].body);
+  for (int i = 0; i < kClients; ++i) {
+    if (i != winner) EXPECT_EQ(replies[i].body, std::to_string(11 + winner) + "\n");
+  }
+  EXPECT_EQ(MetricSize(proc_->metrics_port(), log_.Origin()), 11u + winner);
+}
+
 // kill -9 at random moments during a bounded loop of submissions. After
 // each restart the state is the last size cosigned (or the one in flight,
 // if the kill fell between its durable write and its answer), and the
