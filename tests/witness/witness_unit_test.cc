@@ -39,7 +39,7 @@ std::string H(int i) { return chain::Base64Encode(chain::AsBytes(chain::Sha256(s
 
 // --- request parsing --------------------------------------------------------
 
-TEST(ParseRequest, OldSizeProofAndCheckpoint) {
+TEST(WitnessRequest, OldSizeProofAndCheckpoint) {
   const std::string note = "o\n1\nx\n\n— k AAAA\n";
   auto r = ParseAddCheckpointRequest("old 20852014\n" + H(1) + "\n" + H(2) + "\n\n" + note);
   ASSERT_TRUE(r.ok()) << r.status();
@@ -55,7 +55,7 @@ TEST(ParseRequest, OldSizeProofAndCheckpoint) {
   EXPECT_TRUE(zero->proof.empty());
 }
 
-TEST(ParseRequest, RejectsMalformedBodies) {
+TEST(WitnessRequest, RejectsMalformedBodies) {
   const std::string cp = "o\n1\nx\n\n— k AAAA\n";
   for (const std::string& bad : {
            std::string(""),
@@ -83,7 +83,7 @@ TEST(ParseRequest, RejectsMalformedBodies) {
   }
 }
 
-TEST(ParseRequest, AtMost63ProofLines) {
+TEST(WitnessRequest, AtMost63ProofLines) {
   std::string body = "old 5\n";
   for (int i = 0; i < 63; ++i) body += H(i) + "\n";
   const std::string cp = "\no\n1\nx\n\n— k AAAA\n";
@@ -97,7 +97,7 @@ TEST(ParseRequest, AtMost63ProofLines) {
 
 // --- state store ------------------------------------------------------------
 
-TEST(StateStore, PutIsDurableAndReloaded) {
+TEST(WitnessStateStore, PutIsDurableAndReloaded) {
   TempDir dir;
   const OriginState a{7, chain::Sha256("a")}, b{9, chain::Sha256("b")};
   {
@@ -120,7 +120,7 @@ TEST(StateStore, PutIsDurableAndReloaded) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
-TEST(StateStore, NeverGoesBackwards) {
+TEST(WitnessStateStore, NeverGoesBackwards) {
   TempDir dir;
   auto store = StateStore::Open(dir.path());
   ASSERT_TRUE(store.ok());
@@ -130,7 +130,7 @@ TEST(StateStore, NeverGoesBackwards) {
   EXPECT_EQ((*store)->Get("o")->size, 10u);
 }
 
-TEST(StateStore, SecondOpenIsRefusedWhileLocked) {
+TEST(WitnessStateStore, SecondOpenIsRefusedWhileLocked) {
   TempDir dir;
   auto first = StateStore::Open(dir.path());
   ASSERT_TRUE(first.ok());
@@ -140,7 +140,7 @@ TEST(StateStore, SecondOpenIsRefusedWhileLocked) {
   EXPECT_TRUE(StateStore::Open(dir.path()).ok());
 }
 
-TEST(StateStore, DamagedFileIsReportedAndTempFilesIgnored) {
+TEST(WitnessStateStore, DamagedFileIsReportedAndTempFilesIgnored) {
   TempDir dir;
   std::string file;
   {
@@ -165,7 +165,7 @@ TEST(StateStore, DamagedFileIsReportedAndTempFilesIgnored) {
   EXPECT_EQ(StateStore::Open(dir.path()).status().code(), absl::StatusCode::kDataLoss);
 }
 
-TEST(StateStore, FileTextRoundTrips) {
+TEST(WitnessStateStore, FileTextRoundTrips) {
   const OriginState s{123, chain::Sha256("r")};
   std::string origin;
   OriginState back;
@@ -183,7 +183,7 @@ std::string ConfigText(const std::string& extra = "") {
          FormatV2().log_verifier_key + "\"]\n";
 }
 
-TEST(Config, ParsesAndValidates) {
+TEST(WitnessConfig, ParsesAndValidates) {
   auto c = ParseConfig(ConfigText("listen: 127.0.0.1:0\nmetrics_listen: '[::1]:9420'\n"));
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
@@ -193,7 +193,7 @@ TEST(Config, ParsesAndValidates) {
   EXPECT_EQ(chain::NoteVerifierKeyString(c->logs[0].keys[0]), FormatV2().log_verifier_key);
 }
 
-TEST(Config, ErrorsNameTheField) {
+TEST(WitnessConfig, ErrorsNameTheField) {
   struct Case {
     std::string yaml, field;
   };
@@ -235,7 +235,7 @@ TEST(Config, ErrorsNameTheField) {
   EXPECT_TRUE(ValidateConfig(*tls).ok());
 }
 
-TEST(Config, ExampleFileIsValid) {
+TEST(WitnessConfig, ExampleFileIsValid) {
   auto c = LoadConfigFile(std::string(INDELIBLE_SOURCE_DIR) + "/deploy/witness.example.yaml");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
