@@ -71,8 +71,10 @@ absl::Status CommitSettings(Storage* storage, const DaemonRecorder& recorder,
       DiffGovernedSettings(old->value_or(GovernedSettings()), next);
   if (changes_out != nullptr) *changes_out = changes.size();
   if (changes.empty()) return absl::OkStatus();
+  // A store without chains holds nothing a change could weaken.
+  const std::vector<std::string> tenants = recorder.RecordableTenants(action.c_str());
   std::vector<std::string> weaker;
-  if (old->has_value()) weaker = FindWeakenings(**old, next);
+  if (old->has_value() && !tenants.empty()) weaker = FindWeakenings(**old, next);
   if (!weaker.empty() && !accept_weaker) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the configuration weakens ", absl::StrJoin(weaker, "; "),
@@ -87,7 +89,6 @@ absl::Status CommitSettings(Storage* storage, const DaemonRecorder& recorder,
   chain::Salt id;
   if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
   const std::string change_id = chain::ToHex(chain::AsBytes(id)).substr(0, 16);
-  const std::vector<std::string> tenants = recorder.RecordableTenants(action.c_str());
   std::vector<v1::Event> events;
   for (const SettingChange& c : changes) {
     for (const std::string& tenant : tenants) {

@@ -32,7 +32,8 @@ inline constexpr char kConfigReloadAction[] = "config.reload";
 // Compares `next` with the settings on record in `storage` and records the
 // differences (see above) with `next` as the new settings on record.
 // FailedPrecondition listing the weakening changes (nothing is recorded)
-// unless `accept_weaker`; other errors if the records cannot be stored.
+// unless `accept_weaker` or no tenant has a chain yet (nothing stored can be
+// weakened); other errors if the records cannot be stored.
 // *changes (if set) gets how many settings changed.
 absl::Status CommitSettings(Storage* storage, const DaemonRecorder& recorder,
                             const GovernedSettings& next, const std::string& action,
