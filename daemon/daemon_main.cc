@@ -15,12 +15,10 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
-#include <tuple>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/admin_service.h"
 #include "daemon/backup.h"

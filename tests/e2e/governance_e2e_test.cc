@@ -410,5 +410,27 @@ TEST_F(GovernanceE2E, BackupIsRecordedInEveryTenantsChainFirst) {
   }
 }
 
+TEST_F(GovernanceE2E, CliBackupTakesAReason) {
+  ASSERT_TRUE(Append(As("writer"), "acme", "c-1").ok());
+  auto cli = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = {BinPath("indelible"), "--target", daemon_->target(),
+                                     "--tls-ca", Cert("ca.pem"), "--tls-cert",
+                                     Cert("admin1.pem"), "--tls-key", Cert("admin1.key")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv);
+  };
+  CommandResult r = cli({"backup"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "reason: required")) << r.err;
+  r = cli({"backup", "--reason", "before the upgrade"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int found = 0;
+  for (const auto& rec : AuditorRead("acme")) {
+    found += rec.event().action() == "store.backup" &&
+             rec.event().reason() == "before the upgrade";
+  }
+  EXPECT_EQ(found, 1);
+}
+
 }  // namespace
 }  // namespace indelible
