@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "tests/e2e/harness.h"
 #include "verifier/chain/hash.h"
@@ -117,8 +118,9 @@ class GovernanceE2E : public ::testing::Test {
 
   void SetUp() override {
     WriteConfig();
-    auto d = DaemonProcess::Start(
-        {.data_dir = dir_.Sub("data"), .extra_args = {"--config", dir_.Sub("config.yaml")}});
+    auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data"),
+                                   .extra_args = {"--config", dir_.Sub("config.yaml"),
+                                                  "--metrics-listen", "127.0.0.1:0"}});
     ASSERT_TRUE(d.ok()) << d.status();
     daemon_ = std::move(*d);
   }
@@ -226,6 +228,15 @@ class GovernanceE2E : public ::testing::Test {
     return c.admin->Approve(&ctx, req, resp);
   }
 
+  // The /metrics text of the daemon.
+  std::string MetricsText() {
+    int port = 0;
+    std::ifstream(dir_.Sub("data") + ".port.metrics") >> port;
+    httplib::Client http("127.0.0.1", port);
+    auto res = http.Get("/metrics");
+    return res ? res->body : "";
+  }
+
   static TempDir* certs_;
   TempDir dir_;
   std::unique_ptr<DaemonProcess> daemon_;
@@ -258,8 +269,13 @@ TEST_F(GovernanceE2E, SighupThatWeakensIsRefusedAndTheOldRulesStay) {
   v1::PurgeTenantResponse asked;
   ASSERT_TRUE(Purge(As("admin1"), "acme", &asked).ok());
   EXPECT_TRUE(asked.has_pending());
-  // Nothing of the refused changes is on record.
+  // Nothing of the refused changes is on record, and they are counted.
   EXPECT_TRUE(ConfigRecords("acme", "config.reload").empty());
+  const std::string metrics = MetricsText();
+  EXPECT_TRUE(absl::StrContains(metrics, "indelible_config_reloads_total{outcome=\"refused\"} 4"))
+      << metrics;
+  EXPECT_TRUE(absl::StrContains(metrics, "indelible_config_reloads_total{outcome=\"applied\"} 0"))
+      << metrics;
 }
 
 TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
@@ -408,6 +424,28 @@ TEST_F(GovernanceE2E, BackupIsRecordedInEveryTenantsChainFirst) {
     }
     EXPECT_EQ(found, 1) << tenant;
   }
+}
+
+TEST_F(GovernanceE2E, AChangeThatCannotBeRecordedIsNotApplied) {
+  // Setting names longer than 40 bytes cannot be a record's resource id.
+  const std::string limits = "limits:\n  max_resource_id_bytes: 40\n";
+  ASSERT_EQ(daemon_->Stop(), 0);
+  WriteConfig({.more = limits});
+  ASSERT_TRUE(daemon_->Restart().ok()) << daemon_->Log();
+  ASSERT_TRUE(Append(As("stranger", kGlobexToken), "globex", "n-1").ok());
+  WriteConfig({.bindings_extra =
+                   "    - {principal: reader, roles: [reader], tenants: [globex]}\n"
+                   "    - {principal: a-principal-with-a-long-name, roles: [reader], "
+                   "tenants: [globex]}\n",
+               .more = limits});
+  Hup("event=reload_failed");
+  EXPECT_TRUE(absl::StrContains(daemon_->Log(), "resource.id")) << daemon_->Log();
+  // Neither binding applies, and nothing is on record.
+  EXPECT_EQ(Read(As("reader"), "globex", "after a failed reload").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(ConfigRecords("globex", "config.reload").empty());
+  EXPECT_TRUE(absl::StrContains(MetricsText(),
+                                "indelible_config_reloads_total{outcome=\"failed\"} 1"));
 }
 
 TEST_F(GovernanceE2E, CliBackupTakesAReason) {
