@@ -310,9 +310,10 @@ TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
   }
   ASSERT_GT(change_seq, 0);
   EXPECT_LT(change_seq, read_seq);
-  EXPECT_EQ(RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data")})
-                .exit_code,
-            0);
+  CommandResult check = RunCommand({BinPath("indelible-verify"), "check", "--data-dir",
+                                    dir_.Sub("data"), "--key",
+                                    testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"))});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 TEST_F(GovernanceE2E, RestartWithAnotherFileRecordsOldToNewAndWeakeningNeedsTheFlag) {
