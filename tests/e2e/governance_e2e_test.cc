@@ -310,6 +310,8 @@ TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
   }
   ASSERT_GT(change_seq, 0);
   EXPECT_LT(change_seq, read_seq);
+  // Stopped, the daemon has signed a checkpoint of every head.
+  ASSERT_EQ(daemon_->Stop(), 0);
   CommandResult check = RunCommand({BinPath("indelible-verify"), "check", "--data-dir",
                                     dir_.Sub("data"), "--key",
                                     testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"))});
