@@ -145,11 +145,13 @@ absl::StatusOr<v1::CompactResponse> AdminClient::Compact() {
   return response;
 }
 
-absl::StatusOr<v1::BackupResponse> AdminClient::Backup(std::string_view label) {
+absl::StatusOr<v1::BackupResponse> AdminClient::Backup(std::string_view label,
+                                                     std::string_view reason) {
   grpc::ClientContext ctx;
   PrepareContext(&ctx);
   v1::BackupRequest request;
   request.set_label(std::string(label));
+  if (!reason.empty()) request.set_reason(std::string(reason));
   v1::BackupResponse response;
   grpc::Status status = stub_->Backup(&ctx, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);

@@ -126,7 +126,10 @@ class AdminClient {
   // ([a-z0-9._-]{0,64}) is appended to the backup's name. The response names
   // the finished backup and the heads it holds. FailedPrecondition if the
   // daemon has no backup.dir. Not retried: each call takes a backup.
-  absl::StatusOr<v1::BackupResponse> Backup(std::string_view label);
+  // `reason` is recorded with the backup in every tenant's chain when the
+  // daemon records reads (required when it requires read reasons).
+  absl::StatusOr<v1::BackupResponse> Backup(std::string_view label,
+                                            std::string_view reason = "");
 
   std::chrono::milliseconds deadline() const { return deadline_; }
 

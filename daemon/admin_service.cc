@@ -58,7 +58,8 @@ absl::Status LoadRetentionState(Storage* storage, RetentionState* state) {
 
 AdminService::AdminService(AdminDeps deps)
     : d_(std::move(deps)),
-      auth_(d_.authorizer != nullptr ? d_.authorizer : &open_authorizer_) {}
+      auth_(d_.authorizer != nullptr ? d_.authorizer : &open_authorizer_),
+      recorder_(d_.sequencer, d_.storage, d_.clock, d_.limits) {}
 
 AdminService::~AdminService() { StopExpiry(); }
 
@@ -184,6 +185,7 @@ grpc::Status AdminService::RequestApproval(const Principal& requester, const Att
   p->set_action(action);
   p->set_summary(summary);
   p->set_requested_by(requester.name);
+  p->set_requested_by_person(requester.person);
   p->set_reason(who.reason);
   p->set_requested_at_ns(now);
   p->set_expires_at_ns(now + auth_->approval_window_seconds() * 1000000000ull);
@@ -193,6 +195,7 @@ grpc::Status AdminService::RequestApproval(const Principal& requester, const Att
   auto receipt = Record(p->tenant(), who, "approval.requested", "approval", request_id,
                         {{"requested_action", action},
                          {"summary", summary},
+                         {"requested_by_person", requester.person},
                          {"expires_at_ns", absl::StrCat(p->expires_at_ns())}},
                         [storage, key, value](rocksdb::WriteBatch* b) {
                           storage->PutMeta(b, key, value);
@@ -403,15 +406,6 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   return grpc::Status::OK;
 }
 
-absl::StatusOr<Receipt> AdminService::RecordOperatorChange(
-    const std::string& tenant, const std::string& action, const std::string& reason,
-    Metadata metadata) {
-  Attribution who;
-  who.actor = "operator";
-  who.reason = reason;
-  return Record(tenant, who, action, "config", "indelibled", std::move(metadata), nullptr);
-}
-
 absl::StatusOr<int> AdminService::ExpirePendingApprovals() {
   std::lock_guard<std::mutex> l(approvals_mu_);
   auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
@@ -485,12 +479,25 @@ grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRe
                         "principal \"" + checked->name +
                             "\" asked for this change; a different admin must approve it");
   }
+  // One person, however many principals: the person recorded with the
+  // request and the one the requester maps to now.
+  for (const std::string& requester :
+       {p.requested_by_person(), auth_->PersonOf(p.requested_by())}) {
+    if (!requester.empty() && checked->person == requester) {
+      return grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          "principal \"" + checked->name + "\" is person \"" + checked->person +
+              "\", who asked for this change as principal \"" + p.requested_by() +
+              "\"; a different person must approve it");
+    }
+  }
   Attribution who;
   who.actor = p.requested_by();
   who.reason = p.reason();
   who.approval_key = key;
   who.metadata = {{"request_id", p.request_id()},
                   {"approved_by", checked->name},
+                  {"approved_by_person", checked->person},
                   {"approval_reason", approval.reason}};
   grpc::Status s;
   if (record.has_set_retention()) {
@@ -568,7 +575,25 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequ
                         "backups are off: set backup.dir in the daemon's config "
                         "(docs/CONFIG.md)");
   }
-  auto r = d_.backuper->Create(req->label());
+  // A backup reads every tenant: it asks for a reason as reads do, and is
+  // recorded in every chain as reads are.
+  if (auth_->require_read_reason() && req->reason().empty()) {
+    return Invalid("reason: required: say why you take a backup (it is recorded in "
+                   "every tenant's chain)");
+  }
+  if (req->reason().size() > d_.limits.max_reason_bytes) {
+    return Invalid(absl::StrCat("reason: too long (max ", d_.limits.max_reason_bytes,
+                                " bytes)"));
+  }
+  Backuper::Recorder record;
+  if (auth_->record_reads()) {
+    const Principal caller = *who;
+    const std::string reason = req->reason();
+    record = [this, caller, reason](const std::string& name) {
+      return RecordBackup(recorder_, caller, "principal", reason, name);
+    };
+  }
+  auto r = d_.backuper->Create(req->label(), record);
   if (!r.ok()) return ToGrpcStatus(r.status());
   resp->set_path(r->path);
   resp->set_name(r->name);

@@ -18,6 +18,7 @@
 #include "daemon/auth.h"
 #include "daemon/backup.h"
 #include "daemon/clock.h"
+#include "daemon/daemon_records.h"
 #include "daemon/ingest.h"
 #include "daemon/retention.h"
 #include "daemon/retention_filter.h"
@@ -53,11 +54,6 @@ class AdminService final : public v1::Admin::Service {
   // (and on each Approve and ListPendingApprovals call).
   void StartExpiry(std::chrono::milliseconds interval);
   void StopExpiry();
-  // Records a change the operator made outside the API (a config reload) in
-  // `tenant`'s chain, attributed to "operator".
-  absl::StatusOr<Receipt> RecordOperatorChange(
-      const std::string& tenant, const std::string& action, const std::string& reason,
-      std::vector<std::pair<std::string, std::string>> metadata);
 
   // One expiry pass; returns how many requests expired.
   absl::StatusOr<int> ExpirePendingApprovals();
@@ -121,6 +117,7 @@ class AdminService final : public v1::Admin::Service {
   const AdminDeps d_;
   Authorizer open_authorizer_{AuthConfig{}};
   const Authorizer* const auth_;
+  const DaemonRecorder recorder_;
 
   std::mutex approvals_mu_;  // serialises Approve and expiry
 

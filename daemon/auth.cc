@@ -96,6 +96,12 @@ uint64_t Authorizer::approval_window_seconds() const {
   return Get()->config.approval_window_seconds;
 }
 
+std::string Authorizer::PersonOf(std::string_view principal) const {
+  auto state = Get();
+  auto it = state->config.persons.find(std::string(principal));
+  return it == state->config.persons.end() ? std::string(principal) : it->second;
+}
+
 absl::StatusOr<Principal> Authorizer::Authenticate(const grpc::ServerContextBase& ctx) const {
   auto state = Get();
   Principal p;
@@ -103,6 +109,7 @@ absl::StatusOr<Principal> Authorizer::Authenticate(const grpc::ServerContextBase
   if (!state->config.enabled) {
     p.name = "anonymous";
     p.method = "none";
+    p.person = p.name;
     return p;
   }
   const auto& md = ctx.client_metadata();
@@ -121,6 +128,8 @@ absl::StatusOr<Principal> Authorizer::Authenticate(const grpc::ServerContextBase
     }
     p.name = t->second;
     p.method = "token";
+    auto person = state->config.persons.find(p.name);
+    p.person = person == state->config.persons.end() ? p.name : person->second;
     return p;
   }
   std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
@@ -129,6 +138,8 @@ absl::StatusOr<Principal> Authorizer::Authenticate(const grpc::ServerContextBase
     if (!ids.empty()) {
       p.name.assign(ids.front().data(), ids.front().size());
       p.method = "certificate";
+      auto person = state->config.persons.find(p.name);
+      p.person = person == state->config.persons.end() ? p.name : person->second;
       return p;
     }
   }

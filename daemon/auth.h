@@ -77,6 +77,10 @@ struct AuthConfig {
     RoleSet roles = 0;
   };
   std::vector<Binding> bindings;
+  // Principal -> the person it belongs to (`person:` on a token or binding).
+  // A principal not listed is a person of its own. The two-person rule
+  // counts persons: a token and a certificate of one person are one admin.
+  std::map<std::string, std::string> persons;
   // Reads (ReadRecords, GetCheckpoint) must carry a reason.
   bool require_read_reason = true;
   // Reads are recorded in the tenant's chain (category indelible.access).
@@ -92,6 +96,8 @@ struct Principal {
   // How the caller proved it: "token", "certificate", or "none" (open mode).
   std::string method;
   std::string peer;  // transport address, e.g. "ipv4:127.0.0.1:51234"
+  // The person behind the principal (auth.persons; default: the name).
+  std::string person;
 };
 
 // Hex SHA-256 of a bearer token, as the config stores it.
@@ -114,6 +120,10 @@ class Authorizer {
   absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& ctx,
                                       std::string_view tenant, RoleSet roles,
                                       std::string_view what) const;
+
+  // The person `principal` belongs to: its `person:` in the config, or the
+  // principal's own name.
+  std::string PersonOf(std::string_view principal) const;
 
   // Every role `principal` holds on `tenant`.
   RoleSet RolesOn(const Principal& principal, std::string_view tenant) const;

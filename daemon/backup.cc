@@ -188,7 +188,8 @@ Backuper::Backuper(Deps deps, BackupOptions options, std::chrono::milliseconds p
 
 Backuper::~Backuper() { Stop(); }
 
-absl::StatusOr<BackupResult> Backuper::Create(std::string_view label) {
+absl::StatusOr<BackupResult> Backuper::Create(std::string_view label,
+                                              const Recorder& record) {
   if (!enabled()) {
     return absl::FailedPreconditionError(
         "backups are off: set backup.dir in the daemon's config (docs/CONFIG.md)");
@@ -197,7 +198,7 @@ absl::StatusOr<BackupResult> Backuper::Create(std::string_view label) {
     return absl::InvalidArgumentError("label: must match [a-z0-9._-]{0,64}");
   }
   std::lock_guard<std::mutex> l(create_mu_);
-  auto r = CreateLocked(label);
+  auto r = CreateLocked(label, record);
   if (!r.ok()) {
     failed_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("event=backup_failed dir={} status=\"{}\"", options_.dir,
@@ -213,7 +214,8 @@ absl::StatusOr<BackupResult> Backuper::Create(std::string_view label) {
   return r;
 }
 
-absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label) {
+absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
+                                                    const Recorder& record) {
   std::error_code ec;
   const fs::path dir = fs::absolute(options_.dir, ec);
   if (ec) return IoError("backup.dir " + options_.dir, ec);
@@ -233,14 +235,6 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label) {
   }
   if (ec) return IoError("list " + dir.string(), ec);
 
-  // Sign the current heads first, so the backup carries checkpoints as
-  // recent as possible.
-  if (deps_.checkpointer != nullptr) {
-    if (auto s = deps_.checkpointer->RunOnce(); !s.ok()) {
-      spdlog::warn("event=backup_checkpoint_failed status=\"{}\"", s.ToString());
-    }
-  }
-
   BackupResult result;
   result.created_at_ns = deps_.clock->NowNanos();
   const std::string base = BackupName(result.created_at_ns, label);
@@ -249,6 +243,19 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label) {
                   fs::exists(dir / (store::kBackupTempPrefix + result.name), ec);
        ++n) {
     result.name = absl::StrCat(base, "-", n);
+  }
+  // The read is on record before anything is copied, and the backup holds
+  // its own record.
+  if (record) {
+    if (auto s = record(result.name); !s.ok()) return s;
+  }
+
+  // Sign the current heads, so the backup carries checkpoints as recent as
+  // possible.
+  if (deps_.checkpointer != nullptr) {
+    if (auto s = deps_.checkpointer->RunOnce(); !s.ok()) {
+      spdlog::warn("event=backup_checkpoint_failed status=\"{}\"", s.ToString());
+    }
   }
   const fs::path tmp = dir / (store::kBackupTempPrefix + result.name);
   const fs::path final_path = dir / result.name;
@@ -397,7 +404,7 @@ void Backuper::Start() {
       if (now < last + interval_ns) continue;
       last = now;
       l.unlock();
-      (void)Create("");  // logs its outcome
+      (void)Create("", deps_.record_scheduled);  // logs its outcome
       l.lock();
     }
   });

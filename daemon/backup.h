@@ -26,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ struct BackupResult {
 
 class Backuper {
  public:
+  // Records, before anything is copied, that the backup `name` is about to
+  // read the whole store (daemon_records.h). A backup whose record fails is
+  // not taken.
+  using Recorder = std::function<absl::Status(const std::string& name)>;
+
   struct Deps {
     Storage* storage = nullptr;
     Checkpointer* checkpointer = nullptr;  // may be null (no fresh checkpoint)
@@ -81,6 +87,8 @@ class Backuper {
     // The private key file; copied into backups only if it lies inside
     // data_dir (the development key), never otherwise.
     std::string signing_key_path;
+    // Records the scheduled backups; null: they are not recorded.
+    Recorder record_scheduled;
   };
 
   Backuper(Deps deps, BackupOptions options,
@@ -90,9 +98,11 @@ class Backuper {
   bool enabled() const { return !options_.dir.empty(); }
 
   // Takes a backup, then applies retention. FailedPrecondition if backups
-  // are off; InvalidArgument for a bad label. A failed retention is logged,
-  // not returned: the backup itself succeeded.
-  absl::StatusOr<BackupResult> Create(std::string_view label);
+  // are off; InvalidArgument for a bad label. `record` (if set) runs first,
+  // with the backup's name; its error is returned and no backup is taken.
+  // A failed retention is logged, not returned: the backup itself succeeded.
+  absl::StatusOr<BackupResult> Create(std::string_view label,
+                                      const Recorder& record = nullptr);
 
   // Removes the backups retention selects (never `keep`, never the newest).
   // Returns their names.
@@ -109,7 +119,7 @@ class Backuper {
   void Stop();
 
  private:
-  absl::StatusOr<BackupResult> CreateLocked(std::string_view label);
+  absl::StatusOr<BackupResult> CreateLocked(std::string_view label, const Recorder& record);
   absl::StatusOr<std::vector<std::string>> PruneLocked(std::string_view keep);
   // Finished backups in dir, by name.
   std::vector<BackupEntry> ListBackups();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -246,8 +247,33 @@ absl::Status ParseFieldRules(const YAML::Node& n, const std::string& path,
   return absl::OkStatus();
 }
 
+// Reads the optional `person` of a token or binding entry for `principal`
+// into a->persons; every entry of one principal must name the same person.
+absl::Status ParsePerson(const YAML::Node& n, const std::string& path,
+                         std::set<std::string>* known, const std::string& principal,
+                         std::map<std::string, std::string>* where, AuthConfig* a) {
+  known->insert("person");
+  if (!n["person"]) return absl::OkStatus();
+  std::string person;
+  RETURN_IF_ERROR(Read(n, path, "person", known, &person));
+  if (person.empty() || person.size() > 256 ||
+      person.find_first_of(" \t\n\r") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", path, "person: 1-256 characters, no spaces"));
+  }
+  auto [it, inserted] = a->persons.emplace(principal, person);
+  if (!inserted && it->second != person) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", path, "person: principal \"", principal, "\" is person \"",
+        it->second, "\" at ", (*where)[principal], "person"));
+  }
+  where->emplace(principal, path);
+  return absl::OkStatus();
+}
+
 absl::Status ParseAuth(const YAML::Node& n, AuthConfig* a) {
   std::set<std::string> k;
+  std::map<std::string, std::string> person_paths;  // principal -> first entry
   const std::string p = "auth.";
   RETURN_IF_ERROR(Read(n, p, "enabled", &k, &a->enabled));
   a->record_reads = a->enabled;  // the default follows the mode
@@ -268,6 +294,7 @@ absl::Status ParseAuth(const YAML::Node& n, AuthConfig* a) {
       std::set<std::string> tk;
       AuthConfig::Token t;
       RETURN_IF_ERROR(ParsePrincipalName(tokens[i], tp, &tk, &t.principal));
+      RETURN_IF_ERROR(ParsePerson(tokens[i], tp, &tk, t.principal, &person_paths, a));
       RETURN_IF_ERROR(Read(tokens[i], tp, "sha256", &tk, &t.sha256_hex));
       if (!IsHexSha256(t.sha256_hex)) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -291,6 +318,7 @@ absl::Status ParseAuth(const YAML::Node& n, AuthConfig* a) {
       std::set<std::string> bk;
       AuthConfig::Binding b;
       RETURN_IF_ERROR(ParsePrincipalName(bindings[i], bp, &bk, &b.principal));
+      RETURN_IF_ERROR(ParsePerson(bindings[i], bp, &bk, b.principal, &person_paths, a));
       std::vector<std::string> roles;
       RETURN_IF_ERROR(Read(bindings[i], bp, "roles", &bk, &roles));
       RETURN_IF_ERROR(Read(bindings[i], bp, "tenants", &bk, &b.tenants));

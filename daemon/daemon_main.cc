@@ -15,18 +15,19 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
-#include <tuple>
 #include <thread>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "daemon/admin_service.h"
 #include "daemon/backup.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
 #include "daemon/config.h"
+#include "daemon/config_governance.h"
+#include "daemon/config_reload.h"
+#include "daemon/daemon_records.h"
 #include "daemon/health.h"
 #include "daemon/metrics.h"
 #include "daemon/reflection_v1.h"
@@ -103,6 +104,15 @@ absl::Status WritePortFile(const std::string& path, int port) {
   std::filesystem::rename(tmp, path, ec);
   if (ec) return absl::InternalError("cannot rename " + tmp + ": " + ec.message());
   return absl::OkStatus();
+}
+
+// A retention policy under which nothing expires in the life of the
+// store: 100 years (received_at plus that still fits in a u64 of ns).
+RetentionConfig KeepEverything() {
+  RetentionConfig c;
+  c.categories.clear();
+  c.default_seconds = 36500 * kSecondsPerDay;
+  return c;
 }
 
 // Registers the collectors read at scrape time.
@@ -241,121 +251,7 @@ class MetricsServer {
   std::thread thread_;
 };
 
-// What a SIGHUP may change: log level, auth tokens, bindings and read rules,
-// retention policies. Everything else needs a restart and is left alone
-// with a warning. Each change is logged; auth and retention changes are
-// recorded in the chain of every tenant.
-struct Reloadable {
-  const std::string* config_path;
-  Authorizer* authorizer;
-  RetentionState* retention;
-  AdminService* admin;
-  Sequencer* sequencer;
-};
-
-std::string FileSha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return chain::ToHex(chain::Sha256(ss.str()));
-}
-
-bool SameAuth(const AuthConfig& a, const AuthConfig& b) {
-  auto tokens = [](const AuthConfig& c) {
-    std::vector<std::pair<std::string, std::string>> v;
-    for (const auto& t : c.tokens) v.emplace_back(t.principal, t.sha256_hex);
-    return v;
-  };
-  auto bindings = [](const AuthConfig& c) {
-    std::vector<std::tuple<std::string, std::vector<std::string>, int>> v;
-    for (const auto& x : c.bindings) v.emplace_back(x.principal, x.tenants, x.roles);
-    return v;
-  };
-  return tokens(a) == tokens(b) && bindings(a) == bindings(b) &&
-         a.require_read_reason == b.require_read_reason &&
-         a.record_reads == b.record_reads && a.two_person_rule == b.two_person_rule &&
-         a.approval_window_seconds == b.approval_window_seconds;
-}
-
-bool SameRetention(const RetentionConfig& a, const RetentionConfig& b) {
-  return a.default_seconds == b.default_seconds && a.min_seconds == b.min_seconds &&
-         a.max_seconds == b.max_seconds && a.categories == b.categories &&
-         a.tenants == b.tenants &&
-         a.compaction_interval_seconds == b.compaction_interval_seconds;
-}
-
-void Reload(const Reloadable& r, DaemonConfig* current) {
-  if (r.config_path->empty()) {
-    spdlog::warn("event=reload_skipped reason=\"started without --config\"");
-    return;
-  }
-  auto next = LoadConfigFile(*r.config_path);
-  absl::Status s = next.status();
-  if (s.ok()) {
-    // Flags given at start keep overriding the file.
-    next->listen = current->listen;
-    next->data_dir = current->data_dir;
-    next->port_file = current->port_file;
-    next->metrics_listen = current->metrics_listen;
-    next->local_listen = current->local_listen;
-    next->testing_manual_clock = current->testing_manual_clock;
-    s = ValidateConfig(*next);
-  }
-  if (s.ok() && next->auth.enabled != current->auth.enabled) {
-    s = absl::FailedPreconditionError("auth.enabled cannot change without a restart");
-  }
-  if (!s.ok()) {
-    spdlog::error("event=reload_failed status=\"{}\" message=\"kept the running configuration\"",
-                  s.ToString());
-    return;
-  }
-  std::vector<std::string> changed;
-  if (next->log_level != current->log_level) {
-    spdlog::default_logger()->set_level(spdlog::level::from_str(next->log_level));
-    changed.push_back("log_level");
-  }
-  bool record = false;
-  if (!SameAuth(next->auth, current->auth)) {
-    if (auto rs = r.authorizer->Reload(next->auth); !rs.ok()) {
-      spdlog::error("event=reload_failed status=\"{}\"", rs.ToString());
-      return;
-    }
-    changed.push_back("auth");
-    record = true;
-  }
-  if (!SameRetention(next->retention, current->retention)) {
-    r.retention->SetConfig(next->retention);
-    changed.push_back("retention");
-    record = true;
-  }
-  if (next->tls.cert_file != current->tls.cert_file ||
-      next->tls.key_file != current->tls.key_file ||
-      next->tls.client_ca_file != current->tls.client_ca_file ||
-      next->signing_key_file != current->signing_key_file ||
-      next->key_name != current->key_name) {
-    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file or key_name\" "
-                 "message=\"these take effect at the next start\"");
-  }
-  const std::string digest = FileSha256(*r.config_path);
-  const std::string what = changed.empty() ? "nothing" : absl::StrJoin(changed, ",");
-  spdlog::info("event=config_reloaded changed={} config_sha256={}", what, digest);
-  if (!record) {
-    *current = *next;
-    return;
-  }
-  for (const auto& [tenant, head] : r.sequencer->AllHeads()) {
-    auto receipt = r.admin->RecordOperatorChange(
-        tenant, "config.reload", "configuration reloaded on SIGHUP",
-        {{"changed", what}, {"config_sha256", digest}});
-    if (!receipt.ok()) {
-      spdlog::error("event=reload_record_failed tenant={} status=\"{}\"", tenant,
-                    receipt.status().ToString());
-    }
-  }
-  *current = *next;
-}
-
-int Run(const DaemonConfig& config, const std::string& config_path) {
+int Run(const DaemonConfig& config, const std::string& config_path, bool accept_weaker_config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -374,7 +270,9 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
                  "Admin.AdvanceTestClock: for tests, never for production\"");
   }
 #endif
-  RetentionState retention(config.retention);
+  // Until the configuration's retention is on record (below), compactions
+  // that RocksDB starts on its own keep everything.
+  RetentionState retention(KeepEverything());
   RetentionCounters counters;
   StorageOptions storage_options = config.storage;
   storage_options.bodies_filter =
@@ -432,6 +330,16 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
+  // The configuration's security and retention settings are on record in
+  // the chains they concern before any of them takes effect.
+  DaemonRecorder recorder(&sequencer, storage->get(), clock, config.limits);
+  if (auto s = CommitSettings(storage->get(), recorder, GovernedSettingsOf(config),
+                              kConfigStartAction, accept_weaker_config);
+      !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime;
+  }
+  retention.SetConfig(config.retention);
   Authorizer authorizer(config.auth);
   if (config.auth.enabled) {
     spdlog::info("event=auth_enabled tokens={} bindings={} two_person_rule={}",
@@ -458,7 +366,14 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
                      .clock = clock,
                      .signer = &signer,
                      .data_dir = config.data_dir,
-                     .signing_key_path = key_path},
+                     .signing_key_path = key_path,
+                     .record_scheduled =
+                         [&recorder, &authorizer](const std::string& name) {
+                           if (!authorizer.record_reads()) return absl::OkStatus();
+                           return RecordBackup(
+                               recorder, Principal{"indelibled", "daemon", "", "indelibled"},
+                               "daemon", "scheduled backup (backup.interval)", name);
+                         }},
                     config.backup,
                     std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
   AdminDeps admin_deps;
@@ -513,6 +428,13 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   backuper.Start();
   AddCollectors(&metrics, storage->get(), &checkpointer, clock, &counters,
                 ingest_rules->get(), &backuper);
+  ConfigReloader reloader({.config_path = config_path,
+                           .authorizer = &authorizer,
+                           .retention = &retention,
+                           .storage = storage->get(),
+                           .recorder = &recorder},
+                          config);
+  reloader.AddMetrics(&metrics);
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
     auto metrics_port = metrics_server.Start(config.metrics_listen);
@@ -557,13 +479,10 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
                : config.tls.client_ca_file.empty() ? "tls1.3"
                                                  : "tls1.3+client_certificates");
 
-  DaemonConfig current = config;
-  const Reloadable reloadable{&config_path, &authorizer, &retention, &admin,
-                              &sequencer};
   int sig = 0;
   while ((sig = WaitForSignal()) == SIGHUP) {
     spdlog::info("event=reload_started signal=SIGHUP");
-    Reload(reloadable, &current);
+    (void)reloader.Reload();  // logs and counts its outcome
   }
   spdlog::info("event=shutdown_started signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   health.Stop();
@@ -614,6 +533,10 @@ int DaemonMain(int argc, char** argv) {
   CLI::App app{"indelibled: the Indelible audit-log daemon"};
   std::string config_path, listen, data_dir, log_level, port_file;
   app.add_option("-c,--config", config_path, "YAML config file (docs/CONFIG.md)");
+  bool accept_weaker_config = false;
+  app.add_flag("--accept-weaker-config", accept_weaker_config,
+               "apply (and record as accepted) a configuration that weakens the two-person "
+               "rule, read recording or retention (docs/SECURITY.md)");
   app.add_option("--listen", listen, "host:port to listen on (default 127.0.0.1:7410)");
   app.add_option("--data-dir", data_dir, "data directory (default ./data)");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off");
@@ -669,7 +592,7 @@ int DaemonMain(int argc, char** argv) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }
-  return Run(config, config_path);
+  return Run(config, config_path, accept_weaker_config);
 }
 
 }  // namespace indelible

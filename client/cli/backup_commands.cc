@@ -155,7 +155,7 @@ absl::Status VerifyCopy(const fs::path& to, const json& manifest) {
 
 int RunBackup(client::AdminClient& admin, const BackupFlags& flags, std::ostream& out,
               std::ostream& err) {
-  absl::StatusOr<v1::BackupResponse> r = admin.Backup(flags.label);
+  absl::StatusOr<v1::BackupResponse> r = admin.Backup(flags.label, flags.reason);
   if (!r.ok()) return ReportError(err, "backup", r.status());
   if (flags.json) {
     out << JsonLine(BackupToJson(*r)) << "\n";

@@ -162,6 +162,9 @@ CLI::App* AddBackup(CLI::App& app, BackupFlags* f) {
       "keeps serving, and print where it went (default --timeout 5m)");
   cmd->add_option("--label", f->label,
                   "Appended to the backup's name: [a-z0-9._-], at most 64");
+  cmd->add_option("--reason", f->reason,
+                  "Why: recorded with the backup in every tenant's chain (required "
+                  "when the daemon requires read reasons)");
   cmd->add_flag("--json", f->json, "Print JSON");
   return cmd;
 }

@@ -136,6 +136,7 @@ int RunTokenNew(const std::string& principal, std::ostream& out, std::ostream& e
 
 struct BackupFlags {
   std::string label;
+  std::string reason;
   bool json = false;
 };
 

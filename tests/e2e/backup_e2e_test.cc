@@ -220,8 +220,10 @@ TEST_F(BackupE2E, BackupUnderLoadRestoresVerifiesAndContinues) {
   check = Check(restored, verifier_key);
   EXPECT_EQ(check["totals"]["findings"], 0);
 
-  // A daemon on the restored copy extends each chain from the backed-up head.
-  auto d = DaemonProcess::Start({.data_dir = restored});
+  // A daemon on the restored copy, with the same configuration (a different
+  // one would be recorded first), extends each chain from the backed-up head.
+  auto d = DaemonProcess::Start(
+      {.data_dir = restored, .extra_args = {"--config", dir_.Sub("config.yaml")}});
   ASSERT_TRUE(d.ok()) << d.status();
   for (const auto& [tenant, head] : heads) {
     r = Cli((*d)->target(), {"append", "--tenant", tenant, "--actor-id", "alice", "--action",

@@ -701,7 +701,7 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   EXPECT_TRUE(Append(As("writer"), "acme", "still-serving").ok());
 
   std::ofstream(dir_.Sub("config.yaml"))
-      << "log_level: debug\nretention:\n  categories:\n    trace: 30d\n"
+      << "log_level: debug\nretention:\n  categories:\n    trace: 120d\n"
       << Config("    - {principal: reader, roles: [reader], tenants: [globex]}\n");
   ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
   // Poll (bounded) until the reload has taken effect.
@@ -731,7 +731,7 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   req.add_categories("trace");
   v1::GetRetentionResponse resp;
   ASSERT_TRUE(admin.admin->GetRetention(&ctx, req, &resp).ok());
-  EXPECT_EQ(resp.entries(0).retention(), "30d");
+  EXPECT_EQ(resp.entries(0).retention(), "120d");
   VerifierCheck();
 }
 

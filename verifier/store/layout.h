@@ -54,6 +54,10 @@ inline constexpr char kPurgedPrefix[] = "purged/";
 // approval/<request id> -> ApprovalRecord: destructive admin requests waiting
 // for a second admin (docs/SECURITY.md).
 inline constexpr char kApprovalPrefix[] = "approval/";
+// The security- and retention-relevant settings last applied, as a JSON
+// object of strings (daemon/config_governance.h), written with the records
+// of their changes.
+inline constexpr char kAppliedSettingsKey[] = "config/applied";
 
 inline constexpr char kSkeletonsCf[] = "skeletons";
 inline constexpr char kBodiesCf[] = "bodies";
