@@ -325,7 +325,8 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     return kExitRuntime;
   }
   Checkpointer checkpointer(storage->get(), &sequencer, clock, &signer,
-                            {std::chrono::milliseconds(config.checkpoint_interval_ms)});
+                            {std::chrono::milliseconds(config.checkpoint_interval_ms),
+                             EffectiveLogName(config)});
   if (auto s = checkpointer.Init(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
@@ -359,6 +360,9 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
   service_options.limits = config.limits;
   service_options.max_read_records = config.max_read_records;
   service_options.ingest_rules = ingest_rules->get();
+  service_options.proof_counter = [&metrics](const absl::Status& s) {
+    metrics.CountProof(s.ok());
+  };
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
   Backuper backuper({.storage = storage->get(),
