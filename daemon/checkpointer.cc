@@ -4,6 +4,7 @@
 
 #include "spdlog/spdlog.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -33,6 +34,17 @@ absl::Status Checkpointer::Init() {
         std::string_view(*note).substr(0, end == std::string::npos ? 0 : end + 1));
     if (!cp.ok()) return cp.status();
     last_[tenant] = {cp->seq, cp->timestamp_ns};
+  }
+  for (const auto& [tenant, head] : sequencer_->AllHeads()) {
+    auto v2 = storage_->GetCheckpointV2(tenant, 0);
+    if (absl::IsNotFound(v2.status())) continue;
+    if (!v2.ok()) return v2.status();
+    const std::string& note = v2->second;
+    size_t end = note.rfind("\n\n");
+    auto cp = chain::ParseCheckpointV2Text(
+        std::string_view(note).substr(0, end == std::string::npos ? 0 : end + 1));
+    if (!cp.ok()) return cp.status();
+    last_v2_[tenant] = {cp->size, cp->timestamp_ns};
   }
   return absl::OkStatus();
 }
@@ -80,6 +92,24 @@ absl::Status Checkpointer::RunOnce() {
     if (auto s = storage_->PutCheckpoint(tenant, head.seq, note); !s.ok()) {
       return s;
     }
+    last = {head.seq, cp.timestamp_ns};
+  }
+  for (const auto& [tenant, head] : sequencer_->AllHeads()) {
+    Last& last = last_v2_[tenant];
+    if (last.seq >= head.seq || sequencer_->Quarantined(tenant)) continue;
+    // The head is durable, so every node of the tree of its size is stored.
+    auto range = storage_->LoadCompactRange(tenant, head.seq);
+    if (!range.ok()) return range.status();
+    chain::CheckpointV2 cp;
+    cp.log_name = options_.log_name;
+    cp.tenant = tenant;
+    cp.size = head.seq;
+    cp.root = range->Root();
+    cp.chain_head = head.entry_hash;
+    cp.timestamp_ns = std::max({clock_->NowNanos(), head.received_at_ns,
+                                last.timestamp_ns});
+    const std::string note = signer_->Sign(chain::CheckpointV2Text(cp));
+    if (auto s = storage_->PutCheckpointV2(tenant, head.seq, note); !s.ok()) return s;
     last = {head.seq, cp.timestamp_ns};
   }
   return absl::OkStatus();

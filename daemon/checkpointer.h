@@ -1,7 +1,9 @@
 // Checkpointer: signs a checkpoint (docs/FORMAT.md) for every tenant whose
 // chain grew since its last checkpoint, at least once per interval of
-// activity, and keeps them all (the history, not only the newest) in the
-// checkpoints column family.
+// activity, and keeps them all (the history, not only the newest): a v1
+// checkpoint of the chain in the checkpoints column family and a v2
+// (tlog-checkpoint) checkpoint of the Merkle tree, root read from the
+// stored tree, in checkpoints_v2.
 //
 // Thread-safe: RunOnce() may be called from tests while no thread runs; the
 // background thread is started by Start() and ended by Stop(), which signs a
@@ -30,6 +32,9 @@ class Checkpointer {
  public:
   struct Options {
     std::chrono::milliseconds interval{1000};
+    // The origin of v2 checkpoints is "<log_name>/<tenant>".
+    // REQUIRES: chain::IsValidLogName(log_name).
+    std::string log_name = "indelible.local";
   };
 
   // REQUIRES: all pointers outlive the checkpointer.
@@ -66,6 +71,7 @@ class Checkpointer {
   };
   // The newest checkpoint of each tenant; guarded by run_mu_.
   std::unordered_map<std::string, Last> last_;
+  std::unordered_map<std::string, Last> last_v2_;
 
   std::mutex mu_;
   std::condition_variable cv_;

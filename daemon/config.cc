@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/hash.h"
 #include "yaml-cpp/yaml.h"
 
@@ -458,6 +459,7 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
   RETURN_IF_ERROR(Read(root, "", "signing_key_file", &k, &c.signing_key_file));
   RETURN_IF_ERROR(Read(root, "", "key_name", &k, &c.key_name));
+  RETURN_IF_ERROR(Read(root, "", "log_name", &k, &c.log_name));
   RETURN_IF_ERROR(
       Read(root, "", "checkpoint_interval_ms", &k, &c.checkpoint_interval_ms));
   RETURN_IF_ERROR(Read(root, "", "max_group_events", &k,
@@ -571,6 +573,17 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (c.key_name.empty() || bad_name_char) {
     return absl::InvalidArgumentError(
         "config: key_name: required, without spaces, control characters or '+'");
+  }
+  if (!c.log_name.empty() && !chain::IsValidLogName(c.log_name)) {
+    return absl::InvalidArgumentError(
+        "config: log_name: a schema-less URL such as audit.example.com: 1..200 printable "
+        "ASCII bytes without space or '+', not starting or ending with '/'");
+  }
+  if (c.log_name.empty() && !IsLoopbackHost(c.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: log_name: required when listen (", c.listen,
+        ") is not loopback: it names this deployment in every v2 checkpoint "
+        "(docs/CONFIG.md)"));
   }
   if (c.checkpoint_interval_ms < 10) {
     return absl::InvalidArgumentError(

@@ -48,6 +48,10 @@ struct DaemonConfig {
   std::string signing_key_file;
   // The key name in signed notes and verifier keys.
   std::string key_name = "indelible";
+  // Names the deployment in v2 checkpoints (origin "<log_name>/<tenant>",
+  // docs/FORMAT.md): a schema-less URL such as audit.example.com. Required
+  // when listen is not loopback; empty on loopback means kDevLogName.
+  std::string log_name;
   // How often tenants with new records get a checkpoint.
   int checkpoint_interval_ms = 1000;
 
@@ -73,6 +77,12 @@ struct DaemonConfig {
   StorageOptions storage;
   uint64_t max_read_records = 100000;
 };
+
+inline constexpr char kDevLogName[] = "indelible.local";
+// log_name, or kDevLogName when it is empty (loopback development).
+inline std::string EffectiveLogName(const DaemonConfig& c) {
+  return c.log_name.empty() ? std::string(kDevLogName) : c.log_name;
+}
 
 // Parses YAML text. InvalidArgument naming the key on a bad or unknown key.
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& yaml_text);

@@ -332,8 +332,8 @@ void Reload(const Reloadable& r, DaemonConfig* current) {
       next->tls.key_file != current->tls.key_file ||
       next->tls.client_ca_file != current->tls.client_ca_file ||
       next->signing_key_file != current->signing_key_file ||
-      next->key_name != current->key_name) {
-    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file or key_name\" "
+      next->key_name != current->key_name || next->log_name != current->log_name) {
+    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file, key_name or log_name\" "
                  "message=\"these take effect at the next start\"");
   }
   const std::string digest = FileSha256(*r.config_path);
@@ -427,7 +427,8 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
     return kExitRuntime;
   }
   Checkpointer checkpointer(storage->get(), &sequencer, clock, &signer,
-                            {std::chrono::milliseconds(config.checkpoint_interval_ms)});
+                            {std::chrono::milliseconds(config.checkpoint_interval_ms),
+                             EffectiveLogName(config)});
   if (auto s = checkpointer.Init(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
@@ -451,6 +452,9 @@ int Run(const DaemonConfig& config, const std::string& config_path) {
   service_options.limits = config.limits;
   service_options.max_read_records = config.max_read_records;
   service_options.ingest_rules = ingest_rules->get();
+  service_options.proof_counter = [&metrics](const absl::Status& s) {
+    metrics.CountProof(s.ok());
+  };
   AuditLogService service(&sequencer, storage->get(), clock, &signer,
                           service_options);
   Backuper backuper({.storage = storage->get(),

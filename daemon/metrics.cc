@@ -124,6 +124,13 @@ std::string Metrics::Render() const {
                   "# HELP indelible_purges_total Tenants purged.\n"
                   "# TYPE indelible_purges_total counter\nindelible_purges_total ",
                   purges_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
+                  "# HELP indelible_proofs_total Merkle proof requests (not recorded in "
+                  "the chain).\n# TYPE indelible_proofs_total counter\n"
+                  "indelible_proofs_total{outcome=\"served\"} ",
+                  proofs_ok_.load(std::memory_order_relaxed),
+                  "\nindelible_proofs_total{outcome=\"refused\"} ",
+                  proofs_refused_.load(std::memory_order_relaxed), "\n");
   for (const Collector& c : collectors_) c(&out);
   return out;
 }

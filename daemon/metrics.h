@@ -58,6 +58,10 @@ class Metrics {
     return ok_.load(std::memory_order_relaxed) + duplicate_.load(std::memory_order_relaxed);
   }
   void CountPurge() { purges_.fetch_add(1, std::memory_order_relaxed); }
+  // Inclusion and consistency proof requests, served or refused.
+  void CountProof(bool ok) {
+    (ok ? proofs_ok_ : proofs_refused_).fetch_add(1, std::memory_order_relaxed);
+  }
 
   // A collector appends complete text-format families (# HELP/# TYPE and
   // samples) at scrape time. REQUIRES: called before the first Render.
@@ -72,6 +76,8 @@ class Metrics {
   std::atomic<uint64_t> duplicate_{0};
   std::array<std::atomic<uint64_t>, 17> rejected_{};  // by absl::StatusCode
   std::atomic<uint64_t> purges_{0};
+  std::atomic<uint64_t> proofs_ok_{0};
+  std::atomic<uint64_t> proofs_refused_{0};
   std::atomic<bool> last_exhausted_{false};
   std::atomic<int64_t> queue_depth_{0};
   Histogram batch_events_;

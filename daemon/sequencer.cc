@@ -17,8 +17,10 @@ Sequencer::Sequencer(Storage* storage, Clock* clock, Options options)
 Sequencer::~Sequencer() { Stop(); }
 
 absl::Status Sequencer::Start() {
+  if (auto s = storage_->BuildMissingTrees(); !s.ok()) return s;
   if (auto s = ReloadHeads(); !s.ok()) return s;
   if (auto s = CheckHeads(); !s.ok()) return s;
+  if (auto s = ReloadRanges(); !s.ok()) return s;
   committer_ = std::thread([this] { RunCommitter(); });
   writer_ = std::thread([this] { Run(); });
   return absl::OkStatus();
@@ -35,6 +37,22 @@ absl::Status Sequencer::ReloadHeads() {
   purged_.clear();
   const size_t n = std::string_view(store::kPurgedPrefix).size();
   for (auto& [key, cert] : *purged) purged_.emplace(key.substr(n), cert);
+  return absl::OkStatus();
+}
+
+absl::Status Sequencer::ReloadRanges() {
+  ranges_.clear();
+  for (const auto& [tenant, head] : AllHeads()) {
+    if (Quarantined(tenant)) continue;
+    auto range = storage_->LoadCompactRange(tenant, head.seq);
+    if (range.ok()) {
+      ranges_.emplace(tenant, std::move(*range));
+    } else if (absl::IsDataLoss(range.status()) || absl::IsInvalidArgument(range.status())) {
+      Quarantine(tenant, std::string(range.status().message()));
+    } else {
+      return range.status();
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -266,6 +284,8 @@ void Sequencer::Publish(Commit* c) {
   ForgetDurableIds();
   c->number = ++last_commit_;
   for (const auto& [tenant, head] : c->new_heads) pending_heads_[tenant] = head;
+  for (auto& [tenant, range] : c->new_ranges) ranges_[tenant] = std::move(range);
+  c->new_ranges.clear();
   if (!c->new_ids.empty()) {
     pending_ids_.emplace_back(c->number, std::move(c->new_ids));
     c->new_ids.clear();
@@ -358,6 +378,10 @@ bool Sequencer::RecoverIfFailed() {
     spdlog::error("event=reload_heads_failed status=\"{}\"", s.ToString());
     return false;
   }
+  if (auto s = ReloadRanges(); !s.ok()) {
+    spdlog::error("event=reload_tree_failed status=\"{}\"", s.ToString());
+    return false;
+  }
   pending_heads_.clear();
   pending_ids_.clear();
   std::lock_guard<std::mutex> l(mu_);
@@ -380,6 +404,7 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
   // have pruned their first record since.
   ForgetDurableIds();
   const auto heads_before = c->new_heads;
+  const auto ranges_before = c->new_ranges;
   std::vector<std::string> ids_added;
   std::vector<std::vector<Receipt>> receipts(chunk->size());
 
@@ -389,6 +414,7 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
   auto fail_read = [&](const std::string& tenant, const absl::Status& s) {
     c->batch.RollbackToSavePoint();
     c->new_heads = heads_before;
+    c->new_ranges = ranges_before;
     for (const std::string& key : ids_added) c->new_ids.erase(key);
     absl::Status lost = s;
     if (absl::IsDataLoss(s)) {
@@ -477,6 +503,14 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
           stored.receipt.received_at_ns = sk->received_at_ns;
           stored.receipt.entry_hash = sk->entry_hash;
           stored.receipt.duplicate = true;
+          stored.receipt.body_digest = sk->body_digest;
+          if (seq == 1) {
+            stored.receipt.prev_entry_hash = chain::Genesis(e.tenant);
+          } else {
+            auto prev = storage_->GetSkeleton(e.tenant, seq - 1);
+            if (!prev.ok()) return fail_read(e.tenant, prev.status());
+            stored.receipt.prev_entry_hash = prev->entry_hash;
+          }
           if (!SameEvent(stored, e)) refused = ConflictError(e, stored);
           receipts[ri][ei] = std::move(stored.receipt);
           resolved[ei].kind = Kind::kRepeatsStored;
@@ -520,6 +554,16 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
                       .first;
       }
       store::Head& head = head_it->second;
+      auto range_it = c->new_ranges.find(e.tenant);
+      if (range_it == c->new_ranges.end()) {
+        auto linked = ranges_.find(e.tenant);
+        range_it = c->new_ranges
+                       .emplace(e.tenant, linked != ranges_.end() ? linked->second
+                                                                  : chain::CompactRange())
+                       .first;
+      }
+      rc.prev_entry_hash = head.entry_hash;
+      rc.body_digest = e.body_digest;
       store::Skeleton sk;
       sk.received_at_ns = std::max(clock_->NowNanos(), head.received_at_ns);
       sk.body_digest = e.body_digest;
@@ -532,6 +576,10 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
       store::SetBodyReceivedAt(&e.body, sk.received_at_ns);
       storage_->PutRecord(&c->batch, e.tenant, head.seq, sk, e.body,
                           e.event_id, e.category);
+      range_it->second.Append(chain::LeafHash(sk.entry_hash, e.category),
+                              [&](chain::NodeId n, const chain::Digest& h) {
+                                storage_->PutTreeNode(&c->batch, e.tenant, n, h);
+                              });
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;
@@ -574,6 +622,7 @@ void Sequencer::CommitPurge(Request* r) {
     heads_.erase(tenant);
     purged_[tenant] = certificate;
   }
+  ranges_.erase(tenant);
   if (options_.metrics) options_.metrics->CountPurge();
   r->purge_done(certificate);
 }

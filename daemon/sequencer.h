@@ -28,6 +28,15 @@
 // stored as a new record. A request's events are committed atomically, all
 // or none. GetHead() and AllHeads() return only durable heads.
 //
+// The tree: each tenant's records are also the leaves of its Merkle tree
+// (docs/FORMAT.md, format v2). The sequencer thread keeps each tenant's
+// compact range (the tree's right edge) next to its pending head; linking a
+// record appends its leaf and adds every node the append completes to the
+// group's WriteBatch, so the stored tree is always exactly the tree of the
+// stored records (after kill -9 too). Start() builds missing trees
+// (Storage::BuildMissingTrees) and loads the ranges from the stored nodes; a
+// failed write reloads them with the heads.
+//
 // Thread-safe: Submit() and GetHead() may be called from any thread.
 #ifndef INDELIBLE_DAEMON_SEQUENCER_H_
 #define INDELIBLE_DAEMON_SEQUENCER_H_
@@ -51,6 +60,7 @@
 #include "daemon/clock.h"
 #include "daemon/storage.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/merkle.h"
 
 namespace indelible {
 
@@ -77,6 +87,10 @@ struct Receipt {
   uint64_t received_at_ns = 0;
   chain::Digest entry_hash{};
   bool duplicate = false;
+  // What the record was linked on (a receipt can be checked offline); its
+  // leaf index in the tenant's tree is seq - 1.
+  chain::Digest body_digest{};
+  chain::Digest prev_entry_hash{};
 };
 
 // The first record stored under a (tenant, event_id): its receipt, and what
@@ -171,6 +185,7 @@ class Sequencer {
     std::vector<std::vector<Receipt>> receipts;  // per request
     rocksdb::WriteBatch batch;
     std::unordered_map<std::string, store::Head> new_heads;
+    std::unordered_map<std::string, chain::CompactRange> new_ranges;
     // Event ids first stored by this group (moved to pending_ids_ when the
     // group is handed over).
     std::unordered_map<std::string, FirstRecord> new_ids;
@@ -198,6 +213,10 @@ class Sequencer {
   void ForgetDurableIds();
   void CommitPurge(Request* request);
   absl::Status ReloadHeads();
+  // Sequencer thread (or before it starts): loads every tenant's compact
+  // range from the stored tree at its durable head; a tenant whose nodes are
+  // missing or damaged is quarantined.
+  absl::Status ReloadRanges();
   // Reads each tenant's first and head skeletons (checksums verified) and
   // quarantines the tenants whose rows are damaged or disagree with the head.
   absl::Status CheckHeads();
@@ -241,6 +260,9 @@ class Sequencer {
   std::deque<std::pair<uint64_t, std::unordered_map<std::string, FirstRecord>>>
       pending_ids_;
   uint64_t last_commit_ = 0;
+  // Sequencer thread only: each tenant's compact range including the groups
+  // handed over but not yet durable.
+  std::unordered_map<std::string, chain::CompactRange> ranges_;
 };
 
 }  // namespace indelible

@@ -10,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -89,6 +91,9 @@ void ToProto(const Receipt& r, v1::Receipt* out) {
   out->set_received_at_ns(r.received_at_ns);
   out->set_entry_hash(std::string(chain::AsBytes(r.entry_hash)));
   out->set_duplicate(r.duplicate);
+  if (r.seq > 0) out->set_leaf_index(r.seq - 1);
+  out->set_body_digest(std::string(chain::AsBytes(r.body_digest)));
+  out->set_prev_entry_hash(std::string(chain::AsBytes(r.prev_entry_hash)));
 }
 
 AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
@@ -354,8 +359,15 @@ grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
     reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
+  if (request->version() > 2) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "version: must be 0, 1 (chain checkpoint) or 2 (tree)"));
+    return reactor;
+  }
   RecordRead(*who, request->tenant(), "checkpoint.fetch",
-             absl::StrCat("min_seq ", request->min_seq()), request->reason(), {},
+             absl::StrCat(request->version() == 2 ? "v2 min_size " : "min_seq ",
+                          request->min_seq()),
+             request->reason(), {},
              [this, reactor, request, response](absl::Status s) {
                if (!s.ok()) return reactor->Finish(ToGrpcStatus(s));
                ServeCheckpoint(request, response, reactor);
@@ -366,6 +378,10 @@ grpc::ServerUnaryReactor* AuditLogService::GetCheckpoint(
 void AuditLogService::ServeCheckpoint(const v1::GetCheckpointRequest* request,
                                       v1::Checkpoint* response,
                                       grpc::ServerUnaryReactor* reactor) {
+  if (request->version() == 2) {
+    return reactor->Finish(
+        ToGrpcStatus(FillCheckpointV2(request->tenant(), request->min_seq(), response)));
+  }
   auto note = storage_->GetCheckpoint(request->tenant(), request->min_seq());
   if (!note.ok()) {
     return reactor->Finish(ToGrpcStatus(note.status()));
@@ -385,7 +401,164 @@ void AuditLogService::ServeCheckpoint(const v1::GetCheckpointRequest* request,
   response->set_seq(cp->seq);
   response->set_head_hash(std::string(chain::AsBytes(cp->head)));
   response->set_timestamp_ns(cp->timestamp_ns);
+  response->set_version(1);
   reactor->Finish(grpc::Status::OK);
+}
+
+absl::Status AuditLogService::FillCheckpointV2(const std::string& tenant,
+                                               uint64_t min_size,
+                                               v1::Checkpoint* out) const {
+  auto stored = storage_->GetCheckpointV2(tenant, min_size);
+  if (!stored.ok()) return stored.status();
+  out->set_note(stored->second);
+  out->set_tenant(tenant);
+  out->set_seq(stored->first);
+  out->set_version(2);
+  auto cp = chain::VerifyCheckpointV2(stored->second, {signer_->verifier_key()});
+  if (!cp.ok()) {
+    // Signed by an older key of the history: served unparsed.
+    spdlog::warn("event=checkpoint_unverified version=2 tenant={} status=\"{}\"", tenant,
+                 cp.status().ToString());
+    return absl::OkStatus();
+  }
+  out->set_head_hash(std::string(chain::AsBytes(cp->chain_head)));
+  out->set_timestamp_ns(cp->timestamp_ns);
+  out->set_root_hash(std::string(chain::AsBytes(cp->root)));
+  out->set_origin(cp->origin());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> AuditLogService::ProofTreeSize(
+    const grpc::ServerContextBase& ctx, const std::string& tenant, uint64_t size,
+    std::string_view field) {
+  // Proofs hold only hashes: readers and auditors get them without a
+  // reason, and they are not recorded in the chain (docs/API.md).
+  auto who = AuthorizeRead(ctx, tenant, Role::kReader | Role::kAuditor, "fetch proofs",
+                           nullptr);
+  if (!who.ok()) return who.status();
+  if (sequencer_->PurgeCertificate(tenant)) {
+    return absl::FailedPreconditionError("tenant " + tenant + " was purged");
+  }
+  if (auto reason = sequencer_->Quarantined(tenant)) {
+    return Sequencer::QuarantineError(tenant, *reason);
+  }
+  const uint64_t head = sequencer_->GetHead(tenant).seq;
+  if (size == 0) {
+    auto latest = storage_->GetCheckpointV2(tenant, 0);
+    if (absl::IsNotFound(latest.status())) {
+      return absl::NotFoundError(absl::StrCat(
+          chain::Av(field), ": 0 means the newest v2 checkpoint's size, and tenant ", tenant,
+          " has none yet"));
+    }
+    if (!latest.ok()) return latest.status();
+    size = latest->first;
+  }
+  if (size > head) {
+    return absl::OutOfRangeError(absl::StrCat(chain::Av(field), ": ", size,
+                                              " is beyond the tenant's head (seq ", head,
+                                              ")"));
+  }
+  return size;
+}
+
+absl::Status AuditLogService::ResolveProof(
+    const std::string& tenant, const chain::ProofPlan& plan,
+    google::protobuf::RepeatedPtrField<std::string>* out) const {
+  std::vector<chain::NodeId> nodes;
+  for (const auto& element : plan.elements) {
+    nodes.insert(nodes.end(), element.begin(), element.end());
+  }
+  auto hashes = storage_->GetTreeNodes(tenant, nodes);
+  if (!hashes.ok()) return hashes.status();
+  size_t pos = 0;
+  for (const auto& element : plan.elements) {
+    std::vector<chain::Digest> part(hashes->begin() + pos,
+                                    hashes->begin() + pos + element.size());
+    pos += element.size();
+    out->Add(std::string(chain::AsBytes(chain::FoldRange(part))));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* AuditLogService::GetInclusionProof(
+    grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* request,
+    v1::GetInclusionProofResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    auto size = ProofTreeSize(*ctx, request->tenant(), request->tree_size(), "tree_size");
+    if (!size.ok()) return size.status();
+    if (request->seq() == 0) return absl::InvalidArgumentError("seq: required (>= 1)");
+    if (request->seq() > *size) {
+      return absl::OutOfRangeError(absl::StrCat("seq: ", request->seq(),
+                                                " is not in the tree of size ", *size));
+    }
+    response->set_tenant(request->tenant());
+    response->set_seq(request->seq());
+    response->set_leaf_index(request->seq() - 1);
+    response->set_tree_size(*size);
+    if (auto s = ResolveProof(request->tenant(),
+                              chain::InclusionPlan(request->seq() - 1, *size),
+                              response->mutable_hashes());
+        !s.ok()) {
+      return s;
+    }
+    if (request->with_checkpoint()) {
+      if (auto s = FillCheckpointV2(request->tenant(), *size, response->mutable_checkpoint());
+          !s.ok()) {
+        return s;
+      }
+      if (response->checkpoint().seq() != *size) {
+        return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ",
+                                                *size, " was signed; ask for tree_size 0 or ",
+                                                response->checkpoint().seq()));
+      }
+    }
+    return absl::OkStatus();
+  }();
+  if (options_.proof_counter != nullptr) options_.proof_counter(status);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AuditLogService::GetConsistencyProof(
+    grpc::CallbackServerContext* ctx, const v1::GetConsistencyProofRequest* request,
+    v1::GetConsistencyProofResponse* response) {
+  auto* reactor = ctx->DefaultReactor();
+  auto status = [&]() -> absl::Status {
+    auto size = ProofTreeSize(*ctx, request->tenant(), request->new_size(), "new_size");
+    if (!size.ok()) return size.status();
+    if (request->old_size() == 0) {
+      return absl::InvalidArgumentError("old_size: required (>= 1)");
+    }
+    if (request->old_size() > *size) {
+      return absl::OutOfRangeError(absl::StrCat("old_size: ", request->old_size(),
+                                                " is larger than new_size ", *size));
+    }
+    response->set_tenant(request->tenant());
+    response->set_old_size(request->old_size());
+    response->set_new_size(*size);
+    if (auto s = ResolveProof(request->tenant(),
+                              chain::ConsistencyPlan(request->old_size(), *size),
+                              response->mutable_hashes());
+        !s.ok()) {
+      return s;
+    }
+    if (request->with_checkpoint()) {
+      if (auto s = FillCheckpointV2(request->tenant(), *size, response->mutable_checkpoint());
+          !s.ok()) {
+        return s;
+      }
+      if (response->checkpoint().seq() != *size) {
+        return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ",
+                                                *size, " was signed; ask for new_size 0 or ",
+                                                response->checkpoint().seq()));
+      }
+    }
+    return absl::OkStatus();
+  }();
+  if (options_.proof_counter != nullptr) options_.proof_counter(status);
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AuditLogService::GetPublicKey(

@@ -32,6 +32,9 @@ struct ServiceOptions {
   // Applied to every appended event; null: none. REQUIRES: outlives the
   // service.
   const IngestRules* ingest_rules = nullptr;
+
+  // Called with the outcome of each proof request; null: not counted.
+  std::function<void(const absl::Status&)> proof_counter;
 };
 
 // The category of the records the daemon appends when a tenant's records or
@@ -62,6 +65,12 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   grpc::ServerUnaryReactor* GetCheckpoint(
       grpc::CallbackServerContext* ctx, const v1::GetCheckpointRequest* request,
       v1::Checkpoint* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(
+      grpc::CallbackServerContext* ctx, const v1::GetInclusionProofRequest* request,
+      v1::GetInclusionProofResponse* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(
+      grpc::CallbackServerContext* ctx, const v1::GetConsistencyProofRequest* request,
+      v1::GetConsistencyProofResponse* response) override;
   grpc::ServerUnaryReactor* GetPublicKey(
       grpc::CallbackServerContext* ctx, const v1::GetPublicKeyRequest* request,
       v1::GetPublicKeyResponse* response) override;
@@ -83,6 +92,17 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
  private:
   void ServeCheckpoint(const v1::GetCheckpointRequest* request, v1::Checkpoint* response,
                        grpc::ServerUnaryReactor* reactor);
+  // The stored v2 checkpoint of the smallest size >= min_size (0: newest).
+  absl::Status FillCheckpointV2(const std::string& tenant, uint64_t min_size,
+                                v1::Checkpoint* out) const;
+  // Authorises a proof request and resolves the tree size it is about (0:
+  // the newest v2 checkpoint's); `field` names the size in errors.
+  absl::StatusOr<uint64_t> ProofTreeSize(const grpc::ServerContextBase& ctx,
+                                         const std::string& tenant, uint64_t size,
+                                         std::string_view field);
+  // Reads a plan's nodes in one MultiGet and folds them into proof hashes.
+  absl::Status ResolveProof(const std::string& tenant, const chain::ProofPlan& plan,
+                            google::protobuf::RepeatedPtrField<std::string>* out) const;
   // Checks `who` may write `event` (role on its tenant, no reserved
   // category). `path` names the event in errors.
   absl::Status AuthorizeEvent(const Principal& who, const v1::Event& event,

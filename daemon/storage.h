@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "verifier/chain/merkle.h"
 #include "verifier/store/layout.h"
 
 namespace indelible {
@@ -59,6 +60,10 @@ struct StoredRecord {
   std::string salt;
   std::string ce;
 };
+
+// The category a record's leaf commits to when its body and event-id entry
+// were both pruned before the store's tree was built (docs/FORMAT.md).
+inline constexpr char kUnknownCategory[] = "";
 
 class Storage {
  public:
@@ -103,6 +108,32 @@ class Storage {
   // NotFound if there is none.
   absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
                                             uint64_t min_seq);
+  // The Merkle tree (layout.h, "tree"): puts one node's row into `batch`.
+  void PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
+                   const chain::NodeId& node, const chain::Digest& hash);
+  // The stored hashes of `nodes`, in order, in one MultiGet. DataLoss naming
+  // the node if one is missing or malformed.
+  absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
+      std::string_view tenant, const std::vector<chain::NodeId>& nodes);
+  // The tenant's compact range of `size` leaves, from its stored nodes.
+  absl::StatusOr<chain::CompactRange> LoadCompactRange(std::string_view tenant,
+                                                       uint64_t size);
+
+  // Upgrades a store written before the tree existed (no "tree" marker):
+  // builds every tenant's tree from its skeletons and categories (from the
+  // body, else the event-id index, else kUnknownCategory), logging progress,
+  // then writes the marker. Does nothing if the marker is there. Call before
+  // anything appends.
+  absl::Status BuildMissingTrees();
+
+  // v2 checkpoints: key(tenant, size) -> signed note, written with sync=true.
+  absl::Status PutCheckpointV2(std::string_view tenant, uint64_t size,
+                               std::string_view note);
+  // The newest v2 checkpoint (min_size == 0) or the one of the smallest size
+  // >= min_size, as (size, note); NotFound if there is none.
+  absl::StatusOr<std::pair<uint64_t, std::string>> GetCheckpointV2(
+      std::string_view tenant, uint64_t min_size);
+
   // Small values in the default column family (format marker, key history,
   // retention overrides, holds, purge certificates).
   absl::Status PutMeta(std::string_view key, std::string_view value);
@@ -115,7 +146,7 @@ class Storage {
       std::string_view prefix);
 
   // Adds to `batch` the deletion of every row of `tenant`: skeletons, bodies,
-  // checkpoints, event ids and head.
+  // checkpoints (v1 and v2), event ids, tree nodes and head.
   void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last
@@ -150,6 +181,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_v2_ = nullptr;
 };
 
 // The one conversion of rocksdb::Status to absl::Status.

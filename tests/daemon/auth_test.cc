@@ -120,7 +120,8 @@ TEST(AuthConfigParse, NonLoopbackNeedsTlsAndAuth) {
   EXPECT_FALSE(s.ok());
   EXPECT_NE(std::string(s.message()).find("needs tls"), std::string::npos) << s.message();
   c = ParseConfig(
-      "listen: 0.0.0.0:7410\ntls: {cert_file: a, key_file: b}\nauth: {enabled: true}\n");
+      "listen: 0.0.0.0:7410\ntls: {cert_file: a, key_file: b}\nauth: {enabled: true}\n"
+      "log_name: audit.example.com\n");
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(ValidateConfig(*c).ok());
   c = ParseConfig("listen: 0.0.0.0:7410\ntls: {cert_file: a, key_file: b}\n");

@@ -70,6 +70,33 @@ TEST(Config, RefusesNonLoopbackWithoutTls) {
   EXPECT_NE(std::string(s.message()).find("listen"), std::string::npos);
 }
 
+// v2 checkpoints name the deployment: required off loopback, a
+// development default on it.
+TEST(Config, LogNameRequiredOffLoopback) {
+  const std::string secured =
+      "listen: 0.0.0.0:7410\ntls: {cert_file: a, key_file: b}\nauth: {enabled: true}\n";
+  auto c = ParseConfig(secured);
+  ASSERT_TRUE(c.ok());
+  absl::Status s = ValidateConfig(*c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("log_name: required"), std::string::npos)
+      << s.message();
+  c = ParseConfig(secured + "log_name: audit.example.com\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  EXPECT_EQ(EffectiveLogName(*c), "audit.example.com");
+  for (const char* bad : {"log_name: \"a b\"\n", "log_name: /x\n", "log_name: x+y\n"}) {
+    c = ParseConfig(bad);
+    ASSERT_TRUE(c.ok()) << bad;
+    s = ValidateConfig(*c);
+    EXPECT_NE(std::string(s.message()).find("log_name"), std::string::npos) << bad;
+  }
+  c = ParseConfig("listen: 127.0.0.1:7410\n");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  EXPECT_EQ(EffectiveLogName(*c), kDevLogName);
+}
+
 // A metrics listener off loopback only when asked for by name.
 TEST(Config, NonLoopbackMetricsNeedsExplicitConsent) {
   auto c = ParseConfig("metrics_listen: 0.0.0.0:9410\n");

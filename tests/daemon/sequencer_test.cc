@@ -185,6 +185,44 @@ class SequencerTest : public ::testing::Test {
     store::Head head = seq_->GetHead(tenant);
     EXPECT_EQ(head.seq, want_len);
     EXPECT_EQ(head.entry_hash, prev);
+    std::vector<chain::Digest> leaves;
+    for (const StoredRecord& r : *recs) {
+      leaves.push_back(chain::LeafHash(r.skeleton.entry_hash, "access"));
+    }
+    ExpectTreeIs(tenant, leaves);
+  }
+
+  rocksdb::ColumnFamilyHandle* Cf(const std::string& name) {
+    for (auto* h : storage_->column_families()) {
+      if (h->GetName() == name) return h;
+    }
+    return nullptr;
+  }
+
+  // The stored tree of `tenant` holds exactly the complete nodes of the tree
+  // over `leaves`, each with the hash recomputed from the leaves.
+  void ExpectTreeIs(const std::string& tenant, const std::vector<chain::Digest>& leaves) {
+    const uint64_t n = leaves.size();
+    size_t want_rows = 0;
+    for (int level = 0; (uint64_t{1} << level) <= n; ++level) {
+      for (uint64_t i = 0; i < (n >> level); ++i) {
+        ++want_rows;
+        auto got = storage_->GetTreeNodes(tenant, {chain::NodeId{level, i}});
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(got->at(0), chain::MerkleRoot(leaves.data() + (i << level),
+                                                size_t{1} << level))
+            << tenant << " level " << level << " index " << i;
+      }
+    }
+    size_t rows = 0;
+    std::unique_ptr<rocksdb::Iterator> it(
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kTreeCf)));
+    const std::string prefix = store::TenantPrefix(tenant);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++rows;
+    EXPECT_EQ(rows, want_rows) << "nodes of " << tenant << " beyond its records";
+    auto range = storage_->LoadCompactRange(tenant, n);
+    ASSERT_TRUE(range.ok()) << range.status();
+    EXPECT_EQ(range->Root(), chain::MerkleRoot(leaves));
   }
 
   std::string dir_;
@@ -395,6 +433,100 @@ TEST_F(SequencerTest, DuplicatesAcrossInFlightGroupsStoreOnce) {
   }
   EXPECT_EQ(seqs.size(), seq_of_id.size());
   ExpectChainIntact("acme", seq_of_id.size());
+}
+
+TEST_F(SequencerTest, ReceiptsCarryWhatTheRecordWasLinkedOn) {
+  auto a = SubmitSync({Event("acme", "1"), Event("acme", "2"), Event("acme", "1")});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ((*a)[0].prev_entry_hash, chain::Genesis("acme"));
+  EXPECT_EQ((*a)[0].body_digest, Event("acme", "1").body_digest);
+  EXPECT_EQ((*a)[1].prev_entry_hash, (*a)[0].entry_hash);
+  EXPECT_EQ((*a)[1].body_digest, Event("acme", "2").body_digest);
+  // A duplicate in flight and one of a stored record: the first's values.
+  for (const Receipt& dup : {(*a)[2], SubmitSync({Event("acme", "2")})->at(0)}) {
+    EXPECT_TRUE(dup.duplicate);
+    const Receipt& first = dup.seq == 1 ? (*a)[0] : (*a)[1];
+    EXPECT_EQ(dup.prev_entry_hash, first.prev_entry_hash);
+    EXPECT_EQ(dup.body_digest, first.body_digest);
+  }
+  Close();
+  Open();
+  auto again = SubmitSync({Event("acme", "2")});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)[0].prev_entry_hash, (*a)[0].entry_hash);
+  EXPECT_EQ((*again)[0].body_digest, (*a)[1].body_digest);
+}
+
+// Many groups of several tenants and sizes: after each round, and after a
+// restart, every tenant's stored tree is the tree of its records.
+TEST_F(SequencerTest, TreeFollowsTheChainAcrossGroupsAndRestarts) {
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::future<absl::StatusOr<std::vector<Receipt>>>> results;
+    for (int i = 0; i < 40; ++i) {
+      results.push_back(std::async(std::launch::async, [this, i, round] {
+        std::vector<PreparedEvent> ev;
+        for (int k = 0; k <= i % 5; ++k) {
+          ev.push_back(Event(i % 3 == 0 ? "t1" : "t2",
+                             "r" + std::to_string(round) + "-" + std::to_string(i) + "-" +
+                                 std::to_string(k)));
+        }
+        return SubmitSync(std::move(ev));
+      }));
+    }
+    for (auto& f : results) ASSERT_TRUE(f.get().ok());
+    ExpectChainIntact("t1", seq_->GetHead("t1").seq);
+    ExpectChainIntact("t2", seq_->GetHead("t2").seq);
+    Close();
+    Open();
+  }
+  // 40 requests of 1..5 events per round.
+  EXPECT_EQ(seq_->GetHead("t1").seq + seq_->GetHead("t2").seq, 3u * 8 * 15);
+}
+
+// A store written before the tree existed (no tree rows, no marker) gets
+// its trees built at start; a pruned body's leaf takes its category from
+// the event-id index, or kUnknownCategory when that is gone too.
+TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
+  std::vector<PreparedEvent> ev;
+  for (int i = 1; i <= 11; ++i) {
+    PreparedEvent e = RealEvent("acme", std::to_string(i), "read", kStart);
+    ev.push_back(std::move(e));
+  }
+  ASSERT_TRUE(SubmitSync(std::move(ev)).ok());
+  ASSERT_TRUE(SubmitSync({RealEvent("globex", "g", "read", kStart)}).ok());
+  Close();
+  {
+    StorageOptions so;
+    auto st = Storage::Open(dir_, so);
+    ASSERT_TRUE(st.ok());
+    storage_ = std::move(*st);
+    rocksdb::WriteBatch b;
+    b.DeleteRange(Cf(store::kTreeCf), "a", "z");
+    b.Delete(store::kTreeMarkerKey);
+    // seq 3: body pruned, id kept; seq 5: body and id pruned.
+    b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 3));
+    b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 5));
+    b.Delete(Cf(store::kEventIdsCf), store::EventIdKey("acme", "5"));
+    ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    storage_.reset();
+  }
+  Open();
+  auto recs = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 11u);
+  std::vector<chain::Digest> leaves;
+  for (const StoredRecord& r : *recs) {
+    leaves.push_back(chain::LeafHash(r.skeleton.entry_hash,
+                                     r.seq == 5 ? kUnknownCategory : "access"));
+  }
+  ExpectTreeIs("acme", leaves);
+  auto g = storage_->ReadRecords("globex", 1, 10);
+  ExpectTreeIs("globex", {chain::LeafHash(g->at(0).skeleton.entry_hash, "access")});
+  auto more = SubmitSync({RealEvent("acme", "12", "read", kStart)});
+  ASSERT_TRUE(more.ok()) << more.status();
+  recs = storage_->ReadRecords("acme", 12, 1);
+  leaves.push_back(chain::LeafHash(recs->at(0).skeleton.entry_hash, "access"));
+  ExpectTreeIs("acme", leaves);
 }
 
 TEST_F(SequencerTest, SubmitAfterStopFailsUnavailable) {

@@ -23,6 +23,16 @@
 //   event_ids    tenant || 0x00 || event_id -> u64(seq) || u64(received_at_ns)
 //                    || category (for retention, as for bodies)
 //   checkpoints  key(tenant, seq) -> signed checkpoint note (text)
+//   tree         TreeKey(tenant, level, index) -> node hash(32): every
+//                    complete node of the tenant's Merkle tree (format v2,
+//                    docs/FORMAT.md), leaves (level 0, index seq - 1)
+//                    included; written in the record's WriteBatch
+//   checkpoints_v2  key(tenant, size) -> signed v2 checkpoint note (a C2SP
+//                    tlog-checkpoint; v1 notes stay in "checkpoints")
+//
+// default also holds "tree" -> "rfc9162-sha256/v1" once every tenant's tree
+// is complete (written at creation, or after the upgrade of a store written
+// before the tree existed).
 //
 //   key(tenant, seq) = tenant || 0x00 || u64(seq)
 //
@@ -48,6 +58,9 @@ inline constexpr char kFormatValue[] = "indelible/v1";
 
 inline constexpr char kSigningKeyPrefix[] = "signing_key/";
 
+inline constexpr char kTreeMarkerKey[] = "tree";
+inline constexpr char kTreeMarkerValue[] = "rfc9162-sha256/v1";
+
 inline constexpr char kRetentionPrefix[] = "retention/";
 inline constexpr char kHoldPrefix[] = "hold/";
 inline constexpr char kPurgedPrefix[] = "purged/";
@@ -60,6 +73,8 @@ inline constexpr char kBodiesCf[] = "bodies";
 inline constexpr char kHeadsCf[] = "heads";
 inline constexpr char kEventIdsCf[] = "event_ids";
 inline constexpr char kCheckpointsCf[] = "checkpoints";
+inline constexpr char kTreeCf[] = "tree";
+inline constexpr char kCheckpointsV2Cf[] = "checkpoints_v2";
 
 inline constexpr size_t kSkeletonSize = 8 + 2 * chain::kDigestSize;
 inline constexpr size_t kHeadSize = 16 + chain::kDigestSize;
@@ -93,6 +108,30 @@ inline std::string EventIdKey(std::string_view tenant,
   std::string k = TenantPrefix(tenant);
   k.append(event_id);
   return k;
+}
+
+// tenant || 0x00 || u8(level) || u64(index): the perfect subtree over
+// leaves [index << level, (index + 1) << level). Within a tenant and level,
+// key order is index order.
+inline constexpr size_t kTreeKeySuffix = 1 + 1 + 8;
+
+inline std::string TreeKey(std::string_view tenant, int level, uint64_t index) {
+  std::string k = TenantPrefix(tenant);
+  k.push_back(static_cast<char>(level));
+  chain::PutU64(&k, index);
+  return k;
+}
+
+// Splits a TreeKey; false if `key` is not of that form.
+inline bool ParseTreeKey(std::string_view key, std::string_view* tenant,
+                         int* level, uint64_t* index) {
+  if (key.size() < kTreeKeySuffix + 1 || key[key.size() - kTreeKeySuffix] != '\0') {
+    return false;
+  }
+  *tenant = key.substr(0, key.size() - kTreeKeySuffix);
+  *level = static_cast<unsigned char>(key[key.size() - 9]);
+  *index = chain::DecodeU64(key.data() + key.size() - 8);
+  return *level < 64;
 }
 
 struct Skeleton {
