@@ -229,6 +229,31 @@ absl::StatusOr<std::vector<chain::Digest>> ProofHashes(
   return out;
 }
 
+std::string FormatProofFile(const std::vector<chain::Digest>& proof) {
+  std::string out;
+  for (const chain::Digest& d : proof) {
+    absl::StrAppend(&out, chain::Base64Encode(chain::AsBytes(d)), "\n");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<chain::Digest>> ParseProofFile(std::string_view text) {
+  std::vector<chain::Digest> out;
+  if (text.empty()) return out;
+  if (text.back() == '\n') text.remove_suffix(1);
+  const std::vector<std::string> lines = Split(text, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    std::string bytes;
+    chain::Digest d;
+    if (!chain::Base64Decode(lines[i], &bytes) || !chain::DigestFromBytes(bytes, &d)) {
+      return absl::DataLossError(absl::StrCat(
+          "proof line ", i + 1, ": not the standard base64 of a 32-byte hash"));
+    }
+    out.push_back(d);
+  }
+  return out;
+}
+
 LogVerifier::LogVerifier(Client* client,
                          std::vector<chain::NoteVerifierKey> keys,
                          TrustedState state, std::string state_path)

@@ -93,6 +93,14 @@ absl::Status CheckExtends(const chain::CheckpointV2& old,
 absl::StatusOr<std::vector<chain::Digest>> ProofHashes(
     const google::protobuf::RepeatedPtrField<std::string>& hashes);
 
+// A proof file (docs/VERIFY.md): one standard base64 hash per line, in
+// proof order; no lines for an empty proof. `indelible prove` writes it,
+// `indelible-verify` reads it.
+std::string FormatProofFile(const std::vector<chain::Digest>& proof);
+// DataLoss naming the line if one is not the base64 of 32 bytes. A final
+// newline is optional; blank lines are not allowed.
+absl::StatusOr<std::vector<chain::Digest>> ParseProofFile(std::string_view text);
+
 // What a verified receipt was checked against.
 struct VerifiedReceipt {
   chain::CheckpointV2 checkpoint;    // signed by a trusted key
