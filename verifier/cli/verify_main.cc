@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "verifier/cli/certificate_command.h"
 #include "verifier/cli/check_command.h"
+#include "verifier/cli/proof_commands.h"
 #include "verifier/cli/report_commands.h"
 
 namespace indelible::verify {
@@ -23,6 +24,8 @@ int Main(int argc, char** argv) {
   commands.push_back(RegisterExportCommand(&app));
   commands.push_back(RegisterVerifyReportCommand(&app));
   commands.push_back(RegisterVerifyCertificateCommand(&app));
+  commands.push_back(RegisterConsistencyCommand(&app));
+  commands.push_back(RegisterInclusionCommand(&app));
 
   try {
     app.parse(argc, argv);
