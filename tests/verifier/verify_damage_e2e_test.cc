@@ -9,7 +9,10 @@
 #include "tests/verifier/test_chain.h"
 #include "tests/verifier/verify_e2e_fixture.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
+#include "verifier/store/layout.h"
 
 namespace indelible {
 namespace {
@@ -27,6 +30,55 @@ TEST_F(VerifyE2E, BodyModified) {
   ExpectFirstFinding(v, "acme", 7, "body_digest_mismatch");
   EXPECT_EQ(v.out["totals"]["findings"], 1);
   EXPECT_EQ(v.out["tenants"][1]["findings"], 0);  // globex untouched
+}
+
+// The Merkle tree (format v2): a stored inner node changed.
+TEST_F(VerifyE2E, TreeNodeModified) {
+  auto dir = Damaged([](RawStore& s) {
+    const std::string key = store::TreeKey("acme", 2, 1);  // leaves 5..8
+    std::string node = *s.Get(store::kTreeCf, key);
+    node[0] ^= 1;
+    s.Put(store::kTreeCf, key, node);
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 8, "tree_node_mismatch");
+  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("level 2 index 1"),
+            std::string::npos) << v.FirstFinding();
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
+}
+
+// A leaf that commits to another category than the record's (e.g. to make
+// an "access" record look like a "trace" one, pruned sooner).
+TEST_F(VerifyE2E, LeafCategoryChanged) {
+  auto dir = Damaged([](RawStore& s) {
+    const chain::Digest leaf = chain::LeafHash(Hash("acme", 5), "trace");
+    s.Put(store::kTreeCf, store::TreeKey("acme", 0, 4), chain::AsBytes(leaf));
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 5, "tree_node_mismatch");
+  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("level 0 index 4"),
+            std::string::npos) << v.FirstFinding();
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
+}
+
+TEST_F(VerifyE2E, TreeNodeDeleted) {
+  auto dir = Damaged([](RawStore& s) { s.Delete(store::kTreeCf, store::TreeKey("globex", 4, 0)); });
+  ExpectFirstFinding(Check(dir, KeyArgs()), "globex", 16, "tree_node_missing");
+}
+
+// A v2 checkpoint validly signed (by the daemon's key) over another root.
+TEST_F(VerifyE2E, V2CheckpointOverAnotherRoot) {
+  auto dir = Damaged([](RawStore& s) {
+    const std::string key = store::SeqKey("acme", kRecords);
+    std::string note = *s.Get(store::kCheckpointsV2Cf, key);
+    auto cp = chain::ParseCheckpointV2Text(note.substr(0, note.rfind("\n\n") + 1));
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    cp->root[0] ^= 1;
+    s.Put(store::kCheckpointsV2Cf, key, testing::TestSigner().Sign(chain::CheckpointV2Text(*cp)));
+  });
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", kRecords, "checkpoint_root_mismatch");
+  EXPECT_EQ(v.out["totals"]["findings"], 1);
 }
 
 TEST_F(VerifyE2E, SkeletonModified) {
@@ -114,15 +166,35 @@ TEST_F(VerifyE2E, TailTruncatedBelowTheHeadRow) {
   ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 18, "truncated");
 }
 
+void TruncateTo17(RawStore& s) {
+  for (uint64_t seq = 18; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
+  TestRecord r = s.ReadRecord("acme", 17);
+  s.WriteHead("acme", store::Head{17, r.skeleton.received_at_ns, r.skeleton.entry_hash});
+  s.Delete(store::kCheckpointsCf, store::SeqKey("acme", kRecords));
+}
+
+// Records cut off the end with the head row moved back and the v1
+// checkpoint deleted: the Merkle tree's rows beyond the records (and its
+// v2 checkpoint) still show it.
+TEST_F(VerifyE2E, TailTruncatedWithItsTreeLeftBehind) {
+  auto dir = Damaged(TruncateTo17);
+  Verify v = Check(dir, KeyArgs());
+  ExpectFirstFinding(v, "acme", 18, "tree_node_extra");
+  EXPECT_NE(v.run.out.find("checkpoint_root_mismatch"), std::string::npos) << v.run.out;
+}
+
 TEST_F(VerifyE2E, TailTruncatedBelowTheAuditorsCheckpoint) {
   // A careful attacker also moves the head row back and deletes the stored
-  // checkpoint: only a checkpoint saved outside the store reveals it.
+  // checkpoints and the tree nodes beyond the cut: only a checkpoint saved
+  // outside the store reveals it.
   auto dir = Damaged([](RawStore& s) {
-    for (uint64_t seq = 18; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
-    TestRecord r = s.ReadRecord("acme", 17);
-    s.WriteHead("acme", store::Head{17, r.skeleton.received_at_ns,
-                                    r.skeleton.entry_hash});
-    s.Delete(store::kCheckpointsCf, store::SeqKey("acme", kRecords));
+    TruncateTo17(s);
+    s.Delete(store::kCheckpointsV2Cf, store::SeqKey("acme", kRecords));
+    for (int level = 0; (1 << level) <= kRecords; ++level) {
+      for (uint64_t i = 0; ((i + 1) << level) <= kRecords; ++i) {
+        if (((i + 1) << level) > 17) s.Delete(store::kTreeCf, store::TreeKey("acme", level, i));
+      }
+    }
   });
   // Undetectable alone; the output names acme as pinned by no signature.
   Verify blind = Check(dir, KeyArgs());

@@ -69,6 +69,11 @@ struct TenantSummary {
   uint64_t supplied_checkpoints = 0;
   uint64_t checkpoints_confirmed = 0;    // claims the chain agrees with
   uint64_t findings = 0;                 // filled in by the store check
+  // The Merkle tree (tree_check.h), filled in by the store check.
+  bool tree_checked = false;
+  uint64_t tree_nodes = 0;               // stored nodes compared
+  uint64_t tree_leaves_unchecked = 0;    // pruned records: stored leaf taken
+  uint64_t v2_checkpoints = 0;
 };
 
 class ChainChecker {

@@ -24,6 +24,10 @@ constexpr std::array<std::string_view, kNumKinds> kNames = {
     "checkpoint_rollback",
     "store_corruption",
     "body_received_at_mismatch",
+    "tree_node_mismatch",
+    "tree_node_missing",
+    "tree_node_extra",
+    "checkpoint_root_mismatch",
 };
 
 }  // namespace

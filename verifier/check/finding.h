@@ -61,9 +61,22 @@ enum class Kind {
   // The body's copy of received_at_ns (kept for retention, covered by no
   // hash) differs from the skeleton's: the copy was modified.
   kBodyReceivedAtMismatch,
+  // A stored node of the tenant's Merkle tree (format v2) differs from the
+  // one recomputed from the records: the node row was modified, or at level
+  // 0 the leaf's entry hash or category (the record's category was changed).
+  kTreeNodeMismatch,
+  // A node of the tree of the records is not stored (deleted rows).
+  kTreeNodeMissing,
+  // A stored node covers leaves beyond the records (records cut off, or a
+  // row added).
+  kTreeNodeExtra,
+  // A v2 checkpoint's root is not the root of the tree of the records at its
+  // size (history rewritten after it was signed), or it names a size beyond
+  // the records.
+  kCheckpointRootMismatch,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kBodyReceivedAtMismatch) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kCheckpointRootMismatch) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
 #include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/tree_check.h"
 #include "verifier/store/layout.h"
 
 namespace indelible::check {
@@ -267,6 +268,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   StoreCheckResult result;
   if (auto s = OpenSources(); !s.ok()) return s;
   if (auto s = ChooseKeys(&result); !s.ok()) return s;
+  const bool has_tree = StoreHasTree(reader_);
   bool corrupt = false;
   while (!corrupt) {
     std::optional<std::string> tenant = NextTenant();
@@ -289,6 +291,14 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       checker.Finish();  // (a tenant cut short by corruption is not settled)
     }
     result.tenants.push_back(checker.summary());
+    if (!corrupt && has_tree) {
+      TreeCheckSummary tree = CheckTenantTree(reader_, *tenant, *keys_, &sink_);
+      TenantSummary& t = result.tenants.back();
+      t.tree_checked = true;
+      t.tree_nodes = tree.nodes;
+      t.tree_leaves_unchecked = tree.leaves_unchecked;
+      t.v2_checkpoints = tree.checkpoints;
+    }
   }
   if (!corrupt) {
     for (const store::Rows* rows : {heads_.get(), checkpoints_.get()}) {

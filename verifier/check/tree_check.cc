@@ -1,0 +1,238 @@
+#include "verifier/check/tree_check.h"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/merkle.h"
+#include "verifier/chain/text.h"
+#include "verifier/store/layout.h"
+
+namespace indelible::check {
+namespace {
+
+using chain::Av;
+using chain::Sv;
+
+class TreeScan {
+ public:
+  TreeScan(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
+           CheckSink* sink)
+      : reader_(reader), tenant_(tenant), keys_(keys), sink_(sink) {}
+
+  TreeCheckSummary Run() {
+    LoadCheckpoints();
+    auto records = reader_.NewRecordRows(tenant_);
+    bool complete = true;
+    for (; records->Valid(); records->Next()) {
+      std::string_view t;
+      uint64_t seq = 0;
+      if (!store::ParseSeqKey(records->key(), &t, &seq) || t != tenant_) continue;
+      if (!records->has_skeleton()) continue;  // an orphan body: the chain check's
+      store::Skeleton sk;
+      chain::Digest leaf{};
+      if (seq != range_.size() + 1 || !store::DecodeSkeleton(records->skeleton(), &sk) ||
+          !LeafOf(seq, sk, *records, &leaf)) {
+        complete = false;
+        break;
+      }
+      range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) { Compare(n, h); });
+      ++summary_.leaves;
+      CheckpointsAt(seq, sk.entry_hash);
+    }
+    if (absl::Status s = records->status(); !s.ok()) {
+      Corrupt(s);
+      complete = false;
+    }
+    // A broken chain (the chain check's finding) ends the tree check there:
+    // what lies beyond is not judged. Otherwise rows left on any level lie
+    // beyond the records.
+    if (!complete) return summary_;
+    for (size_t level = 0; level < levels_.size(); ++level) {
+      if (levels_[level] == nullptr) continue;
+      for (; levels_[level]->Valid(); levels_[level]->Next()) Extra(*levels_[level]);
+    }
+    for (const auto& [size, note] : checkpoints_) {
+      Report(size, Kind::kCheckpointRootMismatch,
+             absl::StrCat("v2 checkpoint of size ", size, " but the tree has ",
+                          range_.size(), " leaves"));
+    }
+    return summary_;
+  }
+
+ private:
+  void Report(uint64_t seq, Kind kind, std::string detail) {
+    sink_->Report(Finding{tenant_, seq, kind, std::move(detail)});
+  }
+  void Corrupt(const absl::Status& s) {
+    Report(0, absl::IsDataLoss(s) ? Kind::kStoreCorruption : Kind::kMalformed,
+           absl::StrCat("reading the tree: ", Av(Sv(s.message()))));
+  }
+
+  // The level-`level` rows of the tenant, opened on first use.
+  store::Rows* Level(int level) {
+    if (levels_.size() <= static_cast<size_t>(level)) levels_.resize(level + 1);
+    if (levels_[level] == nullptr) {
+      std::string prefix = store::TenantPrefix(tenant_);
+      prefix.push_back(static_cast<char>(level));
+      levels_[level] = reader_.NewRows(store::kTreeCf, prefix);
+    }
+    return levels_[level].get();
+  }
+
+  static uint64_t IndexOf(std::string_view key) {
+    return chain::DecodeU64(key.data() + key.size() - 8);
+  }
+  static bool WellFormed(std::string_view key) {
+    std::string_view t;
+    int level = 0;
+    uint64_t index = 0;
+    return store::ParseTreeKey(key, &t, &level, &index);
+  }
+
+  void Extra(const store::Rows& rows) {
+    std::string_view t;
+    int level = 0;
+    uint64_t index = 0;
+    if (!store::ParseTreeKey(rows.key(), &t, &level, &index)) {
+      Report(0, Kind::kMalformed,
+             absl::StrCat("tree row with a malformed key 0x", chain::ToHex(rows.key())));
+      return;
+    }
+    const chain::NodeId n{level, index};
+    Report(n.end(), Kind::kTreeNodeExtra,
+           absl::StrCat("tree node at level ", level, " index ", index,
+                        " covers leaves beyond the records (", range_.size(), ")"));
+  }
+
+  void Compare(chain::NodeId n, const chain::Digest& want) {
+    store::Rows* rows = Level(n.level);
+    while (rows->Valid() && (!WellFormed(rows->key()) || IndexOf(rows->key()) < n.index)) {
+      Extra(*rows);
+      rows->Next();
+    }
+    if (!rows->Valid() || IndexOf(rows->key()) != n.index) {
+      if (!rows->ok()) return Corrupt(rows->status());
+      Report(n.end(), Kind::kTreeNodeMissing,
+             absl::StrCat("tree node at level ", n.level, " index ", n.index, " is missing"));
+      return;
+    }
+    ++summary_.nodes;
+    chain::Digest got{};
+    if (!chain::DigestFromBytes(rows->value(), &got)) {
+      Report(n.end(), Kind::kMalformed,
+             absl::StrCat("tree node at level ", n.level, " index ", n.index, " is ",
+                          rows->value().size(), " bytes, want 32"));
+    } else if (got != want) {
+      Report(n.end(), Kind::kTreeNodeMismatch,
+             absl::StrCat("tree node at level ", n.level, " index ", n.index, " is ",
+                          chain::ToHex(got), ", the records give ", chain::ToHex(want),
+                          n.level == 0 ? " (entry hash or category of the leaf)" : ""));
+    }
+    rows->Next();
+  }
+
+  // The leaf of `seq`: recomputed from the body's category, or for a pruned
+  // record the stored leaf (unchecked). False if there is none to take.
+  bool LeafOf(uint64_t seq, const store::Skeleton& sk, const store::RecordRows& r,
+              chain::Digest* leaf) {
+    if (r.has_body()) {
+      std::string_view salt, ce;
+      if (store::DecodeBody(r.body(), &salt, &ce)) {
+        if (auto category = chain::CanonicalEventCategory(ce); category.ok()) {
+          *leaf = chain::LeafHash(sk.entry_hash, *category);
+          return true;
+        }
+      }
+      // A malformed body is the chain check's finding; its leaf is unchecked.
+    }
+    store::Rows* leaves = Level(0);
+    while (leaves->Valid() && WellFormed(leaves->key()) && IndexOf(leaves->key()) < seq - 1) {
+      Extra(*leaves);
+      leaves->Next();
+    }
+    if (!leaves->Valid() || !WellFormed(leaves->key()) || IndexOf(leaves->key()) != seq - 1 ||
+        !chain::DigestFromBytes(leaves->value(), leaf)) {
+      Report(seq, Kind::kTreeNodeMissing,
+             absl::StrCat("the leaf of pruned record ", seq,
+                          " is missing or malformed: the tree is not checked beyond it"));
+      return false;
+    }
+    ++summary_.leaves_unchecked;
+    return true;  // Compare() then reads the same row and finds it equal.
+  }
+
+  void LoadCheckpoints() {
+    for (auto rows = reader_.NewRows(store::kCheckpointsV2Cf, store::TenantPrefix(tenant_));
+         rows->Valid(); rows->Next()) {
+      std::string_view t;
+      uint64_t size = 0;
+      ++summary_.checkpoints;
+      if (!store::ParseSeqKey(rows->key(), &t, &size) || t != tenant_) {
+        Report(0, Kind::kMalformed,
+               absl::StrCat("v2 checkpoint row with a malformed key 0x",
+                            chain::ToHex(rows->key())));
+        continue;
+      }
+      checkpoints_.emplace(size, std::string(rows->value()));
+    }
+  }
+
+  void CheckpointsAt(uint64_t size, const chain::Digest& entry_hash) {
+    auto it = checkpoints_.find(size);
+    if (it == checkpoints_.end()) return;
+    const std::string& note = it->second;
+    absl::StatusOr<chain::CheckpointV2> cp;
+    if (keys_.empty()) {
+      const size_t end = note.rfind("\n\n");
+      cp = chain::ParseCheckpointV2Text(
+          std::string_view(note).substr(0, end == std::string::npos ? 0 : end + 1));
+    } else {
+      cp = chain::VerifyCheckpointV2(note, keys_.KeysFor(note));
+    }
+    if (!cp.ok()) {
+      Report(size, keys_.empty() ? Kind::kMalformed : Kind::kCheckpointSignature,
+             absl::StrCat("v2 checkpoint of size ", size, ": ", Av(Sv(cp.status().message()))));
+    } else if (cp->tenant != tenant_ || cp->size != size) {
+      Report(size, Kind::kCheckpointMismatch,
+             absl::StrCat("the v2 checkpoint row of size ", size, " holds one of ",
+                          cp->origin(), " size ", cp->size, ": moved from elsewhere"));
+    } else if (cp->root != range_.Root()) {
+      Report(size, Kind::kCheckpointRootMismatch,
+             absl::StrCat("v2 checkpoint of size ", size, " has root ", chain::ToHex(cp->root),
+                          ", the records give ", chain::ToHex(range_.Root())));
+    } else if (cp->chain_head != entry_hash) {
+      Report(size, Kind::kCheckpointMismatch,
+             absl::StrCat("v2 checkpoint of size ", size, " names chain head ",
+                          chain::ToHex(cp->chain_head), ", the record has ",
+                          chain::ToHex(entry_hash)));
+    }
+    checkpoints_.erase(it);
+  }
+
+  const store::Reader& reader_;
+  const std::string& tenant_;
+  const TrustedKeys& keys_;
+  CheckSink* sink_;
+  chain::CompactRange range_;
+  std::vector<std::unique_ptr<store::Rows>> levels_;
+  std::map<uint64_t, std::string> checkpoints_;
+  TreeCheckSummary summary_;
+};
+
+}  // namespace
+
+bool StoreHasTree(const store::Reader& reader) {
+  auto marker = reader.Get("default", store::kTreeMarkerKey);
+  return marker.ok() && marker->has_value() && **marker == store::kTreeMarkerValue;
+}
+
+TreeCheckSummary CheckTenantTree(const store::Reader& reader, const std::string& tenant,
+                                 const TrustedKeys& keys, CheckSink* sink) {
+  return TreeScan(reader, tenant, keys, sink).Run();
+}
+
+}  // namespace indelible::check

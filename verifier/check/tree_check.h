@@ -1,0 +1,48 @@
+// CheckTenantTree: holds a tenant's stored Merkle tree (layout.h, "tree")
+// and its v2 checkpoints against its records (docs/VERIFY.md, "The tree").
+//
+// One pass over the tenant's records in seq order: each leaf is recomputed
+// from the skeleton's entry hash and the body's category and folded into a
+// compact range; every node the fold completes is compared with the stored
+// row at (level, index), read by one iterator per level, so rows missing,
+// differing or beyond the records are found without holding the tree in
+// memory. A pruned record's category is gone: its stored leaf is taken as
+// it is (counted as unchecked) and only the nodes above it are checked.
+// Each v2 checkpoint's signature (when keys are given), root and chain head
+// are compared at its size.
+//
+// Thread-compatible; findings go to `sink` in seq order.
+#ifndef INDELIBLE_VERIFIER_CHECK_TREE_CHECK_H_
+#define INDELIBLE_VERIFIER_CHECK_TREE_CHECK_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "verifier/check/sink.h"
+#include "verifier/check/trusted_keys.h"
+#include "verifier/store/reader.h"
+
+namespace indelible::check {
+
+struct TreeCheckSummary {
+  uint64_t leaves = 0;            // records folded into the tree
+  uint64_t leaves_unchecked = 0;  // pruned: stored leaf taken as it is
+  uint64_t nodes = 0;             // stored node rows compared
+  uint64_t checkpoints = 0;       // v2 checkpoint rows seen
+};
+
+// Whether the store's trees are complete (the "tree" marker of layout.h): a
+// store written before the tree existed and not yet opened by a daemon that
+// builds it has none to check.
+bool StoreHasTree(const store::Reader& reader);
+
+// Checks `tenant`'s tree up to its last record in an unbroken run from seq
+// 1 (a gap or an unreadable skeleton, which the chain check reports, ends
+// it). Corruption reported by RocksDB is a finding (kStoreCorruption).
+TreeCheckSummary CheckTenantTree(const store::Reader& reader, const std::string& tenant,
+                                 const TrustedKeys& keys, CheckSink* sink);
+
+}  // namespace indelible::check
+
+#endif  // INDELIBLE_VERIFIER_CHECK_TREE_CHECK_H_
