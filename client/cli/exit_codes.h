@@ -12,8 +12,8 @@ namespace indelible::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  // Only verify-receipt and checkpoint --consistent-with: a receipt, proof
-  // or checkpoint that does not verify.
+  // Only verify-receipt and checkpoint --v2 / --consistent-with: a receipt,
+  // proof or checkpoint that does not verify.
   kExitNotVerified = 1,
   kExitUsage = 2,        // bad command line (unknown flag, bad value, ...)
   kExitRejected = 3,     // input refused: by the server, or a bad JSON line

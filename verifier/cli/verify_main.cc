@@ -13,7 +13,8 @@ namespace indelible::verify {
 
 int Main(int argc, char** argv) {
   CLI::App app{
-      "indelible-verify: offline checks of Indelible data directories"};
+      "indelible-verify: checks of Indelible data directories, proofs and "
+      "checkpoints, offline or over the wire"};
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
   app.set_version_flag("--version", kVerifyVersion);
