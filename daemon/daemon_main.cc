@@ -332,8 +332,8 @@ void Reload(const Reloadable& r, DaemonConfig* current) {
       next->tls.key_file != current->tls.key_file ||
       next->tls.client_ca_file != current->tls.client_ca_file ||
       next->signing_key_file != current->signing_key_file ||
-      next->key_name != current->key_name || next->log_name != current->log_name) {
-    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file, key_name or log_name\" "
+      next->key_name != current->key_name) {
+    spdlog::warn("event=reload_needs_restart keys=\"tls, signing_key_file or key_name\" "
                  "message=\"these take effect at the next start\"");
   }
   const std::string digest = FileSha256(*r.config_path);

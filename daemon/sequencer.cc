@@ -433,6 +433,14 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
     }
   };
 
+  // Puts each tree node a leaf completes into the batch (one visitor for
+  // the whole chunk: no allocation per record).
+  const std::string* visit_tenant = nullptr;
+  const chain::CompactRange::Visitor visit = [this, c, &visit_tenant](chain::NodeId n,
+                                                                      const chain::Digest& h) {
+    storage_->PutTreeNode(&c->batch, *visit_tenant, n, h);
+  };
+
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
     Request& req = (*chunk)[ri];
     const std::string* checked = nullptr;  // the tenant last found writable
@@ -576,10 +584,8 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
       store::SetBodyReceivedAt(&e.body, sk.received_at_ns);
       storage_->PutRecord(&c->batch, e.tenant, head.seq, sk, e.body,
                           e.event_id, e.category);
-      range_it->second.Append(chain::LeafHash(sk.entry_hash, e.category),
-                              [&](chain::NodeId n, const chain::Digest& h) {
-                                storage_->PutTreeNode(&c->batch, e.tenant, n, h);
-                              });
+      visit_tenant = &e.tenant;
+      range_it->second.Append(chain::LeafHash(sk.entry_hash, e.category), visit);
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;
       rc.entry_hash = sk.entry_hash;

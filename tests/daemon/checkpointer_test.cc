@@ -9,6 +9,8 @@
 #include "verifier/chain/key_file.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/merkle.h"
 
 namespace indelible {
 namespace {
@@ -65,6 +67,46 @@ class CheckpointerTest : public ::testing::Test {
   std::unique_ptr<chain::NoteSigner> signer_;
   std::unique_ptr<Checkpointer> cp_;
 };
+
+// Beside each v1 checkpoint a v2 one: origin <log_name>/<tenant>, the root
+// of the tree of the records, the chain head; the history is kept, and a
+// restarted checkpointer continues it.
+TEST_F(CheckpointerTest, SignsV2CheckpointsOfTheTree) {
+  Checkpointer::Options o;
+  o.log_name = "audit.example.com";
+  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(), o);
+  ASSERT_TRUE(cp_->Init().ok());
+  std::vector<chain::Digest> leaves;
+  for (int round = 1; round <= 3; ++round) {
+    for (int i = 0; i < round; ++i) Append("acme", std::to_string(round) + "-" + std::to_string(i));
+    clock_.Advance(1000);
+    ASSERT_TRUE(cp_->RunOnce().ok());
+  }
+  auto records = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(records.ok());
+  for (const StoredRecord& r : *records) {
+    leaves.push_back(chain::LeafHash(r.skeleton.entry_hash, ""));
+  }
+  for (uint64_t size : {1u, 3u, 6u}) {
+    auto stored = storage_->GetCheckpointV2("acme", size);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    EXPECT_EQ(stored->first, size);
+    auto cp = chain::VerifyCheckpointV2(stored->second, {signer_->verifier_key()});
+    ASSERT_TRUE(cp.ok()) << cp.status();
+    EXPECT_EQ(cp->origin(), "audit.example.com/acme");
+    EXPECT_EQ(cp->size, size);
+    EXPECT_EQ(cp->root, chain::MerkleRoot(leaves.data(), size));
+    EXPECT_EQ(cp->chain_head, (*records)[size - 1].skeleton.entry_hash);
+  }
+  // Nothing new: nothing signed; after a restart only new heads are.
+  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(), o);
+  ASSERT_TRUE(cp_->Init().ok());
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(storage_->GetCheckpointV2("acme", 7).status().code(), absl::StatusCode::kNotFound);
+  Append("acme", "7");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(storage_->GetCheckpointV2("acme", 0)->first, 7u);
+}
 
 TEST_F(CheckpointerTest, SignsHeadsThatMovedAndKeepsHistory) {
   Append("acme", "1");

@@ -529,6 +529,30 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   ExpectTreeIs("acme", leaves);
 }
 
+// A tenant whose stored tree lacks a node of its right edge cannot be
+// extended consistently: it is quarantined at start, the others go on.
+TEST_F(SequencerTest, MissingTreeNodeQuarantinesTheTenant) {
+  ASSERT_TRUE(SubmitSync({Event("acme", "1"), Event("acme", "2"), Event("acme", "3")}).ok());
+  ASSERT_TRUE(SubmitSync({Event("globex", "1")}).ok());
+  Close();
+  {
+    auto st = Storage::Open(dir_, StorageOptions());
+    ASSERT_TRUE(st.ok());
+    storage_ = std::move(*st);
+    rocksdb::WriteBatch b;
+    b.Delete(Cf(store::kTreeCf), store::TreeKey("acme", 1, 0));  // leaves 1..2
+    ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    storage_.reset();
+  }
+  Open();
+  ASSERT_TRUE(seq_->Quarantined("acme").has_value());
+  EXPECT_NE(seq_->Quarantined("acme")->find("level 1 index 0"), std::string::npos)
+      << *seq_->Quarantined("acme");
+  EXPECT_EQ(SubmitSync({Event("acme", "4")}).status().code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(SubmitSync({Event("globex", "2")}).ok());
+  ExpectChainIntact("globex", 2);
+}
+
 TEST_F(SequencerTest, SubmitAfterStopFailsUnavailable) {
   seq_->Stop();
   auto r = SubmitSync({Event("acme", "late")});

@@ -392,6 +392,55 @@ TEST_F(SecurityE2E, EveryRoleAgainstEveryRpc) {
   }
 }
 
+// Merkle proofs: readers and auditors of the tenant, without a reason; they
+// reveal only hashes and are not recorded in the chain (docs/SECURITY.md).
+TEST_F(SecurityE2E, ProofsNeedReaderOrAuditorAndAreNotRecorded) {
+  ASSERT_TRUE(Append(As("writer"), "acme", "p-1").ok());
+  ASSERT_TRUE(Append(As("writer"), "acme", "p-2").ok());
+  auto head = [&] {
+    Caller c = As("reader");
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx);
+    v1::GetHeadRequest req;
+    req.set_tenant("acme");
+    v1::GetHeadResponse resp;
+    EXPECT_TRUE(c.log->GetHead(&ctx, req, &resp).ok());
+    return resp.seq();
+  };
+  const uint64_t before = head();
+  ASSERT_EQ(before, 2u);
+  auto prove = [](const Caller& c, const std::string& tenant) {
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx);
+    v1::GetInclusionProofRequest req;
+    req.set_tenant(tenant);
+    req.set_seq(1);
+    req.set_tree_size(2);
+    v1::GetInclusionProofResponse resp;
+    return c.log->GetInclusionProof(&ctx, req, &resp).error_code();
+  };
+  auto consistent = [](const Caller& c, const std::string& tenant) {
+    grpc::ClientContext ctx;
+    c.Prepare(&ctx);
+    v1::GetConsistencyProofRequest req;
+    req.set_tenant(tenant);
+    req.set_old_size(1);
+    req.set_new_size(2);
+    v1::GetConsistencyProofResponse resp;
+    return c.log->GetConsistencyProof(&ctx, req, &resp).error_code();
+  };
+  for (const std::string p : {"reader", "auditor"}) {
+    EXPECT_EQ(prove(As(p), "acme"), grpc::StatusCode::OK) << p;
+    EXPECT_EQ(consistent(As(p), "acme"), grpc::StatusCode::OK) << p;
+    EXPECT_EQ(prove(As(p), "globex"), grpc::StatusCode::PERMISSION_DENIED) << p;
+  }
+  for (const std::string p : {"writer", "admin1", "stranger"}) {
+    EXPECT_EQ(prove(As(p), "acme"), grpc::StatusCode::PERMISSION_DENIED) << p;
+    EXPECT_EQ(consistent(As(p), "acme"), grpc::StatusCode::PERMISSION_DENIED) << p;
+  }
+  EXPECT_EQ(head(), before) << "a proof request was recorded in the chain";
+}
+
 TEST_F(SecurityE2E, DenialsNameThePrincipalAndRevealNothing) {
   ASSERT_TRUE(Append(As("writer"), "acme", "x1").ok());
   Caller w = As("writer");

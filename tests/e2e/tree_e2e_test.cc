@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "grpcpp/grpcpp.h"
+#include "httplib.h"
 #include "gtest/gtest.h"
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -212,8 +213,9 @@ void CheckAllProofs(Tree* tree, const std::string& tenant, const std::vector<uin
 class TreeE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data"),
-                                   .extra_args = {"--config", Config()}});
+    auto d = DaemonProcess::Start(
+        {.data_dir = dir_.Sub("data"),
+         .extra_args = {"--config", Config(), "--metrics-listen", "127.0.0.1:0"}});
     ASSERT_TRUE(d.ok()) << d.status();
     daemon_ = std::move(*d);
     tree_ = std::make_unique<Tree>(daemon_->target());
@@ -222,6 +224,20 @@ class TreeE2E : public ::testing::Test {
     const std::string path = dir_.Sub("config.yaml");
     std::ofstream(path) << "log_name: audit.example.com\ncheckpoint_interval_ms: 50\n";
     return path;
+  }
+
+  // The value of one sample of the Prometheus scrape.
+  double Metric(const std::string& sample) {
+    int port = 0;
+    std::ifstream(dir_.Sub("data") + ".port.metrics") >> port;
+    httplib::Client http("127.0.0.1", port);
+    auto res = http.Get("/metrics");
+    EXPECT_TRUE(res);
+    if (!res) return -1;
+    const size_t at = res->body.find("\n" + sample + " ");
+    EXPECT_NE(at, std::string::npos) << sample;
+    if (at == std::string::npos) return -1;
+    return std::stod(res->body.substr(at + sample.size() + 2));
   }
 
   TempDir dir_;
@@ -290,6 +306,10 @@ TEST_F(TreeE2E, BadProofRequestsNameTheField) {
     EXPECT_EQ(k.status.error_code(), k.code) << k.want << ": " << k.status.error_message();
     EXPECT_TRUE(absl::StartsWith(k.status.error_message(), k.want)) << k.status.error_message();
   }
+  EXPECT_EQ(Metric("indelible_proofs_total{outcome=\"refused\"}"), 8);
+  EXPECT_EQ(Metric("indelible_proofs_total{outcome=\"served\"}"), 0);
+  ASSERT_TRUE(tree_->Inclusion("acme", 1, 3, false, &p).ok());
+  EXPECT_EQ(Metric("indelible_proofs_total{outcome=\"served\"}"), 1);
   // A size no checkpoint was signed at: the proof, but no checkpoint.
   tree_->Append({MakeEvent("acme", "4")});
   tree_->AwaitCheckpoint("acme", 4);
