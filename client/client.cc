@@ -182,6 +182,54 @@ absl::StatusOr<v1::Checkpoint> Client::GetCheckpoint(std::string_view tenant,
   return response;
 }
 
+absl::StatusOr<v1::Checkpoint> Client::GetCheckpointV2(std::string_view tenant,
+                                                       uint64_t min_size) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::GetCheckpointRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_min_seq(min_size);
+  request.set_version(2);
+  if (!read_reason_.empty()) request.set_reason(read_reason_);
+  v1::Checkpoint response;
+  grpc::Status status = stub_->GetCheckpoint(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::GetInclusionProofResponse> Client::GetInclusionProof(
+    std::string_view tenant, uint64_t seq, uint64_t tree_size,
+    bool with_checkpoint) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::GetInclusionProofRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_seq(seq);
+  request.set_tree_size(tree_size);
+  request.set_with_checkpoint(with_checkpoint);
+  v1::GetInclusionProofResponse response;
+  grpc::Status status = stub_->GetInclusionProof(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<v1::GetConsistencyProofResponse> Client::GetConsistencyProof(
+    std::string_view tenant, uint64_t old_size, uint64_t new_size,
+    bool with_checkpoint) {
+  grpc::ClientContext context;
+  PrepareContext(&context);
+  v1::GetConsistencyProofRequest request;
+  request.set_tenant(std::string(tenant));
+  request.set_old_size(old_size);
+  request.set_new_size(new_size);
+  request.set_with_checkpoint(with_checkpoint);
+  v1::GetConsistencyProofResponse response;
+  grpc::Status status =
+      stub_->GetConsistencyProof(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return response;
+}
+
 absl::StatusOr<v1::GetPublicKeyResponse> Client::GetPublicKey() {
   grpc::ClientContext context;
   PrepareContext(&context);

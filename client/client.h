@@ -126,6 +126,23 @@ class Client {
   absl::StatusOr<v1::Checkpoint> GetCheckpoint(std::string_view tenant,
                                                uint64_t min_seq);
 
+  // A format v2 checkpoint (docs/FORMAT.md section 13) of `tenant`'s Merkle
+  // tree: with `min_size` 0 the newest, otherwise the oldest of at least
+  // `min_size` leaves. Not verified here (see proofs.h).
+  absl::StatusOr<v1::Checkpoint> GetCheckpointV2(std::string_view tenant,
+                                                 uint64_t min_size);
+
+  // An RFC 9162 inclusion proof of record `seq` in the tree of `tree_size`
+  // leaves (0: the newest v2 checkpoint's size), and a consistency proof
+  // between two tree sizes (new_size 0: the newest checkpoint's). Not
+  // verified here (see proofs.h).
+  absl::StatusOr<v1::GetInclusionProofResponse> GetInclusionProof(
+      std::string_view tenant, uint64_t seq, uint64_t tree_size,
+      bool with_checkpoint = false);
+  absl::StatusOr<v1::GetConsistencyProofResponse> GetConsistencyProof(
+      std::string_view tenant, uint64_t old_size, uint64_t new_size,
+      bool with_checkpoint = false);
+
   // The server's checkpoint signing key, as a verifier-key string and PEM.
   // Trust on first use: compare it with a copy obtained out of band.
   absl::StatusOr<v1::GetPublicKeyResponse> GetPublicKey();

@@ -9,6 +9,7 @@
 #include "client/cli/output_json.h"
 #include "client/cli/time_text.h"
 #include "client/event_id.h"
+#include "client/proofs.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/text.h"
 
@@ -84,7 +85,8 @@ int AppendOne(client::Client& client, const AppendFlags& flags,
   absl::StatusOr<v1::Receipt> r = client.Append(*event);
   if (!r.ok()) return ReportError(err, "append", r.status());
   if (flags.json) {
-    out << JsonLine(ReceiptToJson(*r, event->event_id())) << "\n";
+    out << JsonLine(ReceiptToJson(*r, event->event_id(),
+                                      client::StoredCategory(*event))) << "\n";
   } else {
     out << "tenant:      " << r->tenant() << "\n"
         << "event_id:    " << event->event_id() << "\n"
@@ -124,7 +126,8 @@ class StdinBatch {
       return ReportError(err_, where, r.status());
     }
     for (size_t i = 0; i < r->size(); ++i) {
-      out_ << JsonLine(ReceiptToJson((*r)[i], events_[i].event_id())) << "\n";
+      out_ << JsonLine(ReceiptToJson((*r)[i], events_[i].event_id(),
+                                     client::StoredCategory(events_[i]))) << "\n";
     }
     out_.flush();
     events_.clear();

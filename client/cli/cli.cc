@@ -132,6 +132,53 @@ CLI::App* AddCheckpoint(CLI::App& app, CheckpointFlags* f) {
   cmd->add_flag("--json", f->json, "Print the note and its fields as JSON");
   cmd->add_option("--reason", f->reason,
                   "Why you fetch it (recorded like read --reason)");
+  cmd->add_flag("--v2", f->v2,
+                "A format v2 checkpoint of the tenant's Merkle tree "
+                "(tlog-checkpoint); --min-seq is then a tree size");
+  cmd->add_option("--consistent-with", f->consistent_with,
+                  "A kept v2 checkpoint (note file): verify that the new one "
+                  "extends it, by a consistency proof (needs --key; exit 1 if "
+                  "not)");
+  cmd->add_option("--verifier-key", f->keys, "Same as --key")
+      ->allow_extra_args(false);
+  return cmd;
+}
+
+CLI::App* AddVerifyReceipt(CLI::App& app, VerifyReceiptFlags* f,
+                           std::string* wait) {
+  CLI::App* cmd = app.add_subcommand(
+      "verify-receipt",
+      "Verify receipts (the JSON 'append --json' prints, one per line) by an "
+      "inclusion proof in a checkpoint signed by the trusted key. Exit 0: "
+      "verified, 1: not verified, 3: no trusted key or no checkpoint yet");
+  cmd->add_option("input", f->input, "Receipt file ('-' or none: stdin)");
+  cmd->add_option("--verifier-key,--key", f->keys,
+                  "Trusted log verifier key (name+id+key; repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--state", f->state,
+                  "Trusted state file: every newer checkpoint must extend it "
+                  "(created if missing, updated atomically)");
+  cmd->add_option("--wait", *wait,
+                  "Wait up to this long for a checkpoint covering the receipt "
+                  "(the daemon signs periodically), e.g. 30s")
+      ->capture_default_str();
+  cmd->add_flag("--json", f->json, "One JSON object per receipt");
+  return cmd;
+}
+
+CLI::App* AddProve(CLI::App& app, ProveFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "prove",
+      "Print an inclusion proof (--seq) or a consistency proof (--old-size) "
+      "of a tenant's Merkle tree: one base64 hash per line (docs/VERIFY.md)");
+  cmd->add_option("--tenant", f->tenant, "Tenant id")->required();
+  cmd->add_option("--seq", f->seq, "Inclusion proof of this record");
+  cmd->add_option("--tree-size", f->tree_size,
+                  "In the tree of this size (default: the newest checkpoint's)");
+  cmd->add_option("--old-size", f->old_size, "Consistency proof from this size");
+  cmd->add_option("--new-size", f->new_size,
+                  "To this size (default: the newest checkpoint's)");
+  cmd->add_flag("--json", f->json, "Print the sizes and hashes as JSON");
   return cmd;
 }
 
@@ -399,6 +446,12 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* checkpoint = AddCheckpoint(app, &checkpoint_flags);
   CLI::App* public_key = AddPublicKey(app, &public_key_flags);
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
+  VerifyReceiptFlags verify_receipt_flags;
+  std::string verify_wait = "0s";
+  CLI::App* verify_receipt =
+      AddVerifyReceipt(app, &verify_receipt_flags, &verify_wait);
+  ProveFlags prove_flags;
+  CLI::App* prove = AddProve(app, &prove_flags);
   AdminFlags admin_flags;
   AdminCommands admin = AddAdmin(app, &admin_flags);
   HealthFlags health_flags;
@@ -445,6 +498,15 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     if (std::string why = CheckAppend(&append_flags, append_opts);
         !why.empty()) {
       return UsageError(err, why);
+    }
+  }
+  if (verify_receipt->parsed()) {
+    if (verify_wait != "0s") {
+      absl::StatusOr<std::chrono::milliseconds> w = ParseTimeout(verify_wait);
+      if (!w.ok()) {
+        return UsageError(err, absl::StrCat("--wait: ", w.status().message()));
+      }
+      verify_receipt_flags.wait = *w;
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
@@ -521,8 +583,15 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   if (head->parsed()) return RunHead(**c, head_flags, out, err);
   if (read->parsed()) return RunRead(**c, read_flags, out, err);
   if (checkpoint->parsed()) {
+    if (checkpoint_flags.v2 || !checkpoint_flags.consistent_with.empty()) {
+      return RunCheckpointV2(**c, checkpoint_flags, out, err);
+    }
     return RunCheckpoint(**c, checkpoint_flags, out, err);
   }
+  if (verify_receipt->parsed()) {
+    return RunVerifyReceipt(**c, verify_receipt_flags, in, out, err);
+  }
+  if (prove->parsed()) return RunProve(**c, prove_flags, out, err);
   if (public_key->parsed()) {
     return RunPublicKey(**c, public_key_flags, out, err);
   }

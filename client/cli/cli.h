@@ -2,7 +2,8 @@
 // main() so tests can run the command in-process (docs/CLI.md).
 //
 //   indelible [--target HOST:PORT] [--timeout DURATION] <command> [flags]
-//   commands: append, head, read, checkpoint, public-key, keygen,
+//   commands: append, head, read, checkpoint, verify-receipt, prove,
+//             public-key, keygen,
 //             admin {retention {set,get}, hold, purge, compact}
 //
 // Thread safety: not thread-safe (reads the environment).

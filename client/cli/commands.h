@@ -53,6 +53,25 @@ struct CheckpointFlags {
   uint64_t min_seq = 0;           // 0: the newest checkpoint
   std::vector<std::string> keys;  // verifier-key strings; empty: no check
   bool json = false;
+  bool v2 = false;              // a format v2 (tlog-checkpoint) checkpoint
+  std::string consistent_with;  // a kept v2 note file; implies v2
+};
+
+struct VerifyReceiptFlags {
+  std::string input;              // a file, or "-"/empty for stdin
+  std::vector<std::string> keys;  // trusted log verifier keys
+  std::string state;              // trusted state file; empty: none
+  std::chrono::milliseconds wait{0};  // how long to wait for a checkpoint
+  bool json = false;
+};
+
+struct ProveFlags {
+  std::string tenant;
+  uint64_t seq = 0;        // inclusion proof of this record ...
+  uint64_t tree_size = 0;  // ... in this tree (0: newest checkpoint's)
+  uint64_t old_size = 0;   // consistency proof from this size ...
+  uint64_t new_size = 0;   // ... to this one (0: newest checkpoint's)
+  bool json = false;
 };
 
 struct PublicKeyFlags {
@@ -183,6 +202,33 @@ int RunCheckpoint(client::Client& client, const CheckpointFlags& flags,
 // (PublicKeyToJson). The fields must describe one key (the verifier key
 // parses, and its name, id and public key are those of key_name, key_id_hex
 // and the PEM); otherwise DATA_LOSS and kExitRejected.
+// Format v2 `checkpoint --v2` and `checkpoint --consistent-with OLD`: the
+// newest v2 checkpoint (or the oldest of at least min_seq leaves), its note
+// printed as served (with `json`, its fields too). With `consistent_with`
+// the keys are required (none: kExitRejected, nothing fetched), both notes
+// must verify under them, and the new tree must extend the kept one by a
+// consistency proof fetched from the server (client::CheckExtends);
+// otherwise kExitNotVerified.
+int RunCheckpointV2(client::Client& client, const CheckpointFlags& flags,
+                    std::ostream& out, std::ostream& err);
+
+// `verify-receipt`: reads receipt JSON objects (ReceiptFromJson; one per
+// line, as `append --json` and `append --stdin` print them) and verifies
+// each with client::LogVerifier. kExitOk if all verify; kExitNotVerified if
+// one does not (or the server is inconsistent with the trusted state);
+// kExitRejected without a key (nothing is read or fetched) or if no
+// checkpoint covers a receipt within `wait`; kExitUsage for input that is
+// not a receipt.
+int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
+                     std::istream& in, std::ostream& out, std::ostream& err);
+
+// `prove`: prints an inclusion (seq) or consistency (old_size) proof as the
+// proof file (client::FormatProofFile), or with `json` one object with the
+// sizes and the hashes. The proof is not verified (verify-receipt and
+// checkpoint --consistent-with do that).
+int RunProve(client::Client& client, const ProveFlags& flags, std::ostream& out,
+             std::ostream& err);
+
 int RunPublicKey(client::Client& client, const PublicKeyFlags& flags,
                  std::ostream& out, std::ostream& err);
 

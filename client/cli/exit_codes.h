@@ -12,7 +12,9 @@ namespace indelible::cli {
 
 enum ExitCode : int {
   kExitOk = 0,
-  // 1 is left to crashes and the shell.
+  // Only verify-receipt and checkpoint --v2 / --consistent-with: a receipt,
+  // proof or checkpoint that does not verify.
+  kExitNotVerified = 1,
   kExitUsage = 2,        // bad command line (unknown flag, bad value, ...)
   kExitRejected = 3,     // input refused: by the server, or a bad JSON line
   kExitUnavailable = 4,  // server unreachable or too slow (transport)

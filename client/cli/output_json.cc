@@ -33,7 +33,8 @@ json EventToJson(const v1::Event& e) {
   };
 }
 
-json ReceiptToJson(const v1::Receipt& r, const std::string& event_id) {
+json ReceiptToJson(const v1::Receipt& r, const std::string& event_id,
+                   const std::string& category) {
   return json{
       {"tenant", r.tenant()},
       {"event_id", event_id},
@@ -42,7 +43,77 @@ json ReceiptToJson(const v1::Receipt& r, const std::string& event_id) {
       {"received_at", FormatTimestamp(r.received_at_ns())},
       {"entry_hash", chain::ToHex(r.entry_hash())},
       {"duplicate", r.duplicate()},
+      {"leaf_index", r.leaf_index()},
+      {"body_digest", chain::ToHex(r.body_digest())},
+      {"prev_entry_hash", chain::ToHex(r.prev_entry_hash())},
+      {"category", category},
   };
+}
+
+absl::Status ReceiptFromJson(const json& j, v1::Receipt* r,
+                             std::string* category) {
+  if (!j.is_object()) return absl::InvalidArgumentError("receipt: not a JSON object");
+  auto field = [&](const char* name) -> const json* {
+    auto it = j.find(name);
+    return it == j.end() ? nullptr : &*it;
+  };
+  auto bad = [](const char* name, const char* what) {
+    return absl::InvalidArgumentError(absl::StrCat("receipt.", name, ": ", what));
+  };
+  auto str = [&](const char* name, std::string* out) -> absl::Status {
+    const json* f = field(name);
+    if (f == nullptr || !f->is_string()) return bad(name, "missing (a string)");
+    *out = f->get<std::string>();
+    return absl::OkStatus();
+  };
+  auto hash = [&](const char* name, std::string* out) -> absl::Status {
+    std::string hex;
+    if (absl::Status s = str(name, &hex); !s.ok()) return s;
+    if (hex.size() != 64 || !chain::FromHex(hex, out)) {
+      return bad(name, "not 64 hex digits");
+    }
+    return absl::OkStatus();
+  };
+  auto num = [&](const char* name, uint64_t* out) -> absl::Status {
+    const json* f = field(name);
+    if (f != nullptr && f->is_number_unsigned()) {
+      *out = f->get<uint64_t>();
+      return absl::OkStatus();
+    }
+    if (f != nullptr && f->is_string()) {
+      const std::string s = f->get<std::string>();
+      if (!s.empty() && s.size() <= 20 &&
+          s.find_first_not_of("0123456789") == std::string::npos) {
+        try {
+          *out = std::stoull(s);
+          return absl::OkStatus();
+        } catch (const std::exception&) {
+        }
+      }
+    }
+    return bad(name, "missing (an unsigned integer)");
+  };
+  std::string s;
+  uint64_t n = 0;
+  if (absl::Status st = str("tenant", &s); !st.ok()) return st;
+  r->set_tenant(s);
+  if (absl::Status st = num("seq", &n); !st.ok()) return st;
+  r->set_seq(n);
+  if (absl::Status st = num("received_at_ns", &n); !st.ok()) return st;
+  r->set_received_at_ns(n);
+  if (field("leaf_index") != nullptr) {
+    if (absl::Status st = num("leaf_index", &n); !st.ok()) return st;
+    r->set_leaf_index(n);
+  }
+  if (absl::Status st = hash("entry_hash", &s); !st.ok()) return st;
+  r->set_entry_hash(s);
+  if (absl::Status st = hash("body_digest", &s); !st.ok()) return st;
+  r->set_body_digest(s);
+  if (absl::Status st = hash("prev_entry_hash", &s); !st.ok()) return st;
+  r->set_prev_entry_hash(s);
+  if (absl::Status st = str("category", category); !st.ok()) return st;
+  if (category->empty()) return bad("category", "empty");
+  return absl::OkStatus();
 }
 
 json RecordToJson(const v1::Record& r) {

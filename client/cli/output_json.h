@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "absl/status/status.h"
+
 #include "indelible/v1/indelible.pb.h"
 
 namespace indelible::cli {
@@ -21,9 +23,19 @@ namespace indelible::cli {
 nlohmann::ordered_json EventToJson(const indelible::v1::Event& event);
 
 // {"tenant", "event_id", "seq", "received_at_ns", "received_at",
-//  "entry_hash", "duplicate"}. `event_id` is the one the receipt answers.
+//  "entry_hash", "duplicate", "leaf_index", "body_digest", "prev_entry_hash",
+//  "category"}. `event_id` is the one the receipt answers, `category` the
+// one the event is stored with (client::StoredCategory): with the hashes it
+// is what `verify-receipt` needs (ReceiptFromJson reads it back).
 nlohmann::ordered_json ReceiptToJson(const indelible::v1::Receipt& receipt,
-                                     const std::string& event_id);
+                                     const std::string& event_id,
+                                     const std::string& category);
+
+// The receipt and category of a ReceiptToJson object. InvalidArgument naming
+// the field that is missing or malformed.
+absl::Status ReceiptFromJson(const nlohmann::ordered_json& j,
+                             indelible::v1::Receipt* receipt,
+                             std::string* category);
 
 // {"tenant", "seq", "received_at_ns", "received_at", "pruned", "salt",
 //  "canonical_event", "body_digest", "entry_hash", "event"}; "event" is null

@@ -10,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/merkle.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/signing.h"
@@ -193,6 +195,11 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
     receipt.set_seq(seq);
     receipt.set_received_at_ns(last_received_at_);
     receipt.set_entry_hash(r.entry_hash());
+    receipt.set_leaf_index(seq - 1);
+    receipt.set_body_digest(r.body_digest());
+    receipt.set_prev_entry_hash(std::string(chain::AsBytes(prev)));
+    leaves_[e->tenant()].push_back(chain::LeafHash(
+        entry, e->category().empty() ? "access" : e->category()));
     by_event_id_[key] = receipt;
     receipts->push_back(receipt);
     grown.insert(e->tenant());
@@ -211,6 +218,7 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
     cp.set_head_hash(head.entry_hash());
     cp.set_timestamp_ns(c.timestamp_ns);
     checkpoints_[tenant].push_back(std::move(cp));
+    SignV2(tenant);
   }
   if (lose_next_ > 0) {
     --lose_next_;
@@ -297,8 +305,9 @@ grpc::Status FakeAuditLog::GetCheckpoint(grpc::ServerContext*,
     *resp = *served_checkpoint_;
     return grpc::Status::OK;
   }
-  auto it = checkpoints_.find(req->tenant());
-  if (it != checkpoints_.end()) {
+  const auto& all = req->version() == 2 ? checkpoints_v2_ : checkpoints_;
+  auto it = all.find(req->tenant());
+  if (it != all.end()) {
     const std::vector<v1::Checkpoint>& cps = it->second;
     if (req->min_seq() == 0) {
       *resp = cps.back();
@@ -312,6 +321,133 @@ grpc::Status FakeAuditLog::GetCheckpoint(grpc::ServerContext*,
     }
   }
   return grpc::Status(grpc::StatusCode::NOT_FOUND, "no checkpoint");
+}
+
+void FakeAuditLog::SignV2(const std::string& tenant) {
+  const std::vector<chain::Digest>& leaves = leaves_[tenant];
+  chain::CheckpointV2 c;
+  c.log_name = kFakeLogName;
+  c.tenant = tenant;
+  c.size = leaves.size();
+  c.root = chain::MerkleRoot(leaves);
+  c.chain_head = chain::Genesis(tenant);
+  if (!chains_[tenant].empty()) {
+    chain::DigestFromBytes(chains_[tenant].back().entry_hash(), &c.chain_head);
+  }
+  c.timestamp_ns = last_received_at_;
+  v1::Checkpoint cp;
+  cp.set_note(signer_.Sign(chain::CheckpointV2Text(c)));
+  cp.set_tenant(tenant);
+  cp.set_seq(c.size);
+  cp.set_head_hash(std::string(chain::AsBytes(c.chain_head)));
+  cp.set_timestamp_ns(c.timestamp_ns);
+  cp.set_version(2);
+  cp.set_root_hash(std::string(chain::AsBytes(c.root)));
+  cp.set_origin(c.origin());
+  checkpoints_v2_[tenant].push_back(std::move(cp));
+}
+
+const v1::Checkpoint* FakeAuditLog::V2At(const std::string& tenant,
+                                         uint64_t size) const {
+  auto it = checkpoints_v2_.find(tenant);
+  if (it == checkpoints_v2_.end()) return nullptr;
+  for (auto cp = it->second.rbegin(); cp != it->second.rend(); ++cp) {
+    if (cp->seq() == size) return &*cp;
+  }
+  return nullptr;
+}
+
+void FakeAuditLog::RewriteLeaf(const std::string& tenant, uint64_t index) {
+  std::lock_guard<std::mutex> l(mu_);
+  chain::Digest& leaf = leaves_[tenant].at(index);
+  leaf = chain::Sha256(chain::AsBytes(leaf), "rewritten");
+  SignV2(tenant);
+}
+
+void FakeAuditLog::ServeInclusionProof(
+    std::optional<std::vector<std::string>> hashes) {
+  std::lock_guard<std::mutex> l(mu_);
+  served_inclusion_ = std::move(hashes);
+}
+
+namespace {
+
+chain::NodeHashReader Reader(const std::vector<chain::Digest>& leaves) {
+  return chain::NodesFromLeaves(
+      [&leaves](uint64_t i) -> absl::StatusOr<chain::Digest> { return leaves.at(i); });
+}
+
+}  // namespace
+
+grpc::Status FakeAuditLog::GetInclusionProof(
+    grpc::ServerContext*, const v1::GetInclusionProofRequest* req,
+    v1::GetInclusionProofResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::vector<chain::Digest>& leaves = leaves_[req->tenant()];
+  uint64_t size = req->tree_size();
+  if (size == 0) {
+    auto it = checkpoints_v2_.find(req->tenant());
+    if (it == checkpoints_v2_.end() || it->second.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
+    }
+    size = it->second.back().seq();
+  }
+  if (req->seq() == 0 || req->seq() > size || size > leaves.size()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "seq / tree_size: out of range");
+  }
+  auto proof = chain::InclusionProof(req->seq() - 1, size, Reader(leaves));
+  if (!proof.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "proof");
+  resp->set_tenant(req->tenant());
+  resp->set_seq(req->seq());
+  resp->set_leaf_index(req->seq() - 1);
+  resp->set_tree_size(size);
+  if (served_inclusion_.has_value()) {
+    for (const std::string& h : *served_inclusion_) resp->add_hashes(h);
+  } else {
+    for (const chain::Digest& d : *proof) {
+      resp->add_hashes(std::string(chain::AsBytes(d)));
+    }
+  }
+  if (req->with_checkpoint()) {
+    const v1::Checkpoint* cp = V2At(req->tenant(), size);
+    if (cp == nullptr) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no checkpoint");
+    *resp->mutable_checkpoint() = *cp;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status FakeAuditLog::GetConsistencyProof(
+    grpc::ServerContext*, const v1::GetConsistencyProofRequest* req,
+    v1::GetConsistencyProofResponse* resp) {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::vector<chain::Digest>& leaves = leaves_[req->tenant()];
+  uint64_t size = req->new_size();
+  if (size == 0) {
+    auto it = checkpoints_v2_.find(req->tenant());
+    if (it == checkpoints_v2_.end() || it->second.empty()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
+    }
+    size = it->second.back().seq();
+  }
+  if (req->old_size() == 0 || req->old_size() > size || size > leaves.size()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "old_size / new_size: out of range");
+  }
+  auto proof = chain::ConsistencyProof(req->old_size(), size, Reader(leaves));
+  if (!proof.ok()) return grpc::Status(grpc::StatusCode::INTERNAL, "proof");
+  resp->set_tenant(req->tenant());
+  resp->set_old_size(req->old_size());
+  resp->set_new_size(size);
+  for (const chain::Digest& d : *proof) {
+    resp->add_hashes(std::string(chain::AsBytes(d)));
+  }
+  if (req->with_checkpoint()) {
+    const v1::Checkpoint* cp = V2At(req->tenant(), size);
+    if (cp == nullptr) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no checkpoint");
+    *resp->mutable_checkpoint() = *cp;
+  }
+  return grpc::Status::OK;
 }
 
 grpc::Status FakeAuditLog::GetPublicKey(grpc::ServerContext*,

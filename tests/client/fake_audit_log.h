@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "indelible/v1/indelible.grpc.pb.h"
+#include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
 
 namespace indelible::testing {
@@ -57,6 +58,17 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   void ServeCheckpoint(std::optional<v1::Checkpoint> checkpoint);
   void ServePublicKey(std::optional<v1::GetPublicKeyResponse> key);
 
+  // Format v2: every record is a leaf of its tenant's tree (leaf hash from
+  // its entry hash and stored category), and a v2 checkpoint (log name
+  // kFakeLogName) is signed beside every v1 one. RewriteLeaf changes the
+  // leaf at `index` of the tenant's tree (as a server rewriting history
+  // would), then signs a checkpoint of the current size over the changed
+  // tree; proofs are served from the changed tree from then on.
+  static constexpr const char* kFakeLogName = "fake.test";
+  void RewriteLeaf(const std::string& tenant, uint64_t index);
+  // While set, GetInclusionProof answers with these hashes.
+  void ServeInclusionProof(std::optional<std::vector<std::string>> hashes);
+
   // Observations.
   int append_calls() const;  // Append + AppendBatch, all outcomes
   std::vector<size_t> batch_sizes() const;  // events per call, in call order
@@ -76,6 +88,15 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   grpc::Status GetCheckpoint(grpc::ServerContext*,
                              const v1::GetCheckpointRequest*,
                              v1::Checkpoint*) override;
+  // Like the daemon: tree_size / new_size 0 is the newest v2 checkpoint's
+  // size; INVALID_ARGUMENT for sizes out of range; with_checkpoint adds the
+  // newest v2 checkpoint of exactly that size (NOT_FOUND if none).
+  grpc::Status GetInclusionProof(grpc::ServerContext*,
+                                 const v1::GetInclusionProofRequest*,
+                                 v1::GetInclusionProofResponse*) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext*,
+                                   const v1::GetConsistencyProofRequest*,
+                                   v1::GetConsistencyProofResponse*) override;
   grpc::Status GetPublicKey(grpc::ServerContext*,
                             const v1::GetPublicKeyRequest*,
                             v1::GetPublicKeyResponse*) override;
@@ -103,6 +124,13 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   uint64_t last_received_at_ = 0;
   const chain::NoteSigner signer_;
   std::map<std::string, std::vector<v1::Checkpoint>> checkpoints_;
+  // Signs a v2 checkpoint of the tenant's whole tree. REQUIRES: mu_ held.
+  void SignV2(const std::string& tenant);
+  // The v2 checkpoint of exactly `size` (newest signed), or null.
+  const v1::Checkpoint* V2At(const std::string& tenant, uint64_t size) const;
+  std::map<std::string, std::vector<chain::Digest>> leaves_;
+  std::map<std::string, std::vector<v1::Checkpoint>> checkpoints_v2_;
+  std::optional<std::vector<std::string>> served_inclusion_;
   std::optional<v1::Checkpoint> served_checkpoint_;
   std::optional<v1::GetPublicKeyResponse> served_key_;
 };

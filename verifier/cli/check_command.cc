@@ -16,6 +16,7 @@
 #include "verifier/check/store_check.h"
 #include "verifier/cli/check_output.h"
 #include "verifier/cli/progress.h"
+#include "verifier/cli/proof_commands.h"
 #include "verifier/cli/trust_flags.h"
 #include "verifier/store/reader.h"
 
@@ -31,6 +32,7 @@ struct CheckFlags {
   bool json = false;
   int threads = -1;  // -1: one per core
   size_t max_findings = 1000;
+  RemoteFlags remote;
 };
 
 // Keeps the first `max` findings and counts the rest.
@@ -58,6 +60,15 @@ int Fail(const std::string& what, const absl::Status& s) {
 }
 
 int RunCheck(const CheckFlags& flags) {
+  if (flags.remote.target.empty() == flags.data_dir.empty()) {
+    return Fail("", absl::InvalidArgumentError(
+                        "give exactly one of --data-dir and --remote"));
+  }
+  if (!flags.remote.target.empty()) {
+    return RunRemoteCheck(flags.remote, flags.tenant, flags.trust.keys,
+                          flags.trust.key_pems, flags.trust.checkpoints,
+                          flags.json);
+  }
   check::StoreCheckOptions options;
   options.tenant = flags.tenant;
   if (!flags.tenant.empty() && !chain::IsValidTenantId(flags.tenant)) {
@@ -123,10 +134,10 @@ std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
       "3: not verified (no trusted key given, or no checkpoint signature "
       "verified with one).");
   sub->add_option("--data-dir", flags->data_dir,
-                  "The daemon's data directory, or a copy of it")
-      ->required();
+                  "The daemon's data directory, or a copy of it");
   sub->add_option("--tenant", flags->tenant, "Check only this tenant");
   flags->trust.Register(sub);
+  RegisterRemoteFlags(sub, &flags->remote);
   sub->add_flag("--json", flags->json, "Print the result as JSON");
   sub->add_option("--threads", flags->threads,
                   "Hashing threads (default: one per core, at most 8; 0: hash "

@@ -6,13 +6,15 @@
 #include "CLI/CLI.hpp"
 #include "verifier/cli/certificate_command.h"
 #include "verifier/cli/check_command.h"
+#include "verifier/cli/proof_commands.h"
 #include "verifier/cli/report_commands.h"
 
 namespace indelible::verify {
 
 int Main(int argc, char** argv) {
   CLI::App app{
-      "indelible-verify: offline checks of Indelible data directories"};
+      "indelible-verify: checks of Indelible data directories, proofs and "
+      "checkpoints, offline or over the wire"};
   app.require_subcommand(1);
   app.failure_message(CLI::FailureMessage::help);
   app.set_version_flag("--version", kVerifyVersion);
@@ -23,6 +25,8 @@ int Main(int argc, char** argv) {
   commands.push_back(RegisterExportCommand(&app));
   commands.push_back(RegisterVerifyReportCommand(&app));
   commands.push_back(RegisterVerifyCertificateCommand(&app));
+  commands.push_back(RegisterConsistencyCommand(&app));
+  commands.push_back(RegisterInclusionCommand(&app));
 
   try {
     app.parse(argc, argv);

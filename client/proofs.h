@@ -1,0 +1,152 @@
+// Verifying what the log serves: receipts by inclusion proofs, checkpoints
+// by their signature and by consistency proofs against a trusted state
+// (docs/API.md, "Verifying receipts"; the format is docs/FORMAT.md section
+// 13). Hashing, proofs and notes are verifier/chain/'s.
+//
+//   client::LogVerifier v(client.get(), {key}, std::move(*state), "state.txt");
+//   absl::StatusOr<client::VerifiedReceipt> ok =
+//       v.VerifyReceipt(receipt, client::StoredCategory(event));
+//
+// Errors: InvalidArgument "no trusted log verifier key" when no key is
+// given (fail closed: nothing verifies without one); DataLoss when the
+// receipt, a signature or a proof does not verify; FailedPrecondition
+// "inconsistent with trusted state at size N" when the server shows a
+// checkpoint that is not an extension of the trusted one (smaller, the same
+// size with another root, or without a valid consistency proof). Neither is
+// worth a retry. Other errors are the server's (client.h).
+//
+// Thread safety: TrustedState and LogVerifier are not thread-safe.
+#ifndef INDELIBLE_CLIENT_PROOFS_H_
+#define INDELIBLE_CLIENT_PROOFS_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/client.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/note.h"
+
+namespace indelible::client {
+
+// The category a record of `event` is stored with and committed in its leaf:
+// the event's, or "access" (the daemon's default) when it has none.
+std::string StoredCategory(const v1::Event& event);
+
+// The newest checkpoint verified for one tenant.
+struct TrustedCheckpoint {
+  std::string note;                // the signed note, as served
+  chain::CheckpointV2 checkpoint;  // its text, parsed
+  // Optional: chain::CompactRange::hashes() of the tree at checkpoint.size,
+  // which lets an auditor resume a check from here (indelible-verify check
+  // --remote). Empty when unknown.
+  std::vector<chain::Digest> frontier;
+};
+
+// A trusted state: per tenant, the newest checkpoint verified. As a file
+// (docs/API.md):
+//
+//   indelible trusted state v1\n
+//   checkpoint <base64(signed note)>\n            one per tenant
+//   frontier <base64(hash)> <base64(hash)> ...\n  optional, after its
+//                                                 checkpoint
+class TrustedState {
+ public:
+  // Parses the file text. DataLoss naming the line if malformed (the note
+  // text must be a v2 checkpoint, one per tenant; a frontier must have one
+  // hash per set bit of the size and fold to the checkpoint's root).
+  static absl::StatusOr<TrustedState> Parse(std::string_view text);
+  // Reads and parses `path`; a missing file is the empty state.
+  static absl::StatusOr<TrustedState> Load(const std::string& path);
+  std::string Serialize() const;
+  // Writes `path` atomically: a temporary file beside it, fsync, rename,
+  // fsync of the directory.
+  absl::Status Save(const std::string& path) const;
+
+  // Null if the tenant has no trusted checkpoint.
+  const TrustedCheckpoint* Find(std::string_view tenant) const;
+  // Replaces the tenant's entry (c.checkpoint.tenant).
+  void Put(TrustedCheckpoint c);
+  bool empty() const { return tenants_.empty(); }
+
+ private:
+  std::map<std::string, TrustedCheckpoint, std::less<>> tenants_;
+};
+
+// OK if (newer.size, newer.root) extends (old.size, old.root) by `proof`
+// (chain::VerifyConsistency; a tree of size 0 is extended by any). Else
+// FailedPrecondition "checkpoint of size M is inconsistent with trusted
+// state at size N: ..." (a smaller tree, or the same size with another
+// root, or a proof that does not verify), or for another origin.
+absl::Status CheckExtends(const chain::CheckpointV2& old,
+                          const chain::CheckpointV2& newer,
+                          const std::vector<chain::Digest>& proof);
+
+// Proof hashes from the wire: DataLoss naming the index of one that is not
+// 32 bytes.
+absl::StatusOr<std::vector<chain::Digest>> ProofHashes(
+    const google::protobuf::RepeatedPtrField<std::string>& hashes);
+
+// A proof file (docs/VERIFY.md): one standard base64 hash per line, in
+// proof order; no lines for an empty proof. `indelible prove` writes it,
+// `indelible-verify` reads it.
+std::string FormatProofFile(const std::vector<chain::Digest>& proof);
+// DataLoss naming the line if one is not the base64 of 32 bytes. A final
+// newline is optional; blank lines are not allowed.
+absl::StatusOr<std::vector<chain::Digest>> ParseProofFile(std::string_view text);
+
+// What a verified receipt was checked against.
+struct VerifiedReceipt {
+  chain::CheckpointV2 checkpoint;    // signed by a trusted key
+  std::vector<chain::Digest> proof;  // inclusion of the receipt's leaf in it
+  chain::Digest leaf_hash{};
+};
+
+class LogVerifier {
+ public:
+  // `client` must outlive this. `keys`: the trusted log verifier keys (out
+  // of band, e.g. `indelible public-key` checked once). `state_path`: if not
+  // empty, the state is saved there after every change.
+  LogVerifier(Client* client, std::vector<chain::NoteVerifierKey> keys,
+              TrustedState state = {}, std::string state_path = "");
+
+  // Verifies a served v2 checkpoint of `tenant`: the log's signature by a
+  // trusted key, its origin's tenant, and against the trusted state (a
+  // consistency proof fetched from the server when it is newer). On success
+  // the state holds it if it is newer. Returns its parse.
+  absl::StatusOr<chain::CheckpointV2> Accept(std::string_view tenant,
+                                             const v1::Checkpoint& served);
+  // Fetches the newest v2 checkpoint of `tenant` of at least `min_size`
+  // leaves and accepts it.
+  absl::StatusOr<chain::CheckpointV2> Update(std::string_view tenant,
+                                             uint64_t min_size = 0);
+
+  // Recomputes the receipt's entry hash from its fields (tenant, seq,
+  // received_at_ns, prev_entry_hash, body_digest) and its leaf hash with
+  // `category` (StoredCategory of the event sent), fetches a v2 checkpoint
+  // covering it (at least its seq and the trusted size) and the inclusion
+  // proof at that checkpoint's size, and verifies all of it. NotFound if no
+  // checkpoint covers the receipt yet (the daemon signs periodically).
+  absl::StatusOr<VerifiedReceipt> VerifyReceipt(const v1::Receipt& receipt,
+                                                std::string_view category);
+
+  const TrustedState& state() const { return state_; }
+
+ private:
+  absl::Status CheckKeys() const;
+
+  Client* const client_;
+  const std::vector<chain::NoteVerifierKey> keys_;
+  TrustedState state_;
+  const std::string state_path_;
+};
+
+}  // namespace indelible::client
+
+#endif  // INDELIBLE_CLIENT_PROOFS_H_
