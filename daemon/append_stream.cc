@@ -59,9 +59,11 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     // the sequencer's threads; the reactor cannot be deleted before it,
     // since Finish waits for every slot to be ready.
     service_->sequencer()->Submit(
-        std::move(events), [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
+        std::move(events),
+        [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
           OnCommitted(slot, std::move(r));
-        });
+        },
+        nullptr, failed_);
   }
   Run(a);
 }

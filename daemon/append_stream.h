@@ -15,7 +15,9 @@
 #ifndef INDELIBLE_DAEMON_APPEND_STREAM_H_
 #define INDELIBLE_DAEMON_APPEND_STREAM_H_
 
+#include <atomic>
 #include <deque>
+#include <memory>
 #include <mutex>
 
 #include "daemon/service.h"
@@ -58,6 +60,9 @@ class AppendStreamReactor final
   void Run(const Actions& a);
 
   AuditLogService* const service_;
+  // Set by the sequencer when a request fails: the ones after it that are
+  // already submitted are then refused, not stored unanswered.
+  const Sequencer::StreamFailed failed_ = std::make_shared<std::atomic<bool>>(false);
   const Principal who_;
   const size_t max_in_flight_;
   v1::AppendBatchRequest request_;

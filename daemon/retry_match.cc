@@ -55,6 +55,15 @@ bool SameEvent(const FirstRecord& first, const PreparedEvent& retry) {
 }
 
 absl::Status ConflictError(const PreparedEvent& retry, const FirstRecord& first) {
+  // Seq 0 is no record: the first is an earlier event of the same request,
+  // not stored yet.
+  if (first.receipt.seq == 0) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        retry.path.empty() ? "event" : retry.path, ".event_id: \"",
+        chain::Av(retry.event_id),
+        "\" is also the id of an earlier event of this request with different "
+        "content; a different event needs a new event_id"));
+  }
   return absl::AlreadyExistsError(absl::StrCat(
       retry.path.empty() ? "event" : retry.path, ".event_id: \"",
       chain::Av(retry.event_id), "\" was first stored as seq ", first.receipt.seq,

@@ -34,7 +34,8 @@ bool FirstRecordFromBody(std::string_view body, const chain::Digest& body_digest
 // True if `retry` would store the same canonical bytes as `first`.
 bool SameEvent(const FirstRecord& first, const PreparedEvent& retry);
 
-// AlreadyExists: "<path>.event_id: ... first stored as seq N ...".
+// AlreadyExists: "<path>.event_id: ... first stored as seq N ...", or, when
+// the first is an earlier event of the same request (no seq yet), says so.
 absl::Status ConflictError(const PreparedEvent& retry, const FirstRecord& first);
 
 }  // namespace indelible

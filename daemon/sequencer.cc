@@ -106,7 +106,13 @@ std::optional<std::string> Sequencer::PurgeCertificate(const std::string& tenant
 }
 
 void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
-                       Extra extra) {
+                       Extra extra, StreamFailed stream) {
+  if (stream != nullptr && done) {
+    done = [stream, done = std::move(done)](absl::StatusOr<std::vector<Receipt>> r) {
+      if (!r.ok()) stream->store(true);
+      done(std::move(r));
+    };
+  }
   if (Metrics* m = options_.metrics; m != nullptr && done) {
     done = [m, n = events.size(), done = std::move(done)](
                absl::StatusOr<std::vector<Receipt>> r) {
@@ -129,6 +135,7 @@ void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
       r.events = std::move(events);
       r.done = std::move(done);
       r.extra = std::move(extra);
+      r.stream = std::move(stream);
       queue_.push_back(std::move(r));
       cv_.notify_one();
       return;
@@ -443,6 +450,12 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
 
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
     Request& req = (*chunk)[ri];
+    if (req.done && req.stream != nullptr && req.stream->load()) {
+      req.done(absl::AbortedError(
+          "an earlier request of this stream failed; nothing of this one was stored"));
+      req.done = nullptr;
+      continue;
+    }
     const std::string* checked = nullptr;  // the tenant last found writable
     for (const PreparedEvent& e : req.events) {
       if (checked != nullptr && *checked == e.tenant) continue;

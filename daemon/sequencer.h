@@ -132,8 +132,12 @@ class Sequencer {
   // case nothing of the request was stored. After Stop(), fails with
   // Unavailable. An event of a purged tenant fails the request with
   // FailedPrecondition.
+  // `stream` ties the requests of one AppendStream together: once one of them
+  // fails, it is set, and a later one not linked yet is refused (Aborted)
+  // instead of stored.
+  using StreamFailed = std::shared_ptr<std::atomic<bool>>;
   void Submit(std::vector<PreparedEvent> events, Callback done,
-              Extra extra = nullptr);
+              Extra extra = nullptr, StreamFailed stream = nullptr);
 
   // Deletes every row of `tenant` and marks it purged, in one synced batch
   // ordered with the appends around it. `certify` gets the final head and
@@ -172,6 +176,7 @@ class Sequencer {
     std::vector<PreparedEvent> events;
     Callback done;
     Extra extra;
+    StreamFailed stream;
     // A purge request carries no events.
     std::string purge_tenant;
     Certify certify;

@@ -144,6 +144,37 @@ TEST_F(AppendE2E, AppendStreamAnswersEveryRequestBeforeABadOne) {
   }
 }
 
+// [valid, a stored id with other content, valid], many times: the reused id
+// is a bad request like an invalid one: the batch before it is answered,
+// and nothing at or after it is stored.
+TEST_F(AppendE2E, AppendStreamReusedIdEndsTheStreamAndStoresNothingAfter) {
+  ASSERT_EQ(Stream({[] {
+              v1::AppendBatchRequest r;
+              *r.add_events() = MakeEvent("acme", "taken");
+              return r;
+            }()}).responses.size(),
+            1u);
+  constexpr int kRounds = 30;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string p = absl::StrCat("r", round, "-");
+    std::vector<v1::AppendBatchRequest> reqs(3);
+    *reqs[0].add_events() = MakeEvent("acme", p + "0");
+    v1::Event reused = MakeEvent("acme", "taken");
+    reused.set_reason("another event under a stored id");
+    *reqs[1].add_events() = reused;
+    *reqs[2].add_events() = MakeEvent("acme", p + "2");
+    StreamResult r = Stream(reqs);
+    ASSERT_EQ(r.responses.size(), 1u) << "round " << round << ": " << r.status.error_message();
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << "round " << round;
+    EXPECT_TRUE(absl::StartsWith(r.status.error_message(), "requests[1].events[0].event_id"))
+        << r.status.error_message();
+  }
+  for (const auto& [seq, id] : StoredIds("acme")) {
+    EXPECT_FALSE(absl::EndsWith(id, "-2")) << "stored " << id << " at seq " << seq
+                                           << " after the refused request";
+  }
+}
+
 TEST_F(AppendE2E, AppendStreamErrorNamesTheRequest) {
   // A bad first request: no response, nothing stored.
   {

@@ -200,6 +200,13 @@ TEST_F(DaemonE2E, SameEventIdWithOtherContentIsRefused) {
   EXPECT_NE(std::string(twins.status().message()).find("events[1].event_id"),
             std::string::npos)
       << twins.status();
+  // Neither is stored yet: the message names no seq, but the request.
+  EXPECT_NE(std::string(twins.status().message())
+                .find("is also the id of an earlier event of this request"),
+            std::string::npos)
+      << twins.status();
+  EXPECT_EQ(std::string(twins.status().message()).find("seq 0"), std::string::npos)
+      << twins.status();
 
   EXPECT_EQ(client_->GetHead("acme")->seq(), 2u);
   EXPECT_EQ(ReadAll("acme").at(1).event().reason(), "support ticket");

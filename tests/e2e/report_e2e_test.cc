@@ -204,6 +204,13 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("signed by key " + attacker_id + ", which is not a trusted key"),
             std::string::npos) << r.out;
+  // The signer line does not call the attacker's key trusted.
+  EXPECT_EQ(r.out.find("computed from the key): a trusted key"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("computed from the key): NOT a trusted key"), std::string::npos) << r.out;
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["key_trusted"], false) << r.out;
   // With no key: not verified, and the key id shown is the attacker's.
   r = Verify({"verify-report", "--report", out});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;

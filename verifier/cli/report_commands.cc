@@ -180,7 +180,7 @@ int RunVerifyReport(const VerifyReportFlags& f) {
     j["report"] = f.report;
     j["verdict"] = verdict;
     j["genuine"] = code == kExitVerified;
-    j["key_trusted"] = !r->key_from_manifest;
+    j["key_trusted"] = r->key_trusted;
     j["signer_key_id"] = r->signer_key_id;
     j["signer_verifier_key"] = r->signer_verifier_key;
     j["tenant"] = r->tenant;
@@ -204,7 +204,8 @@ int RunVerifyReport(const VerifyReportFlags& f) {
               << (r->key_from_manifest
                       ? "): the key the manifest carries, NOT a trusted one; pass the "
                         "signer's key with --key or --key-pem"
-                      : "): a trusted key")
+                  : r->key_trusted ? "): a trusted key"
+                                   : "): NOT a trusted key")
               << "\n";
     for (const auto& n : r->notes) std::cout << "  note: " << n << "\n";
     for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";

@@ -221,6 +221,7 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   } else {
     bool trusted = false;
     for (const auto& k : o.trusted_keys) trusted = trusted || k == signer_key;
+    r.key_trusted = trusted;
     if (!trusted) {
       r.problems.push_back("manifest: signed by key " + r.signer_key_id +
                            ", which is not a trusted key");

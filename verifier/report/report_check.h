@@ -38,6 +38,8 @@ struct ReportCheckResult {
   // No trusted key was given: the signatures were checked under the key the
   // manifest carries, which proves nothing about who signed.
   bool key_from_manifest = false;
+  // The signer's key is one of the trusted keys given.
+  bool key_trusted = false;
   // The signer's key id (hex) and verifier-key string, computed from the
   // manifest's signer.key_name and public key; never the manifest's own
   // key_id text.
