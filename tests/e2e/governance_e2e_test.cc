@@ -24,6 +24,7 @@ namespace indelible {
 namespace {
 
 using testing::BinPath;
+using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
 using testing::RunCommand;
@@ -33,31 +34,6 @@ using testing::TempDir;
 constexpr char kAdminToken[] = "idl_test-token-of-admin1-for-ci-0123456789";
 // A writer of globex.
 constexpr char kGlobexToken[] = "idl_test-token-for-globex-writer-0123456789";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The repository root (absolute, whatever the compiler made of __FILE__).
-std::string SourceDir() {
-  const std::string data = INDELIBLE_TEST_DATA_DIR;
-  return data.substr(0, data.rfind("/tests/data"));
-}
-
-struct Caller {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::AuditLog::Stub> log;
-  std::unique_ptr<v1::Admin::Stub> admin;
-  std::string token;
-
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  }
-};
 
 // The config's security settings; `auth_extra` goes under auth:, `more` at
 // the top level.
@@ -72,9 +48,8 @@ class GovernanceE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    CommandResult r = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  certs_->path(), "writer", "reader", "auditor", "admin1",
-                                  "admin2", "stranger"});
+    CommandResult r = testing::MakeDevCerts(
+        certs_->path(), {"writer", "reader", "auditor", "admin1", "admin2", "stranger"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   static void TearDownTestSuite() {
@@ -126,16 +101,7 @@ class GovernanceE2E : public ::testing::Test {
   }
 
   Caller As(const std::string& principal, const std::string& token = "") const {
-    grpc::SslCredentialsOptions o;
-    o.pem_root_certs = Slurp(Cert("ca.pem"));
-    o.pem_cert_chain = Slurp(Cert(principal + ".pem"));
-    o.pem_private_key = Slurp(Cert(principal + ".key"));
-    Caller c;
-    c.channel = grpc::CreateChannel(daemon_->target(), grpc::SslCredentials(o));
-    c.log = v1::AuditLog::NewStub(c.channel);
-    c.admin = v1::Admin::NewStub(c.channel);
-    c.token = token;
-    return c;
+    return testing::TlsCaller(daemon_->target(), certs_->path(), principal, token);
   }
 
   static grpc::Status Append(const Caller& c, const std::string& tenant, const std::string& id) {

@@ -27,6 +27,7 @@ namespace indelible {
 namespace {
 
 using testing::BinPath;
+using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
 using testing::RunCommand;
@@ -35,36 +36,12 @@ using testing::TempDir;
 constexpr uint64_t kHour = 3600ull * 1000000000ull;
 constexpr char kToken[] = "idl_test-token-for-globex-writer-0123456789";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string SourceDir() { return INDELIBLE_SOURCE_DIR; }
-
-// One authenticated caller: a channel with its certificate (or none) and
-// optionally a bearer token.
-struct Caller {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::AuditLog::Stub> log;
-  std::unique_ptr<v1::Admin::Stub> admin;
-  std::string token;
-
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  }
-};
-
 class SecurityE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    CommandResult r = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  certs_->path(), "writer", "reader", "auditor", "admin1",
-                                  "admin2", "stranger"});
+    CommandResult r = testing::MakeDevCerts(
+        certs_->path(), {"writer", "reader", "auditor", "admin1", "admin2", "stranger"});
     // Checked in SetUp: a failure here would only mark the tests skipped.
     if (r.exit_code != 0) certs_error_ = new std::string(r.out + r.err);
   }
@@ -111,18 +88,7 @@ class SecurityE2E : public ::testing::Test {
   }
 
   Caller As(const std::string& principal, const std::string& token = "") const {
-    grpc::SslCredentialsOptions o;
-    o.pem_root_certs = Slurp(Cert("ca.pem"));
-    if (!principal.empty()) {
-      o.pem_cert_chain = Slurp(Cert(principal + ".pem"));
-      o.pem_private_key = Slurp(Cert(principal + ".key"));
-    }
-    Caller c;
-    c.channel = grpc::CreateChannel(daemon_->target(), grpc::SslCredentials(o));
-    c.log = v1::AuditLog::NewStub(c.channel);
-    c.admin = v1::Admin::NewStub(c.channel);
-    c.token = token;
-    return c;
+    return testing::TlsCaller(daemon_->target(), certs_->path(), principal, token);
   }
 
   static v1::Event Event(const std::string& tenant, const std::string& id) {
@@ -791,7 +757,7 @@ TEST_F(SecurityE2E, LocalPlaintextListenerServesHealthButStillAuthenticates) {
                                  .extra_args = {"--config", dir.Sub("config.yaml"),
                                                 "--local-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(d.ok()) << d.status();
-  const std::string local = "127.0.0.1:" + Slurp(dir.Sub("data") + ".port.local");
+  const std::string local = "127.0.0.1:" + testing::ReadFile(dir.Sub("data") + ".port.local");
   const std::string local_target = local.substr(0, local.find('\n'));
   // What a Kubernetes exec probe runs.
   CommandResult h = RunCommand({BinPath("indelible"), "--target", local_target, "health"});
@@ -823,8 +789,7 @@ TEST(SecurityStartup, NonLoopbackNeedsTlsAndAuth) {
 
 TEST(SecurityStartup, LooseTlsKeyIsRefusedWithoutShowingIt) {
   TempDir dir;
-  CommandResult gen = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  dir.Sub("certs")});
+  CommandResult gen = testing::MakeDevCerts(dir.Sub("certs"), {});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   chmod(dir.Sub("certs/server.key").c_str(), 0644);
   std::ofstream(dir.Sub("c.yaml")) << "tls:\n  cert_file: " << dir.Sub("certs/server.pem")
