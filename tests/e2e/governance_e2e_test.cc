@@ -27,6 +27,7 @@ using testing::BinPath;
 using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
+using testing::ReadRecords;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -117,24 +118,9 @@ class GovernanceE2E : public ::testing::Test {
     return c.log->Append(&ctx, req, &resp);
   }
 
-  static grpc::Status Read(const Caller& c, const std::string& tenant, const std::string& reason,
-                           std::vector<v1::Record>* out = nullptr) {
-    grpc::ClientContext ctx;
-    c.Prepare(&ctx);
-    v1::ReadRecordsRequest req;
-    req.set_tenant(tenant);
-    req.set_reason(reason);
-    auto reader = c.log->ReadRecords(&ctx, req);
-    v1::Record r;
-    while (reader->Read(&r)) {
-      if (out != nullptr) out->push_back(r);
-    }
-    return reader->Finish();
-  }
-
   std::vector<v1::Record> AuditorRead(const std::string& tenant) {
     std::vector<v1::Record> out;
-    grpc::Status s = Read(As("auditor"), tenant, "test inspection", &out);
+    grpc::Status s = ReadRecords(As("auditor"), tenant, "test inspection", &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -227,7 +213,7 @@ TEST_F(GovernanceE2E, SighupThatWeakensIsRefusedAndTheOldRulesStay) {
   }
   // Reads are still recorded.
   std::vector<v1::Record> seen;
-  ASSERT_TRUE(Read(As("reader"), "acme", "after refused reloads", &seen).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "acme", "after refused reloads", &seen).ok());
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().event().action(), "records.read");
   EXPECT_EQ(seen.back().event().reason(), "after refused reloads");
@@ -247,12 +233,12 @@ TEST_F(GovernanceE2E, SighupThatWeakensIsRefusedAndTheOldRulesStay) {
 TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
   ASSERT_TRUE(Append(As("writer"), "acme", "s-1").ok());
   ASSERT_TRUE(Append(As("stranger", kGlobexToken), "globex", "s-2").ok());
-  EXPECT_EQ(Read(As("reader"), "globex", "before").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "before").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   WriteConfig({.bindings_extra = "    - {principal: reader, roles: [reader], tenants: [globex]}\n",
                .more = "retention:\n  categories:\n    trace: 120d\n"});
   Hup("event=config_reloaded");
-  ASSERT_TRUE(Read(As("reader"), "globex", "after reload").ok()) << daemon_->Log();
+  ASSERT_TRUE(ReadRecords(As("reader"), "globex", "after reload").ok()) << daemon_->Log();
 
   // The binding concerns globex only; the retention change every tenant.
   auto globex = ConfigRecords("globex", "config.reload");
@@ -410,7 +396,7 @@ TEST_F(GovernanceE2E, AChangeThatCannotBeRecordedIsNotApplied) {
   Hup("event=reload_failed");
   EXPECT_TRUE(absl::StrContains(daemon_->Log(), "resource.id")) << daemon_->Log();
   // Neither binding applies, and nothing is on record.
-  EXPECT_EQ(Read(As("reader"), "globex", "after a failed reload").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "after a failed reload").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(ConfigRecords("globex", "config.reload").empty());
   EXPECT_TRUE(absl::StrContains(MetricsText(),

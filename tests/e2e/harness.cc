@@ -90,6 +90,21 @@ Caller TlsCaller(const std::string& target, const std::string& certs_dir,
   return c;
 }
 
+grpc::Status ReadRecords(const Caller& c, const std::string& tenant, const std::string& reason,
+                         std::vector<v1::Record>* out) {
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx);
+  v1::ReadRecordsRequest req;
+  req.set_tenant(tenant);
+  req.set_reason(reason);
+  auto reader = c.log->ReadRecords(&ctx, req);
+  v1::Record r;
+  while (reader->Read(&r)) {
+    if (out != nullptr) out->push_back(r);
+  }
+  return reader->Finish();
+}
+
 std::string VerifierKeyOf(const std::string& key_file, const std::string& key_name) {
   auto key = chain::Ed25519PrivateKey::FromPem(ReadFile(key_file));
   if (!key.ok()) {

@@ -79,6 +79,11 @@ struct Caller {
 Caller TlsCaller(const std::string& target, const std::string& certs_dir,
                  const std::string& principal, const std::string& token = "");
 
+// ReadRecords of `tenant` with `reason` as `c`; the records into `out` when
+// given.
+grpc::Status ReadRecords(const Caller& c, const std::string& tenant, const std::string& reason,
+                         std::vector<v1::Record>* out = nullptr);
+
 // One indelibled process.
 class DaemonProcess {
  public:

@@ -30,6 +30,7 @@ using testing::BinPath;
 using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
+using testing::ReadRecords;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -112,21 +113,6 @@ class SecurityE2E : public ::testing::Test {
     return s;
   }
 
-  static grpc::Status Read(const Caller& c, const std::string& tenant, const std::string& reason,
-                           std::vector<v1::Record>* out = nullptr) {
-    grpc::ClientContext ctx;
-    c.Prepare(&ctx);
-    v1::ReadRecordsRequest req;
-    req.set_tenant(tenant);
-    req.set_reason(reason);
-    auto reader = c.log->ReadRecords(&ctx, req);
-    v1::Record r;
-    while (reader->Read(&r)) {
-      if (out != nullptr) out->push_back(r);
-    }
-    return reader->Finish();
-  }
-
   static v1::AdminContext Why(const std::string& reason) {
     v1::AdminContext w;
     w.set_reason(reason);
@@ -136,7 +122,7 @@ class SecurityE2E : public ::testing::Test {
   // Every record of `tenant`, read by admin-free auditor with a reason.
   std::vector<v1::Record> AuditorRead(const std::string& tenant) {
     std::vector<v1::Record> out;
-    grpc::Status s = Read(As("auditor"), tenant, "test inspection", &out);
+    grpc::Status s = ReadRecords(As("auditor"), tenant, "test inspection", &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -247,7 +233,7 @@ TEST_F(SecurityE2E, EveryRoleAgainstEveryRpc) {
     return c.log->GetHead(&ctx, req, &resp).error_code();
   };
   rpcs["ReadRecords"] = [](const Caller& c, const std::string& t) {
-    return Read(c, t, "matrix check").error_code();
+    return ReadRecords(c, t, "matrix check").error_code();
   };
   rpcs["GetCheckpoint"] = [](const Caller& c, const std::string& t) {
     grpc::ClientContext ctx;
@@ -444,12 +430,12 @@ TEST_F(SecurityE2E, BearerTokensAuthenticateAndWrongOnesDoNot) {
 
 TEST_F(SecurityE2E, ReadsNeedAReasonAndAreRecordedInTheChain) {
   ASSERT_TRUE(Append(As("writer"), "acme", "r-1").ok());
-  grpc::Status no_reason = Read(As("reader"), "acme", "");
+  grpc::Status no_reason = ReadRecords(As("reader"), "acme", "");
   EXPECT_EQ(no_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(no_reason.error_message(), "reason:")) << no_reason.error_message();
 
   std::vector<v1::Record> seen;
-  ASSERT_TRUE(Read(As("reader"), "acme", "ticket SUP-42", &seen).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "acme", "ticket SUP-42", &seen).ok());
   // The reader's own read is on record before its records leave: it is the
   // last one it received.
   ASSERT_EQ(seen.size(), 2u);
@@ -704,7 +690,7 @@ TEST_F(SecurityE2E, CliSpeaksTlsAndTokensAndReportsPendingRequests) {
 
 TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   ASSERT_TRUE(Append(As("stranger", kToken), "globex", "h-1").ok());
-  EXPECT_EQ(Read(As("reader"), "globex", "before").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "before").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // A broken file changes nothing.
   std::ofstream(dir_.Sub("config.yaml")) << "auth: [\n";
@@ -722,13 +708,13 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   // Poll (bounded) until the reload has taken effect.
   grpc::Status s;
   for (int i = 0; i < 200; ++i) {
-    s = Read(As("reader"), "globex", "after reload");
+    s = ReadRecords(As("reader"), "globex", "after reload");
     if (s.ok()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(s.ok()) << s.error_message() << daemon_->Log();
   std::vector<v1::Record> recs;
-  ASSERT_TRUE(Read(As("reader"), "globex", "inspect", &recs).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "globex", "inspect", &recs).ok());
   bool recorded = false;
   for (const auto& r : recs) {
     recorded = recorded || (r.event().action() == "config.reload" &&
