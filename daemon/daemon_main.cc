@@ -1,11 +1,9 @@
 #include "daemon/daemon_main.h"
 
-#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdlib>
 
 #include <algorithm>
@@ -20,6 +18,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/process.h"
 #include "daemon/admin_service.h"
 #include "daemon/backup.h"
 #include "daemon/checkpointer.h"
@@ -38,7 +37,6 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "httplib.h"
-#include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/key_file.h"
@@ -49,62 +47,6 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
-
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("indelibled");
-  // logfmt: one event per line, key=value, UTC timestamps.
-  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
-
-// Self-pipe: the handler may run on any thread (gRPC and RocksDB start
-// their own), so it only writes the signal number to a pipe that the main
-// thread reads; shutdown then runs in ordinary code.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnTerminationSignal(int sig) {
-  const unsigned char b = static_cast<unsigned char>(sig);
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &b, 1);
-}
-
-absl::Status InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) {
-    return absl::InternalError("cannot create signal pipe");
-  }
-  struct sigaction sa = {};
-  sa.sa_handler = OnTerminationSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  if (sigaction(SIGTERM, &sa, nullptr) != 0 ||
-      sigaction(SIGINT, &sa, nullptr) != 0 ||
-      sigaction(SIGHUP, &sa, nullptr) != 0) {
-    return absl::InternalError("cannot install signal handlers");
-  }
-  return absl::OkStatus();
-}
-
-int WaitForSignal() {
-  unsigned char b = 0;
-  while (read(g_signal_pipe[0], &b, 1) != 1) {
-    if (errno != EINTR) std::abort();
-  }
-  return b;
-}
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.good()) return absl::InternalError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::InternalError("cannot rename " + tmp + ": " + ec.message());
-  return absl::OkStatus();
-}
 
 // A retention policy under which nothing expires in the life of the
 // store: 100 years (received_at plus that still fits in a u64 of ns).
@@ -444,7 +386,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     auto metrics_port = metrics_server.Start(config.metrics_listen);
     absl::Status s = metrics_port.status();
     if (s.ok() && !config.port_file.empty()) {
-      s = WritePortFile(config.port_file + ".metrics", *metrics_port);
+      s = process::WritePortFile(config.port_file + ".metrics", *metrics_port);
     }
     if (!s.ok()) {
       spdlog::critical("event=startup_failed reason=\"metrics: {}\"", s.ToString());
@@ -459,7 +401,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
                        {v1::AuditLog::service_full_name(), v1::Admin::service_full_name()});
   health.Start();
   if (!config.port_file.empty() && local_port != 0) {
-    if (auto s = WritePortFile(config.port_file + ".local", local_port); !s.ok()) {
+    if (auto s = process::WritePortFile(config.port_file + ".local", local_port); !s.ok()) {
       spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
       server->Shutdown();
       sequencer.Stop();
@@ -470,7 +412,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     spdlog::info("event=local_listening listen={} port={}", config.local_listen, local_port);
   }
   if (!config.port_file.empty()) {
-    if (auto s = WritePortFile(config.port_file, port); !s.ok()) {
+    if (auto s = process::WritePortFile(config.port_file, port); !s.ok()) {
       spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
       server->Shutdown();
       sequencer.Stop();
@@ -484,7 +426,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
                                                  : "tls1.3+client_certificates");
 
   int sig = 0;
-  while ((sig = WaitForSignal()) == SIGHUP) {
+  while ((sig = process::WaitForSignal()) == SIGHUP) {
     spdlog::info("event=reload_started signal=SIGHUP");
     (void)reloader.Reload();  // logs and counts its outcome
   }
@@ -591,8 +533,8 @@ int DaemonMain(int argc, char** argv) {
       return kExitRuntime;
     }
   }
-  SetUpLogging(config.log_level);
-  if (auto s = InstallSignalHandlers(); !s.ok()) {
+  process::SetUpLogging("indelibled", config.log_level);
+  if (auto s = process::InstallSignalHandlers({SIGTERM, SIGINT, SIGHUP}); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
   }

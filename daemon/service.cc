@@ -428,6 +428,18 @@ absl::Status AuditLogService::FillCheckpointV2(const std::string& tenant,
   return absl::OkStatus();
 }
 
+absl::Status AuditLogService::FillProofCheckpoint(const std::string& tenant, uint64_t size,
+                                                  std::string_view size_field,
+                                                  v1::Checkpoint* out) const {
+  if (auto s = FillCheckpointV2(tenant, size, out); !s.ok()) return s;
+  if (out->seq() != size) {
+    return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ", size,
+                                            " was signed; ask for ", chain::Av(size_field),
+                                            " 0 or ", out->seq()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<uint64_t> AuditLogService::ProofTreeSize(
     const grpc::ServerContextBase& ctx, const std::string& tenant, uint64_t size,
     std::string_view field) {
@@ -503,15 +515,8 @@ grpc::ServerUnaryReactor* AuditLogService::GetInclusionProof(
       return s;
     }
     if (request->with_checkpoint()) {
-      if (auto s = FillCheckpointV2(request->tenant(), *size, response->mutable_checkpoint());
-          !s.ok()) {
-        return s;
-      }
-      if (response->checkpoint().seq() != *size) {
-        return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ",
-                                                *size, " was signed; ask for tree_size 0 or ",
-                                                response->checkpoint().seq()));
-      }
+      return FillProofCheckpoint(request->tenant(), *size, "tree_size",
+                                 response->mutable_checkpoint());
     }
     return absl::OkStatus();
   }();
@@ -544,15 +549,8 @@ grpc::ServerUnaryReactor* AuditLogService::GetConsistencyProof(
       return s;
     }
     if (request->with_checkpoint()) {
-      if (auto s = FillCheckpointV2(request->tenant(), *size, response->mutable_checkpoint());
-          !s.ok()) {
-        return s;
-      }
-      if (response->checkpoint().seq() != *size) {
-        return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ",
-                                                *size, " was signed; ask for new_size 0 or ",
-                                                response->checkpoint().seq()));
-      }
+      return FillProofCheckpoint(request->tenant(), *size, "new_size",
+                                 response->mutable_checkpoint());
     }
     return absl::OkStatus();
   }();

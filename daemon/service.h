@@ -95,6 +95,11 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   // The stored v2 checkpoint of the smallest size >= min_size (0: newest).
   absl::Status FillCheckpointV2(const std::string& tenant, uint64_t min_size,
                                 v1::Checkpoint* out) const;
+  // The stored v2 checkpoint of exactly `size`, for a proof asked
+  // with_checkpoint; NotFound (naming `size_field`) if none of that size
+  // was signed.
+  absl::Status FillProofCheckpoint(const std::string& tenant, uint64_t size,
+                                   std::string_view size_field, v1::Checkpoint* out) const;
   // Authorises a proof request and resolves the tree size it is about (0:
   // the newest v2 checkpoint's); `field` names the size in errors.
   absl::StatusOr<uint64_t> ProofTreeSize(const grpc::ServerContextBase& ctx,

@@ -1,13 +1,10 @@
 #include "witness/witness_main.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,8 +13,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "common/process.h"
 #include "httplib.h"
-#include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/key_file.h"
@@ -31,47 +28,6 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitRuntime = 1;
 constexpr int kExitUsage = 2;
-
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_logger_mt("indelible-witness");
-  // logfmt: one event per line, key=value, UTC timestamps.
-  logger->set_pattern("ts=%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
-  logger->set_level(spdlog::level::from_str(level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-}
-
-// Self-pipe: the handler only writes the signal number; the main thread
-// reads it and shuts down in ordinary code.
-int g_signal_pipe[2] = {-1, -1};
-
-void OnTerminationSignal(int sig) {
-  const unsigned char b = static_cast<unsigned char>(sig);
-  [[maybe_unused]] ssize_t n = write(g_signal_pipe[1], &b, 1);
-}
-
-bool InstallSignalHandlers() {
-  if (pipe2(g_signal_pipe, O_CLOEXEC) != 0) return false;
-  struct sigaction sa = {};
-  sa.sa_handler = OnTerminationSignal;
-  sigemptyset(&sa.sa_mask);
-  sa.sa_flags = SA_RESTART;
-  signal(SIGPIPE, SIG_IGN);
-  return sigaction(SIGTERM, &sa, nullptr) == 0 && sigaction(SIGINT, &sa, nullptr) == 0;
-}
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out.good()) return absl::InternalError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::InternalError("cannot rename " + tmp + ": " + ec.message());
-  return absl::OkStatus();
-}
 
 std::string EscapeLabelValue(const std::string& v) {
   std::string out;
@@ -262,8 +218,8 @@ int Run(const WitnessConfig& config) {
 
   absl::Status port_status;
   if (!config.port_file.empty()) {
-    if (metrics_port > 0) port_status = WritePortFile(config.port_file + ".metrics", metrics_port);
-    if (port_status.ok()) port_status = WritePortFile(config.port_file, port);
+    if (metrics_port > 0) port_status = process::WritePortFile(config.port_file + ".metrics", metrics_port);
+    if (port_status.ok()) port_status = process::WritePortFile(config.port_file, port);
   }
   int rc = kExitOk;
   if (!port_status.ok()) {
@@ -276,10 +232,7 @@ int Run(const WitnessConfig& config) {
       spdlog::info("event=metrics_listening listen={} port={}", config.metrics_listen,
                    metrics_port);
     }
-    unsigned char sig = 0;
-    while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
-    }
-    spdlog::info("event=shutdown signal={}", static_cast<int>(sig));
+    spdlog::info("event=shutdown signal={}", process::WaitForSignal());
   }
   api.stop();
   api_thread.join();
@@ -336,8 +289,9 @@ int WitnessMain(int argc, char** argv) {
     std::fprintf(stderr, "indelible-witness: %s\n", std::string(s.message()).c_str());
     return kExitUsage;
   }
-  SetUpLogging(config.log_level);
-  if (!InstallSignalHandlers()) {
+  process::SetUpLogging("indelible-witness", config.log_level);
+  signal(SIGPIPE, SIG_IGN);
+  if (!process::InstallSignalHandlers({SIGTERM, SIGINT}).ok()) {
     spdlog::critical("event=startup_failed reason=\"cannot install signal handlers\"");
     return kExitRuntime;
   }

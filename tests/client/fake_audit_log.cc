@@ -357,6 +357,14 @@ const v1::Checkpoint* FakeAuditLog::V2At(const std::string& tenant,
   return nullptr;
 }
 
+bool FakeAuditLog::ResolveSize(const std::string& tenant, uint64_t* size) const {
+  if (*size != 0) return true;
+  auto it = checkpoints_v2_.find(tenant);
+  if (it == checkpoints_v2_.end() || it->second.empty()) return false;
+  *size = it->second.back().seq();
+  return true;
+}
+
 void FakeAuditLog::RewriteLeaf(const std::string& tenant, uint64_t index) {
   std::lock_guard<std::mutex> l(mu_);
   chain::Digest& leaf = leaves_[tenant].at(index);
@@ -385,12 +393,8 @@ grpc::Status FakeAuditLog::GetInclusionProof(
   std::lock_guard<std::mutex> l(mu_);
   const std::vector<chain::Digest>& leaves = leaves_[req->tenant()];
   uint64_t size = req->tree_size();
-  if (size == 0) {
-    auto it = checkpoints_v2_.find(req->tenant());
-    if (it == checkpoints_v2_.end() || it->second.empty()) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
-    }
-    size = it->second.back().seq();
+  if (!ResolveSize(req->tenant(), &size)) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
   }
   if (req->seq() == 0 || req->seq() > size || size > leaves.size()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -423,12 +427,8 @@ grpc::Status FakeAuditLog::GetConsistencyProof(
   std::lock_guard<std::mutex> l(mu_);
   const std::vector<chain::Digest>& leaves = leaves_[req->tenant()];
   uint64_t size = req->new_size();
-  if (size == 0) {
-    auto it = checkpoints_v2_.find(req->tenant());
-    if (it == checkpoints_v2_.end() || it->second.empty()) {
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
-    }
-    size = it->second.back().seq();
+  if (!ResolveSize(req->tenant(), &size)) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "no v2 checkpoint");
   }
   if (req->old_size() == 0 || req->old_size() > size || size > leaves.size()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -128,6 +128,9 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   void SignV2(const std::string& tenant);
   // The v2 checkpoint of exactly `size` (newest signed), or null.
   const v1::Checkpoint* V2At(const std::string& tenant, uint64_t size) const;
+  // `size`, or the newest v2 checkpoint's size when it is 0 (a proof
+  // request's "the newest"); false if there is none. REQUIRES: mu_ held.
+  bool ResolveSize(const std::string& tenant, uint64_t* size) const;
   std::map<std::string, std::vector<chain::Digest>> leaves_;
   std::map<std::string, std::vector<v1::Checkpoint>> checkpoints_v2_;
   std::optional<std::vector<std::string>> served_inclusion_;

@@ -24,8 +24,10 @@ namespace indelible {
 namespace {
 
 using testing::BinPath;
+using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
+using testing::ReadRecords;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -33,31 +35,6 @@ using testing::TempDir;
 constexpr char kAdminToken[] = "idl_test-token-of-admin1-for-ci-0123456789";
 // A writer of globex.
 constexpr char kGlobexToken[] = "idl_test-token-for-globex-writer-0123456789";
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The repository root (absolute, whatever the compiler made of __FILE__).
-std::string SourceDir() {
-  const std::string data = INDELIBLE_TEST_DATA_DIR;
-  return data.substr(0, data.rfind("/tests/data"));
-}
-
-struct Caller {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::AuditLog::Stub> log;
-  std::unique_ptr<v1::Admin::Stub> admin;
-  std::string token;
-
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  }
-};
 
 // The config's security settings; `auth_extra` goes under auth:, `more` at
 // the top level.
@@ -72,9 +49,8 @@ class GovernanceE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    CommandResult r = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  certs_->path(), "writer", "reader", "auditor", "admin1",
-                                  "admin2", "stranger"});
+    CommandResult r = testing::MakeDevCerts(
+        certs_->path(), {"writer", "reader", "auditor", "admin1", "admin2", "stranger"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   static void TearDownTestSuite() {
@@ -126,16 +102,7 @@ class GovernanceE2E : public ::testing::Test {
   }
 
   Caller As(const std::string& principal, const std::string& token = "") const {
-    grpc::SslCredentialsOptions o;
-    o.pem_root_certs = Slurp(Cert("ca.pem"));
-    o.pem_cert_chain = Slurp(Cert(principal + ".pem"));
-    o.pem_private_key = Slurp(Cert(principal + ".key"));
-    Caller c;
-    c.channel = grpc::CreateChannel(daemon_->target(), grpc::SslCredentials(o));
-    c.log = v1::AuditLog::NewStub(c.channel);
-    c.admin = v1::Admin::NewStub(c.channel);
-    c.token = token;
-    return c;
+    return testing::TlsCaller(daemon_->target(), certs_->path(), principal, token);
   }
 
   static grpc::Status Append(const Caller& c, const std::string& tenant, const std::string& id) {
@@ -151,24 +118,9 @@ class GovernanceE2E : public ::testing::Test {
     return c.log->Append(&ctx, req, &resp);
   }
 
-  static grpc::Status Read(const Caller& c, const std::string& tenant, const std::string& reason,
-                           std::vector<v1::Record>* out = nullptr) {
-    grpc::ClientContext ctx;
-    c.Prepare(&ctx);
-    v1::ReadRecordsRequest req;
-    req.set_tenant(tenant);
-    req.set_reason(reason);
-    auto reader = c.log->ReadRecords(&ctx, req);
-    v1::Record r;
-    while (reader->Read(&r)) {
-      if (out != nullptr) out->push_back(r);
-    }
-    return reader->Finish();
-  }
-
   std::vector<v1::Record> AuditorRead(const std::string& tenant) {
     std::vector<v1::Record> out;
-    grpc::Status s = Read(As("auditor"), tenant, "test inspection", &out);
+    grpc::Status s = ReadRecords(As("auditor"), tenant, "test inspection", &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -261,7 +213,7 @@ TEST_F(GovernanceE2E, SighupThatWeakensIsRefusedAndTheOldRulesStay) {
   }
   // Reads are still recorded.
   std::vector<v1::Record> seen;
-  ASSERT_TRUE(Read(As("reader"), "acme", "after refused reloads", &seen).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "acme", "after refused reloads", &seen).ok());
   ASSERT_FALSE(seen.empty());
   EXPECT_EQ(seen.back().event().action(), "records.read");
   EXPECT_EQ(seen.back().event().reason(), "after refused reloads");
@@ -281,12 +233,12 @@ TEST_F(GovernanceE2E, SighupThatWeakensIsRefusedAndTheOldRulesStay) {
 TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
   ASSERT_TRUE(Append(As("writer"), "acme", "s-1").ok());
   ASSERT_TRUE(Append(As("stranger", kGlobexToken), "globex", "s-2").ok());
-  EXPECT_EQ(Read(As("reader"), "globex", "before").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "before").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   WriteConfig({.bindings_extra = "    - {principal: reader, roles: [reader], tenants: [globex]}\n",
                .more = "retention:\n  categories:\n    trace: 120d\n"});
   Hup("event=config_reloaded");
-  ASSERT_TRUE(Read(As("reader"), "globex", "after reload").ok()) << daemon_->Log();
+  ASSERT_TRUE(ReadRecords(As("reader"), "globex", "after reload").ok()) << daemon_->Log();
 
   // The binding concerns globex only; the retention change every tenant.
   auto globex = ConfigRecords("globex", "config.reload");
@@ -444,7 +396,7 @@ TEST_F(GovernanceE2E, AChangeThatCannotBeRecordedIsNotApplied) {
   Hup("event=reload_failed");
   EXPECT_TRUE(absl::StrContains(daemon_->Log(), "resource.id")) << daemon_->Log();
   // Neither binding applies, and nothing is on record.
-  EXPECT_EQ(Read(As("reader"), "globex", "after a failed reload").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "after a failed reload").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(ConfigRecords("globex", "config.reload").empty());
   EXPECT_TRUE(absl::StrContains(MetricsText(),

@@ -22,13 +22,6 @@ extern char** environ;
 namespace indelible::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int DecodeWaitStatus(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return -1;
@@ -60,6 +53,56 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& in,
 
 std::string BinPath(const std::string& name) {
   return std::string(INDELIBLE_BIN_DIR) + "/" + name;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult MakeDevCerts(const std::string& dir, const std::vector<std::string>& clients) {
+  std::vector<std::string> argv = {
+      "/bin/bash", std::string(INDELIBLE_SOURCE_DIR) + "/deploy/tls/make-dev-certs.sh", dir};
+  argv.insert(argv.end(), clients.begin(), clients.end());
+  return RunCommand(argv);
+}
+
+void Caller::Prepare(grpc::ClientContext* ctx) const {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+}
+
+Caller TlsCaller(const std::string& target, const std::string& certs_dir,
+                 const std::string& principal, const std::string& token) {
+  grpc::SslCredentialsOptions o;
+  o.pem_root_certs = ReadFile(certs_dir + "/ca.pem");
+  if (!principal.empty()) {
+    o.pem_cert_chain = ReadFile(certs_dir + "/" + principal + ".pem");
+    o.pem_private_key = ReadFile(certs_dir + "/" + principal + ".key");
+  }
+  Caller c;
+  c.channel = grpc::CreateChannel(target, grpc::SslCredentials(o));
+  c.log = v1::AuditLog::NewStub(c.channel);
+  c.admin = v1::Admin::NewStub(c.channel);
+  c.token = token;
+  return c;
+}
+
+grpc::Status ReadRecords(const Caller& c, const std::string& tenant, const std::string& reason,
+                         std::vector<v1::Record>* out) {
+  grpc::ClientContext ctx;
+  c.Prepare(&ctx);
+  v1::ReadRecordsRequest req;
+  req.set_tenant(tenant);
+  req.set_reason(reason);
+  auto reader = c.log->ReadRecords(&ctx, req);
+  v1::Record r;
+  while (reader->Read(&r)) {
+    if (out != nullptr) out->push_back(r);
+  }
+  return reader->Finish();
 }
 
 std::string VerifierKeyOf(const std::string& key_file, const std::string& key_name) {

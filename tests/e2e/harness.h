@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "indelible/v1/indelible.grpc.pb.h"
 
 namespace indelible::testing {
 
@@ -26,6 +28,9 @@ std::string BinPath(const std::string& name);
 // `indelible-verify --key`. Aborts the test if the file is not such a key.
 std::string VerifierKeyOf(const std::string& key_file,
                           const std::string& key_name = "indelible");
+
+// The whole contents of the file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 
 // A fresh directory under $TMPDIR, removed with its contents on destruction.
 class TempDir {
@@ -52,6 +57,32 @@ struct CommandResult {
 CommandResult RunCommand(const std::vector<std::string>& argv,
                          const std::string& stdin_text = "",
                          std::chrono::seconds timeout = std::chrono::seconds(60));
+
+// Runs deploy/tls/make-dev-certs.sh: ca.pem, server.pem/.key and a client
+// certificate <name>.pem/.key for each of `clients`, written to `dir`.
+CommandResult MakeDevCerts(const std::string& dir, const std::vector<std::string>& clients);
+
+// One authenticated caller: a TLS channel with its client certificate (or
+// none) and optionally a bearer token.
+struct Caller {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::AuditLog::Stub> log;
+  std::unique_ptr<v1::Admin::Stub> admin;
+  std::string token;
+
+  // A deadline of 20 s and the token, if any.
+  void Prepare(grpc::ClientContext* ctx) const;
+};
+
+// A Caller to `target` that trusts <certs_dir>/ca.pem and presents
+// <certs_dir>/<principal>.pem and .key (nothing when `principal` is empty).
+Caller TlsCaller(const std::string& target, const std::string& certs_dir,
+                 const std::string& principal, const std::string& token = "");
+
+// ReadRecords of `tenant` with `reason` as `c`; the records into `out` when
+// given.
+grpc::Status ReadRecords(const Caller& c, const std::string& tenant, const std::string& reason,
+                         std::vector<v1::Record>* out = nullptr);
 
 // One indelibled process.
 class DaemonProcess {

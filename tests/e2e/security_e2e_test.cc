@@ -27,44 +27,22 @@ namespace indelible {
 namespace {
 
 using testing::BinPath;
+using testing::Caller;
 using testing::CommandResult;
 using testing::DaemonProcess;
+using testing::ReadRecords;
 using testing::RunCommand;
 using testing::TempDir;
 
 constexpr uint64_t kHour = 3600ull * 1000000000ull;
 constexpr char kToken[] = "idl_test-token-for-globex-writer-0123456789";
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string SourceDir() { return INDELIBLE_SOURCE_DIR; }
-
-// One authenticated caller: a channel with its certificate (or none) and
-// optionally a bearer token.
-struct Caller {
-  std::shared_ptr<grpc::Channel> channel;
-  std::unique_ptr<v1::AuditLog::Stub> log;
-  std::unique_ptr<v1::Admin::Stub> admin;
-  std::string token;
-
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  }
-};
-
 class SecurityE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     certs_ = new TempDir();
-    CommandResult r = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  certs_->path(), "writer", "reader", "auditor", "admin1",
-                                  "admin2", "stranger"});
+    CommandResult r = testing::MakeDevCerts(
+        certs_->path(), {"writer", "reader", "auditor", "admin1", "admin2", "stranger"});
     // Checked in SetUp: a failure here would only mark the tests skipped.
     if (r.exit_code != 0) certs_error_ = new std::string(r.out + r.err);
   }
@@ -111,18 +89,7 @@ class SecurityE2E : public ::testing::Test {
   }
 
   Caller As(const std::string& principal, const std::string& token = "") const {
-    grpc::SslCredentialsOptions o;
-    o.pem_root_certs = Slurp(Cert("ca.pem"));
-    if (!principal.empty()) {
-      o.pem_cert_chain = Slurp(Cert(principal + ".pem"));
-      o.pem_private_key = Slurp(Cert(principal + ".key"));
-    }
-    Caller c;
-    c.channel = grpc::CreateChannel(daemon_->target(), grpc::SslCredentials(o));
-    c.log = v1::AuditLog::NewStub(c.channel);
-    c.admin = v1::Admin::NewStub(c.channel);
-    c.token = token;
-    return c;
+    return testing::TlsCaller(daemon_->target(), certs_->path(), principal, token);
   }
 
   static v1::Event Event(const std::string& tenant, const std::string& id) {
@@ -146,21 +113,6 @@ class SecurityE2E : public ::testing::Test {
     return s;
   }
 
-  static grpc::Status Read(const Caller& c, const std::string& tenant, const std::string& reason,
-                           std::vector<v1::Record>* out = nullptr) {
-    grpc::ClientContext ctx;
-    c.Prepare(&ctx);
-    v1::ReadRecordsRequest req;
-    req.set_tenant(tenant);
-    req.set_reason(reason);
-    auto reader = c.log->ReadRecords(&ctx, req);
-    v1::Record r;
-    while (reader->Read(&r)) {
-      if (out != nullptr) out->push_back(r);
-    }
-    return reader->Finish();
-  }
-
   static v1::AdminContext Why(const std::string& reason) {
     v1::AdminContext w;
     w.set_reason(reason);
@@ -170,7 +122,7 @@ class SecurityE2E : public ::testing::Test {
   // Every record of `tenant`, read by admin-free auditor with a reason.
   std::vector<v1::Record> AuditorRead(const std::string& tenant) {
     std::vector<v1::Record> out;
-    grpc::Status s = Read(As("auditor"), tenant, "test inspection", &out);
+    grpc::Status s = ReadRecords(As("auditor"), tenant, "test inspection", &out);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return out;
   }
@@ -281,7 +233,7 @@ TEST_F(SecurityE2E, EveryRoleAgainstEveryRpc) {
     return c.log->GetHead(&ctx, req, &resp).error_code();
   };
   rpcs["ReadRecords"] = [](const Caller& c, const std::string& t) {
-    return Read(c, t, "matrix check").error_code();
+    return ReadRecords(c, t, "matrix check").error_code();
   };
   rpcs["GetCheckpoint"] = [](const Caller& c, const std::string& t) {
     grpc::ClientContext ctx;
@@ -478,12 +430,12 @@ TEST_F(SecurityE2E, BearerTokensAuthenticateAndWrongOnesDoNot) {
 
 TEST_F(SecurityE2E, ReadsNeedAReasonAndAreRecordedInTheChain) {
   ASSERT_TRUE(Append(As("writer"), "acme", "r-1").ok());
-  grpc::Status no_reason = Read(As("reader"), "acme", "");
+  grpc::Status no_reason = ReadRecords(As("reader"), "acme", "");
   EXPECT_EQ(no_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StartsWith(no_reason.error_message(), "reason:")) << no_reason.error_message();
 
   std::vector<v1::Record> seen;
-  ASSERT_TRUE(Read(As("reader"), "acme", "ticket SUP-42", &seen).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "acme", "ticket SUP-42", &seen).ok());
   // The reader's own read is on record before its records leave: it is the
   // last one it received.
   ASSERT_EQ(seen.size(), 2u);
@@ -738,7 +690,7 @@ TEST_F(SecurityE2E, CliSpeaksTlsAndTokensAndReportsPendingRequests) {
 
 TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   ASSERT_TRUE(Append(As("stranger", kToken), "globex", "h-1").ok());
-  EXPECT_EQ(Read(As("reader"), "globex", "before").error_code(),
+  EXPECT_EQ(ReadRecords(As("reader"), "globex", "before").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // A broken file changes nothing.
   std::ofstream(dir_.Sub("config.yaml")) << "auth: [\n";
@@ -756,13 +708,13 @@ TEST_F(SecurityE2E, SighupReloadsBindingsAndRecordsIt) {
   // Poll (bounded) until the reload has taken effect.
   grpc::Status s;
   for (int i = 0; i < 200; ++i) {
-    s = Read(As("reader"), "globex", "after reload");
+    s = ReadRecords(As("reader"), "globex", "after reload");
     if (s.ok()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_TRUE(s.ok()) << s.error_message() << daemon_->Log();
   std::vector<v1::Record> recs;
-  ASSERT_TRUE(Read(As("reader"), "globex", "inspect", &recs).ok());
+  ASSERT_TRUE(ReadRecords(As("reader"), "globex", "inspect", &recs).ok());
   bool recorded = false;
   for (const auto& r : recs) {
     recorded = recorded || (r.event().action() == "config.reload" &&
@@ -791,7 +743,7 @@ TEST_F(SecurityE2E, LocalPlaintextListenerServesHealthButStillAuthenticates) {
                                  .extra_args = {"--config", dir.Sub("config.yaml"),
                                                 "--local-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(d.ok()) << d.status();
-  const std::string local = "127.0.0.1:" + Slurp(dir.Sub("data") + ".port.local");
+  const std::string local = "127.0.0.1:" + testing::ReadFile(dir.Sub("data") + ".port.local");
   const std::string local_target = local.substr(0, local.find('\n'));
   // What a Kubernetes exec probe runs.
   CommandResult h = RunCommand({BinPath("indelible"), "--target", local_target, "health"});
@@ -823,8 +775,7 @@ TEST(SecurityStartup, NonLoopbackNeedsTlsAndAuth) {
 
 TEST(SecurityStartup, LooseTlsKeyIsRefusedWithoutShowingIt) {
   TempDir dir;
-  CommandResult gen = RunCommand({"/bin/bash", SourceDir() + "/deploy/tls/make-dev-certs.sh",
-                                  dir.Sub("certs")});
+  CommandResult gen = testing::MakeDevCerts(dir.Sub("certs"), {});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   chmod(dir.Sub("certs/server.key").c_str(), 0644);
   std::ofstream(dir.Sub("c.yaml")) << "tls:\n  cert_file: " << dir.Sub("certs/server.pem")
