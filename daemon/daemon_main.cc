@@ -460,7 +460,7 @@ int DaemonMain(int argc, char** argv) {
   // up to 8 per core, and memory freed in one arena is not reused by the
   // others: with gRPC's threads that was about 85 MiB of a 340 MiB peak
   // under streaming load. One arena per core (at least 2) keeps the peak
-  // near 250 MiB at the same throughput (docs/PERFORMANCE.md, section 8).
+  // near 250 MiB at the same throughput (docs/PERFORMANCE.md, "Where the time goes").
   // MALLOC_ARENA_MAX in the environment still wins.
   if (std::getenv("MALLOC_ARENA_MAX") == nullptr) {
     mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
@@ -472,7 +472,7 @@ int DaemonMain(int argc, char** argv) {
   // between live blocks: 80-100 MiB above memtables plus block cache after
   // two minutes of load, growing in steps over a soak. A fixed threshold
   // keeps them mmapped, so a flushed memtable goes back to the system
-  // (docs/PERFORMANCE.md, section 8). MALLOC_MMAP_THRESHOLD_ still wins.
+  // (docs/PERFORMANCE.md, "Where the time goes"). MALLOC_MMAP_THRESHOLD_ still wins.
   if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) {
     mallopt(M_MMAP_THRESHOLD, 256 << 10);
   }

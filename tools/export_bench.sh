@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Verifier and report-export rates (docs/PERFORMANCE.md, section 9): writes
+# Verifier and report-export rates (docs/PERFORMANCE.md, "Where the time goes"): writes
 # N events into one tenant through a fresh indelibled on 127.0.0.1 (port 0,
 # temporary data directory) with indelible-loadgen, compacts, stops the
 # daemon, then times `indelible-verify check` and a signed export of the

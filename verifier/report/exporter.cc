@@ -189,7 +189,7 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
 
   // Ed25519 (pure) signs the whole message at once: map the file. Signing
   // hashes it twice with SHA-512, about half of an export's time
-  // (docs/PERFORMANCE.md, section 9), so it runs on a thread of its own
+  // (docs/PERFORMANCE.md, "Where the time goes"), so it runs on a thread of its own
   // while this one takes the report's SHA-256, of the same mapped bytes,
   // and builds the manifest. (On an early return the future's destructor
   // waits for the signer.)
