@@ -8,7 +8,12 @@
 # indelible-loadgen and indelible-baseline in bin/.
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
-#                           [-o DIR] [BUILD_DIR]
+#                           [-o DIR] [-c INDELIBLED] [BUILD_DIR]
+#
+# With -c, a second daemon binary (for example one built from an earlier
+# commit) runs beside the first and every daemon scenario is run against it
+# too, in the same interleaving: the report's "compare" table gives this
+# build's events/s as a median of per-run ratios to it.
 #
 # Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
 # noise from a shared machine spreads over all of them. Every loop is
@@ -23,6 +28,7 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -w SECONDS  warmup seconds per loadgen run (default 1)
   -b BYTES    approximate event size (default 512)
   -o DIR      keep the raw JSON results and logs in DIR
+  -c FILE     also run every daemon scenario against this indelibled binary
 EOF
 }
 
@@ -31,13 +37,15 @@ DURATION=5
 WARMUP=1
 EVENT_BYTES=512
 OUT_DIR=""
-while getopts "n:d:w:b:o:h" opt; do
+COMPARE_BIN=""
+while getopts "n:d:w:b:o:c:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
     w) WARMUP="$OPTARG" ;;
     b) EVENT_BYTES="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
+    c) COMPARE_BIN="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -65,6 +73,9 @@ for b in indelibled indelible-loadgen indelible-baseline; do
     echo "run_benchmarks: $BIN/$b not found; build it first" >&2; exit 2
   fi
 done
+if [[ -n "$COMPARE_BIN" && ! -x "$COMPARE_BIN" ]]; then
+  echo "run_benchmarks: -c $COMPARE_BIN is not an executable" >&2; exit 2
+fi
 command -v jq >/dev/null || { echo "run_benchmarks: jq is required" >&2; exit 2; }
 REPORT_JQ="$(dirname "$0")/bench_report.jq"
 [[ -r "$REPORT_JQ" ]] || { echo "run_benchmarks: $REPORT_JQ missing" >&2; exit 2; }
@@ -74,6 +85,7 @@ RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 DAEMON_PID=""
 ECHO_PID=""
+COMPARE_PID=""
 
 stop_pid() {
   local pid="$1" i
@@ -90,6 +102,7 @@ stop_pid() {
 cleanup() {
   stop_pid "$DAEMON_PID"
   stop_pid "$ECHO_PID"
+  stop_pid "$COMPARE_PID"
   if [[ -n "$OUT_DIR" ]]; then
     mkdir -p "$OUT_DIR"
     cp "$RESULTS" "$WORK"/*.log "$OUT_DIR"/ 2>/dev/null || true
@@ -121,6 +134,13 @@ ECHO_PID=$!
 DAEMON_PID=$!
 ECHO_TARGET="127.0.0.1:$(wait_port "$WORK/echo.port" "$ECHO_PID")"
 DAEMON_TARGET="127.0.0.1:$(wait_port "$WORK/daemon.port" "$DAEMON_PID")"
+COMPARE_TARGET=""
+if [[ -n "$COMPARE_BIN" ]]; then
+  "$COMPARE_BIN" --data-dir "$WORK/compare-data" --listen 127.0.0.1:0 \
+    --port-file "$WORK/compare.port" 2>"$WORK/compare.log" &
+  COMPARE_PID=$!
+  COMPARE_TARGET="127.0.0.1:$(wait_port "$WORK/compare.port" "$COMPARE_PID")"
+fi
 
 # name | loadgen arguments
 SCENARIOS=(
@@ -173,6 +193,9 @@ for ((run = 1; run <= RUNS; run++)); do
     # the default of one. Each baseline is thus as high as this client gets it.
     loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
     loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
+    if [[ -n "$COMPARE_TARGET" ]]; then
+      loadgen "$name" compare "$COMPARE_TARGET" "$run" full "${args[@]}"
+    fi
   done
   for b in "${RAW_BATCHES[@]}"; do
     raw_dur=$((DURATION < 5 ? DURATION : 5))
@@ -193,6 +216,8 @@ stop_pid "$DAEMON_PID"
 DAEMON_PID=""
 stop_pid "$ECHO_PID"
 ECHO_PID=""
+stop_pid "$COMPARE_PID"
+COMPARE_PID=""
 
 # The report: medians per (scenario, server) over the runs.
 jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \
