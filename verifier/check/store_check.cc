@@ -70,7 +70,8 @@ class StoreScan {
   void FeedCheckpoints(ChainChecker* checker, uint64_t upto);
   // Feeds the tenant's record rows. False if RocksDB reported corruption
   // (already reported as a finding): the scan cannot go on.
-  bool FeedRecords(ChainChecker* checker);
+  // `tree`, if not null, is fed the same records.
+  bool FeedRecords(ChainChecker* checker, TreeChecker* tree);
   absl::Status OpenSources();
   // Picks the keys stored checkpoints are checked against.
   absl::Status ChooseKeys(StoreCheckResult* result);
@@ -187,7 +188,7 @@ void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
   }
 }
 
-bool StoreScan::FeedRecords(ChainChecker* checker) {
+bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree) {
   uint64_t last_seq = 0;
   for (; records_->Valid(); records_->Next()) {
     std::string_view key = records_->key();
@@ -215,10 +216,12 @@ bool StoreScan::FeedRecords(ChainChecker* checker) {
       checker->AddUnreadableRecord(
           seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
                             " bytes, want ", store::kSkeletonSize));
+      if (tree != nullptr) tree->AddRecord(seq, nullptr, false, {});
     } else {
       r.has_body = records_->has_body();
       if (r.has_body) r.body = records_->body();
       checker->AddRecord(r);
+      if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
     }
     if ((++scanned_ & 0xffff) == 0) Progress();
   }
@@ -285,19 +288,21 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       }
       ++supplied_next_;
     }
-    corrupt = !FeedRecords(&checker);
+    std::optional<TreeChecker> tree;
+    if (has_tree) tree.emplace(reader_, *tenant, *keys_, &sink_);
+    corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
       checker.Finish();  // (a tenant cut short by corruption is not settled)
     }
     result.tenants.push_back(checker.summary());
-    if (!corrupt && has_tree) {
-      TreeCheckSummary tree = CheckTenantTree(reader_, *tenant, *keys_, &sink_);
+    if (!corrupt && tree) {
+      const TreeCheckSummary done = tree->Finish();
       TenantSummary& t = result.tenants.back();
       t.tree_checked = true;
-      t.tree_nodes = tree.nodes;
-      t.tree_leaves_unchecked = tree.leaves_unchecked;
-      t.v2_checkpoints = tree.checkpoints;
+      t.tree_nodes = done.nodes;
+      t.tree_leaves_unchecked = done.leaves_unchecked;
+      t.v2_checkpoints = done.checkpoints;
     }
   }
   if (!corrupt) {
