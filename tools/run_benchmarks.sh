@@ -8,7 +8,7 @@
 # indelible-loadgen and indelible-baseline in bin/.
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
-#                           [-o DIR] [-c INDELIBLED] [BUILD_DIR]
+#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [BUILD_DIR]
 #
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first and every daemon scenario is run against it
@@ -29,6 +29,8 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -b BYTES    approximate event size (default 512)
   -o DIR      keep the raw JSON results and logs in DIR
   -c FILE     also run every daemon scenario against this indelibled binary
+  -s REGEX    run only the scenarios whose name matches (bash regex), and
+              the raw RocksDB baseline only if "raw" matches
 EOF
 }
 
@@ -38,7 +40,8 @@ WARMUP=1
 EVENT_BYTES=512
 OUT_DIR=""
 COMPARE_BIN=""
-while getopts "n:d:w:b:o:c:h" opt; do
+SELECT=""
+while getopts "n:d:w:b:o:c:s:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -46,6 +49,7 @@ while getopts "n:d:w:b:o:c:h" opt; do
     b) EVENT_BYTES="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
     c) COMPARE_BIN="$OPTARG" ;;
+    s) SELECT="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -187,6 +191,7 @@ for ((run = 1; run <= RUNS; run++)); do
   echo "run $run/$RUNS" >&2
   for entry in "${SCENARIOS[@]}"; do
     name="${entry%%|*}"
+    [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
     read -ra args <<<"${entry#*|}"
     # Two completion-queue pollers get the echo server more than one does
     # (docs/PERFORMANCE.md); the daemon, which needs the CPU, does best with
@@ -198,6 +203,7 @@ for ((run = 1; run <= RUNS; run++)); do
     fi
   done
   for b in "${RAW_BATCHES[@]}"; do
+    [[ -z "$SELECT" || "raw" =~ $SELECT ]] || continue
     raw_dur=$((DURATION < 5 ? DURATION : 5))
     if out="$(timeout $((raw_dur + 60)) "$BIN/indelible-baseline" rocksdb \
       --batch "$b" --duration "$raw_dur" --warmup 0.5 \
