@@ -34,6 +34,10 @@ def raw_ratio(s): . as $all
 def compare_ratio(s): . as $all
   | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(s; "compare"; $r))
      | select(. != null)] | median;
+def cpu_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .cpu_us_per_event][0];
+def compare_cpu_ratio(s): . as $all
+  | [runs[] as $r | ratio($all | cpu_at(s; "daemon"; $r); $all | cpu_at(s; "compare"; $r))
+     | select(. != null)] | median;
 def errs(s): [rows(s; "daemon")[] | .error_count] | add // 0;
 def verified(s): [rows(s; "daemon")[] | .verify]
   | if length == 0 then "–"
@@ -78,8 +82,9 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
   ( if any($all[]; .server == "compare") then
       "",
-      "| scenario (-c) | this build events/s | compare events/s | this / compare |",
-      "|---|---|---|---|",
+      "| scenario (-c) | this build events/s | compare events/s | this / compare | this CPU µs/event | compare CPU µs/event | this / compare CPU |",
+      "|---|---|---|---|---|---|---|",
       ( $scenarios[] as $s
-        | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "compare"; .events_per_s) | r0) [\($all | span($s; "compare"))] | \($all | compare_ratio($s) | pct) |" )
+        | select(any($all[]; .scenario == $s and .server == "compare"))
+        | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "compare"; .events_per_s) | r0) [\($all | span($s; "compare"))] | \($all | compare_ratio($s) | pct) | \($all | stat($s; "daemon"; .cpu_us_per_event) | r2) | \($all | stat($s; "compare"; .cpu_us_per_event) | r2) | \($all | compare_cpu_ratio($s) | pct) |" )
     else empty end )

@@ -13,7 +13,10 @@
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first and every daemon scenario is run against it
 # too, in the same interleaving: the report's "compare" table gives this
-# build's events/s as a median of per-run ratios to it.
+# build's events/s and CPU time per event (user + system, over the whole
+# loadgen run: warmup, measurement and the read-back check) as medians of
+# per-run ratios to it. CPU per event is the steadier figure on a shared
+# machine: other processes slow a run down but do not add to its CPU time.
 #
 # Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
 # noise from a shared machine spreads over all of them. Every loop is
@@ -159,19 +162,41 @@ RAW_BATCHES=(1 16 256 4096)
 RUN_LIMIT=$((WARMUP + DURATION + 300))
 FAILED=0
 
-# record SCENARIO SERVER RUN JSON: appends one tagged result, with the load
-# average at the time (the machine may be shared).
+# record SCENARIO SERVER RUN JSON [CPU_TICKS]: appends one tagged result,
+# with the load average at the time (the machine may be shared) and the CPU
+# time the server used during the run, if known.
 record() {
   local load1
   load1="$(cut -d' ' -f1 /proc/loadavg)"
   jq -c --arg s "$1" --arg srv "$2" --argjson r "$3" --argjson l "$load1" \
-    '. + {scenario: $s, server: $srv, run: $r, load1: $l}' <<<"$4" >>"$RESULTS"
+    --argjson t "${5:-null}" --argjson hz "$CLK_TCK" \
+    '. + {scenario: $s, server: $srv, run: $r, load1: $l}
+     + (if $t == null or (.acknowledged_events // 0) == 0 then {}
+        else {cpu_us_per_event: ($t / $hz * 1e6 / .acknowledged_events)} end)' \
+    <<<"$4" >>"$RESULTS"
+}
+
+CLK_TCK="$(getconf CLK_TCK)"
+# cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+cpu_ticks() {
+  [[ -n "$1" && -r "/proc/$1/stat" ]] || { echo 0; return; }
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+pid_of_server() {
+  case "$1" in
+    daemon) echo "$DAEMON_PID" ;;
+    compare) echo "$COMPARE_PID" ;;
+    *) echo "" ;;
+  esac
 }
 
 # loadgen SCENARIO SERVER TARGET RUN VERIFY ARGS...
 loadgen() {
   local scenario="$1" server="$2" target="$3" run="$4" verify="$5" out rc=0
+  local pid ticks_before ticks=""
   shift 5
+  pid="$(pid_of_server "$server")"
+  ticks_before="$(cpu_ticks "$pid")"
   out="$(timeout "$RUN_LIMIT" "$BIN/indelible-loadgen" --target "$target" \
     --duration "$DURATION" --warmup "$WARMUP" --event-bytes "$EVENT_BYTES" \
     --verify "$verify" --json "$@" 2>>"$WORK/loadgen.log")" || rc=$?
@@ -184,7 +209,8 @@ loadgen() {
     echo "run_benchmarks: $scenario/$server run $run: exit $rc" >&2
     FAILED=1
   fi
-  record "$scenario" "$server" "$run" "$out"
+  [[ -z "$pid" ]] || ticks=$(($(cpu_ticks "$pid") - ticks_before))
+  record "$scenario" "$server" "$run" "$out" "$ticks"
 }
 
 for ((run = 1; run <= RUNS; run++)); do
