@@ -1,0 +1,29 @@
+// Following key rotations recorded in a tenant's chain (docs/FORMAT.md
+// section 14, docs/VERIFY.md "Keys and checkpoints"): a record of category
+// indelible.key carries a statement by which the old key hands over to a
+// new one. The new key is trusted from that record on, in that tenant,
+// only if the statement verifies and its old key is trusted there already;
+// the store's key history (meta rows) is never a source of trust.
+//
+// Thread-safe: a pure function.
+#ifndef INDELIBLE_VERIFIER_CHECK_KEY_ROTATIONS_H_
+#define INDELIBLE_VERIFIER_CHECK_KEY_ROTATIONS_H_
+
+#include <string>
+#include <string_view>
+
+#include "verifier/check/trusted_keys.h"
+
+namespace indelible::check {
+
+inline constexpr std::string_view kKeyRotationCategory = "indelible.key";
+
+// If `ce` is a record of category indelible.key: follows its statement
+// (adds the new key to *keys) and returns "", or returns why it cannot be
+// followed (a kKeyRotation finding). Returns "" for any other record,
+// including a CE that cannot be decoded (the record checks report that).
+std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys);
+
+}  // namespace indelible::check
+
+#endif  // INDELIBLE_VERIFIER_CHECK_KEY_ROTATIONS_H_
