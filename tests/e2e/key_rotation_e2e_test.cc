@@ -182,6 +182,34 @@ TEST_F(KeyRotationE2E, ANewKeyTakesOverOnlyByAStatementOfTheOld) {
   CommandResult with_c = Check({"--key", VerifierKeyOf(dir_.Sub("c.pem"))});
   EXPECT_NE(with_c.exit_code, 0) << with_c.out;
   EXPECT_TRUE(absl::StrContains(with_c.out, "key_rotation")) << with_c.out;
+
+  // A tenant created after the rotation, and a purge's certificate, carry no
+  // statement: the auditor supplies it.
+  Start(dir_.Sub("b.pem"));
+  Append("initech", 2, "new-");
+  CheckpointAt("initech", 2);
+  CommandResult purge = Cli({"admin", "purge", "--tenant", "globex", "--actor", "ops",
+                             "--reason", "account closed", "--out", dir_.Sub("globex.cert"),
+                             "--yes"});
+  ASSERT_EQ(purge.exit_code, 0) << purge.out << purge.err;
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  CommandResult unsupplied = Check({"--key", key_a});
+  EXPECT_NE(unsupplied.exit_code, 0) << unsupplied.out;
+  EXPECT_TRUE(absl::StrContains(unsupplied.out, "checkpoint_signature")) << unsupplied.out;
+  CommandResult supplied = Check({"--key", key_a, "--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(supplied.exit_code, 0) << supplied.out << supplied.err;
+  CommandResult bad = Check({"--key", key_a, "--rotation", dir_.Sub("c-to-b.txt")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "which no trusted key leads to")) << bad.err;
+  auto cert = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "verify-certificate",
+                                     "--cert", dir_.Sub("globex.cert"), "--key", key_a};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  EXPECT_EQ(cert({}).exit_code, 1);
+  CommandResult followed = cert({"--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(followed.exit_code, 0) << followed.out << followed.err;
 }
 
 TEST_F(KeyRotationE2E, AKeyTheStoreListsIsNotTrusted) {

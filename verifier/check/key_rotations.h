@@ -11,6 +11,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
 
 #include "verifier/check/trusted_keys.h"
 
@@ -23,6 +26,14 @@ inline constexpr std::string_view kKeyRotationCategory = "indelible.key";
 // followed (a kKeyRotation finding). Returns "" for any other record,
 // including a CE that cannot be decoded (the record checks report that).
 std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys);
+
+// Statements an auditor supplies (--rotation): for keys the chains do not
+// vouch for, such as a tenant created or purged after a rotation. Each is
+// followed when its old key is trusted, in whatever order they are given.
+// InvalidArgument naming the statement (1-based) if one does not verify or
+// its old key never becomes trusted.
+absl::Status FollowSuppliedRotations(const std::vector<std::string>& statements,
+                                     TrustedKeys* keys);
 
 }  // namespace indelible::check
 
