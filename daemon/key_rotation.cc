@@ -103,8 +103,8 @@ absl::Status ApplyKeyRotation(const KeyRotationInputs& in) {
   const std::string how = absl::StrCat(
       "make one where the old key is kept (indelible rotation-statement --old-key OLD.pem "
       "--new-key NEW.pem --log-name ", in.log_name,
-      ") and set key_rotation_statement_file to it (docs/OPERATIONS.md, \"Rotate the "
-      "signing key\")");
+      ") and set key_rotation_statement_file to it (docs/OPERATIONS.md, 'Rotate the "
+      "signing key')");
   if (in.statement_file.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "signing key ", mine, " is not the store's current key ", Describe(*current),
