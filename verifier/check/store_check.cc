@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
 #include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/key_rotations.h"
 #include "verifier/check/tree_check.h"
 #include "verifier/store/layout.h"
 
@@ -93,6 +94,9 @@ class StoreScan {
 
   StoreKeys store_keys_;
   const TrustedKeys* keys_ = nullptr;
+  // The keys trusted at the current point of the current tenant's chain:
+  // *keys_ and the keys its rotation records led to so far.
+  TrustedKeys tenant_keys_;
 
   uint64_t scanned_ = 0;
   uint64_t expected_ = 0;
@@ -184,7 +188,7 @@ void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
       continue;
     }
     if (seq > upto) return;
-    AddStoredCheckpoint(seq, checkpoints_->value(), *keys_, checker);
+    AddStoredCheckpoint(seq, checkpoints_->value(), tenant_keys_, checker);
   }
 }
 
@@ -203,6 +207,14 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree) {
                                    " row with a malformed key ",
                                    Printable(key)));
       continue;
+    }
+    // A rotation record is followed before the checkpoints that cover it.
+    std::string_view salt, ce;
+    if (!keys_->empty() && records_->has_body() &&
+        store::DecodeBody(records_->body(), &salt, &ce)) {
+      if (std::string problem = FollowKeyRotation(ce, &tenant_keys_); !problem.empty()) {
+        checker->Report(Kind::kKeyRotation, seq, std::move(problem));
+      }
     }
     FeedCheckpoints(checker, seq);
     last_seq = seq;
@@ -279,6 +291,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     std::string head_problem;
     HeadRow head = TakeHead(*tenant, &head_problem);
     ChainChecker checker(*tenant, head, &sink_);
+    tenant_keys_ = *keys_;
     if (!head_problem.empty()) {
       checker.Report(Kind::kMalformed, 0, head_problem);
     }
@@ -289,7 +302,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       ++supplied_next_;
     }
     std::optional<TreeChecker> tree;
-    if (has_tree) tree.emplace(reader_, *tenant, *keys_, &sink_);
+    if (has_tree) tree.emplace(reader_, *tenant, tenant_keys_, &sink_);
     corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
