@@ -153,7 +153,8 @@ GovernedSettings GovernedSettingsOf(const DaemonConfig& c) {
   for (const WitnessConfig& w : c.witnesses) {
     s["witnesses" + Bracket(w.name)] = w.key + " " + w.url;
   }
-  s["witness_quorum"] = absl::StrCat(EffectiveWitnessQuorum(c));
+  // Only with witnesses: a store from before them records nothing new.
+  if (!c.witnesses.empty()) s["witness_quorum"] = absl::StrCat(EffectiveWitnessQuorum(c));
   return s;
 }
 

@@ -58,6 +58,9 @@ TEST(GovernedWitnesses, RemovingAWitnessOrLoweringTheQuorumWeakens) {
                                                WitnessEntry("w.example/2", 'c'))),
                        "witnesses[w.example/2]: another key"));
   EXPECT_FALSE(DiffGovernedSettings(both, Of("witnesses:\n" + w1)).empty());
+  // Without witnesses there is nothing new on record.
+  EXPECT_EQ(Of("").count("witness_quorum"), 0u);
+  EXPECT_TRUE(Mentions(FindWeakenings(both, Of("")), "witnesses[w.example/1]: removed"));
 }
 
 TEST(ConfigPersons, PersonOnTokensAndBindingsMapsPrincipals) {
