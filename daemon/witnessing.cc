@@ -122,20 +122,19 @@ void WitnessSender::Run(size_t w) {
   std::unique_lock<std::mutex> l(run_mu_);
   while (!stopping_) {
     l.unlock();
-    for (const auto& [tenant, size] : tenants_()) {
+    for (const auto& tenant_size : tenants_()) {
       {
         std::lock_guard<std::mutex> s(run_mu_);
         if (stopping_) break;
       }
-      SendNewest(w, tenant, size);
+      SendNewest(w, tenant_size.first);
     }
     l.lock();
     cv_.wait_for(l, options_.interval, [this] { return stopping_; });
   }
 }
 
-void WitnessSender::SendNewest(size_t w, const std::string& tenant, uint64_t tenant_size) {
-  (void)tenant_size;
+void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
   auto stored = storage_->GetCheckpointV2(tenant, 0);
   if (!stored.ok()) {
     if (!absl::IsNotFound(stored.status())) {

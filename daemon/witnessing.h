@@ -102,7 +102,7 @@ class WitnessSender {
   enum class Outcome { kCosigned, kInconsistent, kBadCosignature, kUnreachable, kHttpStatus };
 
   void Run(size_t w);
-  void SendNewest(size_t w, const std::string& tenant, uint64_t tenant_size);
+  void SendNewest(size_t w, const std::string& tenant);
   // One attempt (with one retry after a 409 naming the witness's size).
   Outcome Submit(size_t w, const std::string& tenant, uint64_t size, const std::string& note,
                  std::string_view text, Pair* pair, std::string* detail, int* http_status);

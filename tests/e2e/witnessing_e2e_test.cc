@@ -64,7 +64,10 @@ struct Witness {
   chain::CosignerKey key;
   std::unique_ptr<WitnessProcess> proc;
 
-  std::string Url() const { return absl::StrCat("http://127.0.0.1:", proc->port()); }
+  bool https = false;
+  std::string Url() const {
+    return absl::StrCat(https ? "https" : "http", "://127.0.0.1:", proc->port());
+  }
   // The witness's indelible_witness_origin_size of `origin` (0 if absent).
   uint64_t OriginSize(const std::string& origin) const {
     httplib::Client cli("127.0.0.1", proc->metrics_port());
@@ -79,7 +82,8 @@ struct Witness {
 // Starts a witness named `name` in `dir` that cosigns for the logs whose
 // origins start with `prefix`, signed by `log_vkey`.
 std::unique_ptr<Witness> StartWitness(const std::string& dir, const std::string& name,
-                                      const std::string& prefix, const std::string& log_vkey) {
+                                      const std::string& prefix, const std::string& log_vkey,
+                                      const std::string& extra = "") {
   fs::create_directories(dir);
   auto w = std::make_unique<Witness>();
   w->name = name;
@@ -89,7 +93,7 @@ std::unique_ptr<Witness> StartWitness(const std::string& dir, const std::string&
   if (key.ok()) w->key = *key;
   std::ofstream(dir + "/witness.yaml")
       << "name: " << name << "\nkey_file: " << dir << "/witness.pem\nstate_dir: " << dir
-      << "/state\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"
+      << "/state\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n" << extra
       << "logs:\n  - origin_prefix: " << prefix << "\n    keys: [\"" << log_vkey << "\"]\n";
   w->proc = std::make_unique<WitnessProcess>(dir + "/witness.yaml", dir + "/port",
                                              dir + "/witness.log");
@@ -101,13 +105,13 @@ std::unique_ptr<Witness> StartWitness(const std::string& dir, const std::string&
 // checkpoints to `witnesses`.
 std::string DaemonYaml(const std::string& log_name, const std::string& key_file,
                        const std::vector<const Witness*>& witnesses,
-                       const std::string& more = "") {
+                       const std::string& more = "", const std::string& witness_more = "") {
   std::string y = absl::StrCat("log_name: ", log_name, "\nsigning_key_file: ", key_file,
                                "\ncheckpoint_interval_ms: 50\nmetrics_listen: 127.0.0.1:0\n",
                                "witness_grace_seconds: 1\n", more, "witnesses:\n");
   for (const Witness* w : witnesses) {
     absl::StrAppend(&y, "  - name: ", w->name, "\n    url: \"", w->Url(), "\"\n    key: \"",
-                    w->vkey, "\"\n");
+                    w->vkey, "\"\n", witness_more);
   }
   return y;
 }
@@ -300,6 +304,64 @@ TEST(WitnessingE2E, AWitnessDownDoesNotStopAppends) {
     return cp.seq() > s2 && CosignedBy(cp, cp.seq(), *w, vkey);
   })) << d.proc().Log();
   EXPECT_TRUE(WaitFor([&] { return d.Health(kWitnessing) == HealthCheckResponse::SERVING; }));
+}
+
+// Over mutual TLS: the daemon checks the witness's certificate against
+// tls.ca_file and presents its own.
+TEST(WitnessingE2E, MutualTls) {
+  TempDir dir;
+  const std::string certs = dir.Sub("certs");
+  auto made = testing::MakeDevCerts(certs, {"indelibled"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const std::string key = dir.Sub("log.pem");
+  KeyGen(key, "unused");
+  const std::string vkey = testing::VerifierKeyOf(key);
+  auto w = StartWitness(dir.Sub("w"), "w.test/tls", "tls.test/", vkey,
+                        "tls:\n  cert_file: " + certs + "/server.pem\n  key_file: " + certs +
+                            "/server.key\n  client_ca_file: " + certs + "/ca.pem\n");
+  w->https = true;
+  Daemon d(dir.Sub("d"), DaemonYaml("tls.test", key, {w.get()}, "",
+                                    "    tls: {ca_file: " + certs + "/ca.pem, cert_file: " +
+                                        certs + "/indelibled.pem, key_file: " + certs +
+                                        "/indelibled.key}\n"));
+  ASSERT_TRUE(d.ok());
+  const uint64_t s1 = d.Append("acme", 4, "alice");
+  EXPECT_TRUE(WaitFor([&] { return CosignedBy(d.Checkpoint("acme"), s1, *w, vkey); }))
+      << d.proc().Log();
+  // Without the client certificate the witness does not answer.
+  Daemon anonymous(dir.Sub("anonymous"),
+                   DaemonYaml("tls.test", key, {w.get()}, "",
+                              "    tls: {ca_file: " + certs + "/ca.pem}\n"));
+  ASSERT_TRUE(anonymous.ok());
+  anonymous.Append("beta", 1, "alice");
+  EXPECT_TRUE(WaitFor([&] {
+    return Sample(anonymous.Metrics(),
+                  "indelible_witness_failures_total{witness=\"w.test/tls\",reason=\"unreachable\"}") >= 1;
+  })) << anonymous.Metrics();
+  EXPECT_FALSE(HasCosignatureLine(anonymous.Checkpoint("beta"), *w));
+}
+
+// A witness whose answer does not verify against the configured key (here:
+// the daemon was given another key of the same name) is not stored.
+TEST(WitnessingE2E, CosignatureByAnotherKeyIsNotStored) {
+  TempDir dir;
+  const std::string key = dir.Sub("log.pem");
+  KeyGen(key, "unused");
+  const std::string vkey = testing::VerifierKeyOf(key);
+  auto w = StartWitness(dir.Sub("w"), "w.test/1", "badsig.test/", vkey);
+  const std::string other_vkey = KeyGen(dir.Sub("other.pem"), w->name);
+  Daemon d(dir.Sub("d"),
+           absl::StrCat("log_name: badsig.test\nsigning_key_file: ", key,
+                        "\ncheckpoint_interval_ms: 50\nmetrics_listen: 127.0.0.1:0\n",
+                        "witnesses:\n  - name: ", w->name, "\n    url: \"", w->Url(),
+                        "\"\n    key: \"", other_vkey, "\"\n"));
+  ASSERT_TRUE(d.ok());
+  d.Append("acme", 2, "alice");
+  EXPECT_TRUE(WaitFor([&] {
+    return Sample(d.Metrics(),
+                  "indelible_witness_failures_total{witness=\"w.test/1\",reason=\"bad_cosignature\"}") >= 1;
+  })) << d.Metrics() << d.proc().Log();
+  EXPECT_FALSE(HasCosignatureLine(d.Checkpoint("acme"), *w)) << d.Checkpoint("acme").note();
 }
 
 // Attack 1: whoever holds the data directory (and the signing key) rewrites
