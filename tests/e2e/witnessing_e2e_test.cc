@@ -306,6 +306,56 @@ TEST(WitnessingE2E, AWitnessDownDoesNotStopAppends) {
   EXPECT_TRUE(WaitFor([&] { return d.Health(kWitnessing) == HealthCheckResponse::SERVING; }));
 }
 
+// Dropping a witness or lowering the quorum is a weakening: refused at
+// start (exit code 2, naming it) unless --accept-weaker-config, which puts it
+// on record in the tenant's chain.
+TEST(WitnessingE2E, RemovingAWitnessIsRefusedAsWeaker) {
+  TempDir dir;
+  const std::string key = dir.Sub("log.pem");
+  KeyGen(key, "unused");
+  const std::string vkey = testing::VerifierKeyOf(key);
+  auto w1 = StartWitness(dir.Sub("w1"), "w.test/1", "gov.test/", vkey);
+  auto w2 = StartWitness(dir.Sub("w2"), "w.test/2", "gov.test/", vkey);
+  Daemon d(dir.Sub("d"), DaemonYaml("gov.test", key, {w1.get(), w2.get()}));
+  ASSERT_TRUE(d.ok());
+  ASSERT_EQ(d.Append("acme", 2, "alice"), 2u);
+  ASSERT_EQ(d.proc().Stop(), 0);
+  std::ofstream(dir.Sub("d/config.yaml")) << DaemonYaml("gov.test", key, {w1.get()});
+  auto restarted = d.proc().Restart();
+  ASSERT_FALSE(restarted.ok());
+  EXPECT_TRUE(absl::StrContains(restarted.message(), "witnesses[w.test/2]: removed"))
+      << restarted.message();
+  std::ofstream(dir.Sub("d/config.yaml"))
+      << DaemonYaml("gov.test", key, {w1.get(), w2.get()}, "witness_quorum: 1\n");
+  restarted = d.proc().Restart();
+  ASSERT_FALSE(restarted.ok());
+  EXPECT_TRUE(absl::StrContains(restarted.message(), "witness_quorum: 2 -> 1"))
+      << restarted.message();
+  // Accepted: on record in the chain (one more record), then in force.
+  auto accepted = DaemonProcess::Start({.data_dir = d.data_dir(),
+                                        .extra_args = {"--config", dir.Sub("d/config.yaml"),
+                                                       "--accept-weaker-config"}});
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_TRUE(absl::StrContains((*accepted)->Log(), "event=config_weakened"));
+  auto stub = v1::AuditLog::NewStub(
+      grpc::CreateChannel((*accepted)->target(), grpc::InsecureChannelCredentials()));
+  EXPECT_TRUE(WaitFor([&] {
+    grpc::ClientContext ctx;
+    v1::ReadRecordsRequest req;
+    req.set_tenant("acme");
+    req.set_from_seq(3);
+    req.set_reason("witnessing");
+    auto reader = stub->ReadRecords(&ctx, req);
+    v1::Record r;
+    bool found = false;
+    while (reader->Read(&r)) {
+      found = found || absl::StrContains(r.DebugString(), "witness_quorum");
+    }
+    reader->Finish();
+    return found;
+  })) << (*accepted)->Log();
+}
+
 // Over mutual TLS: the daemon checks the witness's certificate against
 // tls.ca_file and presents its own.
 TEST(WitnessingE2E, MutualTls) {
