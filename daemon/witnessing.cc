@@ -136,11 +136,15 @@ void WitnessSender::Run(size_t w) {
 
 void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
   auto stored = storage_->GetCheckpointV2(tenant, 0);
+  if (absl::IsNotFound(stored.status())) {
+    // No checkpoint yet, or the tenant was purged: nothing to be below quorum.
+    std::lock_guard<std::mutex> l(mu_);
+    quorum_.erase(tenant);
+    return;
+  }
   if (!stored.ok()) {
-    if (!absl::IsNotFound(stored.status())) {
-      spdlog::error("event=witness_read_failed tenant={} status=\"{}\"", tenant,
-                    stored.status().ToString());
-    }
+    spdlog::error("event=witness_read_failed tenant={} status=\"{}\"", tenant,
+                  stored.status().ToString());
     return;
   }
   const auto& [size, note] = *stored;
