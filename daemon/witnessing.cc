@@ -36,6 +36,21 @@ bool HasCosignature(std::string_view note, const chain::CosignerKey& key) {
   return chain::VerifyCosignatures(note, policy).ok();
 }
 
+// A witness's answer for a log line: printable ASCII without quotes.
+std::string Printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 200)) {
+    out.push_back(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? c : '?');
+  }
+  return out;
+}
+
+// The failure reason of an HTTP answer; 0: nothing was sent (the proof or
+// the store failed here).
+std::string StatusReason(int http_status) {
+  return http_status == 0 ? "internal" : absl::StrCat("http_", http_status);
+}
+
 bool Readable(const std::string& path) {
   std::ifstream in(path);
   return static_cast<bool>(in);
@@ -208,7 +223,7 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
                    tenant, wit.config.name, size,
                    outcome == Outcome::kUnreachable      ? "unreachable"
                    : outcome == Outcome::kBadCosignature ? "bad_cosignature"
-                                                         : absl::StrCat("http_", http_status),
+                                                         : StatusReason(http_status),
                    detail, delay.count());
       break;
     }
@@ -232,7 +247,7 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
       CountFailure(w, "unreachable");
       break;
     case Outcome::kHttpStatus:
-      CountFailure(w, absl::StrCat("http_", http_status));
+      CountFailure(w, StatusReason(http_status));
       break;
   }
 }
@@ -253,7 +268,8 @@ WitnessSender::Outcome WitnessSender::Submit(size_t w, const std::string& tenant
     }
     auto body = RequestBody(tenant, pair->known_size, size, note);
     if (!body.ok()) {
-      *detail = body.status().ToString();
+      *detail = Printable(body.status().ToString());
+      *http_status = 0;
       spdlog::error("event=witness_proof_failed tenant={} size={} old_size={} status=\"{}\"",
                     tenant, size, pair->known_size, *detail);
       return Outcome::kHttpStatus;
@@ -284,7 +300,7 @@ WitnessSender::Outcome WitnessSender::Submit(size_t w, const std::string& tenant
         return Outcome::kBadCosignature;
       }
       if (auto s = StoreCosignature(w, tenant, size, text, line); !s.ok()) {
-        *detail = s.ToString();
+        *detail = Printable(s.ToString());
         spdlog::error("event=witness_store_failed tenant={} witness={} size={} status=\"{}\"",
                       tenant, wit.config.name, size, *detail);
         *http_status = 0;
@@ -294,10 +310,11 @@ WitnessSender::Outcome WitnessSender::Submit(size_t w, const std::string& tenant
                     wit.config.name, size);
       return Outcome::kCosigned;
     }
-    *detail = res->body.substr(0, 200);
-    while (!detail->empty() && (detail->back() == '\n' || detail->back() == '\r')) {
-      detail->pop_back();
+    std::string_view answer = res->body;
+    while (!answer.empty() && (answer.back() == '\n' || answer.back() == '\r')) {
+      answer.remove_suffix(1);
     }
+    *detail = Printable(answer);
     if (res->status == 409 && content_type.rfind("text/x.tlog.size", 0) == 0) {
       std::string_view b = res->body;
       if (!b.empty() && b.back() == '\n') b.remove_suffix(1);
@@ -462,7 +479,7 @@ void WitnessSender::RenderMetrics(std::string* out) const {
   *out +=
       "# HELP indelible_witness_failures_total Failed submissions by reason: inconsistent "
       "(the witness holds a tree the checkpoint does not extend), bad_cosignature, "
-      "unreachable, http_<status>.\n"
+      "unreachable, http_<status>, internal.\n"
       "# TYPE indelible_witness_failures_total counter\n";
   for (const auto& [key, n] : failures_) {
     absl::StrAppend(out, "indelible_witness_failures_total{witness=\"",
