@@ -486,6 +486,7 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
   RETURN_IF_ERROR(Read(root, "", "signing_key_file", &k, &c.signing_key_file));
+  RETURN_IF_ERROR(Read(root, "", "signer_socket", &k, &c.signer_socket));
   RETURN_IF_ERROR(Read(root, "", "key_name", &k, &c.key_name));
   RETURN_IF_ERROR(Read(root, "", "log_name", &k, &c.log_name));
   RETURN_IF_ERROR(
@@ -601,6 +602,11 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (c.key_name.empty() || bad_name_char) {
     return absl::InvalidArgumentError(
         "config: key_name: required, without spaces, control characters or '+'");
+  }
+  if (!c.signer_socket.empty() && !c.signing_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "config: signer_socket and signing_key_file: set one; with signer_socket the "
+        "daemon holds no key");
   }
   if (!c.log_name.empty() && !chain::IsValidLogName(c.log_name)) {
     return absl::InvalidArgumentError(
