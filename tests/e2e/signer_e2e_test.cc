@@ -18,12 +18,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "indelible/v1/indelible.grpc.pb.h"
 #include "signer/wire.h"
 #include "tests/e2e/harness.h"
 #include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "witness/extension.h"
 
@@ -302,6 +305,34 @@ TEST_F(SignerE2E, ARefusedCheckpointIsLoggedCountedAndNotStored) {
   nlohmann::json check = Check(dir_.Sub("data"), signer_->verifier_key());
   EXPECT_EQ(check["tenants"][0]["checkpoints"]["stored"], stored) << check.dump(2);
   EXPECT_EQ(check["tenants"][0]["head_seq"], 3);
+}
+
+// A purge's deletion certificate is signed by the signer, for the final
+// head it signed as a consistent extension; afterwards it signs no smaller
+// tree of that tenant either.
+TEST_F(SignerE2E, DeletionCertificatesAreSignedByTheSigner) {
+  Append("gone", 3);
+  WaitSigned("gone", 3);
+  auto admin = v1::Admin::NewStub(
+      grpc::CreateChannel(daemon_->target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::PurgeTenantRequest purge;
+  purge.mutable_context()->set_actor("carol@ops");
+  purge.mutable_context()->set_reason("account closed");
+  purge.set_tenant("gone");
+  v1::PurgeTenantResponse resp;
+  grpc::Status s = admin->PurgeTenant(&ctx, purge, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message() << daemon_->Log();
+  auto key = chain::ParseNoteVerifierKey(signer_->verifier_key());
+  ASSERT_TRUE(key.ok());
+  auto cert = chain::VerifyDeletionCertificate(resp.certificate(), {*key});
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  EXPECT_EQ(cert->tenant, "gone");
+  EXPECT_EQ(cert->final_seq, resp.final_seq());
+  EXPECT_GE(cert->final_seq, 3u);
+  EXPECT_EQ(SignerSize("gone"), cert->final_seq);
+  EXPECT_TRUE(absl::StrContains(signer_->Log(), "event=deletion_signed origin=audit.example.com/gone"))
+      << signer_->Log();
 }
 
 }  // namespace
