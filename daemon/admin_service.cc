@@ -371,22 +371,39 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
     auto receipt = Record(tenant, who, "purge.approved", "tenant", tenant, {}, nullptr);
     if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   }
-  const chain::NoteSigner* signer = d_.signer;
-  Clock* clock = d_.clock;
-  std::promise<absl::StatusOr<std::string>> done;
-  auto f = done.get_future();
-  d_.sequencer->SubmitPurge(
-      tenant,
-      [signer, clock, tenant](const store::Head& head) {
-        chain::DeletionCertificate c;
-        c.tenant = tenant;
-        c.final_seq = head.seq;
-        c.final_head = head.entry_hash;
-        c.timestamp_ns = std::max(clock->NowNanos(), head.received_at_ns);
-        return signer->Sign(chain::DeletionCertificateText(c));
-      },
-      [&done](absl::StatusOr<std::string> r) { done.set_value(std::move(r)); });
-  auto cert = f.get();
+  // The certificate is signed outside the sequencer (appends never wait
+  // for the signer), for the head as it is now; the purge then goes ahead
+  // only if that is still the final head, else it is signed again.
+  constexpr int kAttempts = 3;
+  absl::StatusOr<std::string> cert = absl::AbortedError("not attempted");
+  for (int attempt = 0; attempt < kAttempts && absl::IsAborted(cert.status()); ++attempt) {
+    const store::Head head = d_.sequencer->GetHead(tenant);
+    if (head.seq == 0) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "tenant " + tenant + " has no records");
+    }
+    auto signed_cert = d_.checkpointer->SignDeletion(tenant, head);
+    if (!signed_cert.ok()) {
+      spdlog::error("event=deletion_certificate_unsigned tenant={} status=\"{}\"", tenant,
+                    signed_cert.status().ToString());
+      return ToGrpcStatus(absl::Status(
+          absl::IsPermissionDenied(signed_cert.status()) ? absl::StatusCode::kFailedPrecondition
+                                                          : absl::StatusCode::kUnavailable,
+          absl::StrCat("deletion certificate of tenant ", tenant, " not signed; nothing was "
+                       "purged: ", signed_cert.status().message())));
+    }
+    std::promise<absl::StatusOr<std::string>> done;
+    auto f = done.get_future();
+    d_.sequencer->SubmitPurge(
+        tenant,
+        [head, c = *signed_cert](const store::Head& final_head) -> absl::StatusOr<std::string> {
+          if (final_head.seq != head.seq || final_head.entry_hash != head.entry_hash) {
+            return absl::AbortedError("records were appended while the certificate was signed");
+          }
+          return c;
+        },
+        [&done](absl::StatusOr<std::string> r) { done.set_value(std::move(r)); });
+    cert = f.get();
+  }
   if (!cert.ok()) return ToGrpcStatus(cert.status());
   d_.retention->AddPurged(tenant);
   // The rows are deleted; compact so they are gone from the files as well.
@@ -395,7 +412,7 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
                   s.ToString());
     return ToGrpcStatus(s);
   }
-  auto parsed = chain::VerifyDeletionCertificate(*cert, {signer->verifier_key()});
+  auto parsed = chain::VerifyDeletionCertificate(*cert, {d_.signer->verifier_key()});
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   spdlog::warn("event=tenant_purged tenant={} final_seq={} actor=\"{}\"", tenant,
                parsed->final_seq, who.actor);
@@ -608,7 +625,6 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequ
   }
   resp->set_size_bytes(r->size_bytes);
   resp->set_files(r->files);
-  resp->set_signing_key_included(r->signing_key_included);
   for (const auto& p : r->pruned) resp->add_pruned(p);
   return grpc::Status::OK;
 }

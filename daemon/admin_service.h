@@ -17,6 +17,8 @@
 
 #include "daemon/auth.h"
 #include "daemon/backup.h"
+#include "daemon/checkpointer.h"
+#include "daemon/log_signer.h"
 #include "daemon/clock.h"
 #include "daemon/daemon_records.h"
 #include "daemon/ingest.h"
@@ -38,7 +40,9 @@ struct AdminDeps {
   ManualClock* test_clock = nullptr;  // null unless --testing-manual-clock
   RetentionState* retention = nullptr;
   RetentionCounters* counters = nullptr;
-  const chain::NoteSigner* signer = nullptr;
+  const LogSigner* signer = nullptr;
+  // Signs deletion certificates (with the checkpoint of the final head).
+  Checkpointer* checkpointer = nullptr;
   Backuper* backuper = nullptr;  // null: Backup answers FAILED_PRECONDITION
   IngestLimits limits;
   // Null: open mode (no authentication, no two-person rule).

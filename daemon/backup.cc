@@ -72,38 +72,6 @@ absl::Status WriteNewFile(const fs::path& p, std::string_view data, mode_t mode)
   return s;
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const fs::path& p) {
-  const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open " + p.string());
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status s = Errno("read " + p.string());
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-// Whether `inner` is `outer` or lies beneath it (both made absolute and
-// normal, symlinks of existing parts resolved).
-bool IsWithin(const fs::path& inner, const fs::path& outer) {
-  std::error_code ec;
-  const fs::path a = fs::weakly_canonical(fs::absolute(inner), ec);
-  if (ec) return false;
-  const fs::path b = fs::weakly_canonical(fs::absolute(outer), ec);
-  if (ec) return false;
-  auto mismatch = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
-  return mismatch.first == b.end();
-}
-
 // Reads the heads and each tenant's newest checkpoint seq from the finished
 // checkpoint at `dir`, which nothing else writes.
 absl::StatusOr<std::vector<BackupHeadInfo>> ReadBackupHeads(const std::string& dir) {
@@ -207,10 +175,8 @@ absl::StatusOr<BackupResult> Backuper::Create(std::string_view label,
   }
   succeeded_.fetch_add(1, std::memory_order_relaxed);
   last_success_ns_.store(r->created_at_ns, std::memory_order_relaxed);
-  spdlog::info("event=backup_created path={} tenants={} files={} size_bytes={} "
-               "signing_key_included={}",
-               r->path, r->heads.size(), r->files, r->size_bytes,
-               r->signing_key_included);
+  spdlog::info("event=backup_created path={} tenants={} files={} size_bytes={}", r->path,
+               r->heads.size(), r->files, r->size_bytes);
   return r;
 }
 
@@ -293,17 +259,9 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
   status = WriteNewFile(tmp / store::kBackupVerifierKeyFile, verifier_key + "\n", 0644);
   if (status.ok()) {
     status = WriteNewFile(tmp / store::kBackupPublicKeyFile,
-                          deps_.signer->private_key().PublicKeyPem(), 0644);
+                          deps_.signer->PublicKeyPem(), 0644);
   }
   if (!status.ok()) return cleanup(status);
-  if (!deps_.signing_key_path.empty() &&
-      IsWithin(deps_.signing_key_path, deps_.data_dir)) {
-    auto pem = ReadWholeFile(deps_.signing_key_path);
-    if (!pem.ok()) return cleanup(pem.status());
-    status = WriteNewFile(tmp / store::kSigningKeyFile, *pem, 0600);
-    if (!status.ok()) return cleanup(status);
-    result.signing_key_included = true;
-  }
 
   nlohmann::ordered_json m;
   m["format"] = store::kBackupManifestFormat;
@@ -314,7 +272,6 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
   m["store_format"] = store::kFormatValue;
   m["label"] = std::string(label);
   m["verifier_key"] = verifier_key;
-  m["signing_key_included"] = result.signing_key_included;
   m["tenants"] = nlohmann::ordered_json::array();
   for (const auto& h : result.heads) {
     nlohmann::ordered_json t;

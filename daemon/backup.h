@@ -9,7 +9,7 @@
 // at all, so each chain in it ends at a head its records agree with. The
 // copy is then opened read-only (it is a private, finished directory), its
 // heads and newest checkpoints are read back, the public key files and the
-// manifest (verifier/store/backup_layout.h) are written and synced, and the
+// manifest (never a private key) (verifier/store/backup_layout.h) are written and synced, and the
 // directory is renamed to <dir>/<name>. A crash leaves at most a .tmp-
 // directory, which the next backup removes. Appends continue throughout.
 //
@@ -37,6 +37,7 @@
 #include "daemon/backup_retention.h"
 #include "daemon/checkpointer.h"
 #include "daemon/clock.h"
+#include "daemon/log_signer.h"
 #include "daemon/storage.h"
 #include "verifier/chain/note.h"
 #include "verifier/store/layout.h"
@@ -67,7 +68,6 @@ struct BackupResult {
   std::vector<BackupHeadInfo> heads;
   uint64_t files = 0;
   uint64_t size_bytes = 0;
-  bool signing_key_included = false;
   std::vector<std::string> pruned;
 };
 
@@ -82,11 +82,9 @@ class Backuper {
     Storage* storage = nullptr;
     Checkpointer* checkpointer = nullptr;  // may be null (no fresh checkpoint)
     Clock* clock = nullptr;
-    const chain::NoteSigner* signer = nullptr;
+    // Its public key goes into each backup; no private key ever does.
+    const LogSigner* signer = nullptr;
     std::string data_dir;
-    // The private key file; copied into backups only if it lies inside
-    // data_dir (the development key), never otherwise.
-    std::string signing_key_path;
     // Records the scheduled backups; null: they are not recorded.
     Recorder record_scheduled;
   };

@@ -3,7 +3,11 @@
 // activity, and keeps them all (the history, not only the newest): a v1
 // checkpoint of the chain in the checkpoints column family and a v2
 // (tlog-checkpoint) checkpoint of the Merkle tree, root read from the
-// stored tree, in checkpoints_v2.
+// stored tree, in checkpoints_v2. Both are signed together, from the v2
+// checkpoint, by the LogSigner (log_signer.h): with indelible-signer, each
+// goes with the consistency proof from the size the signer last signed, and
+// a refusal leaves the tenant without a new checkpoint (logged as an error
+// naming the tenant and counted), never blocking appends.
 //
 // Thread-safe: RunOnce() may be called from tests while no thread runs; the
 // background thread is started by Start() and ended by Stop(), which signs a
@@ -11,6 +15,7 @@
 #ifndef INDELIBLE_DAEMON_CHECKPOINTER_H_
 #define INDELIBLE_DAEMON_CHECKPOINTER_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -22,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/clock.h"
+#include "daemon/log_signer.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
 #include "verifier/chain/note.h"
@@ -39,7 +45,7 @@ class Checkpointer {
 
   // REQUIRES: all pointers outlive the checkpointer.
   Checkpointer(Storage* storage, Sequencer* sequencer, Clock* clock,
-               const chain::NoteSigner* signer, Options options);
+               LogSigner* signer, Options options);
   ~Checkpointer();  // Calls Stop().
 
   // Records the signer's key in the store's key history and learns the last
@@ -50,9 +56,20 @@ class Checkpointer {
   // Stops the thread after a final round. Idempotent.
   void Stop();
 
-  // Signs and stores a checkpoint for each tenant whose head moved.
-  // Returns the first error; tenants after it are tried on the next round.
+  // Signs and stores a checkpoint for each tenant whose head moved. A
+  // tenant the signer refuses or cannot sign for is logged, counted and
+  // skipped; a storage error ends the round and is returned (tenants after
+  // it are tried on the next round).
   absl::Status RunOnce();
+
+  // The deletion certificate of `tenant` at `head` (its final head), signed
+  // with the v2 checkpoint of that head as its proof of consistency.
+  absl::StatusOr<std::string> SignDeletion(const std::string& tenant, const store::Head& head);
+
+  // Checkpoints the signer refused (not a consistent extension) and could
+  // not sign (unreachable, failing), since start.
+  uint64_t refused() const { return refused_.load(); }
+  uint64_t unavailable() const { return unavailable_.load(); }
 
   // Each tenant's newest checkpoint timestamp (ns, the daemon's clock).
   std::vector<std::pair<std::string, uint64_t>> LastCheckpointTimes();
@@ -61,8 +78,17 @@ class Checkpointer {
   Storage* const storage_;
   Sequencer* const sequencer_;
   Clock* const clock_;
-  const chain::NoteSigner* const signer_;
+  LogSigner* const signer_;
   const Options options_;
+
+  // Signs the checkpoints of `head`, timed no earlier than the head or the
+  // tenant's previous checkpoints. Sets *signer_failed if the error is
+  // the signer's (then logged and counted). REQUIRES: run_mu_ held.
+  absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> SignHead(
+      const std::string& tenant, const store::Head& head, bool deletion,
+      bool* signer_failed);
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> unavailable_{0};
 
   std::mutex run_mu_;  // serialises RunOnce
   struct Last {

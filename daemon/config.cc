@@ -580,6 +580,7 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   RETURN_IF_ERROR(Read(root, "", "signing_key_file", &k, &c.signing_key_file));
   RETURN_IF_ERROR(Read(root, "", "key_rotation_statement_file", &k,
                        &c.key_rotation_statement_file));
+  RETURN_IF_ERROR(Read(root, "", "signer_socket", &k, &c.signer_socket));
   RETURN_IF_ERROR(Read(root, "", "key_name", &k, &c.key_name));
   RETURN_IF_ERROR(Read(root, "", "log_name", &k, &c.log_name));
   RETURN_IF_ERROR(
@@ -745,6 +746,11 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (c.key_name.empty() || bad_name_char) {
     return absl::InvalidArgumentError(
         "config: key_name: required, without spaces, control characters or '+'");
+  }
+  if (!c.signer_socket.empty() && !c.signing_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "config: signer_socket and signing_key_file: set one; with signer_socket the "
+        "daemon holds no key");
   }
   if (!c.log_name.empty() && !chain::IsValidLogName(c.log_name)) {
     return absl::InvalidArgumentError(

@@ -62,13 +62,17 @@ struct DaemonConfig {
   // Seconds SIGTERM waits for in-flight calls before cancelling them.
   int shutdown_grace_seconds = 10;
 
-  // Ed25519 private key (PKCS#8 PEM) that signs checkpoints. Empty: use
-  // <data_dir>/signing-key.pem, generating it on first start (development
-  // only; logged loudly).
+  // Ed25519 private key (PKCS#8 PEM) that signs checkpoints; never inside
+  // data_dir. Empty (and no signer_socket): "<data_dir>.signing-key.pem"
+  // beside the data directory, generated on first start (development only;
+  // logged loudly).
   std::string signing_key_file;
   // A key rotation statement (docs/FORMAT.md section 14) from the store's
   // current key to signing_key_file's; required when they differ.
   std::string key_rotation_statement_file;
+  // The Unix socket of indelible-signer, which holds the key instead
+  // (docs/SECURITY.md, "Key custody"). Excludes signing_key_file.
+  std::string signer_socket;
   // The key name in signed notes and verifier keys.
   std::string key_name = "indelible";
   // Names the deployment in v2 checkpoints (origin "<log_name>/<tenant>",

@@ -143,6 +143,8 @@ GovernedSettings GovernedSettingsOf(const DaemonConfig& c) {
   s["tls.key_file"] = c.tls.key_file;
   s["tls.client_ca_file"] = c.tls.client_ca_file;
   s["signing_key_file"] = c.signing_key_file;
+  // Only when set, so stores that never used a signer record no change.
+  if (!c.signer_socket.empty()) s["signer_socket"] = c.signer_socket;
   s["key_name"] = c.key_name;
   s["backup.dir"] = c.backup.dir;
   s["backup.keep_days"] = absl::StrCat(c.backup.retention.keep_days);

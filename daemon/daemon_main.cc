@@ -32,6 +32,7 @@
 #include "daemon/metrics.h"
 #include "daemon/reflection_v1.h"
 #include "daemon/service.h"
+#include "daemon/signer_client.h"
 #include "daemon/version.h"
 #include "daemon/witnessing.h"
 #include "grpc/grpc.h"
@@ -139,6 +140,16 @@ void AddCollectors(Metrics* metrics, Storage* storage, Checkpointer* checkpointe
       absl::StrAppend(out, "indelible_checkpoint_age_seconds{tenant=\"",
                       EscapeLabelValue(tenant), "\"} ", age, "\n");
     }
+    absl::StrAppend(
+        out,
+        "# HELP indelible_checkpoint_sign_failures_total Checkpoints not signed since the "
+        "daemon started: refused by the signer (not a consistent extension) or unsigned "
+        "(signer unreachable or failing). The log names each tenant.\n"
+        "# TYPE indelible_checkpoint_sign_failures_total counter\n"
+        "indelible_checkpoint_sign_failures_total{reason=\"refused\"} ",
+        checkpointer->refused(), "\n",
+        "indelible_checkpoint_sign_failures_total{reason=\"unavailable\"} ",
+        checkpointer->unavailable(), "\n");
   });
   metrics->AddCollector([counters](std::string* out) {
     absl::StrAppend(
@@ -228,21 +239,41 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     spdlog::critical("event=startup_failed reason=\"{}\"", storage.status().ToString());
     return kExitRuntime;
   }
-  const std::string key_path = config.signing_key_file.empty()
-                                   ? config.data_dir + "/signing-key.pem"
+  // No private key in the data directory, ever (docs/SECURITY.md, "Key custody").
+  const std::string key_path = !config.signer_socket.empty() ? std::string()
+                               : config.signing_key_file.empty()
+                                   ? DevelopmentKeyPath(config.data_dir)
                                    : config.signing_key_file;
-  bool created = false;
-  auto key = chain::LoadSigningKey(key_path, config.signing_key_file.empty(), &created);
-  if (!key.ok()) {
-    spdlog::critical("event=startup_failed reason=\"{}\"", key.status().ToString());
-    return kExitRuntime;
+  if (auto s = CheckNoKeyInDataDir(key_path, config.data_dir); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", std::string(s.message()));
+    return kExitUsage;
   }
-  if (created) {
-    spdlog::warn("event=dev_signing_key_generated path={} message=\"generated a "
-                 "development signing key; configure signing_key_file for "
-                 "production (docs/OPERATIONS.md)\"", key_path);
+  std::unique_ptr<LogSigner> log_signer;
+  if (!config.signer_socket.empty()) {
+    auto client = SignerClient::Connect(config.signer_socket);
+    if (!client.ok()) {
+      spdlog::critical("event=startup_failed field=signer_socket reason=\"{}\"",
+                       client.status().ToString());
+      return kExitRuntime;
+    }
+    log_signer = *std::move(client);
+    spdlog::info("event=signer_connected socket={}", config.signer_socket);
+  } else {
+    bool created = false;
+    auto key = chain::LoadSigningKey(key_path, config.signing_key_file.empty(), &created);
+    if (!key.ok()) {
+      spdlog::critical("event=startup_failed reason=\"{}\"", key.status().ToString());
+      return kExitRuntime;
+    }
+    if (created) {
+      spdlog::warn("event=dev_signing_key_generated path={} message=\"generated a "
+                   "development signing key; configure signer_socket or signing_key_file "
+                   "for production (docs/OPERATIONS.md)\"", key_path);
+    }
+    log_signer = std::make_unique<KeyLogSigner>(
+        chain::NoteSigner(config.key_name, *std::move(key)));
   }
-  const chain::NoteSigner signer(config.key_name, *std::move(key));
+  LogSigner& signer = *log_signer;
   spdlog::info("event=signing_key verifier_key={}",
                chain::NoteVerifierKeyString(signer.verifier_key()));
 
@@ -323,7 +354,6 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
                      .clock = clock,
                      .signer = &signer,
                      .data_dir = config.data_dir,
-                     .signing_key_path = key_path,
                      .record_scheduled =
                          [&recorder, &authorizer](const std::string& name) {
                            if (!authorizer.record_reads()) return absl::OkStatus();
@@ -341,6 +371,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
   admin_deps.retention = &retention;
   admin_deps.counters = &counters;
   admin_deps.signer = &signer;
+  admin_deps.checkpointer = &checkpointer;
   admin_deps.backuper = &backuper;
   admin_deps.limits = config.limits;
   admin_deps.authorizer = &authorizer;

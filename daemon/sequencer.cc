@@ -626,7 +626,9 @@ void Sequencer::CommitPurge(Request* r) {
     return r->purge_done(
         absl::NotFoundError("tenant " + tenant + " has no records"));
   }
-  const std::string certificate = r->certify(head);
+  absl::StatusOr<std::string> certified = r->certify(head);
+  if (!certified.ok()) return r->purge_done(certified.status());
+  const std::string certificate = *std::move(certified);
   rocksdb::WriteBatch batch;
   storage_->DeleteTenantRows(&batch, tenant);
   storage_->PutMeta(&batch, std::string(store::kPurgedPrefix) + tenant,

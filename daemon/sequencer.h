@@ -141,10 +141,10 @@ class Sequencer {
 
   // Deletes every row of `tenant` and marks it purged, in one synced batch
   // ordered with the appends around it. `certify` gets the final head and
-  // returns the deletion certificate stored (and returned) with the purge.
-  // NotFound if the tenant has no records, FailedPrecondition if it was
-  // already purged.
-  using Certify = std::function<std::string(const store::Head& final_head)>;
+  // returns the deletion certificate stored (and returned) with the purge,
+  // or an error that fails the purge (nothing deleted). NotFound if the
+  // tenant has no records, FailedPrecondition if it was already purged.
+  using Certify = std::function<absl::StatusOr<std::string>(const store::Head& final_head)>;
   void SubmitPurge(std::string tenant, Certify certify,
                    std::function<void(absl::StatusOr<std::string>)> done);
 

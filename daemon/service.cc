@@ -97,7 +97,7 @@ void ToProto(const Receipt& r, v1::Receipt* out) {
 }
 
 AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
-                                 Clock* clock, const chain::NoteSigner* signer,
+                                 Clock* clock, const LogSigner* signer,
                                  ServiceOptions options)
     : sequencer_(sequencer), storage_(storage), clock_(clock), signer_(signer),
       options_(std::move(options)),
@@ -571,7 +571,7 @@ grpc::ServerUnaryReactor* AuditLogService::GetPublicKey(
   response->set_key_name(vk.name);
   response->set_key_id_hex(absl::StrFormat("%08x", vk.key_id));
   response->set_verifier_key(chain::NoteVerifierKeyString(vk));
-  response->set_public_key_pem(signer_->private_key().PublicKeyPem());
+  response->set_public_key_pem(signer_->PublicKeyPem());
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -10,6 +10,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/clock.h"
+#include "daemon/log_signer.h"
 #include "daemon/ingest.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
@@ -46,7 +47,7 @@ inline constexpr char kReservedCategoryPrefix[] = "indelible.";
 class AuditLogService final : public v1::AuditLog::CallbackService {
  public:
   AuditLogService(Sequencer* sequencer, Storage* storage, Clock* clock,
-                  const chain::NoteSigner* signer, ServiceOptions options);
+                  const LogSigner* signer, ServiceOptions options);
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx,
                                    const v1::AppendRequest* request,
@@ -129,7 +130,7 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   Sequencer* const sequencer_;
   Storage* const storage_;
   Clock* const clock_;
-  const chain::NoteSigner* const signer_;
+  const LogSigner* const signer_;
   const ServiceOptions options_;
   Authorizer open_authorizer_{AuthConfig{}};
   const Authorizer* const authorizer_;

@@ -59,7 +59,7 @@ seconds() { # command... : runs it, prints its wall-clock seconds
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
 
 # The daemon's development key, trusted: without a key the check exits 3.
-openssl pkey -in "$work/data/signing-key.pem" -pubout -out "$work/daemon.pub.pem"
+openssl pkey -in "$work/data.signing-key.pem" -pubout -out "$work/daemon.pub.pem"
 s=$(seconds timeout 900 "$bin/indelible-verify" check --data-dir "$work/data" \
   --key-pem "$work/daemon.pub.pem")
 tenant=$(grep -o 'lg-[a-z0-9-]*' "$work/out" | head -1)

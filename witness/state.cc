@@ -17,7 +17,6 @@
 namespace indelible::witness {
 namespace {
 
-constexpr char kMagic[] = "indelible-witness-state/v1";
 constexpr char kTmpSuffix[] = ".tmp";
 
 std::string Errno(const std::string& what, const std::string& path) {
@@ -47,24 +46,29 @@ absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
+std::string Magic(const std::string& kind) {
+  return absl::StrCat("indelible-", kind, "-state/v1");
+}
+
 std::string OriginFileName(const std::string& origin) {
   return chain::ToHex(chain::Sha256(origin));
 }
 
 }  // namespace
 
-std::string StateFileText(const std::string& origin, const OriginState& state) {
-  return absl::StrCat(kMagic, "\n", origin, "\n", state.size, "\n",
+std::string StateFileText(const std::string& origin, const OriginState& state,
+                          const std::string& kind) {
+  return absl::StrCat(Magic(kind), "\n", origin, "\n", state.size, "\n",
                       chain::Base64Encode(chain::AsBytes(state.root)), "\n");
 }
 
 absl::Status ParseStateFile(std::string_view text, std::string* origin,
-                            OriginState* state) {
+                            OriginState* state, const std::string& kind) {
   const std::vector<std::string_view> lines = chain::Split(text, '\n');
   // Four lines, each with its newline: the split leaves an empty fifth.
-  if (lines.size() != 5 || !lines[4].empty() || lines[0] != kMagic ||
+  if (lines.size() != 5 || !lines[4].empty() || lines[0] != Magic(kind) ||
       lines[1].empty()) {
-    return absl::DataLossError("not a witness state file");
+    return absl::DataLossError(absl::StrCat("not a ", kind, " state file"));
   }
   OriginState s;
   std::string root;
@@ -80,7 +84,8 @@ absl::Status ParseStateFile(std::string_view text, std::string* origin,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& dir,
+                                                             const std::string& kind) {
   std::error_code ec;
   std::filesystem::create_directories(dir + "/origins", ec);
   if (ec) {
@@ -93,9 +98,9 @@ absl::StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& 
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
     return absl::FailedPreconditionError(absl::StrCat(
-        "state_dir: ", dir, " is locked by another process (is another witness running?)"));
+        "state_dir: ", dir, " is locked by another process (is another ", kind, " running?)"));
   }
-  std::unique_ptr<StateStore> store(new StateStore(dir, fd));
+  std::unique_ptr<StateStore> store(new StateStore(dir, std::string(kind), fd));
   if (auto s = store->Load(); !s.ok()) return s;
   return store;
 }
@@ -120,7 +125,7 @@ absl::Status StateStore::Load() {
     if (!in.good() && !in.eof()) return absl::InternalError("cannot read " + path);
     std::string origin;
     OriginState state;
-    if (auto s = ParseStateFile(ss.str(), &origin, &state); !s.ok()) {
+    if (auto s = ParseStateFile(ss.str(), &origin, &state, kind_); !s.ok()) {
       return absl::DataLossError(absl::StrCat("state file ", path, ": ", s.message()));
     }
     if (OriginFileName(origin) != name) {
@@ -149,8 +154,8 @@ std::optional<OriginState> StateStore::Get(const std::string& origin) const {
 
 absl::Status StateStore::Put(const std::string& origin, const OriginState& state) {
   if (failed_.load()) {
-    return absl::InternalError(
-        "an earlier state write failed after its rename; restart the witness to reload");
+    return absl::InternalError(absl::StrCat(
+        "an earlier state write failed after its rename; restart the ", kind_, " to reload"));
   }
   if (auto cur = Get(origin); cur && state.size < cur->size) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -161,7 +166,7 @@ absl::Status StateStore::Put(const std::string& origin, const OriginState& state
   const std::string tmp = path + kTmpSuffix;
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return absl::InternalError(Errno("cannot create", tmp));
-  absl::Status s = WriteAll(fd, StateFileText(origin, state), tmp);
+  absl::Status s = WriteAll(fd, StateFileText(origin, state, kind_), tmp);
   if (s.ok() && fsync(fd) != 0) s = absl::InternalError(Errno("cannot fsync", tmp));
   if (close(fd) != 0 && s.ok()) s = absl::InternalError(Errno("cannot close", tmp));
   if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {

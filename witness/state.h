@@ -1,8 +1,9 @@
-// The witness's durable state: for each origin, the size and root of the
-// newest checkpoint it cosigned. One file per origin under <dir>/origins,
-// named by the hex SHA-256 of the origin:
+// The durable state of a party that signs only consistent extensions (the
+// witness, for what it cosigned; indelible-signer, for what it signed): for
+// each origin, the size and root of the newest checkpoint. One file per
+// origin under <dir>/origins, named by the hex SHA-256 of the origin:
 //
-//   indelible-witness-state/v1\n
+//   indelible-<kind>-state/v1\n        kind: "witness" or "signer"
 //   <origin>\n
 //   <size>\n                 decimal
 //   <base64(root)>\n
@@ -44,7 +45,9 @@ class StateStore {
   // state file; leftover temporary files of an interrupted Put are removed.
   // FailedPrecondition if another process holds the lock; DataLoss naming
   // the file if a state file is damaged; Internal on I/O errors.
-  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& dir);
+  // `kind` names the owner in the files' first line and in errors.
+  static absl::StatusOr<std::unique_ptr<StateStore>> Open(const std::string& dir,
+                                                         const std::string& kind = "witness");
   ~StateStore();
   StateStore(const StateStore&) = delete;
   StateStore& operator=(const StateStore&) = delete;
@@ -71,10 +74,12 @@ class StateStore {
   bool failed() const { return failed_.load(); }
 
  private:
-  StateStore(std::string dir, int lock_fd) : dir_(std::move(dir)), lock_fd_(lock_fd) {}
+  StateStore(std::string dir, std::string kind, int lock_fd)
+      : dir_(std::move(dir)), kind_(std::move(kind)), lock_fd_(lock_fd) {}
   absl::Status Load();
 
   const std::string dir_;
+  const std::string kind_;
   const int lock_fd_;
   std::atomic<bool> failed_{false};
   mutable std::mutex mu_;  // guards states_ and origin_mutexes_
@@ -83,9 +88,10 @@ class StateStore {
 };
 
 // The text of a state file, and its parser (DataLoss if malformed).
-std::string StateFileText(const std::string& origin, const OriginState& state);
+std::string StateFileText(const std::string& origin, const OriginState& state,
+                          const std::string& kind = "witness");
 absl::Status ParseStateFile(std::string_view text, std::string* origin,
-                            OriginState* state);
+                            OriginState* state, const std::string& kind = "witness");
 
 }  // namespace indelible::witness
 

@@ -10,18 +10,10 @@
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/text.h"
+#include "witness/extension.h"
 
 namespace indelible::witness {
 namespace {
-
-// The next line of *rest without its newline; false if there is no newline.
-bool NextLine(std::string_view* rest, std::string_view* line) {
-  const size_t nl = rest->find('\n');
-  if (nl == std::string_view::npos) return false;
-  *line = rest->substr(0, nl);
-  rest->remove_prefix(nl + 1);
-  return true;
-}
 
 Response Reply(int status, Result result, std::string body) {
   Response r;
@@ -51,48 +43,6 @@ uint64_t SystemClockSeconds() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
-}
-
-absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body) {
-  AddCheckpointRequest req;
-  std::string_view rest = body, line;
-  if (!NextLine(&rest, &line)) {
-    return absl::InvalidArgumentError("old size line: missing (no newline)");
-  }
-  if (line.substr(0, 4) != "old " || !chain::ParseDecimal(line.substr(4), &req.old_size)) {
-    return absl::InvalidArgumentError(
-        "old size line: want \"old <size>\" (decimal, no leading zeros)");
-  }
-  for (;;) {
-    if (!NextLine(&rest, &line)) {
-      return absl::InvalidArgumentError("no empty line between the proof and the checkpoint");
-    }
-    if (line.empty()) break;
-    if (req.proof.size() == kMaxProofLines) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("consistency proof: more than ", kMaxProofLines, " lines"));
-    }
-    std::string bytes;
-    chain::Digest d;
-    if (!chain::Base64Decode(line, &bytes) || bytes.size() != d.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "consistency proof line ", req.proof.size() + 1, ": not the base64 of a 32-byte hash"));
-    }
-    std::memcpy(d.data(), bytes.data(), d.size());
-    req.proof.push_back(d);
-  }
-  if (rest.empty()) return absl::InvalidArgumentError("checkpoint: missing");
-  req.checkpoint = std::string(rest);
-  return req;
-}
-
-std::string AddCheckpointRequestText(const AddCheckpointRequest& request) {
-  std::string out = absl::StrCat("old ", request.old_size, "\n");
-  for (const auto& h : request.proof) {
-    absl::StrAppend(&out, chain::Base64Encode(chain::AsBytes(h)), "\n");
-  }
-  absl::StrAppend(&out, "\n", request.checkpoint);
-  return out;
 }
 
 Witness::Witness(std::vector<LogConfig> logs, chain::Cosigner cosigner,
@@ -153,40 +103,32 @@ Response Witness::Handle(std::string_view body) {
     return Reply(403, Result::kForbidden,
                  absl::StrCat("checkpoint: no valid signature by a trusted key of ", cp->origin));
   }
-  if (req->old_size > cp->size) {
-    return Reply(400, Result::kBadRequest,
-                 absl::StrCat("old size ", req->old_size, " exceeds the checkpoint size ",
-                              cp->size));
-  }
-
   // Check against the latest cosigned state and update it as one step.
   std::lock_guard<std::mutex> origin_lock(store_->OriginMutex(cp->origin));
   const std::optional<OriginState> cur = store_->Get(cp->origin);
-  const uint64_t cur_size = cur ? cur->size : 0;
-  if (req->old_size != cur_size) {
-    Response r = Reply(409, Result::kConflict, absl::StrCat(cur_size));
-    r.content_type = kSizeContentType;
-    return r;
-  }
-  const chain::Digest old_root = cur ? cur->root : chain::EmptyRoot();
-  if (cur && cur->size == cp->size && cur->root != cp->root) {
-    spdlog::warn("event=split_view origin={} size={} cosigned_root={} offered_root={}",
-                 cp->origin, cp->size, chain::ToHex(cur->root), chain::ToHex(cp->root));
-    return Reply(409, Result::kConflict,
-                 absl::StrCat("conflict: a different root of size ", cp->size,
-                              " was already cosigned for ", cp->origin));
-  }
-  absl::Status consistent =
-      chain::VerifyConsistency(req->old_size, cp->size, req->proof, old_root, cp->root);
-  if (consistent.ok() && cp->size == 0 && cp->root != chain::EmptyRoot()) {
-    consistent = absl::DataLossError("the root of an empty tree is SHA-256 of nothing");
-  }
-  if (!consistent.ok()) {
-    // Validly signed by the log and not consistent: evidence of misbehaviour.
-    spdlog::warn("event=inconsistent_checkpoint origin={} old_size={} size={} root={} reason=\"{}\"",
-                 cp->origin, req->old_size, cp->size, chain::ToHex(cp->root),
-                 std::string(consistent.message()));
-    return Reply(422, Result::kBadProof, std::string(consistent.message()));
+  const ExtensionCheck check = CheckExtension(cur, req->old_size, cp->size, cp->root, req->proof);
+  switch (check.verdict) {
+    case Extension::kConsistent:
+      break;
+    case Extension::kBadRequest:
+      return Reply(400, Result::kBadRequest, check.reason);
+    case Extension::kStaleOldSize: {
+      Response r = Reply(409, Result::kConflict, absl::StrCat(check.current_size));
+      r.content_type = kSizeContentType;
+      return r;
+    }
+    case Extension::kSplitView:
+      spdlog::warn("event=split_view origin={} size={} cosigned_root={} offered_root={}",
+                   cp->origin, cp->size, chain::ToHex(cur->root), chain::ToHex(cp->root));
+      return Reply(409, Result::kConflict,
+                   absl::StrCat("conflict: a different root of size ", cp->size,
+                                " was already cosigned for ", cp->origin));
+    case Extension::kInconsistent:
+      // Validly signed by the log and not consistent: evidence of misbehaviour.
+      spdlog::warn(
+          "event=inconsistent_checkpoint origin={} old_size={} size={} root={} reason=\"{}\"",
+          cp->origin, req->old_size, cp->size, chain::ToHex(cp->root), check.reason);
+      return Reply(422, Result::kBadProof, check.reason);
   }
   if (!cur || cur->size != cp->size) {
     if (auto s = store_->Put(cp->origin, OriginState{cp->size, cp->root}); !s.ok()) {

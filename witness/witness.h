@@ -38,26 +38,14 @@
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/hash.h"
 #include "witness/config.h"
+#include "witness/extension.h"
 #include "witness/state.h"
 
 namespace indelible::witness {
 
-inline constexpr size_t kMaxProofLines = 63;
 // Largest request body accepted: 63 proof lines and a generous note.
 inline constexpr size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr char kSizeContentType[] = "text/x.tlog.size";
-
-struct AddCheckpointRequest {
-  uint64_t old_size = 0;
-  std::vector<chain::Digest> proof;
-  std::string checkpoint;  // the signed note, as sent
-};
-
-// InvalidArgument with the reason if the body is not of the form above.
-absl::StatusOr<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body);
-
-// The body of an add-checkpoint request (for clients and tests).
-std::string AddCheckpointRequestText(const AddCheckpointRequest& request);
 
 // What a request came to, for metrics.
 enum class Result {

@@ -47,9 +47,10 @@ absl::Status SyncPath(const fs::path& p) {
 }
 
 // Files of a backup that belong to the backup, not to a data directory.
+// Not copied into a data directory; a private key never goes there.
 bool IsBackupOnlyFile(const std::string& name) {
   return name == store::kBackupManifestFile || name == store::kBackupVerifierKeyFile ||
-         name == store::kBackupPublicKeyFile;
+         name == store::kBackupPublicKeyFile || name == store::kSigningKeyFile;
 }
 
 // The manifest of the backup at `from`; FailedPrecondition if it is not a
@@ -103,8 +104,7 @@ absl::Status PrepareDestination(const fs::path& to) {
 }
 
 // Copies the data directory files of `from` into `to` and syncs them.
-absl::StatusOr<uint64_t> CopyFiles(const fs::path& from, const fs::path& to,
-                                   bool* signing_key) {
+absl::StatusOr<uint64_t> CopyFiles(const fs::path& from, const fs::path& to) {
   std::error_code ec;
   uint64_t files = 0;
   for (const auto& e : fs::directory_iterator(from, ec)) {
@@ -113,12 +113,6 @@ absl::StatusOr<uint64_t> CopyFiles(const fs::path& from, const fs::path& to,
     const fs::path dst = to / name;
     fs::copy_file(e.path(), dst, fs::copy_options::none, ec);
     if (ec) return IoError("copy " + e.path().string(), ec);
-    if (name == store::kSigningKeyFile) {
-      fs::permissions(dst, fs::perms::owner_read | fs::perms::owner_write,
-                      fs::perm_options::replace, ec);
-      if (ec) return IoError("chmod " + dst.string(), ec);
-      *signing_key = true;
-    }
     if (auto s = SyncPath(dst); !s.ok()) return s;
     ++files;
   }
@@ -169,9 +163,7 @@ int RunBackup(client::AdminClient& admin, const BackupFlags& flags, std::ostream
           << " checkpoint_seq=" << h.checkpoint_seq() << "\n";
     }
     out << "files:       " << r->files() << "\n"
-        << "size_bytes:  " << r->size_bytes() << "\n"
-        << "signing_key: " << (r->signing_key_included() ? "included" : "not included")
-        << "\n";
+        << "size_bytes:  " << r->size_bytes() << "\n";
     for (const std::string& p : r->pruned()) out << "pruned:      " << p << "\n";
   }
   out.flush();
@@ -185,8 +177,9 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
   if (absl::Status s = PrepareDestination(to); !s.ok()) {
     return ReportError(err, "restore", s);
   }
-  bool signing_key = false;
-  absl::StatusOr<uint64_t> files = CopyFiles(from, to, &signing_key);
+  std::error_code key_ec;
+  const bool old_key = fs::exists(from / store::kSigningKeyFile, key_ec);
+  absl::StatusOr<uint64_t> files = CopyFiles(from, to);
   absl::Status status = files.status();
   if (status.ok()) status = VerifyCopy(to, *manifest);
   if (!status.ok()) {
@@ -203,7 +196,6 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
                          {"created_at", manifest->value("created_at", "")},
                          {"tenants", tenants},
                          {"files", *files},
-                         {"signing_key_restored", signing_key},
                          {"verifier_key", manifest->value("verifier_key", "")}})
         << "\n";
   } else {
@@ -211,12 +203,12 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
         << ", " << tenants << " tenants) into " << flags.data_dir << "\n"
         << "verified: the copy opens and its heads match the backup's manifest\n"
         << "next: start indelibled with --data-dir " << flags.data_dir
-        << " (or data_dir: in its config)";
-    if (signing_key) {
-      out << "; the development signing key was restored with it\n";
-    } else {
-      out << " and signing_key_file: set to the key of verifier key "
-          << manifest->value("verifier_key", "") << "\n";
+        << " (or data_dir: in its config) and signing_key_file: or signer_socket: set to "
+           "the key of verifier key "
+        << manifest->value("verifier_key", "") << "\n";
+    if (old_key) {
+      out << "note: the backup holds a private key (" << store::kSigningKeyFile
+          << ", written by an earlier version); it was not copied into the data directory\n";
     }
   }
   out.flush();

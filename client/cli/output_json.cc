@@ -251,7 +251,6 @@ json BackupToJson(const v1::BackupResponse& r) {
       {"tenants", std::move(tenants)},
       {"files", r.files()},
       {"size_bytes", r.size_bytes()},
-      {"signing_key_included", r.signing_key_included()},
       {"pruned", std::move(pruned)},
   };
 }

@@ -87,7 +87,7 @@ nlohmann::ordered_json CompactToJson(const indelible::v1::CompactResponse& r);
 
 // {"path", "name", "created_at_ns", "created_at", "tenants": [{"tenant",
 //  "seq", "head_hash", "received_at_ns", "checkpoint_seq"}], "files",
-//  "size_bytes", "signing_key_included", "pruned": [names]}.
+//  "size_bytes", "pruned": [names]}.
 nlohmann::ordered_json BackupToJson(const indelible::v1::BackupResponse& r);
 
 // One line of output: compact JSON, invalid UTF-8 replaced by U+FFFD.

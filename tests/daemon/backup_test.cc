@@ -91,10 +91,12 @@ class BackuperTest : public ::testing::Test {
     storage_ = *Storage::Open(data_, StorageOptions());
     seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
     ASSERT_TRUE(seq_->Start().ok());
+    // A key left in the data directory by an earlier version: what a
+    // backup must never carry along.
     bool created = false;
     auto key = chain::LoadSigningKey(data_ + "/signing-key.pem", true, &created);
     ASSERT_TRUE(key.ok());
-    signer_ = std::make_unique<chain::NoteSigner>("test", *std::move(key));
+    signer_ = std::make_unique<KeyLogSigner>(chain::NoteSigner("test", *std::move(key)));
     cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(),
                                          Checkpointer::Options());
     ASSERT_TRUE(cp_->Init().ok());
@@ -106,15 +108,13 @@ class BackuperTest : public ::testing::Test {
     storage_.reset();
     fs::remove_all(root_);
   }
-  void MakeBackuper(BackupRetention retention, std::string key_path = "") {
+  void MakeBackuper(BackupRetention retention) {
     backuper_ = std::make_unique<Backuper>(
         Backuper::Deps{.storage = storage_.get(),
                        .checkpointer = cp_.get(),
                        .clock = &clock_,
                        .signer = signer_.get(),
-                       .data_dir = data_,
-                       .signing_key_path =
-                           key_path.empty() ? data_ + "/signing-key.pem" : key_path},
+                       .data_dir = data_},
         BackupOptions{.dir = root_ + "/backups", .retention = retention});
   }
   void Append(const std::string& tenant, const std::string& id) {
@@ -144,7 +144,7 @@ class BackuperTest : public ::testing::Test {
   ManualClock clock_{kStart};
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<Sequencer> seq_;
-  std::unique_ptr<chain::NoteSigner> signer_;
+  std::unique_ptr<KeyLogSigner> signer_;
   std::unique_ptr<Checkpointer> cp_;
   std::unique_ptr<Backuper> backuper_;
 };
@@ -163,13 +163,10 @@ TEST_F(BackuperTest, WritesCheckpointKeysAndManifestUnderItsTimeName) {
   EXPECT_EQ(r->heads[0].head.seq, 2u);
   EXPECT_EQ(r->heads[0].checkpoint_seq, 2u);  // signed just before
   EXPECT_EQ(r->heads[1].tenant, "beta");
-  EXPECT_TRUE(r->signing_key_included);  // the key lives in the data dir
   EXPECT_GT(r->files, 0u);
   const fs::path b = r->path;
   EXPECT_TRUE(fs::exists(b / "CURRENT"));
   EXPECT_TRUE(fs::exists(b / store::kBackupPublicKeyFile));
-  EXPECT_EQ(fs::status(b / store::kSigningKeyFile).permissions() & fs::perms::all,
-            fs::perms::owner_read | fs::perms::owner_write);
   std::ifstream in(b / store::kBackupManifestFile);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -190,14 +187,23 @@ TEST_F(BackuperTest, WritesCheckpointKeysAndManifestUnderItsTimeName) {
   EXPECT_EQ(again->name, "20261201T190501Z-2");
 }
 
-TEST_F(BackuperTest, NeverCopiesAKeyFromOutsideTheDataDirectory) {
-  const std::string outside = root_ + "/prod-key.pem";
-  fs::copy_file(data_ + "/signing-key.pem", outside);
-  MakeBackuper({}, outside);
+TEST_F(BackuperTest, NeverCopiesAPrivateKeyEvenOneInTheDataDirectory) {
+  MakeBackuper({});
+  Append("acme", "1");
   auto r = backuper_->Create("");
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_FALSE(r->signing_key_included);
   EXPECT_FALSE(fs::exists(fs::path(r->path) / store::kSigningKeyFile));
+  for (const auto& e : fs::recursive_directory_iterator(r->path)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_EQ(ss.str().find("PRIVATE KEY"), std::string::npos) << e.path();
+  }
+  std::ifstream in(fs::path(r->path) / store::kBackupManifestFile);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_FALSE(nlohmann::json::parse(ss.str()).contains("signing_key_included"));
 }
 
 TEST_F(BackuperTest, RetentionFollowsTheClockAndLeavesForeignEntries) {

@@ -26,8 +26,8 @@ class CheckpointerTest : public ::testing::Test {
     storage_ = *Storage::Open(dir_, StorageOptions());
     seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
     ASSERT_TRUE(seq_->Start().ok());
-    signer_ = std::make_unique<chain::NoteSigner>(
-        "test", *chain::Ed25519PrivateKey::Generate());
+    signer_ = std::make_unique<KeyLogSigner>(
+        chain::NoteSigner("test", *chain::Ed25519PrivateKey::Generate()));
     cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_,
                                          signer_.get(), Checkpointer::Options());
     ASSERT_TRUE(cp_->Init().ok());
@@ -64,7 +64,7 @@ class CheckpointerTest : public ::testing::Test {
   ManualClock clock_{kStart};
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<Sequencer> seq_;
-  std::unique_ptr<chain::NoteSigner> signer_;
+  std::unique_ptr<KeyLogSigner> signer_;
   std::unique_ptr<Checkpointer> cp_;
 };
 
@@ -181,6 +181,62 @@ TEST(SigningKey, RefusesLooseModeAndMissingFile) {
   EXPECT_EQ(std::string(k.status().message()).find("PRIVATE"), std::string::npos);
   EXPECT_FALSE(chain::LoadSigningKey(dir + "/missing.pem", false, &created).ok());
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace indelible
+
+namespace indelible {
+namespace {
+
+// A signer that refuses one tenant's checkpoints, as indelible-signer does
+// an inconsistent tree, and records the old sizes and proofs it was given.
+class RefusingSigner final : public LogSigner {
+ public:
+  RefusingSigner(std::string refused, KeyLogSigner* inner)
+      : refused_(std::move(refused)), inner_(inner) {}
+  const chain::NoteVerifierKey& verifier_key() const override { return inner_->verifier_key(); }
+  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp, bool deletion,
+                                        uint64_t old_size,
+                                        const ConsistencyProofSource& proof) override {
+    if (cp.tenant == refused_) return absl::PermissionDeniedError("signer refused (422)");
+    auto hashes = proof(old_size);
+    if (!hashes.ok()) return hashes.status();
+    if (old_size > 0) {
+      auto old_range = *last_range_;
+      EXPECT_TRUE(chain::VerifyConsistency(old_size, cp.size, *hashes, old_range, cp.root).ok());
+    }
+    last_range_ = cp.root;
+    old_sizes.push_back(old_size);
+    return inner_->Sign(cp, deletion, old_size, proof);
+  }
+  std::vector<uint64_t> old_sizes;
+
+ private:
+  const std::string refused_;
+  KeyLogSigner* const inner_;
+  std::optional<chain::Digest> last_range_;
+};
+
+// A refusal stores no checkpoint for that tenant, is counted, and does not
+// hold back the others; each request carries a consistency proof from the
+// size signed before.
+TEST_F(CheckpointerTest, ARefusedTenantGetsNoCheckpointAndOthersGoOn) {
+  RefusingSigner refusing("evil", signer_.get());
+  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, &refusing,
+                                       Checkpointer::Options());
+  ASSERT_TRUE(cp_->Init().ok());
+  Append("evil", "1");
+  Append("acme", "1");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  Append("acme", "2");
+  Append("acme", "3");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(Latest("acme").seq, 3u);
+  EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpoint("evil", 0).status()));
+  EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpointV2("evil", 0).status()));
+  EXPECT_EQ(cp_->refused(), 2u);
+  EXPECT_EQ(refusing.old_sizes, (std::vector<uint64_t>{0, 1}));
 }
 
 }  // namespace

@@ -267,7 +267,7 @@ TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
   // The same key as a PEM file (no name: its id is computed under the name
   // the certificate's signature line gives).
   const std::string pem = dir.Sub("daemon.pub.pem");
-  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkey", "-in", dir.Sub("data/signing-key.pem"),
+  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkey", "-in", dir.Sub("data.signing-key.pem"),
                         "-pubout", "-out", pem}).exit_code, 0);
   r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert", cert,
                   "--key-pem", pem});

@@ -246,7 +246,7 @@ TEST(FaultE2E, KillDashNineAtRandomMomentsLosesNoAcknowledgedEvent) {
   EXPECT_EQ(daemon->Stop(), 0) << daemon->Log();
   auto check = testing::RunCommand(
       {testing::BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--key",
-       testing::VerifierKeyOf(dir.Sub("data/signing-key.pem"))});
+       testing::VerifierKeyOf(dir.Sub("data.signing-key.pem"))});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
@@ -441,7 +441,7 @@ TEST(FaultE2E, FullDiskRefusesAppendsHarmsNothingAndRecoversWhenSpaceIsFreed) {
     EXPECT_EQ(daemon->Stop(), 0) << daemon->Log();
     auto check = testing::RunCommand(
         {testing::BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("mnt") + "/data",
-         "--key", testing::VerifierKeyOf(dir.Sub("mnt") + "/data/signing-key.pem")});
+         "--key", testing::VerifierKeyOf(dir.Sub("mnt") + "/data.signing-key.pem")});
     EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   }
 }

@@ -266,7 +266,7 @@ TEST_F(GovernanceE2E, SighupThatStrengthensIsRecordedBeforeItApplies) {
   ASSERT_EQ(daemon_->Stop(), 0);
   CommandResult check = RunCommand({BinPath("indelible-verify"), "check", "--data-dir",
                                     dir_.Sub("data"), "--key",
-                                    testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"))});
+                                    testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"))});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 

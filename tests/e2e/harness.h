@@ -24,7 +24,8 @@ std::string BinPath(const std::string& name);
 // The verifier-key string ("name+id+key") of the Ed25519 private key in
 // `key_file` under `key_name`: what `indelible public-key` prints for a
 // daemon that signs with that file (its development key is
-// <data_dir>/signing-key.pem, its default key name "indelible"), for
+// <data_dir>.signing-key.pem beside the data directory, its default key
+// name "indelible"), for
 // `indelible-verify --key`. Aborts the test if the file is not such a key.
 std::string VerifierKeyOf(const std::string& key_file,
                           const std::string& key_name = "indelible");

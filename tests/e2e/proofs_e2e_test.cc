@@ -30,7 +30,7 @@ class ProofsE2E : public ::testing::Test {
     auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data")});
     ASSERT_TRUE(d.ok()) << d.status();
     daemon_ = std::move(*d);
-    key_ = testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"));
+    key_ = testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"));
   }
 
   testing::CommandResult Cli(std::vector<std::string> args, const std::string& in = "") {

@@ -181,7 +181,7 @@ TEST_F(RedactionE2E, StoredBytesAreRedactedInEveryAppendPathAndTheChainVerifies)
 
   auto check = RunCommand(
       {BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"), "--key",
-       testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem")), "--json"});
+       testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")), "--json"});
   ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
   auto j = nlohmann::json::parse(check.out);
   EXPECT_EQ(j["totals"]["findings"], 0);

@@ -117,7 +117,7 @@ class RetentionE2E : public ::testing::Test {
   }
   nlohmann::json Check() {
     auto r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
-                         "--key", testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem")),
+                         "--key", testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")),
                          "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return nlohmann::json::parse(r.out);

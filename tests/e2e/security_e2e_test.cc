@@ -143,7 +143,7 @@ class SecurityE2E : public ::testing::Test {
   nlohmann::json VerifierCheck() {
     CommandResult r = RunCommand(
         {BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"), "--key",
-         testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem")), "--json"});
+         testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")), "--json"});
     EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 3) << r.out << r.err;
     auto j = nlohmann::json::parse(r.out, nullptr, false);
     EXPECT_EQ(j["totals"]["findings"], 0) << r.out;

@@ -383,6 +383,19 @@ TEST(TreeUpgradeE2E, UpgradesADataDirectoryWrittenByTheV1Release) {
                   std::string(INDELIBLE_SOURCE_DIR) + "/tests/data/v1-store.tar.gz", "-C",
                   dir.path()});
   ASSERT_EQ(untar.exit_code, 0) << untar.err;
+  // That release kept its development key inside the data directory: the
+  // daemon refuses to start (exit 2) until it is moved out, and says how.
+  testing::CommandResult refused = RunCommand(
+      {BinPath("indelibled"), "--data-dir", dir.Sub("data"), "--listen", "127.0.0.1:0"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  const std::string move_hint =
+      "mv " + dir.Sub("data/signing-key.pem") + " " + dir.Sub("data.signing-key.pem");
+  EXPECT_TRUE(absl::StrContains(refused.out + refused.err, move_hint))
+      << refused.out << refused.err;
+  ASSERT_EQ(RunCommand({"/bin/mv", dir.Sub("data/signing-key.pem"),
+                        dir.Sub("data.signing-key.pem")})
+                .exit_code,
+            0);
   auto d = DaemonProcess::Start({.data_dir = dir.Sub("data")});
   ASSERT_TRUE(d.ok()) << d.status();
   EXPECT_TRUE(absl::StrContains((*d)->Log(), "event=tree_upgrade_done")) << (*d)->Log();
@@ -427,7 +440,7 @@ TEST(TreeUpgradeE2E, UpgradesADataDirectoryWrittenByTheV1Release) {
   ASSERT_EQ((*d)->Stop(), 0);
   testing::CommandResult check =
       RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--key",
-                  testing::VerifierKeyOf(dir.Sub("data/signing-key.pem"))});
+                  testing::VerifierKeyOf(dir.Sub("data.signing-key.pem"))});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 

@@ -12,8 +12,8 @@
 //                            it is not a finished backup
 //   <backup>/verifier-key.txt    the checkpoint key, verifier-key string
 //   <backup>/public-key.pem      the same key, SubjectPublicKeyInfo PEM
-//   <backup>/signing-key.pem     only if the daemon's private key lives in
-//                            its data directory (the development key)
+//   (no private key: a backup taken by an earlier version may hold the
+//   development key as signing-key.pem, which restore leaves out)
 //
 // Manifest (JSON object):
 //   format              "indelible-backup/v1"
@@ -23,7 +23,6 @@
 //   store_format        the data directory's format marker
 //   label               as requested ("" if none)
 //   verifier_key        as in verifier-key.txt
-//   signing_key_included  whether signing-key.pem is present
 //   tenants             [{tenant, seq, head_hash (hex), received_at_ns,
 //                         checkpoint_seq}], in tenant order
 //   files, size_bytes   the RocksDB files: count and total size
@@ -36,7 +35,9 @@ inline constexpr char kBackupManifestFile[] = "indelible-backup.json";
 inline constexpr char kBackupManifestFormat[] = "indelible-backup/v1";
 inline constexpr char kBackupVerifierKeyFile[] = "verifier-key.txt";
 inline constexpr char kBackupPublicKeyFile[] = "public-key.pem";
-// Also the name of the development key in a data directory.
+// The development key's file name: "<data_dir>.signing-key.pem" beside
+// the data directory (daemon/log_signer.h); in older data directories and
+// backups, a key of this name inside them.
 inline constexpr char kSigningKeyFile[] = "signing-key.pem";
 // Backups in progress are written under this prefix and renamed when done.
 inline constexpr char kBackupTempPrefix[] = ".tmp-";

@@ -1,0 +1,339 @@
+// indelible-signer with the real indelibled on a Unix socket in a temporary
+// directory (docs/SECURITY.md, "Key custody"): the daemon holds no key, its
+// checkpoints are signed by the signer and verify with the signer's key; the
+// signer never signs a smaller, forked or inconsistent tree, also after a
+// kill -9; and neither the data directory nor a backup holds a private key.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+#include "indelible/v1/indelible.grpc.pb.h"
+#include "signer/wire.h"
+#include "tests/e2e/harness.h"
+#include "verifier/chain/checkpoint_v2.h"
+#include "verifier/chain/deletion.h"
+#include "verifier/chain/hash.h"
+#include "witness/extension.h"
+
+namespace indelible {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::BinPath;
+using testing::DaemonProcess;
+using testing::RunCommand;
+using testing::TempDir;
+
+constexpr char kLogName[] = "audit.example.com";
+
+// One indelible-signer process; its log goes to <dir>/signer.log.
+class SignerProcess {
+ public:
+  SignerProcess(std::string config, std::string socket, std::string log)
+      : config_(std::move(config)), socket_(std::move(socket)), log_(std::move(log)) {}
+  ~SignerProcess() { Kill(); }
+
+  // Starts it and waits (at most 30 s) until it answers on its socket.
+  absl::Status Start() {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      const std::string bin = BinPath("indelible-signer");
+      execl(bin.c_str(), bin.c_str(), "--config", config_.c_str(), nullptr);
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return absl::InternalError("indelible-signer exited during startup: " + Log());
+      }
+      auto key = signer::Call(socket_, signer::kMethodKey, "", std::chrono::seconds(5));
+      if (key.ok() && key->status == 200) {
+        verifier_key_ = std::string(absl::StripTrailingAsciiWhitespace(key->body));
+        return absl::OkStatus();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return absl::DeadlineExceededError("indelible-signer did not start: " + Log());
+  }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  const std::string& verifier_key() const { return verifier_key_; }
+
+ private:
+  const std::string config_, socket_, log_;
+  pid_t pid_ = -1;
+  std::string verifier_key_;
+};
+
+// Every regular file under `dir` that holds a PEM private key.
+std::vector<std::string> PrivateKeysUnder(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (!e.is_regular_file()) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (absl::StrContains(ss.str(), "PRIVATE KEY")) out.push_back(e.path().string());
+  }
+  return out;
+}
+
+class SignerE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    socket_ = dir_.Sub("signer.sock");
+    ASSERT_LT(socket_.size(), 100u);
+    auto keygen = RunCommand({BinPath("indelible-signer"), "keygen", "--out",
+                              dir_.Sub("signer-key.pem")});
+    ASSERT_EQ(keygen.exit_code, 0) << keygen.err;
+    std::ofstream(dir_.Sub("signer.yaml"))
+        << "socket: " << socket_ << "\nstate_dir: " << dir_.Sub("signer-state")
+        << "\nsigning_key_file: " << dir_.Sub("signer-key.pem") << "\nlog_name: " << kLogName
+        << "\n";
+    signer_ = std::make_unique<SignerProcess>(dir_.Sub("signer.yaml"), socket_,
+                                              dir_.Sub("signer.log"));
+    ASSERT_TRUE(signer_->Start().ok()) << signer_->Log();
+    EXPECT_EQ(signer_->verifier_key(), absl::StripTrailingAsciiWhitespace(keygen.out));
+    // Only the owner and the group may connect.
+    EXPECT_EQ(fs::status(socket_).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                  fs::perms::group_write);
+    std::ofstream(dir_.Sub("daemon.yaml"))
+        << "signer_socket: " << socket_ << "\nlog_name: " << kLogName
+        << "\ncheckpoint_interval_ms: 20\nmetrics_listen: 127.0.0.1:0\nbackup:\n  dir: "
+        << dir_.Sub("backups") << "\n";
+    auto d = DaemonProcess::Start(
+        {.data_dir = dir_.Sub("data"), .extra_args = {"--config", dir_.Sub("daemon.yaml")}});
+    ASSERT_TRUE(d.ok()) << d.status();
+    daemon_ = *std::move(d);
+  }
+
+  testing::CommandResult Cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {BinPath("indelible"), "--target", daemon_->target()});
+    return RunCommand(args);
+  }
+  void Append(const std::string& tenant, int n) {
+    for (int i = 0; i < n; ++i) {
+      auto r = Cli({"append", "--tenant", tenant, "--actor-id", "alice", "--action",
+                    "customer.read"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+  // A request straight to the signer's socket, as a compromised daemon
+  // (or anyone in the daemon's group) could send it.
+  signer::WireAnswer Ask(uint64_t old_size, const std::vector<chain::Digest>& proof,
+                         const chain::CheckpointV2& cp) {
+    witness::AddCheckpointRequest r{old_size, proof, chain::CheckpointV2Text(cp)};
+    auto a = signer::Call(socket_, signer::kMethodSignCheckpoint,
+                          witness::AddCheckpointRequestText(r), std::chrono::seconds(5));
+    EXPECT_TRUE(a.ok()) << a.status();
+    return a.ok() ? *a : signer::WireAnswer{};
+  }
+  // The size the signer holds for `tenant`: a request from size 0 that it
+  // answers with its own size (409) unless it holds nothing.
+  uint64_t SignerSize(const std::string& tenant) {
+    chain::CheckpointV2 cp;
+    cp.log_name = kLogName;
+    cp.tenant = tenant;
+    cp.size = 1;
+    cp.root = chain::Sha256("probe");
+    signer::WireAnswer a = Ask(0, {}, cp);
+    uint64_t size = 0;
+    if (a.status != 409 || !absl::SimpleAtoi(absl::StripTrailingAsciiWhitespace(a.body), &size)) {
+      ADD_FAILURE() << a.status << " " << a.body;
+    }
+    return size;
+  }
+  // Polls (at most 30 s) until the signer has signed `tenant` up to `size`.
+  void WaitSigned(const std::string& tenant, uint64_t size) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (SignerSize(tenant) < size) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_->Log();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  nlohmann::json Check(const std::string& data_dir, const std::string& key) {
+    auto r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", data_dir, "--key",
+                         key, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+
+  TempDir dir_;
+  std::string socket_;
+  std::unique_ptr<SignerProcess> signer_;
+  std::unique_ptr<DaemonProcess> daemon_;
+};
+
+TEST_F(SignerE2E, CheckpointsAreSignedByTheSignerAndNoKeyIsInDataOrBackups) {
+  Append("acme", 3);
+  Append("globex", 2);
+  WaitSigned("acme", 3);
+  WaitSigned("globex", 2);
+  auto backup = Cli({"backup", "--json"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  const std::string backup_path = nlohmann::json::parse(backup.out)["path"];
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  EXPECT_TRUE(absl::StrContains(daemon_->Log(), "event=signer_connected")) << daemon_->Log();
+
+  // Every checkpoint in the store verifies with the signer's public key.
+  nlohmann::json check = Check(dir_.Sub("data"), signer_->verifier_key());
+  EXPECT_EQ(check["totals"]["findings"], 0) << check.dump(2);
+  EXPECT_TRUE(check["signatures_checked"]);
+  for (const auto& t : check["tenants"]) {
+    EXPECT_GT(t["checkpoints"]["signatures_verified"].get<uint64_t>(), 0u) << t.dump();
+  }
+  // No private key: not in the data directory, not beside it, not in the backup.
+  EXPECT_EQ(PrivateKeysUnder(dir_.Sub("data")), std::vector<std::string>{});
+  EXPECT_EQ(PrivateKeysUnder(backup_path), std::vector<std::string>{});
+  EXPECT_FALSE(fs::exists(dir_.Sub("data.signing-key.pem")));
+}
+
+TEST_F(SignerE2E, AfterKillNineTheSignerNeverSignsASmallerOrForkedTree) {
+  Append("acme", 4);
+  WaitSigned("acme", 4);
+  signer_->Kill();
+  // Appends never wait for the signer.
+  Append("acme", 3);
+  ASSERT_TRUE(signer_->Start().ok()) << signer_->Log();
+  // Its state survived the kill, and the daemon resumes from it.
+  EXPECT_GE(SignerSize("acme"), 4u);
+  WaitSigned("acme", 7);
+
+  // A compromised daemon asks for less and for other trees of acme.
+  const uint64_t size = SignerSize("acme");
+  chain::CheckpointV2 cp;
+  cp.log_name = kLogName;
+  cp.tenant = "acme";
+  cp.chain_head = chain::Sha256("forged head");
+  cp.timestamp_ns = 1;
+  // A smaller tree, claiming the signer is at 2: told its real size.
+  cp.size = 2;
+  cp.root = chain::Sha256("rewritten 2");
+  signer::WireAnswer smaller = Ask(2, {}, cp);
+  EXPECT_EQ(smaller.status, 409);
+  EXPECT_EQ(smaller.body, absl::StrCat(size, "\n"));
+  // The same size with another root (a fork, a split view).
+  cp.size = size;
+  cp.root = chain::Sha256("forked");
+  signer::WireAnswer fork = Ask(size, {}, cp);
+  EXPECT_EQ(fork.status, 409) << fork.body;
+  EXPECT_TRUE(absl::StrContains(fork.body, "refused")) << fork.body;
+  // A larger tree with a proof that does not prove it (a rewrite).
+  cp.size = size + 5;
+  cp.root = chain::Sha256("rewritten");
+  signer::WireAnswer rewrite = Ask(size, {chain::Sha256("a"), chain::Sha256("b")}, cp);
+  EXPECT_EQ(rewrite.status, 422) << rewrite.body;
+  // Nothing of that moved the signer's state.
+  EXPECT_EQ(SignerSize("acme"), size);
+  EXPECT_TRUE(absl::StrContains(signer_->Log(), "event=fork_refused")) << signer_->Log();
+
+  // And the daemon's own checkpoints all verify with the signer's key.
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  nlohmann::json check = Check(dir_.Sub("data"), signer_->verifier_key());
+  EXPECT_EQ(check["totals"]["findings"], 0) << check.dump(2);
+}
+
+TEST_F(SignerE2E, ARefusedCheckpointIsLoggedCountedAndNotStored) {
+  Append("acme", 2);
+  WaitSigned("acme", 2);
+  ASSERT_EQ(daemon_->Stop(), 0);
+  const uint64_t stored =
+      Check(dir_.Sub("data"), signer_->verifier_key())["tenants"][0]["checkpoints"]["stored"];
+  // The signer is moved onto a tree the daemon never had (as if another
+  // writer had it signed): the daemon's next tree is no extension of it.
+  signer_->Kill();
+  fs::remove_all(dir_.Sub("signer-state"));
+  ASSERT_TRUE(signer_->Start().ok()) << signer_->Log();
+  chain::CheckpointV2 other;
+  other.log_name = kLogName;
+  other.tenant = "acme";
+  other.size = 3;
+  other.root = chain::Sha256("another tree");
+  other.chain_head = chain::Sha256("another head");
+  ASSERT_EQ(Ask(0, {}, other).status, 200);
+  ASSERT_TRUE(daemon_->Restart().ok());
+  Append("acme", 1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!absl::StrContains(daemon_->Log(), "event=checkpoint_refused tenant=acme size=3")) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << daemon_->Log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Counted in the metrics.
+  std::ifstream port_in(dir_.Sub("data.port.metrics"));
+  int metrics_port = 0;
+  port_in >> metrics_port;
+  httplib::Client metrics("127.0.0.1", metrics_port);
+  auto res = metrics.Get("/metrics");
+  ASSERT_TRUE(res) << "no metrics";
+  const std::string marker = "indelible_checkpoint_sign_failures_total{reason=\"refused\"} ";
+  const size_t at = res->body.find(marker);
+  ASSERT_NE(at, std::string::npos) << res->body;
+  EXPECT_NE(res->body.substr(at + marker.size(), 1), "0") << res->body;
+  ASSERT_EQ(daemon_->Stop(), 0);
+  // No checkpoint of the refused tree was stored.
+  nlohmann::json check = Check(dir_.Sub("data"), signer_->verifier_key());
+  EXPECT_EQ(check["tenants"][0]["checkpoints"]["stored"], stored) << check.dump(2);
+  EXPECT_EQ(check["tenants"][0]["head_seq"], 3);
+}
+
+// A purge's deletion certificate is signed by the signer, for the final
+// head it signed as a consistent extension; afterwards it signs no smaller
+// tree of that tenant either.
+TEST_F(SignerE2E, DeletionCertificatesAreSignedByTheSigner) {
+  Append("gone", 3);
+  WaitSigned("gone", 3);
+  auto admin = v1::Admin::NewStub(
+      grpc::CreateChannel(daemon_->target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::PurgeTenantRequest purge;
+  purge.mutable_context()->set_actor("carol@ops");
+  purge.mutable_context()->set_reason("account closed");
+  purge.set_tenant("gone");
+  v1::PurgeTenantResponse resp;
+  grpc::Status s = admin->PurgeTenant(&ctx, purge, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message() << daemon_->Log();
+  auto key = chain::ParseNoteVerifierKey(signer_->verifier_key());
+  ASSERT_TRUE(key.ok());
+  auto cert = chain::VerifyDeletionCertificate(resp.certificate(), {*key});
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  EXPECT_EQ(cert->tenant, "gone");
+  EXPECT_EQ(cert->final_seq, resp.final_seq());
+  EXPECT_GE(cert->final_seq, 3u);
+  EXPECT_EQ(SignerSize("gone"), cert->final_seq);
+  EXPECT_TRUE(absl::StrContains(signer_->Log(), "event=deletion_signed origin=audit.example.com/gone"))
+      << signer_->Log();
+}
+
+}  // namespace
+}  // namespace indelible
