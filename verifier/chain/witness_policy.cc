@@ -1,5 +1,7 @@
 #include "verifier/chain/witness_policy.h"
 
+#include <fstream>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/cord.h"
@@ -105,6 +107,34 @@ absl::StatusOr<WitnessPolicy> WitnessPolicyFromFlags(
     return absl::InvalidArgumentError(absl::StrCat("--quorum: ", s.message()));
   }
   return policy;
+}
+
+absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
+    const std::vector<std::string>& witnesses, size_t quorum, const std::string& file) {
+  using Result = std::optional<WitnessPolicy>;
+  if (!file.empty()) {
+    if (!witnesses.empty() || quorum != 0) {
+      return absl::InvalidArgumentError(
+          "--witness-policy: give either a policy file or --witness and --quorum");
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in || in.bad()) {
+      return absl::NotFoundError(absl::StrCat("--witness-policy: cannot read ", file));
+    }
+    absl::StatusOr<WitnessPolicy> p = ParseWitnessPolicy(text.str());
+    if (!p.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--witness-policy ", file, ": ", p.status().message()));
+    }
+    return Result(*std::move(p));
+  }
+  if (witnesses.empty() && quorum == 0) return Result();
+  absl::StatusOr<WitnessPolicy> p = WitnessPolicyFromFlags(
+      witnesses, quorum == 0 ? std::nullopt : std::optional<size_t>(quorum));
+  if (!p.ok()) return p.status();
+  return Result(*std::move(p));
 }
 
 std::string FormatWitnessPolicy(const WitnessPolicy& policy) {

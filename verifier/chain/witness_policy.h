@@ -42,6 +42,14 @@ absl::StatusOr<WitnessPolicy> ParseWitnessPolicy(std::string_view text);
 absl::StatusOr<WitnessPolicy> WitnessPolicyFromFlags(
     const std::vector<std::string>& witnesses, std::optional<size_t> quorum);
 
+// The policy of a command line: the policy file `file` (ParseWitnessPolicy)
+// or `witnesses` with `quorum` (0: not given; WitnessPolicyFromFlags).
+// nullopt when none is given; InvalidArgument naming the flag, file or line
+// if bad, or if both a file and --witness/--quorum are given; NotFound if
+// the file cannot be read.
+absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
+    const std::vector<std::string>& witnesses, size_t quorum, const std::string& file);
+
 // The policy's text as ParseWitnessPolicy reads it (one line per witness).
 std::string FormatWitnessPolicy(const WitnessPolicy& policy);
 

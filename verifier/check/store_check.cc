@@ -292,8 +292,12 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     }
     result.tenants.push_back(checker.summary());
     if (!corrupt && has_tree) {
-      TreeCheckSummary tree = CheckTenantTree(reader_, *tenant, *keys_, &sink_);
+      TreeCheckSummary tree =
+          CheckTenantTree(reader_, *tenant, *keys_, &sink_,
+                          options_.witnesses ? &*options_.witnesses : nullptr);
       TenantSummary& t = result.tenants.back();
+      t.witnessed_size = tree.newest_size;
+      t.quorum = std::move(tree.quorum);
       t.tree_checked = true;
       t.tree_nodes = tree.nodes;
       t.tree_leaves_unchecked = tree.leaves_unchecked;
@@ -323,7 +327,11 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     result.pruned += t.pruned;
     result.stored_checkpoints += t.stored_checkpoints;
     if (t.checkpoints_unverified > 0) result.signatures_checked = false;
+    if (options_.witnesses && t.records > 0 && (t.quorum.quorum == 0 || !t.quorum.met())) {
+      result.below_quorum.push_back(t.tenant);
+    }
   }
+  result.witness_policy = options_.witnesses.has_value();
   result.findings = counter_.total();
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
