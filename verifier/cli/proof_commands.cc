@@ -23,7 +23,8 @@ namespace {
 using chain::Sv;
 
 int Fail(const std::string& cmd, const std::string& what, const absl::Status& s) {
-  std::cerr << "indelible-verify " << cmd << ": " << what << ": " << Sv(s.message()) << "\n";
+  std::cerr << "indelible-verify " << cmd << ": " << what << (what.empty() ? "" : ": ")
+            << Sv(s.message()) << "\n";
   return kExitError;
 }
 
