@@ -486,6 +486,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
       Read(root, "", "shutdown_grace_seconds", &k, &c.shutdown_grace_seconds));
   RETURN_IF_ERROR(Read(root, "", "max_read_records", &k, &c.max_read_records));
   RETURN_IF_ERROR(Read(root, "", "signing_key_file", &k, &c.signing_key_file));
+  RETURN_IF_ERROR(Read(root, "", "key_rotation_statement_file", &k,
+                       &c.key_rotation_statement_file));
   RETURN_IF_ERROR(Read(root, "", "key_name", &k, &c.key_name));
   RETURN_IF_ERROR(Read(root, "", "log_name", &k, &c.log_name));
   RETURN_IF_ERROR(

@@ -46,6 +46,9 @@ struct DaemonConfig {
   // <data_dir>/signing-key.pem, generating it on first start (development
   // only; logged loudly).
   std::string signing_key_file;
+  // A key rotation statement (docs/FORMAT.md section 14) from the store's
+  // current key to signing_key_file's; required when they differ.
+  std::string key_rotation_statement_file;
   // The key name in signed notes and verifier keys.
   std::string key_name = "indelible";
   // Names the deployment in v2 checkpoints (origin "<log_name>/<tenant>",

@@ -28,6 +28,7 @@
 #include "daemon/config_reload.h"
 #include "daemon/daemon_records.h"
 #include "daemon/health.h"
+#include "daemon/key_rotation.h"
 #include "daemon/metrics.h"
 #include "daemon/reflection_v1.h"
 #include "daemon/service.h"
@@ -265,6 +266,15 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
   if (auto s = sequencer.Start(); !s.ok()) {
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return kExitRuntime;
+  }
+  // A new key takes over only by a statement of the old one, on record in
+  // every chain before the new key signs anything.
+  if (auto s = ApplyKeyRotation({storage->get(), &sequencer, clock, config.limits,
+                                 signer.verifier_key(), EffectiveLogName(config),
+                                 config.key_rotation_statement_file});
+      !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime;
   }
   Checkpointer checkpointer(storage->get(), &sequencer, clock, &signer,
                             {std::chrono::milliseconds(config.checkpoint_interval_ms),

@@ -1,6 +1,6 @@
 # The markdown report of tools/run_benchmarks.sh. Input: the JSON results of
 # every run (jq -s), each tagged with scenario, server (daemon | echo |
-# rocksdb), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
+# rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
 #
 # Figures are medians over the runs. Ratios are medians of per-run ratios:
 # each run of the daemon is divided by the baseline measured right next to
@@ -29,6 +29,14 @@ def echo_ratio(s): . as $all
 def raw_best_at(r): [.[] | select(.server == "rocksdb" and .run == r) | .events_per_s] | max;
 def raw_ratio(s): . as $all
   | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | raw_best_at($r))
+     | select(. != null)] | median;
+# Median over runs of daemon / compare (run_benchmarks.sh -c).
+def compare_ratio(s): . as $all
+  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(s; "compare"; $r))
+     | select(. != null)] | median;
+def cpu_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .cpu_us_per_event][0];
+def compare_cpu_ratio(s): . as $all
+  | [runs[] as $r | ratio($all | cpu_at(s; "daemon"; $r); $all | cpu_at(s; "compare"; $r))
      | select(. != null)] | median;
 def errs(s): [rows(s; "daemon")[] | .error_count] | add // 0;
 def verified(s): [rows(s; "daemon")[] | .verify]
@@ -71,4 +79,12 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| streaming events/s (\($best_stream.s)) | ≥ 150000 | \($best_stream.eps | r0) | \(yes($best_stream.eps != null and $best_stream.eps >= 150000)) |",
   "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | pct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
   "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | r2) ms | \(yes($p99 != null and $p99 <= 5)) |",
-  "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |"
+  "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
+  ( if any($all[]; .server == "compare") then
+      "",
+      "| scenario (-c) | this build events/s | compare events/s | this / compare | this CPU µs/event | compare CPU µs/event | this / compare CPU |",
+      "|---|---|---|---|---|---|---|",
+      ( $scenarios[] as $s
+        | select(any($all[]; .scenario == $s and .server == "compare"))
+        | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "compare"; .events_per_s) | r0) [\($all | span($s; "compare"))] | \($all | compare_ratio($s) | pct) | \($all | stat($s; "daemon"; .cpu_us_per_event) | r2) | \($all | stat($s; "compare"; .cpu_us_per_event) | r2) | \($all | compare_cpu_ratio($s) | pct) |" )
+    else empty end )

@@ -8,7 +8,15 @@
 # indelible-loadgen and indelible-baseline in bin/.
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
-#                           [-o DIR] [BUILD_DIR]
+#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [BUILD_DIR]
+#
+# With -c, a second daemon binary (for example one built from an earlier
+# commit) runs beside the first and every daemon scenario is run against it
+# too, in the same interleaving: the report's "compare" table gives this
+# build's events/s and CPU time per event (user + system, over the whole
+# loadgen run: warmup, measurement and the read-back check) as medians of
+# per-run ratios to it. CPU per event is the steadier figure on a shared
+# machine: other processes slow a run down but do not add to its CPU time.
 #
 # Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
 # noise from a shared machine spreads over all of them. Every loop is
@@ -23,6 +31,9 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -w SECONDS  warmup seconds per loadgen run (default 1)
   -b BYTES    approximate event size (default 512)
   -o DIR      keep the raw JSON results and logs in DIR
+  -c FILE     also run every daemon scenario against this indelibled binary
+  -s REGEX    run only the scenarios whose name matches (bash regex), and
+              the raw RocksDB baseline only if "raw" matches
 EOF
 }
 
@@ -31,13 +42,17 @@ DURATION=5
 WARMUP=1
 EVENT_BYTES=512
 OUT_DIR=""
-while getopts "n:d:w:b:o:h" opt; do
+COMPARE_BIN=""
+SELECT=""
+while getopts "n:d:w:b:o:c:s:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
     w) WARMUP="$OPTARG" ;;
     b) EVENT_BYTES="$OPTARG" ;;
     o) OUT_DIR="$OPTARG" ;;
+    c) COMPARE_BIN="$OPTARG" ;;
+    s) SELECT="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -65,6 +80,9 @@ for b in indelibled indelible-loadgen indelible-baseline; do
     echo "run_benchmarks: $BIN/$b not found; build it first" >&2; exit 2
   fi
 done
+if [[ -n "$COMPARE_BIN" && ! -x "$COMPARE_BIN" ]]; then
+  echo "run_benchmarks: -c $COMPARE_BIN is not an executable" >&2; exit 2
+fi
 command -v jq >/dev/null || { echo "run_benchmarks: jq is required" >&2; exit 2; }
 REPORT_JQ="$(dirname "$0")/bench_report.jq"
 [[ -r "$REPORT_JQ" ]] || { echo "run_benchmarks: $REPORT_JQ missing" >&2; exit 2; }
@@ -74,6 +92,7 @@ RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 DAEMON_PID=""
 ECHO_PID=""
+COMPARE_PID=""
 
 stop_pid() {
   local pid="$1" i
@@ -90,6 +109,7 @@ stop_pid() {
 cleanup() {
   stop_pid "$DAEMON_PID"
   stop_pid "$ECHO_PID"
+  stop_pid "$COMPARE_PID"
   if [[ -n "$OUT_DIR" ]]; then
     mkdir -p "$OUT_DIR"
     cp "$RESULTS" "$WORK"/*.log "$OUT_DIR"/ 2>/dev/null || true
@@ -121,6 +141,13 @@ ECHO_PID=$!
 DAEMON_PID=$!
 ECHO_TARGET="127.0.0.1:$(wait_port "$WORK/echo.port" "$ECHO_PID")"
 DAEMON_TARGET="127.0.0.1:$(wait_port "$WORK/daemon.port" "$DAEMON_PID")"
+COMPARE_TARGET=""
+if [[ -n "$COMPARE_BIN" ]]; then
+  "$COMPARE_BIN" --data-dir "$WORK/compare-data" --listen 127.0.0.1:0 \
+    --port-file "$WORK/compare.port" 2>"$WORK/compare.log" &
+  COMPARE_PID=$!
+  COMPARE_TARGET="127.0.0.1:$(wait_port "$WORK/compare.port" "$COMPARE_PID")"
+fi
 
 # name | loadgen arguments
 SCENARIOS=(
@@ -135,19 +162,41 @@ RAW_BATCHES=(1 16 256 4096)
 RUN_LIMIT=$((WARMUP + DURATION + 300))
 FAILED=0
 
-# record SCENARIO SERVER RUN JSON: appends one tagged result, with the load
-# average at the time (the machine may be shared).
+# record SCENARIO SERVER RUN JSON [CPU_TICKS]: appends one tagged result,
+# with the load average at the time (the machine may be shared) and the CPU
+# time the server used during the run, if known.
 record() {
   local load1
   load1="$(cut -d' ' -f1 /proc/loadavg)"
   jq -c --arg s "$1" --arg srv "$2" --argjson r "$3" --argjson l "$load1" \
-    '. + {scenario: $s, server: $srv, run: $r, load1: $l}' <<<"$4" >>"$RESULTS"
+    --argjson t "${5:-null}" --argjson hz "$CLK_TCK" \
+    '. + {scenario: $s, server: $srv, run: $r, load1: $l}
+     + (if $t == null or (.acknowledged_events // 0) == 0 then {}
+        else {cpu_us_per_event: ($t / $hz * 1e6 / .acknowledged_events)} end)' \
+    <<<"$4" >>"$RESULTS"
+}
+
+CLK_TCK="$(getconf CLK_TCK)"
+# cpu_ticks PID: user + system CPU time of the process, in clock ticks.
+cpu_ticks() {
+  [[ -n "$1" && -r "/proc/$1/stat" ]] || { echo 0; return; }
+  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+pid_of_server() {
+  case "$1" in
+    daemon) echo "$DAEMON_PID" ;;
+    compare) echo "$COMPARE_PID" ;;
+    *) echo "" ;;
+  esac
 }
 
 # loadgen SCENARIO SERVER TARGET RUN VERIFY ARGS...
 loadgen() {
   local scenario="$1" server="$2" target="$3" run="$4" verify="$5" out rc=0
+  local pid ticks_before ticks=""
   shift 5
+  pid="$(pid_of_server "$server")"
+  ticks_before="$(cpu_ticks "$pid")"
   out="$(timeout "$RUN_LIMIT" "$BIN/indelible-loadgen" --target "$target" \
     --duration "$DURATION" --warmup "$WARMUP" --event-bytes "$EVENT_BYTES" \
     --verify "$verify" --json "$@" 2>>"$WORK/loadgen.log")" || rc=$?
@@ -160,21 +209,27 @@ loadgen() {
     echo "run_benchmarks: $scenario/$server run $run: exit $rc" >&2
     FAILED=1
   fi
-  record "$scenario" "$server" "$run" "$out"
+  [[ -z "$pid" ]] || ticks=$(($(cpu_ticks "$pid") - ticks_before))
+  record "$scenario" "$server" "$run" "$out" "$ticks"
 }
 
 for ((run = 1; run <= RUNS; run++)); do
   echo "run $run/$RUNS" >&2
   for entry in "${SCENARIOS[@]}"; do
     name="${entry%%|*}"
+    [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
     read -ra args <<<"${entry#*|}"
     # Two completion-queue pollers get the echo server more than one does
     # (docs/PERFORMANCE.md); the daemon, which needs the CPU, does best with
     # the default of one. Each baseline is thus as high as this client gets it.
     loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
     loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
+    if [[ -n "$COMPARE_TARGET" ]]; then
+      loadgen "$name" compare "$COMPARE_TARGET" "$run" full "${args[@]}"
+    fi
   done
   for b in "${RAW_BATCHES[@]}"; do
+    [[ -z "$SELECT" || "raw" =~ $SELECT ]] || continue
     raw_dur=$((DURATION < 5 ? DURATION : 5))
     if out="$(timeout $((raw_dur + 60)) "$BIN/indelible-baseline" rocksdb \
       --batch "$b" --duration "$raw_dur" --warmup 0.5 \
@@ -193,6 +248,8 @@ stop_pid "$DAEMON_PID"
 DAEMON_PID=""
 stop_pid "$ECHO_PID"
 ECHO_PID=""
+stop_pid "$COMPARE_PID"
+COMPARE_PID=""
 
 # The report: medians per (scenario, server) over the runs.
 jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \

@@ -214,6 +214,25 @@ CLI::App* AddKeygen(CLI::App& app, KeygenFlags* f) {
   return cmd;
 }
 
+CLI::App* AddRotationStatement(CLI::App& app, RotationStatementFlags* f) {
+  CLI::App* cmd = app.add_subcommand(
+      "rotation-statement",
+      "Print the statement that hands the daemon's signing from --old-key to --new-key, "
+      "signed by both (docs/OPERATIONS.md; no server needed)");
+  cmd->add_option("--old-key", f->old_key, "The key the daemon signs with now (PKCS#8 PEM)")
+      ->required();
+  cmd->add_option("--new-key", f->new_key, "The key it is to sign with (PKCS#8 PEM)")
+      ->required();
+  cmd->add_option("--log-name", f->log_name,
+                  "The daemon's log_name (indelible.local when it has none)")
+      ->required();
+  cmd->add_option("--old-key-name", f->old_key_name, "key_name the old key signed under")
+      ->capture_default_str();
+  cmd->add_option("--new-key-name", f->new_key_name, "key_name the new key signs under")
+      ->capture_default_str();
+  return cmd;
+}
+
 CLI::App* AddBackup(CLI::App& app, BackupFlags* f) {
   CLI::App* cmd = app.add_subcommand(
       "backup",
@@ -458,6 +477,8 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   CLI::App* checkpoint = AddCheckpoint(app, &checkpoint_flags);
   CLI::App* public_key = AddPublicKey(app, &public_key_flags);
   CLI::App* keygen = AddKeygen(app, &keygen_flags);
+  RotationStatementFlags rotation_flags;
+  CLI::App* rotation = AddRotationStatement(app, &rotation_flags);
   VerifyReceiptFlags verify_receipt_flags;
   std::string verify_wait = "0s";
   CLI::App* verify_receipt =
@@ -522,6 +543,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
     }
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
+  if (rotation->parsed()) return RunRotationStatement(rotation_flags, out, err);
   if (restore->parsed()) {
     if (restore_flags.from.empty() || restore_flags.data_dir.empty()) {
       return UsageError(err, "restore: --from and --data-dir must not be empty");

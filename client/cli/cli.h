@@ -3,7 +3,7 @@
 //
 //   indelible [--target HOST:PORT] [--timeout DURATION] <command> [flags]
 //   commands: append, head, read, checkpoint, verify-receipt, prove,
-//             public-key, keygen,
+//             public-key, keygen, rotation-statement,
 //             admin {retention {set,get}, hold, purge, compact}
 //
 // Thread safety: not thread-safe (reads the environment).

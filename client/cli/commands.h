@@ -84,6 +84,12 @@ struct PublicKeyFlags {
   bool json = false;
 };
 
+// `rotation-statement`: the key names default to the daemon's key_name.
+struct RotationStatementFlags {
+  std::string old_key, new_key, log_name;
+  std::string old_key_name = "indelible", new_key_name = "indelible";
+};
+
 struct KeygenFlags {
   std::string out;  // the private key; the public PEM goes to out + ".pub"
   bool force = false;
@@ -244,6 +250,11 @@ int RunPublicKey(client::Client& client, const PublicKeyFlags& flags,
 // each is written beside its final name and renamed over it. Talks to no
 // server.
 int RunKeygen(const KeygenFlags& flags, std::ostream& out, std::ostream& err);
+
+// Prints a key rotation statement (docs/FORMAT.md section 14) signed by the
+// keys of the two private key files. Talks to no server.
+int RunRotationStatement(const RotationStatementFlags& flags, std::ostream& out,
+                         std::ostream& err);
 
 // Sets a retention; prints the receipt of the recorded change and the
 // retention it replaced (with `json`, RetentionChangeToJson).

@@ -156,6 +156,22 @@ TEST_F(RetentionFilterTest, DropsExpiredBodiesAndIdsKeepsSkeletons) {
   EXPECT_EQ(seq_->GetHead("acme").seq, 3u);
 }
 
+// Key rotation records are what verifiers follow to the current key
+// (docs/OPERATIONS.md): no policy prunes them.
+TEST_F(RetentionFilterTest, KeyRotationRecordsAreNeverPruned) {
+  RetentionConfig c;
+  c.default_seconds = kSecondsPerDay;
+  c.categories.clear();
+  state_.SetConfig(c);
+  Append("acme", "k1", "indelible.key");
+  Append("acme", "a1", "access");
+  clock_.Advance(1000 * kDay);
+  Append("acme", "a2", "access");
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, true, false}));
+  EXPECT_TRUE(storage_->LookupEventId("acme", "k1")->has_value());
+}
+
 TEST_F(RetentionFilterTest, PolicyChangeAppliesToStoredData) {
   Append("acme", "a1", "access");
   clock_.Advance(2 * kDay);

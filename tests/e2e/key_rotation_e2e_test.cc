@@ -1,6 +1,7 @@
-// Rotating the checkpoint signing key (docs/OPERATIONS.md): checkpoints
-// signed before the rotation stay verifiable with the old public key, the
-// verifier accepts a key history, and leaving a key out is a finding.
+// Rotating the checkpoint signing key (docs/OPERATIONS.md): a new key takes
+// over only by a statement of the current one (docs/FORMAT.md section 14),
+// recorded in every tenant's chain; the verifier follows the statements
+// from the key it trusts, and never trusts a key because the store lists it.
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,12 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
+#include "verifier/chain/checkpoint.h"
+#include "verifier/chain/coding.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/key_file.h"
+#include "verifier/chain/note.h"
+#include "verifier/store/layout.h"
 
 namespace indelible {
 namespace {
@@ -20,32 +27,47 @@ using testing::CommandResult;
 using testing::DaemonProcess;
 using testing::RunCommand;
 using testing::TempDir;
+using testing::VerifierKeyOf;
 
 class KeyRotationE2E : public ::testing::Test {
  protected:
+  void SetUp() override {
+    for (const char* k : {"a.pem", "b.pem", "c.pem"}) {
+      CommandResult g = RunCommand({BinPath("indelible"), "keygen", "--out", dir_.Sub(k)});
+      ASSERT_EQ(g.exit_code, 0) << g.err;
+    }
+  }
+
+  std::string WriteConfig(const std::string& key_file, const std::string& statement) {
+    std::ofstream c(dir_.Sub("config.yaml"));
+    c << "signing_key_file: " << key_file << "\ncheckpoint_interval_ms: 50\n";
+    if (!statement.empty()) c << "key_rotation_statement_file: " << statement << "\n";
+    return dir_.Sub("config.yaml");
+  }
+
+  // Runs indelibled to its exit (for a start that must fail).
+  CommandResult StartFails(const std::string& key_file, const std::string& statement) {
+    return RunCommand({BinPath("indelibled"), "--config", WriteConfig(key_file, statement),
+                       "--data-dir", dir_.Sub("data"), "--listen", "127.0.0.1:0"});
+  }
+
+  void Start(const std::string& key_file, const std::string& statement = "") {
+    auto d = DaemonProcess::Start(
+        {.data_dir = dir_.Sub("data"),
+         .extra_args = {"--config", WriteConfig(key_file, statement)}});
+    ASSERT_TRUE(d.ok()) << d.status();
+    daemon_ = std::move(*d);
+  }
+
   CommandResult Cli(std::vector<std::string> args) {
     std::vector<std::string> argv = {BinPath("indelible"), "--target", daemon_->target()};
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv);
   }
 
-  // Starts the daemon signing with `key_file`; returns its verifier key.
-  std::string StartWith(const std::string& key_file) {
-    std::ofstream(dir_.Sub("config.yaml"))
-        << "signing_key_file: " << key_file << "\ncheckpoint_interval_ms: 50\n";
-    auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data"),
-                                   .extra_args = {"--config", dir_.Sub("config.yaml")}});
-    EXPECT_TRUE(d.ok()) << d.status();
-    if (!d.ok()) return "";
-    daemon_ = std::move(*d);
-    CommandResult k = Cli({"public-key"});
-    EXPECT_EQ(k.exit_code, 0) << k.err;
-    return std::string(absl::StripTrailingAsciiWhitespace(k.out));
-  }
-
-  void Append(int n, const std::string& prefix) {
+  void Append(const std::string& tenant, int n, const std::string& prefix) {
     for (int i = 0; i < n; ++i) {
-      CommandResult r = Cli({"append", "--tenant", "acme", "--event-id",
+      CommandResult r = Cli({"append", "--tenant", tenant, "--event-id",
                              prefix + std::to_string(i), "--actor-id", "alice", "--action",
                              "customer.read"});
       ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -53,14 +75,24 @@ class KeyRotationE2E : public ::testing::Test {
   }
 
   // Polls (bounded) for a checkpoint covering `seq`; returns the note.
-  std::string CheckpointAt(uint64_t seq) {
+  std::string CheckpointAt(const std::string& tenant, uint64_t seq) {
     for (int i = 0; i < 200; ++i) {
-      CommandResult r = Cli({"checkpoint", "--tenant", "acme", "--min-seq", std::to_string(seq)});
+      CommandResult r =
+          Cli({"checkpoint", "--tenant", tenant, "--min-seq", std::to_string(seq)});
       if (r.exit_code == 0) return r.out;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    ADD_FAILURE() << "no checkpoint at seq " << seq;
+    ADD_FAILURE() << "no checkpoint of " << tenant << " at seq " << seq;
     return "";
+  }
+
+  CommandResult Statement(const std::string& old_key, const std::string& new_key,
+                          const std::string& out) {
+    CommandResult r = RunCommand({BinPath("indelible"), "rotation-statement", "--old-key",
+                                  old_key, "--new-key", new_key, "--log-name",
+                                  "indelible.local"});
+    std::ofstream(out) << r.out;
+    return r;
   }
 
   CommandResult Check(const std::vector<std::string>& extra) {
@@ -70,49 +102,139 @@ class KeyRotationE2E : public ::testing::Test {
     return RunCommand(argv);
   }
 
+  // Writes one row into a stopped daemon's store with RocksDB's own `ldb`.
+  void LdbPut(const std::string& cf, const std::string& key, const std::string& value) {
+    CommandResult r = RunCommand({"/usr/bin/ldb", "--db=" + dir_.Sub("data"),
+                                  "--column_family=" + cf, "--hex", "put",
+                                  "0x" + chain::ToHex(key), "0x" + chain::ToHex(value)});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
   TempDir dir_;
   std::unique_ptr<DaemonProcess> daemon_;
 };
 
-TEST_F(KeyRotationE2E, OldCheckpointsStayVerifiableAcrossARotation) {
-  for (const char* k : {"old.pem", "new.pem"}) {
-    CommandResult g = RunCommand({BinPath("indelible"), "keygen", "--out", dir_.Sub(k)});
-    ASSERT_EQ(g.exit_code, 0) << g.err;
+TEST_F(KeyRotationE2E, ANewKeyTakesOverOnlyByAStatementOfTheOld) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  const std::string key_b = VerifierKeyOf(dir_.Sub("b.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  Append("globex", 2, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+
+  // Another key without a statement: refused, saying what to do.
+  CommandResult bare = StartFails(dir_.Sub("b.pem"), "");
+  EXPECT_EQ(bare.exit_code, 2) << bare.out << bare.err;
+  EXPECT_TRUE(absl::StrContains(bare.err, "indelible rotation-statement")) << bare.err;
+  EXPECT_TRUE(absl::StrContains(bare.err, "key_rotation_statement_file")) << bare.err;
+
+  // A statement by a key the store never signed with: refused.
+  CommandResult by_c = Statement(dir_.Sub("c.pem"), dir_.Sub("b.pem"), dir_.Sub("c-to-b.txt"));
+  ASSERT_EQ(by_c.exit_code, 0) << by_c.err;
+  CommandResult refused = StartFails(dir_.Sub("b.pem"), dir_.Sub("c-to-b.txt"));
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_TRUE(absl::StrContains(refused.err, "not by the store's current key")) << refused.err;
+
+  // A statement by A: the daemon records it in every chain, then signs with B.
+  CommandResult by_a = Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  ASSERT_EQ(by_a.exit_code, 0) << by_a.err;
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  for (const auto& [tenant, seq] : {std::pair<std::string, int>{"acme", 4}, {"globex", 3}}) {
+    CommandResult r = Cli({"read", "--tenant", tenant, "--from", std::to_string(seq), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.out, "key.rotate")) << tenant << ": " << r.out;
+    EXPECT_TRUE(absl::StrContains(r.out, "indelible.key")) << tenant << ": " << r.out;
   }
-  const std::string old_key = StartWith(dir_.Sub("old.pem"));
-  ASSERT_FALSE(old_key.empty());
-  Append(5, "before-");
-  const std::string old_note = CheckpointAt(5);
-  std::ofstream(dir_.Sub("old-checkpoint.txt")) << old_note;
+  auto rotations = [this] {
+    CommandResult r = Cli({"read", "--tenant", "acme", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    size_t n = 0;
+    for (size_t at = r.out.find("key.rotate"); at != std::string::npos;
+         at = r.out.find("key.rotate", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const size_t recorded = rotations();
+  EXPECT_GT(recorded, 0u);
+  Append("acme", 2, "after-");
+  const std::string note = CheckpointAt("acme", 6);
+  auto b = chain::ParseNoteVerifierKey(key_b);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(chain::VerifyNote(note, {*b}).ok()) << note;
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
 
-  const std::string new_key = StartWith(dir_.Sub("new.pem"));
-  ASSERT_FALSE(new_key.empty());
-  ASSERT_NE(new_key, old_key);
-  Append(5, "after-");
-  CheckpointAt(10);
+  // A restart with B needs nothing more; the statement left in the config
+  // is not recorded twice.
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  EXPECT_EQ(rotations(), recorded);
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
 
-  // The key history: every checkpoint verifies, the auditor's saved one too.
-  CommandResult both = Check({"--key", old_key, "--key", new_key, "--checkpoint",
-                              dir_.Sub("old-checkpoint.txt")});
-  EXPECT_EQ(both.exit_code, 0) << both.out << both.err;
-  auto j = nlohmann::json::parse(both.out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << both.out;
-  EXPECT_EQ(j["key_source"], "given");
+  // The auditor knows only A: the statements in the chains lead to B.
+  CommandResult with_a = Check({"--key", key_a});
+  EXPECT_EQ(with_a.exit_code, 0) << with_a.out << with_a.err;
+  // Starting from B alone, A's checkpoints are not trusted.
+  CommandResult with_b = Check({"--key", key_b});
+  EXPECT_NE(with_b.exit_code, 0) << with_b.out;
+  EXPECT_TRUE(absl::StrContains(with_b.out, "checkpoint_signature")) << with_b.out;
+  // Starting from C, the statement is by a key not trusted: a finding.
+  CommandResult with_c = Check({"--key", VerifierKeyOf(dir_.Sub("c.pem"))});
+  EXPECT_NE(with_c.exit_code, 0) << with_c.out;
+  EXPECT_TRUE(absl::StrContains(with_c.out, "key_rotation")) << with_c.out;
 
-  // Without the old key, the checkpoints it signed are findings.
-  CommandResult only_new = Check({"--key", new_key});
-  EXPECT_NE(only_new.exit_code, 0) << only_new.out;
-  EXPECT_TRUE(absl::StrContains(only_new.out, "checkpoint_signature")) << only_new.out;
+  // A tenant created after the rotation, and a purge's certificate, carry no
+  // statement: the auditor supplies it.
+  Start(dir_.Sub("b.pem"));
+  Append("initech", 2, "new-");
+  CheckpointAt("initech", 2);
+  CommandResult purge = Cli({"admin", "purge", "--tenant", "globex", "--actor", "ops",
+                             "--reason", "account closed", "--out", dir_.Sub("globex.cert"),
+                             "--yes"});
+  ASSERT_EQ(purge.exit_code, 0) << purge.out << purge.err;
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  CommandResult unsupplied = Check({"--key", key_a});
+  EXPECT_NE(unsupplied.exit_code, 0) << unsupplied.out;
+  EXPECT_TRUE(absl::StrContains(unsupplied.out, "checkpoint_signature")) << unsupplied.out;
+  CommandResult supplied = Check({"--key", key_a, "--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(supplied.exit_code, 0) << supplied.out << supplied.err;
+  CommandResult bad = Check({"--key", key_a, "--rotation", dir_.Sub("c-to-b.txt")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "which no trusted key leads to")) << bad.err;
+  auto cert = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "verify-certificate",
+                                     "--cert", dir_.Sub("globex.cert"), "--key", key_a};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  EXPECT_EQ(cert({}).exit_code, 1);
+  CommandResult followed = cert({"--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(followed.exit_code, 0) << followed.out << followed.err;
+}
 
-  // The store recorded both keys itself; they verify its checkpoints, but
-  // are no trusted key: not verified (exit 3).
-  CommandResult store = Check({});
-  EXPECT_EQ(store.exit_code, 3) << store.out << store.err;
-  EXPECT_TRUE(absl::StrContains(store.out, "\"key_source\":\"store\"") ||
-              absl::StrContains(store.out, "\"key_source\": \"store\""))
-      << store.out;
+TEST_F(KeyRotationE2E, AKeyTheStoreListsIsNotTrusted) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "e-");
+  const std::string note = CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Check({"--key", key_a}).exit_code, 0);
+
+  // The attacker holds C: lists it in the key history, caches a statement
+  // between their own keys, and signs the newest checkpoint again with it.
+  bool created = false;
+  auto c = chain::LoadSigningKey(dir_.Sub("c.pem"), false, &created);
+  ASSERT_TRUE(c.ok()) << c.status();
+  chain::NoteSigner mallory("indelible", *c);
+  std::string history_row = store::kSigningKeyPrefix;
+  chain::PutU32(&history_row, mallory.verifier_key().key_id);
+  LdbPut("default", history_row, chain::NoteVerifierKeyString(mallory.verifier_key()));
+  const std::string text = note.substr(0, note.find("\n\n") + 1);
+  LdbPut("checkpoints", store::SeqKey("acme", 3), mallory.Sign(text));
+
+  CommandResult r = Check({"--key", key_a});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "checkpoint_signature")) << r.out;
 }
 
 }  // namespace

@@ -74,9 +74,13 @@ enum class Kind {
   // size (history rewritten after it was signed), or it names a size beyond
   // the records.
   kCheckpointRootMismatch,
+  // A key rotation record (category indelible.key) whose statement is
+  // malformed, does not verify, or is signed by a key not trusted at that
+  // point of the chain: its new key is not followed.
+  kKeyRotation,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kCheckpointRootMismatch) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kKeyRotation) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.

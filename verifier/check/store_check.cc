@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
 #include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/key_rotations.h"
 #include "verifier/check/tree_check.h"
 #include "verifier/store/layout.h"
 
@@ -70,7 +71,8 @@ class StoreScan {
   void FeedCheckpoints(ChainChecker* checker, uint64_t upto);
   // Feeds the tenant's record rows. False if RocksDB reported corruption
   // (already reported as a finding): the scan cannot go on.
-  bool FeedRecords(ChainChecker* checker);
+  // `tree`, if not null, is fed the same records.
+  bool FeedRecords(ChainChecker* checker, TreeChecker* tree);
   absl::Status OpenSources();
   // Picks the keys stored checkpoints are checked against.
   absl::Status ChooseKeys(StoreCheckResult* result);
@@ -92,6 +94,9 @@ class StoreScan {
 
   StoreKeys store_keys_;
   const TrustedKeys* keys_ = nullptr;
+  // The keys trusted at the current point of the current tenant's chain:
+  // *keys_ and the keys its rotation records led to so far.
+  TrustedKeys tenant_keys_;
 
   uint64_t scanned_ = 0;
   uint64_t expected_ = 0;
@@ -183,11 +188,11 @@ void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
       continue;
     }
     if (seq > upto) return;
-    AddStoredCheckpoint(seq, checkpoints_->value(), *keys_, checker);
+    AddStoredCheckpoint(seq, checkpoints_->value(), tenant_keys_, checker);
   }
 }
 
-bool StoreScan::FeedRecords(ChainChecker* checker) {
+bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree) {
   uint64_t last_seq = 0;
   for (; records_->Valid(); records_->Next()) {
     std::string_view key = records_->key();
@@ -203,6 +208,14 @@ bool StoreScan::FeedRecords(ChainChecker* checker) {
                                    Printable(key)));
       continue;
     }
+    // A rotation record is followed before the checkpoints that cover it.
+    std::string_view salt, ce;
+    if (!keys_->empty() && records_->has_body() &&
+        store::DecodeBody(records_->body(), &salt, &ce)) {
+      if (std::string problem = FollowKeyRotation(ce, &tenant_keys_); !problem.empty()) {
+        checker->Report(Kind::kKeyRotation, seq, std::move(problem));
+      }
+    }
     FeedCheckpoints(checker, seq);
     last_seq = seq;
     if (!records_->has_skeleton()) {
@@ -215,10 +228,12 @@ bool StoreScan::FeedRecords(ChainChecker* checker) {
       checker->AddUnreadableRecord(
           seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
                             " bytes, want ", store::kSkeletonSize));
+      if (tree != nullptr) tree->AddRecord(seq, nullptr, false, {});
     } else {
       r.has_body = records_->has_body();
       if (r.has_body) r.body = records_->body();
       checker->AddRecord(r);
+      if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
     }
     if ((++scanned_ & 0xffff) == 0) Progress();
   }
@@ -276,6 +291,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     std::string head_problem;
     HeadRow head = TakeHead(*tenant, &head_problem);
     ChainChecker checker(*tenant, head, &sink_);
+    tenant_keys_ = *keys_;
     if (!head_problem.empty()) {
       checker.Report(Kind::kMalformed, 0, head_problem);
     }
@@ -285,23 +301,26 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       }
       ++supplied_next_;
     }
-    corrupt = !FeedRecords(&checker);
+    std::optional<TreeChecker> tree;
+    if (has_tree) {
+      tree.emplace(reader_, *tenant, tenant_keys_, &sink_,
+                   options_.witnesses ? &*options_.witnesses : nullptr);
+    }
+    corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
       checker.Finish();  // (a tenant cut short by corruption is not settled)
     }
     result.tenants.push_back(checker.summary());
-    if (!corrupt && has_tree) {
-      TreeCheckSummary tree =
-          CheckTenantTree(reader_, *tenant, *keys_, &sink_,
-                          options_.witnesses ? &*options_.witnesses : nullptr);
+    if (!corrupt && tree) {
+      TreeCheckSummary done = tree->Finish();
       TenantSummary& t = result.tenants.back();
-      t.witnessed_size = tree.newest_size;
-      t.quorum = std::move(tree.quorum);
+      t.witnessed_size = done.newest_size;
+      t.quorum = std::move(done.quorum);
       t.tree_checked = true;
-      t.tree_nodes = tree.nodes;
-      t.tree_leaves_unchecked = tree.leaves_unchecked;
-      t.v2_checkpoints = tree.checkpoints;
+      t.tree_nodes = done.nodes;
+      t.tree_leaves_unchecked = done.leaves_unchecked;
+      t.v2_checkpoints = done.checkpoints;
     }
   }
   if (!corrupt) {

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -13,47 +14,51 @@
 
 namespace indelible::check {
 namespace {
-
 using chain::Av;
 using chain::Sv;
+}  // namespace
 
-class TreeScan {
+class TreeChecker::Scan {
  public:
-  TreeScan(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
-           CheckSink* sink, const chain::WitnessPolicy* policy)
+  Scan(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
+       CheckSink* sink, const chain::WitnessPolicy* policy)
       : reader_(reader), tenant_(tenant), keys_(keys), sink_(sink), policy_(policy) {}
 
-  TreeCheckSummary Run() {
-    LoadCheckpoints();
-    auto records = reader_.NewRecordRows(tenant_);
-    bool complete = true;
-    for (; records->Valid(); records->Next()) {
-      std::string_view t;
-      uint64_t seq = 0;
-      if (!store::ParseSeqKey(records->key(), &t, &seq) || t != tenant_) continue;
-      if (!records->has_skeleton()) continue;  // an orphan body: the chain check's
-      store::Skeleton sk;
-      chain::Digest leaf{};
-      if (seq != range_.size() + 1 || !store::DecodeSkeleton(records->skeleton(), &sk) ||
-          !LeafOf(seq, sk, *records, &leaf)) {
-        complete = false;
-        break;
-      }
-      range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) { Compare(n, h); });
-      ++summary_.leaves;
-      CheckpointsAt(seq, sk.entry_hash);
+  void AddRecord(uint64_t seq, const store::Skeleton* sk, bool has_body,
+                 std::string_view body) {
+    if (!complete_) return;
+    if (!loaded_) {
+      LoadCheckpoints();
+      loaded_ = true;
     }
-    if (absl::Status s = records->status(); !s.ok()) {
-      Corrupt(s);
-      complete = false;
+    chain::Digest leaf{};
+    if (seq != range_.size() + 1 || sk == nullptr || !LeafOf(seq, *sk, has_body, body, &leaf)) {
+      complete_ = false;
+      return;
     }
+    range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) { Compare(n, h); });
+    ++summary_.leaves;
+    CheckpointsAt(seq, sk->entry_hash);
+  }
+
+  TreeCheckSummary Finish() {
+    if (!loaded_) LoadCheckpoints();
     // A broken chain (the chain check's finding) ends the tree check there:
     // what lies beyond is not judged. Otherwise rows left on any level lie
     // beyond the records.
-    if (!complete) return summary_;
+    if (!complete_) return summary_;
     for (size_t level = 0; level < levels_.size(); ++level) {
       if (levels_[level] == nullptr) continue;
       for (; levels_[level]->Valid(); levels_[level]->Next()) Extra(*levels_[level]);
+    }
+    // Rows on levels the records never reached.
+    for (int level = static_cast<int>(levels_.size()); level < 64; ++level) {
+      store::Rows* rows = Level(level);
+      if (!rows->Valid()) {
+        if (!rows->ok()) Corrupt(rows->status());
+        break;
+      }
+      for (; rows->Valid(); rows->Next()) Extra(*rows);
     }
     for (const auto& [size, note] : checkpoints_) {
       Report(size, Kind::kCheckpointRootMismatch,
@@ -137,11 +142,11 @@ class TreeScan {
 
   // The leaf of `seq`: recomputed from the body's category, or for a pruned
   // record the stored leaf (unchecked). False if there is none to take.
-  bool LeafOf(uint64_t seq, const store::Skeleton& sk, const store::RecordRows& r,
+  bool LeafOf(uint64_t seq, const store::Skeleton& sk, bool has_body, std::string_view body,
               chain::Digest* leaf) {
-    if (r.has_body()) {
+    if (has_body) {
       std::string_view salt, ce;
-      if (store::DecodeBody(r.body(), &salt, &ce)) {
+      if (store::DecodeBody(body, &salt, &ce)) {
         if (auto category = chain::CanonicalEventCategory(ce); category.ok()) {
           *leaf = chain::LeafHash(sk.entry_hash, *category);
           return true;
@@ -229,7 +234,7 @@ class TreeScan {
   }
 
   const store::Reader& reader_;
-  const std::string& tenant_;
+  const std::string tenant_;
   const TrustedKeys& keys_;
   CheckSink* sink_;
   const chain::WitnessPolicy* policy_;
@@ -237,19 +242,27 @@ class TreeScan {
   std::vector<std::unique_ptr<store::Rows>> levels_;
   std::map<uint64_t, std::string> checkpoints_;
   TreeCheckSummary summary_;
+  bool loaded_ = false;
+  bool complete_ = true;
 };
-
-}  // namespace
 
 bool StoreHasTree(const store::Reader& reader) {
   auto marker = reader.Get("default", store::kTreeMarkerKey);
   return marker.ok() && marker->has_value() && **marker == store::kTreeMarkerValue;
 }
 
-TreeCheckSummary CheckTenantTree(const store::Reader& reader, const std::string& tenant,
-                                 const TrustedKeys& keys, CheckSink* sink,
-                                 const chain::WitnessPolicy* policy) {
-  return TreeScan(reader, tenant, keys, sink, policy).Run();
+TreeChecker::TreeChecker(const store::Reader& reader, const std::string& tenant,
+                         const TrustedKeys& keys, CheckSink* sink,
+                         const chain::WitnessPolicy* policy)
+    : scan_(std::make_unique<Scan>(reader, tenant, keys, sink, policy)) {}
+
+TreeChecker::~TreeChecker() = default;
+
+void TreeChecker::AddRecord(uint64_t seq, const store::Skeleton* skeleton, bool has_body,
+                            std::string_view body) {
+  scan_->AddRecord(seq, skeleton, has_body, body);
 }
+
+TreeCheckSummary TreeChecker::Finish() { return scan_->Finish(); }
 
 }  // namespace indelible::check

@@ -1,7 +1,8 @@
 // CheckTenantTree: holds a tenant's stored Merkle tree (layout.h, "tree")
 // and its v2 checkpoints against its records (docs/VERIFY.md, "The tree").
 //
-// One pass over the tenant's records in seq order: each leaf is recomputed
+// Fed the tenant's records in seq order by the store check's one pass over
+// them (so bodies are read once for chain and tree): each leaf is recomputed
 // from the skeleton's entry hash and the body's category and folded into a
 // compact range; every node the fold completes is compared with the stored
 // row at (level, index), read by one iterator per level, so rows missing,
@@ -18,7 +19,9 @@
 #define INDELIBLE_VERIFIER_CHECK_TREE_CHECK_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "verifier/chain/witness_policy.h"
@@ -48,10 +51,28 @@ bool StoreHasTree(const store::Reader& reader);
 // Checks `tenant`'s tree up to its last record in an unbroken run from seq
 // 1 (a gap or an unreadable skeleton, which the chain check reports, ends
 // it). Corruption reported by RocksDB is a finding (kStoreCorruption).
-// `policy` may be null (no witness policy).
-TreeCheckSummary CheckTenantTree(const store::Reader& reader, const std::string& tenant,
-                                 const TrustedKeys& keys, CheckSink* sink,
-                                 const chain::WitnessPolicy* policy = nullptr);
+class TreeChecker {
+ public:
+  // REQUIRES: reader, keys, sink and policy outlive the checker. `policy`
+  // may be null (no witness policy).
+  TreeChecker(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
+              CheckSink* sink, const chain::WitnessPolicy* policy = nullptr);
+  ~TreeChecker();
+  TreeChecker(const TreeChecker&) = delete;
+  TreeChecker& operator=(const TreeChecker&) = delete;
+
+  // The tenant's next record (well-formed key) in seq order; `skeleton` is
+  // null when it could not be decoded, `body` the stored body value.
+  void AddRecord(uint64_t seq, const store::Skeleton* skeleton, bool has_body,
+                 std::string_view body);
+  // After the last record: rows beyond the records, checkpoints of sizes
+  // the records never reached.
+  TreeCheckSummary Finish();
+
+ private:
+  class Scan;
+  std::unique_ptr<Scan> scan_;
+};
 
 }  // namespace indelible::check
 

@@ -39,6 +39,16 @@ absl::Status TrustedKeys::AddPublicKeyPem(std::string_view pem) {
   return absl::OkStatus();
 }
 
+bool TrustedKeys::Trusts(const chain::NoteVerifierKey& key) const {
+  for (const auto& k : named_) {
+    if (k.name == key.name && k.public_key == key.public_key) return true;
+  }
+  for (const auto& k : unnamed_) {
+    if (k == key.public_key) return true;
+  }
+  return false;
+}
+
 std::vector<std::string> TrustedKeys::Describe() const {
   std::vector<std::string> out;
   for (const auto& k : named_) out.push_back(chain::NoteVerifierKeyString(k));

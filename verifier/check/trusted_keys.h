@@ -28,6 +28,12 @@ class TrustedKeys {
   // InvalidArgument if `pem` is not an Ed25519 public key.
   absl::Status AddPublicKeyPem(std::string_view pem);
 
+  // Trusts `key` from now on (a key reached by a rotation statement).
+  void AddKey(chain::NoteVerifierKey key) { named_.push_back(std::move(key)); }
+  // True if `key` (name and public key) is trusted: a named key, or a PEM
+  // key with the same public key.
+  bool Trusts(const chain::NoteVerifierKey& key) const;
+
   bool empty() const { return named_.empty() && unnamed_.empty(); }
   // One line per key: the verifier-key string, or "pem:<hex key>".
   std::vector<std::string> Describe() const;

@@ -7,6 +7,7 @@
 #include "nlohmann/json.hpp"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/text.h"
+#include "verifier/check/key_rotations.h"
 #include "verifier/check/trusted_keys.h"
 #include "verifier/cli/trust_flags.h"
 #include "verifier/report/report_rows.h"
@@ -16,7 +17,7 @@ namespace {
 
 struct CertFlags {
   std::string cert;
-  std::vector<std::string> keys, key_pems;
+  std::vector<std::string> keys, key_pems, rotations;
   bool json = false;
 };
 
@@ -35,6 +36,17 @@ int Run(const CertFlags& f) {
     auto pem = ReadFile(path);
     if (!pem.ok()) return Fail("--key-pem", pem.status());
     if (auto s = trusted.AddPublicKeyPem(*pem); !s.ok()) return Fail("--key-pem " + path, s);
+  }
+  std::vector<std::string> statements;
+  for (const auto& path : f.rotations) {
+    auto note = ReadFile(path);
+    if (!note.ok()) return Fail("--rotation", note.status());
+    statements.push_back(*std::move(note));
+  }
+  if (!trusted.empty()) {
+    if (auto s = check::FollowSuppliedRotations(statements, &trusted); !s.ok()) {
+      return Fail("--rotation", s);
+    }
   }
   if (trusted.empty()) {
     std::cerr << "indelible-verify verify-certificate: not verified: no trusted key "
@@ -80,6 +92,10 @@ std::pair<CLI::App*, Command> RegisterVerifyCertificateCommand(CLI::App* app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--key", f->keys, "The daemon's key as a verifier-key string");
   sub->add_option("--key-pem", f->key_pems, "The daemon's key as a PEM public key file")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--rotation", f->rotations,
+                  "A key rotation statement from a trusted key (docs/FORMAT.md section 14): "
+                  "its new key is trusted too (repeatable)")
       ->check(CLI::ExistingFile);
   sub->add_flag("--json", f->json, "Print the result as JSON");
   return {sub, [f] { return Run(*f); }};

@@ -6,6 +6,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/key_rotations.h"
 
 namespace indelible::verify {
 
@@ -26,6 +27,10 @@ void TrustFlags::Register(CLI::App* sub) {
                   "A trusted checkpoint key as a PEM public key file; repeat "
                   "for a key history")
       ->check(CLI::ExistingFile);
+  sub->add_option("--rotation", rotations,
+                  "A key rotation statement (docs/FORMAT.md section 14) from a trusted "
+                  "key: its new key is trusted in every tenant (repeatable)")
+      ->check(CLI::ExistingFile);
   sub->add_option("--checkpoint", checkpoints,
                   "A checkpoint note saved earlier; the data must still "
                   "extend it (repeatable)")
@@ -45,6 +50,15 @@ absl::Status TrustFlags::Apply(check::StoreCheckOptions* options) const {
     if (auto s = options->keys.AddPublicKeyPem(*pem); !s.ok()) {
       return named("--key-pem " + path, s);
     }
+  }
+  std::vector<std::string> statements;
+  for (const std::string& path : rotations) {
+    auto note = ReadFile(path);
+    if (!note.ok()) return named("--rotation", note.status());
+    statements.push_back(*std::move(note));
+  }
+  if (auto s = check::FollowSuppliedRotations(statements, &options->keys); !s.ok()) {
+    return named("--rotation", s);
   }
   for (const std::string& path : checkpoints) {
     auto note = ReadFile(path);

@@ -19,8 +19,9 @@ struct TrustFlags {
   std::vector<std::string> keys;
   std::vector<std::string> key_pems;
   std::vector<std::string> checkpoints;
+  std::vector<std::string> rotations;
 
-  // Adds --key, --key-pem and --checkpoint to `sub`.
+  // Adds --key, --key-pem, --rotation and --checkpoint to `sub`.
   void Register(CLI::App* sub);
   // Loads them into options.keys and options.supplied. The error names the
   // flag and the value.
