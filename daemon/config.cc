@@ -177,6 +177,37 @@ absl::Status ParseBackup(const YAML::Node& n, BackupOptions* b) {
   return CheckUnknown(n, p, k);
 }
 
+absl::Status ParseWitnesses(const YAML::Node& n, std::vector<WitnessConfig>* out) {
+  if (!n.IsSequence()) {
+    return absl::InvalidArgumentError("config: witnesses must be a list");
+  }
+  for (size_t i = 0; i < n.size(); ++i) {
+    const std::string p = absl::StrCat("witnesses[", i, "].");
+    if (!n[i].IsMap()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: witnesses[", i, "] must be a mapping {name: ..., url: ..., key: ...}"));
+    }
+    std::set<std::string> k;
+    WitnessConfig w;
+    RETURN_IF_ERROR(Read(n[i], p, "name", &k, &w.name));
+    RETURN_IF_ERROR(Read(n[i], p, "url", &k, &w.url));
+    RETURN_IF_ERROR(Read(n[i], p, "key", &k, &w.key));
+    k.insert("tls");
+    if (const YAML::Node tls = n[i]["tls"]) {
+      std::set<std::string> tk;
+      const std::string tp = p + "tls.";
+      RETURN_IF_ERROR(RequireMap(tls, tp));
+      RETURN_IF_ERROR(Read(tls, tp, "ca_file", &tk, &w.tls_ca_file));
+      RETURN_IF_ERROR(Read(tls, tp, "cert_file", &tk, &w.tls_cert_file));
+      RETURN_IF_ERROR(Read(tls, tp, "key_file", &tk, &w.tls_key_file));
+      RETURN_IF_ERROR(CheckUnknown(tls, tp, tk));
+    }
+    RETURN_IF_ERROR(CheckUnknown(n[i], p, k));
+    out->push_back(std::move(w));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParseTls(const YAML::Node& n, TlsConfig* t) {
   std::set<std::string> k;
   const std::string p = "tls.";
@@ -469,6 +500,67 @@ absl::Status ValidateBackup(const DaemonConfig& c) {
   return absl::OkStatus();
 }
 
+// A witness URL: its scheme, host and port; http only to loopback.
+absl::Status ValidateWitnessUrl(const std::string& field, const std::string& url) {
+  auto parts = SplitWitnessUrl(url);
+  if (!parts.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: ", field, ": ", parts.status().message()));
+  }
+  const bool loopback =
+      parts->host == "127.0.0.1" || parts->host == "localhost" || parts->host == "::1";
+  if (!parts->https && !loopback) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: ", field, ": ", url,
+        " is plain http off loopback; use https (and tls.ca_file for a private CA)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateWitnesses(const DaemonConfig& c) {
+  std::set<std::string> names, keys;
+  for (size_t i = 0; i < c.witnesses.size(); ++i) {
+    const WitnessConfig& w = c.witnesses[i];
+    const std::string p = absl::StrCat("witnesses[", i, "].");
+    if (w.key.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", p, "key: required (the witness's verifier key, name+id+base64)"));
+    }
+    auto key = chain::ParseCosignerKey(w.key);
+    if (!key.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", p, "key: ", key.status().message()));
+    }
+    if (w.name != key->name) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: ", p, "name: \"", w.name, "\" is not the name in key (\"", key->name,
+          "\")"));
+    }
+    if (!names.insert(w.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", p, "name: ", w.name, " is listed twice"));
+    }
+    if (!keys.insert(key->public_key).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", p, "key: the same key as an earlier witness"));
+    }
+    if (w.url.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("config: ", p, "url: required"));
+    }
+    RETURN_IF_ERROR(ValidateWitnessUrl(p + "url", w.url));
+    if (w.tls_cert_file.empty() != w.tls_key_file.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: ", p, "tls: cert_file and key_file go together"));
+    }
+  }
+  if (c.witness_quorum > c.witnesses.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: witness_quorum: ", c.witness_quorum, " is more than the ",
+        c.witnesses.size(), " witnesses listed"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   DaemonConfig c;
   if (root.IsNull()) return c;  // empty file: all defaults
@@ -528,11 +620,61 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   }
   k.insert("limits");
   if (root["limits"]) RETURN_IF_ERROR(ParseLimits(root["limits"], &c.limits));
+  k.insert("witnesses");
+  if (root["witnesses"]) RETURN_IF_ERROR(ParseWitnesses(root["witnesses"], &c.witnesses));
+  RETURN_IF_ERROR(Read(root, "", "witness_quorum", &k, &c.witness_quorum));
+  RETURN_IF_ERROR(Read(root, "", "witness_grace_seconds", &k, &c.witness_grace_seconds));
   RETURN_IF_ERROR(CheckUnknown(root, "", k));
   return c;
 }
 
 }  // namespace
+
+absl::StatusOr<WitnessUrl> SplitWitnessUrl(const std::string& url) {
+  WitnessUrl out;
+  std::string rest;
+  if (url.rfind("https://", 0) == 0) {
+    out.https = true;
+    rest = url.substr(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else {
+    return absl::InvalidArgumentError("want http://host:port or https://host:port");
+  }
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) out.path_prefix = rest.substr(slash);
+  while (!out.path_prefix.empty() && out.path_prefix.back() == '/') out.path_prefix.pop_back();
+  const size_t colon = authority.rfind(':');
+  const size_t bracket = authority.rfind(']');
+  std::string port_text;
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    port_text = authority.substr(colon + 1);
+    authority = authority.substr(0, colon);
+  }
+  if (authority.empty() || authority.find_first_of(" @?#") != std::string::npos) {
+    return absl::InvalidArgumentError("want http://host:port or https://host:port");
+  }
+  out.host = authority;
+  if (out.host.size() > 2 && out.host.front() == '[') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  out.port = out.https ? 443 : 80;
+  if (!port_text.empty()) {
+    int port = 0;
+    for (char ch : port_text) {
+      if (ch < '0' || ch > '9' || port > 65535) {
+        return absl::InvalidArgumentError("the port is not a number from 1 to 65535");
+      }
+      port = port * 10 + (ch - '0');
+    }
+    if (port < 1 || port > 65535) {
+      return absl::InvalidArgumentError("the port is not a number from 1 to 65535");
+    }
+    out.port = port;
+  }
+  return out;
+}
 
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& text) {
   // The checks above keep yaml-cpp from throwing on any input we know of;
@@ -621,6 +763,7 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   }
   if (auto s = ValidateRetentionConfig(c.retention); !s.ok()) return s;
   if (auto s = ValidateBackup(c); !s.ok()) return s;
+  if (auto s = ValidateWitnesses(c); !s.ok()) return s;
   if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
       c.sequencer.max_group_events == 0 || c.max_read_records == 0) {
     return absl::InvalidArgumentError("config: limits must be positive");

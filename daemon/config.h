@@ -5,6 +5,7 @@
 #define INDELIBLE_DAEMON_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/auth.h"
@@ -14,8 +15,27 @@
 #include "daemon/retention.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
+#include "verifier/chain/cosignature.h"
 
 namespace indelible {
+
+// A witness the daemon sends its v2 checkpoints to (docs/WITNESS.md, "The
+// daemon as a witnessed log").
+struct WitnessConfig {
+  // The witness's key name; must be the name in `key`.
+  std::string name;
+  // http://host:port or https://host:port, optionally with a path prefix;
+  // requests go to <url>/add-checkpoint. http only to a loopback host.
+  std::string url;
+  // The witness's cosigner verifier key "<name>+<hex id>+<base64(0x04 || key)>".
+  std::string key;
+  chain::CosignerKey cosigner_key;  // parsed from `key`
+  // TLS: the CA bundle the witness's certificate must chain to (empty: the
+  // system's), and a client certificate and key for mutual TLS.
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+};
 
 struct DaemonConfig {
   // host:port. Port 0 picks a free port (see port_file).
@@ -79,13 +99,37 @@ struct DaemonConfig {
   Sequencer::Options sequencer;
   StorageOptions storage;
   uint64_t max_read_records = 100000;
+
+  // Witnesses (docs/WITNESS.md): every v2 checkpoint is sent to each; the
+  // newest checkpoint of a tenant is "at quorum" once witness_quorum of them
+  // cosigned it. 0 (unset) means all listed.
+  std::vector<WitnessConfig> witnesses;
+  size_t witness_quorum = 0;
+  // How long a tenant's newest checkpoint may stay below quorum before the
+  // health service "indelible.v1.Witnessing" turns NOT_SERVING.
+  uint64_t witness_grace_seconds = 60;
 };
+
+// witness_quorum, or every witness listed when it is 0.
+inline size_t EffectiveWitnessQuorum(const DaemonConfig& c) {
+  return c.witness_quorum == 0 ? c.witnesses.size() : c.witness_quorum;
+}
 
 inline constexpr char kDevLogName[] = "indelible.local";
 // log_name, or kDevLogName when it is empty (loopback development).
 inline std::string EffectiveLogName(const DaemonConfig& c) {
   return c.log_name.empty() ? std::string(kDevLogName) : c.log_name;
 }
+
+// A witness URL split for an HTTP client.
+struct WitnessUrl {
+  bool https = false;
+  std::string host;  // without brackets
+  int port = 0;
+  std::string path_prefix;  // "" or "/..." without a trailing '/'
+};
+// InvalidArgument with the reason unless `url` is http(s)://host[:port][/path].
+absl::StatusOr<WitnessUrl> SplitWitnessUrl(const std::string& url);
 
 // Parses YAML text. InvalidArgument naming the key on a bad or unknown key.
 absl::StatusOr<DaemonConfig> ParseConfig(const std::string& yaml_text);

@@ -150,6 +150,11 @@ GovernedSettings GovernedSettingsOf(const DaemonConfig& c) {
   s["backup.interval"] = c.backup.interval_seconds == 0
                              ? "(on request only)"
                              : FormatRetentionDuration(c.backup.interval_seconds);
+  for (const WitnessConfig& w : c.witnesses) {
+    s["witnesses" + Bracket(w.name)] = w.key + " " + w.url;
+  }
+  // Only with witnesses: a store from before them records nothing new.
+  if (!c.witnesses.empty()) s["witness_quorum"] = absl::StrCat(EffectiveWitnessQuorum(c));
   return s;
 }
 
@@ -249,6 +254,22 @@ std::vector<std::string> FindWeakenings(const GovernedSettings& o, const Governe
           c == kOther ? "other categories" : "category " + c, ": ",
           FormatRetentionDuration(before), " -> ", FormatRetentionDuration(after)));
     }
+  }
+  // Witnesses: one dropped (or its key replaced), or a lower quorum.
+  for (const auto& [key, value] : o) {
+    if (!absl::StartsWith(key, "witnesses[")) continue;
+    const std::string old_key = value.substr(0, value.find(' '));
+    const std::string now = Get(n, key);
+    if (now == kUnset) {
+      out.push_back(absl::StrCat(key, ": removed"));
+    } else if (now.substr(0, now.find(' ')) != old_key) {
+      out.push_back(absl::StrCat(key, ": another key"));
+    }
+  }
+  uint64_t old_quorum = 0, new_quorum = 0;
+  if (absl::SimpleAtoi(Get(o, "witness_quorum"), &old_quorum) &&
+      absl::SimpleAtoi(Get(n, "witness_quorum"), &new_quorum) && new_quorum < old_quorum) {
+    out.push_back(absl::StrCat("witness_quorum: ", old_quorum, " -> ", new_quorum));
   }
   for (const std::string key : {"backup.keep_days", "backup.keep_count"}) {
     if (KeepsLess(o, n, key)) {

@@ -1,6 +1,6 @@
 // Governed settings: the security- and retention-relevant part of a
 // DaemonConfig (auth, retention, ingest rules, TLS files, the signing key,
-// backups) as flat `key -> value` text, so that a change can be recorded
+// backups, witnesses) as flat `key -> value` text, so that a change can be recorded
 // with its content (old -> new) and the settings last applied can be kept in
 // the store across restarts (docs/SECURITY.md, "Configuration changes").
 //
@@ -49,7 +49,8 @@ std::vector<SettingChange> DiffGovernedSettings(const GovernedSettings& old_sett
 // two_person_rule, record_reads or require_read_reason (or auth itself)
 // turned off; two principals of one person made two persons; a shorter
 // retention for any tenant and category; a backup retention that keeps
-// fewer backups or keeps them for less time.
+// fewer backups or keeps them for less time; a witness removed or given
+// another key, or a lower witness_quorum.
 std::vector<std::string> FindWeakenings(const GovernedSettings& old_settings,
                                         const GovernedSettings& new_settings);
 

@@ -33,6 +33,7 @@
 #include "daemon/reflection_v1.h"
 #include "daemon/service.h"
 #include "daemon/version.h"
+#include "daemon/witnessing.h"
 #include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -378,7 +379,36 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     sequencer.Stop();
     return kExitRuntime;
   }
+  // Witnesses: their own threads; appends and the checkpointer never wait
+  // for them (docs/WITNESS.md).
+  std::unique_ptr<WitnessSender> witnessing;
+  if (!config.witnesses.empty()) {
+    WitnessSender::Options wo;
+    wo.witnesses = config.witnesses;
+    wo.quorum = EffectiveWitnessQuorum(config);
+    wo.grace = std::chrono::seconds(config.witness_grace_seconds);
+    wo.interval = std::chrono::milliseconds(config.checkpoint_interval_ms);
+    witnessing = std::make_unique<WitnessSender>(
+        storage->get(),
+        [&sequencer] {
+          std::vector<std::pair<std::string, uint64_t>> out;
+          for (const auto& [tenant, head] : sequencer.AllHeads()) {
+            out.emplace_back(tenant, head.seq);
+          }
+          return out;
+        },
+        std::move(wo));
+    if (auto s = witnessing->Init(); !s.ok()) {
+      spdlog::critical("event=startup_failed reason=\"witnesses: {}\"", s.ToString());
+      server->Shutdown();
+      sequencer.Stop();
+      return kExitRuntime;
+    }
+    spdlog::info("event=witnessing witnesses={} quorum={}", config.witnesses.size(),
+                 EffectiveWitnessQuorum(config));
+  }
   checkpointer.Start();
+  if (witnessing) witnessing->Start();
   compactor.Start();
   admin.StartExpiry(std::chrono::milliseconds(config.testing_manual_clock ? 100 : 1000));
   backuper.Start();
@@ -391,6 +421,9 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
                            .recorder = &recorder},
                           config);
   reloader.AddMetrics(&metrics);
+  if (witnessing) {
+    metrics.AddCollector([w = witnessing.get()](std::string* out) { w->RenderMetrics(out); });
+  }
   MetricsServer metrics_server(&metrics);
   if (!config.metrics_listen.empty()) {
     auto metrics_port = metrics_server.Start(config.metrics_listen);
@@ -409,6 +442,10 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
   }
   HealthMonitor health(server->GetHealthCheckService(), storage->get(), &metrics,
                        {v1::AuditLog::service_full_name(), v1::Admin::service_full_name()});
+  if (witnessing) {
+    health.AddCheck(kWitnessingHealthService,
+                    [w = witnessing.get()](std::string* reason) { return w->Healthy(reason); });
+  }
   health.Start();
   if (!config.port_file.empty() && local_port != 0) {
     if (auto s = process::WritePortFile(config.port_file + ".local", local_port); !s.ok()) {
@@ -453,6 +490,7 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
   compactor.Stop();
   sequencer.Stop();
   checkpointer.Stop();  // signs the final heads
+  if (witnessing) witnessing->Stop();
   storage->reset();
   spdlog::info("event=shutdown_complete");
   return kExitOk;

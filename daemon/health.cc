@@ -13,6 +13,11 @@ HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
+void HealthMonitor::AddCheck(std::string service, std::function<bool(std::string*)> ok) {
+  std::lock_guard<std::mutex> l(mu_);
+  checks_.push_back({std::move(service), std::move(ok), false});
+}
+
 void HealthMonitor::Start() {
   std::lock_guard<std::mutex> l(mu_);
   if (started_) return;
@@ -20,6 +25,7 @@ void HealthMonitor::Start() {
   // A name is known to the health service once it has a status; from then on
   // SetServingStatus(bool) moves it with "".
   for (const std::string& name : services_) health_->SetServingStatus(name, false);
+  for (const Check& c : checks_) health_->SetServingStatus(c.service, false);
   health_->SetServingStatus(false);
   storage_->db()->GetIntProperty("rocksdb.background-errors", &background_errors_);
   Evaluate();
@@ -56,7 +62,8 @@ void HealthMonitor::Evaluate() {
   }
   const bool exhausted = metrics_->LastCommitExhausted();
   const bool serving = !exhausted && !background_error_;
-  if (serving != serving_) {
+  const bool changed = serving != serving_;
+  if (changed) {
     serving_ = serving;
     health_->SetServingStatus(serving);
     if (serving) {
@@ -64,6 +71,24 @@ void HealthMonitor::Evaluate() {
     } else {
       spdlog::warn("event=health status=NOT_SERVING reason={}",
                    exhausted ? "disk_full" : "rocksdb_background_error");
+    }
+  }
+  for (Check& c : checks_) {
+    std::string reason;
+    const bool ok = c.ok(&reason);
+    const bool check_serving = serving && ok;
+    // SetServingStatus(bool) above moved every name: set the checks again.
+    if (check_serving != c.serving || changed) {
+      health_->SetServingStatus(c.service, check_serving);
+    }
+    if (check_serving != c.serving) {
+      c.serving = check_serving;
+      if (check_serving) {
+        spdlog::info("event=health service={} status=SERVING", c.service);
+      } else {
+        spdlog::warn("event=health service={} status=NOT_SERVING reason=\"{}\"", c.service,
+                     ok ? "daemon_not_serving" : reason);
+      }
     }
   }
 }

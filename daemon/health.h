@@ -4,12 +4,15 @@
 // last answered append failed with RESOURCE_EXHAUSTED (disk full), until an
 // append succeeds again; after RocksDB counts a new background error, until
 // an append succeeds again; and from Stop() on. SERVING otherwise. Polls once
-// a second.
+// a second. Extra checks (AddCheck) give a service name of their own a status
+// that is SERVING only while the overall status is and the check passes,
+// without changing the overall status (e.g. "indelible.v1.Witnessing").
 #ifndef INDELIBLE_DAEMON_HEALTH_H_
 #define INDELIBLE_DAEMON_HEALTH_H_
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -30,6 +33,10 @@ class HealthMonitor {
                 const Metrics* metrics, std::vector<std::string> services);
   ~HealthMonitor();  // Calls Stop().
 
+  // `ok` returns whether the check passes and, if not, why (for the log).
+  // REQUIRES: called before Start().
+  void AddCheck(std::string service, std::function<bool(std::string* reason)> ok);
+
   // Evaluates now, then every second on a thread.
   void Start();
   // Stops polling and reports NOT_SERVING. Idempotent.
@@ -42,6 +49,12 @@ class HealthMonitor {
   Storage* const storage_;
   const Metrics* const metrics_;
   const std::vector<std::string> services_;
+  struct Check {
+    std::string service;
+    std::function<bool(std::string*)> ok;
+    bool serving = false;
+  };
+  std::vector<Check> checks_;  // guarded by mu_ once started
 
   std::mutex mu_;
   std::condition_variable cv_;

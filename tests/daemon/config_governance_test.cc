@@ -6,6 +6,7 @@
 #include "daemon/auth.h"
 #include "daemon/config.h"
 #include "gtest/gtest.h"
+#include "verifier/chain/cosignature.h"
 
 namespace indelible {
 namespace {
@@ -32,6 +33,34 @@ GovernedSettings Of(const std::string& yaml) { return GovernedSettingsOf(Parse(y
 bool Mentions(const std::vector<std::string>& lines, const std::string& text) {
   return std::any_of(lines.begin(), lines.end(),
                      [&](const std::string& l) { return absl::StrContains(l, text); });
+}
+
+std::string WitnessEntry(const std::string& name, char seed) {
+  auto key = chain::Ed25519PrivateKey::FromSeed(std::string(32, seed));
+  EXPECT_TRUE(key.ok());
+  const std::string vkey = chain::CosignerKeyString(chain::Cosigner(name, *std::move(key)).key());
+  return "  - {name: " + name + ", url: \"http://127.0.0.1:7420\", key: \"" + vkey + "\"}\n";
+}
+
+TEST(GovernedWitnesses, RemovingAWitnessOrLoweringTheQuorumWeakens) {
+  const std::string w1 = WitnessEntry("w.example/1", 'a'), w2 = WitnessEntry("w.example/2", 'b');
+  const GovernedSettings both = Of("witnesses:\n" + w1 + w2);
+  EXPECT_EQ(both.at("witness_quorum"), "2");
+  EXPECT_TRUE(absl::StartsWith(both.at("witnesses[w.example/1]"), "w.example/1+"));
+  // Adding a witness, or raising the quorum, is not weaker.
+  EXPECT_TRUE(FindWeakenings(Of("witnesses:\n" + w1), both).empty());
+  EXPECT_TRUE(FindWeakenings(Of("witness_quorum: 1\nwitnesses:\n" + w1 + w2), both).empty());
+  EXPECT_TRUE(Mentions(FindWeakenings(both, Of("witnesses:\n" + w1)),
+                       "witnesses[w.example/2]: removed"));
+  EXPECT_TRUE(Mentions(FindWeakenings(both, Of("witness_quorum: 1\nwitnesses:\n" + w1 + w2)),
+                       "witness_quorum: 2 -> 1"));
+  EXPECT_TRUE(Mentions(FindWeakenings(both, Of("witnesses:\n" + w1 +
+                                               WitnessEntry("w.example/2", 'c'))),
+                       "witnesses[w.example/2]: another key"));
+  EXPECT_FALSE(DiffGovernedSettings(both, Of("witnesses:\n" + w1)).empty());
+  // Without witnesses there is nothing new on record.
+  EXPECT_EQ(Of("").count("witness_quorum"), 0u);
+  EXPECT_TRUE(Mentions(FindWeakenings(both, Of("")), "witnesses[w.example/1]: removed"));
 }
 
 TEST(ConfigPersons, PersonOnTokensAndBindingsMapsPrincipals) {

@@ -1,9 +1,85 @@
 #include "daemon/config.h"
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "verifier/chain/cosignature.h"
 
 namespace indelible {
 namespace {
+
+// The verifier key of a witness named `name` (a fixed seed per name).
+std::string WitnessKey(const std::string& name) {
+  auto key = chain::Ed25519PrivateKey::FromSeed(std::string(32, name.back()));
+  EXPECT_TRUE(key.ok());
+  return chain::CosignerKeyString(chain::Cosigner(name, *std::move(key)).key());
+}
+
+absl::Status ParseAndValidate(const std::string& yaml) {
+  auto c = ParseConfig(yaml);
+  if (!c.ok()) return c.status();
+  return ValidateConfig(*c);
+}
+
+TEST(ConfigWitnesses, ReadsTheListAndDefaultsTheQuorumToAll) {
+  const std::string k1 = WitnessKey("w.example/1"), k2 = WitnessKey("w.example/2");
+  auto c = ParseConfig("witnesses:\n"
+                       "  - {name: w.example/1, url: \"http://127.0.0.1:7420\", key: \"" + k1 +
+                       "\"}\n"
+                       "  - name: w.example/2\n    url: https://w2.example:8443/prefix/\n"
+                       "    key: \"" + k2 + "\"\n"
+                       "    tls: {ca_file: ca.pem, cert_file: c.pem, key_file: c.key}\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(ValidateConfig(*c).ok()) << ValidateConfig(*c);
+  ASSERT_EQ(c->witnesses.size(), 2u);
+  EXPECT_EQ(c->witnesses[1].tls_ca_file, "ca.pem");
+  EXPECT_EQ(c->witnesses[1].tls_key_file, "c.key");
+  EXPECT_EQ(EffectiveWitnessQuorum(*c), 2u);
+  auto url = SplitWitnessUrl(c->witnesses[1].url);
+  ASSERT_TRUE(url.ok());
+  EXPECT_TRUE(url->https);
+  EXPECT_EQ(url->host, "w2.example");
+  EXPECT_EQ(url->port, 8443);
+  EXPECT_EQ(url->path_prefix, "/prefix");
+}
+
+TEST(ConfigWitnesses, ErrorsNameTheField) {
+  const std::string k1 = WitnessKey("w.example/1");
+  const std::string ok_entry =
+      "  - {name: w.example/1, url: \"http://127.0.0.1:1\", key: \"" + k1 + "\"}\n";
+  struct Case {
+    std::string yaml, field;
+  } cases[] = {
+      {"witnesses: 3\n", "witnesses must be a list"},
+      {"witnesses: [{name: a, url: \"http://127.0.0.1:1\"}]\n", "witnesses[0].key: required"},
+      {"witnesses: [{name: a, url: \"http://127.0.0.1:1\", key: nonsense}]\n",
+       "witnesses[0].key:"},
+      {"witnesses: [{name: w.example/9, url: \"http://127.0.0.1:1\", key: \"" + k1 + "\"}]\n",
+       "witnesses[0].name:"},
+      {"witnesses: [{name: w.example/1, key: \"" + k1 + "\"}]\n", "witnesses[0].url: required"},
+      {"witnesses: [{name: w.example/1, url: \"ftp://x\", key: \"" + k1 + "\"}]\n",
+       "witnesses[0].url:"},
+      {"witnesses: [{name: w.example/1, url: \"http://w.example:80\", key: \"" + k1 + "\"}]\n",
+       "witnesses[0].url: http://w.example:80 is plain http off loopback"},
+      {"witnesses: [{name: w.example/1, url: \"https://w:99999\", key: \"" + k1 + "\"}]\n",
+       "witnesses[0].url:"},
+      {"witnesses: [{name: w.example/1, url: \"https://w\", key: \"" + k1 +
+           "\", tls: {cert_file: c.pem}}]\n",
+       "witnesses[0].tls: cert_file and key_file go together"},
+      {"witnesses: [{name: w.example/1, url: \"https://w\", key: \"" + k1 +
+           "\", tls: {ca: x}}]\n",
+       "unknown key witnesses[0].tls.ca"},
+      {"witnesses: [{name: w.example/1, url: \"https://w\", key: \"" + k1 + "\", nmae: x}]\n",
+       "unknown key witnesses[0].nmae"},
+      {"witnesses:\n" + ok_entry + ok_entry, "witnesses[1].name: w.example/1 is listed twice"},
+      {"witness_quorum: 2\nwitnesses:\n" + ok_entry, "witness_quorum: 2 is more than the 1"},
+      {"witness_quorum: 1\n", "witness_quorum: 1 is more than the 0"},
+  };
+  for (const Case& c : cases) {
+    const absl::Status s = ParseAndValidate(c.yaml);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << c.yaml << " -> " << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), c.field)) << c.yaml << " -> " << s;
+  }
+}
 
 TEST(Config, EmptyMeansDefaults) {
   auto c = ParseConfig("");

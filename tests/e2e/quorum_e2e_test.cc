@@ -3,10 +3,10 @@
 // are submitted to the witness (tlog-witness `POST /add-checkpoint`, with a
 // consistency proof from the size it cosigned), and the cosigned notes are
 // checked by `indelible-verify inclusion|consistency`, by `check --data-dir`
-// once written into the stopped daemon's checkpoint rows, as the daemon
-// stores them with witnesses configured; `verify-receipt` and `check
-// --remote` against the daemon's own (uncosigned) checkpoints are below
-// quorum.
+// once written into the stopped daemon's checkpoint rows; `verify-receipt`
+// and `check --remote` against a daemon without witnesses are below quorum.
+// Then a daemon configured with the witness (`witnesses:`) stores and serves
+// cosigned notes itself, and every verifier meets the policy on them.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -21,6 +21,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
+#include "tests/witness/witness_process.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
@@ -241,6 +242,90 @@ TEST_F(QuorumE2E, WitnessCosignedCheckpointsMeetThePolicy) {
   EXPECT_EQ(v.exit_code, 3) << v.out << v.err;
   auto j = nlohmann::json::parse(v.out);
   EXPECT_EQ(j["verdict"], "below_quorum");
+  EXPECT_EQ(j["tenants"][0]["witnesses"]["cosigned"], nlohmann::json{"witness.test/w1"});
+}
+
+// The daemon's own cosigned checkpoints (witnesses: in its config).
+TEST(QuorumDaemonE2E, TheDaemonsCosignedNotesMeetEveryVerifiersPolicy) {
+  TempDir dir;
+  const std::string log_key_file = dir.Sub("log.pem");
+  auto k = RunCommand({BinPath("indelible-witness"), "keygen", "--name", "log", "--out",
+                       log_key_file});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  const std::string log_vkey_name = "audit.test";
+  // The witness.
+  const std::string wkey = dir.Sub("witness.pem");
+  k = RunCommand({BinPath("indelible-witness"), "keygen", "--name", "witness.test/w1", "--out",
+                  wkey});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  const std::string wvkey = k.out.substr(0, k.out.size() - 1);
+  const std::string log_vkey = testing::VerifierKeyOf(log_key_file, log_vkey_name);
+  Write(dir.Sub("witness.yaml"),
+        "name: witness.test/w1\nkey_file: " + wkey + "\nstate_dir: " + dir.Sub("wstate") +
+            "\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nlogs:\n"
+            "  - origin_prefix: audit.test/\n    keys: [\"" + log_vkey + "\"]\n");
+  witness::testing::WitnessProcess w(dir.Sub("witness.yaml"), dir.Sub("witness.port"),
+                                     dir.Sub("witness.log"));
+  ASSERT_TRUE(w.Start());
+  Write(dir.Sub("daemon.yaml"),
+        "log_name: audit.test\nkey_name: " + log_vkey_name + "\nsigning_key_file: " +
+            log_key_file + "\ncheckpoint_interval_ms: 50\nwitnesses:\n  - name: witness.test/w1\n"
+            "    url: \"http://127.0.0.1:" + std::to_string(w.port()) + "\"\n    key: \"" + wvkey +
+            "\"\n");
+  auto d = DaemonProcess::Start(
+      {.data_dir = dir.Sub("data"), .extra_args = {"--config", dir.Sub("daemon.yaml")}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  auto cli = [&](std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), {BinPath("indelible"), "--target", (*d)->target()});
+    return RunCommand(args, in);
+  };
+  std::string receipt;
+  for (int i = 0; i < 4; ++i) {
+    auto r = cli({"append", "--json", "--tenant", "acme", "--actor-id", "svc", "--action",
+                  "doc.read"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    receipt = r.out;
+  }
+  const chain::Cosigner absent("witness.test/absent", *chain::Ed25519PrivateKey::Generate());
+  const std::vector<std::string> policy1 = {"--key", log_vkey, "--witness", wvkey};
+  const std::vector<std::string> policy2 = {"--key", log_vkey, "--witness", wvkey, "--witness",
+                                            chain::CosignerKeyString(absent.key()),
+                                            "--quorum", "2"};
+  // verify-receipt waits (bounded) for the served checkpoint to be cosigned.
+  std::vector<std::string> vr = {"verify-receipt", "--wait", "30s"};
+  vr.insert(vr.end(), policy1.begin(), policy1.end());
+  auto r = cli(vr, receipt);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The served note of size 4 is cosigned by the witness.
+  auto cp = cli({"checkpoint", "--v2", "--tenant", "acme", "--key", log_vkey});
+  ASSERT_EQ(cp.exit_code, 0) << cp.err;
+  EXPECT_NE(cp.out.find("\xe2\x80\x94 witness.test/w1 "), std::string::npos) << cp.out;
+  // check --remote on the daemon's served note.
+  std::vector<std::string> remote = {BinPath("indelible-verify"), "check", "--remote",
+                                     (*d)->target(), "--tenant", "acme"};
+  std::vector<std::string> args = remote;
+  args.insert(args.end(), policy1.begin(), policy1.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  args = remote;
+  args.insert(args.end(), policy2.begin(), policy2.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("missing: witness.test/absent"), std::string::npos) << r.out;
+  // check --data-dir on the daemon's stored cosigned rows, once the newest
+  // stored checkpoint is the cosigned one (the daemon stores cosignatures as
+  // they arrive; stop it after that).
+  ASSERT_EQ((*d)->Stop(), 0) << (*d)->Log();
+  args = {BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--json"};
+  args.insert(args.end(), policy1.begin(), policy1.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  args = {BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--json"};
+  args.insert(args.end(), policy2.begin(), policy2.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["below_quorum_tenants"], nlohmann::json{"acme"});
   EXPECT_EQ(j["tenants"][0]["witnesses"]["cosigned"], nlohmann::json{"witness.test/w1"});
 }
 

@@ -4,7 +4,6 @@
 // Every cosignature returned is checked by the chain library and by
 // check_cosignature.py (written from the C2SP specs, openssl for Ed25519).
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -21,10 +20,10 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/witness/test_log.h"
+#include "tests/witness/witness_process.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/text.h"
 
-extern char** environ;
 
 namespace indelible::witness {
 namespace {
@@ -36,6 +35,7 @@ using indelible::testing::TempDir;
 using testing::FormatV2;
 using testing::TestLog;
 using testing::TestLogSigner;
+using testing::WitnessProcess;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -43,76 +43,6 @@ std::string ReadFile(const std::string& path) {
   ss << in.rdbuf();
   return ss.str();
 }
-
-// One indelible-witness process, started with --config and --port-file.
-class WitnessProcess {
- public:
-  WitnessProcess(std::string config, std::string port_file, std::string log)
-      : config_(std::move(config)), port_file_(std::move(port_file)), log_(std::move(log)) {}
-  ~WitnessProcess() { Kill(); }
-
-  // Starts the process and waits (at most 30 s) for its port files.
-  ::testing::AssertionResult Start() {
-    std::filesystem::remove(port_file_);
-    std::filesystem::remove(port_file_ + ".metrics");
-    const std::string bin = BinPath("indelible-witness");
-    std::vector<std::string> argv = {bin, "--config", config_, "--port-file", port_file_};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    const int rc = posix_spawn(&pid_, bin.c_str(), &fa, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) return ::testing::AssertionFailure() << "cannot spawn " << bin;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return ::testing::AssertionFailure() << "exited during startup: " << ReadFile(log_);
-      }
-      const std::string p = ReadFile(port_file_), m = ReadFile(port_file_ + ".metrics");
-      if (!p.empty() && p.back() == '\n' && !m.empty() && m.back() == '\n') {
-        port_ = std::stoi(p);
-        metrics_port_ = std::stoi(m);
-        return ::testing::AssertionSuccess();
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    Kill();
-    return ::testing::AssertionFailure() << "did not start: " << ReadFile(log_);
-  }
-  // SIGTERM; the exit code (-1 if killed by a signal).
-  int Stop() {
-    if (pid_ < 0) return -1;
-    kill(pid_, SIGTERM);
-    return Wait();
-  }
-  void Kill() {
-    if (pid_ < 0) return;
-    kill(pid_, SIGKILL);
-    Wait();
-  }
-  int Wait() {
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  pid_t pid() const { return pid_; }
-  int port() const { return port_; }
-  int metrics_port() const { return metrics_port_; }
-  std::string Log() const { return ReadFile(log_); }
-
- private:
-  const std::string config_, port_file_, log_;
-  pid_t pid_ = -1;
-  int port_ = 0, metrics_port_ = 0;
-};
 
 struct HttpReply {
   bool ok = false;  // false: no HTTP response (connection failed)
