@@ -284,6 +284,14 @@ absl::StatusOr<chain::CheckpointV2> LogVerifier::Accept(
                                             cp->tenant, "\", not \"", std::string(tenant),
                                             "\""));
   }
+  if (policy_.has_value()) {
+    absl::StatusOr<chain::QuorumCheck> q = chain::CheckQuorum(served.note(), *policy_);
+    if (!q.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("checkpoint of size ", cp->size, ": ", q.status().message()));
+    }
+    if (absl::Status s = chain::QuorumStatus(*q); !s.ok()) return s;
+  }
   const TrustedCheckpoint* trusted = state_.Find(tenant);
   if (trusted == nullptr) {
     state_.Put({served.note(), *cp, {}});

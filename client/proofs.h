@@ -13,7 +13,11 @@
 // "inconsistent with trusted state at size N" when the server shows a
 // checkpoint that is not an extension of the trusted one (smaller, the same
 // size with another root, or without a valid consistency proof). Neither is
-// worth a retry. Other errors are the server's (client.h).
+// worth a retry. With a witness policy (SetWitnessPolicy), a checkpoint
+// cosigned by fewer witnesses than its quorum is Unauthenticated "below
+// witness quorum: ..." (chain::IsBelowQuorum): not trusted yet, worth a
+// retry once the witnesses have cosigned; a forged cosignature is DataLoss.
+// Other errors are the server's (client.h).
 //
 // Thread safety: TrustedState and LogVerifier are not thread-safe.
 #ifndef INDELIBLE_CLIENT_PROOFS_H_
@@ -22,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +37,7 @@
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
+#include "verifier/chain/witness_policy.h"
 
 namespace indelible::client {
 
@@ -136,6 +142,12 @@ class LogVerifier {
   absl::StatusOr<VerifiedReceipt> VerifyReceipt(const v1::Receipt& receipt,
                                                 std::string_view category);
 
+  // From now on a checkpoint is adopted only if it is also cosigned by the
+  // policy's quorum of witnesses (chain/witness_policy.h). The trusted
+  // state's checkpoints were adopted under the policy then in force and are
+  // not checked again. REQUIRES: chain::ValidateWitnessPolicy(policy).ok().
+  void SetWitnessPolicy(chain::WitnessPolicy policy) { policy_ = std::move(policy); }
+
   const TrustedState& state() const { return state_; }
 
  private:
@@ -145,6 +157,7 @@ class LogVerifier {
   const std::vector<chain::NoteVerifierKey> keys_;
   TrustedState state_;
   const std::string state_path_;
+  std::optional<chain::WitnessPolicy> policy_;
 };
 
 }  // namespace indelible::client

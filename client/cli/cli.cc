@@ -149,8 +149,10 @@ CLI::App* AddVerifyReceipt(CLI::App& app, VerifyReceiptFlags* f,
   CLI::App* cmd = app.add_subcommand(
       "verify-receipt",
       "Verify receipts (the JSON 'append --json' prints, one per line) by an "
-      "inclusion proof in a checkpoint signed by the trusted key. Exit 0: "
-      "verified, 1: not verified, 3: no trusted key or no checkpoint yet");
+      "inclusion proof in a checkpoint signed by the trusted key (and, with "
+      "a witness policy, cosigned by its quorum). Exit 0: verified, 1: not "
+      "verified, 3: no trusted key, no checkpoint yet, or the checkpoint "
+      "below the witness quorum");
   cmd->add_option("input", f->input, "Receipt file ('-' or none: stdin)");
   cmd->add_option("--verifier-key,--key", f->keys,
                   "Trusted log verifier key (name+id+key; repeatable)")
@@ -163,6 +165,16 @@ CLI::App* AddVerifyReceipt(CLI::App& app, VerifyReceiptFlags* f,
                   "(the daemon signs periodically), e.g. 30s")
       ->capture_default_str();
   cmd->add_flag("--json", f->json, "One JSON object per receipt");
+  cmd->add_option("--witness", f->witnesses,
+                  "A trusted witness's verifier key (name+id+base64); repeat "
+                  "for each witness");
+  cmd->add_option("--quorum", f->quorum,
+                  "How many distinct --witness must have cosigned the checkpoint "
+                  "(default: all of them)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--witness-policy", f->witness_policy,
+                  "A witness policy file (docs/WITNESS.md) instead of --witness "
+                  "and --quorum");
   return cmd;
 }
 

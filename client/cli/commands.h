@@ -63,6 +63,11 @@ struct VerifyReceiptFlags {
   std::string state;              // trusted state file; empty: none
   std::chrono::milliseconds wait{0};  // how long to wait for a checkpoint
   bool json = false;
+  // A witness policy (verifier/chain/witness_policy.h): --witness VKEY...
+  // with --quorum K (0: all of them), or --witness-policy FILE.
+  std::vector<std::string> witnesses;
+  size_t quorum = 0;
+  std::string witness_policy;
 };
 
 struct ProveFlags {

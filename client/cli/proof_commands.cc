@@ -1,6 +1,7 @@
 // `verify-receipt`, `prove` and the format v2 side of `checkpoint`: proofs
 // over the wire, checked with client/proofs.h.
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/text.h"
+#include "verifier/chain/witness_policy.h"
 
 namespace indelible::cli {
 namespace {
@@ -142,6 +144,9 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
                      std::istream& in, std::ostream& out, std::ostream& err) {
   absl::StatusOr<std::vector<chain::NoteVerifierKey>> keys = ParseKeys(flags.keys);
   if (!keys.ok()) return UsageError(err, chain::Sv(keys.status().message()));
+  absl::StatusOr<std::optional<chain::WitnessPolicy>> policy =
+      chain::WitnessPolicyFromCommandLine(flags.witnesses, flags.quorum, flags.witness_policy);
+  if (!policy.ok()) return UsageError(err, chain::Sv(policy.status().message()));
   if (keys->empty()) return NoKey(err, "verify-receipt");
   std::string text;
   if (flags.input.empty() || flags.input == "-") {
@@ -178,12 +183,16 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
     state = *std::move(s);
   }
   client::LogVerifier verifier(&client, *std::move(keys), std::move(state), flags.state);
+  if (policy->has_value()) verifier.SetWitnessPolicy(**std::move(policy));
   const auto deadline = std::chrono::steady_clock::now() + flags.wait;
   int rc = kExitOk;
   for (const auto& [r, category] : receipts) {
     absl::StatusOr<client::VerifiedReceipt> v = verifier.VerifyReceipt(r, category);
-    // The daemon signs checkpoints periodically: wait for one covering it.
-    while (!v.ok() && v.status().code() == absl::StatusCode::kNotFound &&
+    // The daemon signs checkpoints periodically, and witnesses cosign them
+    // after: wait for one covering it (and cosigned).
+    while (!v.ok() &&
+           (v.status().code() == absl::StatusCode::kNotFound ||
+            chain::IsBelowQuorum(v.status())) &&
            std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       v = verifier.VerifyReceipt(r, category);
@@ -196,6 +205,12 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
                              {"verified", false},
                              {"problem", std::string(chain::Sv(v.status().message()))}})
             << "\n";
+      }
+      if (chain::IsBelowQuorum(v.status())) {
+        // Not trusted (yet), as without a key: exit 3.
+        err << "indelible: error: verify-receipt: " << what << ": not verified: "
+            << chain::Sv(v.status().message()) << "\n";
+        return kExitRejected;
       }
       const int code = VerifyFailure(err, absl::StrCat("verify-receipt: ", what), v.status());
       if (code != kExitNotVerified) return code;

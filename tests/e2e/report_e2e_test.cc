@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
+#include "verifier/chain/cosignature.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
 #include "verifier/store/layout.h"
@@ -262,6 +263,34 @@ TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
   EXPECT_NE(r.err.find("body_digest_mismatch"), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat(out.c_str(), &st), 0) << "nothing may be written";
+}
+
+// A manifest carries the daemon's v1 checkpoint, which no witness cosigns:
+// with a witness policy a genuine report is not verified (3), never 0.
+TEST_F(ReportE2E, WitnessPolicyFailsClosed) {
+  const std::string out = dir_->Sub("witnessed.json");
+  ASSERT_EQ(Export(out, {"--format", "json"}).exit_code, 0);
+  chain::Cosigner w("witness.example/w1", *chain::Ed25519PrivateKey::Generate());
+  auto r = Verify({"verify-report", "--report", out, "--json", "--key-pem",
+                   dir_->Sub("signer.pub.pem"), "--witness", chain::CosignerKeyString(w.key())});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "below_quorum");
+  EXPECT_EQ(j["genuine"], false);
+  EXPECT_EQ(j["problems"], nlohmann::json::array());
+  EXPECT_NE(j["notes"].dump().find("no witness-cosigned v2 checkpoint"), std::string::npos);
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--witness", chain::CosignerKeyString(w.key())});
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (below witness quorum): ", 0), 0u) << r.out;
+  // Tampering is still a problem (1) whatever the policy.
+  std::string text = Slurp(out);
+  text[text.find("alice")] = 'A';
+  Spit(out, text);
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--witness", chain::CosignerKeyString(w.key())});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  // A bad policy is a usage error.
+  EXPECT_EQ(Verify({"verify-report", "--report", out, "--witness", "nope"}).exit_code, 2);
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
+#include "verifier/chain/witness_policy.h"
 
 namespace indelible::chain {
 namespace {
@@ -101,10 +102,10 @@ absl::StatusOr<CheckpointV2> VerifyWitnessedCheckpointV2(
     std::vector<WitnessCosignature>* cosignatures) {
   absl::StatusOr<CheckpointV2> c = VerifyCheckpointV2(note, keys);
   if (!c.ok()) return c.status();
-  absl::StatusOr<std::vector<WitnessCosignature>> found =
-      VerifyCosignatures(note, policy);
-  if (!found.ok()) return found.status();
-  if (cosignatures != nullptr) *cosignatures = *std::move(found);
+  absl::StatusOr<QuorumCheck> check = CheckQuorum(note, policy);
+  if (!check.ok()) return check.status();
+  if (absl::Status s = QuorumStatus(*check); !s.ok()) return s;
+  if (cosignatures != nullptr) *cosignatures = std::move(check->cosigned);
   return c;
 }
 

@@ -72,8 +72,10 @@ absl::StatusOr<CheckpointV2> VerifyCheckpointV2(
 
 // A checkpoint a verifier with a witness policy may trust: the log's
 // signature by one of `keys` (VerifyCheckpointV2) and cosignatures of at
-// least policy.quorum distinct witnesses (VerifyCosignatures). Sets
-// *cosignatures, if given, to the witnesses that cosigned.
+// least policy.quorum distinct witnesses (witness_policy.h's CheckQuorum).
+// Sets *cosignatures, if given, to the witnesses that cosigned. DataLoss for
+// a bad log signature or a forged cosignature; below quorum: QuorumStatus's
+// Unauthenticated status (IsBelowQuorum).
 absl::StatusOr<CheckpointV2> VerifyWitnessedCheckpointV2(
     std::string_view note, const std::vector<NoteVerifierKey>& keys,
     const WitnessPolicy& policy,

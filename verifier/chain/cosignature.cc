@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/coding.h"
 #include "verifier/chain/text.h"
+#include "verifier/chain/witness_policy.h"
 
 namespace indelible::chain {
 namespace {
@@ -110,35 +111,14 @@ absl::Status ValidateWitnessPolicy(const WitnessPolicy& policy) {
 
 absl::StatusOr<std::vector<WitnessCosignature>> VerifyCosignatures(
     std::string_view note, const WitnessPolicy& policy) {
-  if (absl::Status st = ValidateWitnessPolicy(policy); !st.ok()) return st;
-  absl::StatusOr<SplitNoteResult> split = SplitNote(note);
-  if (!split.ok()) return split.status();
-  std::vector<WitnessCosignature> found;
-  for (size_t i = 0; i < policy.witnesses.size(); ++i) {
-    const CosignerKey& w = policy.witnesses[i];
-    bool listed_before = false;
-    for (size_t j = 0; j < i && !listed_before; ++j) {
-      listed_before = SameKey(w, policy.witnesses[j]);
-    }
-    if (listed_before) continue;
-    bool counted = false;
-    for (const NoteSignature& sig : split->signatures) {
-      if (sig.name != w.name || sig.key_id != w.key_id) continue;
-      uint64_t ts = 0;
-      if (absl::Status st = VerifyCosignature(w, split->text, sig, &ts);
-          !st.ok()) {
-        return st;
-      }
-      if (!counted) found.push_back({w.name, w.key_id, ts});
-      counted = true;
-    }
-  }
-  if (found.size() < policy.quorum) {
+  absl::StatusOr<QuorumCheck> check = CheckQuorum(note, policy);
+  if (!check.ok()) return check.status();
+  if (!check->met()) {
     return absl::DataLossError(absl::StrCat("checkpoint has cosignatures of ",
-                                            found.size(), " witnesses, ",
+                                            check->cosigned.size(), " witnesses, ",
                                             policy.quorum, " required"));
   }
-  return found;
+  return std::move(check->cosigned);
 }
 
 }  // namespace indelible::chain

@@ -27,6 +27,7 @@
 
 #include "verifier/chain/checkpoint.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/witness_policy.h"
 #include "verifier/check/record.h"
 #include "verifier/check/sink.h"
 #include "verifier/store/layout.h"
@@ -74,6 +75,11 @@ struct TenantSummary {
   uint64_t tree_nodes = 0;               // stored nodes compared
   uint64_t tree_leaves_unchecked = 0;    // pruned records: stored leaf taken
   uint64_t v2_checkpoints = 0;
+  // With a witness policy (StoreCheckOptions::witnesses): the newest v2
+  // checkpoint that holds and its cosignatures (quorum.quorum is 0 when the
+  // tenant has none, e.g. its tree was not checked).
+  uint64_t witnessed_size = 0;
+  chain::QuorumCheck quorum;
 };
 
 class ChainChecker {

@@ -302,7 +302,10 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       ++supplied_next_;
     }
     std::optional<TreeChecker> tree;
-    if (has_tree) tree.emplace(reader_, *tenant, tenant_keys_, &sink_);
+    if (has_tree) {
+      tree.emplace(reader_, *tenant, tenant_keys_, &sink_,
+                   options_.witnesses ? &*options_.witnesses : nullptr);
+    }
     corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
@@ -310,8 +313,10 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     }
     result.tenants.push_back(checker.summary());
     if (!corrupt && tree) {
-      const TreeCheckSummary done = tree->Finish();
+      TreeCheckSummary done = tree->Finish();
       TenantSummary& t = result.tenants.back();
+      t.witnessed_size = done.newest_size;
+      t.quorum = std::move(done.quorum);
       t.tree_checked = true;
       t.tree_nodes = done.nodes;
       t.tree_leaves_unchecked = done.leaves_unchecked;
@@ -341,7 +346,11 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     result.pruned += t.pruned;
     result.stored_checkpoints += t.stored_checkpoints;
     if (t.checkpoints_unverified > 0) result.signatures_checked = false;
+    if (options_.witnesses && t.records > 0 && (t.quorum.quorum == 0 || !t.quorum.met())) {
+      result.below_quorum.push_back(t.tenant);
+    }
   }
+  result.witness_policy = options_.witnesses.has_value();
   result.findings = counter_.total();
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)

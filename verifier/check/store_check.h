@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,12 @@ struct StoreCheckOptions {
   // are still held against the chain, unsigned
   // (StoreCheckResult::signatures_checked is false).
   bool fall_back_to_store_keys = true;
+  // A witness policy: each tenant's newest stored v2 checkpoint must be
+  // cosigned by its quorum (StoreCheckResult::below_quorum), and every
+  // cosignature by one of its witnesses must verify (else a
+  // kCheckpointSignature finding). Supplied checkpoints are the auditor's
+  // own and need only the log's signature.
+  std::optional<chain::WitnessPolicy> witnesses;
   // An auditor's checkpoints (LoadSuppliedCheckpoint), of any tenants.
   std::vector<CheckpointClaim> supplied;
   // Hashing threads and chunking (see parallel_sink.h).
@@ -64,6 +71,10 @@ struct StoreCheckResult {
   bool signatures_checked = true;
   KeySource key_source = KeySource::kNone;
   std::vector<std::string> keys_used;  // TrustedKeys::Describe()
+  // With a witness policy: the tenants with records whose newest v2
+  // checkpoint is below quorum (or who have none), in tenant order.
+  bool witness_policy = false;
+  std::vector<std::string> below_quorum;
   double seconds = 0;
 };
 

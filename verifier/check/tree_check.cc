@@ -21,8 +21,8 @@ using chain::Sv;
 class TreeChecker::Scan {
  public:
   Scan(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
-           CheckSink* sink)
-      : reader_(reader), tenant_(tenant), keys_(keys), sink_(sink) {}
+       CheckSink* sink, const chain::WitnessPolicy* policy)
+      : reader_(reader), tenant_(tenant), keys_(keys), sink_(sink), policy_(policy) {}
 
   void AddRecord(uint64_t seq, const store::Skeleton* sk, bool has_body,
                  std::string_view body) {
@@ -214,14 +214,30 @@ class TreeChecker::Scan {
              absl::StrCat("v2 checkpoint of size ", size, " names chain head ",
                           chain::ToHex(cp->chain_head), ", the record has ",
                           chain::ToHex(entry_hash)));
+    } else if (policy_ != nullptr) {
+      CountCosignatures(size, note);
     }
     checkpoints_.erase(it);
+  }
+
+  // A checkpoint that holds: its cosignatures under the policy. Sizes come
+  // in increasing order, so the last one counted is the newest.
+  void CountCosignatures(uint64_t size, std::string_view note) {
+    absl::StatusOr<chain::QuorumCheck> q = chain::CheckQuorum(note, *policy_);
+    if (!q.ok()) {
+      Report(size, Kind::kCheckpointSignature,
+             absl::StrCat("v2 checkpoint of size ", size, ": ", Av(Sv(q.status().message()))));
+      return;
+    }
+    summary_.newest_size = size;
+    summary_.quorum = *std::move(q);
   }
 
   const store::Reader& reader_;
   const std::string tenant_;
   const TrustedKeys& keys_;
   CheckSink* sink_;
+  const chain::WitnessPolicy* policy_;
   chain::CompactRange range_;
   std::vector<std::unique_ptr<store::Rows>> levels_;
   std::map<uint64_t, std::string> checkpoints_;
@@ -236,8 +252,9 @@ bool StoreHasTree(const store::Reader& reader) {
 }
 
 TreeChecker::TreeChecker(const store::Reader& reader, const std::string& tenant,
-                         const TrustedKeys& keys, CheckSink* sink)
-    : scan_(std::make_unique<Scan>(reader, tenant, keys, sink)) {}
+                         const TrustedKeys& keys, CheckSink* sink,
+                         const chain::WitnessPolicy* policy)
+    : scan_(std::make_unique<Scan>(reader, tenant, keys, sink, policy)) {}
 
 TreeChecker::~TreeChecker() = default;
 

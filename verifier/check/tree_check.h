@@ -10,7 +10,9 @@
 // memory. A pruned record's category is gone: its stored leaf is taken as
 // it is (counted as unchecked) and only the nodes above it are checked.
 // Each v2 checkpoint's signature (when keys are given), root and chain head
-// are compared at its size.
+// are compared at its size; with a witness policy its cosignatures are
+// counted (a forged one is a kCheckpointSignature finding) and the summary
+// says whether the newest v2 checkpoint reached the quorum.
 //
 // Thread-compatible; findings go to `sink` in seq order.
 #ifndef INDELIBLE_VERIFIER_CHECK_TREE_CHECK_H_
@@ -22,6 +24,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "verifier/chain/witness_policy.h"
 #include "verifier/check/sink.h"
 #include "verifier/check/trusted_keys.h"
 #include "verifier/store/reader.h"
@@ -33,6 +36,11 @@ struct TreeCheckSummary {
   uint64_t leaves_unchecked = 0;  // pruned: stored leaf taken as it is
   uint64_t nodes = 0;             // stored node rows compared
   uint64_t checkpoints = 0;       // v2 checkpoint rows seen
+  // With a witness policy: the newest v2 checkpoint that holds (signature,
+  // root and chain head) and how its cosignatures stand. quorum.quorum is 0
+  // when there is none.
+  uint64_t newest_size = 0;
+  chain::QuorumCheck quorum;
 };
 
 // Whether the store's trees are complete (the "tree" marker of layout.h): a
@@ -45,9 +53,10 @@ bool StoreHasTree(const store::Reader& reader);
 // it). Corruption reported by RocksDB is a finding (kStoreCorruption).
 class TreeChecker {
  public:
-  // REQUIRES: reader, keys and sink outlive the checker.
+  // REQUIRES: reader, keys, sink and policy outlive the checker. `policy`
+  // may be null (no witness policy).
   TreeChecker(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
-              CheckSink* sink);
+              CheckSink* sink, const chain::WitnessPolicy* policy = nullptr);
   ~TreeChecker();
   TreeChecker(const TreeChecker&) = delete;
   TreeChecker& operator=(const TreeChecker&) = delete;

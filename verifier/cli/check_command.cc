@@ -18,6 +18,7 @@
 #include "verifier/cli/progress.h"
 #include "verifier/cli/proof_commands.h"
 #include "verifier/cli/trust_flags.h"
+#include "verifier/cli/witness_flags.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::verify {
@@ -29,6 +30,7 @@ struct CheckFlags {
   std::string data_dir;
   std::string tenant;
   TrustFlags trust;
+  WitnessFlags witness;
   bool json = false;
   int threads = -1;  // -1: one per core
   size_t max_findings = 1000;
@@ -64,12 +66,15 @@ int RunCheck(const CheckFlags& flags) {
     return Fail("", absl::InvalidArgumentError(
                         "give exactly one of --data-dir and --remote"));
   }
+  auto policy = flags.witness.Load();
+  if (!policy.ok()) return Fail("", policy.status());
   if (!flags.remote.target.empty()) {
     return RunRemoteCheck(flags.remote, flags.tenant, flags.trust.keys,
                           flags.trust.key_pems, flags.trust.checkpoints,
-                          flags.json);
+                          flags.json, *policy);
   }
   check::StoreCheckOptions options;
+  options.witnesses = *policy;
   options.tenant = flags.tenant;
   if (!flags.tenant.empty() && !chain::IsValidTenantId(flags.tenant)) {
     return Fail("--tenant " + flags.tenant,
@@ -118,6 +123,8 @@ int RunCheck(const CheckFlags& flags) {
       return kExitFindings;
     case Verdict::kNoTrustedKey:
       return kExitNoTrustedKey;
+    case Verdict::kBelowQuorum:
+      return kExitBelowQuorum;
   }
   return kExitNoTrustedKey;
 }
@@ -131,12 +138,14 @@ std::pair<CLI::App*, Command> RegisterCheckCommand(CLI::App* app) {
       "Check every chain of a data directory (or a backup copy of one) "
       "against its skeletons, bodies, heads and checkpoints. Safe while the "
       "daemon runs. Exit 0: verified, 1: findings, 2: usage or I/O error, "
-      "3: not verified (no trusted key given, or no checkpoint signature "
-      "verified with one).");
+      "3: not verified (no trusted key given, no checkpoint signature "
+      "verified with one, or a tenant's newest checkpoint below the witness "
+      "quorum).");
   sub->add_option("--data-dir", flags->data_dir,
                   "The daemon's data directory, or a copy of it");
   sub->add_option("--tenant", flags->tenant, "Check only this tenant");
   flags->trust.Register(sub);
+  flags->witness.Register(sub);
   RegisterRemoteFlags(sub, &flags->remote);
   sub->add_flag("--json", flags->json, "Print the result as JSON");
   sub->add_option("--threads", flags->threads,

@@ -1,5 +1,7 @@
 #include "verifier/cli/check_output.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -39,8 +41,34 @@ std::string_view VerdictName(Verdict v) {
       return "findings";
     case Verdict::kNoTrustedKey:
       return "no_trusted_key";
+    case Verdict::kBelowQuorum:
+      return "below_quorum";
   }
   return "no_trusted_key";
+}
+
+nlohmann::ordered_json QuorumJson(const check::TenantSummary& t) {
+  nlohmann::ordered_json cosigned = nlohmann::ordered_json::array();
+  for (const chain::WitnessCosignature& c : t.quorum.cosigned) cosigned.push_back(c.name);
+  return {{"checkpoint_size", t.witnessed_size},
+          {"quorum", t.quorum.quorum},
+          {"cosigned", std::move(cosigned)},
+          {"missing", t.quorum.missing},
+          {"met", t.quorum.quorum > 0 && t.quorum.met()}};
+}
+
+// Why a tenant is below quorum, for the human output.
+std::string BelowQuorumLine(const check::TenantSummary& t) {
+  if (t.quorum.quorum == 0) {
+    return absl::StrCat(t.tenant, ": no v2 checkpoint that holds to judge");
+  }
+  std::vector<std::string> names;
+  for (const chain::WitnessCosignature& c : t.quorum.cosigned) names.push_back(c.name);
+  return absl::StrCat(t.tenant, ": newest v2 checkpoint (size ", t.witnessed_size,
+                      ") cosigned by ", t.quorum.cosigned.size(), " of the ", t.quorum.quorum,
+                      " witnesses required",
+                      names.empty() ? "" : absl::StrCat(" (", absl::StrJoin(names, ", "), ")"),
+                      "; missing: ", absl::StrJoin(t.quorum.missing, ", "));
 }
 
 }  // namespace
@@ -58,7 +86,7 @@ Trust JudgeTrust(const check::StoreCheckResult& r) {
   if (r.findings > 0) {
     t.verdict = Verdict::kFindings;
   } else if (given && t.trusted_signatures > 0) {
-    t.verdict = Verdict::kVerified;
+    t.verdict = r.below_quorum.empty() ? Verdict::kVerified : Verdict::kBelowQuorum;
   } else {
     t.verdict = Verdict::kNoTrustedKey;
   }
@@ -80,6 +108,7 @@ nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
   j["trusted_keys"] = r.keys_used;
   j["trusted_signatures"] = trust.trusted_signatures;
   j["unsigned_tenants"] = trust.unsigned_tenants;
+  j["below_quorum_tenants"] = r.below_quorum;
   j["totals"] = {
       {"tenants", r.tenants.size()},     {"records", r.records},
       {"pruned", r.pruned},              {"findings", r.findings},
@@ -103,6 +132,7 @@ nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
           {"confirmed", t.checkpoints_confirmed}}},
         {"findings", t.findings},
     });
+    if (r.witness_policy) tenants.back()["witnesses"] = QuorumJson(t);
   }
   j["tenants"] = std::move(tenants);
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
@@ -171,6 +201,14 @@ std::string CheckReportText(const CheckReport& report) {
                     ": nothing pins their chains (pass a saved checkpoint with "
                     "--checkpoint)\n");
   }
+  if (r.witness_policy) {
+    for (const check::TenantSummary& t : r.tenants) {
+      if (std::find(r.below_quorum.begin(), r.below_quorum.end(), t.tenant) !=
+          r.below_quorum.end()) {
+        absl::StrAppend(&out, "below witness quorum: ", BelowQuorumLine(t), "\n");
+      }
+    }
+  }
   const std::string speed = absl::StrFormat(
       "%.2f s, %.0f records/s", r.seconds, PerSecond(r.records, r.seconds));
   const std::string totals =
@@ -181,6 +219,10 @@ std::string CheckReportText(const CheckReport& report) {
                     Plural(trust.trusted_signatures, "checkpoint signature",
                            "checkpoint signatures"),
                     " verified by a trusted key (", speed, ")\n");
+  } else if (trust.verdict == Verdict::kBelowQuorum) {
+    absl::StrAppend(&out, "NOT VERIFIED: below witness quorum: ",
+                    absl::StrJoin(r.below_quorum, ", "), "; ", totals, ", no findings (",
+                    speed, ")\n");
   } else if (trust.verdict == Verdict::kNoTrustedKey) {
     std::string why;
     if (r.key_source != check::KeySource::kGiven) {

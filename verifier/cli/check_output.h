@@ -28,8 +28,10 @@ struct CheckReport {
 // or no signature verified with one, is never "verified". Tenants with
 // records that no such signature covers are listed (a tenant younger than
 // the daemon's checkpoint interval has none yet, so they do not change the
-// verdict).
-enum class Verdict { kVerified, kFindings, kNoTrustedKey };
+// verdict). With a witness policy, every tenant with records must also have
+// its newest v2 checkpoint cosigned by a quorum; otherwise the verdict is
+// kBelowQuorum (exit 3, as not verified), naming the tenants.
+enum class Verdict { kVerified, kFindings, kNoTrustedKey, kBelowQuorum };
 
 struct Trust {
   Verdict verdict = Verdict::kNoTrustedKey;

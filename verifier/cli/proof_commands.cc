@@ -23,7 +23,8 @@ namespace {
 using chain::Sv;
 
 int Fail(const std::string& cmd, const std::string& what, const absl::Status& s) {
-  std::cerr << "indelible-verify " << cmd << ": " << what << ": " << Sv(s.message()) << "\n";
+  std::cerr << "indelible-verify " << cmd << ": " << what << (what.empty() ? "" : ": ")
+            << Sv(s.message()) << "\n";
   return kExitError;
 }
 
@@ -62,15 +63,33 @@ bool LoadKeys(const std::string& cmd, const std::vector<std::string>& keys,
   return true;
 }
 
-absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(const check::TrustedKeys& trusted,
-                                                   const std::string& path) {
+// The checkpoint in note file `path`, signed by a trusted key and, with a
+// witness policy, cosigned by its quorum. DataLoss naming the file if not;
+// below quorum keeps its status (chain::IsBelowQuorum), prefixed likewise.
+absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
+    const check::TrustedKeys& trusted, const std::string& path,
+    const std::optional<chain::WitnessPolicy>& policy = std::nullopt) {
   auto note = ReadFile(path);
   if (!note.ok()) return note.status();
-  auto c = chain::VerifyCheckpointV2(*note, trusted.KeysFor(*note));
+  auto c = policy ? chain::VerifyWitnessedCheckpointV2(*note, trusted.KeysFor(*note), *policy)
+                  : chain::VerifyCheckpointV2(*note, trusted.KeysFor(*note));
   if (!c.ok()) {
-    return absl::DataLossError(absl::StrCat(path, ": ", c.status().message()));
+    const bool below = chain::IsBelowQuorum(c.status());
+    absl::Status s(below ? c.status().code() : absl::StatusCode::kDataLoss,
+                   absl::StrCat(path, ": ", c.status().message()));
+    c.status().ForEachPayload(
+        [&s](absl::string_view url, const absl::Cord& payload) { s.SetPayload(url, payload); });
+    return s;
   }
   return c;
+}
+
+// "NOT VERIFIED: <why>" and the exit code of a checkpoint or proof that did
+// not verify: below the witness quorum is not verified (3), anything else
+// is a finding (1).
+int NotVerified(const absl::Status& s) {
+  std::cout << "NOT VERIFIED: " << Sv(s.message()) << "\n";
+  return chain::IsBelowQuorum(s) ? kExitBelowQuorum : kExitFindings;
 }
 
 absl::StatusOr<std::vector<chain::Digest>> ReadProof(const std::string& path) {
@@ -82,27 +101,31 @@ absl::StatusOr<std::vector<chain::Digest>> ReadProof(const std::string& path) {
 struct ConsistencyFlags {
   std::string old_note, new_note, proof;
   std::vector<std::string> keys, key_pems;
+  WitnessFlags witness;
 };
 
 int RunConsistency(const ConsistencyFlags& f) {
   const std::string cmd = "consistency";
   check::TrustedKeys trusted;
   int rc = 0;
+  auto policy = f.witness.Load();
+  if (!policy.ok()) return Fail(cmd, "", policy.status());
   if (!LoadKeys(cmd, f.keys, f.key_pems, &trusted, &rc)) return rc;
   auto proof = ReadProof(f.proof);
   if (!proof.ok()) return Fail(cmd, "--proof " + f.proof, proof.status());
+  // The kept checkpoint is the auditor's own; the newer one must meet the
+  // witness policy.
   auto old = VerifyNoteFile(trusted, f.old_note);
-  auto neu = old.ok() ? VerifyNoteFile(trusted, f.new_note) : old;
+  auto neu = old.ok() ? VerifyNoteFile(trusted, f.new_note, *policy) : old;
   absl::Status s = !old.ok() ? old.status()
                    : !neu.ok() ? neu.status()
                                : client::CheckExtends(*old, *neu, *proof);
   if (!s.ok()) {
     if (s.code() != absl::StatusCode::kDataLoss &&
-        s.code() != absl::StatusCode::kFailedPrecondition) {
+        s.code() != absl::StatusCode::kFailedPrecondition && !chain::IsBelowQuorum(s)) {
       return Fail(cmd, "", s);
     }
-    std::cout << "NOT VERIFIED: " << Sv(s.message()) << "\n";
-    return kExitFindings;
+    return NotVerified(s);
   }
   std::cout << "VERIFIED: " << neu->origin() << " at size " << neu->size
             << " extends size " << old->size << " (append-only)\n";
@@ -113,12 +136,15 @@ struct InclusionFlags {
   std::string checkpoint, proof, entry_hash, category;
   uint64_t seq = 0;
   std::vector<std::string> keys, key_pems;
+  WitnessFlags witness;
 };
 
 int RunInclusion(const InclusionFlags& f) {
   const std::string cmd = "inclusion";
   check::TrustedKeys trusted;
   int rc = 0;
+  auto policy = f.witness.Load();
+  if (!policy.ok()) return Fail(cmd, "", policy.status());
   if (!LoadKeys(cmd, f.keys, f.key_pems, &trusted, &rc)) return rc;
   std::string bytes;
   chain::Digest entry;
@@ -131,7 +157,7 @@ int RunInclusion(const InclusionFlags& f) {
   }
   auto proof = ReadProof(f.proof);
   if (!proof.ok()) return Fail(cmd, "--proof " + f.proof, proof.status());
-  auto cp = VerifyNoteFile(trusted, f.checkpoint);
+  auto cp = VerifyNoteFile(trusted, f.checkpoint, *policy);
   absl::Status s = cp.status();
   if (cp.ok()) {
     s = f.seq > cp->size
@@ -141,9 +167,10 @@ int RunInclusion(const InclusionFlags& f) {
                                      chain::LeafHash(entry, f.category), *proof, cp->root);
   }
   if (!s.ok()) {
-    if (s.code() != absl::StatusCode::kDataLoss) return Fail(cmd, "", s);
-    std::cout << "NOT VERIFIED: " << Sv(s.message()) << "\n";
-    return kExitFindings;
+    if (s.code() != absl::StatusCode::kDataLoss && !chain::IsBelowQuorum(s)) {
+      return Fail(cmd, "", s);
+    }
+    return NotVerified(s);
   }
   std::cout << "VERIFIED: seq " << f.seq << " is in " << cp->origin() << " at size "
             << cp->size << "\n";
@@ -167,7 +194,8 @@ std::pair<CLI::App*, Command> RegisterConsistencyCommand(CLI::App* app) {
       "consistency",
       "Verify offline that a newer v2 checkpoint extends a kept one "
       "(append-only), by a consistency proof file. Exit 0: yes, 1: no, 2: "
-      "usage or I/O error, 3: no trusted key.");
+      "usage or I/O error, 3: no trusted key, or the newer checkpoint below "
+      "the witness quorum.");
   sub->add_option("--old", f->old_note, "The kept checkpoint (note file)")->required();
   sub->add_option("--new", f->new_note, "The newer checkpoint (note file)")->required();
   sub->add_option("--proof", f->proof,
@@ -176,6 +204,7 @@ std::pair<CLI::App*, Command> RegisterConsistencyCommand(CLI::App* app) {
       ->required();
   sub->add_option("--key", f->keys, "The daemon's key as a verifier-key string");
   sub->add_option("--key-pem", f->key_pems, "The daemon's key as a PEM public key file");
+  f->witness.Register(sub);
   return {sub, [f] { return RunConsistency(*f); }};
 }
 
@@ -185,7 +214,7 @@ std::pair<CLI::App*, Command> RegisterInclusionCommand(CLI::App* app) {
       "inclusion",
       "Verify offline that a record is in a v2 checkpoint's tree, by an "
       "inclusion proof file. Exit 0: yes, 1: no, 2: usage or I/O error, 3: "
-      "no trusted key.");
+      "no trusted key, or the checkpoint below the witness quorum.");
   sub->add_option("--checkpoint", f->checkpoint, "The checkpoint (note file)")->required();
   sub->add_option("--proof", f->proof,
                   "Inclusion proof: one base64 hash per line ('indelible prove --seq')")
@@ -195,6 +224,7 @@ std::pair<CLI::App*, Command> RegisterInclusionCommand(CLI::App* app) {
   sub->add_option("--category", f->category, "Its category (e.g. access)")->required();
   sub->add_option("--key", f->keys, "The daemon's key as a verifier-key string");
   sub->add_option("--key-pem", f->key_pems, "The daemon's key as a PEM public key file");
+  f->witness.Register(sub);
   return {sub, [f] { return RunInclusion(*f); }};
 }
 
@@ -221,7 +251,8 @@ void RegisterRemoteFlags(CLI::App* sub, RemoteFlags* f) {
 int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                    const std::vector<std::string>& keys,
                    const std::vector<std::string>& key_pems,
-                   const std::vector<std::string>& kept, bool json) {
+                   const std::vector<std::string>& kept, bool json,
+                   const std::optional<chain::WitnessPolicy>& policy) {
   const std::string cmd = "check --remote";
   if (!chain::IsValidTenantId(tenant)) {
     return Fail(cmd, "--tenant", absl::InvalidArgumentError("required, a valid tenant id"));
@@ -269,6 +300,20 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     finding(absl::StrCat("served checkpoint: ", cp.status().message()));
   } else if (cp->tenant != tenant) {
     finding(absl::StrCat("served checkpoint is of tenant \"", cp->tenant, "\""));
+  }
+  // With a witness policy the served checkpoint must also be cosigned by a
+  // quorum; below it, the records are still checked against it, but nothing
+  // is trusted (exit 3) and the state is not advanced.
+  std::string below_quorum;
+  std::optional<chain::QuorumCheck> quorum;
+  if (policy && res.findings.empty()) {
+    auto q = chain::CheckQuorum(served->note(), *policy);
+    if (!q.ok()) {
+      finding(absl::StrCat("served checkpoint: ", q.status().message()));
+    } else {
+      quorum = *q;
+      if (auto s = chain::QuorumStatus(*q); !s.ok()) below_quorum = std::string(Sv(s.message()));
+    }
   }
 
   // Where to start: the state's frontier and chain head, else genesis.
@@ -386,7 +431,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     }
   }
 
-  const bool verified = res.findings.empty() && !unknown_leaf;
+  const bool verified = res.findings.empty() && !unknown_leaf && below_quorum.empty();
   if (verified && !remote.state.empty()) {
     state.Put({served->note(), *cp, range.hashes()});
     if (auto s = state.Save(remote.state); !s.ok()) return Fail(cmd, "--state", s);
@@ -403,6 +448,14 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     j["root_hash"] = chain::ToHex(res.root);
     j["findings"] = res.findings;
     j["notes"] = res.notes;
+    if (quorum) {
+      nlohmann::ordered_json names = nlohmann::ordered_json::array();
+      for (const auto& w : quorum->cosigned) names.push_back(w.name);
+      j["witnesses"] = {{"quorum", quorum->quorum},
+                        {"cosigned", names},
+                        {"missing", quorum->missing},
+                        {"met", quorum->met()}};
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "tenant " << tenant << " at " << remote.target << ": records "
@@ -412,7 +465,13 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     if (verified) {
       std::cout << "VERIFIED: chain and tree of " << res.size
                 << " records; root " << chain::ToHex(res.root)
-                << " equals the served checkpoint signed by a trusted key\n";
+                << " equals the served checkpoint signed by a trusted key"
+                << (quorum ? absl::StrCat(" and cosigned by ", quorum->cosigned.size(),
+                                          " of the ", quorum->quorum, " witnesses required")
+                           : "")
+                << "\n";
+    } else if (res.findings.empty() && !below_quorum.empty()) {
+      std::cout << "NOT VERIFIED: the served checkpoint is " << below_quorum << "\n";
     } else if (res.findings.empty()) {
       std::cout << "NOT VERIFIED: the tree could not be recomputed\n";
     } else {

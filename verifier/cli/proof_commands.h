@@ -6,16 +6,24 @@
 //   indelible-verify check --remote HOST:PORT --tenant T --key K
 //       [--state FILE] [--checkpoint KEPT]... [connection flags]
 //
-// Exit codes as verify_main.h: 0 verified, 1 not (a finding), 2 usage or
-// I/O error, 3 no trusted key.
+// Each also takes a witness policy (witness_flags.h): the checkpoint the
+// log shows (consistency's --new, inclusion's --checkpoint, the served one)
+// must then be cosigned by its quorum; kept ones (--old, --checkpoint of
+// check, --state) are the auditor's own and need only the log's signature.
+//
+// Exit codes as verify_main.h: 0 verified, 1 not (a finding, a forged
+// cosignature), 2 usage or I/O error, 3 no trusted key or below quorum.
 #ifndef INDELIBLE_VERIFIER_CLI_PROOF_COMMANDS_H_
 #define INDELIBLE_VERIFIER_CLI_PROOF_COMMANDS_H_
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "verifier/chain/witness_policy.h"
 #include "verifier/cli/verify_main.h"
+#include "verifier/cli/witness_flags.h"
 
 namespace indelible::verify {
 
@@ -40,7 +48,8 @@ void RegisterRemoteFlags(CLI::App* sub, RemoteFlags* f);
 int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                    const std::vector<std::string>& keys,
                    const std::vector<std::string>& key_pems,
-                   const std::vector<std::string>& kept, bool json);
+                   const std::vector<std::string>& kept, bool json,
+                   const std::optional<chain::WitnessPolicy>& policy);
 
 }  // namespace indelible::verify
 

@@ -12,6 +12,7 @@
 #include "verifier/chain/text.h"
 #include "verifier/cli/progress.h"
 #include "verifier/cli/trust_flags.h"
+#include "verifier/cli/witness_flags.h"
 #include "verifier/report/exporter.h"
 #include "verifier/report/report_check.h"
 
@@ -143,11 +144,21 @@ int RunExport(ExportFlags& f) {
 struct VerifyReportFlags {
   std::string report, manifest;
   std::vector<std::string> keys, key_pems;
+  WitnessFlags witness;
   bool json = false;
 };
 
+// What a witness policy makes of a report: the manifest
+// (indelible-report-manifest/v1) carries the daemon's newest v1 checkpoint,
+// which no witness cosigns, so no report can meet a policy yet.
+constexpr char kNoCosignedCheckpoint[] =
+    "the report carries no witness-cosigned v2 checkpoint (manifest format "
+    "indelible-report-manifest/v1), so the witness policy cannot be met";
+
 int RunVerifyReport(const VerifyReportFlags& f) {
   const std::string cmd = "verify-report";
+  auto policy = f.witness.Load();
+  if (!policy.ok()) return Fail(cmd, "", policy.status());
   report::ReportCheckOptions o;
   o.report_path = f.report;
   o.manifest_path = f.manifest;
@@ -168,11 +179,17 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   // Problems are proof of damage whoever signed; without a trusted key a
   // clean result proves nothing (fail closed: never exit 0).
   const bool consistent = r->problems.empty();
+  // With a witness policy, a report is held to it after the signature
+  // checks: fail closed, never 0 without a cosigned checkpoint.
+  const bool below_quorum = consistent && !r->key_from_manifest && policy->has_value();
+  if (below_quorum) r->notes.push_back(kNoCosignedCheckpoint);
   const int code = !consistent            ? kExitFindings
                    : r->key_from_manifest ? kExitNoTrustedKey
+                   : below_quorum         ? kExitBelowQuorum
                                           : kExitVerified;
   const char* verdict = code == kExitVerified   ? "genuine"
                         : code == kExitFindings ? "not_genuine"
+                        : below_quorum          ? "below_quorum"
                                                 : "no_trusted_key";
   if (f.json) {
     nlohmann::ordered_json j;
@@ -194,6 +211,7 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   } else {
     std::cout << (code == kExitVerified   ? "GENUINE"
                   : code == kExitFindings ? "NOT GENUINE"
+                  : below_quorum          ? "NOT VERIFIED (below witness quorum)"
                                           : "NOT VERIFIED (no trusted key)")
               << ": " << f.report << "\n"
               << "  tenant " << r->tenant << ", " << r->rows << " " << r->format
@@ -252,7 +270,8 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
       "verify-report",
       "Check a report: both signatures (under a trusted key), its digest, and "
       "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
-      "or I/O error, 3: no trusted key given (not verified).");
+      "or I/O error, 3: no trusted key given, or a witness policy given "
+      "(reports carry no cosigned checkpoint yet): not verified.");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
   sub->add_option("--key", f->keys,
@@ -260,6 +279,7 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
                   "--key-pem nothing is verified (exit 3)");
   sub->add_option("--key-pem", f->key_pems, "Trusted signer key (PEM public key file)")
       ->check(CLI::ExistingFile);
+  f->witness.Register(sub);
   sub->add_flag("--json", f->json, "Print the result as JSON");
   return {sub, [f] { return RunVerifyReport(*f); }};
 }

@@ -9,7 +9,9 @@
 //   2  usage error, or the input could not be read
 //   3  not verified: no trusted key was given (--key / --key-pem), or
 //      `check` verified no signature with one; nothing wrong was found,
-//      but nothing was proven either (docs/VERIFY.md)
+//      but nothing was proven either (docs/VERIFY.md); also: a checkpoint
+//      below the witness quorum demanded (--witness/--quorum or
+//      --witness-policy), which is not trusted (yet)
 #ifndef INDELIBLE_VERIFIER_CLI_VERIFY_MAIN_H_
 #define INDELIBLE_VERIFIER_CLI_VERIFY_MAIN_H_
 
@@ -25,6 +27,8 @@ inline constexpr int kExitVerified = 0;
 inline constexpr int kExitFindings = 1;
 inline constexpr int kExitError = 2;
 inline constexpr int kExitNoTrustedKey = 3;
+// The same code: "not verified", distinguished in the output.
+inline constexpr int kExitBelowQuorum = 3;
 
 // What `indelible-verify --version` prints, and export manifests record.
 inline constexpr char kVerifyVersion[] = "indelible-verify 0.1.0";
