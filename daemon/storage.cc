@@ -426,8 +426,12 @@ absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
 void Storage::PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
                           const chain::NodeId& node, const chain::Digest& hash,
                           std::string_view leaf_category) {
-  batch->Put(tree_, store::TreeKey(tenant, node.level, node.index),
-             store::EncodeTreeRow(node.level, hash, leaf_category));
+  // As store::EncodeTreeRow, without building the value: the append path.
+  const std::string key = store::TreeKey(tenant, node.level, node.index);
+  const rocksdb::Slice key_part(key);
+  const rocksdb::Slice value[2] = {ToSlice(chain::AsBytes(hash)),
+                                   node.level == 0 ? ToSlice(leaf_category) : rocksdb::Slice()};
+  batch->Put(tree_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value, 2));
 }
 
 absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
