@@ -442,10 +442,10 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
 
   // Puts each tree node a leaf completes into the batch (one visitor for
   // the whole chunk: no allocation per record).
-  const std::string* visit_tenant = nullptr;
-  const chain::CompactRange::Visitor visit = [this, c, &visit_tenant](chain::NodeId n,
-                                                                      const chain::Digest& h) {
-    storage_->PutTreeNode(&c->batch, *visit_tenant, n, h);
+  const PreparedEvent* visit_event = nullptr;
+  const chain::CompactRange::Visitor visit = [this, c, &visit_event](chain::NodeId n,
+                                                                     const chain::Digest& h) {
+    storage_->PutTreeNode(&c->batch, visit_event->tenant, n, h, visit_event->category);
   };
 
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
@@ -597,7 +597,7 @@ void Sequencer::Link(std::vector<Request>* chunk, Commit* c) {
       store::SetBodyReceivedAt(&e.body, sk.received_at_ns);
       storage_->PutRecord(&c->batch, e.tenant, head.seq, sk, e.body,
                           e.event_id, e.category);
-      visit_tenant = &e.tenant;
+      visit_event = &e;
       range_it->second.Append(chain::LeafHash(sk.entry_hash, e.category), visit);
       rc.seq = head.seq;
       rc.received_at_ns = sk.received_at_ns;

@@ -69,6 +69,8 @@ class RecordsWriter final : public grpc::ServerWriteReactor<v1::Record> {
       auto fields = chain::DecodeCanonicalEvent(r.ce);
       if (!fields.ok()) return Finish(ToGrpcStatus(fields.status()));
       FieldsToProto(*fields, out_.mutable_event());
+    } else if (r.leaf_category.has_value()) {
+      out_.set_leaf_category(*r.leaf_category);
     }
     StartWrite(&out_);
   }

@@ -323,6 +323,7 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   ro.snapshot = snap;
   std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
   std::unique_ptr<rocksdb::Iterator> body(db_->NewIterator(ro, bodies_));
+  std::unique_ptr<rocksdb::Iterator> leaf;  // opened at the first pruned record
   absl::Status status;
   const std::string start = store::SeqKey(tenant, from_seq);
   body->Seek(start);
@@ -347,6 +348,18 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
       r.ce.assign(ce);
     } else {
       r.pruned = true;
+      if (leaf == nullptr) leaf.reset(db_->NewIterator(ro, tree_));
+      const std::string leaf_key = store::TreeKey(tenant, 0, r.seq - 1);
+      leaf->Seek(leaf_key);
+      chain::Digest hash;
+      std::string_view category;
+      if (leaf->Valid() && leaf->key() == leaf_key &&
+          store::DecodeTreeRow(0, ToView(leaf->value()), &hash, &category)) {
+        r.leaf_category.emplace(category);
+      } else if (!leaf->status().ok()) {
+        status = FromRocksDb(leaf->status(), "read leaf");
+        break;
+      }
     }
     out.push_back(std::move(r));
   }
@@ -354,6 +367,7 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   if (status.ok()) status = FromRocksDb(body->status(), "scan bodies");
   sk.reset();
   body.reset();
+  leaf.reset();
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
   return out;
@@ -410,9 +424,14 @@ absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
 }
 
 void Storage::PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
-                          const chain::NodeId& node, const chain::Digest& hash) {
-  batch->Put(tree_, store::TreeKey(tenant, node.level, node.index),
-             ToSlice(chain::AsBytes(hash)));
+                          const chain::NodeId& node, const chain::Digest& hash,
+                          std::string_view leaf_category) {
+  // As store::EncodeTreeRow, without building the value: the append path.
+  const std::string key = store::TreeKey(tenant, node.level, node.index);
+  const rocksdb::Slice key_part(key);
+  const rocksdb::Slice value[2] = {ToSlice(chain::AsBytes(hash)),
+                                   node.level == 0 ? ToSlice(leaf_category) : rocksdb::Slice()};
+  batch->Put(tree_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value, 2));
 }
 
 absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
@@ -432,7 +451,8 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
                                           nodes[i].level, " index ", nodes[i].index);
     if (statuses[i].IsNotFound()) return absl::DataLossError(absl::StrCat(what, " is missing"));
     if (auto s = FromRocksDb(statuses[i], absl::StrCat("read ", what)); !s.ok()) return s;
-    if (!chain::DigestFromBytes(ToView(values[i]), &out[i])) {
+    std::string_view category;
+    if (!store::DecodeTreeRow(nodes[i].level, ToView(values[i]), &out[i], &category)) {
       return absl::DataLossError(absl::StrCat(what, " is malformed"));
     }
   }
@@ -507,7 +527,7 @@ absl::Status Storage::BuildMissingTrees() {
         }
         range.Append(chain::LeafHash(r.skeleton.entry_hash, category),
                      [&](chain::NodeId n, const chain::Digest& h) {
-                       PutTreeNode(&batch, tenant, n, h);
+                       PutTreeNode(&batch, tenant, n, h, category);
                      });
         next = r.seq + 1;
       }

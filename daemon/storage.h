@@ -59,6 +59,10 @@ struct StoredRecord {
   bool pruned = false;
   std::string salt;
   std::string ce;
+  // A pruned record: the category stored with its leaf (layout.h, "tree");
+  // nullopt if its leaf row is missing or malformed (or the store's tree is
+  // not built yet). Not read for a record with a body.
+  std::optional<std::string> leaf_category;
 };
 
 // The category a record's leaf commits to when its body and event-id entry
@@ -89,7 +93,8 @@ class Storage {
   // or nullopt if there is none (pruned).
   absl::StatusOr<std::optional<std::string>> GetBody(std::string_view tenant,
                                                      uint64_t seq);
-  // Up to `limit` records of `tenant` with seq >= from_seq, in seq order.
+  // Up to `limit` records of `tenant` with seq >= from_seq, in seq order;
+  // a pruned one with the category of its leaf.
   absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
       std::string_view tenant, uint64_t from_seq, size_t limit);
 
@@ -109,10 +114,14 @@ class Storage {
   absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
                                             uint64_t min_seq);
   // The Merkle tree (layout.h, "tree"): puts one node's row into `batch`.
+  // A leaf's row (level 0) also keeps `leaf_category`, the category its
+  // hash commits to; above level 0 it is ignored.
   void PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
-                   const chain::NodeId& node, const chain::Digest& hash);
-  // The stored hashes of `nodes`, in order, in one MultiGet. DataLoss naming
-  // the node if one is missing or malformed.
+                   const chain::NodeId& node, const chain::Digest& hash,
+                   std::string_view leaf_category);
+  // The stored hashes of `nodes`, in order, in one MultiGet (a leaf's
+  // category is left out). DataLoss naming the node if one is missing or
+  // malformed.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
       std::string_view tenant, const std::vector<chain::NodeId>& nodes);
   // The tenant's compact range of `size` leaves, from its stored nodes.

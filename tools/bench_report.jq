@@ -60,6 +60,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
    | max_by(.eps)) as $best_stream
 | ($all | raw_ratio($best_stream.s)) as $stream_ratio
 | ($all | stat("rate-5k"; "daemon"; .latency_ms.p99)) as $p99
+| ($all | stat("proofs-16"; "daemon"; .proofs_per_s)) as $proofs
 | "Runs: \($runs) per scenario, \($dur) s measured each, events of ~\($bytes) bytes; load average at the start of runs \($load).",
   "Figures are medians (range of events/s in brackets); ratios are medians of per-run ratios.",
   "",
@@ -67,6 +68,11 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "|---|---|---|---|---|---|---|---|---|---|",
   ( $scenarios[] as $s
     | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "echo"; .events_per_s) | r0) [\($all | span($s; "echo"))] | \($all | echo_ratio($s) | pct) | \($all | stat($s; "daemon"; .latency_ms.p50) | r2) | \($all | stat($s; "daemon"; .latency_ms.p99) | r2) | \($all | stat($s; "daemon"; .latency_ms.max) | r2) | \($all | stat($s; "echo"; .latency_ms.p99) | r2) | \($all | errs($s)) | \($all | verified($s)) |" ),
+  "",
+  "| inclusion proofs | proofs/s | p50 ms | p99 ms | max ms | errors | proofs checked |",
+  "|---|---|---|---|---|---|---|",
+  ( rows("proofs-16"; "daemon") as $p
+    | "| proofs-16 | \($proofs | r0) | \($all | stat("proofs-16"; "daemon"; .latency_ms.p50) | r2) | \($all | stat("proofs-16"; "daemon"; .latency_ms.p99) | r2) | \($all | stat("proofs-16"; "daemon"; .latency_ms.max) | r2) | \([$p[] | .error_count] | add // 0) | \(if ($p | length) == 0 then "–" elif ($p | all(.verify.ok)) then "ok (\($p | map(.verify.checked) | add))" else "FAILED" end) |" ),
   "",
   "| raw RocksDB, synced WriteBatch + SHA-256 | records/s | syncs/s | commit p50 ms | commit p99 ms |",
   "|---|---|---|---|---|",
@@ -79,6 +85,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| streaming events/s (\($best_stream.s)) | ≥ 150000 | \($best_stream.eps | r0) | \(yes($best_stream.eps != null and $best_stream.eps >= 150000)) |",
   "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | pct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
   "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | r2) ms | \(yes($p99 != null and $p99 <= 5)) |",
+  "| inclusion proofs/s (proofs-16) | ≥ 20000 | \($proofs | r0) | \(yes($proofs != null and $proofs >= 20000)) |",
   "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
   ( if any($all[]; .server == "compare") then
       "",

@@ -157,6 +157,9 @@ SCENARIOS=(
   "stream-8x16x100|--mode stream --streams 8 --window 16 --batch 100"
   "rate-5k|--mode unary --rate 5000 --inflight 512"
 )
+# Inclusion proofs (against the daemon only: the echo serves none); each
+# run preloads a tenant of its own with 100 000 events, unmeasured.
+PROOF_SCENARIO="proofs-16|--mode proofs --preload 100000 --batch 1000 --inflight 16 --sample 2000"
 RAW_BATCHES=(1 16 256 4096)
 # Per-run bound: warmup + duration + the read-back check + slack.
 RUN_LIMIT=$((WARMUP + DURATION + 300))
@@ -228,6 +231,11 @@ for ((run = 1; run <= RUNS; run++)); do
       loadgen "$name" compare "$COMPARE_TARGET" "$run" full "${args[@]}"
     fi
   done
+  name="${PROOF_SCENARIO%%|*}"
+  if [[ -z "$SELECT" || "$name" =~ $SELECT ]]; then
+    read -ra args <<<"${PROOF_SCENARIO#*|}"
+    loadgen "$name" daemon "$DAEMON_TARGET" "$run" sample "${args[@]}"
+  fi
   for b in "${RAW_BATCHES[@]}"; do
     [[ -z "$SELECT" || "raw" =~ $SELECT ]] || continue
     raw_dur=$((DURATION < 5 ? DURATION : 5))

@@ -372,6 +372,17 @@ void FakeAuditLog::RewriteLeaf(const std::string& tenant, uint64_t index) {
   SignV2(tenant);
 }
 
+void FakeAuditLog::Prune(const std::string& tenant, uint64_t seq,
+                         std::optional<std::string> leaf_category) {
+  std::lock_guard<std::mutex> l(mu_);
+  v1::Record& r = chains_[tenant].at(seq - 1);
+  r.clear_salt();
+  r.clear_canonical_event();
+  r.clear_event();
+  r.set_pruned(true);
+  if (leaf_category.has_value()) r.set_leaf_category(*leaf_category);
+}
+
 void FakeAuditLog::ServeInclusionProof(
     std::optional<std::vector<std::string>> hashes) {
   std::lock_guard<std::mutex> l(mu_);

@@ -66,6 +66,11 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   // tree; proofs are served from the changed tree from then on.
   static constexpr const char* kFakeLogName = "fake.test";
   void RewriteLeaf(const std::string& tenant, uint64_t index);
+  // Serves record `seq` as retention leaves it: pruned, without salt,
+  // canonical event and event, with `leaf_category` if set (the tree keeps
+  // its leaf).
+  void Prune(const std::string& tenant, uint64_t seq,
+             std::optional<std::string> leaf_category);
   // While set, GetInclusionProof answers with these hashes.
   void ServeInclusionProof(std::optional<std::vector<std::string>> hashes);
 

@@ -45,5 +45,20 @@ TEST(Layout, SkeletonAndHeadRoundTrip) {
   EXPECT_EQ(hb.entry_hash, h.entry_hash);
 }
 
+// A leaf's row keeps its category after the hash; a node's is the hash alone.
+TEST(Layout, TreeRowRoundTrip) {
+  const chain::Digest h = chain::Sha256("leaf");
+  chain::Digest back{};
+  std::string_view category;
+  ASSERT_TRUE(DecodeTreeRow(0, EncodeTreeRow(0, h, "trace"), &back, &category));
+  EXPECT_EQ(back, h);
+  EXPECT_EQ(category, "trace");
+  ASSERT_TRUE(DecodeTreeRow(0, EncodeTreeRow(0, h, ""), &back, &category));
+  EXPECT_EQ(category, "");
+  EXPECT_EQ(EncodeTreeRow(3, h, "trace"), chain::AsBytes(h));
+  EXPECT_FALSE(DecodeTreeRow(3, std::string(chain::AsBytes(h)) + "x", &back, &category));
+  EXPECT_FALSE(DecodeTreeRow(0, "short", &back, &category));
+}
+
 }  // namespace
 }  // namespace indelible::store

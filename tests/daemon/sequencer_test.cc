@@ -189,7 +189,7 @@ class SequencerTest : public ::testing::Test {
     for (const StoredRecord& r : *recs) {
       leaves.push_back(chain::LeafHash(r.skeleton.entry_hash, "access"));
     }
-    ExpectTreeIs(tenant, leaves);
+    ExpectTreeIs(tenant, leaves, std::vector<std::string>(leaves.size(), "access"));
   }
 
   rocksdb::ColumnFamilyHandle* Cf(const std::string& name) {
@@ -200,9 +200,21 @@ class SequencerTest : public ::testing::Test {
   }
 
   // The stored tree of `tenant` holds exactly the complete nodes of the tree
-  // over `leaves`, each with the hash recomputed from the leaves.
-  void ExpectTreeIs(const std::string& tenant, const std::vector<chain::Digest>& leaves) {
+  // over `leaves`, each with the hash recomputed from the leaves, and each
+  // leaf's row keeps its category.
+  void ExpectTreeIs(const std::string& tenant, const std::vector<chain::Digest>& leaves,
+                    const std::vector<std::string>& categories) {
     const uint64_t n = leaves.size();
+    ASSERT_EQ(categories.size(), n);
+    for (uint64_t i = 0; i < n; ++i) {
+      std::string row;
+      ASSERT_TRUE(storage_->db()
+                      ->Get(rocksdb::ReadOptions(), Cf(store::kTreeCf),
+                            store::TreeKey(tenant, 0, i), &row)
+                      .ok());
+      EXPECT_EQ(row, std::string(chain::AsBytes(leaves[i])) + categories[i])
+          << tenant << " leaf " << i;
+    }
     size_t want_rows = 0;
     for (int level = 0; (uint64_t{1} << level) <= n; ++level) {
       for (uint64_t i = 0; i < (n >> level); ++i) {
@@ -515,18 +527,47 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 11u);
   std::vector<chain::Digest> leaves;
+  std::vector<std::string> categories;
   for (const StoredRecord& r : *recs) {
-    leaves.push_back(chain::LeafHash(r.skeleton.entry_hash,
-                                     r.seq == 5 ? kUnknownCategory : "access"));
+    categories.push_back(r.seq == 5 ? kUnknownCategory : "access");
+    leaves.push_back(chain::LeafHash(r.skeleton.entry_hash, categories.back()));
+    // A pruned record is read with the category its leaf keeps.
+    EXPECT_EQ(r.leaf_category, r.pruned ? std::optional<std::string>(categories.back())
+                                        : std::nullopt)
+        << "seq " << r.seq;
   }
-  ExpectTreeIs("acme", leaves);
+  ExpectTreeIs("acme", leaves, categories);
   auto g = storage_->ReadRecords("globex", 1, 10);
-  ExpectTreeIs("globex", {chain::LeafHash(g->at(0).skeleton.entry_hash, "access")});
+  ExpectTreeIs("globex", {chain::LeafHash(g->at(0).skeleton.entry_hash, "access")}, {"access"});
   auto more = SubmitSync({RealEvent("acme", "12", "read", kStart)});
   ASSERT_TRUE(more.ok()) << more.status();
   recs = storage_->ReadRecords("acme", 12, 1);
   leaves.push_back(chain::LeafHash(recs->at(0).skeleton.entry_hash, "access"));
-  ExpectTreeIs("acme", leaves);
+  categories.push_back("access");
+  ExpectTreeIs("acme", leaves, categories);
+}
+
+// A record's leaf keeps its category: pruning the body (and the event-id
+// entry, the only other copies) leaves it readable with the record.
+TEST_F(SequencerTest, PrunedRecordKeepsItsLeafCategory) {
+  PreparedEvent trace = Event("acme", "t");
+  trace.category = "trace";
+  ASSERT_TRUE(SubmitSync({Event("acme", "a"), std::move(trace)}).ok());
+  rocksdb::WriteBatch b;
+  b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 2));
+  b.Delete(Cf(store::kEventIdsCf), store::EventIdKey("acme", "t"));
+  ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+  auto recs = storage_->ReadRecords("acme", 1, 10);
+  ASSERT_TRUE(recs.ok()) << recs.status();
+  ASSERT_EQ(recs->size(), 2u);
+  EXPECT_FALSE((*recs)[0].pruned);
+  EXPECT_EQ((*recs)[0].leaf_category, std::nullopt);
+  EXPECT_TRUE((*recs)[1].pruned);
+  EXPECT_EQ((*recs)[1].leaf_category, std::optional<std::string>("trace"));
+  ExpectTreeIs("acme",
+               {chain::LeafHash((*recs)[0].skeleton.entry_hash, "access"),
+                chain::LeafHash((*recs)[1].skeleton.entry_hash, "trace")},
+               {"access", "trace"});
 }
 
 // A tenant whose stored tree lacks a node of its right edge cannot be

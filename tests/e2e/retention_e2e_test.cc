@@ -10,9 +10,11 @@
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
+#include "tests/verifier/raw_store.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/signing.h"
+#include "verifier/store/layout.h"
 
 namespace indelible {
 namespace {
@@ -259,6 +261,70 @@ TEST_F(RetentionE2E, LegalHoldBlocksPruningAndPurgeUntilLifted) {
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false}));
   auto recs = Read("acme");
   EXPECT_EQ(recs[2].event().action(), "legal_hold.lift");
+}
+
+// `indelible-verify check --remote` of a tenant whose records retention
+// pruned: their leaves are recomputed from the served leaf_category.
+TEST_F(RetentionE2E, RemoteCheckVerifiesThroughPrunedRecords) {
+  Append("acme", "t1", "trace");
+  Append("acme", "t2", "trace");
+  Append("acme", "a1", "access");
+  Advance(91 * kDay);
+  Compact();
+  Append("acme", "a2", "access");
+  ASSERT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false, false}));
+  const std::string key = testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"));
+  auto remote_check = [&] {
+    // Once the checkpointer has signed the tree of all four records.
+    for (int i = 0; i < 200; ++i) {
+      grpc::ClientContext ctx;
+      v1::GetCheckpointRequest req;
+      req.set_tenant("acme");
+      req.set_version(2);
+      req.set_min_seq(4);
+      v1::Checkpoint cp;
+      if (log_->GetCheckpoint(&ctx, req, &cp).ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return RunCommand({BinPath("indelible-verify"), "check", "--remote", daemon_->target(),
+                       "--tenant", "acme", "--key", key, "--json"});
+  };
+  auto r = remote_check();
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["records_to"], 4);
+  EXPECT_EQ(j["records_pruned"], 2);
+
+  // Whoever holds the data directory changes the category kept with a
+  // pruned record's leaf (to make it look like another category's, pruned
+  // under another policy): the daemon then serves it, and the remote check
+  // names the record.
+  StopDaemon();
+  {
+    testing::RawStore raw(dir_.Sub("data"));
+    const std::string leaf_key = store::TreeKey("acme", 0, 1);  // seq 2
+    std::string row = *raw.Get(store::kTreeCf, leaf_key);
+    ASSERT_EQ(row.substr(chain::kDigestSize), "trace");
+    raw.Put(store::kTreeCf, leaf_key, row.substr(0, chain::kDigestSize) + "debug");
+  }
+  Start("");
+  r = remote_check();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verified"], false);
+  ASSERT_EQ(j["findings"].size(), 2u) << r.out;
+  EXPECT_EQ(j["findings"][1],
+            "seq 2 (pruned): the served leaf_category \"debug\" gives a leaf that is not in "
+            "the served checkpoint's tree");
+  // The check of the data directory names it too.
+  StopDaemon();
+  auto offline = RunCommand({BinPath("indelible-verify"), "check", "--data-dir",
+                             dir_.Sub("data"), "--key", key, "--json"});
+  EXPECT_EQ(offline.exit_code, 1) << offline.out;
+  auto o = nlohmann::json::parse(offline.out);
+  EXPECT_EQ(o["findings"][0]["seq"], 2);
+  EXPECT_EQ(o["findings"][0]["kind"], "tree_node_mismatch");
 }
 
 // Every file under `dir` that contains `needle`.

@@ -107,6 +107,43 @@ TEST_F(RemoteCheck, RewrittenHistoryIsAFinding) {
   EXPECT_NE(r.out.find("recomputed root"), std::string::npos) << r.out;
 }
 
+// A pruned record's leaf is recomputed from its served leaf_category.
+TEST_F(RemoteCheck, PrunedRecordsVerifyByTheirLeafCategory) {
+  Append(5);
+  server_.service().Prune("acme", 2, "access");
+  server_.service().Prune("acme", 3, "access");
+  VerifyRun r = Check(/*with_state=*/false);
+  ASSERT_EQ(r.code, kExitVerified) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["records_to"], 5);
+  EXPECT_EQ(j["records_pruned"], 2);
+}
+
+// A served leaf_category the tree does not commit to is named by its seq.
+TEST_F(RemoteCheck, ServedLeafCategoryNotInTheTreeIsNamed) {
+  Append(5);
+  server_.service().Prune("acme", 2, "access");
+  server_.service().Prune("acme", 4, "trace");
+  VerifyRun r = Check(/*with_state=*/false);
+  EXPECT_EQ(r.code, kExitFindings) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 2u) << r.out;
+  EXPECT_NE(j["findings"][0].get<std::string>().find("recomputed root"), std::string::npos);
+  EXPECT_EQ(j["findings"][1],
+            "seq 4 (pruned): the served leaf_category \"trace\" gives a leaf that is not in "
+            "the served checkpoint's tree");
+}
+
+// A pruned record served without leaf_category: the tree cannot be
+// recomputed, which is not a finding but not verified either.
+TEST_F(RemoteCheck, PrunedRecordWithoutLeafCategoryIsNotVerified) {
+  Append(3);
+  server_.service().Prune("acme", 2, std::nullopt);
+  VerifyRun r = Check(/*with_state=*/false);
+  EXPECT_EQ(r.code, kExitNoTrustedKey) << r.out;
+  EXPECT_NE(r.out.find("sent no leaf_category"), std::string::npos) << r.out;
+}
+
 TEST_F(RemoteCheck, NoTrustedKeyAndUsage) {
   Append(1);
   EXPECT_EQ(Verify({"check", "--remote", server_.target(), "--tenant", "acme"}).code,

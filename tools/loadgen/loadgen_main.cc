@@ -1,10 +1,11 @@
 // indelible-loadgen: drives a running indelibled (or the echo baseline of
 // indelible-baseline) on 127.0.0.1 and reports throughput, latency and
-// errors, then checks every receipt against the chain. See
+// errors, then checks every receipt against the chain; or, in the proofs
+// mode (proof_driver.h), measures the inclusion proofs it serves. See
 // docs/PERFORMANCE.md.
 //
 // Exit: 0 ok; 1 could not run (no connection, nothing acknowledged, calls
-// that never completed); 2 usage; 3 a receipt did not check out.
+// that never completed); 2 usage; 3 a receipt or proof did not check out.
 #include <cstdio>
 #include <iostream>
 
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/loadgen/driver.h"
+#include "tools/loadgen/proof_driver.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/verify.h"
 
@@ -51,10 +53,15 @@ int Main(int argc, char** argv) {
   bool json = false;
   std::string verify = "full";
   app.add_option("--target", o.target, "127.0.0.1:PORT of the daemon")->required();
-  app.add_option("--mode", mode, "unary | batch | stream")
-      ->check(CLI::IsMember({"unary", "batch", "stream"}));
+  app.add_option("--mode", mode,
+                 "unary | batch | stream | proofs (inclusion proofs of a preloaded tenant)")
+      ->check(CLI::IsMember({"unary", "batch", "stream", "proofs"}));
+  ProofOptions proof_options;
+  app.add_option("--preload", proof_options.preload,
+                 "proofs: events appended first (in --batch calls); the tree size")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
   app.add_option("--inflight", o.inflight,
-                 "unary/batch: calls in flight (the cap, with --rate)")
+                 "unary/batch/proofs: calls in flight (the cap, with --rate)")
       ->check(CLI::Range(1, 100000));
   app.add_option("--batch", o.batch, "batch/stream: events per message")
       ->check(CLI::Range(1, 100000));
@@ -71,7 +78,8 @@ int Main(int argc, char** argv) {
   app.add_option("--duration", o.duration_s, "seconds measured after the warmup")
       ->check(CLI::Range(0.0, kMaxRunSeconds));
   app.add_option("--count", o.count,
-                 "events to send, warmup included (0: bounded by time only)");
+                 "events (proofs: proofs) to send, warmup included (0: bounded by "
+                 "time only)");
   app.add_option("--warmup", o.warmup_s, "seconds not measured")
       ->check(CLI::Range(0.0, kMaxRunSeconds));
   app.add_option("--rate", o.rate,
@@ -90,7 +98,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::IsMember({"cq", "callback"}));
   app.add_option("--verify", verify, "full | sample | none")
       ->check(CLI::IsMember({"full", "sample", "none"}));
-  app.add_option("--sample", o.sample_size, "receipts checked by --verify sample");
+  app.add_option("--sample", o.sample_size,
+                 "receipts (proofs: proofs) checked by --verify sample");
   app.add_flag("--json", json, "print the results as one JSON object");
   try {
     app.parse(argc, argv);
@@ -104,7 +113,7 @@ int Main(int argc, char** argv) {
   o.mode = mode == "unary" ? Mode::kUnary
            : mode == "batch" ? Mode::kBatch
                              : Mode::kStream;
-  if (o.rate > 0 && o.mode == Mode::kStream) {
+  if (o.rate > 0 && (o.mode == Mode::kStream || mode == "proofs")) {
     std::fprintf(stderr, "indelible-loadgen: --rate applies to unary and batch\n");
     return kExitUsage;
   }
@@ -131,6 +140,26 @@ int Main(int argc, char** argv) {
       return kExitRun;
     }
     rc.stubs.push_back(v1::AuditLog::NewStub(channels.back()));
+  }
+
+  if (mode == "proofs") {
+    ProofResult result;
+    if (!RunProofs(rc, proof_options, &result)) {
+      std::fprintf(stderr, "indelible-loadgen: calls did not complete after their deadlines\n");
+      std::fflush(stderr);
+      std::_Exit(kExitRun);  // gRPC still owns state we cannot safely free
+    }
+    if (!result.error.empty()) {
+      std::fprintf(stderr, "indelible-loadgen: %s\n", result.error.c_str());
+      return kExitRun;
+    }
+    if (json) {
+      std::cout << ProofsToJson(o, proof_options, result).dump() << std::endl;
+    } else {
+      std::cout << ProofsToText(o, proof_options, result) << std::flush;
+    }
+    if (!result.verify_ok()) return kExitVerify;
+    return result.stats->measured_calls() == 0 ? kExitRun : kExitOk;
   }
 
   const int64_t t0 = SteadyNanos();

@@ -73,7 +73,7 @@ struct TenantSummary {
   // The Merkle tree (tree_check.h), filled in by the store check.
   bool tree_checked = false;
   uint64_t tree_nodes = 0;               // stored nodes compared
-  uint64_t tree_leaves_unchecked = 0;    // pruned records: stored leaf taken
+  uint64_t tree_leaves_pruned = 0;       // pruned: leaf from its kept category
   uint64_t v2_checkpoints = 0;
   // With a witness policy (StoreCheckOptions::witnesses): the newest v2
   // checkpoint that holds and its cosignatures (quorum.quorum is 0 when the

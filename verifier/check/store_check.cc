@@ -319,7 +319,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       t.quorum = std::move(done.quorum);
       t.tree_checked = true;
       t.tree_nodes = done.nodes;
-      t.tree_leaves_unchecked = done.leaves_unchecked;
+      t.tree_leaves_pruned = done.leaves_pruned;
       t.v2_checkpoints = done.checkpoints;
     }
   }

@@ -127,21 +127,36 @@ class TreeChecker::Scan {
     }
     ++summary_.nodes;
     chain::Digest got{};
-    if (!chain::DigestFromBytes(rows->value(), &got)) {
+    std::string_view category;
+    if (!store::DecodeTreeRow(n.level, rows->value(), &got, &category)) {
       Report(n.end(), Kind::kMalformed,
              absl::StrCat("tree node at level ", n.level, " index ", n.index, " is ",
-                          rows->value().size(), " bytes, want 32"));
+                          rows->value().size(), " bytes, want ",
+                          n.level == 0 ? "32 and a category" : "32"));
     } else if (got != want) {
       Report(n.end(), Kind::kTreeNodeMismatch,
              absl::StrCat("tree node at level ", n.level, " index ", n.index, " is ",
                           chain::ToHex(got), ", the records give ", chain::ToHex(want),
-                          n.level == 0 ? " (entry hash or category of the leaf)" : ""));
+                          n.level == 0 ? absl::StrCat(" (entry hash or category of the leaf; "
+                                                      "the record's category is \"",
+                                                      Av(leaf_category_), "\")")
+                                       : ""));
+    } else if (n.level == 0 && category != leaf_category_) {
+      Report(n.end(), Kind::kTreeNodeMismatch,
+             absl::StrCat("tree node at level 0 index ", n.index, " keeps category \"",
+                          Av(category), "\", the record's body has \"", Av(leaf_category_),
+                          "\" (the leaf's hash commits to the body's)"));
     }
     rows->Next();
   }
 
-  // The leaf of `seq`: recomputed from the body's category, or for a pruned
-  // record the stored leaf (unchecked). False if there is none to take.
+  // The leaf of `seq` and its category (leaf_category_): recomputed from
+  // the skeleton's entry hash and the body's category; for a pruned record
+  // (or one whose body is malformed, the chain check's finding), from the
+  // category stored with the leaf, which must give the stored leaf hash.
+  // The stored hash is folded either way, so the nodes above are checked
+  // against it and damage to the leaf alone is one finding. False if there
+  // is no stored leaf to take.
   bool LeafOf(uint64_t seq, const store::Skeleton& sk, bool has_body, std::string_view body,
               chain::Digest* leaf) {
     if (has_body) {
@@ -149,24 +164,37 @@ class TreeChecker::Scan {
       if (store::DecodeBody(body, &salt, &ce)) {
         if (auto category = chain::CanonicalEventCategory(ce); category.ok()) {
           *leaf = chain::LeafHash(sk.entry_hash, *category);
+          leaf_category_.assign(*category);
           return true;
         }
       }
-      // A malformed body is the chain check's finding; its leaf is unchecked.
     }
     store::Rows* leaves = Level(0);
     while (leaves->Valid() && WellFormed(leaves->key()) && IndexOf(leaves->key()) < seq - 1) {
       Extra(*leaves);
       leaves->Next();
     }
+    std::string_view category;
     if (!leaves->Valid() || !WellFormed(leaves->key()) || IndexOf(leaves->key()) != seq - 1 ||
-        !chain::DigestFromBytes(leaves->value(), leaf)) {
+        !store::DecodeTreeRow(0, leaves->value(), leaf, &category)) {
+      if (!leaves->ok()) {
+        Corrupt(leaves->status());
+        return false;
+      }
       Report(seq, Kind::kTreeNodeMissing,
              absl::StrCat("the leaf of pruned record ", seq,
                           " is missing or malformed: the tree is not checked beyond it"));
       return false;
     }
-    ++summary_.leaves_unchecked;
+    ++summary_.leaves_pruned;
+    leaf_category_.assign(category);
+    if (const chain::Digest want = chain::LeafHash(sk.entry_hash, category); want != *leaf) {
+      Report(seq, Kind::kTreeNodeMismatch,
+             absl::StrCat("the leaf of pruned record ", seq, " (level 0 index ", seq - 1,
+                          ") is ", chain::ToHex(*leaf), ", its entry hash and kept category \"",
+                          Av(category), "\" give ", chain::ToHex(want),
+                          " (the kept category or the leaf hash was changed)"));
+    }
     return true;  // Compare() then reads the same row and finds it equal.
   }
 
@@ -241,6 +269,7 @@ class TreeChecker::Scan {
   chain::CompactRange range_;
   std::vector<std::unique_ptr<store::Rows>> levels_;
   std::map<uint64_t, std::string> checkpoints_;
+  std::string leaf_category_;  // of the leaf being folded (LeafOf)
   TreeCheckSummary summary_;
   bool loaded_ = false;
   bool complete_ = true;

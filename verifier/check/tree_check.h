@@ -7,8 +7,9 @@
 // compact range; every node the fold completes is compared with the stored
 // row at (level, index), read by one iterator per level, so rows missing,
 // differing or beyond the records are found without holding the tree in
-// memory. A pruned record's category is gone: its stored leaf is taken as
-// it is (counted as unchecked) and only the nodes above it are checked.
+// memory. A leaf row keeps the category its hash commits to: for a record
+// with a body it must be the body's; for a pruned record the leaf hash is
+// recomputed from the entry hash and that kept category.
 // Each v2 checkpoint's signature (when keys are given), root and chain head
 // are compared at its size; with a witness policy its cosignatures are
 // counted (a forged one is a kCheckpointSignature finding) and the summary
@@ -33,7 +34,7 @@ namespace indelible::check {
 
 struct TreeCheckSummary {
   uint64_t leaves = 0;            // records folded into the tree
-  uint64_t leaves_unchecked = 0;  // pruned: stored leaf taken as it is
+  uint64_t leaves_pruned = 0;     // checked by the category kept with the leaf
   uint64_t nodes = 0;             // stored node rows compared
   uint64_t checkpoints = 0;       // v2 checkpoint rows seen
   // With a witness policy: the newest v2 checkpoint that holds (signature,

@@ -180,11 +180,54 @@ int RunInclusion(const InclusionFlags& f) {
 // What a remote check found; the first finding stops it.
 struct RemoteResult {
   uint64_t from = 1, to = 0;  // the records fetched
+  uint64_t pruned = 0;        // of those, pruned: leaf from leaf_category
   uint64_t size = 0;
   chain::Digest root{}, head{};
   std::vector<std::string> findings;
   std::vector<std::string> notes;
 };
+
+// After the records did not fold to the served root: streams them again
+// from `from` and looks each pruned record's leaf, recomputed from its
+// served leaf_category, up in the served tree by an inclusion proof, adding
+// a finding for each that is not there (a category the tree does not commit
+// to). A second pass, so a clean check holds nothing per record.
+absl::Status NamePrunedLeaves(client::Client& c, const std::string& tenant, uint64_t from,
+                              const chain::CheckpointV2& cp,
+                              std::vector<std::string>* findings) {
+  absl::Status failed;
+  uint64_t next = from;
+  while (next <= cp.size && failed.ok()) {
+    const uint64_t before = next;
+    absl::Status s = c.ReadRecords(tenant, next, cp.size - next + 1, [&](const v1::Record& r) {
+      if (r.seq() != next) return false;  // the first pass named it
+      ++next;
+      chain::Digest entry;
+      if (!r.pruned() || !r.has_leaf_category() ||
+          !chain::DigestFromBytes(r.entry_hash(), &entry)) {
+        return true;
+      }
+      auto p = c.GetInclusionProof(tenant, r.seq(), cp.size);
+      if (!p.ok()) {
+        failed = p.status();
+        return false;
+      }
+      auto h = client::ProofHashes(p->hashes());
+      if (!h.ok() || !chain::VerifyInclusion(r.seq() - 1, cp.size,
+                                             chain::LeafHash(entry, r.leaf_category()), *h,
+                                             cp.root)
+                          .ok()) {
+        findings->push_back(absl::StrCat(
+            "seq ", r.seq(), " (pruned): the served leaf_category \"", r.leaf_category(),
+            "\" gives a leaf that is not in the served checkpoint's tree"));
+      }
+      return true;
+    });
+    if (!s.ok()) return s;
+    if (next == before) break;
+  }
+  return failed;
+}
 
 }  // namespace
 
@@ -399,15 +442,20 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
               return false;
             }
             if (r.pruned()) {
-              // A pruned record's category is not on the wire.
-              unknown_leaf = true;
-              res.notes.push_back(absl::StrCat(
-                  "seq ", next, " is pruned: its leaf cannot be recomputed over the "
-                  "wire; the tree is not verified"));
-              return false;
+              if (!r.has_leaf_category()) {
+                // A server that keeps no category with its leaves.
+                unknown_leaf = true;
+                res.notes.push_back(absl::StrCat(
+                    "seq ", next, " is pruned and the server sent no leaf_category: its "
+                    "leaf cannot be recomputed; the tree is not verified"));
+                return false;
+              }
+              range.Append(chain::LeafHash(entry, r.leaf_category()));
+              ++res.pruned;
+            } else {
+              range.Append(chain::LeafHash(
+                  entry, r.event().category().empty() ? "access" : r.event().category()));
             }
-            range.Append(chain::LeafHash(
-                entry, r.event().category().empty() ? "access" : r.event().category()));
             prev = entry;
             ++next;
             return true;
@@ -424,6 +472,11 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
       if (res.root != cp->root) {
         finding(absl::StrCat("recomputed root(", cp->size, ") ", chain::ToHex(res.root),
                              " is not the served checkpoint's ", chain::ToHex(cp->root)));
+        if (res.pruned > 0) {
+          if (auto s = NamePrunedLeaves(c, tenant, res.from, *cp, &res.findings); !s.ok()) {
+            return Fail(cmd, "naming pruned leaves", s);
+          }
+        }
       } else if (prev != cp->chain_head) {
         finding(absl::StrCat("recomputed chain head at seq ", cp->size,
                              " is not the served checkpoint's"));
@@ -444,6 +497,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     j["verified"] = verified;
     j["records_from"] = res.from;
     j["records_to"] = res.to;
+    j["records_pruned"] = res.pruned;
     j["tree_size"] = res.size;
     j["root_hash"] = chain::ToHex(res.root);
     j["findings"] = res.findings;
@@ -459,7 +513,8 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << "tenant " << tenant << " at " << remote.target << ": records "
-              << res.from << ".." << res.to << " fetched\n";
+              << res.from << ".." << res.to << " fetched (" << res.pruned
+              << " pruned)\n";
     for (const std::string& n : res.notes) std::cout << "  " << n << "\n";
     for (const std::string& f : res.findings) std::cout << "  FINDING: " << f << "\n";
     if (verified) {

@@ -26,7 +26,10 @@
 //   tree         TreeKey(tenant, level, index) -> node hash(32): every
 //                    complete node of the tenant's Merkle tree (format v2,
 //                    docs/FORMAT.md), leaves (level 0, index seq - 1)
-//                    included; written in the record's WriteBatch
+//                    included; written in the record's WriteBatch. A leaf's
+//                    value is leaf_hash(32) || category: the category its
+//                    hash commits to, kept when retention prunes the body
+//                    and event-id entry (the only other copies)
 //   checkpoints_v2  key(tenant, size) -> signed v2 checkpoint note (a C2SP
 //                    tlog-checkpoint; v1 notes stay in "checkpoints")
 //
@@ -136,6 +139,26 @@ inline bool ParseTreeKey(std::string_view key, std::string_view* tenant,
   *level = static_cast<unsigned char>(key[key.size() - 9]);
   *index = chain::DecodeU64(key.data() + key.size() - 8);
   return *level < 64;
+}
+
+// A tree row's value: a node's hash, followed for a leaf (level 0) by the
+// category the leaf hash commits to.
+inline std::string EncodeTreeRow(int level, const chain::Digest& hash,
+                                 std::string_view leaf_category) {
+  std::string v(chain::AsBytes(hash));
+  if (level == 0) v.append(leaf_category);
+  return v;
+}
+
+// Splits a tree row's value; false if it is malformed (shorter than a hash,
+// or longer above level 0). `leaf_category` is empty above level 0.
+inline bool DecodeTreeRow(int level, std::string_view v, chain::Digest* hash,
+                          std::string_view* leaf_category) {
+  if (v.size() < chain::kDigestSize || (level > 0 && v.size() != chain::kDigestSize)) {
+    return false;
+  }
+  *leaf_category = v.substr(chain::kDigestSize);
+  return chain::DigestFromBytes(v.substr(0, chain::kDigestSize), hash);
 }
 
 struct Skeleton {
