@@ -4,6 +4,8 @@
 // the golden cosigned note of tests/data/format-v2.json.
 #include "verifier/chain/witness_policy.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -41,7 +43,10 @@ std::string Body(uint64_t size) {
 
 // Runs cosign_note.py with `args`, the note on stdin; returns its stdout.
 std::string Python(const std::string& args, const std::string& note = "") {
-  const std::string in = testing::TempDir() + "/cosign_in.txt";
+  // Tests of this binary run in parallel processes: a file of this one's.
+  static int calls = 0;
+  const std::string in = testing::TempDir() + "/cosign_in." + std::to_string(getpid()) + "." +
+                         std::to_string(++calls) + ".txt";
   std::ofstream(in, std::ios::binary) << note;
   const std::string cmd = std::string(INDELIBLE_PYTHON3) + " " + INDELIBLE_SOURCE_DIR +
                           "/tests/chain/cosign_note.py " + args + " < " + in;
@@ -51,6 +56,7 @@ std::string Python(const std::string& args, const std::string& note = "") {
   char buf[4096];
   for (size_t n; (n = fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
   EXPECT_EQ(pclose(p), 0) << cmd;
+  std::remove(in.c_str());
   return out;
 }
 

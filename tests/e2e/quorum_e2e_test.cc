@@ -122,7 +122,7 @@ class QuorumE2E : public ::testing::Test {
     auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data")});
     ASSERT_TRUE(d.ok()) << d.status();
     daemon_ = std::move(*d);
-    key_ = testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"));
+    key_ = testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"));
     ASSERT_TRUE(witness_.Start(dir_, key_));
   }
 

@@ -273,7 +273,7 @@ TEST_F(RetentionE2E, RemoteCheckVerifiesThroughPrunedRecords) {
   Compact();
   Append("acme", "a2", "access");
   ASSERT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false, false}));
-  const std::string key = testing::VerifierKeyOf(dir_.Sub("data/signing-key.pem"));
+  const std::string key = testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"));
   auto remote_check = [&] {
     // Once the checkpointer has signed the tree of all four records.
     for (int i = 0; i < 200; ++i) {

@@ -461,7 +461,7 @@ void RewriteTail(const std::string& data_dir, const std::string& tenant, uint64_
     ASSERT_TRUE(category.ok());
     tree.Append(chain::LeafHash(r.skeleton.entry_hash, *category),
                 [&](chain::NodeId node, const chain::Digest& hash) {
-                  st.PutTreeNode(&batch, tenant, node, hash);
+                  st.PutTreeNode(&batch, tenant, node, hash, *category);
                 });
   }
   const StoredRecord& last = records->back();
