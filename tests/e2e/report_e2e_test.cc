@@ -58,6 +58,15 @@ class ReportE2E : public ::testing::Test {
         m->set_value("eu");
         ASSERT_TRUE((*c)->Append(e).ok());
       }
+      // Cells a spreadsheet would run as formulas.
+      v1::Event e;
+      e.set_tenant("initech");
+      e.set_event_id("f1");
+      e.mutable_actor()->set_id("-2+3");
+      e.set_action("=HYPERLINK(\"http://x\",\"y\")");
+      e.set_reason("@SUM(A1)");
+      e.set_outcome("allowed");
+      ASSERT_TRUE((*c)->Append(e).ok());
     }
     ASSERT_EQ((*d)->Stop(), 0);
     // The report signer's key, as a compliance officer would make it.
@@ -262,6 +271,43 @@ TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
   EXPECT_NE(r.err.find("body_digest_mismatch"), std::string::npos) << r.err;
   struct stat st;
   EXPECT_NE(stat(out.c_str(), &st), 0) << "nothing may be written";
+}
+
+TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
+  auto run = [this](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"export", "--data-dir", dir_->Sub("data"), "--tenant",
+                                     "initech", "--out", out, "--sign-key",
+                                     dir_->Sub("signer.pem")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Verify(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return std::make_pair(Slurp(out),
+                          nlohmann::json::parse(Slurp(out + ".manifest.json"))["report"]);
+  };
+  auto [defused, m] = run(dir_->Sub("initech.csv"), {});
+  EXPECT_EQ(m["csv_formulas"], "defuse");
+  EXPECT_NE(defused.find(",'-2+3,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","), std::string::npos)
+      << defused;
+  EXPECT_NE(defused.find(",'@SUM(A1),"), std::string::npos) << defused;
+
+  auto [kept, k] = run(dir_->Sub("initech-kept.csv"), {"--csv-formulas", "keep"});
+  EXPECT_EQ(k["csv_formulas"], "keep");
+  EXPECT_NE(kept.find(",-2+3,"), std::string::npos) << kept;
+  EXPECT_NE(kept.find(",\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","), std::string::npos)
+      << kept;
+  EXPECT_EQ(kept.find('\''), std::string::npos) << kept;
+
+  auto [json, j] = run(dir_->Sub("initech.json"), {"--format", "json"});
+  EXPECT_TRUE(j["csv_formulas"].is_null());
+  auto row = nlohmann::json::parse(json)["rows"][0];
+  EXPECT_EQ(row["actor_id"], "-2+3");
+  EXPECT_EQ(row["action"], "=HYPERLINK(\"http://x\",\"y\")");
+  EXPECT_EQ(row["reason"], "@SUM(A1)");
+
+  EXPECT_EQ(Export(dir_->Sub("z.csv"), {"--csv-formulas", "maybe"}).exit_code, 2);
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {

@@ -71,6 +71,64 @@ TEST(ReportRows, CsvQuotingFollowsRfc4180) {
   EXPECT_EQ(CsvField(""), "");
 }
 
+// OWASP "CSV Injection": a cell starting with = + - @ TAB or CR gets a
+// leading single quote, inside the RFC 4180 quoting.
+TEST(ReportRows, CsvFormulaTriggersAreDefused) {
+  EXPECT_EQ(CsvField("=1+1"), "'=1+1");
+  EXPECT_EQ(CsvField("+1"), "'+1");
+  EXPECT_EQ(CsvField("-1"), "'-1");
+  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvField("\tx"), "'\tx");
+  // CR makes the cell quoted: the quote goes inside.
+  EXPECT_EQ(CsvField("\rx"), "\"'\rx\"");
+  EXPECT_EQ(CsvField("=1"), "'=1");
+  EXPECT_EQ(CsvField("="), "'=");
+  // A leading quote is doubled, so a defused cell reads back unambiguously.
+  EXPECT_EQ(CsvField("'=1"), "''=1");
+  EXPECT_EQ(CsvField("'quoted'"), "''quoted'");
+  EXPECT_EQ(CsvField("'quoted'", CsvFormulas::kKeep), "'quoted'");
+}
+
+TEST(ReportRows, CsvTriggerLaterInTheCellIsNotDefused) {
+  EXPECT_EQ(CsvField("a=b"), "a=b");
+  EXPECT_EQ(CsvField("x+1-2@y"), "x+1-2@y");
+  EXPECT_EQ(CsvField(" =1"), " =1");
+  EXPECT_EQ(CsvField("a\t=b"), "a\t=b");
+  EXPECT_EQ(CsvField("\"=1\""), "\"\"\"=1\"\"\"");  // starts with a double quote
+}
+
+TEST(ReportRows, CsvDefusingAndQuotingCombine) {
+  // Quote first, then the field's own doubled quotes and comma.
+  EXPECT_EQ(CsvField("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(CsvField("-2,3"), "\"'-2,3\"");
+  EXPECT_EQ(CsvField("@a\nb"), "\"'@a\nb\"");
+  // Kept: RFC 4180 only.
+  EXPECT_EQ(CsvField("=HYPERLINK(\"x\")", CsvFormulas::kKeep), "\"=HYPERLINK(\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("=1", CsvFormulas::kKeep), "=1");
+  EXPECT_EQ(CsvField("\tx", CsvFormulas::kKeep), "\tx");
+}
+
+TEST(ReportRows, CsvRowDefusesTextCellsByDefaultAndJsonIsUnaltered) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  r.event.action = "=cmd|' /C calc'!A0";
+  r.event.actor_id = "-alice";
+  r.event.metadata = {{"k", "=1"}};  // a JSON object: starts with {
+  const std::string defused = CsvRow(r);
+  EXPECT_NE(defused.find(",'-alice,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",'=cmd|' /C calc'!A0,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",\"{\"\"k\"\":\"\"=1\"\"}\","), std::string::npos) << defused;
+  EXPECT_EQ(defused.substr(0, 12), "acme,7,2023-");
+  const std::string kept = CsvRow(r, CsvFormulas::kKeep);
+  EXPECT_NE(kept.find(",-alice,"), std::string::npos) << kept;
+  EXPECT_NE(kept.find(",=cmd|' /C calc'!A0,"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("'-alice"), std::string::npos) << kept;
+  auto j = nlohmann::json::parse(JsonRow(r));
+  EXPECT_EQ(j["action"], "=cmd|' /C calc'!A0");
+  EXPECT_EQ(j["actor_id"], "-alice");
+}
+
 TEST(ReportRows, CsvRowHasEveryColumn) {
   std::string ce;
   Row r = SampleRow(&ce);

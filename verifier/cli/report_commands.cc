@@ -24,6 +24,7 @@ using chain::Sv;
 struct ExportFlags {
   std::string data_dir, tenant, out, sign_key, key_name = "indelible-report";
   std::string format = "csv", from, to, time_field = "occurred_at";
+  std::string csv_formulas = "defuse";
   report::Filters filters;
   TrustFlags trust;
   bool json = false;
@@ -77,6 +78,13 @@ int RunExport(ExportFlags& f) {
     o.format = report::Format::kJson;
   } else {
     return Fail(cmd, "--format", absl::InvalidArgumentError("want csv or json"));
+  }
+  if (f.csv_formulas == "defuse") {
+    o.csv_formulas = report::CsvFormulas::kDefuse;
+  } else if (f.csv_formulas == "keep") {
+    o.csv_formulas = report::CsvFormulas::kKeep;
+  } else {
+    return Fail(cmd, "--csv-formulas", absl::InvalidArgumentError("want defuse or keep"));
   }
   if (f.time_field == "occurred_at") {
     o.filters.time_field = report::Filters::TimeField::kOccurredAt;
@@ -231,6 +239,9 @@ std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--key-name", f->key_name, "Signer name in the manifest")->capture_default_str();
   sub->add_option("--format", f->format, "csv or json")->capture_default_str();
+  sub->add_option("--csv-formulas", f->csv_formulas,
+                  "defuse (a ' before CSV cells starting with = + - @ TAB CR) or keep")
+      ->capture_default_str();
   sub->add_option("--from", f->from, "Only events at or after this time (RFC 3339 or ns)");
   sub->add_option("--to", f->to, "Only events before this time (RFC 3339 or ns)");
   sub->add_option("--time-field", f->time_field, "occurred_at or received_at")

@@ -72,7 +72,7 @@ class RowFormatter final : public check::RecordFormatter {
     row.event = std::move(*event);
     if (!options_.filters.Matches(row)) return 0;
     if (options_.format == Format::kCsv) {
-      AppendCsvRow(row, out);
+      AppendCsvRow(row, out, options_.csv_formulas);
     } else {
       out->append(kJsonRowSeparator);  // the first one is dropped in Deliver
       AppendJsonRow(row, out);
@@ -233,7 +233,10 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   m["report"] = {{"file", std::filesystem::path(options.out_path).filename().string()},
                  {"format", options.format == Format::kCsv ? "csv" : "json"},
                  {"bytes", bytes},
-                 {"sha256", chain::ToHex(report_digest)}};
+                 {"sha256", chain::ToHex(report_digest)},
+                 {"csv_formulas", options.format == Format::kCsv
+                                      ? nlohmann::ordered_json(CsvFormulasName(options.csv_formulas))
+                                      : nlohmann::ordered_json(nullptr)}};
   m["tool_version"] = options.tool_version;
   m["generated_at"] = FormatTimeNs(options.generated_at_ns);
   m["signer"] = {{"key_name", vk.name},

@@ -58,6 +58,8 @@ struct ExportOptions {
   std::string tenant;  // required
   Filters filters;
   Format format = Format::kCsv;
+  // CSV only; recorded in the manifest as report.csv_formulas.
+  CsvFormulas csv_formulas = CsvFormulas::kDefuse;
   std::string out_path;  // required; .sig/.manifest.json written beside it
   // Signs the report and manifest. REQUIRES: non-null.
   const chain::NoteSigner* signer = nullptr;

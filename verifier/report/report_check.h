@@ -10,7 +10,9 @@
 //      to the manifest's tenant and verified range, in increasing seq; in a
 //      JSON report every row's body digest and entry hash are recomputed from
 //      its salt, canonical event and previous entry hash, and its displayed
-//      fields must equal the canonical event's.
+//      fields must equal the canonical event's; in a CSV report whose
+//      manifest says csv_formulas "defuse", no cell may start with a formula
+//      trigger (report_rows.h).
 //
 // Problems (tampering, mismatch) are listed in the result; an error status
 // means the check could not run (missing file, unreadable, bad options).

@@ -58,12 +58,18 @@ bool NeedsCsvQuotes(std::string_view v) {
   return false;
 }
 
-void AppendCsvField(std::string* out, std::string_view v) {
+void AppendCsvField(std::string* out, std::string_view v, CsvFormulas formulas) {
+  // A value that starts with the quote itself gets one too, so that
+  // dropping one leading quote always gives the value back.
+  const bool defuse = formulas == CsvFormulas::kDefuse &&
+                      (StartsWithFormulaTrigger(v) || (!v.empty() && v.front() == '\''));
   if (!NeedsCsvQuotes(v)) {
+    if (defuse) out->push_back('\'');
     out->append(v);
     return;
   }
   out->push_back('"');
+  if (defuse) out->push_back('\'');
   for (char c : v) {
     if (c == '"') out->push_back('"');
     out->push_back(c);
@@ -73,15 +79,19 @@ void AppendCsvField(std::string* out, std::string_view v) {
 
 }  // namespace
 
+std::string_view CsvFormulasName(CsvFormulas f) {
+  return f == CsvFormulas::kDefuse ? "defuse" : "keep";
+}
+
 std::string FormatTimeNs(uint64_t ns) {
   std::string out;
   AppendTimeNs(&out, ns);
   return out;
 }
 
-std::string CsvField(std::string_view v) {
+std::string CsvField(std::string_view v, CsvFormulas formulas) {
   std::string out;
-  AppendCsvField(&out, v);
+  AppendCsvField(&out, v, formulas);
   return out;
 }
 
@@ -91,18 +101,18 @@ std::string CsvHeader() {
          "category,metadata,entry_hash\r\n";
 }
 
-std::string CsvRow(const Row& r) {
+std::string CsvRow(const Row& r, CsvFormulas formulas) {
   std::string out;
-  AppendCsvRow(r, &out);
+  AppendCsvRow(r, &out, formulas);
   return out;
 }
 
-void AppendCsvRow(const Row& r, std::string* out_ptr) {
+void AppendCsvRow(const Row& r, std::string* out_ptr, CsvFormulas formulas) {
   const chain::EventFields& e = r.event;
   std::string& out = *out_ptr;
   out.reserve(out.size() + 192 + e.reason.size() + e.resource_id.size());
-  auto text = [&out](std::string_view v) {
-    AppendCsvField(&out, v);
+  auto text = [&out, formulas](std::string_view v) {
+    AppendCsvField(&out, v, formulas);
     out.push_back(',');
   };
   // Numbers, times and hex never need quotes.
@@ -163,8 +173,11 @@ std::string JsonRow(const Row& r) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-RowWriter::RowWriter(Format format, std::string tenant, Sink sink)
-    : format_(format), tenant_(std::move(tenant)), sink_(std::move(sink)) {}
+RowWriter::RowWriter(Format format, std::string tenant, Sink sink, CsvFormulas formulas)
+    : format_(format),
+      formulas_(formulas),
+      tenant_(std::move(tenant)),
+      sink_(std::move(sink)) {}
 
 void RowWriter::Begin() {
   sink_(format_ == Format::kCsv ? CsvHeader() : JsonOpening(tenant_));
@@ -172,7 +185,7 @@ void RowWriter::Begin() {
 
 void RowWriter::Add(const Row& row) {
   if (format_ == Format::kCsv) {
-    sink_(CsvRow(row));
+    sink_(CsvRow(row, formulas_));
   } else {
     if (rows_ > 0) sink_(kJsonRowSeparator);
     sink_(JsonRow(row));
