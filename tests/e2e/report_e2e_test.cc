@@ -148,7 +148,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
 TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   const std::string out = dir_->Sub("bob.json");
   auto r = Export(out, {"--format", "json", "--actor", "bob", "--action", "customer.read",
-                        "--from", "2023-11-14T22:13:22Z"});
+                        "--time-field", "occurred_at", "--from", "2023-11-14T22:13:22Z"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto report = nlohmann::json::parse(Slurp(out));
   auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
@@ -308,6 +308,28 @@ TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
   EXPECT_EQ(row["reason"], "@SUM(A1)");
 
   EXPECT_EQ(Export(dir_->Sub("z.csv"), {"--csv-formulas", "maybe"}).exit_code, 2);
+}
+
+// Every event here claims an occurred_at in November 2023 and was received
+// by the daemon now: back-dated. The default window is on received_at.
+TEST_F(ReportE2E, TimeWindowIsOnReceivedAtUnlessOccurredAtIsAsked) {
+  const std::string from = "2024-01-01T00:00:00Z";
+  const std::string out = dir_->Sub("since-2024.csv");
+  auto r = Export(out, {"--from", from});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  EXPECT_EQ(manifest["row_count"], 20);
+  EXPECT_EQ(manifest["filters"]["time_field"], "received_at");
+  EXPECT_EQ(manifest["filters"]["from"], "2024-01-01T00:00:00.000000000Z");
+
+  const std::string claimed = dir_->Sub("since-2024-occurred.csv");
+  r = Export(claimed, {"--from", from, "--time-field", "occurred_at"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  manifest = nlohmann::json::parse(Slurp(claimed + ".manifest.json"));
+  EXPECT_EQ(manifest["row_count"], 0);
+  EXPECT_EQ(manifest["filters"]["time_field"], "occurred_at");
+
+  EXPECT_EQ(Export(dir_->Sub("t.csv"), {"--time-field", "sent_at"}).exit_code, 2);
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {

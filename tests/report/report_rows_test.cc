@@ -200,6 +200,7 @@ TEST(Filters, MatchOnTimeAndFields) {
   Row r = SampleRow(&ce);
   Filters f;
   EXPECT_TRUE(f.Matches(r));
+  f.time_field = Filters::TimeField::kOccurredAt;
   f.from_ns = r.event.occurred_at_ns;
   f.to_ns = r.event.occurred_at_ns + 1;
   EXPECT_TRUE(f.Matches(r));
@@ -214,6 +215,24 @@ TEST(Filters, MatchOnTimeAndFields) {
   EXPECT_TRUE(f.Matches(r));
   f.action = "write";
   EXPECT_FALSE(f.Matches(r));
+}
+
+// The window is on the daemon's clock unless occurred_at is asked for: an
+// event a client back-dated by years is in the window it was received in,
+// and outside it on the time the client claimed.
+TEST(Filters, DefaultWindowIsOnReceivedAt) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  r.event.occurred_at_ns = 946684800000000000ull;  // 2000-01-01, claimed
+  Filters f;
+  EXPECT_EQ(f.time_field, Filters::TimeField::kReceivedAt);
+  f.from_ns = r.received_at_ns - 3600'000'000'000ull;  // the hour it arrived
+  f.to_ns = r.received_at_ns + 1;
+  EXPECT_TRUE(f.Matches(r));
+  EXPECT_EQ(f.ToJson()["time_field"], "received_at");
+  f.time_field = Filters::TimeField::kOccurredAt;
+  EXPECT_FALSE(f.Matches(r));
+  EXPECT_EQ(f.ToJson()["time_field"], "occurred_at");
 }
 
 }  // namespace

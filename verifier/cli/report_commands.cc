@@ -23,7 +23,7 @@ using chain::Sv;
 
 struct ExportFlags {
   std::string data_dir, tenant, out, sign_key, key_name = "indelible-report";
-  std::string format = "csv", from, to, time_field = "occurred_at";
+  std::string format = "csv", from, to, time_field = "received_at";
   std::string csv_formulas = "defuse";
   report::Filters filters;
   TrustFlags trust;
@@ -86,12 +86,12 @@ int RunExport(ExportFlags& f) {
   } else {
     return Fail(cmd, "--csv-formulas", absl::InvalidArgumentError("want defuse or keep"));
   }
-  if (f.time_field == "occurred_at") {
-    o.filters.time_field = report::Filters::TimeField::kOccurredAt;
-  } else if (f.time_field == "received_at") {
+  if (f.time_field == "received_at") {
     o.filters.time_field = report::Filters::TimeField::kReceivedAt;
+  } else if (f.time_field == "occurred_at") {
+    o.filters.time_field = report::Filters::TimeField::kOccurredAt;
   } else {
-    return Fail(cmd, "--time-field", absl::InvalidArgumentError("want occurred_at or received_at"));
+    return Fail(cmd, "--time-field", absl::InvalidArgumentError("want received_at or occurred_at"));
   }
   if (!f.from.empty()) {
     auto t = ParseTimeFlag(f.from);
@@ -244,7 +244,8 @@ std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
       ->capture_default_str();
   sub->add_option("--from", f->from, "Only events at or after this time (RFC 3339 or ns)");
   sub->add_option("--to", f->to, "Only events before this time (RFC 3339 or ns)");
-  sub->add_option("--time-field", f->time_field, "occurred_at or received_at")
+  sub->add_option("--time-field", f->time_field,
+                  "received_at (the daemon's clock) or occurred_at (client-asserted)")
       ->capture_default_str();
   sub->add_option("--actor", f->filters.actor_id, "Only this actor id");
   sub->add_option("--action", f->filters.action, "Only this action");

@@ -38,10 +38,12 @@ inline constexpr char kManifestFormat[] = "indelible-report-manifest/v1";
 
 struct Filters {
   enum class TimeField { kOccurredAt, kReceivedAt };
-  // Half-open [from_ns, to_ns) on `time_field`.
+  // Half-open [from_ns, to_ns) on `time_field`: by default received_at,
+  // the daemon's clock, hashed into the entry; occurred_at is what the
+  // client asserted and may be anything in the past.
   std::optional<uint64_t> from_ns;
   std::optional<uint64_t> to_ns;
-  TimeField time_field = TimeField::kOccurredAt;
+  TimeField time_field = TimeField::kReceivedAt;
   // Exact matches; empty = any.
   std::string actor_id;
   std::string action;
