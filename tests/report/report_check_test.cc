@@ -260,5 +260,28 @@ TEST_F(ReportCheckTest, LiveFormulaInADefusedCsvReportIsAProblem) {
   EXPECT_FALSE(r->problems.empty());
 }
 
+// Only the manifest is signed: the report is bound to it by its SHA-256 and
+// size, and needs no signature file of its own.
+TEST_F(ReportCheckTest, ReportIsBoundByTheSignedManifestsDigest) {
+  auto r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(std::filesystem::remove(dir_ / "report.json.sig"));
+  ReportCheckOptions o;
+  o.report_path = (dir_ / "report.json").string();
+  o.trusted_keys = {key_.PublicKey()};
+  r = CheckReport(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+
+  // One byte changed after signing, the size kept.
+  std::string changed = report_;
+  changed[changed.find("alice")] = 'A';
+  std::ofstream(dir_ / "report.json", std::ios::binary) << changed;
+  r = CheckReport(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_FALSE(r->problems.empty());
+  EXPECT_EQ(r->problems[0], "report: SHA-256 differs from the manifest's");
+}
+
 }  // namespace
 }  // namespace indelible::report

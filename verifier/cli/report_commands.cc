@@ -140,8 +140,7 @@ int RunExport(ExportFlags& f) {
   } else {
     std::cout << "exported " << r->rows << " rows of " << f.tenant << " to " << f.out
               << "\n  manifest:   " << report::ManifestPath(f.out)
-              << "\n  signatures: " << report::SigPath(f.out) << ", "
-              << report::SigPath(report::ManifestPath(f.out))
+              << "\n  signature:  " << report::SigPath(report::ManifestPath(f.out))
               << "\n  signer:     " << chain::NoteVerifierKeyString(signer.verifier_key())
               << "\n  pruned records in the verified range: " << r->pruned << "\n";
   }
@@ -262,8 +261,8 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
   auto f = std::make_shared<VerifyReportFlags>();
   CLI::App* sub = app->add_subcommand(
       "verify-report",
-      "Check a report: both signatures (under a trusted key), its digest, and "
-      "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
+      "Check a report: the manifest's signature (under a trusted key), the "
+      "report's SHA-256, and its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
       "or I/O error, 3: no trusted key given (not verified).");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");

@@ -1,11 +1,8 @@
 #include "verifier/report/exporter.h"
 
-#include "verifier/report/mapped_file.h"
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -44,7 +41,7 @@ absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
 }
 
 // Formats the rows of a report on the check's worker threads and writes
-// them to `out`.
+// them to `out`, hashing them (SHA-256) on the way.
 class RowFormatter final : public check::RecordFormatter {
  public:
   RowFormatter(const ExportOptions& options, std::ofstream* out)
@@ -91,15 +88,19 @@ class RowFormatter final : public check::RecordFormatter {
 
   uint64_t bytes() const { return bytes_; }
   uint64_t rows() const { return rows_; }
+  // The SHA-256 of everything written. Call once, after End().
+  chain::Digest Digest() { return sha256_.Final(); }
 
  private:
   void Write(std::string_view b) {
     out_->write(b.data(), static_cast<std::streamsize>(b.size()));
+    sha256_.Update(b);
     bytes_ += b.size();
   }
 
   const ExportOptions& options_;
   std::ofstream* out_;
+  chain::Sha256Stream sha256_;
   uint64_t bytes_ = 0;
   uint64_t rows_ = 0;
 };
@@ -187,22 +188,13 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   const uint64_t bytes = formatter.bytes();
   result.rows = formatter.rows();
 
-  // Ed25519 (pure) signs the whole message at once: map the file. Signing
-  // hashes it twice with SHA-512, about half of an export's time
-  // (docs/PERFORMANCE.md, "Where the time goes"), so it runs on a thread of its own
-  // while this one takes the report's SHA-256, of the same mapped bytes,
-  // and builds the manifest. (On an early return the future's destructor
-  // waits for the signer.)
-  auto mapped = MappedFile::Open(tmp);
-  if (!mapped.ok()) return mapped.status();
-  const std::string_view report_bytes = (*mapped)->data();
-  if (report_bytes.size() != bytes) {
+  // Only the manifest is signed; it carries the report's SHA-256, taken as
+  // the rows were written.
+  const chain::Digest report_digest = formatter.Digest();
+  std::error_code size_ec;
+  if (std::filesystem::file_size(tmp, size_ec) != bytes || size_ec) {
     return absl::DataLossError("report changed on disk while being written");
   }
-  const auto& key = options.signer->private_key();
-  std::future<std::string> report_sig =
-      std::async(std::launch::async, [&key, report_bytes] { return key.Sign(report_bytes); });
-  const chain::Digest report_digest = chain::Sha256(report_bytes);
 
   auto newest = NewestStoredCheckpoint(reader, options.tenant);
   if (!newest.ok()) return newest.status();
@@ -245,14 +237,17 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                  {"public_key_pem", options.signer->private_key().PublicKeyPem()}};
   result.manifest = m.dump(2) + "\n";
 
-  if (auto s = WriteFileAtomic(SigPath(options.out_path), report_sig.get()); !s.ok()) {
-    return s;
-  }
   const std::string manifest_path = ManifestPath(options.out_path);
   if (auto s = WriteFileAtomic(manifest_path, result.manifest); !s.ok()) return s;
-  if (auto s = WriteFileAtomic(SigPath(manifest_path), key.Sign(result.manifest)); !s.ok()) {
+  if (auto s = WriteFileAtomic(SigPath(manifest_path),
+                               options.signer->private_key().Sign(result.manifest));
+      !s.ok()) {
     return s;
   }
+  // A report signature left by an earlier export to the same name would
+  // not match this report.
+  std::error_code stale_ec;
+  std::filesystem::remove(SigPath(options.out_path), stale_ec);
   std::error_code ec;
   std::filesystem::rename(tmp, options.out_path, ec);
   if (ec) return absl::UnavailableError("cannot rename to " + options.out_path);

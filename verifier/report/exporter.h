@@ -5,17 +5,18 @@
 // passes is filtered and formatted as a CSV or JSON row on the check's worker
 // threads, then written in order to a temporary file, so memory stays
 // constant whatever the size. A chain with any finding is not exported: the
-// temporary file is removed. Then the file is mapped, signed and hashed
-// (SHA-256, for the manifest) at once on two threads; finally a manifest
-// (JSON) is written and signed. The signatures are detached, raw Ed25519:
+// temporary file is removed. The report's SHA-256 is taken as it is
+// written; then a small manifest (JSON) that carries it is written and
+// signed, so signing costs the same whatever the report's size. The
+// signature is detached, raw Ed25519:
 //
 //   <out>                 the report
-//   <out>.sig             Ed25519(report bytes), 64 raw bytes
 //   <out>.manifest.json   tenant, filters, verified range, head hash,
 //                         checkpoint, row count, report SHA-256, signer...
-//   <out>.manifest.json.sig
+//   <out>.manifest.json.sig   Ed25519(manifest bytes), 64 raw bytes
 //
-// Each is checkable with `openssl pkeyutl -verify -rawin` alone.
+// Checkable with `openssl pkeyutl -verify -rawin` (the manifest) and
+// `openssl dgst -sha256` (the report) alone.
 #ifndef INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
 #define INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
 
@@ -63,7 +64,7 @@ struct ExportOptions {
   // CSV only; recorded in the manifest as report.csv_formulas.
   CsvFormulas csv_formulas = CsvFormulas::kDefuse;
   std::string out_path;  // required; .sig/.manifest.json written beside it
-  // Signs the report and manifest. REQUIRES: non-null.
+  // Signs the manifest. REQUIRES: non-null.
   const chain::NoteSigner* signer = nullptr;
   // Keys and supplied checkpoints for the check that precedes the export;
   // `tenant` is set from above.
@@ -89,8 +90,9 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                                     const ExportOptions& options,
                                     check::Reporter* reporter);
 
-// Paths of the detached files of a report.
-inline std::string SigPath(const std::string& report) { return report + ".sig"; }
+// Paths of the detached files of a report: the manifest, and the signature
+// of a file (the manifest's; earlier exports also signed the report).
+inline std::string SigPath(const std::string& file) { return file + ".sig"; }
 inline std::string ManifestPath(const std::string& report) {
   return report + ".manifest.json";
 }

@@ -4,9 +4,9 @@
 //   1. the manifest's signature verifies under a trusted key (or, if the
 //      caller trusts none, under the key the manifest carries: self-asserted,
 //      so the result is never a verdict, see key_from_manifest);
-//   2. the report's signature verifies under the same key;
-//   3. the report's SHA-256 and size are the manifest's;
-//   4. the rows: header and row count match the manifest; every row belongs
+//   2. the report's SHA-256 and size are the manifest's (only the manifest
+//      is signed);
+//   3. the rows: header and row count match the manifest; every row belongs
 //      to the manifest's tenant and verified range, in increasing seq; in a
 //      JSON report every row's body digest and entry hash are recomputed from
 //      its salt, canonical event and previous entry hash, and its displayed
