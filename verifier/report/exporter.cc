@@ -9,6 +9,7 @@
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
+#include "verifier/report/report_file.h"
 #include "verifier/store/layout.h"
 
 namespace indelible::report {
@@ -40,11 +41,11 @@ absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
   return newest;
 }
 
-// Formats the rows of a report on the check's worker threads and writes
-// them to `out`, hashing them (SHA-256) on the way.
+// Formats the rows of a report on the check's worker threads and hands
+// them to `out`, which hashes and writes them on its own thread.
 class RowFormatter final : public check::RecordFormatter {
  public:
-  RowFormatter(const ExportOptions& options, std::ofstream* out)
+  RowFormatter(const ExportOptions& options, ReportFile* out)
       : options_(options), out_(out) {}
 
   void Begin() {
@@ -86,22 +87,13 @@ class RowFormatter final : public check::RecordFormatter {
     rows_ += rows;
   }
 
-  uint64_t bytes() const { return bytes_; }
   uint64_t rows() const { return rows_; }
-  // The SHA-256 of everything written. Call once, after End().
-  chain::Digest Digest() { return sha256_.Final(); }
 
  private:
-  void Write(std::string_view b) {
-    out_->write(b.data(), static_cast<std::streamsize>(b.size()));
-    sha256_.Update(b);
-    bytes_ += b.size();
-  }
+  void Write(std::string_view b) { out_->Append(b); }
 
   const ExportOptions& options_;
-  std::ofstream* out_;
-  chain::Sha256Stream sha256_;
-  uint64_t bytes_ = 0;
+  ReportFile* out_;
   uint64_t rows_ = 0;
 };
 
@@ -152,8 +144,8 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   // the rows are written, in order, to a temporary file that becomes the
   // report only if the whole check finds nothing.
   const std::string tmp = options.out_path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::UnavailableError("cannot write " + tmp);
+  auto out = ReportFile::Create(tmp);
+  if (!out.ok()) return out.status();
   // Whatever ends the export, no temporary file is left (once renamed
   // into place there is none to remove).
   struct RemoveAtExit {
@@ -163,7 +155,7 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
       std::filesystem::remove(path, ec);
     }
   } remove_tmp{tmp};
-  RowFormatter formatter(options, &out);
+  RowFormatter formatter(options, out->get());
   formatter.Begin();
 
   ExportResult result;
@@ -182,15 +174,15 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   result.pruned = summary.pruned;
 
   formatter.End();
-  out.flush();
-  if (!out.good()) return absl::UnavailableError("cannot write " + tmp);
-  out.close();
-  const uint64_t bytes = formatter.bytes();
+  if (auto s = (*out)->Finish(); !s.ok()) {
+    return absl::UnavailableError("cannot write " + tmp + ": " + std::string(s.message()));
+  }
+  const uint64_t bytes = (*out)->bytes();
   result.rows = formatter.rows();
 
   // Only the manifest is signed; it carries the report's SHA-256, taken as
   // the rows were written.
-  const chain::Digest report_digest = formatter.Digest();
+  const chain::Digest report_digest = (*out)->sha256();
   std::error_code size_ec;
   if (std::filesystem::file_size(tmp, size_ec) != bytes || size_ec) {
     return absl::DataLossError("report changed on disk while being written");
