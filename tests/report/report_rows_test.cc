@@ -60,7 +60,30 @@ TEST(ReportRows, TimeMatchesAbslFormatTime) {
     x ^= x << 17;
     values.push_back(x);
   }
+  // The same second again with another fraction, and back: the date and
+  // time of the last second are reused.
+  for (uint64_t v : {1700000000500000000ull, 1700000000000000001ull, 1700000000999999999ull,
+                     1700000001000000000ull, 1700000000000000000ull, 0ull, 999999999ull}) {
+    values.push_back(v);
+  }
   for (uint64_t v : values) EXPECT_EQ(FormatTimeNs(v), reference(v)) << v;
+}
+
+// Quoting looks at every byte, also past the blocks scanned at once.
+TEST(ReportRows, CsvQuotingSeesEveryPosition) {
+  for (size_t len = 1; len <= 40; ++len) {
+    const std::string plain(len, 'a');
+    EXPECT_EQ(CsvField(plain), plain);
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {',', '"', '\r', '\n'}) {
+        std::string v = plain;
+        v[at] = c;
+        const std::string got = CsvField(v, CsvFormulas::kKeep);
+        ASSERT_EQ(got.front(), '"') << len << " " << at << " " << int{c};
+        ASSERT_EQ(got.back(), '"');
+      }
+    }
+  }
 }
 
 TEST(ReportRows, CsvQuotingFollowsRfc4180) {

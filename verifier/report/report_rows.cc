@@ -1,5 +1,12 @@
 #include "verifier/report/report_rows.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <climits>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -17,7 +24,8 @@ nlohmann::json MetadataObject(const chain::EventFields& e) {
 
 // RFC 3339 in UTC with nine fractional digits, as absl::FormatTime's
 // "%Y-%m-%dT%H:%M:%E9SZ" writes it (the times are read as int64 ns), at a
-// fraction of its cost: exports format two per row.
+// fraction of its cost: exports format two per row. Consecutive rows
+// mostly fall in the same second, whose date and time are kept per thread.
 void AppendTimeNs(std::string* out, uint64_t ns) {
   const auto sns = static_cast<int64_t>(ns);
   int64_t secs = sns / 1000000000;
@@ -26,14 +34,21 @@ void AppendTimeNs(std::string* out, uint64_t ns) {
     frac += 1000000000;
     --secs;
   }
-  const absl::CivilSecond cs =
-      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
   // Fixed-width decimal fields, written by hand (snprintf cost more than
   // the rest of the row).
-  char buf[30];
-  auto put = [&buf](int at, int64_t v, int width) {
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local char buf[30];
+  auto put = [](int at, int64_t v, int width) {
     for (int i = width - 1; i >= 0; --i, v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
   };
+  if (secs == cached_secs) {
+    put(20, frac, 9);
+    out->append(buf, sizeof buf);
+    return;
+  }
+  const absl::CivilSecond cs =
+      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
+  cached_secs = secs;
   put(0, cs.year(), 4);
   buf[4] = '-';
   put(5, cs.month(), 2);
@@ -51,8 +66,25 @@ void AppendTimeNs(std::string* out, uint64_t ns) {
   out->append(buf, sizeof buf);
 }
 
+// Sixteen bytes at a time where SSE2 is there: the reason and resource
+// cells of a 512-byte event are long.
 bool NeedsCsvQuotes(std::string_view v) {
-  for (char c : v) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; i + 16 <= v.size(); i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v.data() + i));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, quote)),
+                     _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; i < v.size(); ++i) {
+    const char c = v[i];
     if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
   }
   return false;
