@@ -294,6 +294,20 @@ TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
   EXPECT_NE(stat(out.c_str(), &st), 0) << "nothing may be written";
 }
 
+TEST_F(ReportE2E, UsageErrorsExitTwo) {
+  EXPECT_EQ(Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme"}).exit_code, 2);
+  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--format", "xml"}).exit_code, 2);
+  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--from", "yesterday"}).exit_code, 2);
+  EXPECT_EQ(Verify({"verify-report", "--report", dir_->Sub("missing.csv")}).exit_code, 2);
+  // A loosely protected signing key is refused.
+  Spit(dir_->Sub("loose.pem"), Slurp(dir_->Sub("signer.pem")));
+  chmod(dir_->Sub("loose.pem").c_str(), 0644);
+  auto r = Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme", "--out",
+                   dir_->Sub("y.csv"), "--sign-key", dir_->Sub("loose.pem")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("0644"), std::string::npos) << r.err;
+}
+
 TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
   auto run = [this](const std::string& out, std::vector<std::string> extra) {
     std::vector<std::string> args = {"export", "--data-dir", dir_->Sub("data"), "--tenant",
@@ -351,20 +365,6 @@ TEST_F(ReportE2E, TimeWindowIsOnReceivedAtUnlessOccurredAtIsAsked) {
   EXPECT_EQ(manifest["filters"]["time_field"], "occurred_at");
 
   EXPECT_EQ(Export(dir_->Sub("t.csv"), {"--time-field", "sent_at"}).exit_code, 2);
-}
-
-TEST_F(ReportE2E, UsageErrorsExitTwo) {
-  EXPECT_EQ(Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme"}).exit_code, 2);
-  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--format", "xml"}).exit_code, 2);
-  EXPECT_EQ(Export(dir_->Sub("x.csv"), {"--from", "yesterday"}).exit_code, 2);
-  EXPECT_EQ(Verify({"verify-report", "--report", dir_->Sub("missing.csv")}).exit_code, 2);
-  // A loosely protected signing key is refused.
-  Spit(dir_->Sub("loose.pem"), Slurp(dir_->Sub("signer.pem")));
-  chmod(dir_->Sub("loose.pem").c_str(), 0644);
-  auto r = Verify({"export", "--data-dir", dir_->Sub("data"), "--tenant", "acme", "--out",
-                   dir_->Sub("y.csv"), "--sign-key", dir_->Sub("loose.pem")});
-  EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("0644"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -261,8 +261,8 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
   auto f = std::make_shared<VerifyReportFlags>();
   CLI::App* sub = app->add_subcommand(
       "verify-report",
-      "Check a report: the manifest's signature (under a trusted key), the "
-      "report's SHA-256, and its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
+      "Check a report: the manifest's signature (under a trusted key), its digest, and "
+      "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
       "or I/O error, 3: no trusted key given (not verified).");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
