@@ -59,6 +59,15 @@ class ReportE2E : public ::testing::Test {
         m->set_value("eu");
         ASSERT_TRUE((*c)->Append(e).ok());
       }
+      // Cells a spreadsheet would run as formulas.
+      v1::Event e;
+      e.set_tenant("initech");
+      e.set_event_id("f1");
+      e.mutable_actor()->set_id("-2+3");
+      e.set_action("=HYPERLINK(\"http://x\",\"y\")");
+      e.set_reason("@SUM(A1)");
+      e.set_outcome("allowed");
+      ASSERT_TRUE((*c)->Append(e).ok());
     }
     ASSERT_EQ((*d)->Stop(), 0);
     // The report signer's key, as a compliance officer would make it.
@@ -93,8 +102,12 @@ TempDir* ReportE2E::dir_ = nullptr;
 
 TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   const std::string out = dir_->Sub("acme.csv");
+  Spit(out + ".sig", "a signature left by an earlier export");
   auto r = Export(out, {"--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Only the manifest is signed; a stale report signature is removed.
+  struct stat st;
+  EXPECT_NE(stat((out + ".sig").c_str(), &st), 0);
   const std::string csv = Slurp(out);
   auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
   EXPECT_EQ(manifest["tenant"], "acme");
@@ -117,30 +130,48 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted key): ", 0), 0u) << r.out;
 
-  // Without Indelible code: openssl checks both signatures and the digest.
-  r = Openssl(out);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("Signature Verified Successfully"), std::string::npos);
+  // Without Indelible code, exactly as docs/REPORTS.md says: openssl
+  // checks the manifest's signature, and the report's SHA-256 is the
+  // manifest's report.sha256.
   r = Openssl(out + ".manifest.json");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  r = RunCommand({"/usr/bin/openssl", "dgst", "-sha256", "-r", out});
-  ASSERT_EQ(r.exit_code, 0);
-  EXPECT_EQ(r.out.substr(0, 64), manifest["report"]["sha256"]);
+  EXPECT_NE(r.out.find("Signature Verified Successfully"), std::string::npos);
+  auto dgst = [&out] {
+    auto d = RunCommand({"/usr/bin/openssl", "dgst", "-sha256", "-r", out});
+    EXPECT_EQ(d.exit_code, 0) << d.err;
+    return d.out.substr(0, 64);
+  };
+  EXPECT_EQ(dgst(), manifest["report"]["sha256"]);
 
-  // One changed byte: both checks fail.
+  // One changed byte: the digest no longer matches, for both.
   std::string tampered = csv;
   tampered[tampered.find("alice")] = 'A';
   Spit(out, tampered);
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("signature does not verify"), std::string::npos);
-  EXPECT_NE(Openssl(out).exit_code, 0);
+  EXPECT_NE(r.out.find("problem: report: SHA-256 differs from the manifest's"),
+            std::string::npos) << r.out;
+  EXPECT_NE(dgst(), manifest["report"]["sha256"]);
+  EXPECT_EQ(Openssl(out + ".manifest.json").exit_code, 0);
+  // A changed manifest: its signature fails, for both.
+  Spit(out, csv);
+  const std::string m = Slurp(out + ".manifest.json");
+  const std::string count = "\"row_count\": 20";
+  ASSERT_NE(m.find(count), std::string::npos) << m;
+  Spit(out + ".manifest.json",
+       std::string(m).replace(m.find(count), count.size(), "\"row_count\": 21"));
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("problem: manifest: signature does not verify"), std::string::npos)
+      << r.out;
+  EXPECT_NE(Openssl(out + ".manifest.json").exit_code, 0);
+  Spit(out + ".manifest.json", m);
 }
 
 TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   const std::string out = dir_->Sub("bob.json");
   auto r = Export(out, {"--format", "json", "--actor", "bob", "--action", "customer.read",
-                        "--from", "2023-11-14T22:13:22Z"});
+                        "--time-field", "occurred_at", "--from", "2023-11-14T22:13:22Z"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto report = nlohmann::json::parse(Slurp(out));
   auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
@@ -177,7 +208,7 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   ASSERT_EQ(pub.exit_code, 0) << pub.err;
 
   // The rows changed, digest and size recomputed, the attacker's key in the
-  // manifest under the victim's key id, both files signed by the attacker.
+  // manifest under the victim's key id, the manifest signed by the attacker.
   std::string csv = Slurp(out);
   csv[csv.find("alice")] = 'A';
   Spit(out, csv);
@@ -189,10 +220,9 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   manifest["report"]["sha256"] = sha.out.substr(0, 64);
   manifest["report"]["bytes"] = csv.size();
   Spit(out + ".manifest.json", manifest.dump(2) + "\n");
-  for (const std::string& f : {out, out + ".manifest.json"}) {
-    ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkeyutl", "-sign", "-inkey", attacker, "-rawin",
-                          "-in", f, "-out", f + ".sig"}).exit_code, 0);
-  }
+  const std::string f = out + ".manifest.json";
+  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "pkeyutl", "-sign", "-inkey", attacker, "-rawin",
+                        "-in", f, "-out", f + ".sig"}).exit_code, 0);
   auto raw = chain::PublicKeyFromPem(pub.out);
   ASSERT_TRUE(raw.ok());
   const std::string attacker_id =
@@ -305,6 +335,65 @@ TEST_F(ReportE2E, UsageErrorsExitTwo) {
                    dir_->Sub("y.csv"), "--sign-key", dir_->Sub("loose.pem")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("0644"), std::string::npos) << r.err;
+}
+
+TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
+  auto run = [this](const std::string& out, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"export", "--data-dir", dir_->Sub("data"), "--tenant",
+                                     "initech", "--out", out, "--sign-key",
+                                     dir_->Sub("signer.pem")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Verify(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return std::make_pair(Slurp(out),
+                          nlohmann::json::parse(Slurp(out + ".manifest.json"))["report"]);
+  };
+  auto [defused, m] = run(dir_->Sub("initech.csv"), {});
+  EXPECT_EQ(m["csv_formulas"], "defuse");
+  EXPECT_NE(defused.find(",'-2+3,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","), std::string::npos)
+      << defused;
+  EXPECT_NE(defused.find(",'@SUM(A1),"), std::string::npos) << defused;
+
+  auto [kept, k] = run(dir_->Sub("initech-kept.csv"), {"--csv-formulas", "keep"});
+  EXPECT_EQ(k["csv_formulas"], "keep");
+  EXPECT_NE(kept.find(",-2+3,"), std::string::npos) << kept;
+  EXPECT_NE(kept.find(",\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\","), std::string::npos)
+      << kept;
+  EXPECT_EQ(kept.find('\''), std::string::npos) << kept;
+
+  auto [json, j] = run(dir_->Sub("initech.json"), {"--format", "json"});
+  EXPECT_TRUE(j["csv_formulas"].is_null());
+  auto row = nlohmann::json::parse(json)["rows"][0];
+  EXPECT_EQ(row["actor_id"], "-2+3");
+  EXPECT_EQ(row["action"], "=HYPERLINK(\"http://x\",\"y\")");
+  EXPECT_EQ(row["reason"], "@SUM(A1)");
+
+  EXPECT_EQ(Export(dir_->Sub("z.csv"), {"--csv-formulas", "maybe"}).exit_code, 2);
+}
+
+// Every event here claims an occurred_at in November 2023 and was received
+// by the daemon now: back-dated. The default window is on received_at.
+TEST_F(ReportE2E, TimeWindowIsOnReceivedAtUnlessOccurredAtIsAsked) {
+  const std::string from = "2024-01-01T00:00:00Z";
+  const std::string out = dir_->Sub("since-2024.csv");
+  auto r = Export(out, {"--from", from});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  EXPECT_EQ(manifest["row_count"], 20);
+  EXPECT_EQ(manifest["filters"]["time_field"], "received_at");
+  EXPECT_EQ(manifest["filters"]["from"], "2024-01-01T00:00:00.000000000Z");
+
+  const std::string claimed = dir_->Sub("since-2024-occurred.csv");
+  r = Export(claimed, {"--from", from, "--time-field", "occurred_at"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  manifest = nlohmann::json::parse(Slurp(claimed + ".manifest.json"));
+  EXPECT_EQ(manifest["row_count"], 0);
+  EXPECT_EQ(manifest["filters"]["time_field"], "occurred_at");
+
+  EXPECT_EQ(Export(dir_->Sub("t.csv"), {"--time-field", "sent_at"}).exit_code, 2);
 }
 
 }  // namespace

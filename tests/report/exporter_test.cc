@@ -110,6 +110,7 @@ class ExporterTest : public ::testing::Test {
 
 TEST_F(ExporterTest, RowsAreTheRecordsFormattedInOrder) {
   Filters from_seq_10;  // the first chunks format no row at all
+  from_seq_10.time_field = Filters::TimeField::kOccurredAt;
   from_seq_10.from_ns = kBaseNs + 10;
   int n = 0;
   for (Format format : {Format::kCsv, Format::kJson}) {

@@ -213,5 +213,75 @@ TEST_F(ReportCheckTest, MistypedManifestFieldsAreProblems) {
   }
 }
 
+// A CSV report whose manifest says formulas were defused may not hold a
+// cell a spreadsheet would run; one that says "keep" may.
+TEST_F(ReportCheckTest, LiveFormulaInADefusedCsvReportIsAProblem) {
+  const auto csv = [](CsvFormulas formulas, const std::string& reason) {
+    Row row;
+    row.seq = 1;
+    row.event.tenant = "acme";
+    row.event.reason = reason;
+    std::string out;
+    RowWriter w(Format::kCsv, "acme", [&out](std::string_view b) { out.append(b); }, formulas);
+    w.Begin();
+    w.Add(row);
+    w.End();
+    return out;
+  };
+  const auto check = [this](const std::string& report, const char* rule) {
+    report_ = report;
+    manifest_["report"] = {{"format", "csv"}, {"bytes", report_.size()},
+                           {"sha256", chain::ToHex(chain::Sha256(report_))},
+                           {"csv_formulas", rule}};
+    return Check();
+  };
+  for (const std::string reason : {"=1+1", "\"=1,2\"", "-x", "@x", "\tx", "\rx", "plain"}) {
+    SCOPED_TRACE(reason);
+    const bool trigger = reason != "plain" && reason[0] != '"';
+    auto r = check(csv(CsvFormulas::kDefuse, reason), "defuse");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+    EXPECT_EQ(r->rows, 1u);
+    r = check(csv(CsvFormulas::kKeep, reason), "defuse");
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (trigger) {
+      ASSERT_EQ(r->problems.size(), 1u);
+      EXPECT_EQ(r->problems[0].rfind("row 1: a cell starts with", 0), 0u) << r->problems[0];
+    } else {
+      EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+    }
+    r = check(csv(CsvFormulas::kKeep, reason), "keep");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+  }
+  SetUp();
+  auto r = check(csv(CsvFormulas::kDefuse, "x"), "sometimes");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->problems.empty());
+}
+
+// Only the manifest is signed: the report is bound to it by its SHA-256 and
+// size, and needs no signature file of its own.
+TEST_F(ReportCheckTest, ReportIsBoundByTheSignedManifestsDigest) {
+  auto r = Check();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(std::filesystem::remove(dir_ / "report.json.sig"));
+  ReportCheckOptions o;
+  o.report_path = (dir_ / "report.json").string();
+  o.trusted_keys = {key_.PublicKey()};
+  r = CheckReport(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->problems.empty()) << r->problems.front();
+
+  // One byte changed after signing, the size kept.
+  std::string changed = report_;
+  changed[changed.find("alice")] = 'A';
+  std::ofstream(dir_ / "report.json", std::ios::binary) << changed;
+  r = CheckReport(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_FALSE(r->problems.empty());
+  EXPECT_EQ(r->problems[0], "report: SHA-256 differs from the manifest's");
+}
+
 }  // namespace
 }  // namespace indelible::report

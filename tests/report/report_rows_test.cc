@@ -60,7 +60,30 @@ TEST(ReportRows, TimeMatchesAbslFormatTime) {
     x ^= x << 17;
     values.push_back(x);
   }
+  // The same second again with another fraction, and back: the date and
+  // time of the last second are reused.
+  for (uint64_t v : {1700000000500000000ull, 1700000000000000001ull, 1700000000999999999ull,
+                     1700000001000000000ull, 1700000000000000000ull, 0ull, 999999999ull}) {
+    values.push_back(v);
+  }
   for (uint64_t v : values) EXPECT_EQ(FormatTimeNs(v), reference(v)) << v;
+}
+
+// Quoting looks at every byte, also past the blocks scanned at once.
+TEST(ReportRows, CsvQuotingSeesEveryPosition) {
+  for (size_t len = 1; len <= 40; ++len) {
+    const std::string plain(len, 'a');
+    EXPECT_EQ(CsvField(plain), plain);
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {',', '"', '\r', '\n'}) {
+        std::string v = plain;
+        v[at] = c;
+        const std::string got = CsvField(v, CsvFormulas::kKeep);
+        ASSERT_EQ(got.front(), '"') << len << " " << at << " " << int{c};
+        ASSERT_EQ(got.back(), '"');
+      }
+    }
+  }
 }
 
 TEST(ReportRows, CsvQuotingFollowsRfc4180) {
@@ -69,6 +92,64 @@ TEST(ReportRows, CsvQuotingFollowsRfc4180) {
   EXPECT_EQ(CsvField("say \"x\""), "\"say \"\"x\"\"\"");
   EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
   EXPECT_EQ(CsvField(""), "");
+}
+
+// OWASP "CSV Injection": a cell starting with = + - @ TAB or CR gets a
+// leading single quote, inside the RFC 4180 quoting.
+TEST(ReportRows, CsvFormulaTriggersAreDefused) {
+  EXPECT_EQ(CsvField("=1+1"), "'=1+1");
+  EXPECT_EQ(CsvField("+1"), "'+1");
+  EXPECT_EQ(CsvField("-1"), "'-1");
+  EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvField("\tx"), "'\tx");
+  // CR makes the cell quoted: the quote goes inside.
+  EXPECT_EQ(CsvField("\rx"), "\"'\rx\"");
+  EXPECT_EQ(CsvField("=1"), "'=1");
+  EXPECT_EQ(CsvField("="), "'=");
+  // A leading quote is doubled, so a defused cell reads back unambiguously.
+  EXPECT_EQ(CsvField("'=1"), "''=1");
+  EXPECT_EQ(CsvField("'quoted'"), "''quoted'");
+  EXPECT_EQ(CsvField("'quoted'", CsvFormulas::kKeep), "'quoted'");
+}
+
+TEST(ReportRows, CsvTriggerLaterInTheCellIsNotDefused) {
+  EXPECT_EQ(CsvField("a=b"), "a=b");
+  EXPECT_EQ(CsvField("x+1-2@y"), "x+1-2@y");
+  EXPECT_EQ(CsvField(" =1"), " =1");
+  EXPECT_EQ(CsvField("a\t=b"), "a\t=b");
+  EXPECT_EQ(CsvField("\"=1\""), "\"\"\"=1\"\"\"");  // starts with a double quote
+}
+
+TEST(ReportRows, CsvDefusingAndQuotingCombine) {
+  // Quote first, then the field's own doubled quotes and comma.
+  EXPECT_EQ(CsvField("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"");
+  EXPECT_EQ(CsvField("-2,3"), "\"'-2,3\"");
+  EXPECT_EQ(CsvField("@a\nb"), "\"'@a\nb\"");
+  // Kept: RFC 4180 only.
+  EXPECT_EQ(CsvField("=HYPERLINK(\"x\")", CsvFormulas::kKeep), "\"=HYPERLINK(\"\"x\"\")\"");
+  EXPECT_EQ(CsvField("=1", CsvFormulas::kKeep), "=1");
+  EXPECT_EQ(CsvField("\tx", CsvFormulas::kKeep), "\tx");
+}
+
+TEST(ReportRows, CsvRowDefusesTextCellsByDefaultAndJsonIsUnaltered) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  r.event.action = "=cmd|' /C calc'!A0";
+  r.event.actor_id = "-alice";
+  r.event.metadata = {{"k", "=1"}};  // a JSON object: starts with {
+  const std::string defused = CsvRow(r);
+  EXPECT_NE(defused.find(",'-alice,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",'=cmd|' /C calc'!A0,"), std::string::npos) << defused;
+  EXPECT_NE(defused.find(",\"{\"\"k\"\":\"\"=1\"\"}\","), std::string::npos) << defused;
+  EXPECT_EQ(defused.substr(0, 12), "acme,7,2023-");
+  const std::string kept = CsvRow(r, CsvFormulas::kKeep);
+  EXPECT_NE(kept.find(",-alice,"), std::string::npos) << kept;
+  EXPECT_NE(kept.find(",=cmd|' /C calc'!A0,"), std::string::npos) << kept;
+  EXPECT_EQ(kept.find("'-alice"), std::string::npos) << kept;
+  auto j = nlohmann::json::parse(JsonRow(r));
+  EXPECT_EQ(j["action"], "=cmd|' /C calc'!A0");
+  EXPECT_EQ(j["actor_id"], "-alice");
 }
 
 TEST(ReportRows, CsvRowHasEveryColumn) {
@@ -142,6 +223,7 @@ TEST(Filters, MatchOnTimeAndFields) {
   Row r = SampleRow(&ce);
   Filters f;
   EXPECT_TRUE(f.Matches(r));
+  f.time_field = Filters::TimeField::kOccurredAt;
   f.from_ns = r.event.occurred_at_ns;
   f.to_ns = r.event.occurred_at_ns + 1;
   EXPECT_TRUE(f.Matches(r));
@@ -156,6 +238,24 @@ TEST(Filters, MatchOnTimeAndFields) {
   EXPECT_TRUE(f.Matches(r));
   f.action = "write";
   EXPECT_FALSE(f.Matches(r));
+}
+
+// The window is on the daemon's clock unless occurred_at is asked for: an
+// event a client back-dated by years is in the window it was received in,
+// and outside it on the time the client claimed.
+TEST(Filters, DefaultWindowIsOnReceivedAt) {
+  std::string ce;
+  Row r = SampleRow(&ce);
+  r.event.occurred_at_ns = 946684800000000000ull;  // 2000-01-01, claimed
+  Filters f;
+  EXPECT_EQ(f.time_field, Filters::TimeField::kReceivedAt);
+  f.from_ns = r.received_at_ns - 3600'000'000'000ull;  // the hour it arrived
+  f.to_ns = r.received_at_ns + 1;
+  EXPECT_TRUE(f.Matches(r));
+  EXPECT_EQ(f.ToJson()["time_field"], "received_at");
+  f.time_field = Filters::TimeField::kOccurredAt;
+  EXPECT_FALSE(f.Matches(r));
+  EXPECT_EQ(f.ToJson()["time_field"], "occurred_at");
 }
 
 }  // namespace

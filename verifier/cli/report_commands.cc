@@ -24,7 +24,8 @@ using chain::Sv;
 
 struct ExportFlags {
   std::string data_dir, tenant, out, sign_key, key_name = "indelible-report";
-  std::string format = "csv", from, to, time_field = "occurred_at";
+  std::string format = "csv", from, to, time_field = "received_at";
+  std::string csv_formulas = "defuse";
   report::Filters filters;
   TrustFlags trust;
   bool json = false;
@@ -79,12 +80,19 @@ int RunExport(ExportFlags& f) {
   } else {
     return Fail(cmd, "--format", absl::InvalidArgumentError("want csv or json"));
   }
-  if (f.time_field == "occurred_at") {
-    o.filters.time_field = report::Filters::TimeField::kOccurredAt;
-  } else if (f.time_field == "received_at") {
-    o.filters.time_field = report::Filters::TimeField::kReceivedAt;
+  if (f.csv_formulas == "defuse") {
+    o.csv_formulas = report::CsvFormulas::kDefuse;
+  } else if (f.csv_formulas == "keep") {
+    o.csv_formulas = report::CsvFormulas::kKeep;
   } else {
-    return Fail(cmd, "--time-field", absl::InvalidArgumentError("want occurred_at or received_at"));
+    return Fail(cmd, "--csv-formulas", absl::InvalidArgumentError("want defuse or keep"));
+  }
+  if (f.time_field == "received_at") {
+    o.filters.time_field = report::Filters::TimeField::kReceivedAt;
+  } else if (f.time_field == "occurred_at") {
+    o.filters.time_field = report::Filters::TimeField::kOccurredAt;
+  } else {
+    return Fail(cmd, "--time-field", absl::InvalidArgumentError("want received_at or occurred_at"));
   }
   if (!f.from.empty()) {
     auto t = ParseTimeFlag(f.from);
@@ -133,8 +141,7 @@ int RunExport(ExportFlags& f) {
   } else {
     std::cout << "exported " << r->rows << " rows of " << f.tenant << " to " << f.out
               << "\n  manifest:   " << report::ManifestPath(f.out)
-              << "\n  signatures: " << report::SigPath(f.out) << ", "
-              << report::SigPath(report::ManifestPath(f.out))
+              << "\n  signature:  " << report::SigPath(report::ManifestPath(f.out))
               << "\n  signer:     " << chain::NoteVerifierKeyString(signer.verifier_key())
               << "\n  pruned records in the verified range: " << r->pruned << "\n";
   }
@@ -249,9 +256,13 @@ std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
       ->check(CLI::ExistingFile);
   sub->add_option("--key-name", f->key_name, "Signer name in the manifest")->capture_default_str();
   sub->add_option("--format", f->format, "csv or json")->capture_default_str();
+  sub->add_option("--csv-formulas", f->csv_formulas,
+                  "defuse (a ' before CSV cells starting with = + - @ TAB CR) or keep")
+      ->capture_default_str();
   sub->add_option("--from", f->from, "Only events at or after this time (RFC 3339 or ns)");
   sub->add_option("--to", f->to, "Only events before this time (RFC 3339 or ns)");
-  sub->add_option("--time-field", f->time_field, "occurred_at or received_at")
+  sub->add_option("--time-field", f->time_field,
+                  "received_at (the daemon's clock) or occurred_at (client-asserted)")
       ->capture_default_str();
   sub->add_option("--actor", f->filters.actor_id, "Only this actor id");
   sub->add_option("--action", f->filters.action, "Only this action");
@@ -268,7 +279,7 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
   auto f = std::make_shared<VerifyReportFlags>();
   CLI::App* sub = app->add_subcommand(
       "verify-report",
-      "Check a report: both signatures (under a trusted key), its digest, and "
+      "Check a report: the manifest's signature (under a trusted key), its digest, and "
       "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
       "or I/O error, 3: no trusted key given, or a witness policy given "
       "(reports carry no cosigned checkpoint yet): not verified.");

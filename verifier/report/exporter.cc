@@ -1,17 +1,15 @@
 #include "verifier/report/exporter.h"
 
-#include "verifier/report/mapped_file.h"
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
+#include "verifier/report/report_file.h"
 #include "verifier/store/layout.h"
 
 namespace indelible::report {
@@ -43,11 +41,11 @@ absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
   return newest;
 }
 
-// Formats the rows of a report on the check's worker threads and writes
-// them to `out`.
+// Formats the rows of a report on the check's worker threads and hands
+// them to `out`, which hashes and writes them on its own thread.
 class RowFormatter final : public check::RecordFormatter {
  public:
-  RowFormatter(const ExportOptions& options, std::ofstream* out)
+  RowFormatter(const ExportOptions& options, ReportFile* out)
       : options_(options), out_(out) {}
 
   void Begin() {
@@ -72,7 +70,7 @@ class RowFormatter final : public check::RecordFormatter {
     row.event = std::move(*event);
     if (!options_.filters.Matches(row)) return 0;
     if (options_.format == Format::kCsv) {
-      AppendCsvRow(row, out);
+      AppendCsvRow(row, out, options_.csv_formulas);
     } else {
       out->append(kJsonRowSeparator);  // the first one is dropped in Deliver
       AppendJsonRow(row, out);
@@ -89,18 +87,13 @@ class RowFormatter final : public check::RecordFormatter {
     rows_ += rows;
   }
 
-  uint64_t bytes() const { return bytes_; }
   uint64_t rows() const { return rows_; }
 
  private:
-  void Write(std::string_view b) {
-    out_->write(b.data(), static_cast<std::streamsize>(b.size()));
-    bytes_ += b.size();
-  }
+  void Write(std::string_view b) { out_->Append(b); }
 
   const ExportOptions& options_;
-  std::ofstream* out_;
-  uint64_t bytes_ = 0;
+  ReportFile* out_;
   uint64_t rows_ = 0;
 };
 
@@ -151,8 +144,8 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   // the rows are written, in order, to a temporary file that becomes the
   // report only if the whole check finds nothing.
   const std::string tmp = options.out_path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!out) return absl::UnavailableError("cannot write " + tmp);
+  auto out = ReportFile::Create(tmp);
+  if (!out.ok()) return out.status();
   // Whatever ends the export, no temporary file is left (once renamed
   // into place there is none to remove).
   struct RemoveAtExit {
@@ -162,7 +155,7 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
       std::filesystem::remove(path, ec);
     }
   } remove_tmp{tmp};
-  RowFormatter formatter(options, &out);
+  RowFormatter formatter(options, out->get());
   formatter.Begin();
 
   ExportResult result;
@@ -181,28 +174,19 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   result.pruned = summary.pruned;
 
   formatter.End();
-  out.flush();
-  if (!out.good()) return absl::UnavailableError("cannot write " + tmp);
-  out.close();
-  const uint64_t bytes = formatter.bytes();
+  if (auto s = (*out)->Finish(); !s.ok()) {
+    return absl::UnavailableError("cannot write " + tmp + ": " + std::string(s.message()));
+  }
+  const uint64_t bytes = (*out)->bytes();
   result.rows = formatter.rows();
 
-  // Ed25519 (pure) signs the whole message at once: map the file. Signing
-  // hashes it twice with SHA-512, about half of an export's time
-  // (docs/PERFORMANCE.md, "Where the time goes"), so it runs on a thread of its own
-  // while this one takes the report's SHA-256, of the same mapped bytes,
-  // and builds the manifest. (On an early return the future's destructor
-  // waits for the signer.)
-  auto mapped = MappedFile::Open(tmp);
-  if (!mapped.ok()) return mapped.status();
-  const std::string_view report_bytes = (*mapped)->data();
-  if (report_bytes.size() != bytes) {
+  // Only the manifest is signed; it carries the report's SHA-256, taken as
+  // the rows were written.
+  const chain::Digest report_digest = (*out)->sha256();
+  std::error_code size_ec;
+  if (std::filesystem::file_size(tmp, size_ec) != bytes || size_ec) {
     return absl::DataLossError("report changed on disk while being written");
   }
-  const auto& key = options.signer->private_key();
-  std::future<std::string> report_sig =
-      std::async(std::launch::async, [&key, report_bytes] { return key.Sign(report_bytes); });
-  const chain::Digest report_digest = chain::Sha256(report_bytes);
 
   auto newest = NewestStoredCheckpoint(reader, options.tenant);
   if (!newest.ok()) return newest.status();
@@ -233,7 +217,10 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   m["report"] = {{"file", std::filesystem::path(options.out_path).filename().string()},
                  {"format", options.format == Format::kCsv ? "csv" : "json"},
                  {"bytes", bytes},
-                 {"sha256", chain::ToHex(report_digest)}};
+                 {"sha256", chain::ToHex(report_digest)},
+                 {"csv_formulas", options.format == Format::kCsv
+                                      ? nlohmann::ordered_json(CsvFormulasName(options.csv_formulas))
+                                      : nlohmann::ordered_json(nullptr)}};
   m["tool_version"] = options.tool_version;
   m["generated_at"] = FormatTimeNs(options.generated_at_ns);
   m["signer"] = {{"key_name", vk.name},
@@ -242,14 +229,17 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                  {"public_key_pem", options.signer->private_key().PublicKeyPem()}};
   result.manifest = m.dump(2) + "\n";
 
-  if (auto s = WriteFileAtomic(SigPath(options.out_path), report_sig.get()); !s.ok()) {
-    return s;
-  }
   const std::string manifest_path = ManifestPath(options.out_path);
   if (auto s = WriteFileAtomic(manifest_path, result.manifest); !s.ok()) return s;
-  if (auto s = WriteFileAtomic(SigPath(manifest_path), key.Sign(result.manifest)); !s.ok()) {
+  if (auto s = WriteFileAtomic(SigPath(manifest_path),
+                               options.signer->private_key().Sign(result.manifest));
+      !s.ok()) {
     return s;
   }
+  // A report signature left by an earlier export to the same name would
+  // not match this report.
+  std::error_code stale_ec;
+  std::filesystem::remove(SigPath(options.out_path), stale_ec);
   std::error_code ec;
   std::filesystem::rename(tmp, options.out_path, ec);
   if (ec) return absl::UnavailableError("cannot rename to " + options.out_path);

@@ -5,17 +5,18 @@
 // passes is filtered and formatted as a CSV or JSON row on the check's worker
 // threads, then written in order to a temporary file, so memory stays
 // constant whatever the size. A chain with any finding is not exported: the
-// temporary file is removed. Then the file is mapped, signed and hashed
-// (SHA-256, for the manifest) at once on two threads; finally a manifest
-// (JSON) is written and signed. The signatures are detached, raw Ed25519:
+// temporary file is removed. The report's SHA-256 is taken as it is
+// written; then a small manifest (JSON) that carries it is written and
+// signed, so signing costs the same whatever the report's size. The
+// signature is detached, raw Ed25519:
 //
 //   <out>                 the report
-//   <out>.sig             Ed25519(report bytes), 64 raw bytes
 //   <out>.manifest.json   tenant, filters, verified range, head hash,
 //                         checkpoint, row count, report SHA-256, signer...
-//   <out>.manifest.json.sig
+//   <out>.manifest.json.sig   Ed25519(manifest bytes), 64 raw bytes
 //
-// Each is checkable with `openssl pkeyutl -verify -rawin` alone.
+// Checkable with `openssl pkeyutl -verify -rawin` (the manifest) and
+// `openssl dgst -sha256` (the report) alone.
 #ifndef INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
 #define INDELIBLE_VERIFIER_REPORT_EXPORTER_H_
 
@@ -38,10 +39,12 @@ inline constexpr char kManifestFormat[] = "indelible-report-manifest/v1";
 
 struct Filters {
   enum class TimeField { kOccurredAt, kReceivedAt };
-  // Half-open [from_ns, to_ns) on `time_field`.
+  // Half-open [from_ns, to_ns) on `time_field`: by default received_at,
+  // the daemon's clock, hashed into the entry; occurred_at is what the
+  // client asserted and may be anything in the past.
   std::optional<uint64_t> from_ns;
   std::optional<uint64_t> to_ns;
-  TimeField time_field = TimeField::kOccurredAt;
+  TimeField time_field = TimeField::kReceivedAt;
   // Exact matches; empty = any.
   std::string actor_id;
   std::string action;
@@ -58,8 +61,10 @@ struct ExportOptions {
   std::string tenant;  // required
   Filters filters;
   Format format = Format::kCsv;
+  // CSV only; recorded in the manifest as report.csv_formulas.
+  CsvFormulas csv_formulas = CsvFormulas::kDefuse;
   std::string out_path;  // required; .sig/.manifest.json written beside it
-  // Signs the report and manifest. REQUIRES: non-null.
+  // Signs the manifest. REQUIRES: non-null.
   const chain::NoteSigner* signer = nullptr;
   // Keys and supplied checkpoints for the check that precedes the export;
   // `tenant` is set from above.
@@ -85,8 +90,9 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                                     const ExportOptions& options,
                                     check::Reporter* reporter);
 
-// Paths of the detached files of a report.
-inline std::string SigPath(const std::string& report) { return report + ".sig"; }
+// Paths of the detached files of a report: the manifest, and the signature
+// of a file (the manifest's; earlier exports also signed the report).
+inline std::string SigPath(const std::string& file) { return file + ".sig"; }
 inline std::string ManifestPath(const std::string& report) {
   return report + ".manifest.json";
 }

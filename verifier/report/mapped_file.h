@@ -1,7 +1,6 @@
-// A read-only memory map of a whole file. Ed25519 (pure, as `openssl
-// pkeyutl -rawin` uses it) signs a message in one piece; mapping the report
-// lets us sign and verify files of any size without copying them into
-// memory (the pages are file-backed and reclaimable).
+// A read-only memory map of a whole file: verify-report hashes and reads
+// the rows of reports of any size without copying them into memory (the
+// pages are file-backed and reclaimable).
 #ifndef INDELIBLE_VERIFIER_REPORT_MAPPED_FILE_H_
 #define INDELIBLE_VERIFIER_REPORT_MAPPED_FILE_H_
 

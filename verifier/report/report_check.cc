@@ -39,16 +39,39 @@ uint64_t Unsigned(const Json& v) {
   return v.get<uint64_t>();
 }
 
-// Counts CSV records (RFC 4180: CRLF outside quotes ends a record).
-uint64_t CountCsvRecords(std::string_view data) {
-  uint64_t n = 0;
+// Counts CSV records (RFC 4180: LF outside quotes ends a record) and finds
+// the first record with a cell whose content starts with a formula trigger.
+struct CsvScan {
+  uint64_t records = 0;
+  uint64_t live_formula_record = 0;  // 0-based record index + 1; 0: none
+};
+
+CsvScan ScanCsv(std::string_view data) {
+  CsvScan scan;
   bool quoted = false;
+  bool field_start = true;
   for (size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (c == '"') quoted = !quoted;
-    if (!quoted && c == '\n') ++n;
+    const char c = data[i];
+    if (field_start) {
+      field_start = false;
+      // A quoted cell's content starts after the quote; an unquoted cell
+      // that starts with CR LF is an empty last cell.
+      std::string_view cell = data.substr(c == '"' ? i + 1 : i);
+      const bool empty_last = c == '\r' && cell.size() > 1 && cell[1] == '\n';
+      if (scan.live_formula_record == 0 && !empty_last && StartsWithFormulaTrigger(cell)) {
+        scan.live_formula_record = scan.records + 1;
+      }
+    }
+    if (c == '"') {
+      quoted = !quoted;
+    } else if (!quoted && c == ',') {
+      field_start = true;
+    } else if (!quoted && c == '\n') {
+      ++scan.records;
+      field_start = true;
+    }
   }
-  return n;
+  return scan;
 }
 
 class Checker {
@@ -140,12 +163,20 @@ class Checker {
     return n;
   }
 
-  uint64_t CheckCsvRows(std::string_view data) {
+  // `defused`: the manifest says formula cells were defused, so no cell
+  // may start with a trigger.
+  uint64_t CheckCsvRows(std::string_view data, bool defused) {
     if (data.substr(0, CsvHeader().size()) != CsvHeader()) {
       Problem("report: CSV header is not the indelible-report/v1 header");
       return 0;
     }
-    return CountCsvRecords(data) - 1;
+    const CsvScan scan = ScanCsv(data);
+    if (defused && scan.live_formula_record > 0) {
+      Problem(absl::StrCat("row ", scan.live_formula_record - 1,
+                           ": a cell starts with = + - @ TAB or CR, but the manifest "
+                           "says csv_formulas defuse"));
+    }
+    return scan.records - 1;
   }
 
  private:
@@ -172,8 +203,6 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   if (!manifest_sig.ok()) return manifest_sig.status();
   auto report = MappedFile::Open(o.report_path);
   if (!report.ok()) return report.status();
-  auto report_sig = ReadSmallFile(SigPath(o.report_path));
-  if (!report_sig.ok()) return report_sig.status();
 
   Json m = Json::parse(*manifest_bytes, nullptr, false);
   if (m.is_discarded() || !m.is_object() || m.value("format", Json()) != kManifestFormat) {
@@ -183,6 +212,7 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   std::string signer_key, signer_name, claimed_key_id;
   std::string want_sha256;
   uint64_t want_bytes = 0, want_rows = 0;
+  std::string csv_formulas = "keep";  // manifests before the field: as stored
   try {
     r.tenant = m.at("tenant").get<std::string>();
     signer_name = m.at("signer").at("key_name").get<std::string>();
@@ -194,6 +224,9 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     want_sha256 = m.at("report").at("sha256").get<std::string>();
     want_bytes = Unsigned(m.at("report").at("bytes"));
     want_rows = Unsigned(m.at("row_count"));
+    if (const Json& cf = m.at("report").value("csv_formulas", Json()); !cf.is_null()) {
+      csv_formulas = cf.get<std::string>();
+    }
     auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
     if (!k.ok()) {
       r.problems.push_back("manifest: signer.public_key_pem is not an Ed25519 key");
@@ -230,24 +263,25 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   if (!chain::VerifyEd25519(signer_key, *manifest_bytes, *manifest_sig).ok()) {
     r.problems.push_back("manifest: signature does not verify");
   }
-  // 2. The report's own signature.
+  // 2. The report is the one the signed manifest names: its SHA-256 and
+  // size. (Only the manifest is signed; a report signature file from an
+  // earlier export, if any, adds nothing and is not read.)
   const std::string_view data = (*report)->data();
-  if (!chain::VerifyEd25519(signer_key, data, *report_sig).ok()) {
-    r.problems.push_back("report: signature does not verify");
-  }
-  // 3. Digest and size.
   if (chain::ToHex(chain::Sha256(data)) != want_sha256) {
     r.problems.push_back("report: SHA-256 differs from the manifest's");
   }
   if (data.size() != want_bytes) {
     r.problems.push_back("report: size differs from the manifest's");
   }
-  // 4. Rows.
+  // 3. Rows.
   Checker checker(&r);
   if (r.format == "json") {
     r.rows = checker.CheckJsonRows(data);
   } else if (r.format == "csv") {
-    r.rows = checker.CheckCsvRows(data);
+    if (csv_formulas != "defuse" && csv_formulas != "keep") {
+      r.problems.push_back("manifest: unknown report.csv_formulas " + csv_formulas);
+    }
+    r.rows = checker.CheckCsvRows(data, csv_formulas == "defuse");
   } else {
     r.problems.push_back("manifest: unknown report format " + r.format);
   }

@@ -4,13 +4,15 @@
 //   1. the manifest's signature verifies under a trusted key (or, if the
 //      caller trusts none, under the key the manifest carries: self-asserted,
 //      so the result is never a verdict, see key_from_manifest);
-//   2. the report's signature verifies under the same key;
-//   3. the report's SHA-256 and size are the manifest's;
-//   4. the rows: header and row count match the manifest; every row belongs
+//   2. the report's SHA-256 and size are the manifest's (only the manifest
+//      is signed);
+//   3. the rows: header and row count match the manifest; every row belongs
 //      to the manifest's tenant and verified range, in increasing seq; in a
 //      JSON report every row's body digest and entry hash are recomputed from
 //      its salt, canonical event and previous entry hash, and its displayed
-//      fields must equal the canonical event's.
+//      fields must equal the canonical event's; in a CSV report whose
+//      manifest says csv_formulas "defuse", no cell may start with a formula
+//      trigger (report_rows.h).
 //
 // Problems (tampering, mismatch) are listed in the result; an error status
 // means the check could not run (missing file, unreadable, bad options).

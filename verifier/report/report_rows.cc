@@ -1,5 +1,12 @@
 #include "verifier/report/report_rows.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <climits>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -17,7 +24,8 @@ nlohmann::json MetadataObject(const chain::EventFields& e) {
 
 // RFC 3339 in UTC with nine fractional digits, as absl::FormatTime's
 // "%Y-%m-%dT%H:%M:%E9SZ" writes it (the times are read as int64 ns), at a
-// fraction of its cost: exports format two per row.
+// fraction of its cost: exports format two per row. Consecutive rows
+// mostly fall in the same second, whose date and time are kept per thread.
 void AppendTimeNs(std::string* out, uint64_t ns) {
   const auto sns = static_cast<int64_t>(ns);
   int64_t secs = sns / 1000000000;
@@ -26,14 +34,21 @@ void AppendTimeNs(std::string* out, uint64_t ns) {
     frac += 1000000000;
     --secs;
   }
-  const absl::CivilSecond cs =
-      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
   // Fixed-width decimal fields, written by hand (snprintf cost more than
   // the rest of the row).
-  char buf[30];
-  auto put = [&buf](int at, int64_t v, int width) {
+  thread_local int64_t cached_secs = INT64_MIN;
+  thread_local char buf[30];
+  auto put = [](int at, int64_t v, int width) {
     for (int i = width - 1; i >= 0; --i, v /= 10) buf[at + i] = static_cast<char>('0' + v % 10);
   };
+  if (secs == cached_secs) {
+    put(20, frac, 9);
+    out->append(buf, sizeof buf);
+    return;
+  }
+  const absl::CivilSecond cs =
+      absl::ToCivilSecond(absl::FromUnixSeconds(secs), absl::UTCTimeZone());
+  cached_secs = secs;
   put(0, cs.year(), 4);
   buf[4] = '-';
   put(5, cs.month(), 2);
@@ -51,19 +66,42 @@ void AppendTimeNs(std::string* out, uint64_t ns) {
   out->append(buf, sizeof buf);
 }
 
+// Sixteen bytes at a time where SSE2 is there: the reason and resource
+// cells of a 512-byte event are long.
 bool NeedsCsvQuotes(std::string_view v) {
-  for (char c : v) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i comma = _mm_set1_epi8(',');
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i lf = _mm_set1_epi8('\n');
+  for (; i + 16 <= v.size(); i += 16) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v.data() + i));
+    const __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, quote)),
+                     _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)));
+    if (_mm_movemask_epi8(hit) != 0) return true;
+  }
+#endif
+  for (; i < v.size(); ++i) {
+    const char c = v[i];
     if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
   }
   return false;
 }
 
-void AppendCsvField(std::string* out, std::string_view v) {
+void AppendCsvField(std::string* out, std::string_view v, CsvFormulas formulas) {
+  // A value that starts with the quote itself gets one too, so that
+  // dropping one leading quote always gives the value back.
+  const bool defuse = formulas == CsvFormulas::kDefuse &&
+                      (StartsWithFormulaTrigger(v) || (!v.empty() && v.front() == '\''));
   if (!NeedsCsvQuotes(v)) {
+    if (defuse) out->push_back('\'');
     out->append(v);
     return;
   }
   out->push_back('"');
+  if (defuse) out->push_back('\'');
   for (char c : v) {
     if (c == '"') out->push_back('"');
     out->push_back(c);
@@ -73,15 +111,19 @@ void AppendCsvField(std::string* out, std::string_view v) {
 
 }  // namespace
 
+std::string_view CsvFormulasName(CsvFormulas f) {
+  return f == CsvFormulas::kDefuse ? "defuse" : "keep";
+}
+
 std::string FormatTimeNs(uint64_t ns) {
   std::string out;
   AppendTimeNs(&out, ns);
   return out;
 }
 
-std::string CsvField(std::string_view v) {
+std::string CsvField(std::string_view v, CsvFormulas formulas) {
   std::string out;
-  AppendCsvField(&out, v);
+  AppendCsvField(&out, v, formulas);
   return out;
 }
 
@@ -91,18 +133,18 @@ std::string CsvHeader() {
          "category,metadata,entry_hash\r\n";
 }
 
-std::string CsvRow(const Row& r) {
+std::string CsvRow(const Row& r, CsvFormulas formulas) {
   std::string out;
-  AppendCsvRow(r, &out);
+  AppendCsvRow(r, &out, formulas);
   return out;
 }
 
-void AppendCsvRow(const Row& r, std::string* out_ptr) {
+void AppendCsvRow(const Row& r, std::string* out_ptr, CsvFormulas formulas) {
   const chain::EventFields& e = r.event;
   std::string& out = *out_ptr;
   out.reserve(out.size() + 192 + e.reason.size() + e.resource_id.size());
-  auto text = [&out](std::string_view v) {
-    AppendCsvField(&out, v);
+  auto text = [&out, formulas](std::string_view v) {
+    AppendCsvField(&out, v, formulas);
     out.push_back(',');
   };
   // Numbers, times and hex never need quotes.
@@ -163,8 +205,11 @@ std::string JsonRow(const Row& r) {
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-RowWriter::RowWriter(Format format, std::string tenant, Sink sink)
-    : format_(format), tenant_(std::move(tenant)), sink_(std::move(sink)) {}
+RowWriter::RowWriter(Format format, std::string tenant, Sink sink, CsvFormulas formulas)
+    : format_(format),
+      formulas_(formulas),
+      tenant_(std::move(tenant)),
+      sink_(std::move(sink)) {}
 
 void RowWriter::Begin() {
   sink_(format_ == Format::kCsv ? CsvHeader() : JsonOpening(tenant_));
@@ -172,7 +217,7 @@ void RowWriter::Begin() {
 
 void RowWriter::Add(const Row& row) {
   if (format_ == Format::kCsv) {
-    sink_(CsvRow(row));
+    sink_(CsvRow(row, formulas_));
   } else {
     if (rows_ > 0) sink_(kJsonRowSeparator);
     sink_(JsonRow(row));
