@@ -518,6 +518,20 @@ TEST(WitnessingE2E, RewrittenTailIsRefusedAndReported) {
               absl::StrContains(w->proc->Log(), "event=split_view"))
       << w->proc->Log();
   EXPECT_TRUE(CosignedBy(genuine, 10, *w, vkey));
+  // An auditor who demands the witness's cosignature is not fooled: over
+  // the wire and on the data directory, the rewritten tenant is named as
+  // below quorum (exit 3, not verified).
+  auto remote = RunCommand({BinPath("indelible-verify"), "check", "--remote", d.proc().target(),
+                            "--tenant", "acme", "--key", vkey, "--witness", w->vkey});
+  EXPECT_EQ(remote.exit_code, 3) << remote.out << remote.err;
+  EXPECT_TRUE(absl::StrContains(remote.out + remote.err, "missing: w.test/1"))
+      << remote.out << remote.err;
+  ASSERT_EQ(d.proc().Stop(), 0);
+  check = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", d.data_dir(), "--key",
+                      vkey, "--witness", w->vkey, "--json"});
+  EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
+  EXPECT_EQ(nlohmann::json::parse(check.out)["below_quorum_tenants"], nlohmann::json{"acme"})
+      << check.out;
 }
 
 // Attack 2: a split view. A second daemon with the same key and log name
@@ -555,6 +569,14 @@ TEST(WitnessingE2E, SplitViewGetsAtMostOneCosignature) {
   EXPECT_EQ(res->status, 409);
   EXPECT_TRUE(WaitFor([&] { return b.Health(kWitnessing) == HealthCheckResponse::NOT_SERVING; }));
   EXPECT_EQ(a.Health(kWitnessing), HealthCheckResponse::SERVING);
+  // Two auditors with the same witness policy: the one shown a's view
+  // verifies it, the one shown b's is refused (below quorum, exit 3).
+  auto check_a = RunCommand({BinPath("indelible-verify"), "check", "--remote", a.proc().target(),
+                             "--tenant", "acme", "--key", vkey, "--witness", w->vkey});
+  EXPECT_EQ(check_a.exit_code, 0) << check_a.out << check_a.err;
+  auto check_b = RunCommand({BinPath("indelible-verify"), "check", "--remote", b.proc().target(),
+                             "--tenant", "acme", "--key", vkey, "--witness", w->vkey});
+  EXPECT_EQ(check_b.exit_code, 3) << check_b.out << check_b.err;
 }
 
 // Attack 3: the data directory rolled back to an older backup. Its newest
