@@ -235,7 +235,7 @@ absl::Status CheckSignedByTrustedKey(std::string_view note,
     for (const chain::NoteVerifierKey& k : keys) {
       if (sig.name == k.name && sig.key_id == k.key_id) return absl::OkStatus();
     }
-    absl::StrAppend(&names, names.empty() ? "" : ", ", chain::Sv(sig.name), " (key id ",
+    absl::StrAppend(&names, names.empty() ? "" : ", ", std::string(sig.name), " (key id ",
                     absl::Hex(sig.key_id, absl::kZeroPad8), ")");
   }
   absl::Status s = absl::UnauthenticatedError(absl::StrCat(

@@ -91,7 +91,7 @@ bool LoadRotations(const std::string& cmd, const std::vector<std::string>& paths
 // The checkpoint in `note`, signed by a trusted key and, with a witness
 // policy, cosigned by its quorum. Signed by no trusted key:
 // client::IsSignedByNoTrustedKey's status.
-absl::StatusOr<chain::CheckpointV2> VerifyNote(
+absl::StatusOr<chain::CheckpointV2> VerifyCheckpointNote(
     const check::TrustedKeys& trusted, std::string_view note,
     const std::optional<chain::WitnessPolicy>& policy = std::nullopt) {
   const std::vector<chain::NoteVerifierKey> keys = trusted.KeysFor(note);
@@ -106,7 +106,7 @@ bool NotTrusted(const absl::Status& s) {
   return chain::IsBelowQuorum(s) || client::IsSignedByNoTrustedKey(s);
 }
 
-// The checkpoint in note file `path` (VerifyNote). DataLoss naming the file
+// The checkpoint in note file `path` (VerifyCheckpointNote). DataLoss naming the file
 // if not; below quorum and signed by no trusted key keep their status
 // (NotTrusted), prefixed likewise.
 absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
@@ -114,7 +114,7 @@ absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
     const std::optional<chain::WitnessPolicy>& policy = std::nullopt) {
   auto note = ReadFile(path);
   if (!note.ok()) return note.status();
-  auto c = VerifyNote(trusted, *note, policy);
+  auto c = VerifyCheckpointNote(trusted, *note, policy);
   if (!c.ok()) {
     const bool keep = NotTrusted(c.status());
     absl::Status s(keep ? c.status().code() : absl::StatusCode::kDataLoss,
@@ -413,7 +413,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
   // lead to its key.
   auto served = c.GetCheckpointV2(tenant, 0);
   if (!served.ok()) return Fail(cmd, "GetCheckpoint", served.status());
-  auto cp = VerifyNote(trusted, served->note());
+  auto cp = VerifyCheckpointNote(trusted, served->note());
   const bool signature_pending = client::IsSignedByNoTrustedKey(cp.status());
   if (signature_pending) {
     auto split = chain::SplitNote(served->note());
@@ -582,7 +582,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
   // The served checkpoint's signature, under the keys the chain led to.
   std::string untrusted;
   if (signature_pending && res.findings.empty() && !unknown_leaf) {
-    auto v = VerifyNote(trusted, served->note());
+    auto v = VerifyCheckpointNote(trusted, served->note());
     if (client::IsSignedByNoTrustedKey(v.status())) {
       untrusted = std::string(Sv(v.status().message()));
       res.notes.push_back(absl::StrCat("served checkpoint: ", untrusted));
