@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
@@ -19,6 +20,12 @@ namespace indelible::client {
 namespace {
 
 constexpr char kStateHeader[] = "indelible trusted state v1";
+constexpr char kStateHeaderV2[] = "indelible trusted state v2";
+constexpr char kNoTrustedKeyPayload[] = "indelible.client/signed-by-no-trusted-key";
+
+bool SameKey(const chain::NoteVerifierKey& a, const chain::NoteVerifierKey& b) {
+  return a.name == b.name && a.public_key == b.public_key;
+}
 
 std::vector<std::string> Split(std::string_view s, char sep) {
   std::vector<std::string> out;
@@ -74,10 +81,11 @@ std::string StoredCategory(const v1::Event& event) {
 absl::StatusOr<TrustedState> TrustedState::Parse(std::string_view text) {
   TrustedState state;
   std::vector<std::string> lines = Split(text, '\n');
-  if (lines.empty() || lines.front() != kStateHeader) {
-    return absl::DataLossError(
-        absl::StrCat("trusted state: line 1 is not \"", kStateHeader, "\""));
+  if (lines.empty() || (lines.front() != kStateHeader && lines.front() != kStateHeaderV2)) {
+    return absl::DataLossError(absl::StrCat("trusted state: line 1 is not \"", kStateHeader,
+                                            "\" or \"", kStateHeaderV2, "\""));
   }
+  const bool v2 = lines.front() == kStateHeaderV2;
   if (!text.empty() && text.back() == '\n') lines.pop_back();
   TrustedCheckpoint* last = nullptr;
   for (size_t i = 1; i < lines.size(); ++i) {
@@ -86,7 +94,20 @@ absl::StatusOr<TrustedState> TrustedState::Parse(std::string_view text) {
           absl::StrCat("trusted state: line ", i + 1, ": ", why));
     };
     std::vector<std::string> words = Split(lines[i], ' ');
-    if (words[0] == "checkpoint" && words.size() == 2) {
+    if (words[0] == "key" && words.size() == 3 && v2 && state.tenants_.empty()) {
+      LearnedKey k;
+      absl::StatusOr<chain::NoteVerifierKey> key = chain::ParseNoteVerifierKey(words[1]);
+      if (!key.ok()) return bad(absl::StrCat("key: ", key.status().message()));
+      k.key = *std::move(key);
+      if (!chain::Base64Decode(words[2], &k.statement)) return bad("key: bad base64");
+      absl::StatusOr<chain::KeyRotation> r = chain::VerifyKeyRotation(k.statement);
+      if (!r.ok()) return bad(std::string(r.status().message()));
+      if (!SameKey(r->new_key, k.key)) {
+        return bad(absl::StrCat("key: the statement's new key is ",
+                                chain::NoteVerifierKeyString(r->new_key)));
+      }
+      state.AddLearnedKey(std::move(k));
+    } else if (words[0] == "checkpoint" && words.size() == 2) {
       TrustedCheckpoint c;
       if (!chain::Base64Decode(words[1], &c.note)) return bad("bad base64");
       absl::StatusOr<chain::CheckpointV2> cp = ParseNoteText(c.note);
@@ -119,8 +140,11 @@ absl::StatusOr<TrustedState> TrustedState::Parse(std::string_view text) {
       }
       last->frontier = std::move(hashes);
     } else {
-      return bad("expected \"checkpoint <base64>\" or, once after one, "
-                 "\"frontier <base64>...\"");
+      return bad(v2 ? "expected \"key <verifier key> <base64>\" (before the "
+                      "checkpoints), \"checkpoint <base64>\" or, once after one, "
+                      "\"frontier <base64>...\""
+                    : "expected \"checkpoint <base64>\" or, once after one, "
+                      "\"frontier <base64>...\"");
     }
   }
   return state;
@@ -144,7 +168,11 @@ absl::StatusOr<TrustedState> TrustedState::Load(const std::string& path) {
 }
 
 std::string TrustedState::Serialize() const {
-  std::string out = absl::StrCat(kStateHeader, "\n");
+  std::string out = absl::StrCat(learned_.empty() ? kStateHeader : kStateHeaderV2, "\n");
+  for (const LearnedKey& k : learned_) {
+    absl::StrAppend(&out, "key ", chain::NoteVerifierKeyString(k.key), " ",
+                    chain::Base64Encode(k.statement), "\n");
+  }
   for (const auto& [tenant, c] : tenants_) {
     absl::StrAppend(&out, "checkpoint ", chain::Base64Encode(c.note), "\n");
     if (!c.frontier.empty()) {
@@ -189,6 +217,37 @@ const TrustedCheckpoint* TrustedState::Find(std::string_view tenant) const {
 void TrustedState::Put(TrustedCheckpoint c) {
   const std::string tenant = c.checkpoint.tenant;
   tenants_[tenant] = std::move(c);
+}
+
+void TrustedState::AddLearnedKey(LearnedKey k) {
+  for (const LearnedKey& have : learned_) {
+    if (SameKey(have.key, k.key)) return;
+  }
+  learned_.push_back(std::move(k));
+}
+
+absl::Status CheckSignedByTrustedKey(std::string_view note,
+                                     const std::vector<chain::NoteVerifierKey>& keys) {
+  absl::StatusOr<chain::SplitNoteResult> split = chain::SplitNote(note);
+  if (!split.ok()) return split.status();
+  std::string names;
+  for (const chain::NoteSignature& sig : split->signatures) {
+    for (const chain::NoteVerifierKey& k : keys) {
+      if (sig.name == k.name && sig.key_id == k.key_id) return absl::OkStatus();
+    }
+    absl::StrAppend(&names, names.empty() ? "" : ", ", std::string(sig.name), " (key id ",
+                    absl::Hex(sig.key_id, absl::kZeroPad8), ")");
+  }
+  absl::Status s = absl::UnauthenticatedError(absl::StrCat(
+      "signed by no trusted key: its signatures are by ", names,
+      "; if the log rotated its key, give the rotation statement from a trusted key"));
+  s.SetPayload(kNoTrustedKeyPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsSignedByNoTrustedKey(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnauthenticated &&
+         status.GetPayload(kNoTrustedKeyPayload).has_value();
 }
 
 absl::Status CheckExtends(const chain::CheckpointV2& old,
@@ -260,7 +319,78 @@ LogVerifier::LogVerifier(Client* client,
     : client_(client),
       keys_(std::move(keys)),
       state_(std::move(state)),
-      state_path_(std::move(state_path)) {}
+      state_path_(std::move(state_path)) {
+  // The state's learned keys, followed again from the keys given.
+  std::vector<const LearnedKey*> pending;
+  for (const LearnedKey& k : state_.learned_keys()) pending.push_back(&k);
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      absl::StatusOr<chain::KeyRotation> r = chain::VerifyKeyRotation((*it)->statement);
+      if (r.ok() && Trusts(r->old_key)) {
+        if (!Trusts(r->new_key)) keys_.push_back(r->new_key);
+        it = pending.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+bool LogVerifier::Trusts(const chain::NoteVerifierKey& key) const {
+  for (const chain::NoteVerifierKey& k : keys_) {
+    if (SameKey(k, key)) return true;
+  }
+  return false;
+}
+
+bool LogVerifier::Follow(const chain::KeyRotation& r, std::string_view statement) {
+  if (!Trusts(r.old_key)) return false;
+  if (!Trusts(r.new_key)) {
+    keys_.push_back(r.new_key);
+    state_.AddLearnedKey({r.new_key, std::string(statement)});
+  }
+  return true;
+}
+
+absl::Status LogVerifier::AddRotationStatement(std::string_view statement) {
+  return AddRotationStatements({std::string(statement)});
+}
+
+absl::Status LogVerifier::AddRotationStatements(const std::vector<std::string>& statements) {
+  std::vector<std::pair<chain::KeyRotation, const std::string*>> pending;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    absl::StatusOr<chain::KeyRotation> r = chain::VerifyKeyRotation(statements[i]);
+    if (!r.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("rotation statement ", i + 1, ": ", r.status().message()));
+    }
+    pending.emplace_back(*std::move(r), &statements[i]);
+  }
+  const size_t learned_before = state_.learned_keys().size();
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (Follow(it->first, *it->second)) {
+        it = pending.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (state_.learned_keys().size() != learned_before && !state_path_.empty()) {
+    if (absl::Status s = state_.Save(state_path_); !s.ok()) return s;
+  }
+  if (!pending.empty()) {
+    const chain::KeyRotation& r = pending.front().first;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rotation statement to ", chain::NoteVerifierKeyString(r.new_key), " is signed by ",
+        chain::NoteVerifierKeyString(r.old_key), ", a key not trusted here"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status LogVerifier::CheckKeys() const {
   if (keys_.empty()) {
@@ -273,6 +403,11 @@ absl::Status LogVerifier::CheckKeys() const {
 absl::StatusOr<chain::CheckpointV2> LogVerifier::Accept(
     std::string_view tenant, const v1::Checkpoint& served) {
   if (absl::Status s = CheckKeys(); !s.ok()) return s;
+  if (absl::Status s = CheckSignedByTrustedKey(served.note(), keys_); !s.ok()) {
+    absl::Status named(s.code(), absl::StrCat("checkpoint not verified: ", s.message()));
+    if (IsSignedByNoTrustedKey(s)) named.SetPayload(kNoTrustedKeyPayload, absl::Cord("1"));
+    return named;
+  }
   absl::StatusOr<chain::CheckpointV2> cp =
       chain::VerifyCheckpointV2(served.note(), keys_);
   if (!cp.ok()) {

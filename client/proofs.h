@@ -17,6 +17,10 @@
 // cosigned by fewer witnesses than its quorum is Unauthenticated "below
 // witness quorum: ..." (chain::IsBelowQuorum): not trusted yet, worth a
 // retry once the witnesses have cosigned; a forged cosignature is DataLoss.
+// A checkpoint that carries no signature line by a trusted key (name and key
+// id) is Unauthenticated "signed by no trusted key" (IsSignedByNoTrustedKey):
+// not trusted, nothing wrong shown; after a key rotation, a rotation
+// statement from a trusted key (AddRotationStatement) leads to its key.
 // Other errors are the server's (client.h).
 //
 // Thread safety: TrustedState and LogVerifier are not thread-safe.
@@ -36,6 +40,7 @@
 #include "client/client.h"
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/key_rotation.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/witness_policy.h"
 
@@ -55,18 +60,33 @@ struct TrustedCheckpoint {
   std::vector<chain::Digest> frontier;
 };
 
-// A trusted state: per tenant, the newest checkpoint verified. As a file
-// (docs/API.md):
+// A log key trusted because a key rotation statement (docs/FORMAT.md
+// section 14) from a trusted key leads to it.
+struct LearnedKey {
+  chain::NoteVerifierKey key;  // the statement's new key
+  std::string statement;       // the signed statement, as given
+};
+
+// A trusted state: per tenant, the newest checkpoint verified, and the keys
+// learned from rotation statements. As a file (docs/API.md):
 //
-//   indelible trusted state v1\n
+//   indelible trusted state v1\n                   v2 if it has key lines
+//   key <verifier key> <base64(statement)>\n      v2 only, before the
+//                                                 checkpoints
 //   checkpoint <base64(signed note)>\n            one per tenant
 //   frontier <base64(hash)> <base64(hash)> ...\n  optional, after its
 //                                                 checkpoint
+//
+// A state without learned keys is written as v1, which older readers
+// read.
 class TrustedState {
  public:
-  // Parses the file text. DataLoss naming the line if malformed (the note
-  // text must be a v2 checkpoint, one per tenant; a frontier must have one
-  // hash per set bit of the size and fold to the checkpoint's root).
+  // Parses the file text (v1 or v2). DataLoss naming the line if malformed
+  // (the note text must be a v2 checkpoint, one per tenant; a frontier must
+  // have one hash per set bit of the size and fold to the checkpoint's
+  // root; a key line's statement must verify (chain::VerifyKeyRotation) and
+  // name that key as its new key). Parsing trusts no key: LogVerifier
+  // follows the statements again from the keys it is given.
   static absl::StatusOr<TrustedState> Parse(std::string_view text);
   // Reads and parses `path`; a missing file is the empty state.
   static absl::StatusOr<TrustedState> Load(const std::string& path);
@@ -81,9 +101,24 @@ class TrustedState {
   void Put(TrustedCheckpoint c);
   bool empty() const { return tenants_.empty(); }
 
+  // The learned keys, in the order they were learned.
+  const std::vector<LearnedKey>& learned_keys() const { return learned_; }
+  // Adds `k` unless a key with its name and public key is there already.
+  // REQUIRES: k.statement verifies and names k.key as its new key.
+  void AddLearnedKey(LearnedKey k);
+
  private:
   std::map<std::string, TrustedCheckpoint, std::less<>> tenants_;
+  std::vector<LearnedKey> learned_;
 };
+
+// OK if `note` carries a signature line by one of `keys` (name and key id;
+// the signature itself is not checked here). Otherwise Unauthenticated
+// "signed by no trusted key: ..." naming the note's keys, recognised by
+// IsSignedByNoTrustedKey; DataLoss if the note is malformed.
+absl::Status CheckSignedByTrustedKey(std::string_view note,
+                                     const std::vector<chain::NoteVerifierKey>& keys);
+bool IsSignedByNoTrustedKey(const absl::Status& status);
 
 // OK if (newer.size, newer.root) extends (old.size, old.root) by `proof`
 // (chain::VerifyConsistency; a tree of size 0 is extended by any). Else
@@ -118,9 +153,27 @@ class LogVerifier {
  public:
   // `client` must outlive this. `keys`: the trusted log verifier keys (out
   // of band, e.g. `indelible public-key` checked once). `state_path`: if not
-  // empty, the state is saved there after every change.
+  // empty, the state is saved there after every change. The state's learned
+  // keys are followed again from `keys` (in any order); one that no trusted
+  // key leads to stays in the state but is not trusted.
   LogVerifier(Client* client, std::vector<chain::NoteVerifierKey> keys,
               TrustedState state = {}, std::string state_path = "");
+
+  // Follows a key rotation statement (docs/FORMAT.md section 14): if it
+  // verifies (chain::VerifyKeyRotation) and its old key is trusted, its new
+  // key is trusted from now on and kept in the state with the statement
+  // (saved, with a state path). DataLoss if it does not verify;
+  // FailedPrecondition "... a key not trusted here" if its old key is not
+  // trusted (nothing changes). Following a key already trusted is OK.
+  absl::Status AddRotationStatement(std::string_view statement);
+  // The same for several statements in any order: each is followed once
+  // its old key is trusted (given, or reached by another). DataLoss naming
+  // the statement (1-based) if one does not verify; FailedPrecondition
+  // naming the first that no trusted key leads to (the others are
+  // followed).
+  absl::Status AddRotationStatements(const std::vector<std::string>& statements);
+  // The trusted keys: those given, then those learned.
+  const std::vector<chain::NoteVerifierKey>& keys() const { return keys_; }
 
   // Verifies a served v2 checkpoint of `tenant`: the log's signature by a
   // trusted key, its origin's tenant, and against the trusted state (a
@@ -152,9 +205,13 @@ class LogVerifier {
 
  private:
   absl::Status CheckKeys() const;
+  bool Trusts(const chain::NoteVerifierKey& key) const;
+  // Follows a statement already verified as `r`; false if its old key is
+  // not trusted.
+  bool Follow(const chain::KeyRotation& r, std::string_view statement);
 
   Client* const client_;
-  const std::vector<chain::NoteVerifierKey> keys_;
+  std::vector<chain::NoteVerifierKey> keys_;
   TrustedState state_;
   const std::string state_path_;
   std::optional<chain::WitnessPolicy> policy_;

@@ -151,11 +151,15 @@ CLI::App* AddVerifyReceipt(CLI::App& app, VerifyReceiptFlags* f,
       "Verify receipts (the JSON 'append --json' prints, one per line) by an "
       "inclusion proof in a checkpoint signed by the trusted key (and, with "
       "a witness policy, cosigned by its quorum). Exit 0: verified, 1: not "
-      "verified, 3: no trusted key, no checkpoint yet, or the checkpoint "
-      "below the witness quorum");
+      "verified, 3: no trusted key, a checkpoint signed by no trusted key, "
+      "no checkpoint yet, or the checkpoint below the witness quorum");
   cmd->add_option("input", f->input, "Receipt file ('-' or none: stdin)");
   cmd->add_option("--verifier-key,--key", f->keys,
                   "Trusted log verifier key (name+id+key; repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--rotation", f->rotations,
+                  "A key rotation statement file (docs/FORMAT.md section 14) from a "
+                  "trusted key: its new key is trusted too (repeatable, any order)")
       ->allow_extra_args(false);
   cmd->add_option("--state", f->state,
                   "Trusted state file: every newer checkpoint must extend it "

@@ -60,6 +60,8 @@ struct CheckpointFlags {
 struct VerifyReceiptFlags {
   std::string input;              // a file, or "-"/empty for stdin
   std::vector<std::string> keys;  // trusted log verifier keys
+  // Key rotation statement files, followed from those keys (any order).
+  std::vector<std::string> rotations;
   std::string state;              // trusted state file; empty: none
   std::chrono::milliseconds wait{0};  // how long to wait for a checkpoint
   bool json = false;
@@ -227,9 +229,12 @@ int RunCheckpointV2(client::Client& client, const CheckpointFlags& flags,
 // line, as `append --json` and `append --stdin` print them) and verifies
 // each with client::LogVerifier. kExitOk if all verify; kExitNotVerified if
 // one does not (or the server is inconsistent with the trusted state);
-// kExitRejected without a key (nothing is read or fetched) or if no
-// checkpoint covers a receipt within `wait`; kExitUsage for input that is
-// not a receipt.
+// kExitRejected without a key (nothing is read or fetched), for a
+// checkpoint signed by no trusted key (client::IsSignedByNoTrustedKey; the
+// --rotation statements are followed first), or if no checkpoint covers a
+// receipt within `wait`; kExitUsage for input that is not a receipt, or a
+// --rotation statement that does not verify or that no trusted key leads
+// to.
 int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
                      std::istream& in, std::ostream& out, std::ostream& err);
 

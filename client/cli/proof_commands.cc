@@ -182,7 +182,16 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
     if (!s.ok()) return ReportError(err, "--state", s.status());
     state = *std::move(s);
   }
+  std::vector<std::string> statements;
+  for (const std::string& path : flags.rotations) {
+    absl::StatusOr<std::string> t = ReadAll(path);
+    if (!t.ok()) return UsageError(err, absl::StrCat("--rotation: ", t.status().message()));
+    statements.push_back(*std::move(t));
+  }
   client::LogVerifier verifier(&client, *std::move(keys), std::move(state), flags.state);
+  if (absl::Status s = verifier.AddRotationStatements(statements); !s.ok()) {
+    return UsageError(err, absl::StrCat("--rotation: ", s.message()));
+  }
   if (policy->has_value()) verifier.SetWitnessPolicy(**std::move(policy));
   const auto deadline = std::chrono::steady_clock::now() + flags.wait;
   int rc = kExitOk;
@@ -206,7 +215,7 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
                              {"problem", std::string(chain::Sv(v.status().message()))}})
             << "\n";
       }
-      if (chain::IsBelowQuorum(v.status())) {
+      if (chain::IsBelowQuorum(v.status()) || client::IsSignedByNoTrustedKey(v.status())) {
         // Not trusted (yet), as without a key: exit 3.
         err << "indelible: error: verify-receipt: " << what << ": not verified: "
             << chain::Sv(v.status().message()) << "\n";

@@ -10,6 +10,7 @@
 #include "client/proofs.h"
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
+#include "verifier/chain/key_rotation.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/note.h"
 
@@ -118,6 +119,55 @@ TEST(VerifyReceiptCli, NoTrustedKeyIsNotVerified) {
             kExitUsage);
   EXPECT_EQ(Cli({"--target", s.target(), "verify-receipt", "--key", Key()}, "{}\n").code,
             kExitUsage);
+}
+
+// The fake signs with TestSigner; the auditor trusts A and is given the
+// statement by which A hands over to it.
+TEST(VerifyReceiptCli, FollowsRotationStatementsFromTheTrustedKey) {
+  FakeServer s;
+  const std::string receipt = Append(s, "e1");
+  auto signer = [](char seed) {
+    return chain::NoteSigner("old-log", *chain::Ed25519PrivateKey::FromSeed(std::string(32, seed)));
+  };
+  const chain::NoteSigner a = signer('\x0a');
+  const chain::NoteSigner c = signer('\x0c');
+  auto statement = [](const chain::NoteSigner& from, const std::string& path) {
+    chain::KeyRotation r{FakeAuditLog::kFakeLogName, from.verifier_key(),
+                         FakeAuditLog::TestSigner().verifier_key(), 1700000000000000000};
+    auto note = chain::SignKeyRotation(r, from, FakeAuditLog::TestSigner());
+    ASSERT_TRUE(note.ok()) << note.status();
+    WriteFile(path, *note);
+  };
+  const std::string a_to_t = TempPath("a-to-t.txt");
+  const std::string c_to_t = TempPath("c-to-t.txt");
+  statement(a, a_to_t);
+  statement(c, c_to_t);
+  const std::string key_a = chain::NoteVerifierKeyString(a.verifier_key());
+  const std::vector<std::string> base = {"--target", s.target(), "verify-receipt", "--key",
+                                         key_a};
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args, receipt);
+  };
+  Result without = run({});
+  EXPECT_EQ(without.code, kExitRejected) << without.err;
+  EXPECT_NE(without.err.find("signed by no trusted key"), std::string::npos) << without.err;
+  Result with = run({"--rotation", a_to_t});
+  EXPECT_EQ(with.code, kExitOk) << with.err;
+  Result untrusted = run({"--rotation", c_to_t});
+  EXPECT_EQ(untrusted.code, kExitUsage) << untrusted.err;
+  EXPECT_NE(untrusted.err.find("a key not trusted here"), std::string::npos) << untrusted.err;
+  EXPECT_EQ(run({"--rotation", TempPath("missing.txt")}).code, kExitUsage);
+  // The state keeps the learned key with its statement: a resumed run from
+  // A needs no --rotation.
+  const std::string state = TempPath("rotation-state");
+  ASSERT_EQ(run({"--rotation", a_to_t, "--state", state}).code, kExitOk);
+  Result resumed = run({"--state", state});
+  EXPECT_EQ(resumed.code, kExitOk) << resumed.err;
+  auto st = client::TrustedState::Load(state);
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->learned_keys().size(), 1u);
 }
 
 TEST(VerifyReceiptCli, StateAdvancesAndAnInconsistentServerFails) {

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "tests/client/fake_audit_log.h"
 #include "tests/client/test_util.h"
+#include "verifier/chain/key_rotation.h"
 #include "verifier/chain/merkle.h"
 
 namespace indelible::client {
@@ -94,7 +95,10 @@ TEST(VerifyReceipt, FailsClosedWithoutKey) {
   auto other = chain::Ed25519PrivateKey::FromSeed(std::string(32, '\x09'));
   ASSERT_TRUE(other.ok());
   LogVerifier w(c.get(), {chain::NoteSigner("fake-log", *other).verifier_key()});
-  EXPECT_EQ(w.VerifyReceipt(r, "access").status().code(), absl::StatusCode::kDataLoss);
+  auto untrusted = w.VerifyReceipt(r, "access");
+  EXPECT_TRUE(IsSignedByNoTrustedKey(untrusted.status())) << untrusted.status();
+  EXPECT_TRUE(absl::StrContains(untrusted.status().message(), "signed by no trusted key"))
+      << untrusted.status();
 }
 
 TEST(VerifyReceipt, BadInclusionProofFails) {
@@ -199,6 +203,158 @@ TEST(TrustedState, ParseRejectsDamageAndRoundTripsFrontier) {
   EXPECT_EQ(TrustedState::Parse(text).status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(TrustedState::Parse("nonsense\n").status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// Key rotation statements (docs/FORMAT.md section 14). The fake signs with
+// TestSigner (here "T"); the verifier starts from A and is led to T.
+chain::NoteSigner SignerOf(char seed, const std::string& name = "fake-log") {
+  auto key = chain::Ed25519PrivateKey::FromSeed(std::string(32, seed));
+  EXPECT_TRUE(key.ok());
+  return chain::NoteSigner(name, *std::move(key));
+}
+
+std::string Rotation(const chain::NoteSigner& from, const chain::NoteSigner& to) {
+  chain::KeyRotation r;
+  r.log_name = FakeAuditLog::kFakeLogName;
+  r.old_key = from.verifier_key();
+  r.new_key = to.verifier_key();
+  r.timestamp_ns = 1700000000000000000;
+  auto note = chain::SignKeyRotation(r, from, to);
+  EXPECT_TRUE(note.ok()) << note.status();
+  return *note;
+}
+
+TEST(KeyRotation, AStatementFromATrustedKeyIsFollowed) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  AppendOne(*c, "e1");
+  const chain::NoteSigner a = SignerOf('\x0a', "old-log");
+  LogVerifier v(c.get(), {a.verifier_key()});
+  auto before = v.Update("acme");
+  EXPECT_TRUE(IsSignedByNoTrustedKey(before.status())) << before.status();
+  ASSERT_TRUE(v.AddRotationStatement(Rotation(a, FakeAuditLog::TestSigner())).ok());
+  ASSERT_EQ(v.keys().size(), 2u);
+  auto after = v.Update("acme");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->size, 1u);
+  ASSERT_EQ(v.state().learned_keys().size(), 1u);
+  EXPECT_EQ(v.state().learned_keys()[0].key.public_key,
+            FakeAuditLog::TestSigner().verifier_key().public_key);
+  // Following it again changes nothing.
+  EXPECT_TRUE(v.AddRotationStatement(Rotation(a, FakeAuditLog::TestSigner())).ok());
+  EXPECT_EQ(v.keys().size(), 2u);
+  EXPECT_EQ(v.state().learned_keys().size(), 1u);
+}
+
+TEST(KeyRotation, AStatementFromAnUntrustedKeyIsRefused) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  AppendOne(*c, "e1");
+  const chain::NoteSigner a = SignerOf('\x0a');
+  const chain::NoteSigner mallory = SignerOf('\x0c');
+  LogVerifier v(c.get(), {a.verifier_key()});
+  absl::Status s = v.AddRotationStatement(Rotation(mallory, FakeAuditLog::TestSigner()));
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "a key not trusted here")) << s;
+  EXPECT_EQ(v.keys().size(), 1u);
+  EXPECT_TRUE(v.state().learned_keys().empty());
+  EXPECT_TRUE(IsSignedByNoTrustedKey(v.Update("acme").status()));
+  // A statement from A whose text was changed after signing: DataLoss.
+  std::string edited = Rotation(a, FakeAuditLog::TestSigner());
+  edited.replace(edited.find("time 1"), 6, "time 2");
+  EXPECT_EQ(v.AddRotationStatement(edited).code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(IsSignedByNoTrustedKey(v.Update("acme").status()));
+  // A trusted key's signature that does not verify is still DataLoss.
+  LogVerifier t(c.get(), TrustedKey());
+  v1::Checkpoint forged = *c->GetCheckpointV2("acme", 1);
+  std::string note = forged.note();
+  note[note.find("\n\n") - 3] ^= 1;  // in the signed text
+  forged.set_note(note);
+  EXPECT_EQ(t.Accept("acme", forged).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(KeyRotation, TwoRotationsAreFollowedInAnyOrder) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  AppendOne(*c, "e1");
+  const chain::NoteSigner a = SignerOf('\x0a');
+  const chain::NoteSigner b = SignerOf('\x0b', "second-log");
+  const std::string a_to_b = Rotation(a, b);
+  const std::string b_to_t = Rotation(b, FakeAuditLog::TestSigner());
+  {
+    LogVerifier v(c.get(), {a.verifier_key()});
+    // B -> T first: B is not trusted yet.
+    EXPECT_EQ(v.AddRotationStatement(b_to_t).code(), absl::StatusCode::kFailedPrecondition);
+    ASSERT_TRUE(v.AddRotationStatement(a_to_b).ok());
+    EXPECT_TRUE(IsSignedByNoTrustedKey(v.Update("acme").status()));
+    ASSERT_TRUE(v.AddRotationStatement(b_to_t).ok());
+    EXPECT_TRUE(v.Update("acme").ok());
+  }
+  {
+    LogVerifier v(c.get(), {a.verifier_key()});
+    ASSERT_TRUE(v.AddRotationStatements({b_to_t, a_to_b}).ok());
+    EXPECT_EQ(v.state().learned_keys().size(), 2u);
+    EXPECT_TRUE(v.Update("acme").ok());
+  }
+  {
+    // Only the second: nothing leads from A to B.
+    LogVerifier v(c.get(), {a.verifier_key()});
+    absl::Status s = v.AddRotationStatements({b_to_t});
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_TRUE(IsSignedByNoTrustedKey(v.Update("acme").status()));
+  }
+}
+
+TEST(KeyRotation, TheStateFileKeepsLearnedKeysWithTheirStatements) {
+  FakeServer server;
+  auto c = ConnectTo(server);
+  AppendOne(*c, "e1");
+  const chain::NoteSigner a = SignerOf('\x0a');
+  const std::string path = TempPath("state-rotation");
+  std::filesystem::remove(path);
+  {
+    LogVerifier v(c.get(), {a.verifier_key()}, {}, path);
+    ASSERT_TRUE(v.AddRotationStatement(Rotation(a, FakeAuditLog::TestSigner())).ok());
+    ASSERT_TRUE(v.Update("acme").ok());
+  }
+  auto loaded = TrustedState::Load(path);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  const std::string text = loaded->Serialize();
+  EXPECT_EQ(text.substr(0, text.find('\n')), "indelible trusted state v2");
+  ASSERT_EQ(loaded->learned_keys().size(), 1u);
+  EXPECT_EQ(loaded->learned_keys()[0].statement, Rotation(a, FakeAuditLog::TestSigner()));
+  ASSERT_NE(loaded->Find("acme"), nullptr);
+  auto again = TrustedState::Parse(text);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->Serialize(), text);
+  // A resumed verifier trusting A follows the kept statement.
+  AppendOne(*c, "e2");
+  LogVerifier resumed(c.get(), {a.verifier_key()}, *loaded, path);
+  auto cp = resumed.Update("acme");
+  ASSERT_TRUE(cp.ok()) << cp.status();
+  EXPECT_EQ(cp->size, 2u);
+  // One trusting another key is not led anywhere by it.
+  LogVerifier other(c.get(), {SignerOf('\x0c').verifier_key()}, *loaded);
+  EXPECT_EQ(other.keys().size(), 1u);
+  EXPECT_TRUE(IsSignedByNoTrustedKey(other.Update("acme").status()));
+  // Damage: a key line naming another key than its statement's new key, a
+  // key line in a v1 file, a statement that does not verify.
+  std::string wrong_key = text;
+  const std::string t_key = chain::NoteVerifierKeyString(FakeAuditLog::TestSigner().verifier_key());
+  wrong_key.replace(wrong_key.find(t_key), t_key.size(),
+                    chain::NoteVerifierKeyString(a.verifier_key()));
+  EXPECT_EQ(TrustedState::Parse(wrong_key).status().code(), absl::StatusCode::kDataLoss);
+  std::string as_v1 = text;
+  as_v1.replace(as_v1.find("v2"), 2, "v1");
+  EXPECT_EQ(TrustedState::Parse(as_v1).status().code(), absl::StatusCode::kDataLoss);
+  std::string bad_statement = text;
+  const size_t sig = bad_statement.find(' ', bad_statement.find("key ") + 4) + 10;
+  bad_statement[sig] = bad_statement[sig] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(TrustedState::Parse(bad_statement).status().code(), absl::StatusCode::kDataLoss);
+  // Without learned keys the file stays v1, as older readers expect.
+  TrustedState plain;
+  plain.Put(*loaded->Find("acme"));
+  EXPECT_EQ(plain.Serialize().substr(0, 27), "indelible trusted state v1\n");
 }
 
 }  // namespace

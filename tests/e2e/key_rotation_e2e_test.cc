@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -235,6 +236,74 @@ TEST_F(KeyRotationE2E, AKeyTheStoreListsIsNotTrusted) {
   CommandResult r = Check({"--key", key_a});
   EXPECT_NE(r.exit_code, 0) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "checkpoint_signature")) << r.out;
+}
+
+// Clients follow the rotation too: verify-receipt from the statement they
+// are given, check --remote from the statement in the chain it streams.
+TEST_F(KeyRotationE2E, ClientsTrustingTheOldKeyFollowTheStatement) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt")).exit_code,
+            0);
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+
+  // A receipt of a record appended after the rotation (the rotation record
+  // is seq 4).
+  CommandResult appended = Cli({"append", "--json", "--tenant", "acme", "--event-id",
+                                "after-0", "--actor-id", "alice", "--action", "customer.read"});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  const uint64_t seq = nlohmann::json::parse(appended.out)["seq"].get<uint64_t>();
+  ASSERT_GT(seq, 4u);
+  const std::string receipt = dir_.Sub("receipt.json");
+  std::ofstream(receipt) << appended.out;
+  CheckpointAt("acme", seq);
+  auto verify_receipt = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"verify-receipt", receipt, "--verifier-key", key_a,
+                                     "--wait", "30s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args);
+  };
+  // Trusting A alone: the checkpoint is signed by B, not verified (3).
+  CommandResult without = verify_receipt({});
+  EXPECT_EQ(without.exit_code, 3) << without.out << without.err;
+  EXPECT_TRUE(absl::StrContains(without.err, "signed by no trusted key")) << without.err;
+  CommandResult with = verify_receipt({"--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(with.exit_code, 0) << with.out << with.err;
+  EXPECT_TRUE(absl::StrContains(with.out, absl::StrCat("verified: tenant acme seq ", seq)))
+      << with.out;
+
+  // The remote check trusting A follows the statement the chain carries.
+  auto remote = [&](const std::string& tenant, std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "check", "--remote",
+                                     daemon_->target(), "--tenant", tenant, "--key", key_a};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  const std::string state = dir_.Sub("audit-state");
+  CommandResult followed = remote("acme", {"--state", state});
+  EXPECT_EQ(followed.exit_code, 0) << followed.out << followed.err;
+  EXPECT_TRUE(absl::StrContains(followed.out, "seq 4: key rotation followed")) << followed.out;
+  std::ifstream kept(state);
+  std::stringstream kept_text;
+  kept_text << kept.rdbuf();
+  EXPECT_TRUE(absl::StrContains(kept_text.str(), "indelible trusted state v2"))
+      << kept_text.str();
+  EXPECT_TRUE(absl::StrContains(kept_text.str(), "key " + VerifierKeyOf(dir_.Sub("b.pem"))))
+      << kept_text.str();
+
+  // A tenant created after the rotation has no statement in its chain: not
+  // verified (3) from A alone, verified with the statement supplied.
+  Append("initech", 2, "new-");
+  CheckpointAt("initech", 2);
+  CommandResult bare = remote("initech", {});
+  EXPECT_EQ(bare.exit_code, 3) << bare.out << bare.err;
+  EXPECT_TRUE(absl::StrContains(bare.out, "signed by no trusted key")) << bare.out;
+  CommandResult supplied = remote("initech", {"--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(supplied.exit_code, 0) << supplied.out << supplied.err;
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
 }
 
 }  // namespace

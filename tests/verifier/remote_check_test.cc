@@ -1,6 +1,7 @@
 // `indelible-verify check --remote` against the in-process fake server, which
 // can rewrite history (FakeAuditLog::RewriteLeaf).
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,9 @@
 #include "nlohmann/json.hpp"
 #include "tests/client/fake_audit_log.h"
 #include "tests/client/test_util.h"
+#include "verifier/chain/hash.h"
+#include "verifier/chain/key_rotation.h"
+#include "verifier/chain/text.h"
 #include "verifier/cli/verify_main.h"
 
 namespace indelible::verify {
@@ -150,6 +154,128 @@ TEST_F(RemoteCheck, NoTrustedKeyAndUsage) {
             kExitNoTrustedKey);
   EXPECT_EQ(Verify({"check", "--remote", server_.target(), "--key", key_}).code, kExitError);
   EXPECT_EQ(Verify({"check", "--tenant", "acme", "--key", key_}).code, kExitError);
+}
+
+// Key rotations (docs/FORMAT.md section 14). The fake signs with TestSigner
+// ("T"); the auditor trusts A, and a statement A -> T leads to T: given
+// with --rotation, or recorded in the chain as the daemon records it.
+class RemoteRotation : public RemoteCheck {
+ protected:
+  static chain::NoteSigner Signer(char seed) {
+    return chain::NoteSigner("old-log",
+                             *chain::Ed25519PrivateKey::FromSeed(std::string(32, seed)));
+  }
+  std::string Statement(const chain::NoteSigner& from) {
+    chain::KeyRotation r{FakeAuditLog::kFakeLogName, from.verifier_key(),
+                         FakeAuditLog::TestSigner().verifier_key(), 1700000000000000000};
+    return *chain::SignKeyRotation(r, from, FakeAuditLog::TestSigner());
+  }
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = state_ + "." + name;
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  }
+  // Appends the record the daemon appends at a rotation.
+  void AppendRotation(const std::string& tenant, const std::string& statement) {
+    v1::Event e = testing::MakeEvent(tenant, "rotation-" + std::to_string(next_++), "key.rotate");
+    e.set_category("indelible.key");
+    v1::MetadataEntry* m = e.add_metadata();
+    m->set_key("statement");
+    m->set_value(statement);
+    ASSERT_TRUE(client_->Append(e).ok());
+  }
+  VerifyRun CheckFromA(const std::string& tenant, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"check", "--remote", server_.target(), "--tenant", tenant,
+                                     "--key", key_a_, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Verify(args);
+  }
+
+  const chain::NoteSigner a_ = Signer('\x0a');
+  const std::string key_a_ = chain::NoteVerifierKeyString(a_.verifier_key());
+};
+
+TEST_F(RemoteRotation, ACheckpointByAKeyNoStatementLeadsToIsNotVerified) {
+  Append(2);
+  VerifyRun r = CheckFromA("acme", {});
+  EXPECT_EQ(r.code, kExitNoTrustedKey) << r.out;
+  EXPECT_NE(r.out.find("signed by no trusted key"), std::string::npos) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["verified"], false);
+  // Supplied: followed.
+  r = CheckFromA("acme", {"--rotation", WriteFile("a-to-t", Statement(a_))});
+  EXPECT_EQ(r.code, kExitVerified) << r.out;
+  // A statement from a key not trusted: an input error.
+  r = CheckFromA("acme", {"--rotation", WriteFile("c-to-t", Statement(Signer('\x0c')))});
+  EXPECT_EQ(r.code, kExitError) << r.out;
+}
+
+TEST_F(RemoteRotation, FollowsTheStatementInTheChainAndKeepsItInTheState) {
+  Append(2);
+  AppendRotation("acme", Statement(a_));
+  Append(2);
+  VerifyRun r = CheckFromA("acme", {"--state", state_});
+  ASSERT_EQ(r.code, kExitVerified) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["notes"].dump().find("seq 3: key rotation followed"), std::string::npos) << r.out;
+  auto st = client::TrustedState::Load(state_);
+  ASSERT_TRUE(st.ok()) << st.status();
+  ASSERT_EQ(st->learned_keys().size(), 1u);
+  EXPECT_EQ(st->learned_keys()[0].statement, Statement(a_));
+  // Resumed after the rotation record: the state says why T is trusted.
+  Append(1);
+  r = CheckFromA("acme", {"--state", state_});
+  ASSERT_EQ(r.code, kExitVerified) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records_from"], 6);
+}
+
+TEST_F(RemoteRotation, AStatementInTheChainByAKeyNotTrustedIsAFinding) {
+  Append(1);
+  AppendRotation("acme", Statement(Signer('\x0c')));
+  VerifyRun r = CheckFromA("acme", {});
+  EXPECT_EQ(r.code, kExitFindings) << r.out;
+  EXPECT_NE(r.out.find("seq 2: key rotation to"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("a key not trusted here"), std::string::npos) << r.out;
+}
+
+TEST_F(RemoteRotation, ConsistencyAndInclusionFollowSuppliedStatements) {
+  Append(3);
+  auto old_cp = client_->GetCheckpointV2("acme", 3);
+  ASSERT_TRUE(old_cp.ok());
+  Append(2);
+  auto new_cp = client_->GetCheckpointV2("acme", 5);
+  ASSERT_TRUE(new_cp.ok());
+  auto p = client_->GetConsistencyProof("acme", 3, 5);
+  ASSERT_TRUE(p.ok());
+  const std::string old_file = WriteFile("old", old_cp->note());
+  const std::string new_file = WriteFile("new", new_cp->note());
+  const std::string proof =
+      WriteFile("proof", client::FormatProofFile(*client::ProofHashes(p->hashes())));
+  const std::string rotation = WriteFile("a-to-t", Statement(a_));
+  std::vector<std::string> consistency = {"consistency", "--old", old_file, "--new",
+                                          new_file, "--proof", proof, "--key", key_a_};
+  VerifyRun r = Verify(consistency);
+  EXPECT_EQ(r.code, kExitNoTrustedKey) << r.out;
+  EXPECT_NE(r.out.find("NOT VERIFIED: "), std::string::npos) << r.out;
+  consistency.insert(consistency.end(), {"--rotation", rotation});
+  r = Verify(consistency);
+  EXPECT_EQ(r.code, kExitVerified) << r.out;
+
+  std::string entry;
+  ASSERT_TRUE(client_->ReadRecords("acme", 2, 1, [&](const v1::Record& rec) {
+    entry = rec.entry_hash();
+    return false;
+  }).ok());
+  auto ip = client_->GetInclusionProof("acme", 2, 5);
+  ASSERT_TRUE(ip.ok());
+  std::vector<std::string> inclusion = {
+      "inclusion", "--checkpoint", new_file, "--proof",
+      WriteFile("iproof", client::FormatProofFile(*client::ProofHashes(ip->hashes()))),
+      "--seq", "2", "--entry-hash", chain::ToHex(entry), "--category", "access",
+      "--key", key_a_};
+  EXPECT_EQ(Verify(inclusion).code, kExitNoTrustedKey);
+  inclusion.insert(inclusion.end(), {"--rotation", rotation});
+  r = Verify(inclusion);
+  EXPECT_EQ(r.code, kExitVerified) << r.out;
 }
 
 }  // namespace

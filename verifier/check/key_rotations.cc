@@ -7,7 +7,8 @@
 
 namespace indelible::check {
 
-std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys) {
+std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys,
+                              std::string* followed) {
   auto category = chain::CanonicalEventCategory(ce);
   if (!category.ok() || *category != kKeyRotationCategory) return "";
   auto event = chain::DecodeCanonicalEvent(ce);
@@ -31,6 +32,7 @@ std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys) {
                         ", a key not trusted here: its new key is not trusted");
   }
   if (!keys->Trusts(r->new_key)) keys->AddKey(r->new_key);
+  if (followed != nullptr) *followed = *statement;
   return "";
 }
 

@@ -22,10 +22,12 @@ namespace indelible::check {
 inline constexpr std::string_view kKeyRotationCategory = "indelible.key";
 
 // If `ce` is a record of category indelible.key: follows its statement
-// (adds the new key to *keys) and returns "", or returns why it cannot be
-// followed (a kKeyRotation finding). Returns "" for any other record,
-// including a CE that cannot be decoded (the record checks report that).
-std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys);
+// (adds the new key to *keys; sets *followed, if given, to the statement)
+// and returns "", or returns why it cannot be followed (a kKeyRotation
+// finding). Returns "" for any other record, including a CE that cannot be
+// decoded (the record checks report that).
+std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys,
+                              std::string* followed = nullptr);
 
 // Statements an auditor supplies (--rotation): for keys the chains do not
 // vouch for, such as a tenant created or purged after a rotation. Each is

@@ -70,7 +70,8 @@ int RunCheck(const CheckFlags& flags) {
   if (!policy.ok()) return Fail("", policy.status());
   if (!flags.remote.target.empty()) {
     return RunRemoteCheck(flags.remote, flags.tenant, flags.trust.keys,
-                          flags.trust.key_pems, flags.trust.checkpoints,
+                          flags.trust.key_pems, flags.trust.rotations,
+                          flags.trust.checkpoints,
                           flags.json, *policy);
   }
   check::StoreCheckOptions options;

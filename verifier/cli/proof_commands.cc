@@ -12,8 +12,10 @@
 #include "nlohmann/json.hpp"
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/key_rotation.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
+#include "verifier/check/key_rotations.h"
 #include "verifier/check/trusted_keys.h"
 #include "verifier/cli/trust_flags.h"
 
@@ -63,19 +65,59 @@ bool LoadKeys(const std::string& cmd, const std::vector<std::string>& keys,
   return true;
 }
 
-// The checkpoint in note file `path`, signed by a trusted key and, with a
-// witness policy, cosigned by its quorum. DataLoss naming the file if not;
-// below quorum keeps its status (chain::IsBelowQuorum), prefixed likewise.
+// Follows the --rotation statement files from the trusted keys (as `check`
+// does); sets *rc and returns false on an input error (exit 2). Appends the
+// statements to *statements if given.
+bool LoadRotations(const std::string& cmd, const std::vector<std::string>& paths,
+                   check::TrustedKeys* trusted, int* rc,
+                   std::vector<std::string>* statements = nullptr) {
+  std::vector<std::string> notes;
+  for (const auto& path : paths) {
+    auto note = ReadFile(path);
+    if (!note.ok()) {
+      *rc = Fail(cmd, "--rotation", note.status());
+      return false;
+    }
+    notes.push_back(*std::move(note));
+  }
+  if (auto s = check::FollowSuppliedRotations(notes, trusted); !s.ok()) {
+    *rc = Fail(cmd, "--rotation", s);
+    return false;
+  }
+  if (statements != nullptr) statements->insert(statements->end(), notes.begin(), notes.end());
+  return true;
+}
+
+// The checkpoint in `note`, signed by a trusted key and, with a witness
+// policy, cosigned by its quorum. Signed by no trusted key:
+// client::IsSignedByNoTrustedKey's status.
+absl::StatusOr<chain::CheckpointV2> VerifyCheckpointNote(
+    const check::TrustedKeys& trusted, std::string_view note,
+    const std::optional<chain::WitnessPolicy>& policy = std::nullopt) {
+  const std::vector<chain::NoteVerifierKey> keys = trusted.KeysFor(note);
+  if (auto s = client::CheckSignedByTrustedKey(note, keys); !s.ok()) return s;
+  return policy ? chain::VerifyWitnessedCheckpointV2(note, keys, *policy)
+                : chain::VerifyCheckpointV2(note, keys);
+}
+
+// Not verified, as opposed to found wrong: below the witness quorum, or
+// signed by no trusted key.
+bool NotTrusted(const absl::Status& s) {
+  return chain::IsBelowQuorum(s) || client::IsSignedByNoTrustedKey(s);
+}
+
+// The checkpoint in note file `path` (VerifyCheckpointNote). DataLoss naming the file
+// if not; below quorum and signed by no trusted key keep their status
+// (NotTrusted), prefixed likewise.
 absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
     const check::TrustedKeys& trusted, const std::string& path,
     const std::optional<chain::WitnessPolicy>& policy = std::nullopt) {
   auto note = ReadFile(path);
   if (!note.ok()) return note.status();
-  auto c = policy ? chain::VerifyWitnessedCheckpointV2(*note, trusted.KeysFor(*note), *policy)
-                  : chain::VerifyCheckpointV2(*note, trusted.KeysFor(*note));
+  auto c = VerifyCheckpointNote(trusted, *note, policy);
   if (!c.ok()) {
-    const bool below = chain::IsBelowQuorum(c.status());
-    absl::Status s(below ? c.status().code() : absl::StatusCode::kDataLoss,
+    const bool keep = NotTrusted(c.status());
+    absl::Status s(keep ? c.status().code() : absl::StatusCode::kDataLoss,
                    absl::StrCat(path, ": ", c.status().message()));
     c.status().ForEachPayload(
         [&s](absl::string_view url, const absl::Cord& payload) { s.SetPayload(url, payload); });
@@ -85,11 +127,11 @@ absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
 }
 
 // "NOT VERIFIED: <why>" and the exit code of a checkpoint or proof that did
-// not verify: below the witness quorum is not verified (3), anything else
-// is a finding (1).
+// not verify: below the witness quorum or signed by no trusted key is not
+// verified (3), anything else is a finding (1).
 int NotVerified(const absl::Status& s) {
   std::cout << "NOT VERIFIED: " << Sv(s.message()) << "\n";
-  return chain::IsBelowQuorum(s) ? kExitBelowQuorum : kExitFindings;
+  return NotTrusted(s) ? kExitNoTrustedKey : kExitFindings;
 }
 
 absl::StatusOr<std::vector<chain::Digest>> ReadProof(const std::string& path) {
@@ -100,7 +142,7 @@ absl::StatusOr<std::vector<chain::Digest>> ReadProof(const std::string& path) {
 
 struct ConsistencyFlags {
   std::string old_note, new_note, proof;
-  std::vector<std::string> keys, key_pems;
+  std::vector<std::string> keys, key_pems, rotations;
   WitnessFlags witness;
 };
 
@@ -111,6 +153,7 @@ int RunConsistency(const ConsistencyFlags& f) {
   auto policy = f.witness.Load();
   if (!policy.ok()) return Fail(cmd, "", policy.status());
   if (!LoadKeys(cmd, f.keys, f.key_pems, &trusted, &rc)) return rc;
+  if (!LoadRotations(cmd, f.rotations, &trusted, &rc)) return rc;
   auto proof = ReadProof(f.proof);
   if (!proof.ok()) return Fail(cmd, "--proof " + f.proof, proof.status());
   // The kept checkpoint is the auditor's own; the newer one must meet the
@@ -122,7 +165,7 @@ int RunConsistency(const ConsistencyFlags& f) {
                                : client::CheckExtends(*old, *neu, *proof);
   if (!s.ok()) {
     if (s.code() != absl::StatusCode::kDataLoss &&
-        s.code() != absl::StatusCode::kFailedPrecondition && !chain::IsBelowQuorum(s)) {
+        s.code() != absl::StatusCode::kFailedPrecondition && !NotTrusted(s)) {
       return Fail(cmd, "", s);
     }
     return NotVerified(s);
@@ -135,7 +178,7 @@ int RunConsistency(const ConsistencyFlags& f) {
 struct InclusionFlags {
   std::string checkpoint, proof, entry_hash, category;
   uint64_t seq = 0;
-  std::vector<std::string> keys, key_pems;
+  std::vector<std::string> keys, key_pems, rotations;
   WitnessFlags witness;
 };
 
@@ -146,6 +189,7 @@ int RunInclusion(const InclusionFlags& f) {
   auto policy = f.witness.Load();
   if (!policy.ok()) return Fail(cmd, "", policy.status());
   if (!LoadKeys(cmd, f.keys, f.key_pems, &trusted, &rc)) return rc;
+  if (!LoadRotations(cmd, f.rotations, &trusted, &rc)) return rc;
   std::string bytes;
   chain::Digest entry;
   if (!chain::FromHex(f.entry_hash, &bytes) || !chain::DigestFromBytes(bytes, &entry)) {
@@ -167,7 +211,7 @@ int RunInclusion(const InclusionFlags& f) {
                                      chain::LeafHash(entry, f.category), *proof, cp->root);
   }
   if (!s.ok()) {
-    if (s.code() != absl::StatusCode::kDataLoss && !chain::IsBelowQuorum(s)) {
+    if (s.code() != absl::StatusCode::kDataLoss && !NotTrusted(s)) {
       return Fail(cmd, "", s);
     }
     return NotVerified(s);
@@ -237,8 +281,8 @@ std::pair<CLI::App*, Command> RegisterConsistencyCommand(CLI::App* app) {
       "consistency",
       "Verify offline that a newer v2 checkpoint extends a kept one "
       "(append-only), by a consistency proof file. Exit 0: yes, 1: no, 2: "
-      "usage or I/O error, 3: no trusted key, or the newer checkpoint below "
-      "the witness quorum.");
+      "usage or I/O error, 3: no trusted key, a checkpoint signed by no "
+      "trusted key, or the newer checkpoint below the witness quorum.");
   sub->add_option("--old", f->old_note, "The kept checkpoint (note file)")->required();
   sub->add_option("--new", f->new_note, "The newer checkpoint (note file)")->required();
   sub->add_option("--proof", f->proof,
@@ -247,6 +291,10 @@ std::pair<CLI::App*, Command> RegisterConsistencyCommand(CLI::App* app) {
       ->required();
   sub->add_option("--key", f->keys, "The daemon's key as a verifier-key string");
   sub->add_option("--key-pem", f->key_pems, "The daemon's key as a PEM public key file");
+  sub->add_option("--rotation", f->rotations,
+                  "A key rotation statement (docs/FORMAT.md section 14) from a trusted "
+                  "key: its new key is trusted too (repeatable)")
+      ->check(CLI::ExistingFile);
   f->witness.Register(sub);
   return {sub, [f] { return RunConsistency(*f); }};
 }
@@ -257,7 +305,8 @@ std::pair<CLI::App*, Command> RegisterInclusionCommand(CLI::App* app) {
       "inclusion",
       "Verify offline that a record is in a v2 checkpoint's tree, by an "
       "inclusion proof file. Exit 0: yes, 1: no, 2: usage or I/O error, 3: "
-      "no trusted key, or the checkpoint below the witness quorum.");
+      "no trusted key, the checkpoint signed by no trusted key, or below the "
+      "witness quorum.");
   sub->add_option("--checkpoint", f->checkpoint, "The checkpoint (note file)")->required();
   sub->add_option("--proof", f->proof,
                   "Inclusion proof: one base64 hash per line ('indelible prove --seq')")
@@ -267,6 +316,10 @@ std::pair<CLI::App*, Command> RegisterInclusionCommand(CLI::App* app) {
   sub->add_option("--category", f->category, "Its category (e.g. access)")->required();
   sub->add_option("--key", f->keys, "The daemon's key as a verifier-key string");
   sub->add_option("--key-pem", f->key_pems, "The daemon's key as a PEM public key file");
+  sub->add_option("--rotation", f->rotations,
+                  "A key rotation statement (docs/FORMAT.md section 14) from a trusted "
+                  "key: its new key is trusted too (repeatable)")
+      ->check(CLI::ExistingFile);
   f->witness.Register(sub);
   return {sub, [f] { return RunInclusion(*f); }};
 }
@@ -294,6 +347,7 @@ void RegisterRemoteFlags(CLI::App* sub, RemoteFlags* f) {
 int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                    const std::vector<std::string>& keys,
                    const std::vector<std::string>& key_pems,
+                   const std::vector<std::string>& rotations,
                    const std::vector<std::string>& kept, bool json,
                    const std::optional<chain::WitnessPolicy>& policy) {
   const std::string cmd = "check --remote";
@@ -303,6 +357,9 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
   check::TrustedKeys trusted;
   int rc = 0;
   if (!LoadKeys(cmd, keys, key_pems, &trusted, &rc)) return rc;
+  // Rotation statements followed, kept in the state when it is saved.
+  std::vector<std::string> followed;
+  if (!LoadRotations(cmd, rotations, &trusted, &rc, &followed)) return rc;
 
   client::ClientOptions options;
   options.target = remote.target;
@@ -332,13 +389,37 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     if (!s.ok()) return Fail(cmd, "--state", s.status());
     state = *std::move(s);
   }
+  // The state's learned keys, followed again from the trusted keys (in any
+  // order); one that no trusted key leads to is not trusted.
+  std::vector<std::string> pending;
+  for (const client::LearnedKey& k : state.learned_keys()) pending.push_back(k.statement);
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (check::FollowSuppliedRotations({*it}, &trusted).ok()) {
+        it = pending.erase(it);
+        progress = true;
+      } else {
+        ++it;
+      }
+    }
+  }
 
   RemoteResult res;
   auto finding = [&](std::string what) { res.findings.push_back(std::move(what)); };
-  // The served checkpoint, signed by a trusted key.
+  // The served checkpoint, signed by a trusted key. One signed by no key
+  // trusted yet is held against the records as its text says, and its
+  // signature checked again after them: a rotation record in the chain may
+  // lead to its key.
   auto served = c.GetCheckpointV2(tenant, 0);
   if (!served.ok()) return Fail(cmd, "GetCheckpoint", served.status());
-  auto cp = chain::VerifyCheckpointV2(served->note(), trusted.KeysFor(served->note()));
+  auto cp = VerifyCheckpointNote(trusted, served->note());
+  const bool signature_pending = client::IsSignedByNoTrustedKey(cp.status());
+  if (signature_pending) {
+    auto split = chain::SplitNote(served->note());
+    cp = split.ok() ? chain::ParseCheckpointV2Text(split->text)
+                    : absl::StatusOr<chain::CheckpointV2>(split.status());
+  }
   if (!cp.ok()) {
     finding(absl::StrCat("served checkpoint: ", cp.status().message()));
   } else if (cp->tenant != tenant) {
@@ -441,6 +522,20 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                                    next - 1));
               return false;
             }
+            if (!r.pruned()) {
+              // A key rotation record: its statement is followed from here on.
+              std::string statement;
+              if (std::string problem =
+                      check::FollowKeyRotation(r.canonical_event(), &trusted, &statement);
+                  !problem.empty()) {
+                finding(absl::StrCat("seq ", next, ": ", problem));
+                return false;
+              }
+              if (!statement.empty()) {
+                followed.push_back(statement);
+                res.notes.push_back(absl::StrCat("seq ", next, ": key rotation followed"));
+              }
+            }
             if (r.pruned()) {
               if (!r.has_leaf_category()) {
                 // A server that keeps no category with its leaves.
@@ -484,8 +579,25 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     }
   }
 
-  const bool verified = res.findings.empty() && !unknown_leaf && below_quorum.empty();
+  // The served checkpoint's signature, under the keys the chain led to.
+  std::string untrusted;
+  if (signature_pending && res.findings.empty() && !unknown_leaf) {
+    auto v = VerifyCheckpointNote(trusted, served->note());
+    if (client::IsSignedByNoTrustedKey(v.status())) {
+      untrusted = std::string(Sv(v.status().message()));
+      res.notes.push_back(absl::StrCat("served checkpoint: ", untrusted));
+    } else if (!v.ok()) {
+      finding(absl::StrCat("served checkpoint: ", v.status().message()));
+    }
+  }
+  const bool verified =
+      res.findings.empty() && !unknown_leaf && below_quorum.empty() && untrusted.empty();
   if (verified && !remote.state.empty()) {
+    for (const std::string& statement : followed) {
+      if (auto r = chain::VerifyKeyRotation(statement); r.ok()) {
+        state.AddLearnedKey({r->new_key, statement});
+      }
+    }
     state.Put({served->note(), *cp, range.hashes()});
     if (auto s = state.Save(remote.state); !s.ok()) return Fail(cmd, "--state", s);
   }
@@ -525,6 +637,8 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                                           " of the ", quorum->quorum, " witnesses required")
                            : "")
                 << "\n";
+    } else if (res.findings.empty() && !untrusted.empty()) {
+      std::cout << "NOT VERIFIED: the served checkpoint is signed by no trusted key\n";
     } else if (res.findings.empty() && !below_quorum.empty()) {
       std::cout << "NOT VERIFIED: the served checkpoint is " << below_quorum << "\n";
     } else if (res.findings.empty()) {

@@ -44,10 +44,13 @@ void RegisterRemoteFlags(CLI::App* sub, RemoteFlags* f);
 
 // Streams `tenant`'s records over the wire, recomputes chain and tree,
 // verifies the served v2 checkpoint and `kept` checkpoint files against it,
-// and resumes from / updates the state file.
+// and resumes from / updates the state file. Key rotations are followed
+// from the trusted keys: `rotations` (statement files), the state's learned
+// keys, and the chain's indelible.key records from that record on.
 int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                    const std::vector<std::string>& keys,
                    const std::vector<std::string>& key_pems,
+                   const std::vector<std::string>& rotations,
                    const std::vector<std::string>& kept, bool json,
                    const std::optional<chain::WitnessPolicy>& policy);
 
