@@ -2,6 +2,7 @@
 // export` reports, `verify-report` and plain openssl check the result.
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
+#include "tests/witness/witness_process.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
@@ -295,32 +297,202 @@ TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
   EXPECT_NE(stat(out.c_str(), &st), 0) << "nothing may be written";
 }
 
-// A manifest carries the daemon's v1 checkpoint, which no witness cosigns:
-// with a witness policy a genuine report is not verified (3), never 0.
-TEST_F(ReportE2E, WitnessPolicyFailsClosed) {
+// The manifest carries the daemon's v2 checkpoint of the head; this daemon
+// has no witnesses, so with a witness policy a genuine report is below
+// quorum (3), never 0.
+TEST_F(ReportE2E, WitnessPolicyWithoutCosignaturesIsBelowQuorum) {
   const std::string out = dir_->Sub("witnessed.json");
   ASSERT_EQ(Export(out, {"--format", "json"}).exit_code, 0);
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  ASSERT_TRUE(manifest["checkpoint_v2"].is_string()) << manifest.dump(2);
+  EXPECT_NE(manifest["checkpoint_v2"].get<std::string>().find("\n20\n"), std::string::npos);
+  const std::string log_key = testing::VerifierKeyOf(dir_->Sub("data.signing-key.pem"));
   chain::Cosigner w("witness.example/w1", *chain::Ed25519PrivateKey::Generate());
   auto r = Verify({"verify-report", "--report", out, "--json", "--key-pem",
-                   dir_->Sub("signer.pub.pem"), "--witness", chain::CosignerKeyString(w.key())});
+                   dir_->Sub("signer.pub.pem"), "--key", log_key, "--witness",
+                   chain::CosignerKeyString(w.key())});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["verdict"], "below_quorum");
   EXPECT_EQ(j["genuine"], false);
   EXPECT_EQ(j["problems"], nlohmann::json::array());
-  EXPECT_NE(j["notes"].dump().find("no witness-cosigned v2 checkpoint"), std::string::npos);
+  EXPECT_EQ(j["checkpoint_v2"]["log_signed"], true);
+  EXPECT_NE(j["notes"].dump().find("cosigned by 0 of the 1 witnesses required"),
+            std::string::npos)
+      << r.out;
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--key", log_key, "--witness", chain::CosignerKeyString(w.key())});
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (below witness quorum): ", 0), 0u) << r.out;
+  // Without a policy the note's signature and binding are checked, and the
+  // report is genuine.
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--key", log_key});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("v2 checkpoint of the head: signed by a trusted key"), std::string::npos)
+      << r.out;
+  // With a policy the log's signature must be checked: not giving its key
+  // is a problem.
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
               "--witness", chain::CosignerKeyString(w.key())});
-  EXPECT_EQ(r.out.rfind("NOT VERIFIED (below witness quorum): ", 0), 0u) << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("checkpoint_v2: not signed by a trusted key"), std::string::npos) << r.out;
   // Tampering is still a problem (1) whatever the policy.
   std::string text = Slurp(out);
   text[text.find("alice")] = 'A';
   Spit(out, text);
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
-              "--witness", chain::CosignerKeyString(w.key())});
+              "--key", log_key, "--witness", chain::CosignerKeyString(w.key())});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   // A bad policy is a usage error.
   EXPECT_EQ(Verify({"verify-report", "--report", out, "--witness", "nope"}).exit_code, 2);
+}
+
+// Without a stored v2 checkpoint of the head the manifest's checkpoint_v2 is
+// null: fine without a policy, below quorum (3) with one.
+TEST_F(ReportE2E, NoCheckpointOfTheHeadIsNullAndBelowQuorum) {
+  const std::string data = dir_->Sub("data-no-cp2");
+  std::filesystem::copy(dir_->Sub("data"), data, std::filesystem::copy_options::recursive);
+  {
+    testing::RawStore raw(data);
+    raw.Delete(store::kCheckpointsV2Cf, store::SeqKey("acme", 20));
+  }
+  const std::string out = dir_->Sub("nocp2.csv");
+  ASSERT_EQ(Export(out, {}, data).exit_code, 0);
+  auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
+  EXPECT_TRUE(manifest["checkpoint_v2"].is_null()) << manifest.dump(2);
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  chain::Cosigner w("witness.example/w1", *chain::Ed25519PrivateKey::Generate());
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--witness", chain::CosignerKeyString(w.key())});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("checkpoint_v2 is null"), std::string::npos) << r.out;
+}
+
+// A daemon whose checkpoints a real witness cosigns: the report carries the
+// cosigned note of its head and meets the policy; a second, absent witness
+// makes it below quorum; a note of another size, put into a manifest
+// re-signed with the report key, is refused naming the binding.
+TEST(ReportWitnessedE2E, CosignedCheckpointOfTheHeadMeetsThePolicy) {
+  TempDir dir;
+  const std::string log_key_file = dir.Sub("log.pem");
+  auto k = RunCommand({BinPath("indelible-witness"), "keygen", "--name", "log", "--out",
+                       log_key_file});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  const std::string log_vkey = testing::VerifierKeyOf(log_key_file, "audit.test");
+  const std::string wkey = dir.Sub("witness.pem");
+  k = RunCommand({BinPath("indelible-witness"), "keygen", "--name", "witness.test/w1", "--out",
+                  wkey});
+  ASSERT_EQ(k.exit_code, 0) << k.err;
+  const std::string wvkey = k.out.substr(0, k.out.size() - 1);
+  Spit(dir.Sub("witness.yaml"),
+       "name: witness.test/w1\nkey_file: " + wkey + "\nstate_dir: " + dir.Sub("wstate") +
+           "\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nlogs:\n"
+           "  - origin_prefix: audit.test/\n    keys: [\"" + log_vkey + "\"]\n");
+  witness::testing::WitnessProcess w(dir.Sub("witness.yaml"), dir.Sub("witness.port"),
+                                     dir.Sub("witness.log"));
+  ASSERT_TRUE(w.Start());
+  Spit(dir.Sub("daemon.yaml"),
+       "log_name: audit.test\nkey_name: audit.test\nsigning_key_file: " + log_key_file +
+           "\ncheckpoint_interval_ms: 50\nwitnesses:\n  - name: witness.test/w1\n"
+           "    url: \"http://127.0.0.1:" + std::to_string(w.port()) + "\"\n    key: \"" +
+           wvkey + "\"\n");
+  auto d = DaemonProcess::Start(
+      {.data_dir = dir.Sub("data"), .extra_args = {"--config", dir.Sub("daemon.yaml")}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  const std::vector<std::string> policy1 = {"--key", log_vkey, "--witness", wvkey};
+  // Appends `n` events, then waits (bounded) until the checkpoint of the
+  // head is cosigned.
+  auto append = [&](int n) {
+    std::string receipt;
+    for (int i = 0; i < n; ++i) {
+      auto r = RunCommand({BinPath("indelible"), "--target", (*d)->target(), "append", "--json",
+                           "--tenant", "acme", "--actor-id", "svc", "--action", "doc.read"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      receipt = r.out;
+    }
+    std::vector<std::string> vr = {BinPath("indelible"), "--target", (*d)->target(),
+                                   "verify-receipt", "--wait", "30s"};
+    vr.insert(vr.end(), policy1.begin(), policy1.end());
+    auto r = RunCommand(vr, receipt);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  };
+  ASSERT_NO_FATAL_FAILURE(append(2));
+  ASSERT_NO_FATAL_FAILURE(append(2));
+  ASSERT_EQ((*d)->Stop(), 0) << (*d)->Log();
+  std::string note2;
+  {
+    testing::RawStore raw(dir.Sub("data"));
+    auto head = raw.Get(store::kCheckpointsV2Cf, store::SeqKey("acme", 4));
+    ASSERT_TRUE(head.has_value());
+    ASSERT_NE(head->find("\xe2\x80\x94 witness.test/w1 "), std::string::npos) << *head;
+    auto two = raw.Get(store::kCheckpointsV2Cf, store::SeqKey("acme", 2));
+    ASSERT_TRUE(two.has_value());
+    note2 = *two;
+  }
+
+  auto report_key = chain::Ed25519PrivateKey::Generate();
+  ASSERT_TRUE(report_key.ok());
+  Spit(dir.Sub("report.pem"), report_key->PrivateKeyPem());
+  chmod(dir.Sub("report.pem").c_str(), 0600);
+  Spit(dir.Sub("report.pub.pem"), report_key->PublicKeyPem());
+  const std::string out = dir.Sub("acme.json");
+  auto r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir.Sub("data"),
+                       "--tenant", "acme", "--out", out, "--format", "json", "--sign-key",
+                       dir.Sub("report.pem"), "--key", log_vkey});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string manifest_path = out + ".manifest.json";
+  auto manifest = nlohmann::ordered_json::parse(Slurp(manifest_path));
+  ASSERT_EQ(manifest["verified_range"]["last_seq"], 4);
+  ASSERT_TRUE(manifest["checkpoint_v2"].is_string()) << manifest.dump(2);
+  EXPECT_NE(manifest["checkpoint_v2"].get<std::string>().find("\xe2\x80\x94 witness.test/w1 "),
+            std::string::npos);
+
+  auto verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {BinPath("indelible-verify"), "verify-report", "--report",
+                                     out, "--json", "--key-pem", dir.Sub("report.pub.pem")};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCommand(args);
+  };
+  r = verify(policy1);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "genuine");
+  EXPECT_EQ(j["checkpoint_v2"]["log_signed"], true);
+  EXPECT_EQ(j["checkpoint_v2"]["cosigned"], nlohmann::json{"witness.test/w1"});
+  // The same policy as a file.
+  Spit(dir.Sub("policy.txt"), "witness " + wvkey + "\nquorum 1\n");
+  r = verify({"--key", log_vkey, "--witness-policy", dir.Sub("policy.txt")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  // Quorum 2 with a second witness that never cosigned: below quorum.
+  const chain::Cosigner absent("witness.test/absent", *chain::Ed25519PrivateKey::Generate());
+  r = verify({"--key", log_vkey, "--witness", wvkey, "--witness",
+              chain::CosignerKeyString(absent.key()), "--quorum", "2"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "below_quorum");
+  EXPECT_NE(j["notes"].dump().find("missing: witness.test/absent"), std::string::npos) << r.out;
+
+  // An attacker holding the report key swaps in the cosigned note of size
+  // 2 and re-signs the manifest: the binding to the head is refused.
+  manifest["checkpoint_v2"] = note2;
+  const std::string forged = manifest.dump(2) + "\n";
+  Spit(manifest_path, forged);
+  Spit(manifest_path + ".sig", report_key->Sign(forged));
+  r = verify(policy1);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "not_genuine");
+  EXPECT_NE(j["problems"].dump().find(
+                "checkpoint_v2: size 2, not the manifest's head seq (verified_range.last_seq) 4"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(j["problems"].dump().find("is not the manifest's head_hash"), std::string::npos)
+      << r.out;
+  // Without a policy the binding is checked all the same.
+  r = verify({"--key", log_vkey});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {

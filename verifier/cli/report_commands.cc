@@ -155,13 +155,6 @@ struct VerifyReportFlags {
   bool json = false;
 };
 
-// What a witness policy makes of a report: the manifest
-// (indelible-report-manifest/v1) carries the daemon's newest v1 checkpoint,
-// which no witness cosigns, so no report can meet a policy yet.
-constexpr char kNoCosignedCheckpoint[] =
-    "the report carries no witness-cosigned v2 checkpoint (manifest format "
-    "indelible-report-manifest/v1), so the witness policy cannot be met";
-
 int RunVerifyReport(const VerifyReportFlags& f) {
   const std::string cmd = "verify-report";
   auto policy = f.witness.Load();
@@ -169,6 +162,7 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   report::ReportCheckOptions o;
   o.report_path = f.report;
   o.manifest_path = f.manifest;
+  o.policy = *policy;
   for (const auto& k : f.keys) {
     auto raw = report::ParsePublicKey(k);
     if (!raw.ok()) return Fail(cmd, "--key " + k, raw.status());
@@ -187,9 +181,8 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   // clean result proves nothing (fail closed: never exit 0).
   const bool consistent = r->problems.empty();
   // With a witness policy, a report is held to it after the signature
-  // checks: fail closed, never 0 without a cosigned checkpoint.
-  const bool below_quorum = consistent && !r->key_from_manifest && policy->has_value();
-  if (below_quorum) r->notes.push_back(kNoCosignedCheckpoint);
+  // checks: fail closed, never 0 without checkpoint_v2 cosigned by a quorum.
+  const bool below_quorum = consistent && !r->key_from_manifest && r->below_quorum;
   const int code = !consistent            ? kExitFindings
                    : r->key_from_manifest ? kExitNoTrustedKey
                    : below_quorum         ? kExitBelowQuorum
@@ -212,6 +205,9 @@ int RunVerifyReport(const VerifyReportFlags& f) {
     j["rows"] = r->rows;
     j["verified_range"] = {{"first_seq", r->first_seq}, {"last_seq", r->last_seq}};
     j["head_hash"] = r->head_hash;
+    j["checkpoint_v2"] = {{"present", r->checkpoint_v2},
+                          {"log_signed", r->checkpoint_v2_log_signed},
+                          {"cosigned", r->cosigned}};
     j["problems"] = r->problems;
     j["notes"] = r->notes;
     std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
@@ -232,6 +228,16 @@ int RunVerifyReport(const VerifyReportFlags& f) {
                   : r->key_trusted ? "): a trusted key"
                                    : "): NOT a trusted key")
               << "\n";
+    if (r->checkpoint_v2) {
+      std::cout << "  v2 checkpoint of the head: "
+                << (r->checkpoint_v2_log_signed ? "signed by a trusted key"
+                                                : "log signature not checked");
+      if (policy->has_value()) {
+        std::cout << ", cosigned by " << r->cosigned.size() << " of the "
+                  << (*policy)->quorum << " witnesses required";
+      }
+      std::cout << "\n";
+    }
     for (const auto& n : r->notes) std::cout << "  note: " << n << "\n";
     for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";
   }
@@ -281,13 +287,14 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
       "verify-report",
       "Check a report: the manifest's signature (under a trusted key), its digest, and "
       "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
-      "or I/O error, 3: no trusted key given, or a witness policy given "
-      "(reports carry no cosigned checkpoint yet): not verified.");
+      "or I/O error, 3: no trusted key given, or a witness policy given and the "
+      "manifest's v2 checkpoint absent or below quorum: not verified.");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
   sub->add_option("--key", f->keys,
-                  "Trusted signer key (verifier-key string); without --key or "
-                  "--key-pem nothing is verified (exit 3)");
+                  "Trusted key (verifier-key string): the report signer's, and the log's "
+                  "for the v2 checkpoint; without --key or --key-pem nothing is "
+                  "verified (exit 3)");
   sub->add_option("--key-pem", f->key_pems, "Trusted signer key (PEM public key file)")
       ->check(CLI::ExistingFile);
   f->witness.Register(sub);

@@ -41,6 +41,14 @@ absl::StatusOr<std::string> NewestStoredCheckpoint(const store::Reader& reader,
   return newest;
 }
 
+// The stored v2 checkpoint note of `tenant` whose size is `size`, with the
+// witness cosignatures the daemon appended to it, or nullopt.
+absl::StatusOr<std::optional<std::string>> StoredCheckpointV2(const store::Reader& reader,
+                                                              const std::string& tenant,
+                                                              uint64_t size) {
+  return reader.Get(store::kCheckpointsV2Cf, store::SeqKey(tenant, size));
+}
+
 // Formats the rows of a report on the check's worker threads and hands
 // them to `out`, which hashes and writes them on its own thread.
 class RowFormatter final : public check::RecordFormatter {
@@ -190,6 +198,8 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
 
   auto newest = NewestStoredCheckpoint(reader, options.tenant);
   if (!newest.ok()) return newest.status();
+  auto cp2 = StoredCheckpointV2(reader, options.tenant, summary.head_seq);
+  if (!cp2.ok()) return cp2.status();
   const chain::NoteVerifierKey& vk = options.signer->verifier_key();
   nlohmann::ordered_json m;
   m["format"] = kManifestFormat;
@@ -211,6 +221,8 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                    {"head_hash", chain::ToHex(c.checkpoint.head)}});
   }
   m["checkpoints"] = cps;
+  m["checkpoint_v2"] = cp2->has_value() ? nlohmann::ordered_json(**cp2)
+                                        : nlohmann::ordered_json(nullptr);
   m["signatures_checked"] = checked->signatures_checked;
   m["check_keys"] = checked->keys_used;
   m["row_count"] = result.rows;

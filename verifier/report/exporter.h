@@ -12,7 +12,9 @@
 //
 //   <out>                 the report
 //   <out>.manifest.json   tenant, filters, verified range, head hash,
-//                         checkpoint, row count, report SHA-256, signer...
+//                         checkpoint, the stored v2 checkpoint of the
+//                         head (cosignatures included), row count, report
+//                         SHA-256, signer...
 //   <out>.manifest.json.sig   Ed25519(manifest bytes), 64 raw bytes
 //
 // Checkable with `openssl pkeyutl -verify -rawin` (the manifest) and

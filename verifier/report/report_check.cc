@@ -8,10 +8,12 @@
 #include "absl/strings/str_format.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
+#include "verifier/chain/witness_policy.h"
 #include "verifier/report/exporter.h"
 #include "verifier/report/mapped_file.h"
 #include "verifier/report/report_rows.h"
@@ -193,6 +195,83 @@ absl::StatusOr<std::string> ParsePublicKey(const std::string& text) {
   return vk->public_key;
 }
 
+namespace {
+
+// Step 4: the manifest's checkpoint_v2 `note` (nullopt: null or absent).
+void CheckCheckpointV2(const std::optional<std::string>& note, const ReportCheckOptions& o,
+                       ReportCheckResult* r) {
+  if (!note) {
+    if (o.policy) {
+      r->below_quorum = true;
+      r->notes.push_back(
+          "the manifest carries no v2 checkpoint (checkpoint_v2 is null), so the "
+          "witness policy cannot be met");
+    }
+    return;
+  }
+  r->checkpoint_v2 = true;
+  auto split = chain::SplitNote(*note);
+  absl::StatusOr<chain::CheckpointV2> c =
+      split.ok() ? chain::ParseCheckpointV2Text(split->text) : split.status();
+  if (!c.ok()) {
+    r->problems.push_back("checkpoint_v2: malformed note (" + std::string(c.status().message()) +
+                          ")");
+    return;
+  }
+  // The binding: the note is of the head the manifest names.
+  if (c->tenant != r->tenant) {
+    r->problems.push_back("checkpoint_v2: tenant " + c->tenant + ", not the manifest's " +
+                          r->tenant);
+  }
+  if (c->size != r->last_seq) {
+    r->problems.push_back(absl::StrCat("checkpoint_v2: size ", c->size,
+                                       ", not the manifest's head seq (verified_range.last_seq) ",
+                                       r->last_seq));
+  }
+  if (chain::ToHex(c->chain_head) != r->head_hash) {
+    r->problems.push_back(
+        "checkpoint_v2: its chain line (entry hash " + chain::ToHex(c->chain_head) +
+        ") is not the manifest's head_hash");
+  }
+  // The log's signature, under a trusted key: each trusted key under the
+  // name of each signature line whose key id it has.
+  std::vector<chain::NoteVerifierKey> keys;
+  for (const auto& sig : split->signatures) {
+    for (const auto& k : o.trusted_keys) {
+      chain::NoteVerifierKey vk = chain::MakeNoteVerifierKey(std::string(sig.name), k);
+      if (vk.key_id == sig.key_id) keys.push_back(std::move(vk));
+    }
+  }
+  if (!keys.empty()) {
+    if (chain::VerifyCheckpointV2(*note, keys).ok()) {
+      r->checkpoint_v2_log_signed = true;
+    } else {
+      r->problems.push_back("checkpoint_v2: the log's signature does not verify");
+    }
+  } else if (o.policy && !o.trusted_keys.empty()) {
+    r->problems.push_back(
+        "checkpoint_v2: not signed by a trusted key (give the log's key with --key or "
+        "--key-pem)");
+  } else if (!o.trusted_keys.empty()) {
+    r->notes.push_back(
+        "checkpoint_v2: the log's signature was not checked: none of the given keys "
+        "signed it (give the log's key with --key or --key-pem)");
+  }
+  if (!o.policy) return;
+  auto q = chain::CheckQuorum(*note, *o.policy);
+  if (!q.ok()) {
+    r->problems.push_back("checkpoint_v2: " + std::string(q.status().message()));
+    return;
+  }
+  for (const auto& w : q->cosigned) r->cosigned.push_back(w.name);
+  if (!q->met()) {
+    r->below_quorum = true;
+    r->notes.push_back("checkpoint_v2: " + std::string(chain::QuorumStatus(*q).message()));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   ReportCheckResult r;
   const std::string manifest_path =
@@ -213,6 +292,7 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   std::string want_sha256;
   uint64_t want_bytes = 0, want_rows = 0;
   std::string csv_formulas = "keep";  // manifests before the field: as stored
+  std::optional<std::string> checkpoint_v2;  // null, or absent before the field
   try {
     r.tenant = m.at("tenant").get<std::string>();
     signer_name = m.at("signer").at("key_name").get<std::string>();
@@ -226,6 +306,9 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     want_rows = Unsigned(m.at("row_count"));
     if (const Json& cf = m.at("report").value("csv_formulas", Json()); !cf.is_null()) {
       csv_formulas = cf.get<std::string>();
+    }
+    if (const Json& cp = m.value("checkpoint_v2", Json()); !cp.is_null()) {
+      checkpoint_v2 = cp.get<std::string>();
     }
     auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
     if (!k.ok()) {
@@ -289,6 +372,8 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     r.problems.push_back(
         absl::StrCat("report: ", r.rows, " rows, manifest says ", want_rows));
   }
+  // 4. The v2 checkpoint of the head, and the witness policy.
+  CheckCheckpointV2(checkpoint_v2, o, &r);
   return r;
 }
 

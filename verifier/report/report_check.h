@@ -12,7 +12,12 @@
 //      its salt, canonical event and previous entry hash, and its displayed
 //      fields must equal the canonical event's; in a CSV report whose
 //      manifest says csv_formulas "defuse", no cell may start with a formula
-//      trigger (report_rows.h).
+//      trigger (report_rows.h);
+//   4. the manifest's checkpoint_v2 (the daemon's v2 checkpoint note of the
+//      head, with witness cosignatures), if any: the log's signature by a
+//      trusted key, its tenant, size and chain line equal to the manifest's
+//      tenant, verified_range.last_seq and head_hash; with a witness policy
+//      it is required, and must be cosigned by a quorum.
 //
 // Problems (tampering, mismatch) are listed in the result; an error status
 // means the check could not run (missing file, unreadable, bad options).
@@ -20,10 +25,12 @@
 #define INDELIBLE_VERIFIER_REPORT_REPORT_CHECK_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "verifier/chain/cosignature.h"
 
 namespace indelible::report {
 
@@ -31,7 +38,10 @@ struct ReportCheckOptions {
   std::string report_path;
   std::string manifest_path;  // empty: <report>.manifest.json
   // Raw 32-byte Ed25519 public keys the caller trusts to sign reports.
+  // The log's signature on checkpoint_v2 is checked under these keys too.
   std::vector<std::string> trusted_keys;
+  // Given: checkpoint_v2 is required and must be cosigned by a quorum.
+  std::optional<chain::WitnessPolicy> policy;
 };
 
 struct ReportCheckResult {
@@ -55,6 +65,14 @@ struct ReportCheckResult {
   uint64_t first_seq = 0, last_seq = 0;
   std::string head_hash;
   std::string format;  // csv | json
+  // checkpoint_v2: present in the manifest; its log signature verified
+  // under a trusted key; the policy witnesses that cosigned it.
+  bool checkpoint_v2 = false;
+  bool checkpoint_v2_log_signed = false;
+  std::vector<std::string> cosigned;
+  // A policy was given and is not met: checkpoint_v2 is absent or below
+  // quorum (not evidence of tampering; problems are).
+  bool below_quorum = false;
 };
 
 absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& options);
