@@ -624,9 +624,13 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
     }
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << "tenant " << tenant << " at " << remote.target << ": records "
-              << res.from << ".." << res.to << " fetched (" << res.pruned
-              << " pruned)\n";
+    std::cout << "tenant " << tenant << " at " << remote.target << ": ";
+    if (res.to >= res.from) {
+      std::cout << "records " << res.from << ".." << res.to << " fetched (" << res.pruned
+                << " pruned)\n";
+    } else {
+      std::cout << "no records fetched (nothing after seq " << res.from - 1 << ")\n";
+    }
     for (const std::string& n : res.notes) std::cout << "  " << n << "\n";
     for (const std::string& f : res.findings) std::cout << "  FINDING: " << f << "\n";
     if (verified) {

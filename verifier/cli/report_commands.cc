@@ -255,7 +255,7 @@ std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
       "(nothing written), 2: usage or I/O error.");
   sub->add_option("--data-dir", f->data_dir, "The daemon's data directory, or a copy")->required();
   sub->add_option("--tenant", f->tenant, "The tenant to export")->required();
-  sub->add_option("--out", f->out, "The report file; .sig and .manifest.json go beside it")
+  sub->add_option("--out", f->out, "The report file; .manifest.json and .manifest.json.sig go beside it")
       ->required();
   sub->add_option("--sign-key", f->sign_key, "Ed25519 private key (PEM, mode 0600) to sign with")
       ->required()
