@@ -49,11 +49,13 @@ TEST(Layout, SkeletonAndHeadRoundTrip) {
 TEST(Layout, TreeRowRoundTrip) {
   const chain::Digest h = chain::Sha256("leaf");
   chain::Digest back{};
-  std::string_view category;
-  ASSERT_TRUE(DecodeTreeRow(0, EncodeTreeRow(0, h, "trace"), &back, &category));
+  std::string_view category;  // a view into the row decoded
+  const std::string leaf = EncodeTreeRow(0, h, "trace");
+  ASSERT_TRUE(DecodeTreeRow(0, leaf, &back, &category));
   EXPECT_EQ(back, h);
   EXPECT_EQ(category, "trace");
-  ASSERT_TRUE(DecodeTreeRow(0, EncodeTreeRow(0, h, ""), &back, &category));
+  const std::string unknown = EncodeTreeRow(0, h, "");
+  ASSERT_TRUE(DecodeTreeRow(0, unknown, &back, &category));
   EXPECT_EQ(category, "");
   EXPECT_EQ(EncodeTreeRow(3, h, "trace"), chain::AsBytes(h));
   EXPECT_FALSE(DecodeTreeRow(3, std::string(chain::AsBytes(h)) + "x", &back, &category));
