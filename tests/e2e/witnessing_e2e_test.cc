@@ -469,6 +469,23 @@ void RewriteTail(const std::string& data_dir, const std::string& tenant, uint64_
   ASSERT_TRUE(st.WriteSynced(&batch).ok());
 }
 
+// Deletes `tenant`'s v1 and v2 checkpoint rows of sizes above `keep`.
+void DropCheckpointsAbove(const std::string& data_dir, const std::string& tenant,
+                          uint64_t keep, uint64_t upto) {
+  auto storage = Storage::Open(data_dir, StorageOptions{});
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  rocksdb::WriteBatch batch;
+  for (auto* cf : (*storage)->column_families()) {
+    if (cf->GetName() != store::kCheckpointsCf && cf->GetName() != store::kCheckpointsV2Cf) {
+      continue;
+    }
+    for (uint64_t size = keep + 1; size <= upto; ++size) {
+      batch.Delete(cf, store::SeqKey(tenant, size));
+    }
+  }
+  ASSERT_TRUE((*storage)->WriteSynced(&batch).ok());
+}
+
 TEST(WitnessingE2E, RewrittenTailIsRefusedAndReported) {
   TempDir dir;
   const std::string key = dir.Sub("log.pem");
@@ -531,6 +548,16 @@ TEST(WitnessingE2E, RewrittenTailIsRefusedAndReported) {
                       vkey, "--witness", w->vkey, "--json"});
   EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
   EXPECT_EQ(nlohmann::json::parse(check.out)["below_quorum_tenants"], nlohmann::json{"acme"})
+      << check.out;
+  // The attacker then deletes every checkpoint the witness refused, so the
+  // newest one left (size 7) is cosigned: records 8..13 are still covered by
+  // no cosignature, and the auditor says so.
+  DropCheckpointsAbove(d.data_dir(), "acme", 7, 13);
+  check = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", d.data_dir(), "--key",
+                      vkey, "--witness", w->vkey});
+  EXPECT_EQ(check.exit_code, 3) << check.out << check.err;
+  EXPECT_TRUE(absl::StrContains(check.out, "acme: records 8..13 come after the newest v2 "
+                                           "checkpoint (size 7)"))
       << check.out;
 }
 

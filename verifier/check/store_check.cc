@@ -346,7 +346,11 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     result.pruned += t.pruned;
     result.stored_checkpoints += t.stored_checkpoints;
     if (t.checkpoints_unverified > 0) result.signatures_checked = false;
-    if (options_.witnesses && t.records > 0 && (t.quorum.quorum == 0 || !t.quorum.met())) {
+    // Records after the newest v2 checkpoint are covered by no cosignature:
+    // whoever can write the store could have cut them off, or replaced
+    // them, and removed the checkpoints that covered them.
+    if (options_.witnesses && t.records > 0 &&
+        (t.quorum.quorum == 0 || !t.quorum.met() || t.witnessed_size < t.head_seq)) {
       result.below_quorum.push_back(t.tenant);
     }
   }

@@ -62,6 +62,11 @@ std::string BelowQuorumLine(const check::TenantSummary& t) {
   if (t.quorum.quorum == 0) {
     return absl::StrCat(t.tenant, ": no v2 checkpoint that holds to judge");
   }
+  if (t.quorum.met() && t.witnessed_size < t.head_seq) {
+    return absl::StrCat(t.tenant, ": records ", t.witnessed_size + 1, "..", t.head_seq,
+                        " come after the newest v2 checkpoint (size ", t.witnessed_size,
+                        ") and no witness has cosigned them");
+  }
   std::vector<std::string> names;
   for (const chain::WitnessCosignature& c : t.quorum.cosigned) names.push_back(c.name);
   return absl::StrCat(t.tenant, ": newest v2 checkpoint (size ", t.witnessed_size,
