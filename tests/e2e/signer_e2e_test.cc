@@ -159,15 +159,18 @@ class SignerE2E : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status();
     return a.ok() ? *a : signer::WireAnswer{};
   }
-  // The size the signer holds for `tenant`: a request from size 0 that it
-  // answers with its own size (409) unless it holds nothing.
+  // The size the signer holds for `tenant`: a request from an old size no
+  // log reaches, which it can only answer with its own size (409). (A probe
+  // from size 0 would be signed as the first tree of a tenant it does not
+  // hold yet, and would race the daemon's first checkpoint.)
   uint64_t SignerSize(const std::string& tenant) {
+    constexpr uint64_t kUnreachable = uint64_t{1} << 62;
     chain::CheckpointV2 cp;
     cp.log_name = kLogName;
     cp.tenant = tenant;
-    cp.size = 1;
+    cp.size = kUnreachable;
     cp.root = chain::Sha256("probe");
-    signer::WireAnswer a = Ask(0, {}, cp);
+    signer::WireAnswer a = Ask(kUnreachable, {}, cp);
     uint64_t size = 0;
     if (a.status != 409 || !absl::SimpleAtoi(absl::StripTrailingAsciiWhitespace(a.body), &size)) {
       ADD_FAILURE() << a.status << " " << a.body;
