@@ -38,6 +38,10 @@ def cpu_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .cpu_us_per_event][
 def compare_cpu_ratio(s): . as $all
   | [runs[] as $r | ratio($all | cpu_at(s; "daemon"; $r); $all | cpu_at(s; "compare"; $r))
      | select(. != null)] | median;
+# Median over runs of daemon scenario s / peer scenario p (run_benchmarks.sh -p).
+def peer_ratio(s; p): . as $all
+  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(p; "peer"; $r))
+     | select(. != null)] | median;
 def errs(s): [rows(s; "daemon")[] | .error_count] | add // 0;
 def verified(s): [rows(s; "daemon")[] | .verify]
   | if length == 0 then "–"
@@ -87,11 +91,21 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | r2) ms | \(yes($p99 != null and $p99 <= 5)) |",
   "| inclusion proofs/s (proofs-16) | ≥ 20000 | \($proofs | r0) | \(yes($proofs != null and $proofs >= 20000)) |",
   "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
+  ( if any($all[]; .server == "peer") then
+      "",
+      "| tenants | stream-8x16x100 events/s | peer 256-row tx rows/s | stream / peer | unary-64 events/s | peer 1-row tx rows/s | unary / peer | peer 1-row p99 ms |",
+      "|---|---|---|---|---|---|---|---|",
+      ( [["1", "stream-8x16x100", "unary-64", "t1"], ["8", "stream-8x16x100-t8", "unary-64-t8", "t8"],
+         ["64", "stream-8x16x100-t64", "unary-64-t64", "t64"]][] as [$n, $st, $un, $t]
+        | "| \($n) | \($all | stat($st; "daemon"; .events_per_s) | r0) | \($all | stat("peer-batch-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($st; "peer-batch-" + $t) | r2)× | \($all | stat($un; "daemon"; .events_per_s) | r0) | \($all | stat("peer-unary-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($un; "peer-unary-" + $t) | r2)× | \($all | stat("peer-unary-" + $t; "peer"; .latency_ms.p99) | r2) |" ),
+      ( [$all[] | select(.scenario == "peer-check")][0] // empty
+        | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." )
+    else empty end ),
   ( if any($all[]; .server == "compare") then
       "",
       "| scenario (-c) | this build events/s | compare events/s | this / compare | this CPU µs/event | compare CPU µs/event | this / compare CPU |",
       "|---|---|---|---|---|---|---|",
-      ( $scenarios[] as $s
+      ( ($scenarios + ["unary-64-t8", "unary-64-t64", "stream-8x16x100-t8", "stream-8x16x100-t64"])[] as $s
         | select(any($all[]; .scenario == $s and .server == "compare"))
         | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "compare"; .events_per_s) | r0) [\($all | span($s; "compare"))] | \($all | compare_ratio($s) | pct) | \($all | stat($s; "daemon"; .cpu_us_per_event) | r2) | \($all | stat($s; "compare"; .cpu_us_per_event) | r2) | \($all | compare_cpu_ratio($s) | pct) |" )
     else empty end )

@@ -8,7 +8,12 @@
 # indelible-loadgen and indelible-baseline in bin/.
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
-#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [BUILD_DIR]
+#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [-p] [BUILD_DIR]
+#
+# With -p, the PostgreSQL peer (tools/pg-peer-lib.sh: a private cluster on
+# 127.0.0.1, a chained table with a trigger, pgbench) runs the same tenant
+# counts in the same interleaving, and the report gives Indelible's ratio to
+# it per run.
 #
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first and every daemon scenario is run against it
@@ -34,6 +39,7 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -c FILE     also run every daemon scenario against this indelibled binary
   -s REGEX    run only the scenarios whose name matches (bash regex), and
               the raw RocksDB baseline only if "raw" matches
+  -p          also run the PostgreSQL 15 peer (needs postgresql-15)
 EOF
 }
 
@@ -44,7 +50,8 @@ EVENT_BYTES=512
 OUT_DIR=""
 COMPARE_BIN=""
 SELECT=""
-while getopts "n:d:w:b:o:c:s:h" opt; do
+PEERS=0
+while getopts "n:d:w:b:o:c:s:ph" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -53,6 +60,7 @@ while getopts "n:d:w:b:o:c:s:h" opt; do
     o) OUT_DIR="$OPTARG" ;;
     c) COMPARE_BIN="$OPTARG" ;;
     s) SELECT="$OPTARG" ;;
+    p) PEERS=1 ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -107,6 +115,7 @@ stop_pid() {
 }
 
 cleanup() {
+  if ((PEERS)); then peer_stop "$WORK/peer"; fi
   stop_pid "$DAEMON_PID"
   stop_pid "$ECHO_PID"
   stop_pid "$COMPARE_PID"
@@ -117,6 +126,15 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+if ((PEERS)); then
+  chmod 0711 "$WORK" # the peer's server runs as another user when we are root
+  # shellcheck source=tools/pg-peer-lib.sh
+  source "$(dirname "$0")/pg-peer-lib.sh"
+  peer_start "$WORK/peer" || exit 2
+  # The peer's rows carry the payload; Indelible's events carry ~112 bytes
+  # of other fields besides it (docs/PERFORMANCE.md).
+  PEER_PAYLOAD=$((EVENT_BYTES > 112 ? EVENT_BYTES - 112 : 1))
+fi
 
 # wait_port FILE PID: prints the port once FILE holds it (at most 30 s).
 wait_port() {
@@ -149,13 +167,29 @@ if [[ -n "$COMPARE_BIN" ]]; then
   COMPARE_TARGET="127.0.0.1:$(wait_port "$WORK/compare.port" "$COMPARE_PID")"
 fi
 
-# name | loadgen arguments
+# name | loadgen arguments. Scenarios ending in -tN write N tenants and run
+# against the daemons only (the echo has no tenants).
 SCENARIOS=(
   "unary-64|--mode unary --inflight 64"
+  "unary-64-t8|--mode unary --inflight 64 --tenants 8"
+  "unary-64-t64|--mode unary --inflight 64 --tenants 64"
   "batch-100x8|--mode batch --batch 100 --inflight 8"
   "stream-4x8x100|--mode stream --streams 4 --window 8 --batch 100"
   "stream-8x16x100|--mode stream --streams 8 --window 16 --batch 100"
+  "stream-8x16x100-t8|--mode stream --streams 8 --window 16 --batch 100 --tenants 8"
+  "stream-8x16x100-t64|--mode stream --streams 8 --window 16 --batch 100 --tenants 64"
   "rate-5k|--mode unary --rate 5000 --inflight 512"
+)
+# The peer's counterparts (tools/pg-peer-lib.sh), name | tenants clients
+# rows per transaction: 256-row transactions from 8 clients against the
+# streams, single-row transactions from 64 clients against unary-64.
+PEER_SCENARIOS=(
+  "peer-batch-t1|1 8 256"
+  "peer-batch-t8|8 8 256"
+  "peer-batch-t64|64 8 256"
+  "peer-unary-t1|1 64 1"
+  "peer-unary-t8|8 64 1"
+  "peer-unary-t64|64 64 1"
 )
 # Inclusion proofs (against the daemon only: the echo serves none); each
 # run preloads a tenant of its own with 100 000 events, unmeasured.
@@ -225,10 +259,25 @@ for ((run = 1; run <= RUNS; run++)); do
     # Two completion-queue pollers get the echo server more than one does
     # (docs/PERFORMANCE.md); the daemon, which needs the CPU, does best with
     # the default of one. Each baseline is thus as high as this client gets it.
-    loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
+    if [[ ! "$name" =~ -t[0-9]+$ ]]; then
+      loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
+    fi
     loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
     if [[ -n "$COMPARE_TARGET" ]]; then
       loadgen "$name" compare "$COMPARE_TARGET" "$run" full "${args[@]}"
+    fi
+  done
+  for entry in "${PEER_SCENARIOS[@]}"; do
+    ((PEERS)) || break
+    name="${entry%%|*}"
+    [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
+    read -r tenants clients rows <<<"${entry#*|}"
+    if out="$(peer_run "$name" "$WORK/peer" "$tenants" "$clients" "$rows" "$DURATION" \
+      "$PEER_PAYLOAD")"; then
+      record "$name" peer "$run" "$out"
+    else
+      echo "run_benchmarks: $name run $run failed" >&2
+      FAILED=1
     fi
   done
   name="${PROOF_SCENARIO%%|*}"
@@ -249,6 +298,16 @@ for ((run = 1; run <= RUNS; run++)); do
     fi
   done
 done
+
+# The peer's verifier re-hashes everything the runs above wrote.
+if ((PEERS)); then
+  if out="$(peer_check "$WORK/peer")"; then
+    record "peer-check" peer 1 "$out"
+  else
+    echo "run_benchmarks: peer chain check failed" >&2
+    FAILED=1
+  fi
+fi
 
 DAEMON_HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")"
 DAEMON_RSS_KB="$(awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status")"

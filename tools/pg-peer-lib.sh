@@ -1,0 +1,170 @@
+# shellcheck shell=bash
+# Sourced by tools/run_benchmarks.sh -p: the PostgreSQL peer of
+# docs/PERFORMANCE.md ("The peer"). A private PostgreSQL 15 cluster under a
+# directory of the caller's, listening on 127.0.0.1 only, with an
+# append-only chained table:
+#
+#   events(tenant, seq, payload, hash), primary key (tenant, seq)
+#   BEFORE INSERT trigger: per-tenant advisory lock, read the tenant's last
+#   row, seq = last + 1, hash = sha256(prev_hash || seq || tenant || payload)
+#
+# with fsync and synchronous_commit on (PostgreSQL's defaults), driven by
+# pgbench. The server runs as the `postgres` user when called as root
+# (PostgreSQL refuses root), as the caller otherwise.
+#
+#   peer_start DIR          initialises and starts; sets PEER_PORT
+#   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD
+#                           prints one JSON result (events_per_s, latency_ms)
+#   peer_check DIR          prints one JSON result of the plpgsql re-hash
+#   peer_stop DIR
+PEER_BIN=""
+PEER_PORT=""
+PEER_AS=()
+
+peer_available() {
+  local d=/usr/lib/postgresql/15/bin
+  [[ -x "$d/postgres" && -x "$d/pgbench" ]] || return 1
+  PEER_BIN="$d"
+}
+
+peer_psql() {
+  local dir="$1"
+  shift
+  "${PEER_AS[@]}" "$PEER_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PEER_PORT" \
+    -U bench -d bench "$@" 2>>"$dir/peer-psql.log"
+}
+
+peer_start() {
+  local dir="$1" i
+  peer_available || { echo "run_benchmarks: PostgreSQL 15 not installed" >&2; return 1; }
+  mkdir -p "$dir"
+  if ((EUID == 0)); then
+    chown postgres "$dir"
+    PEER_AS=(runuser -u postgres --)
+  fi
+  "${PEER_AS[@]}" "$PEER_BIN/initdb" -D "$dir/pg" -U bench -A trust --no-sync \
+    >"$dir/peer-initdb.log" 2>&1 || { cat "$dir/peer-initdb.log" >&2; return 1; }
+  # A free port: PostgreSQL takes no port 0, so try a few at random.
+  for ((i = 0; i < 20; i++)); do
+    PEER_PORT=$((20000 + RANDOM % 30000))
+    "${PEER_AS[@]}" "$PEER_BIN/pg_ctl" -D "$dir/pg" -l "$dir/peer.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -c port=$PEER_PORT -c unix_socket_directories=$dir \
+          -c max_connections=200 -c shared_buffers=256MB -c fsync=on \
+          -c synchronous_commit=on -c max_wal_size=4GB" \
+      start >/dev/null 2>&1 && break
+    PEER_PORT=""
+  done
+  [[ -n "$PEER_PORT" ]] || { echo "run_benchmarks: PostgreSQL did not start" >&2; return 1; }
+  "${PEER_AS[@]}" "$PEER_BIN/createdb" -h 127.0.0.1 -p "$PEER_PORT" -U bench bench
+  peer_psql "$dir" <<'SQL'
+CREATE TABLE events (
+  tenant text NOT NULL,
+  seq bigint NOT NULL,
+  payload bytea NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (tenant, seq));
+CREATE FUNCTION chain_link() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  last_seq bigint;
+  last_hash bytea;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(NEW.tenant));
+  SELECT seq, hash INTO last_seq, last_hash FROM events
+    WHERE tenant = NEW.tenant ORDER BY seq DESC LIMIT 1;
+  NEW.seq := coalesce(last_seq, 0) + 1;
+  NEW.hash := sha256(coalesce(last_hash, decode(repeat('00', 32), 'hex'))
+                     || int8send(NEW.seq) || convert_to(NEW.tenant, 'UTF8') || NEW.payload);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER chain_link BEFORE INSERT ON events
+  FOR EACH ROW EXECUTE FUNCTION chain_link();
+-- The peer's verifier: re-hashes every tenant's chain in seq order and
+-- returns the rows checked (raises on the first break).
+CREATE FUNCTION chain_check() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  r record;
+  cur_tenant text := NULL;
+  prev bytea;
+  want bigint;
+  n bigint := 0;
+BEGIN
+  FOR r IN SELECT tenant, seq, payload, hash FROM events ORDER BY tenant, seq LOOP
+    IF cur_tenant IS DISTINCT FROM r.tenant THEN
+      cur_tenant := r.tenant;
+      prev := decode(repeat('00', 32), 'hex');
+      want := 1;
+    END IF;
+    IF r.seq <> want OR r.hash <> sha256(prev || int8send(r.seq)
+        || convert_to(r.tenant, 'UTF8') || r.payload) THEN
+      RAISE EXCEPTION 'chain broken at tenant % seq %', r.tenant, r.seq;
+    END IF;
+    prev := r.hash;
+    want := want + 1;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+SQL
+}
+
+# peer_percentile FILE P: the P-th percentile (0..100) of the numbers in FILE.
+peer_percentile() {
+  sort -n "$1" | awk -v p="$2" '{ v[NR] = $1 } END {
+    if (NR == 0) { print "null"; exit }
+    i = int((NR - 1) * p / 100 + 0.5) + 1; if (i > NR) i = NR; print v[i] }'
+}
+
+# peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD: one pgbench run
+# of CLIENTS connections, each transaction inserting ROWS rows of one
+# tenant. With TENANTS >= CLIENTS no two clients share a tenant (client c
+# writes tenants c, c + CLIENTS, ...); with fewer, clients share them.
+peer_run() {
+  local scenario="$1" dir="$2" tenants="$3" clients="$4" rows="$5" duration="$6" payload="$7"
+  local script="$dir/peer-$scenario.sql" logs="$dir/peer-log-$scenario" out tps
+  {
+    echo "\\set t (:client_id + $clients * random(0, $tenants)) % $tenants"
+    if ((rows == 1)); then
+      echo "INSERT INTO events (tenant, payload) VALUES ('t' || :t, convert_to(repeat('x', $payload), 'UTF8'));"
+    else
+      echo "BEGIN;"
+      echo "INSERT INTO events (tenant, payload) SELECT 't' || :t, convert_to(repeat('x', $payload), 'UTF8') FROM generate_series(1, $rows);"
+      echo "COMMIT;"
+    fi
+  } >"$script"
+  rm -rf "$logs"
+  mkdir -p "$logs"
+  [[ -z "${PEER_AS[*]}" ]] || chown postgres "$logs" "$script"
+  out="$(cd "$logs" && timeout $((duration + 120)) "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n \
+    -h 127.0.0.1 -p "$PEER_PORT" -U bench -M prepared -c "$clients" -j "$clients" \
+    -T "$duration" -l -f "$script" bench 2>>"$dir/peer-pgbench.log")" || return 1
+  tps="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")"
+  [[ -n "$tps" ]] || return 1
+  # pgbench -l: one line per transaction, latency in microseconds (field 3).
+  cat "$logs"/pgbench_log.* | awk '{ print $3 / 1000 }' >"$logs/lat"
+  jq -n --argjson tps "$tps" --argjson rows "$rows" --argjson tenants "$tenants" \
+    --argjson clients "$clients" --argjson payload "$payload" \
+    --argjson p50 "$(peer_percentile "$logs/lat" 50)" \
+    --argjson p99 "$(peer_percentile "$logs/lat" 99)" \
+    --argjson max "$(peer_percentile "$logs/lat" 100)" \
+    '{events_per_s: ($tps * $rows), transactions_per_s: $tps, rows_per_transaction: $rows,
+      tenants: $tenants, clients: $clients, payload_bytes: $payload, error_count: 0,
+      latency_ms: {p50: $p50, p99: $p99, max: $max}}'
+  rm -rf "$logs"
+}
+
+# peer_check DIR: re-hashes the whole table with chain_check().
+peer_check() {
+  local dir="$1" t0 t1 n
+  t0="$(date +%s%N)"
+  n="$(peer_psql "$dir" -A -t -c 'SELECT chain_check()')" || return 1
+  t1="$(date +%s%N)"
+  jq -n --argjson n "$n" --argjson ns "$((t1 - t0))" \
+    '{records: $n, seconds: ($ns / 1e9), records_per_s: ($n / ($ns / 1e9))}'
+}
+
+peer_stop() {
+  local dir="$1"
+  [[ -n "$PEER_PORT" ]] || return 0
+  "${PEER_AS[@]}" "$PEER_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+  PEER_PORT=""
+  }
