@@ -29,13 +29,15 @@
 // or none. GetHead() and AllHeads() return only durable heads.
 //
 // The tree: each tenant's records are also the leaves of its Merkle tree
-// (docs/FORMAT.md, format v2). The sequencer thread keeps each tenant's
-// compact range (the tree's right edge) next to its pending head; linking a
-// record appends its leaf and adds every node the append completes to the
-// group's WriteBatch, so the stored tree is always exactly the tree of the
-// stored records (after kill -9 too). Start() builds missing trees
-// (Storage::BuildMissingTrees) and loads the ranges from the stored nodes; a
-// failed write reloads them with the heads.
+// (docs/FORMAT.md, format v2). Linking a record appends its leaf to the
+// tenant's frontier and puts the nodes it completes into the group's
+// WriteBatch (tree_writer.h). Start() builds missing trees
+// (Storage::BuildMissingTrees) and loads the frontiers from the stored
+// nodes; a failed write reloads them with the heads.
+//
+// Tenant state (heads, frontiers, purged and quarantined tenants) lives in
+// a TenantTable (tenants.h); a purge is a PurgeRequest of its own, queued in
+// order with the appends and committed alone.
 //
 // Thread-safe: Submit() and GetHead() may be called from any thread.
 #ifndef INDELIBLE_DAEMON_SEQUENCER_H_
@@ -59,6 +61,8 @@
 #include "absl/status/statusor.h"
 #include "daemon/clock.h"
 #include "daemon/storage.h"
+#include "daemon/tenants.h"
+#include "daemon/tree_writer.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/merkle.h"
 
@@ -145,11 +149,13 @@ class Sequencer {
   // or an error that fails the purge (nothing deleted). NotFound if the
   // tenant has no records, FailedPrecondition if it was already purged.
   using Certify = std::function<absl::StatusOr<std::string>(const store::Head& final_head)>;
-  void SubmitPurge(std::string tenant, Certify certify,
-                   std::function<void(absl::StatusOr<std::string>)> done);
+  using PurgeDone = std::function<void(absl::StatusOr<std::string>)>;
+  void SubmitPurge(std::string tenant, Certify certify, PurgeDone done);
 
   // The purge certificate of `tenant`, or nullopt if it was not purged.
-  std::optional<std::string> PurgeCertificate(const std::string& tenant);
+  std::optional<std::string> PurgeCertificate(const std::string& tenant) {
+    return tenants_.PurgeCertificate(tenant);
+  }
 
   // Why `tenant` is quarantined, or nullopt if it is not. A quarantined
   // tenant's stored chain is damaged (a table file failed its checksum, or
@@ -157,40 +163,50 @@ class Sequencer {
   // DataLoss naming the tenant, so a broken chain is never extended. Start()
   // checks every tenant; a DataLoss read while committing adds the tenant.
   // Lasts until the process exits (the next start checks again).
-  std::optional<std::string> Quarantined(const std::string& tenant);
+  std::optional<std::string> Quarantined(const std::string& tenant) {
+    return tenants_.Quarantined(tenant);
+  }
   // DataLoss naming `tenant` and the reason it is quarantined.
   static absl::Status QuarantineError(const std::string& tenant,
-                                      const std::string& reason);
+                                      const std::string& reason) {
+    return TenantTable::QuarantineError(tenant, reason);
+  }
 
   // Commits what is queued, then stops both threads. Idempotent. Must not
   // be called from a callback (it waits for the thread running it).
   void Stop();
 
   // The committed head of `tenant` (seq 0 and genesis if it has no records).
-  store::Head GetHead(const std::string& tenant);
+  store::Head GetHead(const std::string& tenant) { return tenants_.GetHead(tenant); }
   // The committed heads of all tenants with records.
-  std::vector<std::pair<std::string, store::Head>> AllHeads();
+  std::vector<std::pair<std::string, store::Head>> AllHeads() {
+    return tenants_.AllHeads();
+  }
 
  private:
+  // An append: one or more events committed together.
   struct Request {
     std::vector<PreparedEvent> events;
-    Callback done;
+    Callback done;  // null once the request is answered with an error
     Extra extra;
     StreamFailed stream;
-    // A purge request carries no events.
-    std::string purge_tenant;
+  };
+  // A purge, queued after the `after`-th append request and committed alone.
+  struct PurgeRequest {
+    std::string tenant;
     Certify certify;
-    std::function<void(absl::StatusOr<std::string>)> purge_done;
+    PurgeDone done;
+    uint64_t after = 0;
   };
 
   // A group: linked by the sequencer thread, then written by the committer.
-  struct Commit {
+  struct Group {
     uint64_t number = 0;  // 1, 2, ... in the order handed over
-    std::vector<Request> group;
+    std::vector<Request> requests;
     std::vector<std::vector<Receipt>> receipts;  // per request
     rocksdb::WriteBatch batch;
-    std::unordered_map<std::string, store::Head> new_heads;
-    std::unordered_map<std::string, chain::CompactRange> new_ranges;
+    HeadMap new_heads;
+    FrontierMap new_frontiers;
     // Event ids first stored by this group (moved to pending_ids_ when the
     // group is handed over).
     std::unordered_map<std::string, FirstRecord> new_ids;
@@ -198,42 +214,98 @@ class Sequencer {
     std::chrono::steady_clock::time_point start;  // its first link
   };
 
+  // What the sequencer thread takes from the queues in one go: appends to
+  // link, or one purge.
+  struct Work {
+    std::vector<Request> chunk;
+    std::optional<PurgeRequest> purge;
+    bool hand = false;    // hand the group over first, nothing taken
+    bool failed = false;  // a write failed and is not recovered yet
+  };
+
+  // How one event id of a request resolved: new (first stored by this
+  // request: `first` is its entry in the group's new_ids), a repeat of an
+  // event in flight (`first` is that event's), or a repeat of a stored one
+  // (its receipt is filled in already).
+  struct Resolved {
+    enum class Kind { kNew, kRepeatsInFlight, kRepeatsStored };
+    Kind kind = Kind::kNew;
+    FirstRecord* first = nullptr;
+  };
+  // What linking a chunk changed in its group before a failed read, so it
+  // can be taken out again (the batch rows go with a save point).
+  struct ChunkUndo {
+    HeadMap heads_before;
+    FrontierMap frontiers_before;
+    std::vector<std::string> ids_added;
+  };
+  // A storage read failed while resolving ids: the chunk fails.
+  struct ReadFailure {
+    std::string tenant;
+    absl::Status status;
+  };
+
   void Run();  // the sequencer thread
+  // Waits until there is work for the sequencer thread (false: stopping,
+  // and everything queued is committed).
+  bool Take(const Group* next, Work* work);
+  bool CanLink(const Group* next) const;  // REQUIRES: mu_ held
+  bool PurgeDue() const;                  // REQUIRES: mu_ held
   void RunCommitter();
-  // Links the requests of `chunk` onto `c` (each one is moved into c, or
-  // answered with an error).
-  void Link(std::vector<Request>* chunk, Commit* c);
-  void WriteCommit(Commit* c);
+
+  // The steps of linking a chunk onto `g` (each request is moved into g,
+  // or answered with an error).
+  void Link(std::vector<Request>* chunk, Group* g);
+  // Admission: the stream has not failed, and no tenant is purged or
+  // quarantined. Else answers the request and returns false.
+  bool Admit(Request* req);
+  // De-duplication: resolves every event id of `req` before anything of it
+  // is linked. A conflict sets *refused (nothing to undo but the ids added).
+  std::optional<ReadFailure> Deduplicate(Request* req, Group* g, ChunkUndo* undo,
+                                         std::vector<Resolved>* resolved,
+                                         std::vector<Receipt>* receipts,
+                                         absl::Status* refused);
+  // The first record in flight under `id_key` (this group or a handed one).
+  FirstRecord* InFlight(Group* g, const std::string& id_key);
+  // The stored first record of `e`'s id as a duplicate receipt; nullopt if
+  // there is none or its body was pruned (the id went with it).
+  absl::StatusOr<std::optional<FirstRecord>> StoredFirst(const PreparedEvent& e);
+  // Linking: chains one new event onto its tenant's head, puts its rows and
+  // its tree nodes into g's batch, and fills in its receipt.
+  void LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc);
+  // Takes the chunk's rows out of g again and answers every request of it.
+  void FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
+                 const ReadFailure& failure);
+
+  void WriteGroup(Group* g);
   // Hands *next to the idle committer (leaving *next null).
-  void Hand(std::unique_ptr<Commit>* next);
-  // Before `c` is handed over: numbers it and makes its heads and new ids
+  void Hand(std::unique_ptr<Group>* next);
+  // Before `g` is handed over: numbers it and makes its heads and new ids
   // the pending ones.
-  void Publish(Commit* c);
+  void Publish(Group* g);
   // Blocks until every handed group is written and answered.
   void Drain();
   // Sequencer thread, after Drain(): if a write failed, resumes RocksDB and
-  // reloads the heads. False if storage is still unavailable.
+  // reloads the tenant table. False if storage is still unavailable.
   bool RecoverIfFailed();
   // Sequencer thread: forgets uncommitted ids of groups now durable.
   void ForgetDurableIds();
-  void CommitPurge(Request* request);
-  absl::Status ReloadHeads();
-  // Sequencer thread (or before it starts): loads every tenant's compact
-  // range from the stored tree at its durable head; a tenant whose nodes are
-  // missing or damaged is quarantined.
-  absl::Status ReloadRanges();
-  // Reads each tenant's first and head skeletons (checksums verified) and
-  // quarantines the tenants whose rows are damaged or disagree with the head.
-  absl::Status CheckHeads();
-  void Quarantine(const std::string& tenant, const std::string& reason);
+  // Sequencer thread, after Drain() and RecoverIfFailed().
+  void CommitPurge(PurgeRequest* request);
 
   Storage* const storage_;
   Clock* const clock_;
   const Options options_;
+  TenantTable tenants_;
 
   std::mutex mu_;
   std::condition_variable cv_;  // the sequencer thread waits on it
-  std::deque<Request> queue_;  // guarded by mu_
+  std::deque<Request> queue_;   // guarded by mu_
+  // Purges in order; each one's `after` counts the appends queued before
+  // it. Guarded by mu_, as is the count of appends queued and taken.
+  std::deque<PurgeRequest> purges_;
+  uint64_t appends_queued_ = 0;
+  uint64_t appends_taken_ = 0;
   size_t queued_events_ = 0;   // guarded by mu_
   bool stopping_ = false;      // guarded by mu_
   std::thread writer_;
@@ -241,7 +313,7 @@ class Sequencer {
   // The committer thread: the group handed to it, whether it is writing
   // one, and whether to stop. Guarded by mu_.
   std::condition_variable commit_cv_;
-  std::unique_ptr<Commit> handed_;
+  std::unique_ptr<Group> handed_;
   bool committing_ = false;
   bool stop_committer_ = false;
   // The error of a failed write, until the sequencer thread has recovered;
@@ -250,24 +322,12 @@ class Sequencer {
   std::atomic<uint64_t> durable_commit_{0};  // number of the last written
   std::thread committer_;
 
-  std::mutex heads_mu_;
-  // Durable heads; guarded by heads_mu_.
-  std::unordered_map<std::string, store::Head> heads_;
-  // Tenant -> deletion certificate; guarded by heads_mu_.
-  std::unordered_map<std::string, std::string> purged_;
-  // Tenant -> why it is quarantined; guarded by heads_mu_.
-  std::unordered_map<std::string, std::string> quarantined_;
-
-  // Sequencer thread only: heads including groups not yet durable, event
-  // ids of those groups (with the commit that writes them), and the number
-  // of the last group sequenced.
-  std::unordered_map<std::string, store::Head> pending_heads_;
+  // Sequencer thread only: event ids of groups handed over but not yet
+  // durable (with the number of the group that writes them), and the
+  // number of the last group handed over.
   std::deque<std::pair<uint64_t, std::unordered_map<std::string, FirstRecord>>>
       pending_ids_;
   uint64_t last_commit_ = 0;
-  // Sequencer thread only: each tenant's compact range including the groups
-  // handed over but not yet durable.
-  std::unordered_map<std::string, chain::CompactRange> ranges_;
 };
 
 }  // namespace indelible
