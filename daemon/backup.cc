@@ -13,24 +13,17 @@
 #include "absl/time/time.h"
 #include "daemon/version.h"
 #include "nlohmann/json.hpp"
-#include "rocksdb/db.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/backup_layout.h"
+#include "verifier/store/reader.h"
 
 namespace indelible {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Opening a finished checkpoint read-only must not add an info LOG to it.
-class NullLogger final : public rocksdb::Logger {
- public:
-  using rocksdb::Logger::Logv;
-  void Logv(const char*, va_list) override {}
-};
 
 absl::Status IoError(const std::string& what, const std::error_code& ec) {
   return absl::UnavailableError(absl::StrCat(what, ": ", ec.message()));
@@ -73,73 +66,32 @@ absl::Status WriteNewFile(const fs::path& p, std::string_view data, mode_t mode)
 }
 
 // Reads the heads and each tenant's newest checkpoint seq from the finished
-// checkpoint at `dir`, which nothing else writes.
-absl::StatusOr<std::vector<BackupHeadInfo>> ReadBackupHeads(const std::string& dir) {
-  rocksdb::Options opts;
-  opts.create_if_missing = false;
-  opts.info_log = std::make_shared<NullLogger>();
-  std::vector<std::string> names;
-  if (auto s = FromRocksDb(rocksdb::DB::ListColumnFamilies(opts, dir, &names),
-                         "list column families of the backup");
-      !s.ok()) {
-    return s;
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  if (auto s = FromRocksDb(rocksdb::DB::OpenForReadOnly(opts, dir, cfs, &handles, &raw),
-                         "open the backup");
-      !s.ok()) {
-    return s;
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  auto handle = [&](std::string_view name) -> rocksdb::ColumnFamilyHandle* {
-    for (auto* h : handles) {
-      if (h->GetName() == name) return h;
-    }
-    return nullptr;
-  };
-  absl::Status status;
+// checkpoint at `dir`, which nothing else writes. It is opened as every
+// reader opens a store (store::Reader: a secondary instance, whose info log
+// and other files stay in a scratch directory under `scratch_parent`, so
+// nothing is added to the backup).
+absl::StatusOr<std::vector<BackupHeadInfo>> ReadBackupHeads(
+    const std::string& dir, const std::string& scratch_parent) {
+  auto reader = store::Reader::Open(dir, {.scratch_dir = scratch_parent});
+  if (!reader.ok()) return reader.status();
   std::vector<BackupHeadInfo> out;
-  std::string format;
-  rocksdb::Status st = db->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
-  rocksdb::ColumnFamilyHandle* heads = handle(store::kHeadsCf);
-  rocksdb::ColumnFamilyHandle* checkpoints = handle(store::kCheckpointsCf);
-  if (!st.ok()) {
-    status = FromRocksDb(st, "read the backup's format marker");
-  } else if (format != store::kFormatValue || heads == nullptr || checkpoints == nullptr) {
-    status = absl::DataLossError("the backup is not an Indelible v1 store");
-  } else {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), heads));
-    std::unique_ptr<rocksdb::Iterator> cp(
-        db->NewIterator(rocksdb::ReadOptions(), checkpoints));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      BackupHeadInfo info;
-      info.tenant = it->key().ToString();
-      if (!store::DecodeHead(std::string_view(it->value().data(), it->value().size()),
-                             &info.head)) {
-        status = absl::DataLossError("malformed head in the backup for tenant " +
-                                     info.tenant);
-        break;
-      }
-      const std::string prefix = store::TenantPrefix(info.tenant);
-      cp->SeekForPrev(store::SeqKey(info.tenant, ~uint64_t{0}));
-      std::string_view tenant;
-      uint64_t seq = 0;
-      if (cp->Valid() && cp->key().starts_with(prefix) &&
-          store::ParseSeqKey(std::string_view(cp->key().data(), cp->key().size()),
-                             &tenant, &seq)) {
-        info.checkpoint_seq = seq;
-      }
-      out.push_back(std::move(info));
+  auto rows = (*reader)->NewRows(store::kHeadsCf);
+  for (; rows->Valid(); rows->Next()) {
+    BackupHeadInfo info;
+    info.tenant = std::string(rows->key());
+    if (!store::DecodeHead(rows->value(), &info.head)) {
+      return absl::DataLossError("malformed head in the backup for tenant " + info.tenant);
     }
-    if (status.ok()) status = FromRocksDb(it->status(), "scan the backup's heads");
-    if (status.ok()) status = FromRocksDb(cp->status(), "scan the backup's checkpoints");
+    auto last = (*reader)->LastRow(store::kCheckpointsCf, store::TenantPrefix(info.tenant));
+    if (!last.ok()) return last.status();
+    std::string_view tenant;
+    uint64_t seq = 0;
+    if (last->has_value() && store::ParseSeqKey((*last)->first, &tenant, &seq)) {
+      info.checkpoint_seq = seq;
+    }
+    out.push_back(std::move(info));
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  db->Close();
-  if (!status.ok()) return status;
+  if (auto s = rows->status(); !s.ok()) return s;
   return out;
 }
 
@@ -251,7 +203,14 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
   }
   if (ec) return cleanup(IoError("list " + tmp.string(), ec));
 
-  auto heads = ReadBackupHeads(tmp.string());
+  // The scratch directory of the read is a .tmp- entry too: a crash leaves
+  // it for the next backup to remove.
+  const fs::path scratch = dir / (store::kBackupTempPrefix + result.name + ".read");
+  fs::create_directory(scratch, ec);
+  if (ec) return cleanup(IoError("create " + scratch.string(), ec));
+  auto heads = ReadBackupHeads(tmp.string(), scratch.string());
+  std::error_code rm;
+  fs::remove_all(scratch, rm);
   if (!heads.ok()) return cleanup(heads.status());
   result.heads = *std::move(heads);
 

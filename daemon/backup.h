@@ -7,11 +7,11 @@
 // filesystem, copies otherwise, plus the WAL up to one sequence number) into
 // <dir>/.tmp-<name>. Every WriteBatch is in the checkpoint entirely or not
 // at all, so each chain in it ends at a head its records agree with. The
-// copy is then opened read-only (it is a private, finished directory), its
+// copy is then opened as every reader opens a store (store::Reader), its
 // heads and newest checkpoints are read back, the public key files and the
 // manifest (never a private key) (verifier/store/backup_layout.h) are written and synced, and the
-// directory is renamed to <dir>/<name>. A crash leaves at most a .tmp-
-// directory, which the next backup removes. Appends continue throughout.
+// directory is renamed to <dir>/<name>. A crash leaves only .tmp-
+// directories, which the next backup removes. Appends continue throughout.
 //
 // After each backup, retention (backup_retention.h) removes old backups,
 // judged on the daemon's Clock; with an interval, backups are also taken on

@@ -148,29 +148,6 @@ class CompactionCorruptionListener final : public rocksdb::EventListener {
 
 }  // namespace
 
-absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(Av(context), ": ", s.ToString());
-  // "disk full" tells it apart from gRPC's RESOURCE_EXHAUSTED for a request
-  // over the message size limit (docs/API.md).
-  if (s.IsNoSpace()) return absl::ResourceExhaustedError(absl::StrCat("disk full: ", msg));
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
-    return absl::UnavailableError(msg);
-  }
-  if (s.IsIOError()) {
-    // RocksDB reports a held LOCK as an IOError mentioning the lock file.
-    if (s.ToString().find("lock") != std::string::npos) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          msg, " (is another indelibled using this data directory?)"));
-    }
-    return absl::UnavailableError(msg);
-  }
-  return absl::InternalError(msg);
-}
-
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     const std::string& dir, const StorageOptions& options) {
   rocksdb::DBOptions db_opts;

@@ -23,6 +23,7 @@
 #include "rocksdb/write_batch.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/rocks_status.h"
 
 namespace indelible {
 
@@ -194,8 +195,9 @@ class Storage {
   rocksdb::ColumnFamilyHandle* checkpoints_v2_ = nullptr;
 };
 
-// The one conversion of rocksdb::Status to absl::Status.
-absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context);
+// The one conversion of rocksdb::Status to absl::Status
+// (verifier/store/rocks_status.h).
+using store::FromRocksDb;
 
 }  // namespace indelible
 

@@ -253,13 +253,9 @@ CLI::App* AddBackup(CLI::App& app, BackupFlags* f) {
 
 CLI::App* AddRestore(CLI::App& app, RestoreFlags* f) {
   CLI::App* cmd = app.add_subcommand(
-      "restore",
-      "Copy a backup into a new, empty data directory and check that it "
-      "opens (offline: no server needed)");
-  cmd->add_option("--from", f->from, "Backup directory")->required();
-  cmd->add_option("--data-dir", f->data_dir,
-                  "Data directory to create (must not exist, or be empty)")
-      ->required();
+      "restore", "Moved: run indelible-verify restore --from BACKUP --data-dir NEW_DIR");
+  cmd->add_option("--from", f->from, "Backup directory");
+  cmd->add_option("--data-dir", f->data_dir, "Data directory to create");
   cmd->add_flag("--json", f->json, "Print JSON");
   return cmd;
 }
@@ -548,12 +544,7 @@ int RunCli(int argc, const char* const* argv, std::istream& in,
   }
   if (keygen->parsed()) return RunKeygen(keygen_flags, out, err);
   if (rotation->parsed()) return RunRotationStatement(rotation_flags, out, err);
-  if (restore->parsed()) {
-    if (restore_flags.from.empty() || restore_flags.data_dir.empty()) {
-      return UsageError(err, "restore: --from and --data-dir must not be empty");
-    }
-    return RunRestore(restore_flags, out, err);
-  }
+  if (restore->parsed()) return RunRestore(restore_flags, err);
   if (token_new->parsed()) return RunTokenNew(token_principal, out, err);
   absl::StatusOr<Credentials> creds = LoadCredentials(g);
   if (!creds.ok()) return UsageError(err, std::string(creds.status().message()));

@@ -173,8 +173,8 @@ struct BackupFlags {
 };
 
 struct RestoreFlags {
-  std::string from;      // a finished backup directory
-  std::string data_dir;  // new or empty
+  std::string from;      // as given, to repeat in the pointer to the new command
+  std::string data_dir;
   bool json = false;
 };
 
@@ -299,17 +299,10 @@ int RunCompact(client::AdminClient& admin, const CompactFlags& flags,
 int RunBackup(client::AdminClient& admin, const BackupFlags& flags,
               std::ostream& out, std::ostream& err);
 
-// Restores a backup into a new data directory, offline (no daemon involved):
-// `from` must be a finished backup (its manifest present and of a known
-// format); `data_dir` must not exist or be an empty directory, else nothing
-// is written (FAILED_PRECONDITION, kExitRejected): a non-empty directory may
-// be a live daemon's. The RocksDB files (and the development signing key if
-// the backup holds one, mode 0600) are copied and synced, the copy is opened
-// as indelible-verify opens a store and its heads compared with the
-// manifest's; on any failure what was copied is removed again (DATA_LOSS or
-// an I/O error, kExitError). Prints what was restored and how to start the
-// daemon on it.
-int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err);
+// `restore` moved to `indelible-verify restore` (this command never opens a
+// store, so it does not link RocksDB): says so, repeating the paths given,
+// and returns kExitUsage.
+int RunRestore(const RestoreFlags& flags, std::ostream& err);
 
 }  // namespace indelible::cli
 

@@ -167,6 +167,9 @@ TEST_F(BackuperTest, WritesCheckpointKeysAndManifestUnderItsTimeName) {
   const fs::path b = r->path;
   EXPECT_TRUE(fs::exists(b / "CURRENT"));
   EXPECT_TRUE(fs::exists(b / store::kBackupPublicKeyFile));
+  // Reading the copy back added nothing to it, and left no scratch files.
+  EXPECT_FALSE(fs::exists(b / "LOG"));
+  EXPECT_EQ(OnDisk(), std::vector<std::string>{"20261201T190501Z"});
   std::ifstream in(b / store::kBackupManifestFile);
   std::stringstream ss;
   ss << in.rdbuf();

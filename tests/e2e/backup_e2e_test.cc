@@ -1,5 +1,5 @@
 // Backup and restore through the real daemon, the real `indelible` command
-// and the real verifier: a backup taken under load restores into a fresh
+// and the real verifier (which restores): a backup taken under load restores into a fresh
 // directory, verifies, and a daemon on the restored copy extends the chains
 // from the backed-up heads. Retention is driven by the daemon's test clock.
 #include <atomic>
@@ -210,7 +210,7 @@ TEST_F(BackupE2E, BackupUnderLoadRestoresVerifiesAndContinues) {
   // The live daemon is stopped: the restore does not need it.
   EXPECT_EQ(daemon_->Stop(), 0);
   const std::string restored = dir_.Sub("restored");
-  auto r = RunCommand({BinPath("indelible"), "restore", "--from", path, "--data-dir",
+  auto r = RunCommand({BinPath("indelible-verify"), "restore", "--from", path, "--data-dir",
                        restored, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto restore = nlohmann::json::parse(r.out);
@@ -329,27 +329,70 @@ TEST_F(BackupE2E, RestoreRefusesAnythingButANewOrEmptyDirectory) {
   fs::create_directories(dir_.Sub("busy"));
   std::ofstream(dir_.Sub("busy/keep.txt")) << "mine\n";
   auto r = RunCommand(
-      {BinPath("indelible"), "restore", "--from", path, "--data-dir", dir_.Sub("busy")});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
+      {BinPath("indelible-verify"), "restore", "--from", path, "--data-dir", dir_.Sub("busy")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("is not empty"), std::string::npos) << r.err;
   EXPECT_EQ(Entries(dir_.Sub("busy")), std::vector<std::string>{"keep.txt"});
   // The running daemon's own data directory.
   r = RunCommand(
-      {BinPath("indelible"), "restore", "--from", path, "--data-dir", dir_.Sub("data")});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
+      {BinPath("indelible-verify"), "restore", "--from", path, "--data-dir", dir_.Sub("data")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("running daemon"), std::string::npos) << r.err;
   // Something that is not a finished backup.
-  r = RunCommand({BinPath("indelible"), "restore", "--from", dir_.Sub("data"), "--data-dir",
+  r = RunCommand({BinPath("indelible-verify"), "restore", "--from", dir_.Sub("data"), "--data-dir",
                   dir_.Sub("fresh")});
-  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("not a finished backup"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_.Sub("fresh")));
   // An empty directory is fine.
   fs::create_directories(dir_.Sub("empty"));
   r = RunCommand(
-      {BinPath("indelible"), "restore", "--from", path, "--data-dir", dir_.Sub("empty")});
+      {BinPath("indelible-verify"), "restore", "--from", path, "--data-dir", dir_.Sub("empty")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("start indelibled with --data-dir"), std::string::npos) << r.out;
+}
+
+TEST_F(BackupE2E, RestoreOfADamagedBackupIsAFindingAndLeavesNothing) {
+  Start(BackupConfig());
+  {
+    Load load(daemon_->target());
+    ASSERT_TRUE(load.WaitForMore(3));
+  }
+  const std::string path = Backup()["path"];
+  EXPECT_EQ(daemon_->Stop(), 0);
+  // The manifest promises a head the copied store does not have.
+  const fs::path manifest = fs::path(path) / "indelible-backup.json";
+  std::ifstream in(manifest);
+  auto m = nlohmann::json::parse(in);
+  in.close();
+  ASSERT_FALSE(m["tenants"].empty());
+  m["tenants"][0]["seq"] = m["tenants"][0]["seq"].get<uint64_t>() + 1;
+  std::ofstream(manifest, std::ios::trunc) << m.dump(2) << "\n";
+  fs::create_directories(dir_.Sub("into"));
+  auto r = RunCommand({BinPath("indelible-verify"), "restore", "--from", path, "--data-dir",
+                       dir_.Sub("into")});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("DATA_LOSS"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the backup is damaged"), std::string::npos) << r.err;
+  EXPECT_TRUE(Entries(dir_.Sub("into")).empty());
+}
+
+TEST_F(BackupE2E, IndelibleRestorePointsAtIndelibleVerifyRestore) {
+  // `indelible` opens no store: restore is indelible-verify's, and the old
+  // command says so, with the paths given, and writes nothing.
+  auto r = RunCommand({BinPath("indelible"), "restore", "--from", dir_.Sub("b"), "--data-dir",
+                       dir_.Sub("new"), "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("indelible-verify restore --from " + dir_.Sub("b") + " --data-dir " +
+                       dir_.Sub("new")),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_.Sub("new")));
+  r = RunCommand({BinPath("indelible"), "restore"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("indelible-verify restore --from BACKUP --data-dir NEW_DIR"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST_F(BackupE2E, BackupIsRefusedWithoutABackupDirectory) {

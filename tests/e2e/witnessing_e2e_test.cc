@@ -629,8 +629,8 @@ TEST(WitnessingE2E, RollbackToAnOlderBackupIsRefused) {
 
   // Restored where a second daemon with the same configuration runs.
   fs::create_directories(dir.Sub("back"));
-  auto r = RunCommand({BinPath("indelible"), "restore", "--from", backup_path, "--data-dir",
-                       dir.Sub("back/data"), "--json"});
+  auto r = RunCommand({BinPath("indelible-verify"), "restore", "--from", backup_path,
+                       "--data-dir", dir.Sub("back/data"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Daemon back(dir.Sub("back"), yaml);
   ASSERT_TRUE(back.ok());

@@ -8,6 +8,7 @@
 #include "verifier/cli/check_command.h"
 #include "verifier/cli/proof_commands.h"
 #include "verifier/cli/report_commands.h"
+#include "verifier/cli/restore_command.h"
 
 namespace indelible::verify {
 
@@ -27,6 +28,7 @@ int Main(int argc, char** argv) {
   commands.push_back(RegisterVerifyCertificateCommand(&app));
   commands.push_back(RegisterConsistencyCommand(&app));
   commands.push_back(RegisterInclusionCommand(&app));
+  commands.push_back(RegisterRestoreCommand(&app));
 
   try {
     app.parse(argc, argv);

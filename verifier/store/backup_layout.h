@@ -1,7 +1,7 @@
 // What a backup directory holds besides the RocksDB files of a data
 // directory (layout.h), shared by the daemon that writes backups and the
-// `indelible restore` command that reads them. docs/OPERATIONS.md describes
-// it for operators.
+// restore (restore.h, `indelible-verify restore`) that reads them.
+// docs/OPERATIONS.md describes it for operators.
 //
 //   <backup>/CURRENT, MANIFEST-*, OPTIONS-*, *.sst, *.log
 //                            a RocksDB checkpoint of the data directory: it

@@ -10,6 +10,7 @@
 #include "rocksdb/options.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/rocks_status.h"
 
 namespace indelible::store {
 namespace {
@@ -19,21 +20,6 @@ using chain::Av;
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) {
   return {s.data(), s.size()};
-}
-
-// The verifier's one conversion of rocksdb::Status. Corruption found by
-// RocksDB (a checksum mismatch) is DataLoss, like any corruption we find.
-absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
-  if (s.ok()) return absl::OkStatus();
-  std::string msg = absl::StrCat(Av(context), ": ", s.ToString());
-  if (s.IsCorruption()) return absl::DataLossError(msg);
-  if (s.IsNotFound()) return absl::NotFoundError(msg);
-  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(msg);
-  if (s.IsNotSupported()) return absl::FailedPreconditionError(msg);
-  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) {
-    return absl::UnavailableError(msg);
-  }
-  return absl::InternalError(msg);
 }
 
 // The smallest key greater than every key starting with `prefix`, or "" if
@@ -233,6 +219,27 @@ std::unique_ptr<RecordRows> Reader::NewRecordRows(
   r->bodies_ = NewRows(kBodiesCf, prefix);
   r->Settle();
   return r;
+}
+
+absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Reader::LastRow(
+    std::string_view cf, std::string_view key_prefix) const {
+  using Row = std::optional<std::pair<std::string, std::string>>;
+  rocksdb::ColumnFamilyHandle* h = Handle(cf);
+  if (h == nullptr) return Row();
+  const std::string upper = PrefixUpperBound(std::string(key_prefix));
+  const rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
+  it->SeekToLast();
+  if (!it->Valid()) {
+    if (auto st = FromRocksDb(it->status(), absl::StrCat("read ", Av(cf))); !st.ok()) {
+      return st;
+    }
+    return Row();
+  }
+  if (!ToView(it->key()).starts_with(key_prefix)) return Row();
+  return Row(std::in_place, it->key().ToString(), it->value().ToString());
 }
 
 absl::StatusOr<std::optional<std::string>> Reader::Get(

@@ -5,7 +5,9 @@
 // (DB::OpenAsSecondary) whose private files live in a fresh directory under
 // ReaderOptions::scratch_dir, removed again on close; it is never opened
 // read-write, and never with OpenForReadOnly (undefined while a primary
-// writes). Open() catches up with the primary once; after that the view is
+// writes). It is the one way anything but the daemon's Storage opens a store:
+// indelible-verify, the daemon's backups (its finished checkpoint) and
+// restore (the copy) all open it here. Open() catches up with the primary once; after that the view is
 // frozen, so every iterator sees the same state, in which a record's
 // skeleton, body and head row (one WriteBatch) are either all present or all
 // absent. A stopped daemon's directory and a copied backup open the same way.
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -117,6 +120,12 @@ class Reader {
                                 std::string_view key_prefix = {}) const;
   // skeletons ⋈ bodies, of every tenant or of one.
   std::unique_ptr<RecordRows> NewRecordRows(std::string_view tenant = {}) const;
+
+  // The last row of column family `cf` whose key starts with `key_prefix`
+  // (of the whole column family if it is empty), as (key, value); nullopt if
+  // there is none.
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> LastRow(
+      std::string_view cf, std::string_view key_prefix) const;
 
   // A point read; nullopt if absent.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
