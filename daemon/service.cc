@@ -87,17 +87,6 @@ class RecordsWriter final : public grpc::ServerWriteReactor<v1::Record> {
 
 }  // namespace
 
-void ToProto(const Receipt& r, v1::Receipt* out) {
-  out->set_tenant(r.tenant);
-  out->set_seq(r.seq);
-  out->set_received_at_ns(r.received_at_ns);
-  out->set_entry_hash(std::string(chain::AsBytes(r.entry_hash)));
-  out->set_duplicate(r.duplicate);
-  if (r.seq > 0) out->set_leaf_index(r.seq - 1);
-  out->set_body_digest(std::string(chain::AsBytes(r.body_digest)));
-  out->set_prev_entry_hash(std::string(chain::AsBytes(r.prev_entry_hash)));
-}
-
 AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
                                  Clock* clock, const LogSigner* signer,
                                  ServiceOptions options)
@@ -290,7 +279,12 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
 
 grpc::ServerBidiReactor<v1::AppendBatchRequest, v1::AppendBatchResponse>*
 AuditLogService::AppendStream(grpc::CallbackServerContext* ctx) {
-  return new AppendStreamReactor(this, authorizer_->Authenticate(*ctx),
+  auto prepare = [this](const Principal& who, const v1::AppendBatchRequest& request,
+                        std::string_view path, std::vector<PreparedEvent>* out) {
+    return PrepareBatch(who, request, path, out);
+  };
+  return new AppendStreamReactor(std::move(prepare), sequencer_,
+                                 authorizer_->Authenticate(*ctx),
                                  options_.max_stream_in_flight);
 }
 
