@@ -135,11 +135,6 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   const Authorizer* const authorizer_;
 };
 
-// Fills the wire form of a daemon-made event's common fields.
-absl::StatusOr<v1::Event> MakeDaemonEvent(const std::string& tenant, const std::string& event_id_prefix,
-                          const Principal& who, const std::string& action,
-                          const std::string& category);
-
 }  // namespace indelible
 
 #endif  // INDELIBLE_DAEMON_SERVICE_H_
