@@ -10,8 +10,8 @@
 #include "daemon/service.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/deletion.h"
-#include "verifier/chain/text.h"
 #include "verifier/chain/tenant_id.h"
+#include "verifier/chain/text.h"
 
 namespace indelible {
 namespace {

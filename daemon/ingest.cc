@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/canonical_event.h"
-#include "verifier/chain/text.h"
 #include "verifier/chain/tenant_id.h"
+#include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
 #include "wire/event_mapper.h"
 
