@@ -1,11 +1,11 @@
 #include "client/admin_client.h"
 
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/channel.h"
 #include "client/status_convert.h"
 
 namespace indelible::client {
@@ -20,23 +20,10 @@ void SetContext(const AdminContext& from, v1::AdminContext* to) {
 
 absl::StatusOr<std::unique_ptr<AdminClient>> AdminClient::Connect(
     const AdminClientOptions& options) {
-  if (options.target.empty()) {
-    return absl::InvalidArgumentError("admin client: target is empty");
-  }
-  if (options.deadline.count() <= 0) {
-    return absl::InvalidArgumentError(
-        "admin client: deadline must be positive");
-  }
-  std::shared_ptr<grpc::ChannelCredentials> creds =
-      options.credentials != nullptr ? options.credentials
-                                     : grpc::InsecureChannelCredentials();
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.target, creds);
-  if (channel == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "admin client: cannot create a channel to ", options.target));
-  }
-  auto client = std::make_unique<AdminClient>(std::move(channel), options.deadline);
+  auto channel =
+      OpenChannel("admin client", options.target, options.deadline, options.credentials);
+  if (!channel.ok()) return channel.status();
+  auto client = std::make_unique<AdminClient>(*std::move(channel), options.deadline);
   client->set_bearer_token(options.bearer_token);
   return client;
 }
@@ -48,10 +35,7 @@ AdminClient::AdminClient(std::shared_ptr<grpc::Channel> channel,
       deadline_(deadline) {}
 
 void AdminClient::PrepareContext(grpc::ClientContext* context) const {
-  context->set_deadline(std::chrono::system_clock::now() + deadline_);
-  if (!bearer_token_.empty()) {
-    context->AddMetadata("authorization", "Bearer " + bearer_token_);
-  }
+  PrepareCallContext(context, deadline_, bearer_token_);
 }
 
 absl::StatusOr<v1::SetRetentionResponse> AdminClient::SetRetention(

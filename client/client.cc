@@ -2,12 +2,12 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/client_context.h>
-#include <grpcpp/create_channel.h>
 
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/channel.h"
 #include "client/status_convert.h"
 
 namespace indelible::client {
@@ -44,22 +44,10 @@ absl::Status CheckEventFits(const v1::Event& event, size_t bytes) {
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
     const ClientOptions& options) {
-  if (options.target.empty()) {
-    return absl::InvalidArgumentError("client: target is empty");
-  }
-  if (options.deadline.count() <= 0) {
-    return absl::InvalidArgumentError("client: deadline must be positive");
-  }
-  std::shared_ptr<grpc::ChannelCredentials> creds =
-      options.credentials != nullptr ? options.credentials
-                                     : grpc::InsecureChannelCredentials();
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(options.target, creds);
-  if (channel == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("client: cannot create a channel to ", options.target));
-  }
-  auto client = std::make_unique<Client>(std::move(channel), options.deadline);
+  auto channel =
+      OpenChannel("client", options.target, options.deadline, options.credentials);
+  if (!channel.ok()) return channel.status();
+  auto client = std::make_unique<Client>(*std::move(channel), options.deadline);
   client->set_bearer_token(options.bearer_token);
   client->set_read_reason(options.read_reason);
   return client;
@@ -72,10 +60,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel,
       deadline_(deadline) {}
 
 void Client::PrepareContext(grpc::ClientContext* context) const {
-  context->set_deadline(std::chrono::system_clock::now() + deadline_);
-  if (!bearer_token_.empty()) {
-    context->AddMetadata("authorization", "Bearer " + bearer_token_);
-  }
+  PrepareCallContext(context, deadline_, bearer_token_);
 }
 
 absl::StatusOr<v1::Receipt> Client::Append(const v1::Event& event) {

@@ -10,6 +10,7 @@
 #include "daemon/service.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/deletion.h"
+#include "verifier/chain/tenant_id.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -20,11 +21,7 @@ grpc::Status Invalid(const std::string& msg) {
 }
 
 grpc::Status CheckTenant(const std::string& t) {
-  if (t.empty()) return Invalid("tenant: required");
-  if (!chain::IsValidTenantId(t)) {
-    return Invalid("tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
-  }
-  return grpc::Status::OK;
+  return ToGrpcStatus(chain::CheckTenantId(t));
 }
 
 std::string RetentionKey(const std::string& tenant, const std::string& category) {
@@ -122,30 +119,25 @@ absl::StatusOr<Receipt> AdminService::Record(const std::string& tenant, const At
                                              const std::string& resource_type,
                                              const std::string& resource_id,
                                              Metadata metadata, Sequencer::Extra extra) {
-  v1::Event e;
-  e.set_tenant(tenant);
+  chain::EventFields e;
+  e.tenant = tenant;
   chain::Salt id;
   if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
-  e.set_event_id("indelible-admin-" + chain::ToHex(chain::AsBytes(id)));
-  e.mutable_actor()->set_id(who.actor);
-  e.mutable_actor()->set_type("admin");
-  e.set_action(action);
-  e.mutable_resource()->set_type(resource_type);
-  e.mutable_resource()->set_id(resource_id);
-  e.set_reason(who.reason);
-  e.set_outcome("applied");
-  e.set_source("indelibled");
-  e.set_category(kAdminCategory);
-  for (const Metadata* list : {static_cast<const Metadata*>(&metadata), &who.metadata}) {
-    for (const auto& [k, v] : *list) {
-      auto* m = e.add_metadata();
-      m->set_key(k);
-      m->set_value(v);
-    }
-  }
+  e.event_id = "indelible-admin-" + chain::ToHex(chain::AsBytes(id));
+  e.actor_id = who.actor;
+  e.actor_type = "admin";
+  e.action = action;
+  e.resource_type = resource_type;
+  e.resource_id = resource_id;
+  e.reason = who.reason;
+  e.outcome = "applied";
+  e.source = "indelibled";
+  e.category = kAdminCategory;
+  e.metadata = std::move(metadata);
+  e.metadata.insert(e.metadata.end(), who.metadata.begin(), who.metadata.end());
   PreparedEvent p;
-  if (auto s = PrepareEvent(e, d_.limits, d_.clock->NowNanos(), chain::RandomSalt,
-                            "context", &p);
+  if (auto s = PrepareFields(std::move(e), d_.limits, d_.clock->NowNanos(), chain::RandomSalt,
+                             "context", &p);
       !s.ok()) {
     return s;
   }

@@ -3,13 +3,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/grpc_status.h"
+#include "daemon/receipt_proto.h"
 
 namespace indelible {
 
-AppendStreamReactor::AppendStreamReactor(AuditLogService* service,
+AppendStreamReactor::AppendStreamReactor(PrepareBatchFn prepare, Sequencer* sequencer,
                                          absl::StatusOr<Principal> who,
                                          size_t max_in_flight)
-    : service_(service), who_(who.ok() ? *who : Principal{}),
+    : prepare_(std::move(prepare)), sequencer_(sequencer),
+      who_(who.ok() ? *who : Principal{}),
       max_in_flight_(max_in_flight) {
   if (!who.ok()) {
     reading_ = false;
@@ -29,8 +31,8 @@ void AppendStreamReactor::OnReadDone(bool ok) {
   uint64_t index = 0;
   if (ok) {
     index = next_index_++;
-    prepared = service_->PrepareBatch(who_, request_,
-                                      absl::StrCat("requests[", index, "]"), &events);
+    prepared = prepare_(who_, request_,
+                        absl::StrCat("requests[", index, "]"), &events);
   }
   Actions a;
   Slot* slot = nullptr;
@@ -58,7 +60,7 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     // stream's messages are submitted in order. The callback runs on one of
     // the sequencer's threads; the reactor cannot be deleted before it,
     // since Finish waits for every slot to be ready.
-    service_->sequencer()->Submit(
+    sequencer_->Submit(
         std::move(events),
         [this, slot](absl::StatusOr<std::vector<Receipt>> r) {
           OnCommitted(slot, std::move(r));

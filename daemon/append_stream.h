@@ -17,12 +17,25 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <vector>
 
-#include "daemon/service.h"
+#include "absl/status/statusor.h"
+#include "daemon/auth.h"
+#include "daemon/sequencer.h"
+#include "indelible/v1/indelible.grpc.pb.h"
 
 namespace indelible {
+
+// Authorises `who` for one request of the stream, validates and prepares
+// its events; errors name `path` ("requests[3]"). The service passes its
+// own (AuditLogService::PrepareBatch), so this file does not know it.
+using PrepareBatchFn =
+    std::function<absl::Status(const Principal& who, const v1::AppendBatchRequest& request,
+                               std::string_view path, std::vector<PreparedEvent>* out)>;
 
 class AppendStreamReactor final
     : public grpc::ServerBidiReactor<v1::AppendBatchRequest,
@@ -30,8 +43,9 @@ class AppendStreamReactor final
  public:
   // Ends the call at once with `who`'s error if the caller is not
   // authenticated; each batch is authorised for `who`.
-  AppendStreamReactor(AuditLogService* service, absl::StatusOr<Principal> who,
-                      size_t max_in_flight);
+  // Prepared batches go to `sequencer`, which must outlive the call.
+  AppendStreamReactor(PrepareBatchFn prepare, Sequencer* sequencer,
+                      absl::StatusOr<Principal> who, size_t max_in_flight);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -59,7 +73,8 @@ class AppendStreamReactor final
   void Plan(Actions* a);
   void Run(const Actions& a);
 
-  AuditLogService* const service_;
+  const PrepareBatchFn prepare_;
+  Sequencer* const sequencer_;
   // Set by the sequencer when a request fails: the ones after it that are
   // already submitted are then refused, not stored unanswered.
   const Sequencer::StreamFailed failed_ = std::make_shared<std::atomic<bool>>(false);

@@ -34,25 +34,21 @@ absl::StatusOr<std::optional<GovernedSettings>> SettingsOnRecord(Storage* storag
   return std::optional<GovernedSettings>();
 }
 
-v1::Event ChangeEvent(const std::string& tenant, const std::string& action,
-                      const std::string& reason, const SettingChange& c,
-                      const std::string& change_id, bool weakening) {
-  v1::Event e;
-  e.set_tenant(tenant);
-  e.mutable_actor()->set_id("operator");
-  e.mutable_actor()->set_type("admin");
-  e.set_action(action);
-  e.mutable_resource()->set_type("config");
-  e.mutable_resource()->set_id(c.key);
-  e.set_reason(reason);
-  e.set_outcome("applied");
-  e.set_source("indelibled");
-  e.set_category(kAdminCategory);
-  auto add = [&e](const std::string& k, const std::string& v) {
-    auto* m = e.add_metadata();
-    m->set_key(k);
-    m->set_value(v);
-  };
+chain::EventFields ChangeEvent(const std::string& tenant, const std::string& action,
+                               const std::string& reason, const SettingChange& c,
+                               const std::string& change_id, bool weakening) {
+  chain::EventFields e;
+  e.tenant = tenant;
+  e.actor_id = "operator";
+  e.actor_type = "admin";
+  e.action = action;
+  e.resource_type = "config";
+  e.resource_id = c.key;
+  e.reason = reason;
+  e.outcome = "applied";
+  e.source = "indelibled";
+  e.category = kAdminCategory;
+  auto add = [&e](const std::string& k, const std::string& v) { e.metadata.emplace_back(k, v); };
   add("old", c.old_value);
   add("new", c.new_value);
   add("change_id", change_id);
@@ -89,7 +85,7 @@ absl::Status CommitSettings(Storage* storage, const DaemonRecorder& recorder,
   chain::Salt id;
   if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
   const std::string change_id = chain::ToHex(chain::AsBytes(id)).substr(0, 16);
-  std::vector<v1::Event> events;
+  std::vector<chain::EventFields> events;
   for (const SettingChange& c : changes) {
     for (const std::string& tenant : tenants) {
       if (c.tenant && *c.tenant != tenant) continue;

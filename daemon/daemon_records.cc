@@ -24,8 +24,8 @@ std::vector<std::string> DaemonRecorder::RecordableTenants(const char* what) con
   return out;
 }
 
-absl::StatusOr<std::vector<Receipt>> DaemonRecorder::Append(std::vector<v1::Event> events,
-                                                            Sequencer::Extra extra) const {
+absl::StatusOr<std::vector<Receipt>> DaemonRecorder::Append(
+    std::vector<chain::EventFields> events, Sequencer::Extra extra) const {
   if (events.empty()) {
     if (!extra) return std::vector<Receipt>();
     rocksdb::WriteBatch b;
@@ -36,11 +36,12 @@ absl::StatusOr<std::vector<Receipt>> DaemonRecorder::Append(std::vector<v1::Even
   std::vector<PreparedEvent> prepared(events.size());
   const uint64_t now = clock_->NowNanos();
   for (size_t i = 0; i < events.size(); ++i) {
-    v1::Event& e = events[i];
+    chain::EventFields& e = events[i];
     chain::Salt id;
     if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
-    e.set_event_id("indelible-" + e.action() + "-" + chain::ToHex(chain::AsBytes(id)));
-    if (auto s = PrepareEvent(e, limits_, now, chain::RandomSalt, "record", &prepared[i]);
+    e.event_id = "indelible-" + e.action + "-" + chain::ToHex(chain::AsBytes(id));
+    if (auto s = PrepareFields(std::move(e), limits_, now, chain::RandomSalt, "record",
+                               &prepared[i]);
         !s.ok()) {
       return s;
     }
@@ -54,18 +55,37 @@ absl::StatusOr<std::vector<Receipt>> DaemonRecorder::Append(std::vector<v1::Even
   return f.get();
 }
 
+absl::StatusOr<chain::EventFields> DaemonRecordFields(const std::string& tenant,
+                                                      const std::string& event_id_prefix,
+                                                      const Principal& who,
+                                                      const std::string& action,
+                                                      const std::string& category) {
+  chain::EventFields f;
+  f.tenant = tenant;
+  chain::Salt id;
+  if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
+  f.event_id = event_id_prefix + chain::ToHex(chain::AsBytes(id));
+  f.actor_id = who.name;
+  f.actor_type = "principal";
+  f.action = action;
+  f.source = "indelibled";
+  f.category = category;
+  f.metadata = {{"auth_method", who.method}, {"peer", who.peer}};
+  return f;
+}
+
 absl::Status RecordBackup(const DaemonRecorder& recorder, const Principal& who,
                           const std::string& actor_type, const std::string& reason,
                           const std::string& name) {
-  std::vector<v1::Event> events;
+  std::vector<chain::EventFields> events;
   for (const std::string& tenant : recorder.RecordableTenants("store.backup")) {
-    auto e = MakeDaemonEvent(tenant, "", who, "store.backup", kAccessCategory);
+    auto e = DaemonRecordFields(tenant, "", who, "store.backup", kAccessCategory);
     if (!e.ok()) return e.status();
-    e->mutable_actor()->set_type(actor_type);
-    e->mutable_resource()->set_type("store");
-    e->mutable_resource()->set_id(name);
-    e->set_reason(reason);
-    e->set_outcome("allowed");
+    e->actor_type = actor_type;
+    e->resource_type = "store";
+    e->resource_id = name;
+    e->reason = reason;
+    e->outcome = "allowed";
     events.push_back(*std::move(e));
   }
   auto r = recorder.Append(std::move(events), nullptr);

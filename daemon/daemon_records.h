@@ -1,6 +1,9 @@
-// DaemonRecorder: appends the daemon's own records (configuration changes,
-// backups) to many tenants' chains in one atomic, synced write, and waits
-// until they are durable. The caller can add rows to the same WriteBatch, so
+// The daemon's own records (reads, admin actions, configuration changes, key
+// rotations, backups) are built here as chain fields, never as wire events,
+// and checked and encoded by PrepareFields (ingest.h) like any event.
+//
+// DaemonRecorder: appends such records to many tenants' chains in one
+// atomic, synced write, and waits until they are durable. The caller can add rows to the same WriteBatch, so
 // a record and the state it describes are stored together or not at all.
 //
 // Thread-safe. Must not be called from a Sequencer callback (it waits for
@@ -16,7 +19,7 @@
 #include "daemon/clock.h"
 #include "daemon/ingest.h"
 #include "daemon/sequencer.h"
-#include "indelible/v1/indelible.pb.h"
+#include "verifier/chain/event.h"
 
 namespace indelible {
 
@@ -31,7 +34,7 @@ class DaemonRecorder {
 
   // Validates and appends `events` (event ids are drawn here) together with
   // `extra`, all or nothing. An empty `events` still writes `extra`.
-  absl::StatusOr<std::vector<Receipt>> Append(std::vector<v1::Event> events,
+  absl::StatusOr<std::vector<Receipt>> Append(std::vector<chain::EventFields> events,
                                               Sequencer::Extra extra) const;
 
  private:
@@ -40,6 +43,16 @@ class DaemonRecorder {
   Clock* const clock_;
   const IngestLimits limits_;
 };
+
+// The common fields of a record about what `who` did: event id
+// `event_id_prefix` + 32 random hex digits, actor `who.name` of type
+// "principal", `action`, source "indelibled", `category`, and metadata
+// auth_method and peer. occurred_at is left 0 (the time it is prepared).
+absl::StatusOr<chain::EventFields> DaemonRecordFields(const std::string& tenant,
+                                                      const std::string& event_id_prefix,
+                                                      const Principal& who,
+                                                      const std::string& action,
+                                                      const std::string& category);
 
 // Records in every recordable tenant's chain, before a backup named `name`
 // is taken, that `who` read the whole store for `reason`: category

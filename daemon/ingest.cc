@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/chain/tenant_id.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
+#include "wire/event_mapper.h"
 
 namespace indelible {
 namespace {
@@ -146,79 +148,71 @@ absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
                           uint64_t now_ns, const SaltSource& salt_source,
                           std::string_view path, PreparedEvent* out,
                           const IngestRules* rules) {
-  if (ev.tenant().empty()) return Invalid(path, "tenant", "required");
-  if (!chain::IsValidTenantId(ev.tenant())) {
-    return Invalid(path, "tenant", "must match [a-z0-9][a-z0-9._-]{0,62}");
+  return PrepareFields(EventFromProto(ev), lim, now_ns, salt_source, path, out, rules);
+}
+
+absl::Status PrepareFields(chain::EventFields f, const IngestLimits& lim,
+                           uint64_t now_ns, const SaltSource& salt_source,
+                           std::string_view path, PreparedEvent* out,
+                           const IngestRules* rules) {
+  if (!chain::IsValidTenantId(f.tenant)) {
+    return chain::CheckTenantId(f.tenant, absl::StrCat(Av(path), ".tenant"));
   }
   absl::Status s;
-  if (!(s = CheckText(path, "event_id", ev.event_id(), lim.max_event_id_bytes,
+  if (!(s = CheckText(path, "event_id", f.event_id, lim.max_event_id_bytes,
                       true)).ok() ||
-      !(s = CheckText(path, "actor.id", ev.actor().id(),
+      !(s = CheckText(path, "actor.id", f.actor_id,
                       lim.max_actor_id_bytes, true)).ok() ||
-      !(s = CheckText(path, "actor.type", ev.actor().type(),
+      !(s = CheckText(path, "actor.type", f.actor_type,
                       lim.max_short_field_bytes, false)).ok() ||
-      !(s = CheckText(path, "actor.ip", ev.actor().ip(), 64, false)).ok() ||
-      !(s = CheckText(path, "action", ev.action(), lim.max_short_field_bytes,
+      !(s = CheckText(path, "actor.ip", f.actor_ip, 64, false)).ok() ||
+      !(s = CheckText(path, "action", f.action, lim.max_short_field_bytes,
                       true)).ok() ||
-      !(s = CheckText(path, "resource.type", ev.resource().type(),
+      !(s = CheckText(path, "resource.type", f.resource_type,
                       lim.max_short_field_bytes, false)).ok() ||
-      !(s = CheckText(path, "resource.id", ev.resource().id(),
+      !(s = CheckText(path, "resource.id", f.resource_id,
                       lim.max_resource_id_bytes, false)).ok() ||
-      !(s = CheckText(path, "reason", ev.reason(), lim.max_reason_bytes, false,
+      !(s = CheckText(path, "reason", f.reason, lim.max_reason_bytes, false,
                       Text::kMultiline)).ok() ||
-      !(s = CheckText(path, "outcome", ev.outcome(), lim.max_short_field_bytes,
+      !(s = CheckText(path, "outcome", f.outcome, lim.max_short_field_bytes,
                       false)).ok() ||
-      !(s = CheckText(path, "source", ev.source(), lim.max_short_field_bytes,
+      !(s = CheckText(path, "source", f.source, lim.max_short_field_bytes,
                       false)).ok() ||
-      !(s = CheckText(path, "category", ev.category(),
+      !(s = CheckText(path, "category", f.category,
                       lim.max_short_field_bytes, false)).ok()) {
     return s;
   }
-  if (!ev.actor().ip().empty() && !IsValidIp(ev.actor().ip())) {
+  if (!f.actor_ip.empty() && !IsValidIp(f.actor_ip)) {
     return Invalid(path, "actor.ip", "not an IPv4 or IPv6 address");
   }
-  if (!IsValidCategory(ev.category())) {
+  if (!IsValidCategory(f.category)) {
     return Invalid(path, "category", "must match [a-z0-9._-]+");
   }
-  if (ev.occurred_at_ns() > now_ns &&
-      ev.occurred_at_ns() - now_ns > lim.max_future_skew_ns) {
+  if (f.occurred_at_ns > now_ns &&
+      f.occurred_at_ns - now_ns > lim.max_future_skew_ns) {
     return Invalid(path, "occurred_at_ns",
                    absl::StrCat("more than ", lim.max_future_skew_ns / 1000000000,
                                 "s ahead of the daemon's clock"));
   }
-  if (static_cast<size_t>(ev.metadata_size()) > lim.max_metadata_entries) {
+  if (f.metadata.size() > lim.max_metadata_entries) {
     return Invalid(path, "metadata",
-                   absl::StrCat("too many entries (", ev.metadata_size(),
+                   absl::StrCat("too many entries (", f.metadata.size(),
                                 ", max ", lim.max_metadata_entries, ")"));
   }
-
-  chain::EventFields f;
-  f.metadata.reserve(ev.metadata_size());
-  for (int i = 0; i < ev.metadata_size(); ++i) {
-    const auto& m = ev.metadata(i);
+  for (size_t i = 0; i < f.metadata.size(); ++i) {
+    const auto& [key, value] = f.metadata[i];
     const std::string field = absl::StrCat("metadata[", i, "]");
-    if (!(s = CheckText(path, field + ".key", m.key(),
+    if (!(s = CheckText(path, field + ".key", key,
                         lim.max_metadata_key_bytes, true)).ok() ||
-        !(s = CheckText(path, field + ".value", m.value(),
+        !(s = CheckText(path, field + ".value", value,
                         lim.max_metadata_value_bytes, false,
                         Text::kMultiline)).ok()) {
       return s;
     }
-    f.metadata.emplace_back(m.key(), m.value());
   }
-  f.tenant = ev.tenant();
-  f.event_id = ev.event_id();
-  f.occurred_at_ns = ev.occurred_at_ns() == 0 ? now_ns : ev.occurred_at_ns();
-  f.actor_id = ev.actor().id();
-  f.actor_type = ev.actor().type();
-  f.actor_ip = ev.actor().ip();
-  f.action = ev.action();
-  f.resource_type = ev.resource().type();
-  f.resource_id = ev.resource().id();
-  f.reason = ev.reason();
-  f.outcome = ev.outcome();
-  f.source = ev.source();
-  f.category = ev.category().empty() ? kDefaultCategory : ev.category();
+  const bool occurred_at_defaulted = f.occurred_at_ns == 0;
+  if (occurred_at_defaulted) f.occurred_at_ns = now_ns;
+  if (f.category.empty()) f.category = kDefaultCategory;
   if (rules != nullptr) rules->Apply(&f);
 
   auto ce = chain::EncodeCanonicalEvent(f);
@@ -238,30 +232,9 @@ absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
   out->body_digest = chain::BodyDigest(salt, *ce);
   out->category = f.category;
   out->body = store::EncodeBody(0, salt, *ce);  // received_at: sequencer
-  out->occurred_at_defaulted = ev.occurred_at_ns() == 0;
+  out->occurred_at_defaulted = occurred_at_defaulted;
   out->path.assign(path);
   return absl::OkStatus();
-}
-
-void FieldsToProto(const chain::EventFields& f, v1::Event* e) {
-  e->set_tenant(f.tenant);
-  e->set_event_id(f.event_id);
-  e->set_occurred_at_ns(f.occurred_at_ns);
-  e->mutable_actor()->set_id(f.actor_id);
-  e->mutable_actor()->set_type(f.actor_type);
-  e->mutable_actor()->set_ip(f.actor_ip);
-  e->set_action(f.action);
-  e->mutable_resource()->set_type(f.resource_type);
-  e->mutable_resource()->set_id(f.resource_id);
-  e->set_reason(f.reason);
-  e->set_outcome(f.outcome);
-  e->set_source(f.source);
-  e->set_category(f.category);
-  for (const auto& [k, v] : f.metadata) {
-    auto* m = e->add_metadata();
-    m->set_key(k);
-    m->set_value(v);
-  }
 }
 
 }  // namespace indelible

@@ -5,7 +5,7 @@
 // Validation errors are InvalidArgument with a message that starts with the
 // offending field's path, e.g. "events[2].actor.id: required".
 //
-// Normalisation (documented in docs/INGEST.md): occurred_at_ns = 0 becomes
+// Normalisation (documented in docs/API.md): occurred_at_ns = 0 becomes
 // the daemon's receive time; an empty category becomes "access".
 //
 // The tenant's ingest rules (redaction.h) run after validation and before
@@ -29,7 +29,7 @@
 
 namespace indelible {
 
-// Size limits in bytes of UTF-8. Defaults are documented in docs/INGEST.md
+// Size limits in bytes of UTF-8. Defaults are documented in docs/API.md
 // and settable under `limits:` in the config file.
 struct IngestLimits {
   size_t max_event_bytes = 64 * 1024;  // whole canonical event
@@ -55,11 +55,16 @@ absl::Status PrepareEvent(const v1::Event& event, const IngestLimits& limits,
                           std::string_view path, PreparedEvent* out,
                           const IngestRules* rules = nullptr);
 
+// The same for an event already in fields (wire/event_mapper.h maps one
+// from the wire): the daemon's own records are built so. Error messages
+// name the fields by their wire paths.
+absl::Status PrepareFields(chain::EventFields fields, const IngestLimits& limits,
+                           uint64_t now_ns, const SaltSource& salt_source,
+                           std::string_view path, PreparedEvent* out,
+                           const IngestRules* rules = nullptr);
+
 // Exposed for tests.
 bool IsValidUtf8(std::string_view s);
-
-// Fills a wire Event from decoded canonical fields.
-void FieldsToProto(const chain::EventFields& f, v1::Event* out);
 
 }  // namespace indelible
 

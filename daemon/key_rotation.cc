@@ -58,28 +58,22 @@ std::string Describe(const std::vector<chain::NoteVerifierKey>& keys) {
   return absl::StrJoin(s, " or ");
 }
 
-v1::Event RotationEvent(const std::string& tenant, const chain::KeyRotation& r,
-                        const std::string& statement) {
-  v1::Event e;
-  e.set_tenant(tenant);
-  e.mutable_actor()->set_id("operator");
-  e.mutable_actor()->set_type("operator");
-  e.set_action(kKeyRotateAction);
-  e.set_category(kKeyCategory);
-  e.set_source("indelibled");
-  e.mutable_resource()->set_type("signing_key");
-  e.mutable_resource()->set_id(chain::NoteVerifierKeyString(r.new_key));
-  e.set_reason("signing key rotation");
-  e.set_outcome("applied");
-  for (const auto& [k, v] : {std::pair<std::string, std::string>{"new_key",
-                                                                  chain::NoteVerifierKeyString(
-                                                                      r.new_key)},
-                             {"old_key", chain::NoteVerifierKeyString(r.old_key)},
-                             {"statement", statement}}) {
-    auto* m = e.add_metadata();
-    m->set_key(k);
-    m->set_value(v);
-  }
+chain::EventFields RotationEvent(const std::string& tenant, const chain::KeyRotation& r,
+                                 const std::string& statement) {
+  chain::EventFields e;
+  e.tenant = tenant;
+  e.actor_id = "operator";
+  e.actor_type = "operator";
+  e.action = kKeyRotateAction;
+  e.category = kKeyCategory;
+  e.source = "indelibled";
+  e.resource_type = "signing_key";
+  e.resource_id = chain::NoteVerifierKeyString(r.new_key);
+  e.reason = "signing key rotation";
+  e.outcome = "applied";
+  e.metadata = {{"new_key", chain::NoteVerifierKeyString(r.new_key)},
+                {"old_key", chain::NoteVerifierKeyString(r.old_key)},
+                {"statement", statement}};
   return e;
 }
 
@@ -141,7 +135,7 @@ absl::Status ApplyKeyRotation(const KeyRotationInputs& in) {
   }
   // The records and the cached statement: one synced write.
   DaemonRecorder recorder(in.sequencer, in.storage, in.clock, in.limits);
-  std::vector<v1::Event> events;
+  std::vector<chain::EventFields> events;
   for (const std::string& tenant : recorder.RecordableTenants(kKeyRotateAction)) {
     events.push_back(RotationEvent(tenant, *r, statement));
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/append_stream.h"
+#include "daemon/daemon_records.h"
 #include "daemon/grpc_status.h"
 #include "spdlog/spdlog.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +14,8 @@
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
+#include "verifier/chain/tenant_id.h"
+#include "wire/event_mapper.h"
 
 namespace indelible {
 namespace {
@@ -68,7 +71,7 @@ class RecordsWriter final : public grpc::ServerWriteReactor<v1::Record> {
       out_.set_canonical_event(r.ce);
       auto fields = chain::DecodeCanonicalEvent(r.ce);
       if (!fields.ok()) return Finish(ToGrpcStatus(fields.status()));
-      FieldsToProto(*fields, out_.mutable_event());
+      EventToProto(*fields, out_.mutable_event());
     } else if (r.leaf_category.has_value()) {
       out_.set_leaf_category(*r.leaf_category);
     }
@@ -87,17 +90,6 @@ class RecordsWriter final : public grpc::ServerWriteReactor<v1::Record> {
 
 }  // namespace
 
-void ToProto(const Receipt& r, v1::Receipt* out) {
-  out->set_tenant(r.tenant);
-  out->set_seq(r.seq);
-  out->set_received_at_ns(r.received_at_ns);
-  out->set_entry_hash(std::string(chain::AsBytes(r.entry_hash)));
-  out->set_duplicate(r.duplicate);
-  if (r.seq > 0) out->set_leaf_index(r.seq - 1);
-  out->set_body_digest(std::string(chain::AsBytes(r.body_digest)));
-  out->set_prev_entry_hash(std::string(chain::AsBytes(r.prev_entry_hash)));
-}
-
 AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
                                  Clock* clock, const LogSigner* signer,
                                  ServiceOptions options)
@@ -106,38 +98,12 @@ AuditLogService::AuditLogService(Sequencer* sequencer, Storage* storage,
       authorizer_(options_.authorizer != nullptr ? options_.authorizer
                                                  : &open_authorizer_) {}
 
-absl::StatusOr<v1::Event> MakeDaemonEvent(const std::string& tenant, const std::string& event_id_prefix,
-                          const Principal& who, const std::string& action,
-                          const std::string& category) {
-  v1::Event e;
-  e.set_tenant(tenant);
-  chain::Salt id;
-  if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
-  e.set_event_id(event_id_prefix + chain::ToHex(chain::AsBytes(id)));
-  e.mutable_actor()->set_id(who.name);
-  e.mutable_actor()->set_type("principal");
-  e.set_action(action);
-  e.set_source("indelibled");
-  e.set_category(category);
-  auto* m = e.add_metadata();
-  m->set_key("auth_method");
-  m->set_value(who.method);
-  m = e.add_metadata();
-  m->set_key("peer");
-  m->set_value(who.peer);
-  return e;
-}
-
 absl::StatusOr<Principal> AuditLogService::AuthorizeRead(
     const grpc::ServerContextBase& ctx, const std::string& tenant, RoleSet roles,
     std::string_view what, const std::string* reason) const {
   auto who = authorizer_->Authenticate(ctx);
   if (!who.ok()) return who.status();
-  if (!chain::IsValidTenantId(tenant)) {
-    return absl::InvalidArgumentError(
-        tenant.empty() ? "tenant: required"
-                       : "tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
-  }
+  if (auto s = chain::CheckTenantId(tenant); !s.ok()) return s;
   if (auto s = authorizer_->Check(*who, tenant, roles, what); !s.ok()) return s;
   if (reason != nullptr && authorizer_->require_read_reason()) {
     if (reason->empty()) {
@@ -158,21 +124,17 @@ void AuditLogService::RecordRead(const Principal& who, const std::string& tenant
                                  std::vector<std::pair<std::string, std::string>> metadata,
                                  std::function<void(absl::Status)> done) {
   if (!authorizer_->record_reads()) return done(absl::OkStatus());
-  auto made = MakeDaemonEvent(tenant, "indelible-read-", who, action, kAccessCategory);
+  auto made = DaemonRecordFields(tenant, "indelible-read-", who, action, kAccessCategory);
   if (!made.ok()) return done(made.status());
-  v1::Event& e = *made;
-  e.mutable_resource()->set_type("chain");
-  e.mutable_resource()->set_id(resource_id);
-  e.set_reason(reason);
-  e.set_outcome("allowed");
-  for (auto& [k, v] : metadata) {
-    auto* m = e.add_metadata();
-    m->set_key(k);
-    m->set_value(v);
-  }
+  chain::EventFields& e = *made;
+  e.resource_type = "chain";
+  e.resource_id = std::move(resource_id);
+  e.reason = reason;
+  e.outcome = "allowed";
+  for (auto& kv : metadata) e.metadata.push_back(std::move(kv));
   std::vector<PreparedEvent> events(1);
-  if (auto s = PrepareEvent(e, options_.limits, clock_->NowNanos(), options_.salt_source,
-                            "reason", &events[0]);
+  if (auto s = PrepareFields(std::move(e), options_.limits, clock_->NowNanos(),
+                             options_.salt_source, "reason", &events[0]);
       !s.ok()) {
     return done(s);
   }
@@ -214,9 +176,7 @@ absl::Status AuditLogService::AuthorizeEvent(const Principal& who,
                                              const v1::Event& event,
                                              std::string_view path) const {
   if (!chain::IsValidTenantId(event.tenant())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        chain::Av(path), ".tenant: ",
-        event.tenant().empty() ? "required" : "must match [a-z0-9][a-z0-9._-]{0,62}"));
+    return chain::CheckTenantId(event.tenant(), absl::StrCat(chain::Av(path), ".tenant"));
   }
   if (auto s = authorizer_->Check(who, event.tenant(), Roles(Role::kWriter), "append");
       !s.ok()) {
@@ -290,7 +250,12 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
 
 grpc::ServerBidiReactor<v1::AppendBatchRequest, v1::AppendBatchResponse>*
 AuditLogService::AppendStream(grpc::CallbackServerContext* ctx) {
-  return new AppendStreamReactor(this, authorizer_->Authenticate(*ctx),
+  auto prepare = [this](const Principal& who, const v1::AppendBatchRequest& request,
+                        std::string_view path, std::vector<PreparedEvent>* out) {
+    return PrepareBatch(who, request, path, out);
+  };
+  return new AppendStreamReactor(std::move(prepare), sequencer_,
+                                 authorizer_->Authenticate(*ctx),
                                  options_.max_stream_in_flight);
 }
 

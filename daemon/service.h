@@ -12,6 +12,7 @@
 #include "daemon/clock.h"
 #include "daemon/log_signer.h"
 #include "daemon/ingest.h"
+#include "daemon/receipt_proto.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
 #include "indelible/v1/indelible.grpc.pb.h"
@@ -88,8 +89,6 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
     return authorizer_->Authenticate(ctx);
   }
 
-  Sequencer* sequencer() { return sequencer_; }
-
  private:
   void ServeCheckpoint(const v1::GetCheckpointRequest* request, v1::Checkpoint* response,
                        grpc::ServerUnaryReactor* reactor);
@@ -135,13 +134,6 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   Authorizer open_authorizer_{AuthConfig{}};
   const Authorizer* const authorizer_;
 };
-
-// Fills the wire form of a daemon-made event's common fields.
-absl::StatusOr<v1::Event> MakeDaemonEvent(const std::string& tenant, const std::string& event_id_prefix,
-                          const Principal& who, const std::string& action,
-                          const std::string& category);
-
-void ToProto(const Receipt& r, v1::Receipt* out);
 
 }  // namespace indelible
 

@@ -12,6 +12,7 @@
 #include "client/proofs.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/text.h"
+#include "wire/event_mapper.h"
 
 namespace indelible::cli {
 namespace {
@@ -27,26 +28,26 @@ absl::StatusOr<v1::Event> EventFromFlags(const AppendFlags& f) {
   }
   if (f.action.empty())
     return absl::InvalidArgumentError("--action is required");
-  v1::Event e;
-  e.set_tenant(f.tenant);
-  e.set_event_id(f.event_id);
-  e.mutable_actor()->set_id(f.actor_id);
-  e.mutable_actor()->set_type(f.actor_type);
-  e.mutable_actor()->set_ip(f.actor_ip);
-  e.set_action(f.action);
-  e.mutable_resource()->set_type(f.resource_type);
-  e.mutable_resource()->set_id(f.resource_id);
-  e.set_reason(f.reason);
-  e.set_outcome(f.outcome);
-  e.set_source(f.source);
-  e.set_category(f.category);
+  chain::EventFields fields;
+  fields.tenant = f.tenant;
+  fields.event_id = f.event_id;
+  fields.actor_id = f.actor_id;
+  fields.actor_type = f.actor_type;
+  fields.actor_ip = f.actor_ip;
+  fields.action = f.action;
+  fields.resource_type = f.resource_type;
+  fields.resource_id = f.resource_id;
+  fields.reason = f.reason;
+  fields.outcome = f.outcome;
+  fields.source = f.source;
+  fields.category = f.category;
   if (f.occurred_at.has_value()) {
     absl::StatusOr<uint64_t> ns = ParseTimestamp(*f.occurred_at);
     if (!ns.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("--occurred-at: ", ns.status().message()));
     }
-    e.set_occurred_at_ns(*ns);
+    fields.occurred_at_ns = *ns;
   }
   std::set<std::string> keys;
   for (const std::string& kv : f.meta) {
@@ -60,11 +61,9 @@ absl::StatusOr<v1::Event> EventFromFlags(const AppendFlags& f) {
       return absl::InvalidArgumentError(
           absl::StrCat("--meta: duplicate key \"", key, "\""));
     }
-    v1::MetadataEntry* m = e.add_metadata();
-    m->set_key(std::move(key));
-    m->set_value(kv.substr(eq + 1));
+    fields.metadata.emplace_back(std::move(key), kv.substr(eq + 1));
   }
-  return e;
+  return EventToProto(fields);
 }
 
 absl::Status EnsureEventId(v1::Event* e) {

@@ -15,29 +15,10 @@
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/signing.h"
+#include "wire/event_mapper.h"
 
 namespace indelible::testing {
 namespace {
-
-chain::EventFields Fields(const v1::Event& e) {
-  chain::EventFields f;
-  f.tenant = e.tenant();
-  f.event_id = e.event_id();
-  f.occurred_at_ns = e.occurred_at_ns();
-  f.actor_id = e.actor().id();
-  f.actor_type = e.actor().type();
-  f.actor_ip = e.actor().ip();
-  f.action = e.action();
-  f.resource_type = e.resource().type();
-  f.resource_id = e.resource().id();
-  f.reason = e.reason();
-  f.outcome = e.outcome();
-  f.source = e.source();
-  f.category = e.category();
-  for (const auto& m : e.metadata())
-    f.metadata.emplace_back(m.key(), m.value());
-  return f;
-}
 
 uint64_t NowNs() {
   return static_cast<uint64_t>(
@@ -167,7 +148,7 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
     *r.mutable_event() = *e;
     if (e->occurred_at_ns() == 0)
       r.mutable_event()->set_occurred_at_ns(NowNs());
-    auto ce = chain::EncodeCanonicalEvent(Fields(r.event()));
+    auto ce = chain::EncodeCanonicalEvent(EventFromProto(r.event()));
     if (!ce.ok()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                           std::string(ce.status().message()));

@@ -23,6 +23,7 @@
 #include "verifier/chain/hash.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
+#include "wire/event_mapper.h"
 
 namespace indelible {
 namespace {
@@ -48,28 +49,7 @@ chain::EventFields MakeFields(size_t bytes) {
   return f;
 }
 
-v1::Event MakeEvent(size_t bytes) {
-  const chain::EventFields f = MakeFields(bytes);
-  v1::Event e;
-  e.set_tenant(f.tenant);
-  e.set_event_id(f.event_id);
-  e.mutable_actor()->set_id(f.actor_id);
-  e.mutable_actor()->set_type(f.actor_type);
-  e.mutable_actor()->set_ip(f.actor_ip);
-  e.set_action(f.action);
-  e.mutable_resource()->set_type(f.resource_type);
-  e.mutable_resource()->set_id(f.resource_id);
-  e.set_reason(f.reason);
-  e.set_outcome(f.outcome);
-  e.set_source(f.source);
-  e.set_category(f.category);
-  for (const auto& [k, v] : f.metadata) {
-    auto* m = e.add_metadata();
-    m->set_key(k);
-    m->set_value(v);
-  }
-  return e;
-}
+v1::Event MakeEvent(size_t bytes) { return EventToProto(MakeFields(bytes)); }
 
 std::string MustEncode(const chain::EventFields& f) {
   auto ce = chain::EncodeCanonicalEvent(f);
