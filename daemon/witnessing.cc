@@ -116,36 +116,28 @@ absl::Status WitnessSender::Init() {
 }
 
 void WitnessSender::Start() {
+  if (stopping_) return;
   for (size_t w = 0; w < witnesses_.size(); ++w) {
-    threads_.emplace_back([this, w] { Run(w); });
+    tasks_.push_back(std::make_unique<PeriodicTask>(
+        PeriodicTask::Options{.name = "witness " + witnesses_[w]->config.name,
+                              .interval = options_.interval,
+                              .run_at_start = true},
+        [this, w] { SendAll(w); }));
+    tasks_.back()->Start();
   }
 }
 
 void WitnessSender::Stop() {
-  {
-    std::lock_guard<std::mutex> l(run_mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
+  stopping_ = true;
+  for (auto& t : tasks_) t->Stop();
+  tasks_.clear();
 }
 
-void WitnessSender::Run(size_t w) {
-  std::unique_lock<std::mutex> l(run_mu_);
-  while (!stopping_) {
-    l.unlock();
-    for (const auto& tenant_size : tenants_()) {
-      {
-        std::lock_guard<std::mutex> s(run_mu_);
-        if (stopping_) break;
-      }
-      SendNewest(w, tenant_size.first);
-    }
-    l.lock();
-    cv_.wait_for(l, options_.interval, [this] { return stopping_; });
+void WitnessSender::SendAll(size_t w) {
+  if (stopping_) return;
+  for (const auto& tenant_size : tenants_()) {
+    if (stopping_) break;
+    SendNewest(w, tenant_size.first);
   }
 }
 
