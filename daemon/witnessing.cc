@@ -187,6 +187,19 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
   std::string detail;
   int http_status = 0;
   const Outcome outcome = Submit(w, tenant, size, note, *text, &pair, &detail, &http_status);
+  UpdatePair(w, tenant, size, outcome, http_status, detail, &pair);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    pairs_[key] = pair;
+  }
+  CountOutcome(w, tenant, size, outcome, http_status);
+}
+
+void WitnessSender::UpdatePair(size_t w, const std::string& tenant, uint64_t size,
+                               Outcome outcome, int http_status, const std::string& detail,
+                               Pair* p) {
+  Pair& pair = *p;
+  const Witness& wit = *witnesses_[w];
   switch (outcome) {
     case Outcome::kCosigned:
       pair.failures = 0;
@@ -220,10 +233,10 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
       break;
     }
   }
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    pairs_[key] = pair;
-  }
+}
+
+void WitnessSender::CountOutcome(size_t w, const std::string& tenant, uint64_t size,
+                                 Outcome outcome, int http_status) {
   switch (outcome) {
     case Outcome::kCosigned:
       MarkCosigned(w, tenant, size);

@@ -105,6 +105,12 @@ class WitnessSender {
 
   // One pass: the newest checkpoint of every tenant to witness `w`.
   void SendAll(size_t w);
+  // After Submit: the pair's retry state, and the log line of a failure.
+  void UpdatePair(size_t w, const std::string& tenant, uint64_t size, Outcome outcome,
+                  int http_status, const std::string& detail, Pair* pair);
+  // After Submit: the metrics and the quorum state of the outcome.
+  void CountOutcome(size_t w, const std::string& tenant, uint64_t size, Outcome outcome,
+                    int http_status);
   void SendNewest(size_t w, const std::string& tenant);
   // One attempt (with one retry after a 409 naming the witness's size).
   Outcome Submit(size_t w, const std::string& tenant, uint64_t size, const std::string& note,
