@@ -61,25 +61,18 @@ AdminService::AdminService(AdminDeps deps)
 AdminService::~AdminService() { StopExpiry(); }
 
 void AdminService::StartExpiry(std::chrono::milliseconds interval) {
-  expiry_thread_ = std::thread([this, interval] {
-    std::unique_lock<std::mutex> l(expiry_mu_);
-    while (!expiry_cv_.wait_for(l, interval, [this] { return expiry_stop_; })) {
-      l.unlock();
-      if (auto n = ExpirePendingApprovals(); !n.ok()) {
-        spdlog::error("event=approval_expiry_failed status=\"{}\"", n.status().ToString());
-      }
-      l.lock();
-    }
-  });
+  if (expiry_) return;
+  expiry_ = std::make_unique<PeriodicTask>(
+      PeriodicTask::Options{.name = "approval_expiry", .interval = interval}, [this] {
+        if (auto n = ExpirePendingApprovals(); !n.ok()) {
+          spdlog::error("event=approval_expiry_failed status=\"{}\"", n.status().ToString());
+        }
+      });
+  expiry_->Start();
 }
 
 void AdminService::StopExpiry() {
-  {
-    std::lock_guard<std::mutex> l(expiry_mu_);
-    expiry_stop_ = true;
-  }
-  expiry_cv_.notify_all();
-  if (expiry_thread_.joinable()) expiry_thread_.join();
+  if (expiry_) expiry_->Stop();
 }
 
 absl::StatusOr<Principal> AdminService::Authorize(grpc::ServerContext* ctx,

@@ -12,6 +12,7 @@
 #define INDELIBLE_DAEMON_ADMIN_SERVICE_H_
 
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "daemon/clock.h"
 #include "daemon/daemon_records.h"
 #include "daemon/ingest.h"
+#include "daemon/periodic_task.h"
 #include "daemon/retention.h"
 #include "daemon/retention_filter.h"
 #include "daemon/sequencer.h"
@@ -125,10 +127,7 @@ class AdminService final : public v1::Admin::Service {
 
   std::mutex approvals_mu_;  // serialises Approve and expiry
 
-  std::mutex expiry_mu_;
-  std::condition_variable expiry_cv_;
-  bool expiry_stop_ = false;
-  std::thread expiry_thread_;
+  std::unique_ptr<PeriodicTask> expiry_;  // from StartExpiry
 };
 
 // Loads persisted overrides, holds and purges into `state`.

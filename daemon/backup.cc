@@ -104,7 +104,18 @@ std::string Rfc3339(uint64_t ns) {
 }  // namespace
 
 Backuper::Backuper(Deps deps, BackupOptions options, std::chrono::milliseconds poll)
-    : deps_(std::move(deps)), options_(std::move(options)), poll_(poll) {}
+    : deps_(std::move(deps)), options_(std::move(options)), poll_(poll),
+      schedule_(deps_.clock, options_.interval_seconds * 1000000000ull),
+      task_({.name = "backup", .interval = poll_, .run_at_start = true},
+            [this, started = false]() mutable {
+              uint64_t now = 0;
+              if (!started) {
+                started = true;
+                ResumeSchedule();
+              } else if (schedule_.Due(&now)) {
+                (void)Create("", deps_.record_scheduled);  // logs its outcome
+              }
+            }) {}
 
 Backuper::~Backuper() { Stop(); }
 
@@ -302,37 +313,18 @@ absl::StatusOr<std::vector<std::string>> Backuper::PruneLocked(std::string_view 
 
 void Backuper::Start() {
   if (!enabled() || options_.interval_seconds == 0) return;
-  thread_ = std::thread([this] {
-    // The schedule continues from the newest backup, across restarts.
-    uint64_t last = deps_.clock->NowNanos();
-    {
-      std::lock_guard<std::mutex> l(create_mu_);
-      uint64_t newest = 0;
-      for (const auto& b : ListBackups()) newest = std::max(newest, b.time_ns);
-      if (newest != 0) last = std::min(last, newest);
-    }
-    const uint64_t interval_ns = options_.interval_seconds * 1000000000ull;
-    std::unique_lock<std::mutex> l(mu_);
-    while (!stopping_) {
-      cv_.wait_for(l, poll_, [this] { return stopping_; });
-      if (stopping_) break;
-      const uint64_t now = deps_.clock->NowNanos();
-      if (now < last + interval_ns) continue;
-      last = now;
-      l.unlock();
-      (void)Create("", deps_.record_scheduled);  // logs its outcome
-      l.lock();
-    }
-  });
+  task_.Start();
 }
 
-void Backuper::Stop() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stopping_ = true;
-    cv_.notify_one();
-  }
-  if (thread_.joinable()) thread_.join();
+void Backuper::Stop() { task_.Stop(); }
+
+void Backuper::ResumeSchedule() {
+  uint64_t last = deps_.clock->NowNanos();
+  std::lock_guard<std::mutex> l(create_mu_);
+  uint64_t newest = 0;
+  for (const auto& b : ListBackups()) newest = std::max(newest, b.time_ns);
+  if (newest != 0) last = std::min(last, newest);
+  schedule_.Reset(last);
 }
 
 }  // namespace indelible

@@ -38,6 +38,7 @@
 #include "daemon/checkpointer.h"
 #include "daemon/clock.h"
 #include "daemon/log_signer.h"
+#include "daemon/periodic_task.h"
 #include "daemon/storage.h"
 #include "verifier/chain/note.h"
 #include "verifier/store/layout.h"
@@ -117,6 +118,8 @@ class Backuper {
   void Stop();
 
  private:
+  // The schedule continues from the newest backup, across restarts.
+  void ResumeSchedule();
   absl::StatusOr<BackupResult> CreateLocked(std::string_view label, const Recorder& record);
   absl::StatusOr<std::vector<std::string>> PruneLocked(std::string_view keep);
   // Finished backups in dir, by name.
@@ -130,10 +133,10 @@ class Backuper {
   std::atomic<uint64_t> failed_{0};
   std::atomic<uint64_t> last_success_ns_{0};
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  ClockSchedule schedule_;  // used on task_'s thread
+  // Wakes every poll; takes a backup when interval_seconds have passed on
+  // the clock since the newest one.
+  PeriodicTask task_;
 };
 
 }  // namespace indelible

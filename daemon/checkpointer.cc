@@ -13,7 +13,13 @@ namespace indelible {
 Checkpointer::Checkpointer(Storage* storage, Sequencer* sequencer, Clock* clock,
                            LogSigner* signer, Options options)
     : storage_(storage), sequencer_(sequencer), clock_(clock), signer_(signer),
-      options_(options) {}
+      options_(options),
+      task_({.name = "checkpointer", .interval = options_.interval, .run_at_stop = true},
+            [this] {
+              if (auto s = RunOnce(); !s.ok()) {
+                spdlog::error("event=checkpoint_failed status=\"{}\"", s.ToString());
+              }
+            }) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
@@ -50,29 +56,9 @@ absl::Status Checkpointer::Init() {
   return absl::OkStatus();
 }
 
-void Checkpointer::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!stopping_) {
-      cv_.wait_for(l, options_.interval, [this] { return stopping_; });
-      l.unlock();
-      if (auto s = RunOnce(); !s.ok()) {
-        spdlog::error("event=checkpoint_failed status=\"{}\"", s.ToString());
-      }
-      l.lock();
-    }
-  });
-}
+void Checkpointer::Start() { task_.Start(); }
 
-void Checkpointer::Stop() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    cv_.notify_one();
-  }
-  if (thread_.joinable()) thread_.join();
-}
+void Checkpointer::Stop() { task_.Stop(); }
 
 absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> Checkpointer::SignHead(
     const std::string& tenant, const store::Head& head, bool deletion, bool* signer_failed) {

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "daemon/clock.h"
 #include "daemon/log_signer.h"
+#include "daemon/periodic_task.h"
 #include "daemon/sequencer.h"
 #include "daemon/storage.h"
 #include "verifier/chain/note.h"
@@ -99,10 +100,8 @@ class Checkpointer {
   std::unordered_map<std::string, Last> last_;
   std::unordered_map<std::string, Last> last_v2_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  // Runs RunOnce every interval, and once more when stopped.
+  PeriodicTask task_;
 };
 
 }  // namespace indelible

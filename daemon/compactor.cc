@@ -8,43 +8,42 @@ namespace indelible {
 Compactor::Compactor(Storage* storage, Clock* clock, RetentionState* retention,
                      RetentionCounters* counters, Options options)
     : storage_(storage), clock_(clock), retention_(retention), counters_(counters),
-      options_(options) {}
+      options_(options),
+      schedule_(clock, options_.interval_ns),
+      task_({.name = "compactor", .interval = options_.poll, .run_at_start = true},
+            [this, started = false]() mutable {
+              if (!started) {
+                started = true;
+                UpdateHorizons();
+              } else {
+                CompactIfDue();
+              }
+            }) {}
 
 Compactor::~Compactor() { Stop(); }
 
-void Compactor::Start() {
-  thread_ = std::thread([this] {
-    uint64_t last = clock_->NowNanos();
-    if (auto s = UpdateRetentionHorizons(storage_, retention_, last); !s.ok()) {
-      spdlog::error("event=retention_horizon_failed status=\"{}\"", s.ToString());
-    }
-    std::unique_lock<std::mutex> l(mu_);
-    while (!stopping_) {
-      cv_.wait_for(l, options_.poll, [this] { return stopping_; });
-      if (stopping_) break;
-      const uint64_t now = clock_->NowNanos();
-      if (now < last + options_.interval_ns) continue;
-      last = now;
-      l.unlock();
-      const uint64_t before = counters_->bodies_dropped.load();
-      if (auto s = CompactForRetention(storage_, retention_, now); !s.ok()) {
-        spdlog::error("event=retention_compaction_failed status=\"{}\"", s.ToString());
-      } else {
-        spdlog::info("event=retention_compaction bodies_dropped={}",
-                     counters_->bodies_dropped.load() - before);
-      }
-      l.lock();
-    }
-  });
+void Compactor::Start() { task_.Start(); }
+
+void Compactor::Stop() { task_.Stop(); }
+
+void Compactor::UpdateHorizons() {
+  const uint64_t now = clock_->NowNanos();
+  schedule_.Reset(now);
+  if (auto s = UpdateRetentionHorizons(storage_, retention_, now); !s.ok()) {
+    spdlog::error("event=retention_horizon_failed status=\"{}\"", s.ToString());
+  }
 }
 
-void Compactor::Stop() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stopping_ = true;
-    cv_.notify_one();
+void Compactor::CompactIfDue() {
+  uint64_t now = 0;
+  if (!schedule_.Due(&now)) return;
+  const uint64_t before = counters_->bodies_dropped.load();
+  if (auto s = CompactForRetention(storage_, retention_, now); !s.ok()) {
+    spdlog::error("event=retention_compaction_failed status=\"{}\"", s.ToString());
+  } else {
+    spdlog::info("event=retention_compaction bodies_dropped={}",
+                 counters_->bodies_dropped.load() - before);
   }
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace indelible

@@ -11,11 +11,10 @@
 #define INDELIBLE_DAEMON_COMPACTOR_H_
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
+#include <cstdint>
 
 #include "daemon/clock.h"
+#include "daemon/periodic_task.h"
 #include "daemon/retention.h"
 #include "daemon/retention_filter.h"
 #include "daemon/storage.h"
@@ -37,15 +36,18 @@ class Compactor {
   void Stop();
 
  private:
+  // At start: the prune horizons, from now; the schedule starts now.
+  void UpdateHorizons();
+  void CompactIfDue();
+
   Storage* const storage_;
   Clock* const clock_;
   RetentionState* const retention_;
   RetentionCounters* const counters_;
   const Options options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  ClockSchedule schedule_;  // used on task_'s thread
+  // Wakes every poll; compacts when interval_ns has passed on the clock.
+  PeriodicTask task_;
 };
 
 }  // namespace indelible

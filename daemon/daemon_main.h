@@ -1,5 +1,6 @@
-// The whole of indelibled: flags, config, storage, sequencer, gRPC server,
-// and orderly shutdown on SIGTERM/SIGINT. main.cc only calls this.
+// indelibled's main: flags and config file, logging, signals; then one
+// Daemon (daemon.h) until SIGTERM/SIGINT, reloading on SIGHUP. main.cc only
+// calls this.
 //
 // Exit codes: 0 after a clean shutdown; 1 when the daemon cannot run
 // (data directory locked or damaged, port in use); 2 on a usage or

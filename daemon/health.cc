@@ -9,7 +9,11 @@ namespace indelible {
 HealthMonitor::HealthMonitor(grpc::HealthCheckServiceInterface* health,
                              Storage* storage, const Metrics* metrics,
                              std::vector<std::string> services)
-    : health_(health), storage_(storage), metrics_(metrics), services_(std::move(services)) {}
+    : health_(health), storage_(storage), metrics_(metrics), services_(std::move(services)),
+      task_({.name = "health", .interval = std::chrono::seconds(1)}, [this] {
+        std::lock_guard<std::mutex> l(mu_);
+        if (!stopping_) Evaluate();
+      }) {}
 
 HealthMonitor::~HealthMonitor() { Stop(); }
 
@@ -29,13 +33,7 @@ void HealthMonitor::Start() {
   health_->SetServingStatus(false);
   storage_->db()->GetIntProperty("rocksdb.background-errors", &background_errors_);
   Evaluate();
-  thread_ = std::thread([this] {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!stopping_) {
-      cv_.wait_for(l, std::chrono::seconds(1));
-      if (!stopping_) Evaluate();
-    }
-  });
+  task_.Start();
 }
 
 void HealthMonitor::Stop() {
@@ -45,8 +43,7 @@ void HealthMonitor::Stop() {
     serving_ = false;
     health_->SetServingStatus(false);
   }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  task_.Stop();
 }
 
 void HealthMonitor::Evaluate() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "daemon/metrics.h"
+#include "daemon/periodic_task.h"
 #include "daemon/storage.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -57,14 +58,13 @@ class HealthMonitor {
   std::vector<Check> checks_;  // guarded by mu_ once started
 
   std::mutex mu_;
-  std::condition_variable cv_;
   bool stopping_ = false;                // guarded by mu_
   bool serving_ = false;                 // guarded by mu_
   bool started_ = false;                 // guarded by mu_
   uint64_t background_errors_ = 0;       // guarded by mu_
   bool background_error_ = false;        // guarded by mu_
   uint64_t ok_appends_at_error_ = 0;     // guarded by mu_
-  std::thread thread_;
+  PeriodicTask task_;  // Evaluate every second
 };
 
 }  // namespace indelible

@@ -116,36 +116,28 @@ absl::Status WitnessSender::Init() {
 }
 
 void WitnessSender::Start() {
+  if (stopping_) return;
   for (size_t w = 0; w < witnesses_.size(); ++w) {
-    threads_.emplace_back([this, w] { Run(w); });
+    tasks_.push_back(std::make_unique<PeriodicTask>(
+        PeriodicTask::Options{.name = "witness " + witnesses_[w]->config.name,
+                              .interval = options_.interval,
+                              .run_at_start = true},
+        [this, w] { SendAll(w); }));
+    tasks_.back()->Start();
   }
 }
 
 void WitnessSender::Stop() {
-  {
-    std::lock_guard<std::mutex> l(run_mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) {
-    if (t.joinable()) t.join();
-  }
-  threads_.clear();
+  stopping_ = true;
+  for (auto& t : tasks_) t->Stop();
+  tasks_.clear();
 }
 
-void WitnessSender::Run(size_t w) {
-  std::unique_lock<std::mutex> l(run_mu_);
-  while (!stopping_) {
-    l.unlock();
-    for (const auto& tenant_size : tenants_()) {
-      {
-        std::lock_guard<std::mutex> s(run_mu_);
-        if (stopping_) break;
-      }
-      SendNewest(w, tenant_size.first);
-    }
-    l.lock();
-    cv_.wait_for(l, options_.interval, [this] { return stopping_; });
+void WitnessSender::SendAll(size_t w) {
+  if (stopping_) return;
+  for (const auto& tenant_size : tenants_()) {
+    if (stopping_) break;
+    SendNewest(w, tenant_size.first);
   }
 }
 
@@ -195,6 +187,19 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
   std::string detail;
   int http_status = 0;
   const Outcome outcome = Submit(w, tenant, size, note, *text, &pair, &detail, &http_status);
+  UpdatePair(w, tenant, size, outcome, http_status, detail, &pair);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    pairs_[key] = pair;
+  }
+  CountOutcome(w, tenant, size, outcome, http_status);
+}
+
+void WitnessSender::UpdatePair(size_t w, const std::string& tenant, uint64_t size,
+                               Outcome outcome, int http_status, const std::string& detail,
+                               Pair* p) {
+  Pair& pair = *p;
+  const Witness& wit = *witnesses_[w];
   switch (outcome) {
     case Outcome::kCosigned:
       pair.failures = 0;
@@ -228,10 +233,10 @@ void WitnessSender::SendNewest(size_t w, const std::string& tenant) {
       break;
     }
   }
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    pairs_[key] = pair;
-  }
+}
+
+void WitnessSender::CountOutcome(size_t w, const std::string& tenant, uint64_t size,
+                                 Outcome outcome, int http_status) {
   switch (outcome) {
     case Outcome::kCosigned:
       MarkCosigned(w, tenant, size);

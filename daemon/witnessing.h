@@ -23,6 +23,7 @@
 #ifndef INDELIBLE_DAEMON_WITNESSING_H_
 #define INDELIBLE_DAEMON_WITNESSING_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -39,6 +40,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/config.h"
+#include "daemon/periodic_task.h"
 #include "daemon/storage.h"
 
 namespace indelible {
@@ -101,7 +103,14 @@ class WitnessSender {
   };
   enum class Outcome { kCosigned, kInconsistent, kBadCosignature, kUnreachable, kHttpStatus };
 
-  void Run(size_t w);
+  // One pass: the newest checkpoint of every tenant to witness `w`.
+  void SendAll(size_t w);
+  // After Submit: the pair's retry state, and the log line of a failure.
+  void UpdatePair(size_t w, const std::string& tenant, uint64_t size, Outcome outcome,
+                  int http_status, const std::string& detail, Pair* pair);
+  // After Submit: the metrics and the quorum state of the outcome.
+  void CountOutcome(size_t w, const std::string& tenant, uint64_t size, Outcome outcome,
+                    int http_status);
   void SendNewest(size_t w, const std::string& tenant);
   // One attempt (with one retry after a 409 naming the witness's size).
   Outcome Submit(size_t w, const std::string& tenant, uint64_t size, const std::string& note,
@@ -129,10 +138,9 @@ class WitnessSender {
   std::map<std::pair<size_t, std::string>, uint64_t> failures_;  // guarded by mu_
   std::map<size_t, uint64_t> cosigned_total_;                 // guarded by mu_
 
-  std::mutex run_mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by run_mu_
-  std::vector<std::thread> threads_;
+  std::atomic<bool> stopping_{false};
+  // One per witness: SendAll now, then every interval.
+  std::vector<std::unique_ptr<PeriodicTask>> tasks_;
 };
 
 }  // namespace indelible
