@@ -98,6 +98,12 @@ class ReportE2E : public ::testing::Test {
                        file + ".sig"});
   }
 
+  // The daemon's checkpoint key: what the range proof's checkpoint is
+  // signed with.
+  static std::string LogKey() {
+    return testing::VerifierKeyOf(dir_->Sub("data.signing-key.pem"));
+  }
+
   static TempDir* dir_;
 };
 TempDir* ReportE2E::dir_ = nullptr;
@@ -123,7 +129,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   EXPECT_NE(csv.find("\"ticket, \"\"T-1\"\"\nsecond line\""), std::string::npos);
   EXPECT_NE(csv.find("2023-11-14T22:13:21.000000000Z"), std::string::npos);
 
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("GENUINE: ", 0), 0u) << r.out;
 
@@ -149,7 +155,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   std::string tampered = csv;
   tampered[tampered.find("alice")] = 'A';
   Spit(out, tampered);
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("problem: report: SHA-256 differs from the manifest's"),
             std::string::npos) << r.out;
@@ -162,7 +168,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   ASSERT_NE(m.find(count), std::string::npos) << m;
   Spit(out + ".manifest.json",
        std::string(m).replace(m.find(count), count.size(), "\"row_count\": 21"));
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("problem: manifest: signature does not verify"), std::string::npos)
       << r.out;
@@ -186,7 +192,7 @@ TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   EXPECT_EQ(manifest["row_count"], report["rows"].size());
   EXPECT_EQ(manifest["filters"]["actor_id"], "bob");
   r = Verify({"verify-report", "--report", out, "--json", "--key-pem",
-              dir_->Sub("signer.pub.pem")});
+              dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["genuine"], true);
 
@@ -232,7 +238,7 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   ASSERT_NE(attacker_id, victim_id);
 
   // With the victim's key: forged.
-  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("signed by key " + attacker_id + ", which is not a trusted key"),
@@ -270,7 +276,7 @@ TEST_F(ReportE2E, ExportMatchingNothingSaysSo) {
   EXPECT_NE(r.err.find("no event of acme matched the filters (20 records checked)"),
             std::string::npos) << r.err;
   EXPECT_EQ(nlohmann::json::parse(Slurp(out + ".manifest.json"))["row_count"], 0);
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // A matching export prints no such line.
   r = Export(dir_->Sub("alice.csv"), {"--actor", "alice"});
@@ -348,7 +354,8 @@ TEST_F(ReportE2E, WitnessPolicyWithoutCosignaturesIsBelowQuorum) {
 }
 
 // Without a stored v2 checkpoint of the head the manifest's checkpoint_v2 is
-// null: fine without a policy, below quorum (3) with one.
+// null, and with no other v2 checkpoint of the tenant the report has no
+// range proof: not verified (3), as it is with a witness policy.
 TEST_F(ReportE2E, NoCheckpointOfTheHeadIsNullAndBelowQuorum) {
   const std::string data = dir_->Sub("data-no-cp2");
   std::filesystem::copy(dir_->Sub("data"), data, std::filesystem::copy_options::recursive);
@@ -360,8 +367,11 @@ TEST_F(ReportE2E, NoCheckpointOfTheHeadIsNullAndBelowQuorum) {
   ASSERT_EQ(Export(out, {}, data).exit_code, 0);
   auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
   EXPECT_TRUE(manifest["checkpoint_v2"].is_null()) << manifest.dump(2);
-  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(manifest["proof"].is_null()) << manifest.dump(2);
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (completeness not proven): ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("the report has no range proof"), std::string::npos) << r.out;
   chain::Cosigner w("witness.example/w1", *chain::Ed25519PrivateKey::Generate());
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
               "--witness", chain::CosignerKeyString(w.key())});
@@ -517,7 +527,7 @@ TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Verify(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return std::make_pair(Slurp(out),
                           nlohmann::json::parse(Slurp(out + ".manifest.json"))["report"]);

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Checks that a signed report is complete, as docs/REPORTS.md ("The range
+proof") says, written from that page and docs/FORMAT.md with the Python
+standard library only (signatures with `openssl pkeyutl -verify -rawin`).
+
+Usage: report_check.py REPORT REPORT_KEY_PEM LOG_KEY_PEM
+Prints "complete: seqs A..B" and exits 0, or prints the problem and exits 1.
+"""
+import base64
+import csv
+import hashlib
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+H = lambda *parts: hashlib.sha256(b"".join(parts)).digest()  # noqa: E731
+u64 = lambda n: struct.pack(">Q", n)  # noqa: E731
+s = lambda x: struct.pack(">I", len(x.encode())) + x.encode()  # noqa: E731
+
+
+def fail(msg):
+    print("FAILED: " + msg)
+    sys.exit(1)
+
+
+def ed25519_ok(pem, message, signature):
+    with tempfile.TemporaryDirectory() as d:
+        paths = [os.path.join(d, n) for n in ("m", "s")]
+        for p, data in zip(paths, (message, signature)):
+            with open(p, "wb") as f:
+                f.write(data)
+        return subprocess.run(["openssl", "pkeyutl", "-verify", "-pubin", "-inkey", pem,
+                               "-rawin", "-in", paths[0], "-sigfile", paths[1]],
+                              capture_output=True).returncode == 0
+
+
+def main():
+    report, report_key, log_key = sys.argv[1:4]
+    raw = open(report + ".manifest.json", "rb").read()
+    if not ed25519_ok(report_key, raw, open(report + ".manifest.json.sig", "rb").read()):
+        fail("manifest signature")
+    m = json.loads(raw)
+    data = open(report, "rb").read()
+    if hashlib.sha256(data).hexdigest() != m["report"]["sha256"]:
+        fail("report sha256")
+    proof_raw = open(os.path.join(os.path.dirname(report), m["proof"]["file"]), "rb").read()
+    if hashlib.sha256(proof_raw).hexdigest() != m["proof"]["sha256"]:
+        fail("proof sha256")
+    p = json.loads(proof_raw)
+    tenant, a, b = m["tenant"], p["first_seq"], p["last_seq"]
+    if p["tenant"] != tenant:
+        fail("proof tenant")
+
+    # Rows: seq -> (entry hash, category).
+    at = {}
+    if m["report"]["format"] == "json":
+        rows = [(r["seq"], r["entry_hash"], r["category"]) for r in json.loads(data)["rows"]]
+    else:
+        table = list(csv.reader(io.StringIO(data.decode(), newline="")))
+        head = table[0]
+        defused = m["report"]["csv_formulas"] == "defuse"
+        cat = lambda c: c[1:] if defused and c.startswith("'") else c  # noqa: E731
+        rows = [(int(r[head.index("seq")]), r[head.index("entry_hash")],
+                 cat(r[head.index("category")])) for r in table[1:]]
+    for seq, entry, category in rows:
+        at[seq] = ("row", bytes.fromhex(entry), category, None)
+    for leaf in p["leaves"]:
+        if leaf["seq"] in at:
+            fail("seq %d twice" % leaf["seq"])
+        at[leaf["seq"]] = ("leaf", bytes.fromhex(leaf["entry_hash"]), leaf["category"], leaf)
+    if len(at) != len(rows) + len(p["leaves"]):
+        fail("a seq appears twice")
+    if at and (min(at) < a or max(at) > b):
+        fail("a seq outside %d..%d" % (a, b))
+
+    # The window the leaves must lie outside (received_at only).
+    f = m["filters"]
+    others = any(f[k] is not None for k in
+                 ("actor_id", "action", "resource_type", "resource_id", "outcome"))
+
+    def ns(t):  # RFC 3339 with nanoseconds, UTC, as the manifest writes it
+        import datetime
+        date, frac = t.rstrip("Z").split(".")
+        d = datetime.datetime.strptime(date, "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc)
+        return int(d.timestamp()) * 10**9 + int(frac.ljust(9, "0"))
+    lo = ns(f["from"]) if f["time_field"] == "received_at" and f["from"] else None
+    hi = ns(f["to"]) if f["time_field"] == "received_at" and f["to"] else None
+
+    # RFC 9162 fold: the frontier's subtrees, then one leaf per seq a..b.
+    stack = []  # (size, hash), sizes strictly decreasing
+    size = a - 1
+    for bit, h in zip([1 << i for i in reversed(range(64)) if (a - 1) >> i & 1],
+                      p["frontier"]):
+        stack.append((bit, bytes.fromhex(h)))
+    if len(stack) != bin(a - 1).count("1") or len(p["frontier"]) != len(stack):
+        fail("frontier length")
+    prev = bytes.fromhex(p["prev_entry_hash"])
+    for seq in range(a, b + 1):
+        if seq not in at:
+            fail("seq %d is neither a row nor a leaf" % seq)
+        kind, entry, category, leaf = at[seq]
+        if kind == "leaf":
+            t = int(leaf["received_at_ns"])
+            want = H(b"indelible/v1/entry\0", s(tenant), u64(seq), u64(t), prev,
+                     bytes.fromhex(leaf["body_digest"]))
+            if want != entry:
+                fail("seq %d: entry hash does not follow" % seq)
+            inside = (lo is None or t >= lo) and (hi is None or t < hi)
+            if seq == a and a > 1 and lo is not None and t >= lo:
+                fail("seq %d: the range starts inside the window" % seq)
+            if inside and not leaf["pruned"] and not others and \
+                    f["category"] in (None, category) and f["time_field"] == "received_at":
+                fail("seq %d matches the filters but is not a row" % seq)
+        stack.append((1, H(b"\0", b"indelible/v2/leaf\0", entry, s(category))))
+        while len(stack) > 1 and stack[-1][0] == stack[-2][0]:
+            (n, right), (_, left) = stack.pop(), stack.pop()
+            stack.append((2 * n, H(b"\1", left, right)))
+        prev = entry
+        size += 1
+    root = stack[-1][1]
+    for _, left in reversed(stack[:-1]):
+        root = H(b"\1", left, root)
+
+    # The checkpoint of size b: its text, binding and the log's signature.
+    note = p["checkpoint"]
+    text, _, sigs = note.partition("\n\n")
+    lines = text.split("\n")
+    if lines[0].rsplit("/", 1)[1] != tenant or int(lines[1]) != b or size != b:
+        fail("checkpoint is not of %s at size %d" % (tenant, b))
+    if base64.b64decode(lines[2]) != root:
+        fail("root of seqs 1..%d differs from the checkpoint's" % b)
+    if base64.b64decode(lines[3].split(" ")[1]) != prev:
+        fail("checkpoint chain line differs from entry_hash(%d)" % b)
+    signed = any(ed25519_ok(log_key, (text + "\n").encode(),
+                            base64.b64decode(line.split(" ")[-1])[4:])
+                 for line in sigs.split("\n") if line.startswith("\u2014 "))
+    if not signed:
+        fail("checkpoint not signed by the log key")
+    print("complete: seqs %d..%d" % (a, b))
+
+
+if __name__ == "__main__":
+    main()
