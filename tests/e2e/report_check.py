@@ -104,6 +104,8 @@ def main():
         if seq not in at:
             fail("seq %d is neither a row nor a leaf" % seq)
         kind, entry, category, leaf = at[seq]
+        if seq == a > 1 and (lo is None or kind == "row"):
+            fail("seq %d: the range starts inside the window" % seq)
         if kind == "leaf":
             t = int(leaf["received_at_ns"])
             want = H(b"indelible/v1/entry\0", s(tenant), u64(seq), u64(t), prev,

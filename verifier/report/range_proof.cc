@@ -245,6 +245,10 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
     return c;
   }
   c.leaves = leaves.size();
+  if (c.first_seq > 1 && !(window.received_at && window.from_ns)) {
+    problem(absl::StrCat("the range starts at seq ", c.first_seq, ", not 1, but the time window "
+                         "has no received_at start: records before it are not covered"));
+  }
   auto range = chain::CompactRange::FromHashes(c.first_seq - 1, frontier);
   if (!range.ok()) {
     problem(absl::StrCat("the frontier is not that of the ", c.first_seq - 1,
@@ -276,6 +280,10 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
     chain::Digest entry;
     std::string_view category;
     if (is_row) {
+      if (seq == c.first_seq && seq > 1) {
+        problem(absl::StrCat("seq ", seq, ": the range starts inside the time window (its "
+                             "first record is a row), so records before it are not covered"));
+      }
       if (row->prev_entry_hash && *row->prev_entry_hash != prev) {
         problem(absl::StrCat("seq ", seq, ": the row's prev_entry_hash is not the entry hash "
                              "of seq ", seq - 1));
@@ -288,7 +296,8 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
       entry = chain::EntryHash(tenant, seq, leaf->received_at_ns, prev, leaf->body_digest);
       if (entry != leaf->entry_hash) {
         problem(absl::StrCat("seq ", seq, ": the leaf's entry hash does not follow from its "
-                             "received_at, body digest and the entry hash before it"));
+                             "received_at, body digest and the entry hash before it (seq ", seq - 1, " or ",
+                             seq, " was changed)"));
         return c;
       }
       category = leaf->category;
