@@ -8,6 +8,7 @@ Prints "complete: seqs A..B" and exits 0, or prints the problem and exits 1.
 """
 import base64
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -20,6 +21,19 @@ import tempfile
 H = lambda *parts: hashlib.sha256(b"".join(parts)).digest()  # noqa: E731
 u64 = lambda n: struct.pack(">Q", n)  # noqa: E731
 s = lambda x: struct.pack(">I", len(x.encode())) + x.encode()  # noqa: E731
+
+
+# The CSV text cells, in canonical event order after tenant and event_id
+# (docs/FORMAT.md section 3).
+TEXT = ["tenant", "event_id", "actor_id", "actor_type", "actor_ip", "action",
+        "resource_type", "resource_id", "reason", "outcome", "source", "category"]
+
+
+def ns(t):  # RFC 3339 with nanoseconds, UTC, as reports write it
+    date, frac = t.rstrip("Z").split(".")
+    d = datetime.datetime.strptime(date, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 10**9 + int(frac.ljust(9, "0"))
 
 
 def fail(msg):
@@ -55,19 +69,29 @@ def main():
     if p["tenant"] != tenant:
         fail("proof tenant")
 
-    # Rows: seq -> (entry hash, category).
+    # Rows: seq -> (entry hash, category, and for CSV its recomputed body
+    # digest and received_at: the cells rebuild the canonical event).
     at = {}
     if m["report"]["format"] == "json":
-        rows = [(r["seq"], r["entry_hash"], r["category"]) for r in json.loads(data)["rows"]]
+        rows = [(r["seq"], r["entry_hash"], r["category"], None) for r in json.loads(data)["rows"]]
     else:
         table = list(csv.reader(io.StringIO(data.decode(), newline="")))
-        head = table[0]
         defused = m["report"]["csv_formulas"] == "defuse"
-        cat = lambda c: c[1:] if defused and c.startswith("'") else c  # noqa: E731
-        rows = [(int(r[head.index("seq")]), r[head.index("entry_hash")],
-                 cat(r[head.index("category")])) for r in table[1:]]
-    for seq, entry, category in rows:
-        at[seq] = ("row", bytes.fromhex(entry), category, None)
+        rows = []
+        for cells in table[1:]:
+            c = dict(zip(table[0], cells))
+            for k in TEXT:
+                if defused and c[k].startswith("'"):
+                    c[k] = c[k][1:]
+            md = sorted(json.loads(c["metadata"]).items(), key=lambda kv: kv[0].encode())
+            ce = b"indelible/v1/event\0" + s(c["tenant"]) + s(c["event_id"]) + \
+                u64(ns(c["occurred_at"])) + b"".join(s(c[k]) for k in TEXT[2:]) + \
+                struct.pack(">I", len(md)) + b"".join(s(k) + s(v) for k, v in md)
+            body = H(bytes.fromhex(c["salt"]), ce)
+            rows.append((int(c["seq"]), c["entry_hash"], c["category"],
+                         (ns(c["received_at"]), body)))
+    for seq, entry, category, cells in rows:
+        at[seq] = ("row", bytes.fromhex(entry), category, cells)
     for leaf in p["leaves"]:
         if leaf["seq"] in at:
             fail("seq %d twice" % leaf["seq"])
@@ -82,12 +106,6 @@ def main():
     others = any(f[k] is not None for k in
                  ("actor_id", "action", "resource_type", "resource_id", "outcome"))
 
-    def ns(t):  # RFC 3339 with nanoseconds, UTC, as the manifest writes it
-        import datetime
-        date, frac = t.rstrip("Z").split(".")
-        d = datetime.datetime.strptime(date, "%Y-%m-%dT%H:%M:%S").replace(
-            tzinfo=datetime.timezone.utc)
-        return int(d.timestamp()) * 10**9 + int(frac.ljust(9, "0"))
     lo = ns(f["from"]) if f["time_field"] == "received_at" and f["from"] else None
     hi = ns(f["to"]) if f["time_field"] == "received_at" and f["to"] else None
 
@@ -104,6 +122,10 @@ def main():
         if seq not in at:
             fail("seq %d is neither a row nor a leaf" % seq)
         kind, entry, category, leaf = at[seq]
+        if kind == "row" and leaf is not None:  # a CSV row: its cells must hash to entry
+            t, body = leaf
+            if H(b"indelible/v1/entry\0", s(tenant), u64(seq), u64(t), prev, body) != entry:
+                fail("seq %d: the row's cells do not hash to its entry_hash" % seq)
         if seq == a > 1 and (lo is None or kind == "row"):
             fail("seq %d: the range starts inside the window" % seq)
         if kind == "leaf":

@@ -250,18 +250,23 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
               "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["key_trusted"], false) << r.out;
-  // With no key: not verified, and the key id shown is the attacker's.
+  // With no key: the changed row is caught all the same (its cells no
+  // longer hash to its entry hash), and the key id shown is the attacker's.
   r = Verify({"verify-report", "--report", out});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted key): ", 0), 0u) << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("problem: proof: seq 1: the row's cells, salt and received_at do not "
+                       "hash to its entry_hash"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("(key id " + attacker_id + ", computed from the key)"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("signer.key_id " + victim_id + " is not the id of the key it carries"),
             std::string::npos) << r.out;
   r = Verify({"verify-report", "--report", out, "--json"});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["verdict"], "no_trusted_key");
+  EXPECT_EQ(j["verdict"], "not_genuine");
   EXPECT_EQ(j["genuine"], false);
   EXPECT_EQ(j["key_trusted"], false);
   EXPECT_EQ(j["signer_key_id"], attacker_id);

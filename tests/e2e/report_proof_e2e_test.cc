@@ -293,7 +293,7 @@ TEST_F(ReportProofE2E, RemovedRowHiddenAsALeafIsCaught) {
 
 // A row changed: in JSON, its reason rewritten with the body digest and
 // entry hash recomputed from the salt so that the row checks on its own;
-// in CSV, its category. Both re-signed.
+// in CSV, its reason cell; and a leaf's category. All re-signed.
 TEST_F(ReportProofE2E, ChangedRowReSignedIsCaught) {
   {
     const std::string out = ExportDay1("changed.json", {"--format", "json"});
@@ -330,20 +330,44 @@ TEST_F(ReportProofE2E, ChangedRowReSignedIsCaught) {
     EXPECT_NE(r.out.find("seq 6"), std::string::npos) << r.out;
   }
   {
+    // CSV: a displayed cell changed. The cells rebuild the canonical event,
+    // which with the salt column no longer hashes to the row's entry_hash.
     const std::string out = ExportDay1("changed.csv");
     std::string csv = Slurp(out);
     const size_t row5 = csv.find("\r\nacme,5,");
     ASSERT_NE(row5, std::string::npos);
-    const size_t cat = csv.find(",access,", row5);
-    ASSERT_NE(cat, std::string::npos);
-    csv.replace(cat, 8, ",admin,");
+    const size_t reason = csv.find(",ticket T-5,", row5);
+    ASSERT_NE(reason, std::string::npos);
+    csv.replace(reason, 12, ",ticket T-9,");
     ReSign(out, csv, 3);
+    auto r = VerifyReport(out);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("problem: proof: seq 5: the row's cells, salt and received_at do not "
+                         "hash to its entry_hash"),
+              std::string::npos)
+        << r.out;
+    r = PythonCheck(out);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("seq 5: the row's cells do not hash"), std::string::npos) << r.out;
+  }
+  {
+    // A leaf's category changed (a pruned trace passed off as another
+    // category): only the root can tell.
+    const std::string out = ExportDay1("changed-leaf.csv");
+    Json proof = Json::parse(Slurp(out + ".proof.json"));
+    for (auto& leaf : proof["leaves"]) {
+      if (leaf["seq"] == 6) leaf["category"] = "admin";
+    }
+    const std::string bytes = proof.dump();
+    ReSign(out, Slurp(out), 3, &bytes);
     auto r = VerifyReport(out);
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_NE(r.out.find("is not the checkpoint's: a row or leaf was changed"),
               std::string::npos)
         << r.out;
-    EXPECT_EQ(PythonCheck(out).exit_code, 1);
+    r = PythonCheck(out);
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.out.find("differs from the checkpoint's"), std::string::npos) << r.out;
   }
 }
 
@@ -379,8 +403,7 @@ TEST_F(ReportProofE2E, ShortenedRangeIsCaught) {
       ASSERT_TRUE(node.has_value());
       frontier = chain::ToHex(std::string_view(*node).substr(0, 32));
     }
-    Json report_skel = Json::parse(Slurp(out + ".proof.json"));
-    Json proof = report_skel;
+    Json proof = Json::parse(Slurp(out + ".proof.json"));
     Json leaves = Json::array();
     for (const auto& leaf : proof["leaves"]) {
       if (leaf["seq"].get<uint64_t>() > 4) leaves.push_back(leaf);
@@ -388,13 +411,12 @@ TEST_F(ReportProofE2E, ShortenedRangeIsCaught) {
     proof["leaves"] = leaves;
     proof["first_seq"] = 5;
     proof["frontier"] = Json::array({frontier});
-    proof["prev_entry_hash"] = "";  // taken from the row of seq 4 below
     std::string csv = Slurp(out);
-    // entry_hash(4) is the last cell of row 4.
+    // entry_hash(4) is the cell before the salt (32 hex digits) of row 4.
     const size_t row4 = csv.find("\r\nacme,4,");
     ASSERT_NE(row4, std::string::npos);
     const size_t end4 = csv.find("\r\n", row4 + 2);
-    proof["prev_entry_hash"] = csv.substr(end4 - 64, 64);
+    proof["prev_entry_hash"] = csv.substr(end4 - 33 - 64, 64);
     const std::string bytes = proof.dump();
     ReSign(out, WithoutCsvRow(csv, 4), 2, &bytes);
     auto r = VerifyReport(out);

@@ -289,6 +289,14 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
                              "of seq ", seq - 1));
         return c;
       }
+      if (row->body_digest &&
+          chain::EntryHash(tenant, seq, row->received_at_ns, prev, *row->body_digest) !=
+              row->entry_hash) {
+        problem(absl::StrCat("seq ", seq, ": the row's cells, salt and received_at do not hash "
+                             "to its entry_hash, after the entry hash of seq ", seq - 1,
+                             " (seq ", seq - 1, " or ", seq, " was changed)"));
+        return c;
+      }
       entry = row->entry_hash;
       category = row->category;
       ++row;

@@ -103,12 +103,16 @@ class ProofWriter {
 };
 
 // What the proof check needs of a report row. `prev_entry_hash`: a JSON
-// row's, which must link to the record before it; CSV rows have none.
+// row's, which must link to the record before it. `body_digest`: a CSV
+// row's, from its cells and salt; with its received_at and the entry hash
+// before it, it must give the row's entry_hash.
 struct ProvenRow {
   uint64_t seq = 0;
   chain::Digest entry_hash{};
   std::string category;
   std::optional<chain::Digest> prev_entry_hash;
+  std::optional<chain::Digest> body_digest;
+  uint64_t received_at_ns = 0;
 };
 
 // The manifest's filters as far as a leaf can be judged by them: its

@@ -221,19 +221,62 @@ class Checker {
     }
   }
 
-  void CsvRow(const std::vector<std::string>& cells, bool defused, uint64_t index) {
+  // A CSV row's cells rebuild its canonical event (docs/FORMAT.md section
+  // 3; a defused text cell loses its leading quote), and with its salt and
+  // received_at they give the body digest that, in the range walk, must
+  // hash to its entry_hash: so every displayed cell is bound to the tree.
+  void CsvRow(std::vector<std::string>& cells, bool defused, uint64_t index) {
     const std::string where = absl::StrCat("row ", index + 1);
-    constexpr size_t kSeq = 1, kCategory = 14, kEntryHash = 16;
-    std::string entry_bytes;
+    enum : size_t {
+      kTenant = 0, kSeq = 1, kReceivedAt = 2, kOccurredAt = 3, kEventId = 4, kCategory = 14,
+      kMetadata = 15, kEntryHash = 16, kSalt = 17, kColumns = 18
+    };
+    std::string entry_bytes, salt;
     ProvenRow p;
-    if (cells.size() != kEntryHash + 1 || !chain::ParseDecimal(cells[kSeq], &p.seq) ||
+    if (cells.size() != kColumns || !chain::ParseDecimal(cells[kSeq], &p.seq) ||
         !chain::FromHex(cells[kEntryHash], &entry_bytes) ||
-        !chain::DigestFromBytes(entry_bytes, &p.entry_hash)) {
-      return Problem(where + ": malformed seq, entry_hash or column count");
+        !chain::DigestFromBytes(entry_bytes, &p.entry_hash) ||
+        !chain::FromHex(cells[kSalt], &salt) || salt.size() != chain::kSaltSize) {
+      return Problem(where + ": malformed seq, entry_hash, salt or column count");
     }
     CheckSeq(p.seq, where);
-    p.category = cells[kCategory];
-    if (defused && !p.category.empty() && p.category.front() == '\'') p.category.erase(0, 1);
+    if (defused) {
+      for (size_t i : {size_t{kTenant}, size_t{5}, size_t{6}, size_t{7}, size_t{8}, size_t{9},
+                       size_t{10}, size_t{11}, size_t{12}, size_t{13}, size_t{kCategory},
+                       size_t{kEventId}}) {
+        if (!cells[i].empty() && cells[i].front() == '\'') cells[i].erase(0, 1);
+      }
+    }
+    chain::EventFields e;
+    uint64_t received = 0;
+    if (!ParseTimeNs(cells[kReceivedAt], &received) ||
+        !ParseTimeNs(cells[kOccurredAt], &e.occurred_at_ns)) {
+      return Problem(where + ": received_at or occurred_at is not an RFC 3339 time");
+    }
+    Json md = Json::parse(cells[kMetadata], nullptr, false);
+    if (md.is_discarded() || !md.is_object()) return Problem(where + ": metadata is not a JSON object");
+    for (const auto& [k, v] : md.items()) {
+      if (!v.is_string()) return Problem(where + ": metadata values must be strings");
+      e.metadata.emplace_back(k, v.get<std::string>());
+    }
+    if (cells[kTenant] != r_->tenant) Problem(where + ": tenant is not the manifest's");
+    e.tenant = cells[kTenant];
+    e.event_id = cells[kEventId];
+    e.actor_id = cells[5];
+    e.actor_type = cells[6];
+    e.actor_ip = cells[7];
+    e.action = cells[8];
+    e.resource_type = cells[9];
+    e.resource_id = cells[10];
+    e.reason = cells[11];
+    e.outcome = cells[12];
+    e.source = cells[13];
+    e.category = cells[kCategory];
+    auto ce = chain::EncodeCanonicalEvent(e);
+    if (!ce.ok()) return Problem(where + ": its cells do not make a canonical event");
+    p.category = e.category;
+    p.received_at_ns = received;
+    p.body_digest = chain::BodyDigest(salt, *ce);
     proven_.push_back(std::move(p));
   }
 
@@ -437,10 +480,10 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
       checkpoint_v2 = cp.get<std::string>();
     }
     proof_ref = m.value("proof", Json());
-    const Json& filters = m.at("filters");
-    window.received_at = filters.at("time_field").get<std::string>() == "received_at";
+    const Json filters = m.value("filters", Json::object());
+    window.received_at = filters.value("time_field", "received_at") == "received_at";
     for (const char* bound : {"from", "to"}) {
-      const Json& v = filters.at(bound);
+      const Json v = filters.value(bound, Json());
       if (v.is_null()) continue;
       uint64_t ns = 0;
       if (!ParseTimeNs(v.get<std::string>(), &ns)) {
@@ -448,9 +491,11 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
       }
       (bound[0] == 'f' ? window.from_ns : window.to_ns) = ns;
     }
-    if (!filters.at("category").is_null()) window.category = filters.at("category").get<std::string>();
+    if (const Json c = filters.value("category", Json()); !c.is_null()) {
+      window.category = c.get<std::string>();
+    }
     for (const char* k : {"actor_id", "action", "resource_type", "resource_id", "outcome"}) {
-      if (!filters.at(k).is_null()) window.other_filters.push_back(k);
+      if (!filters.value(k, Json()).is_null()) window.other_filters.push_back(k);
     }
     auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
     if (!k.ok()) {
