@@ -237,6 +237,34 @@ TEST_F(ReportProofE2E, WindowWithPrunedRecordsIsProvenComplete) {
   }
 }
 
+// A window that no record reached: the range is the last record alone,
+// whose received_at shows it is before the window.
+TEST_F(ReportProofE2E, EmptyWindowIsProvenEmpty) {
+  const std::string out = dir_->Sub("later.csv");
+  auto r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir_->Sub("data"),
+                       "--tenant", "acme", "--out", out, "--sign-key", dir_->Sub("report.pem"),
+                       "--from", std::to_string(received_[10] + 1)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json m = Json::parse(Slurp(out + ".manifest.json"));
+  EXPECT_EQ(m["row_count"], 0);
+  EXPECT_EQ(m["proof"]["first_seq"], 10);
+  EXPECT_EQ(m["proof"]["last_seq"], 10);
+  r = VerifyReport(out);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = PythonCheck(out);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Its one leaf claimed to be inside the window: caught.
+  Json proof = Json::parse(Slurp(out + ".proof.json"));
+  proof["leaves"][0]["received_at_ns"] = std::to_string(received_[10] + 2);
+  const std::string bytes = proof.dump();
+  ReSign(out, Slurp(out), 0, &bytes);
+  r = VerifyReport(out);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("seq 10: the leaf's entry hash does not follow"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(PythonCheck(out).exit_code, 1);
+}
+
 // A matching row removed, the manifest re-signed with the legitimate key.
 TEST_F(ReportProofE2E, RemovedRowReSignedIsCaught) {
   const std::string out = ExportDay1("removed.csv");

@@ -86,9 +86,12 @@ class RowFormatter final : public check::RecordFormatter {
     row.entry_hash = r.skeleton.entry_hash;
     row.prev_entry_hash = prev;
     // The check decoded this body already; null: pruned.
-    const bool matches = event != nullptr &&
-                         store::DecodeBody(r.body, &row.salt, &row.canonical_event) &&
-                         (row.event = std::move(*event), options_.filters.Matches(row));
+    bool matches = false;
+    if (event != nullptr) {
+      row.event = std::move(*event);
+      matches = store::DecodeBody(r.body, &row.salt, &row.canonical_event) &&
+                options_.filters.Matches(row);
+    }
     const size_t frame = out->size();
     out->append(kHeaderSize, '\0');
     if (matches) {
@@ -136,10 +139,10 @@ class RowFormatter final : public check::RecordFormatter {
       payload.remove_prefix(16 + 32);
       if (kind == 'R') {
         p.row = true;
-        if (proof_ != nullptr) {
-          if (p.seq > proof_->last_seq()) continue;  // after the range's end
-          proof_->Add(p);
-        }
+        // (A row is never after the range's end: rows are received before
+        // the record that closes the window, and received_at never
+        // decreases along a chain that verifies.)
+        if (proof_ != nullptr) proof_->Add(p);
         if (options_.format == Format::kJson && rows_ == 0) {
           payload.remove_prefix(kJsonRowSeparator.size());
         }

@@ -72,12 +72,11 @@ class ProofWriter {
   ProofWriter(const store::Reader& reader, std::string tenant, std::optional<uint64_t> from_ns,
               std::optional<uint64_t> to_ns, uint64_t newest_size, ReportFile* out);
 
+  // The next record, in seq order; records after the range's end are
+  // ignored.
   void Add(const ProofRecord& r);
   // Writes the rest of the file; the first error of Add or of the reads.
   absl::StatusOr<ProofSummary> Finish();
-
-  // Records after this seq are outside the range (b once known).
-  uint64_t last_seq() const { return last_; }
 
  private:
   void Start(uint64_t first_seq, const chain::Digest& prev);
