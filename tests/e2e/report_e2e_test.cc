@@ -13,6 +13,7 @@
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
 #include "tests/witness/witness_process.h"
+#include "verifier/chain/coding.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
@@ -508,6 +509,31 @@ TEST(ReportWitnessedE2E, CosignedCheckpointOfTheHeadMeetsThePolicy) {
   // Without a policy the binding is checked all the same.
   r = verify({"--key", log_vkey});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  // A window closed by seq 3: the range proof ends at a cosigned checkpoint
+  // at or after it (4 here, or 3 if the witness cosigned one of that size),
+  // so the report meets the policy.
+  uint64_t received3 = 0;
+  {
+    testing::RawStore raw(dir.Sub("data"));
+    auto skeleton = raw.Get(store::kSkeletonsCf, store::SeqKey("acme", 3));
+    ASSERT_TRUE(skeleton.has_value());
+    received3 = chain::DecodeU64(skeleton->data());
+  }
+  const std::string windowed = dir.Sub("to3.json");
+  r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir.Sub("data"),
+                  "--tenant", "acme", "--out", windowed, "--format", "json", "--sign-key",
+                  dir.Sub("report.pem"), "--to", std::to_string(received3)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(Slurp(windowed + ".manifest.json"))["row_count"], 2);
+  std::vector<std::string> args = {BinPath("indelible-verify"), "verify-report", "--report",
+                                   windowed, "--json", "--key-pem", dir.Sub("report.pub.pem")};
+  args.insert(args.end(), policy1.begin(), policy1.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["complete"], true) << r.out;
+  EXPECT_GE(j["proof"]["last_seq"].get<uint64_t>(), 3u) << r.out;
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {

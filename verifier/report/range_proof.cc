@@ -17,18 +17,33 @@
 namespace indelible::report {
 namespace {
 
-// A stored checkpoint at the first size in [from, newest] that has one;
-// the probes are bounded, and newest always has one.
+// Signature lines after the log's: the witness cosignatures the daemon
+// appended to a stored note.
+bool HasCosignature(std::string_view note) {
+  size_t lines = 0;
+  for (size_t at = note.find("\n\xe2\x80\x94 "); at != std::string_view::npos;
+       at = note.find("\n\xe2\x80\x94 ", at + 1)) {
+    ++lines;
+  }
+  return lines >= 2;
+}
+
+// The size of a stored checkpoint in [from, newest]: the first one that
+// witnesses cosigned, else the first one, probing a bounded number of
+// sizes; newest (which always has one) if the probes find none.
 absl::StatusOr<uint64_t> CheckpointSizeAtOrAfter(const store::Reader& reader,
                                                  const std::string& tenant, uint64_t from,
                                                  uint64_t newest) {
   constexpr uint64_t kMaxProbes = 1 << 16;
-  for (uint64_t n = from; n < newest && n - from < kMaxProbes; ++n) {
+  std::optional<uint64_t> first;
+  for (uint64_t n = from; n <= newest && n - from < kMaxProbes; ++n) {
     auto v = reader.Get(store::kCheckpointsV2Cf, store::SeqKey(tenant, n));
     if (!v.ok()) return v.status();
-    if (v->has_value()) return n;
+    if (!v->has_value()) continue;
+    if (HasCosignature(**v)) return n;
+    if (!first) first = n;
   }
-  return newest;
+  return first ? *first : newest;
 }
 
 }  // namespace
