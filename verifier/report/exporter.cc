@@ -236,9 +236,9 @@ absl::StatusOr<ExportResult> Export(const store::Reader& reader,
   // before the tree has none, and its report has no proof).
   uint64_t newest = 0;
   if (check::StoreHasTree(reader)) {
-    auto cp = NewestCheckpointV2(reader, options.tenant);
+    auto cp = NewestCheckpointV2Size(reader, options.tenant);
     if (!cp.ok()) return cp.status();
-    newest = cp->first;
+    newest = *cp;
   }
   const std::string proof_tmp = ProofPath(options.out_path) + ".tmp";
   RemoveAtExit remove_proof_tmp{proof_tmp};

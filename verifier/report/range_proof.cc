@@ -48,15 +48,14 @@ absl::StatusOr<uint64_t> CheckpointSizeAtOrAfter(const store::Reader& reader,
 
 }  // namespace
 
-absl::StatusOr<std::pair<uint64_t, std::string>> NewestCheckpointV2(
-    const store::Reader& reader, const std::string& tenant) {
-  std::pair<uint64_t, std::string> newest{0, ""};
+absl::StatusOr<uint64_t> NewestCheckpointV2Size(const store::Reader& reader,
+                                                const std::string& tenant) {
+  uint64_t newest = 0;
   auto rows = reader.NewRows(store::kCheckpointsV2Cf, store::TenantPrefix(tenant));
   for (; rows->Valid(); rows->Next()) {
     std::string_view t;
     uint64_t size = 0;
-    if (!store::ParseSeqKey(rows->key(), &t, &size) || t != tenant) continue;
-    newest = {size, std::string(rows->value())};
+    if (store::ParseSeqKey(rows->key(), &t, &size) && t == tenant) newest = size;
   }
   if (!rows->ok()) return rows->status();
   return newest;

@@ -21,8 +21,9 @@
 //
 // a is the record just before the first one received in the window (so
 // that its received_at proves the range starts early enough), or 1; b is
-// the smallest stored v2 checkpoint size at or after the first record
-// received after the window, else the newest stored v2 checkpoint.
+// the first stored v2 checkpoint size at or after the first record received
+// after the window (the first cosigned one if any), else the newest stored
+// v2 checkpoint.
 //
 // ProofWriter: not thread-safe; fed records in seq order.
 #ifndef INDELIBLE_VERIFIER_REPORT_RANGE_PROOF_H_
@@ -152,10 +153,9 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
 // RFC 3339 ("2023-11-14T22:13:20.500000000Z") to ns since the epoch.
 bool ParseTimeNs(const std::string& text, uint64_t* ns);
 
-// The stored v2 checkpoint notes of `tenant`: the newest (size, note), or
-// size 0 if none.
-absl::StatusOr<std::pair<uint64_t, std::string>> NewestCheckpointV2(
-    const store::Reader& reader, const std::string& tenant);
+// The size of `tenant`'s newest stored v2 checkpoint, 0 if none.
+absl::StatusOr<uint64_t> NewestCheckpointV2Size(const store::Reader& reader,
+                                                const std::string& tenant);
 
 }  // namespace indelible::report
 
