@@ -237,6 +237,18 @@ TEST_F(RangeProofTest, MalformedProofIsAProblemNotACrash) {
   p = Json::parse(Proof(1, {2, 4}));
   p["checkpoint"] = "not a note";
   EXPECT_FALSE(Check(p.dump(), Rows({2, 4})).problems.empty());
+  // Leaves: a missing field, a mistyped one, something that is no object.
+  p = Json::parse(Proof(1, {2, 4}));
+  p["leaves"][1].erase("body_digest");
+  RangeCheck c = Check(p.dump(), Rows({2, 4}));
+  EXPECT_NE(Problems(c).find("malformed leaf 2"), std::string::npos) << Problems(c);
+  p = Json::parse(Proof(1, {2, 4}));
+  p["leaves"][0]["pruned"] = "no";
+  EXPECT_NE(Problems(Check(p.dump(), Rows({2, 4}))).find("malformed leaf 1"), std::string::npos);
+  p = Json::parse(Proof(1, {2, 4}));
+  p["leaves"].push_back("seq 6");
+  EXPECT_NE(Problems(Check(p.dump(), Rows({2, 4}))).find("leaves: want an array of leaf objects"),
+            std::string::npos);
 }
 
 }  // namespace

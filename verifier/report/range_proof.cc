@@ -216,12 +216,42 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
                            const std::vector<std::string>& trusted_keys) {
   RangeCheck c;
   auto problem = [&c](std::string p) { c.problems.push_back("proof: " + std::move(p)); };
-  Json j = Json::parse(proof, nullptr, false);
+  // Each leaf object is turned into a Leaf as soon as it is parsed and
+  // dropped from the document, so memory stays near sizeof(Leaf) a leaf.
+  std::vector<Leaf> leaves;
+  std::string leaf_error;  // the first malformed leaf
+  bool in_leaves = false;
+  Json::parser_callback_t keep = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::key && depth == 1) in_leaves = parsed == "leaves";
+    if (event != Json::parse_event_t::object_end || depth != 2 || !in_leaves) return true;
+    Leaf leaf;
+    try {
+      leaf.seq = JsonUnsigned(parsed.at("seq"));
+      leaf.category = parsed.at("category").get<std::string>();
+      leaf.pruned = parsed.at("pruned").get<bool>();
+      if (!HexDigest(parsed.at("entry_hash"), &leaf.entry_hash) ||
+          !HexDigest(parsed.at("body_digest"), &leaf.body_digest) ||
+          !chain::ParseDecimal(parsed.at("received_at_ns").get<std::string>(),
+                               &leaf.received_at_ns)) {
+        throw std::invalid_argument("malformed hash or received_at_ns");
+      }
+      leaves.push_back(std::move(leaf));
+    } catch (const std::exception& e) {
+      if (leaf_error.empty()) {
+        leaf_error = absl::StrCat("leaf ", leaves.size() + 1, ": ", e.what());
+      }
+    }
+    return false;
+  };
+  Json j = Json::parse(proof, keep, false);
   if (j.is_discarded() || !j.is_object() || j.value("format", Json()) != kProofFormat) {
     problem(std::string("not an ") + kProofFormat + " document");
     return c;
   }
-  std::vector<Leaf> leaves;
+  if (!leaf_error.empty()) {
+    problem("malformed " + leaf_error);
+    return c;
+  }
   std::vector<chain::Digest> frontier;
   chain::Digest prev{};
   try {
@@ -235,19 +265,9 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
       if (!HexDigest(h, &d)) throw std::invalid_argument("frontier: want hex hashes");
       frontier.push_back(d);
     }
-    for (const Json& l : j.at("leaves")) {
-      Leaf leaf;
-      leaf.seq = JsonUnsigned(l.at("seq"));
-      leaf.category = l.at("category").get<std::string>();
-      leaf.pruned = l.at("pruned").get<bool>();
-      if (!HexDigest(l.at("entry_hash"), &leaf.entry_hash) ||
-          !HexDigest(l.at("body_digest"), &leaf.body_digest) ||
-          !chain::ParseDecimal(l.at("received_at_ns").get<std::string>(),
-                               &leaf.received_at_ns)) {
-        problem(absl::StrCat("seq ", leaf.seq, ": malformed leaf"));
-        return c;
-      }
-      leaves.push_back(std::move(leaf));
+    // Anything but leaf objects left in "leaves" is malformed.
+    if (!j.at("leaves").is_array() || !j.at("leaves").empty()) {
+      throw std::invalid_argument("leaves: want an array of leaf objects");
     }
   } catch (const std::exception& e) {
     problem(std::string("missing or mistyped field (") + e.what() + ")");

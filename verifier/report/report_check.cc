@@ -400,16 +400,17 @@ void CheckProof(const Json& ref, const ReportCheckOptions& o, const RangeWindow&
     return;
   }
   const std::string dir = std::filesystem::path(o.report_path).parent_path().string();
-  auto bytes = ReadSmallFile(dir.empty() ? file : dir + "/" + file);
-  if (!bytes.ok()) {
-    r->problems.push_back("proof: " + std::string(bytes.status().message()));
+  auto mapped = MappedFile::Open(dir.empty() ? file : dir + "/" + file);
+  if (!mapped.ok()) {
+    r->problems.push_back("proof: " + std::string(mapped.status().message()));
     return;
   }
-  if (chain::ToHex(chain::Sha256(*bytes)) != want_sha256 || bytes->size() != want_bytes) {
+  const std::string_view bytes = (*mapped)->data();
+  if (chain::ToHex(chain::Sha256(bytes)) != want_sha256 || bytes.size() != want_bytes) {
     r->problems.push_back("proof: SHA-256 or size differs from the manifest's");
     return;
   }
-  RangeCheck c = CheckRangeProof(r->tenant, *bytes, rows, window, o.trusted_keys);
+  RangeCheck c = CheckRangeProof(r->tenant, bytes, rows, window, o.trusted_keys);
   for (auto& p : c.problems) r->problems.push_back(std::move(p));
   for (auto& n : c.notes) r->notes.push_back(std::move(n));
   r->proof_first_seq = c.first_seq;
