@@ -294,7 +294,7 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
   // Walk the range: each seq must be the next row or the next leaf.
   auto row = rows->begin();
   auto leaf = leaves.begin();
-  uint64_t pruned_in_window = 0, unjudged = 0;
+  uint64_t pruned_in_window = 0, unjudged = 0, unjudged_occurred = 0;
   bool closed = false;
   const auto in_window = [&window](uint64_t t) {
     return (!window.from_ns || t >= *window.from_ns) && (!window.to_ns || t < *window.to_ns);
@@ -343,6 +343,7 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
         return c;
       }
       category = leaf->category;
+      if (!window.received_at && !leaf->pruned) ++unjudged_occurred;
       if (window.received_at) {
         const uint64_t t = leaf->received_at_ns;
         if (seq == c.first_seq && seq > 1 && window.from_ns && t >= *window.from_ns) {
@@ -421,6 +422,11 @@ RangeCheck CheckRangeProof(const std::string& tenant, std::string_view proof,
         "proof: ", unjudged, " record(s) in the time window are leaves that the filters ",
         absl::StrJoin(window.other_filters, ", "), " could not be checked on (their content "
         "is not in the report)"));
+  }
+  if (unjudged_occurred > 0) {
+    c.notes.push_back(absl::StrCat(
+        "proof: ", unjudged_occurred, " leaves could not be checked against the occurred_at "
+        "window (client-asserted, and their content is not in the report)"));
   }
   if (c.problems.empty() && window.received_at && !closed) {
     c.notes.push_back(absl::StrCat(
