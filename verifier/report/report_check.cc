@@ -15,6 +15,7 @@
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
 #include "verifier/chain/witness_policy.h"
+#include "verifier/report/csv_rows.h"
 #include "verifier/report/exporter.h"
 #include "verifier/report/mapped_file.h"
 #include "verifier/report/range_proof.h"
@@ -185,99 +186,16 @@ class Checker {
     return scan.records - 1;
   }
 
-  // What the range proof needs of each CSV row: its seq, category and
-  // entry hash (columns 2, 15 and 17), unquoted, and the category with a
-  // defusing quote removed.
+  // What the range proof needs of each CSV row (csv_rows.h).
   void CollectCsvRows(std::string_view data, bool defused) {
-    std::vector<std::string> cells;
-    std::string cell;
-    bool quoted = false;
     uint64_t index = 0;
-    for (size_t i = 0; i < data.size(); ++i) {
-      const char c = data[i];
-      if (quoted) {
-        if (c != '"') {
-          cell.push_back(c);
-        } else if (i + 1 < data.size() && data[i + 1] == '"') {
-          cell.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == ',') {
-        cells.push_back(std::move(cell));
-        cell.clear();
-      } else if (c == '\n') {
-        if (!cell.empty() && cell.back() == '\r') cell.pop_back();
-        cells.push_back(std::move(cell));
-        cell.clear();
-        CsvRow(cells, defused, index++);
-        cells.clear();
-      } else {
-        cell.push_back(c);
-      }
-    }
-  }
-
-  // A CSV row's cells rebuild its canonical event (docs/FORMAT.md section
-  // 3; a defused text cell loses its leading quote), and with its salt and
-  // received_at they give the body digest that, in the range walk, must
-  // hash to its entry_hash: so every displayed cell is bound to the tree.
-  void CsvRow(std::vector<std::string>& cells, bool defused, uint64_t index) {
-    const std::string where = absl::StrCat("row ", index + 1);
-    enum : size_t {
-      kTenant = 0, kSeq = 1, kReceivedAt = 2, kOccurredAt = 3, kEventId = 4, kCategory = 14,
-      kMetadata = 15, kEntryHash = 16, kSalt = 17, kColumns = 18
-    };
-    std::string entry_bytes, salt;
-    ProvenRow p;
-    if (cells.size() != kColumns || !chain::ParseDecimal(cells[kSeq], &p.seq) ||
-        !chain::FromHex(cells[kEntryHash], &entry_bytes) ||
-        !chain::DigestFromBytes(entry_bytes, &p.entry_hash) ||
-        !chain::FromHex(cells[kSalt], &salt) || salt.size() != chain::kSaltSize) {
-      return Problem(where + ": malformed seq, entry_hash, salt or column count");
-    }
-    CheckSeq(p.seq, where);
-    if (defused) {
-      for (size_t i : {size_t{kTenant}, size_t{5}, size_t{6}, size_t{7}, size_t{8}, size_t{9},
-                       size_t{10}, size_t{11}, size_t{12}, size_t{13}, size_t{kCategory},
-                       size_t{kEventId}}) {
-        if (!cells[i].empty() && cells[i].front() == '\'') cells[i].erase(0, 1);
-      }
-    }
-    chain::EventFields e;
-    uint64_t received = 0;
-    if (!ParseTimeNs(cells[kReceivedAt], &received) ||
-        !ParseTimeNs(cells[kOccurredAt], &e.occurred_at_ns)) {
-      return Problem(where + ": received_at or occurred_at is not an RFC 3339 time");
-    }
-    Json md = Json::parse(cells[kMetadata], nullptr, false);
-    if (md.is_discarded() || !md.is_object()) return Problem(where + ": metadata is not a JSON object");
-    for (const auto& [k, v] : md.items()) {
-      if (!v.is_string()) return Problem(where + ": metadata values must be strings");
-      e.metadata.emplace_back(k, v.get<std::string>());
-    }
-    if (cells[kTenant] != r_->tenant) Problem(where + ": tenant is not the manifest's");
-    e.tenant = cells[kTenant];
-    e.event_id = cells[kEventId];
-    e.actor_id = cells[5];
-    e.actor_type = cells[6];
-    e.actor_ip = cells[7];
-    e.action = cells[8];
-    e.resource_type = cells[9];
-    e.resource_id = cells[10];
-    e.reason = cells[11];
-    e.outcome = cells[12];
-    e.source = cells[13];
-    e.category = cells[kCategory];
-    auto ce = chain::EncodeCanonicalEvent(e);
-    if (!ce.ok()) return Problem(where + ": its cells do not make a canonical event");
-    p.category = e.category;
-    p.received_at_ns = received;
-    p.body_digest = chain::BodyDigest(salt, *ce);
-    proven_.push_back(std::move(p));
+    ForEachCsvRecord(data, [&](std::vector<std::string>& cells) {
+      const std::string where = absl::StrCat("row ", ++index);
+      auto row = ProvenCsvRow(cells, defused, r_->tenant);
+      if (!row.ok()) return Problem(where + ": " + std::string(row.status().message()));
+      CheckSeq(row->seq, where);
+      proven_.push_back(*std::move(row));
+    });
   }
 
   std::vector<ProvenRow>& proven() { return proven_; }
