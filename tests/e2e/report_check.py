@@ -72,8 +72,11 @@ def main():
     # Rows: seq -> (entry hash, category, and for CSV its recomputed body
     # digest and received_at: the cells rebuild the canonical event).
     at = {}
-    if m["report"]["format"] == "json":
-        rows = [(r["seq"], r["entry_hash"], r["category"], None) for r in json.loads(data)["rows"]]
+    if m["report"]["format"] == "json":  # the row's own canonical event and salt
+        rows = [(r["seq"], r["entry_hash"], r["category"],
+                 (int(r["received_at_ns"]), H(base64.b64decode(r["salt"]),
+                                              base64.b64decode(r["canonical_event"]))))
+                for r in json.loads(data)["rows"]]
     else:
         table = list(csv.reader(io.StringIO(data.decode(), newline="")))
         defused = m["report"]["csv_formulas"] == "defuse"
@@ -122,7 +125,7 @@ def main():
         if seq not in at:
             fail("seq %d is neither a row nor a leaf" % seq)
         kind, entry, category, leaf = at[seq]
-        if kind == "row" and leaf is not None:  # a CSV row: its cells must hash to entry
+        if kind == "row":  # its content (CE or cells) must hash to its entry hash
             t, body = leaf
             if H(b"indelible/v1/entry\0", s(tenant), u64(seq), u64(t), prev, body) != entry:
                 fail("seq %d: the row's cells do not hash to its entry_hash" % seq)
