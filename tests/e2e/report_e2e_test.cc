@@ -13,6 +13,7 @@
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
 #include "tests/witness/witness_process.h"
+#include "verifier/chain/coding.h"
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/note.h"
 #include "verifier/chain/signing.h"
@@ -98,6 +99,12 @@ class ReportE2E : public ::testing::Test {
                        file + ".sig"});
   }
 
+  // The daemon's checkpoint key: what the range proof's checkpoint is
+  // signed with.
+  static std::string LogKey() {
+    return testing::VerifierKeyOf(dir_->Sub("data.signing-key.pem"));
+  }
+
   static TempDir* dir_;
 };
 TempDir* ReportE2E::dir_ = nullptr;
@@ -123,7 +130,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   EXPECT_NE(csv.find("\"ticket, \"\"T-1\"\"\nsecond line\""), std::string::npos);
   EXPECT_NE(csv.find("2023-11-14T22:13:21.000000000Z"), std::string::npos);
 
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("GENUINE: ", 0), 0u) << r.out;
 
@@ -149,7 +156,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   std::string tampered = csv;
   tampered[tampered.find("alice")] = 'A';
   Spit(out, tampered);
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("problem: report: SHA-256 differs from the manifest's"),
             std::string::npos) << r.out;
@@ -162,7 +169,7 @@ TEST_F(ReportE2E, CsvReportIsGenuineForVerifierAndPlainOpenssl) {
   ASSERT_NE(m.find(count), std::string::npos) << m;
   Spit(out + ".manifest.json",
        std::string(m).replace(m.find(count), count.size(), "\"row_count\": 21"));
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("problem: manifest: signature does not verify"), std::string::npos)
       << r.out;
@@ -186,7 +193,7 @@ TEST_F(ReportE2E, JsonReportRowsRecomputeAndFiltersApply) {
   EXPECT_EQ(manifest["row_count"], report["rows"].size());
   EXPECT_EQ(manifest["filters"]["actor_id"], "bob");
   r = Verify({"verify-report", "--report", out, "--json", "--key-pem",
-              dir_->Sub("signer.pub.pem")});
+              dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["genuine"], true);
 
@@ -232,7 +239,7 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
   ASSERT_NE(attacker_id, victim_id);
 
   // With the victim's key: forged.
-  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("signed by key " + attacker_id + ", which is not a trusted key"),
@@ -244,18 +251,23 @@ TEST_F(ReportE2E, ReportReSignedByAnotherKeyIsForged) {
               "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_EQ(nlohmann::json::parse(r.out)["key_trusted"], false) << r.out;
-  // With no key: not verified, and the key id shown is the attacker's.
+  // With no key: the changed row is caught all the same (its cells no
+  // longer hash to its entry hash), and the key id shown is the attacker's.
   r = Verify({"verify-report", "--report", out});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted key): ", 0), 0u) << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT GENUINE: ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("problem: proof: seq 1: the row's cells, salt and received_at do not "
+                       "hash to its entry_hash"),
+            std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("(key id " + attacker_id + ", computed from the key)"),
             std::string::npos) << r.out;
   EXPECT_NE(r.out.find("signer.key_id " + victim_id + " is not the id of the key it carries"),
             std::string::npos) << r.out;
   r = Verify({"verify-report", "--report", out, "--json"});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["verdict"], "no_trusted_key");
+  EXPECT_EQ(j["verdict"], "not_genuine");
   EXPECT_EQ(j["genuine"], false);
   EXPECT_EQ(j["key_trusted"], false);
   EXPECT_EQ(j["signer_key_id"], attacker_id);
@@ -270,7 +282,7 @@ TEST_F(ReportE2E, ExportMatchingNothingSaysSo) {
   EXPECT_NE(r.err.find("no event of acme matched the filters (20 records checked)"),
             std::string::npos) << r.err;
   EXPECT_EQ(nlohmann::json::parse(Slurp(out + ".manifest.json"))["row_count"], 0);
-  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // A matching export prints no such line.
   r = Export(dir_->Sub("alice.csv"), {"--actor", "alice"});
@@ -348,7 +360,8 @@ TEST_F(ReportE2E, WitnessPolicyWithoutCosignaturesIsBelowQuorum) {
 }
 
 // Without a stored v2 checkpoint of the head the manifest's checkpoint_v2 is
-// null: fine without a policy, below quorum (3) with one.
+// null, and with no other v2 checkpoint of the tenant the report has no
+// range proof: not verified (3), as it is with a witness policy.
 TEST_F(ReportE2E, NoCheckpointOfTheHeadIsNullAndBelowQuorum) {
   const std::string data = dir_->Sub("data-no-cp2");
   std::filesystem::copy(dir_->Sub("data"), data, std::filesystem::copy_options::recursive);
@@ -360,8 +373,11 @@ TEST_F(ReportE2E, NoCheckpointOfTheHeadIsNullAndBelowQuorum) {
   ASSERT_EQ(Export(out, {}, data).exit_code, 0);
   auto manifest = nlohmann::json::parse(Slurp(out + ".manifest.json"));
   EXPECT_TRUE(manifest["checkpoint_v2"].is_null()) << manifest.dump(2);
-  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(manifest["proof"].is_null()) << manifest.dump(2);
+  auto r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (completeness not proven): ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("the report has no range proof"), std::string::npos) << r.out;
   chain::Cosigner w("witness.example/w1", *chain::Ed25519PrivateKey::Generate());
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
               "--witness", chain::CosignerKeyString(w.key())});
@@ -493,6 +509,31 @@ TEST(ReportWitnessedE2E, CosignedCheckpointOfTheHeadMeetsThePolicy) {
   // Without a policy the binding is checked all the same.
   r = verify({"--key", log_vkey});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+
+  // A window closed by seq 3: the range proof ends at a cosigned checkpoint
+  // at or after it (4 here, or 3 if the witness cosigned one of that size),
+  // so the report meets the policy.
+  uint64_t received3 = 0;
+  {
+    testing::RawStore raw(dir.Sub("data"));
+    auto skeleton = raw.Get(store::kSkeletonsCf, store::SeqKey("acme", 3));
+    ASSERT_TRUE(skeleton.has_value());
+    received3 = chain::DecodeU64(skeleton->data());
+  }
+  const std::string windowed = dir.Sub("to3.json");
+  r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir.Sub("data"),
+                  "--tenant", "acme", "--out", windowed, "--format", "json", "--sign-key",
+                  dir.Sub("report.pem"), "--to", std::to_string(received3)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(Slurp(windowed + ".manifest.json"))["row_count"], 2);
+  std::vector<std::string> args = {BinPath("indelible-verify"), "verify-report", "--report",
+                                   windowed, "--json", "--key-pem", dir.Sub("report.pub.pem")};
+  args.insert(args.end(), policy1.begin(), policy1.end());
+  r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["complete"], true) << r.out;
+  EXPECT_GE(j["proof"]["last_seq"].get<uint64_t>(), 3u) << r.out;
 }
 
 TEST_F(ReportE2E, UsageErrorsExitTwo) {
@@ -517,7 +558,7 @@ TEST_F(ReportE2E, CsvFormulasAreDefusedUnlessKept) {
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = Verify(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem")});
+    r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"), "--key", LogKey()});
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return std::make_pair(Slurp(out),
                           nlohmann::json::parse(Slurp(out + ".manifest.json"))["report"]);

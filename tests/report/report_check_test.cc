@@ -113,7 +113,11 @@ TEST_F(ReportCheckTest, GenuineReportHasNoProblems) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->problems.empty()) << r->problems.front();
   EXPECT_FALSE(r->key_from_manifest);
-  EXPECT_TRUE(r->notes.empty());
+  // This manifest has no range proof: genuine rows, completeness not proven.
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_NE(r->notes[0].find("the report has no range proof"), std::string::npos);
+  EXPECT_FALSE(r->proof);
+  EXPECT_FALSE(r->complete);
   EXPECT_EQ(r->signer_key_id, KeyId(key_));
   EXPECT_EQ(r->rows, 1u);
 }
@@ -141,7 +145,7 @@ TEST_F(ReportCheckTest, KeyIdIsComputedFromTheKeyNotReadFromTheManifest) {
     EXPECT_EQ(r->signer_verifier_key,
               chain::NoteVerifierKeyString(
                   chain::MakeNoteVerifierKey("indelible-report", key_.PublicKey())));
-    ASSERT_EQ(r->notes.size(), 1u);
+    ASSERT_EQ(r->notes.size(), 2u);  // and: no range proof
     EXPECT_NE(r->notes[0].find(KeyId(victim)), std::string::npos) << r->notes[0];
     if (trust_victim) {
       ASSERT_EQ(r->problems.size(), 1u);
@@ -221,6 +225,8 @@ TEST_F(ReportCheckTest, LiveFormulaInADefusedCsvReportIsAProblem) {
     row.seq = 1;
     row.event.tenant = "acme";
     row.event.reason = reason;
+    static const std::string salt(16, '\x02');
+    row.salt = salt;
     std::string out;
     RowWriter w(Format::kCsv, "acme", [&out](std::string_view b) { out.append(b); }, formulas);
     w.Begin();

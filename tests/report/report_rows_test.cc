@@ -160,7 +160,8 @@ TEST(ReportRows, CsvRowHasEveryColumn) {
   EXPECT_NE(row.find("\"e,1\""), std::string::npos);
   EXPECT_NE(row.find("\"said \"\"hi\"\"\r\nthen left\""), std::string::npos);
   EXPECT_NE(row.find("\"{\"\"a\"\":\"\"1\"\"}\""), std::string::npos);
-  EXPECT_EQ(row.substr(row.size() - 66), chain::ToHex(r.entry_hash) + "\r\n");
+  EXPECT_EQ(row.substr(row.size() - 99),
+            chain::ToHex(r.entry_hash) + "," + chain::ToHex(r.salt) + "\r\n");
   EXPECT_EQ(CsvHeader().substr(0, 11), "tenant,seq,");
 }
 
@@ -182,7 +183,8 @@ TEST(ReportRows, CsvRowIsTheColumnsJoined) {
         e.tenant, std::to_string(r.seq), FormatTimeNs(r.received_at_ns),
         FormatTimeNs(e.occurred_at_ns), e.event_id, e.actor_id, e.actor_type,
         e.actor_ip, e.action, e.resource_type, e.resource_id, e.reason,
-        e.outcome, e.source, e.category, meta, chain::ToHex(r.entry_hash)};
+        e.outcome, e.source, e.category, meta, chain::ToHex(r.entry_hash),
+        chain::ToHex(r.salt)};
     std::string want;
     for (size_t i = 0; i < cols.size(); ++i) {
       if (i > 0) want.push_back(',');

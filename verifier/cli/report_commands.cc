@@ -14,6 +14,7 @@
 #include "verifier/cli/trust_flags.h"
 #include "verifier/cli/witness_flags.h"
 #include "verifier/report/exporter.h"
+#include "verifier/report/range_proof.h"
 #include "verifier/report/report_check.h"
 
 namespace indelible::verify {
@@ -144,6 +145,13 @@ int RunExport(ExportFlags& f) {
               << "\n  signature:  " << report::SigPath(report::ManifestPath(f.out))
               << "\n  signer:     " << chain::NoteVerifierKeyString(signer.verifier_key())
               << "\n  pruned records in the verified range: " << r->pruned << "\n";
+    if (r->proof_last_seq > 0) {
+      std::cout << "  range proof: " << report::ProofPath(f.out) << " (seqs "
+                << r->proof_first_seq << ".." << r->proof_last_seq << ")\n";
+    } else {
+      std::cout << "  range proof: none (the store has no v2 checkpoint of " << f.tenant
+                << ")\n";
+    }
   }
   return kExitVerified;
 }
@@ -183,13 +191,19 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   // With a witness policy, a report is held to it after the signature
   // checks: fail closed, never 0 without checkpoint_v2 cosigned by a quorum.
   const bool below_quorum = consistent && !r->key_from_manifest && r->below_quorum;
+  // Genuine means complete too: a range proof that recomputes the root of
+  // a checkpoint signed by a trusted key.
+  const bool not_complete =
+      consistent && !r->key_from_manifest && !below_quorum && !r->complete;
   const int code = !consistent            ? kExitFindings
                    : r->key_from_manifest ? kExitNoTrustedKey
                    : below_quorum         ? kExitBelowQuorum
+                   : not_complete         ? kExitBelowQuorum
                                           : kExitVerified;
   const char* verdict = code == kExitVerified   ? "genuine"
                         : code == kExitFindings ? "not_genuine"
                         : below_quorum          ? "below_quorum"
+                        : not_complete          ? "not_proven_complete"
                                                 : "no_trusted_key";
   if (f.json) {
     nlohmann::ordered_json j;
@@ -208,6 +222,12 @@ int RunVerifyReport(const VerifyReportFlags& f) {
     j["checkpoint_v2"] = {{"present", r->checkpoint_v2},
                           {"log_signed", r->checkpoint_v2_log_signed},
                           {"cosigned", r->cosigned}};
+    j["complete"] = r->complete;
+    j["proof"] = {{"present", r->proof},
+                  {"first_seq", r->proof_first_seq},
+                  {"last_seq", r->proof_last_seq},
+                  {"leaves", r->proof_leaves},
+                  {"log_signed", r->proof_log_signed}};
     j["problems"] = r->problems;
     j["notes"] = r->notes;
     std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
@@ -215,6 +235,7 @@ int RunVerifyReport(const VerifyReportFlags& f) {
     std::cout << (code == kExitVerified   ? "GENUINE"
                   : code == kExitFindings ? "NOT GENUINE"
                   : below_quorum          ? "NOT VERIFIED (below witness quorum)"
+                  : not_complete          ? "NOT VERIFIED (completeness not proven)"
                                           : "NOT VERIFIED (no trusted key)")
               << ": " << f.report << "\n"
               << "  tenant " << r->tenant << ", " << r->rows << " " << r->format
@@ -238,6 +259,14 @@ int RunVerifyReport(const VerifyReportFlags& f) {
       }
       std::cout << "\n";
     }
+    if (r->proof) {
+      std::cout << "  range proof: seqs " << r->proof_first_seq << ".." << r->proof_last_seq
+                << " (" << r->rows << " rows, " << r->proof_leaves << " leaves), "
+                << (r->complete ? "the root of the checkpoint of size " : "checkpoint of size ")
+                << r->proof_last_seq
+                << (r->complete ? " recomputes: complete" : ": completeness not proven")
+                << "\n";
+    }
     for (const auto& n : r->notes) std::cout << "  note: " << n << "\n";
     for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";
   }
@@ -255,7 +284,7 @@ std::pair<CLI::App*, Command> RegisterExportCommand(CLI::App* app) {
       "(nothing written), 2: usage or I/O error.");
   sub->add_option("--data-dir", f->data_dir, "The daemon's data directory, or a copy")->required();
   sub->add_option("--tenant", f->tenant, "The tenant to export")->required();
-  sub->add_option("--out", f->out, "The report file; .manifest.json and .manifest.json.sig go beside it")
+  sub->add_option("--out", f->out, "The report file; .manifest.json, .manifest.json.sig and .proof.json go beside it")
       ->required();
   sub->add_option("--sign-key", f->sign_key, "Ed25519 private key (PEM, mode 0600) to sign with")
       ->required()
@@ -287,8 +316,9 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
       "verify-report",
       "Check a report: the manifest's signature (under a trusted key), its digest, and "
       "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
-      "or I/O error, 3: no trusted key given, or a witness policy given and the "
-      "manifest's v2 checkpoint absent or below quorum: not verified.");
+      "or I/O error, 3: not verified: no trusted key given, no range proof or "
+      "its checkpoint not signed by a given key, or a witness policy given and "
+      "the v2 checkpoint absent or below quorum.");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
   sub->add_option("--key", f->keys,

@@ -16,6 +16,10 @@
 //                         head (cosignatures included), row count, report
 //                         SHA-256, signer...
 //   <out>.manifest.json.sig   Ed25519(manifest bytes), 64 raw bytes
+//   <out>.proof.json      the range proof (range_proof.h): the leaf data of
+//                         every record of [a, b] that is not a row, the
+//                         frontier before a and the cosigned checkpoint of
+//                         size b; its SHA-256 is in the manifest
 //
 // Checkable with `openssl pkeyutl -verify -rawin` (the manifest) and
 // `openssl dgst -sha256` (the report) alone.
@@ -83,6 +87,9 @@ struct ExportResult {
   uint64_t rows = 0;
   uint64_t pruned = 0;            // records in the chain without a body
   std::string manifest;           // the manifest bytes, as signed
+  // The range proof's [first_seq, last_seq] (range_proof.h); 0 when the
+  // store has no v2 checkpoint and the report no proof.
+  uint64_t proof_first_seq = 0, proof_last_seq = 0;
 };
 
 // Errors are for what stops the export from running (I/O, bad options, an

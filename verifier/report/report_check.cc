@@ -1,5 +1,6 @@
 #include "verifier/report/report_check.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -14,8 +15,10 @@
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
 #include "verifier/chain/witness_policy.h"
+#include "verifier/report/csv_rows.h"
 #include "verifier/report/exporter.h"
 #include "verifier/report/mapped_file.h"
+#include "verifier/report/range_proof.h"
 #include "verifier/report/report_rows.h"
 
 namespace indelible::report {
@@ -135,6 +138,7 @@ class Checker {
           row.at("category") == f->category && row.at("metadata") == md &&
           row.at("occurred_at_ns") == std::to_string(f->occurred_at_ns);
       if (!same) Problem(where + ": displayed fields differ from the canonical event");
+      proven_.push_back({seq, entry, f->category, prev});
     } catch (const std::exception& e) {  // Json::exception or Unsigned's
       Problem(where + ": missing or mistyped field (" + e.what() + ")");
     }
@@ -178,12 +182,28 @@ class Checker {
                            ": a cell starts with = + - @ TAB or CR, but the manifest "
                            "says csv_formulas defuse"));
     }
+    CollectCsvRows(data.substr(CsvHeader().size()), defused);
     return scan.records - 1;
   }
+
+  // What the range proof needs of each CSV row (csv_rows.h).
+  void CollectCsvRows(std::string_view data, bool defused) {
+    uint64_t index = 0;
+    ForEachCsvRecord(data, [&](std::vector<std::string>& cells) {
+      const std::string where = absl::StrCat("row ", ++index);
+      auto row = ProvenCsvRow(cells, defused, r_->tenant);
+      if (!row.ok()) return Problem(where + ": " + std::string(row.status().message()));
+      CheckSeq(row->seq, where);
+      proven_.push_back(*std::move(row));
+    });
+  }
+
+  std::vector<ProvenRow>& proven() { return proven_; }
 
  private:
   ReportCheckResult* r_;
   uint64_t last_seq_seen_ = 0;
+  std::vector<ProvenRow> proven_;
 };
 
 }  // namespace
@@ -270,6 +290,72 @@ void CheckCheckpointV2(const std::optional<std::string>& note, const ReportCheck
   }
 }
 
+// Step 5: reads the proof the manifest names, bound by its SHA-256, and
+// checks the range it covers against its checkpoint.
+void CheckProof(const Json& ref, const ReportCheckOptions& o, const RangeWindow& window,
+                const std::optional<std::string>& checkpoint_v2,
+                std::vector<ProvenRow>* rows, ReportCheckResult* r) {
+  if (ref.is_null()) {
+    r->notes.push_back(
+        "the report has no range proof (manifest proof is null: the store had no v2 "
+        "checkpoint), so its completeness is not proven");
+    return;
+  }
+  r->proof = true;
+  std::string file, want_sha256;
+  uint64_t want_bytes = 0;
+  try {
+    file = ref.at("file").get<std::string>();
+    want_sha256 = ref.at("sha256").get<std::string>();
+    want_bytes = Unsigned(ref.at("bytes"));
+  } catch (const std::exception& e) {
+    r->problems.push_back(std::string("manifest: missing or mistyped proof field (") +
+                          e.what() + ")");
+    return;
+  }
+  if (file.empty() || file.find('/') != std::string::npos || file == "." || file == "..") {
+    r->problems.push_back("manifest: proof.file must be a file name beside the report");
+    return;
+  }
+  const std::string dir = std::filesystem::path(o.report_path).parent_path().string();
+  auto mapped = MappedFile::Open(dir.empty() ? file : dir + "/" + file);
+  if (!mapped.ok()) {
+    r->problems.push_back("proof: " + std::string(mapped.status().message()));
+    return;
+  }
+  const std::string_view bytes = (*mapped)->data();
+  if (chain::ToHex(chain::Sha256(bytes)) != want_sha256 || bytes.size() != want_bytes) {
+    r->problems.push_back("proof: SHA-256 or size differs from the manifest's");
+    return;
+  }
+  RangeCheck c = CheckRangeProof(r->tenant, bytes, rows, window, o.trusted_keys);
+  for (auto& p : c.problems) r->problems.push_back(std::move(p));
+  for (auto& n : c.notes) r->notes.push_back(std::move(n));
+  r->proof_first_seq = c.first_seq;
+  r->proof_last_seq = c.last_seq;
+  r->proof_leaves = c.leaves;
+  r->proof_log_signed = c.log_signed;
+  r->proof_checkpoint_time_ns = c.checkpoint_time_ns;
+  r->complete = c.problems.empty() && c.log_signed;
+  if (c.problems.empty() && !c.log_signed) {
+    r->notes.push_back(
+        "proof: the checkpoint's log signature was not checked (none of the given keys "
+        "signed it; give the daemon's key with --key or --key-pem), so completeness is "
+        "not proven");
+  }
+  // The witness policy holds for the proof's checkpoint too, when it is not
+  // the head's (which step 4 held to it).
+  if (o.policy && c.problems.empty() && checkpoint_v2 != c.checkpoint_note) {
+    auto q = chain::CheckQuorum(c.checkpoint_note, *o.policy);
+    if (!q.ok()) {
+      r->problems.push_back("proof: checkpoint: " + std::string(q.status().message()));
+    } else if (!q->met()) {
+      r->below_quorum = true;
+      r->notes.push_back("proof: checkpoint: " + std::string(chain::QuorumStatus(*q).message()));
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
@@ -293,6 +379,8 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   uint64_t want_bytes = 0, want_rows = 0;
   std::string csv_formulas = "keep";  // manifests before the field: as stored
   std::optional<std::string> checkpoint_v2;  // null, or absent before the field
+  Json proof_ref;                            // the manifest's "proof"
+  RangeWindow window;
   try {
     r.tenant = m.at("tenant").get<std::string>();
     signer_name = m.at("signer").at("key_name").get<std::string>();
@@ -309,6 +397,24 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
     }
     if (const Json& cp = m.value("checkpoint_v2", Json()); !cp.is_null()) {
       checkpoint_v2 = cp.get<std::string>();
+    }
+    proof_ref = m.value("proof", Json());
+    const Json filters = m.value("filters", Json::object());
+    window.received_at = filters.value("time_field", "received_at") == "received_at";
+    for (const char* bound : {"from", "to"}) {
+      const Json v = filters.value(bound, Json());
+      if (v.is_null()) continue;
+      uint64_t ns = 0;
+      if (!ParseTimeNs(v.get<std::string>(), &ns)) {
+        throw std::invalid_argument(std::string("filters.") + bound + " is not an RFC 3339 time");
+      }
+      (bound[0] == 'f' ? window.from_ns : window.to_ns) = ns;
+    }
+    if (const Json c = filters.value("category", Json()); !c.is_null()) {
+      window.category = c.get<std::string>();
+    }
+    for (const char* k : {"actor_id", "action", "resource_type", "resource_id", "outcome"}) {
+      if (!filters.value(k, Json()).is_null()) window.other_filters.push_back(k);
     }
     auto k = chain::PublicKeyFromPem(m.at("signer").at("public_key_pem").get<std::string>());
     if (!k.ok()) {
@@ -374,6 +480,8 @@ absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& o) {
   }
   // 4. The v2 checkpoint of the head, and the witness policy.
   CheckCheckpointV2(checkpoint_v2, o, &r);
+  // 5. Completeness: the range proof.
+  CheckProof(proof_ref, o, window, checkpoint_v2, &checker.proven(), &r);
   return r;
 }
 

@@ -17,7 +17,11 @@
 //      head, with witness cosignatures), if any: the log's signature by a
 //      trusted key, its tenant, size and chain line equal to the manifest's
 //      tenant, verified_range.last_seq and head_hash; with a witness policy
-//      it is required, and must be cosigned by a quorum.
+//      it is required, and must be cosigned by a quorum;
+//   5. completeness: the range proof the manifest names (bound by its
+//      SHA-256) and the rows recompute the root of its checkpoint, every
+//      seq of its range is a row or a leaf, and no leaf is a record the
+//      filters would have taken (range_proof.h, CheckRangeProof).
 //
 // Problems (tampering, mismatch) are listed in the result; an error status
 // means the check could not run (missing file, unreadable, bad options).
@@ -70,9 +74,18 @@ struct ReportCheckResult {
   bool checkpoint_v2 = false;
   bool checkpoint_v2_log_signed = false;
   std::vector<std::string> cosigned;
-  // A policy was given and is not met: checkpoint_v2 is absent or below
-  // quorum (not evidence of tampering; problems are).
+  // A policy was given and is not met: checkpoint_v2 (or the proof's
+  // checkpoint) is absent or below quorum (not evidence of tampering;
+  // problems are).
   bool below_quorum = false;
+  // The range proof (range_proof.h): present in the manifest; the range it
+  // covers; its leaves; its checkpoint signed by a trusted key (and its
+  // time); complete: present, without problems, and so signed.
+  bool proof = false;
+  uint64_t proof_first_seq = 0, proof_last_seq = 0, proof_leaves = 0;
+  bool proof_log_signed = false;
+  uint64_t proof_checkpoint_time_ns = 0;
+  bool complete = false;
 };
 
 absl::StatusOr<ReportCheckResult> CheckReport(const ReportCheckOptions& options);

@@ -130,7 +130,7 @@ std::string CsvField(std::string_view v, CsvFormulas formulas) {
 std::string CsvHeader() {
   return "tenant,seq,received_at,occurred_at,event_id,actor_id,actor_type,"
          "actor_ip,action,resource_type,resource_id,reason,outcome,source,"
-         "category,metadata,entry_hash\r\n";
+         "category,metadata,entry_hash,salt\r\n";
 }
 
 std::string CsvRow(const Row& r, CsvFormulas formulas) {
@@ -165,6 +165,8 @@ void AppendCsvRow(const Row& r, std::string* out_ptr, CsvFormulas formulas) {
     text(MetadataObject(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   out.append(chain::ToHex(r.entry_hash));
+  out.push_back(',');
+  out.append(chain::ToHex(r.salt));
   out.append("\r\n");
 }
 

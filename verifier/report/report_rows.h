@@ -7,11 +7,15 @@
 // cell a spreadsheet would run as a formula is defused with a leading single
 // quote (CsvFormulas; docs/REPORTS.md gives the rule).
 //
+// The last CSV columns are the entry hash and the salt (hex): the cells
+// rebuild the canonical event, so with the salt every cell is bound to the
+// entry hash (docs/REPORTS.md, "The range proof").
+//
 // JSON is one object: {"format":"indelible-report/v1","tenant":...,"rows":[
 // then one row object per line, each followed by ",\n" except the last, then
-// "]}\n". Each row adds to the CSV columns the salt and canonical event
-// (base64), the body digest and the previous entry hash (hex), so every
-// row's hashes can be recomputed on its own.
+// "]}\n". Each row adds to the CSV columns the canonical event (base64; the
+// salt is base64 too), the body digest and the previous entry hash (hex), so
+// every row's hashes can be recomputed on its own.
 //
 // Not thread-safe.
 #ifndef INDELIBLE_VERIFIER_REPORT_REPORT_ROWS_H_
