@@ -143,11 +143,14 @@ absl::StatusOr<BackupResult> Backuper::Create(std::string_view label,
   return r;
 }
 
-absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
-                                                    const Recorder& record) {
+namespace {
+
+// The backup directory as an absolute path, created if missing, without the
+// .tmp- directories of backups that did not finish.
+absl::StatusOr<fs::path> PrepareBackupDir(const std::string& configured) {
   std::error_code ec;
-  const fs::path dir = fs::absolute(options_.dir, ec);
-  if (ec) return IoError("backup.dir " + options_.dir, ec);
+  const fs::path dir = fs::absolute(configured, ec);
+  if (ec) return IoError("backup.dir " + configured, ec);
   fs::create_directories(dir, ec);
   if (ec) return IoError("create " + dir.string(), ec);
 
@@ -163,75 +166,69 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
     }
   }
   if (ec) return IoError("list " + dir.string(), ec);
+  return dir;
+}
 
-  BackupResult result;
-  result.created_at_ns = deps_.clock->NowNanos();
-  const std::string base = BackupName(result.created_at_ns, label);
-  result.name = base;
-  for (int n = 2; fs::exists(dir / result.name, ec) ||
-                  fs::exists(dir / (store::kBackupTempPrefix + result.name), ec);
+// BackupName, with "-2", "-3", ... appended while a backup (finished or
+// not) of that name is in `dir`.
+std::string UniqueBackupName(const fs::path& dir, uint64_t created_at_ns,
+                             std::string_view label) {
+  std::error_code ec;
+  const std::string base = BackupName(created_at_ns, label);
+  std::string name = base;
+  for (int n = 2; fs::exists(dir / name, ec) ||
+                  fs::exists(dir / (store::kBackupTempPrefix + name), ec);
        ++n) {
-    result.name = absl::StrCat(base, "-", n);
+    name = absl::StrCat(base, "-", n);
   }
-  // The read is on record before anything is copied, and the backup holds
-  // its own record.
-  if (record) {
-    if (auto s = record(result.name); !s.ok()) return s;
-  }
+  return name;
+}
 
-  // Sign the current heads, so the backup carries checkpoints as recent as
-  // possible.
-  if (deps_.checkpointer != nullptr) {
-    if (auto s = deps_.checkpointer->RunOnce(); !s.ok()) {
-      spdlog::warn("event=backup_checkpoint_failed status=\"{}\"", s.ToString());
-    }
-  }
-  const fs::path tmp = dir / (store::kBackupTempPrefix + result.name);
-  const fs::path final_path = dir / result.name;
-  result.path = final_path.string();
-
-  rocksdb::Checkpoint* raw = nullptr;
-  if (auto s = FromRocksDb(rocksdb::Checkpoint::Create(deps_.storage->db(), &raw),
-                         "backup");
-      !s.ok()) {
-    return s;
-  }
-  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+// The RocksDB checkpoint into `tmp`; counts its files into *result.
+absl::Status CheckpointStore(rocksdb::Checkpoint* checkpoint, const fs::path& tmp,
+                             BackupResult* result) {
   absl::Status status = FromRocksDb(checkpoint->CreateCheckpoint(tmp.string()),
-                                  "create checkpoint " + tmp.string());
-  auto cleanup = [&](absl::Status s) -> absl::Status {
-    std::error_code rm;
-    fs::remove_all(tmp, rm);
-    return s;
-  };
-  if (!status.ok()) return cleanup(status);
+                                    "create checkpoint " + tmp.string());
+  if (!status.ok()) return status;
 
   // What is in the RocksDB part: count it before adding our own files.
+  std::error_code ec;
   for (const auto& e : fs::directory_iterator(tmp, ec)) {
     if (!e.is_regular_file()) continue;
-    ++result.files;
-    result.size_bytes += e.file_size();
+    ++result->files;
+    result->size_bytes += e.file_size();
   }
-  if (ec) return cleanup(IoError("list " + tmp.string(), ec));
+  if (ec) return IoError("list " + tmp.string(), ec);
+  return absl::OkStatus();
+}
 
+// The heads of the copy at `tmp` into result->heads.
+absl::Status ReadHeadsOfCopy(const fs::path& dir, const fs::path& tmp,
+                             BackupResult* result) {
   // The scratch directory of the read is a .tmp- entry too: a crash leaves
   // it for the next backup to remove.
-  const fs::path scratch = dir / (store::kBackupTempPrefix + result.name + ".read");
+  std::error_code ec;
+  const fs::path scratch = dir / (store::kBackupTempPrefix + result->name + ".read");
   fs::create_directory(scratch, ec);
-  if (ec) return cleanup(IoError("create " + scratch.string(), ec));
+  if (ec) return IoError("create " + scratch.string(), ec);
   auto heads = ReadBackupHeads(tmp.string(), scratch.string());
   std::error_code rm;
   fs::remove_all(scratch, rm);
-  if (!heads.ok()) return cleanup(heads.status());
-  result.heads = *std::move(heads);
+  if (!heads.ok()) return heads.status();
+  result->heads = *std::move(heads);
+  return absl::OkStatus();
+}
 
-  const std::string verifier_key = chain::NoteVerifierKeyString(deps_.signer->verifier_key());
-  status = WriteNewFile(tmp / store::kBackupVerifierKeyFile, verifier_key + "\n", 0644);
+// The public key files, the manifest, and a sync of `tmp`.
+absl::Status WriteKeysAndManifest(const fs::path& tmp, const LogSigner& signer,
+                                  std::string_view label, const BackupResult& result) {
+  const std::string verifier_key = chain::NoteVerifierKeyString(signer.verifier_key());
+  absl::Status status =
+      WriteNewFile(tmp / store::kBackupVerifierKeyFile, verifier_key + "\n", 0644);
   if (status.ok()) {
-    status = WriteNewFile(tmp / store::kBackupPublicKeyFile,
-                          deps_.signer->PublicKeyPem(), 0644);
+    status = WriteNewFile(tmp / store::kBackupPublicKeyFile, signer.PublicKeyPem(), 0644);
   }
-  if (!status.ok()) return cleanup(status);
+  if (!status.ok()) return status;
 
   nlohmann::ordered_json m;
   m["format"] = store::kBackupManifestFormat;
@@ -256,8 +253,55 @@ absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
   m["size_bytes"] = result.size_bytes;
   status = WriteNewFile(tmp / store::kBackupManifestFile, m.dump(2) + "\n", 0644);
   if (status.ok()) status = SyncPath(tmp);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<BackupResult> Backuper::CreateLocked(std::string_view label,
+                                                    const Recorder& record) {
+  auto prepared = PrepareBackupDir(options_.dir);
+  if (!prepared.ok()) return prepared.status();
+  const fs::path dir = *std::move(prepared);
+
+  BackupResult result;
+  result.created_at_ns = deps_.clock->NowNanos();
+  result.name = UniqueBackupName(dir, result.created_at_ns, label);
+  // The read is on record before anything is copied, and the backup holds
+  // its own record.
+  if (record) {
+    if (auto s = record(result.name); !s.ok()) return s;
+  }
+
+  // Sign the current heads, so the backup carries checkpoints as recent as
+  // possible.
+  if (deps_.checkpointer != nullptr) {
+    if (auto s = deps_.checkpointer->RunOnce(); !s.ok()) {
+      spdlog::warn("event=backup_checkpoint_failed status=\"{}\"", s.ToString());
+    }
+  }
+  const fs::path tmp = dir / (store::kBackupTempPrefix + result.name);
+  const fs::path final_path = dir / result.name;
+  result.path = final_path.string();
+
+  rocksdb::Checkpoint* raw = nullptr;
+  if (auto s = FromRocksDb(rocksdb::Checkpoint::Create(deps_.storage->db(), &raw),
+                         "backup");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  auto cleanup = [&](absl::Status s) -> absl::Status {
+    std::error_code rm;
+    fs::remove_all(tmp, rm);
+    return s;
+  };
+  absl::Status status = CheckpointStore(checkpoint.get(), tmp, &result);
+  if (status.ok()) status = ReadHeadsOfCopy(dir, tmp, &result);
+  if (status.ok()) status = WriteKeysAndManifest(tmp, *deps_.signer, label, result);
   if (!status.ok()) return cleanup(status);
 
+  std::error_code ec;
   fs::rename(tmp, final_path, ec);
   if (ec) return cleanup(IoError("rename " + tmp.string(), ec));
   if (auto s = SyncPath(dir); !s.ok()) return s;
