@@ -104,57 +104,9 @@ bool IsValidCategory(std::string_view c) {
   return true;
 }
 
-}  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;  // continuation byte, overlong lead (C0/C1) or > F4
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;  // overlong, out of range, or a surrogate
-    }
-    i += len;
-  }
-  return true;
-}
-
-absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
-                          uint64_t now_ns, const SaltSource& salt_source,
-                          std::string_view path, PreparedEvent* out,
-                          const IngestRules* rules) {
-  return PrepareFields(EventFromProto(ev), lim, now_ns, salt_source, path, out, rules);
-}
-
-absl::Status PrepareFields(chain::EventFields f, const IngestLimits& lim,
-                           uint64_t now_ns, const SaltSource& salt_source,
-                           std::string_view path, PreparedEvent* out,
-                           const IngestRules* rules) {
+// The field checks of PrepareFields: text, sizes, formats and the clock skew.
+absl::Status CheckFields(const chain::EventFields& f, const IngestLimits& lim,
+                         uint64_t now_ns, std::string_view path) {
   if (!chain::IsValidTenantId(f.tenant)) {
     return chain::CheckTenantId(f.tenant, absl::StrCat(Av(path), ".tenant"));
   }
@@ -210,6 +162,61 @@ absl::Status PrepareFields(chain::EventFields f, const IngestLimits& lim,
       return s;
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;  // continuation byte, overlong lead (C0/C1) or > F4
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;  // overlong, out of range, or a surrogate
+    }
+    i += len;
+  }
+  return true;
+}
+
+absl::Status PrepareEvent(const v1::Event& ev, const IngestLimits& lim,
+                          uint64_t now_ns, const SaltSource& salt_source,
+                          std::string_view path, PreparedEvent* out,
+                          const IngestRules* rules) {
+  return PrepareFields(EventFromProto(ev), lim, now_ns, salt_source, path, out, rules);
+}
+
+absl::Status PrepareFields(chain::EventFields f, const IngestLimits& lim,
+                           uint64_t now_ns, const SaltSource& salt_source,
+                           std::string_view path, PreparedEvent* out,
+                           const IngestRules* rules) {
+  if (auto s = CheckFields(f, lim, now_ns, path); !s.ok()) return s;
   const bool occurred_at_defaulted = f.occurred_at_ns == 0;
   if (occurred_at_defaulted) f.occurred_at_ns = now_ns;
   if (f.category.empty()) f.category = kDefaultCategory;
