@@ -17,9 +17,10 @@ struct RecordView {
   // False for a pruned record (retention deleted its body): then body is
   // empty and only the linkage can be checked.
   bool has_body = false;
-  // The stored body value, u64(received_at) || salt(16) || CE, undivided:
-  // a body shorter than its time and salt is reported as malformed by the
-  // content check.
+  // The stored body value, u64(received_at_ns) || salt (16) || CE,
+  // undivided (docs/FORMAT.md section 11, `bodies`): a body shorter than its
+  // 8-byte time and 16-byte salt is reported as malformed by the content
+  // check.
   std::string_view body;
 };
 
