@@ -21,7 +21,7 @@
 
 #include "absl/status/status.h"
 #include "daemon/clock.h"
-#include "daemon/config.h"
+#include "daemon/governance/config.h"
 
 namespace grpc {
 class Server;

@@ -7,13 +7,13 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "daemon/backup.h"
-#include "daemon/checkpointer.h"
+#include "daemon/ops/backup.h"
+#include "daemon/trust/checkpointer.h"
 #include "daemon/clock.h"
-#include "daemon/metrics.h"
-#include "daemon/redaction.h"
-#include "daemon/retention_filter.h"
-#include "daemon/storage.h"
+#include "daemon/ops/metrics.h"
+#include "daemon/security/redaction.h"
+#include "daemon/ops/retention_filter.h"
+#include "daemon/write/storage.h"
 #include "httplib.h"
 
 namespace indelible {

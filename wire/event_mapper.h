@@ -1,7 +1,7 @@
 // The one mapping between an audit event's wire form (v1::Event) and its
 // fields (chain::EventFields, what the canonical encoding consumes). Every
 // field is copied as it is, in order (metadata too): no validation and no
-// normalisation, which belong to the daemon's ingest (daemon/ingest.h).
+// normalisation, which belong to the daemon's ingest (daemon/write/ingest.h).
 //
 // Layering: proto and verifier/chain below, daemon, client and tools above.
 // Thread-safe: pure functions.

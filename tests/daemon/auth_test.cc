@@ -1,6 +1,6 @@
-#include "daemon/auth.h"
+#include "daemon/security/auth.h"
 
-#include "daemon/config.h"
+#include "daemon/governance/config.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/hash.h"
 

@@ -1,6 +1,6 @@
 // Backup naming and retention (pure), and the Backuper against a real store
 // with a manual clock: no sleeping.
-#include "daemon/backup.h"
+#include "daemon/ops/backup.h"
 
 #include <unistd.h>
 
@@ -9,8 +9,8 @@
 #include <future>
 #include <sstream>
 
-#include "daemon/backup_retention.h"
-#include "daemon/sequencer.h"
+#include "daemon/ops/backup_retention.h"
+#include "daemon/write/sequencer.h"
 #include "verifier/chain/key_file.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

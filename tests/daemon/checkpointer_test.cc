@@ -1,4 +1,4 @@
-#include "daemon/checkpointer.h"
+#include "daemon/trust/checkpointer.h"
 
 #include <sys/stat.h>
 

@@ -1,10 +1,10 @@
-#include "daemon/config_governance.h"
+#include "daemon/governance/config_governance.h"
 
 #include <algorithm>
 
 #include "absl/strings/match.h"
-#include "daemon/auth.h"
-#include "daemon/config.h"
+#include "daemon/security/auth.h"
+#include "daemon/governance/config.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/cosignature.h"
 

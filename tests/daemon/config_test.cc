@@ -1,4 +1,4 @@
-#include "daemon/config.h"
+#include "daemon/governance/config.h"
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"

@@ -1,11 +1,11 @@
 // The daemon's own records are built as chain fields (daemon_records.h): the
 // bytes stored must be those of the wire events they were built as before.
-#include "daemon/daemon_records.h"
+#include "daemon/governance/daemon_records.h"
 
 #include <string>
 
-#include "daemon/ingest.h"
-#include "daemon/service.h"
+#include "daemon/write/ingest.h"
+#include "daemon/api/service.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/tenant_id.h"

@@ -1,4 +1,4 @@
-#include "daemon/ingest.h"
+#include "daemon/write/ingest.h"
 
 #include <string>
 #include <utility>

@@ -1,6 +1,6 @@
-// ApplyKeyRotation (daemon/key_rotation.h): which statements a daemon takes
+// ApplyKeyRotation (daemon/governance/key_rotation.h): which statements a daemon takes
 // at start, and what it writes for one.
-#include "daemon/key_rotation.h"
+#include "daemon/governance/key_rotation.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,10 +1,10 @@
-// Where keys may live (daemon/log_signer.h) and the signer_socket setting.
-#include "daemon/log_signer.h"
+// Where keys may live (daemon/trust/log_signer.h) and the signer_socket setting.
+#include "daemon/trust/log_signer.h"
 
 #include <filesystem>
 #include <fstream>
 
-#include "daemon/config.h"
+#include "daemon/governance/config.h"
 #include "gtest/gtest.h"
 
 namespace indelible {

@@ -1,4 +1,4 @@
-#include "daemon/redaction.h"
+#include "daemon/security/redaction.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "daemon/config.h"
-#include "daemon/ingest.h"
+#include "daemon/governance/config.h"
+#include "daemon/write/ingest.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/store/layout.h"

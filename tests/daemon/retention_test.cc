@@ -1,12 +1,12 @@
-#include "daemon/retention.h"
+#include "daemon/ops/retention.h"
 
 #include <filesystem>
 #include <future>
 
-#include "daemon/retention_compaction.h"
-#include "daemon/retention_filter.h"
-#include "daemon/sequencer.h"
-#include "daemon/storage.h"
+#include "daemon/ops/retention_compaction.h"
+#include "daemon/ops/retention_filter.h"
+#include "daemon/write/sequencer.h"
+#include "daemon/write/storage.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/canonical_event.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/secret_scanner.h"
+#include "daemon/security/secret_scanner.h"
 
 #include "gtest/gtest.h"
 

@@ -3,7 +3,7 @@
 #include <future>
 #include <vector>
 
-#include "daemon/sequencer.h"
+#include "daemon/write/sequencer.h"
 #include "gtest/gtest.h"
 
 namespace indelible {

@@ -1,4 +1,4 @@
-#include "daemon/sequencer.h"
+#include "daemon/write/sequencer.h"
 
 #include <filesystem>
 #include <future>
@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "daemon/metrics.h"
+#include "daemon/ops/metrics.h"
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"

@@ -1,9 +1,9 @@
-#include "daemon/tenants.h"
+#include "daemon/write/tenants.h"
 
 #include <filesystem>
 #include <future>
 
-#include "daemon/sequencer.h"
+#include "daemon/write/sequencer.h"
 #include "gtest/gtest.h"
 
 namespace indelible {

@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
-#include "daemon/config.h"
+#include "daemon/governance/config.h"
 #include "daemon/daemon.h"
-#include "daemon/metrics.h"
+#include "daemon/ops/metrics.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/test_chain.h"

@@ -1,5 +1,5 @@
-// The daemon's configuration (daemon/config.h) and the retention durations
-// in it (daemon/retention.h): any YAML text gives a config or an
+// The daemon's configuration (daemon/governance/config.h) and the retention durations
+// in it (daemon/ops/retention.h): any YAML text gives a config or an
 // InvalidArgument, never an exception or a crash; a duration prints back to
 // text that parses to the same duration.
 #include <cstddef>
@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "daemon/config.h"
-#include "daemon/retention.h"
+#include "daemon/governance/config.h"
+#include "daemon/ops/retention.h"
 #include "tests/fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

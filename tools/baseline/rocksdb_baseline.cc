@@ -44,7 +44,7 @@ absl::StatusOr<nlohmann::json> RunRawWrites(const RawWriteOptions& o) {
   }
   ScopedDir dir(tmpl);
 
-  // The daemon's DBOptions (daemon/storage.cc).
+  // The daemon's DBOptions (daemon/write/storage.cc).
   rocksdb::Options opts;
   opts.create_if_missing = true;
   opts.max_background_jobs = 2;

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "daemon/ingest.h"
+#include "daemon/write/ingest.h"
 #include "indelible/v1/indelible.pb.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint.h"

@@ -19,9 +19,9 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "daemon/ingest.h"
-#include "daemon/redaction.h"
-#include "daemon/secret_scanner.h"
+#include "daemon/write/ingest.h"
+#include "daemon/security/redaction.h"
+#include "daemon/security/secret_scanner.h"
 #include "indelible/v1/indelible.pb.h"
 
 namespace indelible {

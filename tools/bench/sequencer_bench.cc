@@ -15,8 +15,8 @@
 
 #include "benchmark/benchmark.h"
 #include "daemon/clock.h"
-#include "daemon/sequencer.h"
-#include "daemon/storage.h"
+#include "daemon/write/sequencer.h"
+#include "daemon/write/storage.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "verifier/store/layout.h"

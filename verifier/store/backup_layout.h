@@ -36,7 +36,7 @@ inline constexpr char kBackupManifestFormat[] = "indelible-backup/v1";
 inline constexpr char kBackupVerifierKeyFile[] = "verifier-key.txt";
 inline constexpr char kBackupPublicKeyFile[] = "public-key.pem";
 // The development key's file name: "<data_dir>.signing-key.pem" beside
-// the data directory (daemon/log_signer.h); in older data directories and
+// the data directory (daemon/trust/log_signer.h); in older data directories and
 // backups, a key of this name inside them.
 inline constexpr char kSigningKeyFile[] = "signing-key.pem";
 // Backups in progress are written under this prefix and renamed when done.

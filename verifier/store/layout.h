@@ -71,7 +71,7 @@ inline constexpr char kPurgedPrefix[] = "purged/";
 // for a second admin (docs/SECURITY.md).
 inline constexpr char kApprovalPrefix[] = "approval/";
 // The security- and retention-relevant settings last applied, as a JSON
-// object of strings (daemon/config_governance.h), written with the records
+// object of strings (daemon/governance/config_governance.h), written with the records
 // of their changes.
 inline constexpr char kAppliedSettingsKey[] = "config/applied";
 

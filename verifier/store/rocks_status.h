@@ -1,5 +1,5 @@
 // The one conversion of rocksdb::Status to absl::Status, shared by the
-// daemon (daemon/storage.h) and every reader of a data directory
+// daemon (daemon/write/storage.h) and every reader of a data directory
 // (reader.h: the verifier, backups, restore).
 #ifndef INDELIBLE_VERIFIER_STORE_ROCKS_STATUS_H_
 #define INDELIBLE_VERIFIER_STORE_ROCKS_STATUS_H_

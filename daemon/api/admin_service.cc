@@ -1,0 +1,632 @@
+#include "daemon/api/admin_service.h"
+
+#include <algorithm>
+#include <future>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "daemon/api/grpc_status.h"
+#include "daemon/ops/retention_compaction.h"
+#include "daemon/api/service.h"
+#include "spdlog/spdlog.h"
+#include "verifier/chain/deletion.h"
+#include "verifier/chain/tenant_id.h"
+#include "verifier/chain/text.h"
+
+namespace indelible {
+namespace {
+
+grpc::Status Invalid(const std::string& msg) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
+}
+
+grpc::Status CheckTenant(const std::string& t) {
+  return ToGrpcStatus(chain::CheckTenantId(t));
+}
+
+std::string RetentionKey(const std::string& tenant, const std::string& category) {
+  return absl::StrCat(store::kRetentionPrefix, tenant, std::string(1, '\0'), category);
+}
+
+}  // namespace
+
+absl::Status LoadRetentionState(Storage* storage, RetentionState* state) {
+  auto overrides = storage->ScanMeta(store::kRetentionPrefix);
+  if (!overrides.ok()) return overrides.status();
+  const size_t rp = std::string_view(store::kRetentionPrefix).size();
+  for (const auto& [key, value] : *overrides) {
+    const size_t nul = key.find('\0', rp);
+    if (nul == std::string::npos || value.size() != 8) {
+      return absl::DataLossError("malformed retention override " + key);
+    }
+    state->SetOverride(key.substr(rp, nul - rp), key.substr(nul + 1),
+                       chain::DecodeU64(value.data()));
+  }
+  auto holds = storage->ScanMeta(store::kHoldPrefix);
+  if (!holds.ok()) return holds.status();
+  const size_t hp = std::string_view(store::kHoldPrefix).size();
+  for (const auto& [key, value] : *holds) state->SetHold(key.substr(hp), true);
+  auto purged = storage->ScanMeta(store::kPurgedPrefix);
+  if (!purged.ok()) return purged.status();
+  const size_t pp = std::string_view(store::kPurgedPrefix).size();
+  for (const auto& [key, value] : *purged) state->AddPurged(key.substr(pp));
+  return absl::OkStatus();
+}
+
+AdminService::AdminService(AdminDeps deps)
+    : d_(std::move(deps)),
+      auth_(d_.authorizer != nullptr ? d_.authorizer : &open_authorizer_),
+      recorder_(d_.sequencer, d_.storage, d_.clock, d_.limits) {}
+
+AdminService::~AdminService() { StopExpiry(); }
+
+void AdminService::StartExpiry(std::chrono::milliseconds interval) {
+  if (expiry_) return;
+  expiry_ = std::make_unique<PeriodicTask>(
+      PeriodicTask::Options{.name = "approval_expiry", .interval = interval}, [this] {
+        if (auto n = ExpirePendingApprovals(); !n.ok()) {
+          spdlog::error("event=approval_expiry_failed status=\"{}\"", n.status().ToString());
+        }
+      });
+  expiry_->Start();
+}
+
+void AdminService::StopExpiry() {
+  if (expiry_) expiry_->Stop();
+}
+
+absl::StatusOr<Principal> AdminService::Authorize(grpc::ServerContext* ctx,
+                                                  const std::string& tenant, RoleSet roles,
+                                                  std::string_view what,
+                                                  const v1::AdminContext* context,
+                                                  Attribution* who) const {
+  auto p = auth_->Authenticate(*ctx);
+  if (!p.ok()) return p.status();
+  if (tenant != kAnyTenant) {
+    if (auto s = CheckTenant(tenant); !s.ok()) {
+      return absl::InvalidArgumentError(s.error_message());
+    }
+  }
+  if (auto s = auth_->Check(*p, tenant, roles, what); !s.ok()) return s;
+  if (context == nullptr) return p;
+  if (!auth_->enabled() && context->actor().empty()) {
+    // Open mode: nobody is authenticated, so the caller says who it is.
+    return absl::InvalidArgumentError("context.actor: required");
+  }
+  if (context->reason().empty()) return absl::InvalidArgumentError("context.reason: required");
+  if (!auth_->enabled()) {
+    who->actor = context->actor();
+  } else {
+    who->actor = p->name;
+    if (!context->actor().empty() && context->actor() != p->name) {
+      who->metadata.emplace_back("stated_actor", context->actor());
+    }
+    who->metadata.emplace_back("auth_method", p->method);
+  }
+  who->reason = context->reason();
+  return p;
+}
+
+absl::StatusOr<Receipt> AdminService::Record(const std::string& tenant, const Attribution& who,
+                                             const std::string& action,
+                                             const std::string& resource_type,
+                                             const std::string& resource_id,
+                                             Metadata metadata, Sequencer::Extra extra) {
+  chain::EventFields e;
+  e.tenant = tenant;
+  chain::Salt id;
+  if (auto s = chain::RandomSalt(&id); !s.ok()) return s;
+  e.event_id = "indelible-admin-" + chain::ToHex(chain::AsBytes(id));
+  e.actor_id = who.actor;
+  e.actor_type = "admin";
+  e.action = action;
+  e.resource_type = resource_type;
+  e.resource_id = resource_id;
+  e.reason = who.reason;
+  e.outcome = "applied";
+  e.source = "indelibled";
+  e.category = kAdminCategory;
+  e.metadata = std::move(metadata);
+  e.metadata.insert(e.metadata.end(), who.metadata.begin(), who.metadata.end());
+  PreparedEvent p;
+  if (auto s = PrepareFields(std::move(e), d_.limits, d_.clock->NowNanos(), chain::RandomSalt,
+                             "context", &p);
+      !s.ok()) {
+    return s;
+  }
+  if (!who.approval_key.empty()) {
+    Storage* storage = d_.storage;
+    const std::string key = who.approval_key;
+    Sequencer::Extra inner = std::move(extra);
+    extra = [storage, key, inner](rocksdb::WriteBatch* b) {
+      if (inner) inner(b);
+      storage->DeleteMeta(b, key);
+    };
+  }
+  std::vector<PreparedEvent> events;
+  events.push_back(std::move(p));
+  std::promise<absl::StatusOr<std::vector<Receipt>>> done;
+  auto f = done.get_future();
+  d_.sequencer->Submit(
+      std::move(events),
+      [&done](absl::StatusOr<std::vector<Receipt>> r) { done.set_value(std::move(r)); },
+      std::move(extra));
+  auto r = f.get();
+  if (!r.ok()) return r.status();
+  return r->front();
+}
+
+grpc::Status AdminService::RequestApproval(const Principal& requester, const Attribution& who,
+                                           v1::ApprovalRecord record,
+                                           const std::string& action,
+                                           const std::string& summary,
+                                           v1::PendingApproval* pending) {
+  chain::Salt id;
+  if (auto s = chain::RandomSalt(&id); !s.ok()) return ToGrpcStatus(s);
+  const std::string request_id = chain::ToHex(chain::AsBytes(id)).substr(0, 24);
+  const uint64_t now = d_.clock->NowNanos();
+  v1::PendingApproval* p = record.mutable_pending();
+  p->set_request_id(request_id);
+  p->set_action(action);
+  p->set_summary(summary);
+  p->set_requested_by(requester.name);
+  p->set_requested_by_person(requester.person);
+  p->set_reason(who.reason);
+  p->set_requested_at_ns(now);
+  p->set_expires_at_ns(now + auth_->approval_window_seconds() * 1000000000ull);
+  const std::string key = std::string(store::kApprovalPrefix) + request_id;
+  const std::string value = record.SerializeAsString();
+  Storage* storage = d_.storage;
+  auto receipt = Record(p->tenant(), who, "approval.requested", "approval", request_id,
+                        {{"requested_action", action},
+                         {"summary", summary},
+                         {"requested_by_person", requester.person},
+                         {"expires_at_ns", absl::StrCat(p->expires_at_ns())}},
+                        [storage, key, value](rocksdb::WriteBatch* b) {
+                          storage->PutMeta(b, key, value);
+                        });
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  ToProto(*receipt, p->mutable_receipt());
+  spdlog::warn("event=approval_requested tenant={} request_id={} action={} requested_by=\"{}\"",
+               p->tenant(), request_id, action, requester.name);
+  *pending = *p;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::SetRetention(grpc::ServerContext* ctx,
+                                        const v1::SetRetentionRequest* req,
+                                        v1::SetRetentionResponse* resp) {
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "set retention",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  const std::string& category = req->category();
+  if (category.empty() || category.size() > 128 ||
+      !std::all_of(category.begin(), category.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+               c == '_' || c == '-';
+      })) {
+    return Invalid("category: required, [a-z0-9._-]+");
+  }
+  auto seconds = ParseRetentionDuration(req->retention());
+  if (!seconds.ok()) return Invalid(absl::StrCat("retention: ", seconds.status().message()));
+  auto snap = d_.retention->Get();
+  if (*seconds < snap->config.min_seconds || *seconds > snap->config.max_seconds) {
+    return Invalid(absl::StrCat("retention: ", req->retention(), " is outside [",
+                                FormatRetentionDuration(snap->config.min_seconds), ", ",
+                                FormatRetentionDuration(snap->config.max_seconds), "]"));
+  }
+  const uint64_t previous = snap->RetentionSeconds(req->tenant(), category);
+  if (*seconds < previous && auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_set_retention() = *req;
+    resp->set_previous_retention(FormatRetentionDuration(previous));
+    return RequestApproval(*principal, who, std::move(record), "retention.shorten",
+                           absl::StrCat(category, " ", FormatRetentionDuration(previous),
+                                        " -> ", FormatRetentionDuration(*seconds)),
+                           resp->mutable_pending());
+  }
+  return ApplyRetention(req->tenant(), category, *seconds, who, resp);
+}
+
+grpc::Status AdminService::ApplyRetention(const std::string& tenant,
+                                          const std::string& category, uint64_t seconds,
+                                          const Attribution& who,
+                                          v1::SetRetentionResponse* resp) {
+  const uint64_t previous = d_.retention->Get()->RetentionSeconds(tenant, category);
+  std::string value;
+  chain::PutU64(&value, seconds);
+  const std::string key = RetentionKey(tenant, category);
+  Storage* storage = d_.storage;
+  auto receipt = Record(tenant, who, "retention.set", "retention_policy", category,
+                        {{"retention", FormatRetentionDuration(seconds)},
+                         {"previous", FormatRetentionDuration(previous)}},
+                        [storage, key, value](rocksdb::WriteBatch* b) {
+                          storage->PutMeta(b, key, value);
+                        });
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  d_.retention->SetOverride(tenant, category, seconds);
+  spdlog::info("event=retention_set tenant={} category={} retention={} previous={}", tenant,
+               category, FormatRetentionDuration(seconds), FormatRetentionDuration(previous));
+  ToProto(*receipt, resp->mutable_receipt());
+  resp->set_previous_retention(FormatRetentionDuration(previous));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::GetRetention(grpc::ServerContext* ctx,
+                                        const v1::GetRetentionRequest* req,
+                                        v1::GetRetentionResponse* resp) {
+  auto principal = Authorize(ctx, req->tenant(), Role::kAdmin | Role::kAuditor,
+                             "read retention", nullptr, nullptr);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  auto snap = d_.retention->Get();
+  std::vector<std::string> categories(req->categories().begin(), req->categories().end());
+  if (categories.empty()) {
+    for (const auto& [c, v] : snap->config.categories) categories.push_back(c);
+    for (const auto& [tc, v] : snap->overrides) {
+      if (tc.first == req->tenant()) categories.push_back(tc.second);
+    }
+    std::sort(categories.begin(), categories.end());
+    categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
+  }
+  for (const auto& c : categories) {
+    auto* e = resp->add_entries();
+    const uint64_t s = snap->RetentionSeconds(req->tenant(), c);
+    e->set_category(c);
+    e->set_seconds(s);
+    e->set_retention(FormatRetentionDuration(s));
+  }
+  resp->set_legal_hold(snap->holds.count(req->tenant()) > 0);
+  resp->set_default_retention(
+      FormatRetentionDuration(snap->RetentionSeconds(req->tenant(), "")));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::SetLegalHold(grpc::ServerContext* ctx,
+                                        const v1::SetLegalHoldRequest* req,
+                                        v1::SetLegalHoldResponse* resp) {
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "set legal holds",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (!req->has_hold()) return Invalid("hold: required (true to place, false to lift)");
+  const bool held = d_.retention->Get()->holds.count(req->tenant()) > 0;
+  if (!req->hold() && held && auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_set_legal_hold() = *req;
+    return RequestApproval(*principal, who, std::move(record), "legal_hold.lift",
+                           "lift the legal hold", resp->mutable_pending());
+  }
+  return ApplyHold(req->tenant(), req->hold(), who, resp);
+}
+
+grpc::Status AdminService::ApplyHold(const std::string& tenant, bool hold,
+                                     const Attribution& who, v1::SetLegalHoldResponse* resp) {
+  const std::string key = std::string(store::kHoldPrefix) + tenant;
+  const std::string reason = who.reason;
+  Storage* storage = d_.storage;
+  auto receipt = Record(tenant, who, hold ? "legal_hold.place" : "legal_hold.lift",
+                        "legal_hold", tenant, {},
+                        [storage, key, hold, reason](rocksdb::WriteBatch* b) {
+                          if (hold) {
+                            storage->PutMeta(b, key, reason);
+                          } else {
+                            storage->DeleteMeta(b, key);
+                          }
+                        });
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  d_.retention->SetHold(tenant, hold);
+  spdlog::info("event=legal_hold tenant={} hold={}", tenant, hold);
+  ToProto(*receipt, resp->mutable_receipt());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::PurgeTenant(grpc::ServerContext* ctx,
+                                       const v1::PurgeTenantRequest* req,
+                                       v1::PurgeTenantResponse* resp) {
+  Attribution who;
+  auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "purge",
+                             &req->context(), &who);
+  if (!principal.ok()) return ToGrpcStatus(principal.status());
+  if (d_.retention->Get()->holds.count(req->tenant())) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "tenant " + req->tenant() + " is under legal hold; lift it first");
+  }
+  if (auth_->two_person_rule()) {
+    v1::ApprovalRecord record;
+    record.mutable_pending()->set_tenant(req->tenant());
+    *record.mutable_purge_tenant() = *req;
+    return RequestApproval(*principal, who, std::move(record), "purge",
+                           "delete every record of the tenant", resp->mutable_pending());
+  }
+  return ApplyPurge(req->tenant(), who, resp);
+}
+
+grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attribution& who,
+                                      v1::PurgeTenantResponse* resp) {
+  if (d_.retention->Get()->holds.count(tenant)) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "tenant " + tenant + " is under legal hold; lift it first");
+  }
+  if (!who.approval_key.empty()) {
+    // The approval is on record, and its request dropped, before the chain
+    // goes: the deletion certificate's final head covers it.
+    auto receipt = Record(tenant, who, "purge.approved", "tenant", tenant, {}, nullptr);
+    if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  }
+  // The certificate is signed outside the sequencer (appends never wait
+  // for the signer), for the head as it is now; the purge then goes ahead
+  // only if that is still the final head, else it is signed again.
+  constexpr int kAttempts = 3;
+  absl::StatusOr<std::string> cert = absl::AbortedError("not attempted");
+  for (int attempt = 0; attempt < kAttempts && absl::IsAborted(cert.status()); ++attempt) {
+    const store::Head head = d_.sequencer->GetHead(tenant);
+    if (head.seq == 0) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "tenant " + tenant + " has no records");
+    }
+    auto signed_cert = d_.checkpointer->SignDeletion(tenant, head);
+    if (!signed_cert.ok()) {
+      spdlog::error("event=deletion_certificate_unsigned tenant={} status=\"{}\"", tenant,
+                    signed_cert.status().ToString());
+      return ToGrpcStatus(absl::Status(
+          absl::IsPermissionDenied(signed_cert.status()) ? absl::StatusCode::kFailedPrecondition
+                                                          : absl::StatusCode::kUnavailable,
+          absl::StrCat("deletion certificate of tenant ", tenant, " not signed; nothing was "
+                       "purged: ", signed_cert.status().message())));
+    }
+    std::promise<absl::StatusOr<std::string>> done;
+    auto f = done.get_future();
+    d_.sequencer->SubmitPurge(
+        tenant,
+        [head, c = *signed_cert](const store::Head& final_head) -> absl::StatusOr<std::string> {
+          if (final_head.seq != head.seq || final_head.entry_hash != head.entry_hash) {
+            return absl::AbortedError("records were appended while the certificate was signed");
+          }
+          return c;
+        },
+        [&done](absl::StatusOr<std::string> r) { done.set_value(std::move(r)); });
+    cert = f.get();
+  }
+  if (!cert.ok()) return ToGrpcStatus(cert.status());
+  d_.retention->AddPurged(tenant);
+  // The rows are deleted; compact so they are gone from the files as well.
+  if (auto s = d_.storage->CompactAll(); !s.ok()) {
+    spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,
+                  s.ToString());
+    return ToGrpcStatus(s);
+  }
+  auto parsed = chain::VerifyDeletionCertificate(*cert, {d_.signer->verifier_key()});
+  if (!parsed.ok()) return ToGrpcStatus(parsed.status());
+  spdlog::warn("event=tenant_purged tenant={} final_seq={} actor=\"{}\"", tenant,
+               parsed->final_seq, who.actor);
+  resp->set_certificate(*cert);
+  resp->set_final_seq(parsed->final_seq);
+  resp->set_final_head_hash(std::string(chain::AsBytes(parsed->final_head)));
+  resp->set_timestamp_ns(parsed->timestamp_ns);
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<int> AdminService::ExpirePendingApprovals() {
+  std::lock_guard<std::mutex> l(approvals_mu_);
+  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  if (!rows.ok()) return rows.status();
+  const uint64_t now = d_.clock->NowNanos();
+  int expired = 0;
+  for (const auto& [key, value] : *rows) {
+    v1::ApprovalRecord record;
+    if (!record.ParseFromString(value)) {
+      return absl::DataLossError("malformed approval request " + key);
+    }
+    const v1::PendingApproval& p = record.pending();
+    if (p.expires_at_ns() > now) continue;
+    Attribution who;
+    who.actor = "indelibled";
+    who.reason = "approval window elapsed without a second admin";
+    who.approval_key = key;
+    Storage* storage = d_.storage;
+    if (d_.retention->Get()->purged.count(p.tenant())) {
+      // Nothing left to record into: drop the request.
+      rocksdb::WriteBatch b;
+      storage->DeleteMeta(&b, key);
+      if (auto s = storage->WriteSynced(&b); !s.ok()) return s;
+    } else {
+      auto receipt = Record(p.tenant(), who, "approval.expired", "approval", p.request_id(),
+                            {{"requested_action", p.action()},
+                             {"requested_by", p.requested_by()},
+                             {"summary", p.summary()}},
+                            nullptr);
+      if (!receipt.ok()) return receipt.status();
+    }
+    spdlog::warn("event=approval_expired tenant={} request_id={} action={}", p.tenant(),
+                 p.request_id(), p.action());
+    ++expired;
+  }
+  return expired;
+}
+
+grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRequest* req,
+                                   v1::ApproveResponse* resp) {
+  if (auto n = ExpirePendingApprovals(); !n.ok()) return ToGrpcStatus(n.status());
+  auto approver = auth_->Authenticate(*ctx);
+  if (!approver.ok()) return ToGrpcStatus(approver.status());
+  if (req->request_id().empty()) return Invalid("request_id: required");
+  std::lock_guard<std::mutex> l(approvals_mu_);
+  const std::string key = std::string(store::kApprovalPrefix) + req->request_id();
+  auto rows = d_.storage->ScanMeta(key);
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  v1::ApprovalRecord record;
+  const bool found = !rows->empty() && rows->front().first == key;
+  if (!found || !record.ParseFromString(rows->front().second)) {
+    // Same answer whether the id never existed or belongs to another tenant.
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "request_id: no pending request " + req->request_id() +
+                            " (approved, expired or never made)");
+  }
+  const v1::PendingApproval& p = record.pending();
+  Attribution approval;
+  auto checked = Authorize(ctx, p.tenant(), Roles(Role::kAdmin), "approve requests",
+                           &req->context(), &approval);
+  if (!checked.ok()) {
+    if (absl::IsPermissionDenied(checked.status())) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          "request_id: no pending request " + req->request_id() +
+                              " (approved, expired or never made)");
+    }
+    return ToGrpcStatus(checked.status());
+  }
+  if (checked->name == p.requested_by()) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "principal \"" + checked->name +
+                            "\" asked for this change; a different admin must approve it");
+  }
+  // One person, however many principals: the person recorded with the
+  // request and the one the requester maps to now.
+  for (const std::string& requester :
+       {p.requested_by_person(), auth_->PersonOf(p.requested_by())}) {
+    if (!requester.empty() && checked->person == requester) {
+      return grpc::Status(
+          grpc::StatusCode::PERMISSION_DENIED,
+          "principal \"" + checked->name + "\" is person \"" + checked->person +
+              "\", who asked for this change as principal \"" + p.requested_by() +
+              "\"; a different person must approve it");
+    }
+  }
+  Attribution who;
+  who.actor = p.requested_by();
+  who.reason = p.reason();
+  who.approval_key = key;
+  who.metadata = {{"request_id", p.request_id()},
+                  {"approved_by", checked->name},
+                  {"approved_by_person", checked->person},
+                  {"approval_reason", approval.reason}};
+  grpc::Status s;
+  if (record.has_set_retention()) {
+    const auto& r = record.set_retention();
+    auto seconds = ParseRetentionDuration(r.retention());
+    if (!seconds.ok()) return ToGrpcStatus(seconds.status());
+    s = ApplyRetention(r.tenant(), r.category(), *seconds, who, resp->mutable_set_retention());
+  } else if (record.has_set_legal_hold()) {
+    s = ApplyHold(record.set_legal_hold().tenant(), record.set_legal_hold().hold(), who,
+                  resp->mutable_set_legal_hold());
+  } else if (record.has_purge_tenant()) {
+    s = ApplyPurge(record.purge_tenant().tenant(), who, resp->mutable_purge_tenant());
+    if (s.ok()) {
+      // The purge removed the chain, not the metadata row.
+      rocksdb::WriteBatch b;
+      d_.storage->DeleteMeta(&b, key);
+      if (auto w = d_.storage->WriteSynced(&b); !w.ok()) return ToGrpcStatus(w);
+    }
+  } else {
+    return ToGrpcStatus(absl::DataLossError("approval request " + key + " names no action"));
+  }
+  if (!s.ok()) return s;
+  spdlog::warn("event=approval_granted tenant={} request_id={} action={} approved_by=\"{}\"",
+               p.tenant(), p.request_id(), p.action(), checked->name);
+  *resp->mutable_approved() = p;
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::ListPendingApprovals(grpc::ServerContext* ctx,
+                                                const v1::ListPendingApprovalsRequest* req,
+                                                v1::ListPendingApprovalsResponse* resp) {
+  if (auto n = ExpirePendingApprovals(); !n.ok()) return ToGrpcStatus(n.status());
+  auto who = auth_->Authenticate(*ctx);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!req->tenant().empty()) {
+    if (auto s = CheckTenant(req->tenant()); !s.ok()) return s;
+    if (auto s = auth_->Check(*who, req->tenant(), Role::kAdmin | Role::kAuditor,
+                              "list pending approvals");
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
+  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  if (!rows.ok()) return ToGrpcStatus(rows.status());
+  for (const auto& [key, value] : *rows) {
+    v1::ApprovalRecord record;
+    if (!record.ParseFromString(value)) continue;
+    const auto& p = record.pending();
+    if (!req->tenant().empty() && p.tenant() != req->tenant()) continue;
+    if (!(auth_->RolesOn(*who, p.tenant()) & (Role::kAdmin | Role::kAuditor))) continue;
+    *resp->add_pending() = p;
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Compact(grpc::ServerContext* ctx, const v1::CompactRequest*,
+                                   v1::CompactResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "compact", nullptr, nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (auto s = indelible::CompactForRetention(d_.storage, d_.retention, d_.clock->NowNanos());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  resp->set_bodies_dropped(d_.counters->bodies_dropped.load());
+  resp->set_event_ids_dropped(d_.counters->event_ids_dropped.load());
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequest* req,
+                                  v1::BackupResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "take backups", nullptr, nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (d_.backuper == nullptr || !d_.backuper->enabled()) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "backups are off: set backup.dir in the daemon's config "
+                        "(docs/CONFIG.md)");
+  }
+  // A backup reads every tenant: it asks for a reason as reads do, and is
+  // recorded in every chain as reads are.
+  if (auth_->require_read_reason() && req->reason().empty()) {
+    return Invalid("reason: required: say why you take a backup (it is recorded in "
+                   "every tenant's chain)");
+  }
+  if (req->reason().size() > d_.limits.max_reason_bytes) {
+    return Invalid(absl::StrCat("reason: too long (max ", d_.limits.max_reason_bytes,
+                                " bytes)"));
+  }
+  Backuper::Recorder record;
+  if (auth_->record_reads()) {
+    const Principal caller = *who;
+    const std::string reason = req->reason();
+    record = [this, caller, reason](const std::string& name) {
+      return RecordBackup(recorder_, caller, "principal", reason, name);
+    };
+  }
+  auto r = d_.backuper->Create(req->label(), record);
+  if (!r.ok()) return ToGrpcStatus(r.status());
+  resp->set_path(r->path);
+  resp->set_name(r->name);
+  resp->set_created_at_ns(r->created_at_ns);
+  for (const auto& h : r->heads) {
+    auto* out = resp->add_heads();
+    out->set_tenant(h.tenant);
+    out->set_seq(h.head.seq);
+    out->set_head_hash(std::string(chain::AsBytes(h.head.entry_hash)));
+    out->set_received_at_ns(h.head.received_at_ns);
+    out->set_checkpoint_seq(h.checkpoint_seq);
+  }
+  resp->set_size_bytes(r->size_bytes);
+  resp->set_files(r->files);
+  for (const auto& p : r->pruned) resp->add_pruned(p);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext* ctx,
+                                            const v1::AdvanceTestClockRequest* req,
+                                            v1::AdvanceTestClockResponse* resp) {
+  auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "move the test clock", nullptr,
+                       nullptr);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (d_.test_clock == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "no test clock: only indelibled-testing --testing-manual-clock has one");
+  }
+  d_.test_clock->Advance(req->nanos());
+  resp->set_now_ns(d_.test_clock->NowNanos());
+  return grpc::Status::OK;
+}
+
+}  // namespace indelible

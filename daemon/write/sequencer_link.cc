@@ -1,0 +1,222 @@
+// Sequencer::Link and its steps, on the sequencer thread: admission,
+// de-duplication, linking (entry hash, rows, tree nodes), and taking a
+// chunk out again when a read fails. The queue, the group handover and the
+// synced write are in sequencer.cc.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/write/retry_match.h"
+#include "daemon/write/sequencer.h"
+
+namespace indelible {
+
+void Sequencer::Link(std::vector<Request>* chunk, Group* g) {
+  // If a read fails, the chunk's rows are taken out of the batch again and
+  // only the chunk's requests fail; what earlier chunks linked stays.
+  g->batch.SetSavePoint();
+  // Ids of durable groups are looked up in storage, where retention may
+  // have pruned their first record since.
+  ForgetDurableIds();
+  ChunkUndo undo{g->new_heads, g->new_frontiers, {}};
+  std::vector<std::vector<Receipt>> receipts(chunk->size());
+  std::vector<Resolved> resolved;
+  TreeWriter tree(storage_, &g->batch);
+  for (size_t ri = 0; ri < chunk->size(); ++ri) {
+    Request& req = (*chunk)[ri];
+    if (!Admit(&req)) continue;
+    absl::Status refused;
+    if (auto failed = Deduplicate(&req, g, &undo, &resolved, &receipts[ri], &refused)) {
+      return FailChunk(chunk, g, &undo, *failed);
+    }
+    if (!refused.ok()) {
+      req.done(refused);
+      req.done = nullptr;
+      continue;
+    }
+    if (req.extra) req.extra(&g->batch);
+    for (size_t ei = 0; ei < req.events.size(); ++ei) {
+      Receipt& rc = receipts[ri][ei];
+      switch (resolved[ei].kind) {
+        case Resolved::Kind::kRepeatsStored:
+          break;  // its receipt was read with the stored record
+        case Resolved::Kind::kRepeatsInFlight:
+          // Its first came earlier in this or a previous group (or earlier
+          // in this request), so its receipt is already filled in.
+          rc = resolved[ei].first->receipt;
+          rc.duplicate = true;
+          break;
+        case Resolved::Kind::kNew:
+          LinkEvent(&req.events[ei], g, &tree, &rc);
+          resolved[ei].first->receipt = rc;
+          break;
+      }
+    }
+  }
+  g->batch.PopSavePoint();
+  for (size_t ri = 0; ri < chunk->size(); ++ri) {
+    Request& req = (*chunk)[ri];
+    if (!req.done) continue;
+    g->events += req.events.size();
+    g->requests.push_back(std::move(req));
+    g->receipts.push_back(std::move(receipts[ri]));
+  }
+}
+
+bool Sequencer::Admit(Request* req) {
+  if (req->done && req->stream != nullptr && req->stream->load()) {
+    req->done(absl::AbortedError(
+        "an earlier request of this stream failed; nothing of this one was stored"));
+    req->done = nullptr;
+    return false;
+  }
+  const std::string* admitted = nullptr;  // the tenant last found writable
+  for (const PreparedEvent& e : req->events) {
+    if (admitted != nullptr && *admitted == e.tenant) continue;
+    if (absl::Status s = tenants_.Admit(e.tenant); !s.ok()) {
+      req->done(std::move(s));
+      req->done = nullptr;
+      return false;
+    }
+    admitted = &e.tenant;
+  }
+  return static_cast<bool>(req->done);
+}
+
+std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
+    Request* req, Group* g, ChunkUndo* undo, std::vector<Resolved>* resolved,
+    std::vector<Receipt>* receipts, absl::Status* refused) {
+  resolved->assign(req->events.size(), Resolved{});
+  receipts->resize(req->events.size());
+  const size_t ids_before = undo->ids_added.size();
+  for (size_t ei = 0; ei < req->events.size() && refused->ok(); ++ei) {
+    const PreparedEvent& e = req->events[ei];
+    std::string id_key = store::EventIdKey(e.tenant, e.event_id);
+    if (FirstRecord* first = InFlight(g, id_key)) {
+      if (!SameEvent(*first, e)) *refused = ConflictError(e, *first);
+      (*resolved)[ei] = {Resolved::Kind::kRepeatsInFlight, first};
+      continue;
+    }
+    auto stored = StoredFirst(e);
+    if (!stored.ok()) return ReadFailure{e.tenant, stored.status()};
+    if (stored->has_value()) {
+      if (!SameEvent(**stored, e)) *refused = ConflictError(e, **stored);
+      (*receipts)[ei] = std::move((*stored)->receipt);
+      (*resolved)[ei] = {Resolved::Kind::kRepeatsStored, nullptr};
+      continue;
+    }
+    FirstRecord* own = &g->new_ids.insert_or_assign(id_key, FirstRecordOf(e)).first->second;
+    undo->ids_added.push_back(std::move(id_key));
+    (*resolved)[ei] = {Resolved::Kind::kNew, own};
+  }
+  if (!refused->ok()) {
+    for (size_t i = ids_before; i < undo->ids_added.size(); ++i) {
+      g->new_ids.erase(undo->ids_added[i]);
+    }
+    undo->ids_added.resize(ids_before);
+  }
+  return std::nullopt;
+}
+
+FirstRecord* Sequencer::InFlight(Group* g, const std::string& id_key) {
+  if (auto it = g->new_ids.find(id_key); it != g->new_ids.end()) return &it->second;
+  FirstRecord* first = nullptr;
+  for (auto& [number, ids] : pending_ids_) {
+    if (auto it = ids.find(id_key); it != ids.end()) first = &it->second;
+  }
+  return first;
+}
+
+absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(const PreparedEvent& e) {
+  auto existing = storage_->LookupEventId(e.tenant, e.event_id);
+  if (!existing.ok()) return existing.status();
+  if (!existing->has_value()) return std::optional<FirstRecord>();
+  const uint64_t seq = **existing;
+  auto sk = storage_->GetSkeleton(e.tenant, seq);
+  if (!sk.ok()) return sk.status();
+  auto body = storage_->GetBody(e.tenant, seq);
+  if (!body.ok()) return body.status();
+  // A pruned body takes its id with it (docs/RETENTION.md): the event is
+  // stored as a new record.
+  if (!body->has_value()) return std::optional<FirstRecord>();
+  FirstRecord stored;
+  if (!FirstRecordFromBody(**body, sk->body_digest, &stored)) {
+    return absl::DataLossError(absl::StrCat("malformed body of ", e.tenant, " seq ", seq));
+  }
+  Receipt& rc = stored.receipt;
+  rc.tenant = e.tenant;
+  rc.seq = seq;
+  rc.received_at_ns = sk->received_at_ns;
+  rc.entry_hash = sk->entry_hash;
+  rc.duplicate = true;
+  rc.body_digest = sk->body_digest;
+  if (seq == 1) {
+    rc.prev_entry_hash = chain::Genesis(e.tenant);
+  } else {
+    auto prev = storage_->GetSkeleton(e.tenant, seq - 1);
+    if (!prev.ok()) return prev.status();
+    rc.prev_entry_hash = prev->entry_hash;
+  }
+  return std::optional<FirstRecord>(std::move(stored));
+}
+
+void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc) {
+  auto head_it = g->new_heads.find(e->tenant);
+  if (head_it == g->new_heads.end()) {
+    head_it = g->new_heads.emplace(e->tenant, tenants_.PendingHead(e->tenant)).first;
+  }
+  auto frontier_it = g->new_frontiers.find(e->tenant);
+  if (frontier_it == g->new_frontiers.end()) {
+    frontier_it =
+        g->new_frontiers.emplace(e->tenant, tenants_.PendingFrontier(e->tenant)).first;
+  }
+  store::Head& head = head_it->second;
+  // The entry hash chains the record onto its tenant's head.
+  store::Skeleton sk;
+  sk.received_at_ns = std::max(clock_->NowNanos(), head.received_at_ns);
+  sk.body_digest = e->body_digest;
+  sk.entry_hash = chain::EntryHash(e->tenant, head.seq + 1, sk.received_at_ns,
+                                   head.entry_hash, e->body_digest);
+  rc->tenant = e->tenant;
+  rc->prev_entry_hash = head.entry_hash;
+  rc->body_digest = e->body_digest;
+  head.seq += 1;
+  head.received_at_ns = sk.received_at_ns;
+  head.entry_hash = sk.entry_hash;
+  // Its rows, then its leaf and the tree nodes it completes.
+  store::SetBodyReceivedAt(&e->body, sk.received_at_ns);
+  storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, e->event_id,
+                      e->category);
+  tree->Append(e->tenant, sk.entry_hash, e->category, &frontier_it->second);
+  rc->seq = head.seq;
+  rc->received_at_ns = sk.received_at_ns;
+  rc->entry_hash = sk.entry_hash;
+}
+
+void Sequencer::FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
+                          const ReadFailure& failure) {
+  g->batch.RollbackToSavePoint();
+  g->new_heads = std::move(undo->heads_before);
+  g->new_frontiers = std::move(undo->frontiers_before);
+  for (const std::string& key : undo->ids_added) g->new_ids.erase(key);
+  // A read that finds damaged rows quarantines their tenant: the chunk's
+  // requests touching it fail with DataLoss, the others with Unavailable
+  // (a retry links them again).
+  const absl::Status& s = failure.status;
+  absl::Status lost = s;
+  if (absl::IsDataLoss(s)) {
+    tenants_.Quarantine(failure.tenant, std::string(s.message()));
+    lost = TenantTable::QuarantineError(failure.tenant, std::string(s.message()));
+  }
+  for (Request& r : *chunk) {
+    if (!r.done) continue;
+    bool touches = false;
+    for (const PreparedEvent& e : r.events) touches |= e.tenant == failure.tenant;
+    r.done(touches || !absl::IsDataLoss(s)
+               ? lost
+               : absl::UnavailableError(
+                     "storage read failed for another tenant in the same commit "
+                     "group; retry"));
+  }
+}
+
+}  // namespace indelible

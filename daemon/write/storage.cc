@@ -1,0 +1,632 @@
+#include "daemon/write/storage.h"
+
+#include <fcntl.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
+#include "spdlog/spdlog.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/text.h"
+
+namespace indelible {
+namespace {
+
+using chain::Av;
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+// `compression` applies at every level when compression is on: one type
+// throughout lets a table of sequential keys (a tenant's records) move down
+// the levels without being rewritten, so each byte is compressed once.
+rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
+                                       std::shared_ptr<rocksdb::Cache> cache,
+                                       bool point_lookups,
+                                       rocksdb::CompressionType compression) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = std::move(cache);
+  // Index and filter blocks live in the block cache, so the memory of open
+  // table files is bounded by block_cache_bytes rather than growing with the
+  // data (about 7 bytes per stored event when they were held outside it).
+  // Level-0 files are the most read (new events are looked up in them):
+  // their blocks stay pinned while the files exist.
+  // Both are partitioned into blocks of metadata_block_size (4 KiB): a
+  // table's whole filter can be larger than a cache shard (64 MiB / 64
+  // shards), and such a block is dropped as soon as it is used, so every
+  // lookup would read it again from disk. Only the small top-level index of
+  // each table is pinned.
+  t.cache_index_and_filter_blocks = true;
+  t.cache_index_and_filter_blocks_with_high_priority = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.pin_top_level_index_and_filter = true;
+  if (point_lookups) {
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Most point lookups are misses (a new event id is looked up before it
+    // is stored): a bloom filter over the memtable's keys answers those
+    // without a skip-list search.
+    cf.memtable_prefix_bloom_size_ratio = 0.02;
+    cf.memtable_whole_key_filtering = true;
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  if (o.write_buffer_bytes > 0) cf.write_buffer_size = o.write_buffer_bytes;
+  cf.compression = o.compress ? compression : rocksdb::kNoCompression;
+  return cf;
+}
+
+// RocksDB's info log (<dir>/LOG, the previous ones kept as LOG.old.<micros>)
+// written with plain write(2), errors ignored. RocksDB's own file logger
+// aborts (a debug assertion in WritableFileWriter) when it writes again after
+// a write failed, which a full disk makes happen: the daemon must survive a
+// full disk, and a lost log line is the lesser harm.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  static std::shared_ptr<rocksdb::Logger> Open(const std::string& dir,
+                                               size_t keep) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path log = fs::path(dir) / "LOG";
+    if (fs::exists(log, ec)) {
+      timeval tv;
+      gettimeofday(&tv, nullptr);
+      fs::rename(log,
+                 fs::path(dir) / absl::StrCat("LOG.old.",
+                                              uint64_t(tv.tv_sec) * 1000000 + tv.tv_usec),
+                 ec);
+    }
+    std::vector<fs::path> old;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      if (e.path().filename().string().rfind("LOG.old.", 0) == 0) old.push_back(e.path());
+    }
+    std::sort(old.begin(), old.end());
+    for (size_t i = 0; i + keep < old.size(); ++i) fs::remove(old[i], ec);
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return nullptr;
+    return std::make_shared<InfoLog>(fd);
+  }
+  explicit InfoLog(int fd) : fd_(fd) {}
+  ~InfoLog() override { ::close(fd_); }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    char buf[4096];
+    timeval tv;
+    gettimeofday(&tv, nullptr);
+    struct tm t;
+    localtime_r(&tv.tv_sec, &t);
+    int n = snprintf(buf, sizeof(buf), "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ",
+                     t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour,
+                     t.tm_min, t.tm_sec, static_cast<long>(tv.tv_usec));
+    if (n < 0) return;
+    int m = vsnprintf(buf + n, sizeof(buf) - n - 1, format, ap);
+    if (m < 0) return;
+    size_t len = std::min(sizeof(buf) - 2, static_cast<size_t>(n + m));
+    if (buf[len - 1] != '\n') buf[len++] = '\n';
+    std::lock_guard<std::mutex> l(mu_);
+    (void)!::write(fd_, buf, len);  // a full disk loses the line, nothing else
+  }
+
+ private:
+  std::mutex mu_;
+  const int fd_;
+};
+
+// A compaction that reads a damaged table file fails with Corruption, and
+// RocksDB would then refuse every write of every tenant (an unrecoverable
+// background error). The failed compaction installs nothing, so the stored
+// data is unchanged: keep the DB writable and leave the damage to the reads
+// that reach it, which quarantine the tenant (Sequencer::Quarantined).
+class CompactionCorruptionListener final : public rocksdb::EventListener {
+ public:
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason,
+                         rocksdb::Status* bg_error) override {
+    if (reason == rocksdb::BackgroundErrorReason::kCompaction &&
+        bg_error->IsCorruption()) {
+      spdlog::critical("event=storage_corruption during=compaction status=\"{}\" "
+                       "message=\"a table file is damaged; writes continue, "
+                       "tenants whose rows are damaged are quarantined\"",
+                       bg_error->ToString());
+      *bg_error = rocksdb::Status::OK();
+    }
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
+    const std::string& dir, const StorageOptions& options) {
+  rocksdb::DBOptions db_opts;
+  db_opts.create_if_missing = true;
+  db_opts.create_missing_column_families = true;
+  db_opts.max_background_jobs = 2;
+  db_opts.bytes_per_sync = 1 << 20;
+  db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
+  db_opts.keep_log_file_num = 5;
+  db_opts.max_total_wal_size = options.max_total_wal_bytes;
+  db_opts.db_write_buffer_size = options.memtable_budget_bytes;
+  db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
+  db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
+  if (options.env != nullptr) db_opts.env = options.env;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  // Bodies (canonical events) compress well and are written once: zstd.
+  // Event ids have random keys, so their tables are rewritten by every
+  // compaction: the cheaper lz4. Skeletons are hashes: not compressed.
+  rocksdb::ColumnFamilyOptions bodies =
+      CfOptions(options, cache, false, rocksdb::kLZ4Compression);
+  bodies.compaction_filter_factory = options.bodies_filter;
+  rocksdb::ColumnFamilyOptions event_ids =
+      CfOptions(options, cache, true, rocksdb::kLZ4Compression);
+  event_ids.compaction_filter_factory = options.event_ids_filter;
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+      {rocksdb::kDefaultColumnFamilyName,
+       CfOptions(options, cache, true, rocksdb::kNoCompression)},
+      {store::kSkeletonsCf, CfOptions(options, cache, false, rocksdb::kNoCompression)},
+      {store::kBodiesCf, bodies},
+      {store::kHeadsCf, CfOptions(options, cache, true, rocksdb::kNoCompression)},
+      {store::kEventIdsCf, event_ids},
+      {store::kCheckpointsCf, CfOptions(options, cache, false, rocksdb::kZSTD)},
+      // Node hashes: random bytes, point reads (bloom filters help MultiGet).
+      {store::kTreeCf, CfOptions(options, cache, true, rocksdb::kNoCompression)},
+      {store::kCheckpointsV2Cf, CfOptions(options, cache, false, rocksdb::kZSTD)},
+  };
+  std::unique_ptr<Storage> s(new Storage());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st = rocksdb::DB::Open(db_opts, dir, cfs, &s->handles_, &raw);
+  if (!st.ok()) return FromRocksDb(st, absl::StrCat("open ", dir));
+  s->db_.reset(raw);
+  s->skeletons_ = s->handles_[1];
+  s->bodies_ = s->handles_[2];
+  s->heads_ = s->handles_[3];
+  s->event_ids_ = s->handles_[4];
+  s->checkpoints_ = s->handles_[5];
+  s->tree_ = s->handles_[6];
+  s->checkpoints_v2_ = s->handles_[7];
+
+  std::string format;
+  st = s->db_->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
+  if (st.IsNotFound()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    // A new store has its (empty) trees from the start.
+    rocksdb::WriteBatch b;
+    b.Put(store::kFormatKey, store::kFormatValue);
+    b.Put(store::kTreeMarkerKey, store::kTreeMarkerValue);
+    st = s->db_->Write(wo, &b);
+    if (!st.ok()) return FromRocksDb(st, "write format marker");
+  } else if (!st.ok()) {
+    return FromRocksDb(st, "read format marker");
+  } else if (format != store::kFormatValue) {
+    return absl::DataLossError(absl::StrCat(
+        dir, " holds format \"", format, "\", want ", store::kFormatValue));
+  }
+  return s;
+}
+
+Storage::~Storage() {
+  if (!db_) return;
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, store::Head>>>
+Storage::LoadHeads() {
+  std::vector<std::pair<std::string, store::Head>> out;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), heads_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    store::Head h;
+    if (!store::DecodeHead(ToView(it->value()), &h)) {
+      return absl::DataLossError(absl::StrCat(
+          "malformed head for tenant ", Av(ToView(it->key()))));
+    }
+    out.emplace_back(std::string(ToView(it->key())), h);
+  }
+  if (auto s = FromRocksDb(it->status(), "scan heads"); !s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<store::Head> Storage::GetHead(std::string_view tenant) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), heads_, ToSlice(tenant), &v);
+  if (!st.ok()) return FromRocksDb(st, "read head");
+  store::Head h;
+  if (!store::DecodeHead(v, &h)) {
+    return absl::DataLossError(absl::StrCat("malformed head for ", Av(tenant)));
+  }
+  return h;
+}
+
+absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventId(
+    std::string_view tenant, std::string_view event_id) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), event_ids_,
+                     store::EventIdKey(tenant, event_id), &v);
+  if (st.IsNotFound()) return std::optional<uint64_t>();
+  if (!st.ok()) return FromRocksDb(st, "read event id");
+  uint64_t seq, received_at_ns;
+  std::string_view category;
+  if (!store::DecodeEventIdValue(v, &seq, &received_at_ns, &category)) {
+    return absl::DataLossError("malformed event id entry");
+  }
+  return std::optional<uint64_t>(seq);
+}
+
+absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
+                                                     uint64_t seq) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), skeletons_,
+                     store::SeqKey(tenant, seq), &v);
+  if (!st.ok()) return FromRocksDb(st, "read skeleton");
+  store::Skeleton s;
+  if (!store::DecodeSkeleton(v, &s)) {
+    return absl::DataLossError(
+        absl::StrCat("malformed skeleton ", Av(tenant), "/", seq));
+  }
+  return s;
+}
+
+absl::StatusOr<std::optional<std::string>> Storage::GetBody(
+    std::string_view tenant, uint64_t seq) {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), bodies_, store::SeqKey(tenant, seq), &v);
+  if (st.IsNotFound()) return std::optional<std::string>();
+  if (!st.ok()) return FromRocksDb(st, "read body");
+  return std::optional<std::string>(std::move(v));
+}
+
+absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
+    std::string_view tenant, uint64_t from_seq, size_t limit) {
+  std::vector<StoredRecord> out;
+  const std::string prefix = store::TenantPrefix(tenant);
+  rocksdb::ReadOptions ro;
+  // One snapshot for skeletons and bodies, so both sides agree.
+  const rocksdb::Snapshot* snap = db_->GetSnapshot();
+  ro.snapshot = snap;
+  std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
+  std::unique_ptr<rocksdb::Iterator> body(db_->NewIterator(ro, bodies_));
+  std::unique_ptr<rocksdb::Iterator> leaf;  // opened at the first pruned record
+  absl::Status status;
+  const std::string start = store::SeqKey(tenant, from_seq);
+  body->Seek(start);
+  for (sk->Seek(start); sk->Valid() && out.size() < limit; sk->Next()) {
+    std::string_view key = ToView(sk->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    StoredRecord r;
+    std::string_view t;
+    if (!store::ParseSeqKey(key, &t, &r.seq) ||
+        !store::DecodeSkeleton(ToView(sk->value()), &r.skeleton)) {
+      status = absl::DataLossError(
+          absl::StrCat("malformed skeleton row for tenant ", Av(tenant)));
+      break;
+    }
+    r.tenant = std::string(tenant);
+    // Bodies are a subset of skeletons: advance to this key, if present.
+    while (body->Valid() && body->key().compare(sk->key()) < 0) body->Next();
+    std::string_view salt, ce;
+    if (body->Valid() && body->key() == sk->key() &&
+        store::DecodeBody(ToView(body->value()), &salt, &ce)) {
+      r.salt.assign(salt);
+      r.ce.assign(ce);
+    } else {
+      r.pruned = true;
+      if (leaf == nullptr) leaf.reset(db_->NewIterator(ro, tree_));
+      const std::string leaf_key = store::TreeKey(tenant, 0, r.seq - 1);
+      leaf->Seek(leaf_key);
+      chain::Digest hash;
+      std::string_view category;
+      if (leaf->Valid() && leaf->key() == leaf_key &&
+          store::DecodeTreeRow(0, ToView(leaf->value()), &hash, &category)) {
+        r.leaf_category.emplace(category);
+      } else if (!leaf->status().ok()) {
+        status = FromRocksDb(leaf->status(), "read leaf");
+        break;
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  if (status.ok()) status = FromRocksDb(sk->status(), "scan skeletons");
+  if (status.ok()) status = FromRocksDb(body->status(), "scan bodies");
+  sk.reset();
+  body.reset();
+  leaf.reset();
+  db_->ReleaseSnapshot(snap);
+  if (!status.ok()) return status;
+  return out;
+}
+
+void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
+                        uint64_t seq, const store::Skeleton& skeleton,
+                        std::string_view body, std::string_view event_id,
+                        std::string_view category) {
+  const std::string key = store::SeqKey(tenant, seq);
+  batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton));
+  batch->Put(bodies_, key, ToSlice(body));
+  batch->Put(event_ids_, store::EventIdKey(tenant, event_id),
+             store::EncodeEventIdValue(seq, skeleton.received_at_ns, category));
+}
+
+void Storage::PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
+                      const store::Head& head) {
+  batch->Put(heads_, ToSlice(tenant), store::EncodeHead(head));
+}
+
+absl::Status Storage::WriteSynced(rocksdb::WriteBatch* batch) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Write(wo, batch), "write batch");
+}
+
+absl::Status Storage::PutCheckpoint(std::string_view tenant, uint64_t seq,
+                                    std::string_view note) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, checkpoints_, store::SeqKey(tenant, seq),
+                              ToSlice(note)),
+                     "write checkpoint");
+}
+
+absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
+                                                   uint64_t min_seq) {
+  const std::string prefix = store::TenantPrefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), checkpoints_));
+  if (min_seq == 0) {
+    it->SeekForPrev(store::SeqKey(tenant, ~uint64_t{0}));
+  } else {
+    it->Seek(store::SeqKey(tenant, min_seq));
+  }
+  if (it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix) {
+    return it->value().ToString();
+  }
+  if (auto s = FromRocksDb(it->status(), "read checkpoint"); !s.ok()) return s;
+  return absl::NotFoundError(
+      absl::StrCat("no checkpoint for tenant ", Av(tenant),
+                   min_seq ? absl::StrCat(" at or after seq ", min_seq) : ""));
+}
+
+void Storage::PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
+                          const chain::NodeId& node, const chain::Digest& hash,
+                          std::string_view leaf_category) {
+  // As store::EncodeTreeRow, without building the value: the append path.
+  const std::string key = store::TreeKey(tenant, node.level, node.index);
+  const rocksdb::Slice key_part(key);
+  const rocksdb::Slice value[2] = {ToSlice(chain::AsBytes(hash)),
+                                   node.level == 0 ? ToSlice(leaf_category) : rocksdb::Slice()};
+  batch->Put(tree_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value, 2));
+}
+
+absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
+    std::string_view tenant, const std::vector<chain::NodeId>& nodes) {
+  std::vector<chain::Digest> out(nodes.size());
+  if (nodes.empty()) return out;
+  std::vector<std::string> keys;
+  keys.reserve(nodes.size());
+  for (const auto& n : nodes) keys.push_back(store::TreeKey(tenant, n.level, n.index));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(nodes.size());
+  std::vector<rocksdb::Status> statuses(nodes.size());
+  db_->MultiGet(rocksdb::ReadOptions(), tree_, slices.size(), slices.data(),
+                values.data(), statuses.data());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::string what = absl::StrCat("tree node of ", Av(tenant), " level ",
+                                          nodes[i].level, " index ", nodes[i].index);
+    if (statuses[i].IsNotFound()) return absl::DataLossError(absl::StrCat(what, " is missing"));
+    if (auto s = FromRocksDb(statuses[i], absl::StrCat("read ", what)); !s.ok()) return s;
+    std::string_view category;
+    if (!store::DecodeTreeRow(nodes[i].level, ToView(values[i]), &out[i], &category)) {
+      return absl::DataLossError(absl::StrCat(what, " is malformed"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<chain::CompactRange> Storage::LoadCompactRange(std::string_view tenant,
+                                                              uint64_t size) {
+  auto hashes = GetTreeNodes(tenant, chain::CompactRange::Frontier(size));
+  if (!hashes.ok()) return hashes.status();
+  return chain::CompactRange::FromHashes(size, std::move(*hashes));
+}
+
+absl::Status Storage::BuildMissingTrees() {
+  std::string marker;
+  auto st = db_->Get(rocksdb::ReadOptions(), store::kTreeMarkerKey, &marker);
+  if (st.ok() && marker == store::kTreeMarkerValue) return absl::OkStatus();
+  if (!st.ok() && !st.IsNotFound()) return FromRocksDb(st, "read tree marker");
+  auto heads = LoadHeads();
+  if (!heads.ok()) return heads.status();
+  spdlog::info("event=tree_upgrade_start tenants={}", heads->size());
+  constexpr size_t kChunk = 4096;
+  for (const auto& [tenant, head] : *heads) {
+    // A stale partial tree of an interrupted upgrade is replaced.
+    {
+      rocksdb::WriteBatch b;
+      std::string end(tenant);
+      end.push_back('\x01');
+      b.DeleteRange(tree_, store::TenantPrefix(tenant), end);
+      if (auto s = WriteSynced(&b); !s.ok()) return s;
+    }
+    // Categories of records whose body is gone, from the event-id index.
+    std::unordered_map<uint64_t, std::string> pruned_categories;
+    {
+      const std::string prefix = store::TenantPrefix(tenant);
+      std::unique_ptr<rocksdb::Iterator> it(
+          db_->NewIterator(rocksdb::ReadOptions(), event_ids_));
+      for (it->Seek(prefix);
+           it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix; it->Next()) {
+        uint64_t seq = 0, at = 0;
+        std::string_view category;
+        if (store::DecodeEventIdValue(ToView(it->value()), &seq, &at, &category)) {
+          auto body = GetBody(tenant, seq);
+          if (!body.ok()) return body.status();
+          if (!body->has_value()) pruned_categories.emplace(seq, std::string(category));
+        }
+      }
+      if (auto s = FromRocksDb(it->status(), "scan event ids"); !s.ok()) return s;
+    }
+    chain::CompactRange range;
+    uint64_t next = 1, unknown = 0;
+    while (next <= head.seq) {
+      auto records = ReadRecords(tenant, next, kChunk);
+      if (!records.ok()) return records.status();
+      if (records->empty()) break;
+      rocksdb::WriteBatch batch;
+      for (const StoredRecord& r : *records) {
+        if (r.seq != range.size() + 1) {
+          return absl::DataLossError(absl::StrCat(
+              "tree upgrade: tenant ", Av(tenant), " has no skeleton for seq ",
+              range.size() + 1));
+        }
+        std::string category = kUnknownCategory;
+        if (!r.pruned) {
+          auto c = chain::CanonicalEventCategory(r.ce);
+          if (!c.ok()) return c.status();
+          category = std::string(*c);
+        } else if (auto it = pruned_categories.find(r.seq); it != pruned_categories.end()) {
+          category = it->second;
+        } else {
+          ++unknown;
+        }
+        range.Append(chain::LeafHash(r.skeleton.entry_hash, category),
+                     [&](chain::NodeId n, const chain::Digest& h) {
+                       PutTreeNode(&batch, tenant, n, h, category);
+                     });
+        next = r.seq + 1;
+      }
+      if (auto s = WriteSynced(&batch); !s.ok()) return s;
+      spdlog::info("event=tree_upgrade_progress tenant={} leaves={} of={}", tenant,
+                   range.size(), head.seq);
+    }
+    if (range.size() != head.seq) {
+      return absl::DataLossError(absl::StrCat("tree upgrade: tenant ", Av(tenant),
+                                              " has ", range.size(),
+                                              " records, its head says ", head.seq));
+    }
+    spdlog::info("event=tree_upgrade_tenant tenant={} leaves={} unknown_categories={}",
+                 tenant, range.size(), unknown);
+  }
+  if (auto s = PutMeta(store::kTreeMarkerKey, store::kTreeMarkerValue); !s.ok()) return s;
+  spdlog::info("event=tree_upgrade_done tenants={}", heads->size());
+  return absl::OkStatus();
+}
+
+absl::Status Storage::PutCheckpointV2(std::string_view tenant, uint64_t size,
+                                      std::string_view note) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, checkpoints_v2_, store::SeqKey(tenant, size),
+                              ToSlice(note)),
+                     "write v2 checkpoint");
+}
+
+absl::StatusOr<std::pair<uint64_t, std::string>> Storage::GetCheckpointV2(
+    std::string_view tenant, uint64_t min_size) {
+  const std::string prefix = store::TenantPrefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), checkpoints_v2_));
+  if (min_size == 0) {
+    it->SeekForPrev(store::SeqKey(tenant, ~uint64_t{0}));
+  } else {
+    it->Seek(store::SeqKey(tenant, min_size));
+  }
+  std::string_view t;
+  uint64_t size = 0;
+  if (it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix &&
+      store::ParseSeqKey(ToView(it->key()), &t, &size)) {
+    return std::make_pair(size, it->value().ToString());
+  }
+  if (auto s = FromRocksDb(it->status(), "read v2 checkpoint"); !s.ok()) return s;
+  return absl::NotFoundError(
+      absl::StrCat("no v2 checkpoint for tenant ", Av(tenant),
+                   min_size ? absl::StrCat(" of size ", min_size, " or more") : ""));
+}
+
+absl::Status Storage::PutMeta(std::string_view key, std::string_view value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksDb(db_->Put(wo, ToSlice(key), ToSlice(value)), "write meta");
+}
+
+void Storage::PutMeta(rocksdb::WriteBatch* batch, std::string_view key,
+                      std::string_view value) {
+  batch->Put(ToSlice(key), ToSlice(value));
+}
+
+void Storage::DeleteMeta(rocksdb::WriteBatch* batch, std::string_view key) {
+  batch->Delete(ToSlice(key));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
+Storage::ScanMeta(std::string_view prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(ToSlice(prefix));
+       it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix;
+       it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (auto s = FromRocksDb(it->status(), "scan meta"); !s.ok()) return s;
+  return out;
+}
+
+void Storage::DeleteTenantRows(rocksdb::WriteBatch* batch,
+                               std::string_view tenant) {
+  // tenant || 0x00 .. tenant || 0x01 covers exactly this tenant's keys.
+  const std::string begin = store::TenantPrefix(tenant);
+  std::string end(tenant);
+  end.push_back('\x01');
+  for (auto* cf : {skeletons_, bodies_, checkpoints_, event_ids_, tree_,
+                   checkpoints_v2_}) {
+    batch->DeleteRange(cf, begin, end);
+  }
+  batch->Delete(heads_, ToSlice(tenant));
+}
+
+absl::Status Storage::CompactForRetention() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : {bodies_, event_ids_}) {
+    if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr),
+                             "compact for retention");
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Storage::CompactAll() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = FromRocksDb(db_->Flush(fo, handles_), "flush"); !s.ok()) return s;
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : handles_) {
+    if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr), "compact");
+        !s.ok()) {
+      return s;
+    }
+  }
+  // Old WAL files may still hold deleted rows until RocksDB drops them.
+  if (auto s = FromRocksDb(db_->FlushWAL(true), "flush WAL"); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+absl::Status Storage::Resume() { return FromRocksDb(db_->Resume(), "resume"); }
+
+}  // namespace indelible

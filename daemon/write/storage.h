@@ -1,0 +1,204 @@
+// Storage: the daemon's RocksDB, laid out as verifier/store/layout.h says.
+//
+// Open() takes RocksDB's exclusive LOCK on the directory: a second process
+// (another daemon, or a tool opening it read-write) fails to open it. The
+// offline verifier must use a secondary instance or a backup instead.
+//
+// Thread-safe: all methods may be called concurrently; Write() is called only
+// by the sequencer.
+#ifndef INDELIBLE_DAEMON_WRITE_STORAGE_H_
+#define INDELIBLE_DAEMON_WRITE_STORAGE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "verifier/chain/merkle.h"
+#include "verifier/store/layout.h"
+#include "verifier/store/rocks_status.h"
+
+namespace indelible {
+
+struct StorageOptions {
+  // Compression of the bodies column family (canonical events compress well).
+  bool compress = true;
+  // RocksDB block cache for all column families, bytes.
+  size_t block_cache_bytes = 64 << 20;
+  // Memtable size per column family, bytes; 0 keeps RocksDB's default
+  // (64 MiB). After a full disk RocksDB resumes writes only once this much
+  // space is free again, so a small volume needs a small value.
+  size_t write_buffer_bytes = 0;
+  // Most bytes of write-ahead log kept: past it RocksDB flushes the column
+  // families that pin the oldest log (the heads and the small ones, written
+  // rarely but continuously), so old logs can go. 0: RocksDB's default
+  // (4 x the memtables), which let the log grow to ~3x the table files.
+  uint64_t max_total_wal_bytes = 256ull << 20;
+  // Most memory of all memtables together: past it RocksDB flushes the
+  // largest. 0: no common limit (each column family has its own).
+  size_t memtable_budget_bytes = 128 << 20;
+  // Retention's compaction filters (retention_filter.h); null = none.
+  std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
+  std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;
+  // The Env RocksDB does its file I/O through; null = the default. Tests
+  // pass one whose files fail on command (fault injection).
+  rocksdb::Env* env = nullptr;
+};
+
+// A stored record; salt and ce are empty when the body was pruned.
+struct StoredRecord {
+  std::string tenant;
+  uint64_t seq = 0;
+  store::Skeleton skeleton;
+  bool pruned = false;
+  std::string salt;
+  std::string ce;
+  // A pruned record: the category stored with its leaf (layout.h, "tree");
+  // nullopt if its leaf row is missing or malformed (or the store's tree is
+  // not built yet). Not read for a record with a body.
+  std::optional<std::string> leaf_category;
+};
+
+// The category a record's leaf commits to when its body and event-id entry
+// were both pruned before the store's tree was built (docs/FORMAT.md).
+inline constexpr char kUnknownCategory[] = "";
+
+class Storage {
+ public:
+  // Opens (creating if missing) the data directory. FailedPrecondition if
+  // another process holds it, DataLoss if it is not an Indelible v1 store.
+  static absl::StatusOr<std::unique_ptr<Storage>> Open(
+      const std::string& dir, const StorageOptions& options);
+  ~Storage();  // Flushes nothing: every acknowledged write is already synced.
+
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  // Every tenant's head, read from the heads column family.
+  absl::StatusOr<std::vector<std::pair<std::string, store::Head>>> LoadHeads();
+  // One tenant's head; NotFound if the tenant has no records.
+  absl::StatusOr<store::Head> GetHead(std::string_view tenant);
+  // The seq stored under (tenant, event_id), or nullopt.
+  absl::StatusOr<std::optional<uint64_t>> LookupEventId(
+      std::string_view tenant, std::string_view event_id);
+  absl::StatusOr<store::Skeleton> GetSkeleton(std::string_view tenant,
+                                              uint64_t seq);
+  // The stored body value of (tenant, seq), u64(received_at) || salt || CE,
+  // or nullopt if there is none (pruned).
+  absl::StatusOr<std::optional<std::string>> GetBody(std::string_view tenant,
+                                                     uint64_t seq);
+  // Up to `limit` records of `tenant` with seq >= from_seq, in seq order;
+  // a pruned one with the category of its leaf.
+  absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
+      std::string_view tenant, uint64_t from_seq, size_t limit);
+
+  // Helpers that put one record's rows into `batch`.
+  void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
+                 uint64_t seq, const store::Skeleton& skeleton,
+                 std::string_view body, std::string_view event_id,
+                 std::string_view category);
+  void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
+               const store::Head& head);
+
+  // Checkpoints: key(tenant, seq) -> signed note, written with sync=true.
+  absl::Status PutCheckpoint(std::string_view tenant, uint64_t seq,
+                             std::string_view note);
+  // The newest checkpoint (min_seq == 0) or the oldest with seq >= min_seq;
+  // NotFound if there is none.
+  absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
+                                            uint64_t min_seq);
+  // The Merkle tree (layout.h, "tree"): puts one node's row into `batch`.
+  // A leaf's row (level 0) also keeps `leaf_category`, the category its
+  // hash commits to; above level 0 it is ignored.
+  void PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
+                   const chain::NodeId& node, const chain::Digest& hash,
+                   std::string_view leaf_category);
+  // The stored hashes of `nodes`, in order, in one MultiGet (a leaf's
+  // category is left out). DataLoss naming the node if one is missing or
+  // malformed.
+  absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
+      std::string_view tenant, const std::vector<chain::NodeId>& nodes);
+  // The tenant's compact range of `size` leaves, from its stored nodes.
+  absl::StatusOr<chain::CompactRange> LoadCompactRange(std::string_view tenant,
+                                                       uint64_t size);
+
+  // Upgrades a store written before the tree existed (no "tree" marker):
+  // builds every tenant's tree from its skeletons and categories (from the
+  // body, else the event-id index, else kUnknownCategory), logging progress,
+  // then writes the marker. Does nothing if the marker is there. Call before
+  // anything appends.
+  absl::Status BuildMissingTrees();
+
+  // v2 checkpoints: key(tenant, size) -> signed note, written with sync=true.
+  absl::Status PutCheckpointV2(std::string_view tenant, uint64_t size,
+                               std::string_view note);
+  // The newest v2 checkpoint (min_size == 0) or the one of the smallest size
+  // >= min_size, as (size, note); NotFound if there is none.
+  absl::StatusOr<std::pair<uint64_t, std::string>> GetCheckpointV2(
+      std::string_view tenant, uint64_t min_size);
+
+  // Small values in the default column family (format marker, key history,
+  // retention overrides, holds, purge certificates).
+  absl::Status PutMeta(std::string_view key, std::string_view value);
+  void PutMeta(rocksdb::WriteBatch* batch, std::string_view key,
+               std::string_view value);
+  void DeleteMeta(rocksdb::WriteBatch* batch, std::string_view key);
+  // Every (key, value) of the default column family whose key starts with
+  // `prefix`.
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
+      std::string_view prefix);
+
+  // Adds to `batch` the deletion of every row of `tenant`: skeletons, bodies,
+  // checkpoints (v1 and v2), event ids, tree nodes and head.
+  void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
+
+  // Compacts the bodies and event_ids column families down to the last
+  // level, so retention's filters see every row (the daemon calls it
+  // through retention_compaction.h, which first updates the horizons).
+  absl::Status CompactForRetention();
+  // Flushes every memtable and compacts every column family to the last
+  // level: afterwards deleted rows are gone from the files (obsolete WAL and
+  // table files are removed by RocksDB).
+  absl::Status CompactAll();
+
+  // Writes `batch` with sync=true: when OK is returned the batch is on disk.
+  // ResourceExhausted when the disk is full.
+  absl::Status WriteSynced(rocksdb::WriteBatch* batch);
+
+  // Tries to clear a background error (e.g. after space was freed).
+  absl::Status Resume();
+
+  rocksdb::DB* db() { return db_.get(); }
+  // Every column family handle (for properties in metrics and health).
+  const std::vector<rocksdb::ColumnFamilyHandle*>& column_families() const {
+    return handles_;
+  }
+
+ private:
+  Storage() = default;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* skeletons_ = nullptr;
+  rocksdb::ColumnFamilyHandle* bodies_ = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_v2_ = nullptr;
+};
+
+// The one conversion of rocksdb::Status to absl::Status
+// (verifier/store/rocks_status.h).
+using store::FromRocksDb;
+
+}  // namespace indelible
+
+#endif  // INDELIBLE_DAEMON_WRITE_STORAGE_H_

@@ -1,0 +1,19 @@
+#include "daemon/write/tree_writer.h"
+
+namespace indelible {
+
+TreeWriter::TreeWriter(Storage* storage, rocksdb::WriteBatch* batch)
+    : storage_(storage),
+      batch_(batch),
+      visit_([this](chain::NodeId n, const chain::Digest& h) {
+        storage_->PutTreeNode(batch_, *tenant_, n, h, *category_);
+      }) {}
+
+void TreeWriter::Append(const std::string& tenant, const chain::Digest& entry_hash,
+                        const std::string& category, chain::CompactRange* frontier) {
+  tenant_ = &tenant;
+  category_ = &category;
+  frontier->Append(chain::LeafHash(entry_hash, category), visit_);
+}
+
+}  // namespace indelible
