@@ -1,5 +1,6 @@
 #include "verifier/check/store_check.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +10,8 @@
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
 #include "tests/verifier/test_chain.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/retention_policy.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::check {
@@ -41,12 +44,35 @@ Outcome Check(const std::string& dir, StoreCheckOptions options = {}) {
   return Outcome{*result, reporter.findings};
 }
 
+// Makes record 1 of `chain` (acme's) its retention policy, one day for
+// everything, under which the records pruned below expired long ago.
+void PolicyFirst(std::vector<testing::TestRecord>* chain) {
+  chain::RetentionPolicy p;
+  p.tenant = "acme";
+  p.default_seconds = p.min_seconds = 86400;
+  p.max_seconds = 3650 * 86400;
+  chain::EventFields e;
+  e.tenant = "acme";
+  e.event_id = "policy";
+  e.action = std::string(chain::kPolicyAction);
+  e.category = std::string(chain::kPolicyCategory);
+  e.metadata = {{"policy", chain::FormatRetentionPolicy(p)}};
+  std::string_view salt, ce;
+  ASSERT_TRUE(store::DecodeBody((*chain)[0].body, &salt, &ce));
+  chain::Salt s16;
+  std::copy(salt.begin(), salt.end(), s16.begin());
+  (*chain)[0].body = store::EncodeBody((*chain)[0].skeleton.received_at_ns, s16,
+                                       *chain::EncodeCanonicalEvent(e));
+  testing::Rehash("acme", chain, 0);
+}
+
 class StoreCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.Sub("data");
     RawStore s(dir_, /*create=*/true);
     acme_ = MakeChain("acme", 100);
+    PolicyFirst(&acme_);
     for (int i : {3, 4, 50}) {
       acme_[i].has_body = false;
       acme_[i].body.clear();
@@ -75,6 +101,25 @@ TEST_F(StoreCheckTest, CleanStoreVerifies) {
   EXPECT_EQ(o.result.pruned, 3u);
   EXPECT_EQ(o.result.findings, 0u);
   EXPECT_TRUE(o.result.signatures_checked);
+}
+
+// The pruned records are judged against the chain's policy at the time
+// given: half a day after they were received, the one-day policy had not
+// allowed it yet.
+TEST_F(StoreCheckTest, BodiesPrunedBeforeTheRecordedPolicyAllowedAreEarly) {
+  StoreCheckOptions options;
+  options.now_ns = acme_[0].skeleton.received_at_ns + 43200ull * 1000000000ull;
+  Outcome o = Check(dir_, options);
+  ASSERT_EQ(o.findings.size(), 3u) << Describe(o.findings);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(o.findings[i].kind, Kind::kEarlyPrune);
+    EXPECT_EQ(o.findings[i].tenant, "acme");
+  }
+  EXPECT_EQ(o.findings[0].seq, 4u);  // acme_[3]
+  EXPECT_EQ(o.findings[2].seq, 51u);
+  // A day and a second later, the same store is clean.
+  options.now_ns += 43201ull * 1000000000ull;
+  EXPECT_TRUE(Check(dir_, options).findings.empty());
 }
 
 // As `ldb` could: the received_at copy stored with a body edited to look
@@ -252,6 +297,7 @@ TEST_F(StoreCheckTest, StoredCheckpoints) {
 TEST_F(StoreCheckTest, ReadsWhileAWriterHasTheStoreOpen) {
   RawStore writer(dir_);  // holds the LOCK, like a running daemon
   auto more = MakeChain("acme", 120);
+  PolicyFirst(&more);
   // 101..120: the same chain, so they link to the stored 100.
   writer.WriteChain("acme", {more.begin() + 100, more.end()});
   Outcome o = Check(dir_);
