@@ -23,6 +23,7 @@
 #include "daemon/backup.h"
 #include "daemon/checkpointer.h"
 #include "daemon/compactor.h"
+#include "daemon/retention_policy.h"
 #include "daemon/config.h"
 #include "daemon/config_governance.h"
 #include "daemon/config_reload.h"
@@ -324,7 +325,12 @@ int Run(const DaemonConfig& config, const std::string& config_path, bool accept_
     spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
     return absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime;
   }
-  retention.SetConfig(config.retention);
+  // Each tenant's retention policy on record in its chain before it prunes.
+  RetentionPolicyRecorder policies(&retention, storage->get(), &recorder);
+  if (auto s = policies.Start(config.retention); !s.ok()) {
+    spdlog::critical("event=startup_failed reason=\"{}\"", s.ToString());
+    return kExitRuntime;
+  }
   Authorizer authorizer(config.auth);
   if (config.auth.enabled) {
     spdlog::info("event=auth_enabled tokens={} bindings={} two_person_rule={}",
