@@ -179,7 +179,9 @@ absl::Status ConfigReloader::Reload() {
     // Each tenant's new policy on record in its chain, then applied.
     if (auto r = d_.retention->RecordAndApply(
             {.cause = kConfigReloadAction,
-             .apply = [&next](RetentionState::Snapshot* s) { s->config = next.retention; }});
+             .apply = [&next](RetentionState::Snapshot* s) { s->config = next.retention; },
+             .scope = RetentionState::PolicyChange::Scope::kRecorded,
+             .tenant = ""});
         !r.ok()) {
       spdlog::error("event=retention_policy_not_recorded cause={} status=\"{}\" "
                     "message=\"nothing of the tenants concerned is pruned until it is\"",

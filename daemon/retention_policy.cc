@@ -46,7 +46,9 @@ absl::Status RetentionPolicyRecorder::Start(const RetentionConfig& config) {
       [this](const RetentionState::PolicyChange& c) { return RecordAndApply(c); });
   if (auto s = state_->RecordAndApply(
           {.cause = "config.start",
-           .apply = [config](RetentionState::Snapshot* s) { s->config = config; }});
+           .apply = [config](RetentionState::Snapshot* s) { s->config = config; },
+           .scope = RetentionState::PolicyChange::Scope::kRecorded,
+           .tenant = ""});
       !s.ok()) {
     spdlog::error("event=retention_policy_not_recorded cause=config.start status=\"{}\" "
                   "message=\"nothing of the tenants concerned is pruned until it is\"",
@@ -96,7 +98,9 @@ absl::Status RetentionPolicyRecorder::RecordAndApply(const RetentionState::Polic
 
 absl::Status RecordPendingPolicies(RetentionState* state) {
   return state->RecordAndApply({.cause = "retention.compaction",
-                                .scope = RetentionState::PolicyChange::Scope::kAll});
+                                .apply = nullptr,
+                                .scope = RetentionState::PolicyChange::Scope::kAll,
+                                .tenant = ""});
 }
 
 }  // namespace indelible
