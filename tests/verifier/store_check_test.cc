@@ -44,35 +44,15 @@ Outcome Check(const std::string& dir, StoreCheckOptions options = {}) {
   return Outcome{*result, reporter.findings};
 }
 
-// Makes record 1 of `chain` (acme's) its retention policy, one day for
-// everything, under which the records pruned below expired long ago.
-void PolicyFirst(std::vector<testing::TestRecord>* chain) {
-  chain::RetentionPolicy p;
-  p.tenant = "acme";
-  p.default_seconds = p.min_seconds = 86400;
-  p.max_seconds = 3650 * 86400;
-  chain::EventFields e;
-  e.tenant = "acme";
-  e.event_id = "policy";
-  e.action = std::string(chain::kPolicyAction);
-  e.category = std::string(chain::kPolicyCategory);
-  e.metadata = {{"policy", chain::FormatRetentionPolicy(p)}};
-  std::string_view salt, ce;
-  ASSERT_TRUE(store::DecodeBody((*chain)[0].body, &salt, &ce));
-  chain::Salt s16;
-  std::copy(salt.begin(), salt.end(), s16.begin());
-  (*chain)[0].body = store::EncodeBody((*chain)[0].skeleton.received_at_ns, s16,
-                                       *chain::EncodeCanonicalEvent(e));
-  testing::Rehash("acme", chain, 0);
-}
-
 class StoreCheckTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.Sub("data");
     RawStore s(dir_, /*create=*/true);
     acme_ = MakeChain("acme", 100);
-    PolicyFirst(&acme_);
+    // Record 1 is acme's retention policy (one day), under which the
+    // records pruned below expired long ago.
+    testing::MakePolicyFirst("acme", &acme_, 86400);
     for (int i : {3, 4, 50}) {
       acme_[i].has_body = false;
       acme_[i].body.clear();
@@ -297,7 +277,7 @@ TEST_F(StoreCheckTest, StoredCheckpoints) {
 TEST_F(StoreCheckTest, ReadsWhileAWriterHasTheStoreOpen) {
   RawStore writer(dir_);  // holds the LOCK, like a running daemon
   auto more = MakeChain("acme", 120);
-  PolicyFirst(&more);
+  testing::MakePolicyFirst("acme", &more, 86400);
   // 101..120: the same chain, so they link to the stored 100.
   writer.WriteChain("acme", {more.begin() + 100, more.end()});
   Outcome o = Check(dir_);

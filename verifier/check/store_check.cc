@@ -237,12 +237,14 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
       if (r.has_body) r.body = records_->body();
       checker->AddRecord(r);
       if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
+      // The category the record's leaf commits to (the body's, if it has
+      // one; unknown without a tree).
+      std::optional<std::string_view> category;
+      if (tree != nullptr) category = tree->LeafCategory();
       if (!r.has_body) {
-        // Its category is the one its leaf commits to (unknown without one).
-        std::optional<std::string_view> category;
-        if (tree != nullptr) category = tree->LeafCategory();
         policies->AddPruned(seq, r.skeleton.received_at_ns, category.value_or(""));
-      } else if (store::DecodeBody(r.body, &salt, &ce)) {
+      } else if ((!category || *category == chain::kPolicyCategory) &&
+                 store::DecodeBody(r.body, &salt, &ce)) {
         if (std::string problem = policies->AddRecord(seq, r.skeleton.received_at_ns, ce);
             !problem.empty()) {
           checker->Report(Kind::kMalformed, seq, std::move(problem));
