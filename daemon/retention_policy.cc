@@ -5,31 +5,48 @@
 
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
+#include "verifier/chain/event.h"
 #include "verifier/chain/retention_policy.h"
 
 namespace indelible {
 namespace {
 
-v1::Event PolicyEvent(const std::string& tenant, const std::string& cause,
-                      const std::string& text) {
+// The record of `tenant`'s policy `text` (docs/FORMAT.md section 15).
+chain::EventFields PolicyRecord(const std::string& tenant, const std::string& cause,
+                                const std::string& text) {
+  chain::EventFields e;
+  e.tenant = tenant;
+  e.actor_id = "indelibled";
+  e.actor_type = "daemon";
+  e.action = std::string(chain::kPolicyAction);
+  e.resource_type = "retention_policy";
+  e.resource_id = tenant;
+  e.reason = absl::StrCat("the tenant's retention policy from here on (", cause, ")");
+  e.outcome = "applied";
+  e.source = "indelibled";
+  e.category = std::string(chain::kPolicyCategory);
+  e.metadata = {{"cause", cause}, {std::string(chain::kPolicyMetadataKey), text}};
+  return e;
+}
+
+// DaemonRecorder::Append takes the wire form.
+v1::Event ToEvent(const chain::EventFields& f) {
   v1::Event e;
-  e.set_tenant(tenant);
-  e.mutable_actor()->set_id("indelibled");
-  e.mutable_actor()->set_type("daemon");
-  e.set_action(std::string(chain::kPolicyAction));
-  e.mutable_resource()->set_type("retention_policy");
-  e.mutable_resource()->set_id(tenant);
-  e.set_reason(absl::StrCat("the tenant's retention policy from here on (", cause, ")"));
-  e.set_outcome("applied");
-  e.set_source("indelibled");
-  e.set_category(std::string(chain::kPolicyCategory));
-  auto add = [&e](const std::string& k, const std::string& v) {
+  e.set_tenant(f.tenant);
+  e.mutable_actor()->set_id(f.actor_id);
+  e.mutable_actor()->set_type(f.actor_type);
+  e.set_action(f.action);
+  e.mutable_resource()->set_type(f.resource_type);
+  e.mutable_resource()->set_id(f.resource_id);
+  e.set_reason(f.reason);
+  e.set_outcome(f.outcome);
+  e.set_source(f.source);
+  e.set_category(f.category);
+  for (const auto& [k, v] : f.metadata) {
     auto* m = e.add_metadata();
     m->set_key(k);
     m->set_value(v);
-  };
-  add("cause", cause);
-  add(std::string(chain::kPolicyMetadataKey), text);
+  }
   return e;
 }
 
@@ -70,7 +87,7 @@ absl::Status RetentionPolicyRecorder::RecordAndApply(const RetentionState::Polic
     if (c.scope == Scope::kRecorded && on_record == next.recorded.end()) continue;
     std::string text = chain::FormatRetentionPolicy(next.PolicyOf(tenant));
     if (on_record != next.recorded.end() && on_record->second == text) continue;
-    events.push_back(PolicyEvent(tenant, c.cause, text));
+    events.push_back(ToEvent(PolicyRecord(tenant, c.cause, text)));
     texts.emplace_back(tenant, std::move(text));
   }
   absl::Status status;
