@@ -509,6 +509,27 @@ TEST_F(RetentionE2E, BodyDeletedByHandBeforeItsRetentionIsEarlyPrune) {
       << early.dump();
   EXPECT_NE(early["findings"][0]["detail"].get<std::string>().find("category \"trace\""),
             std::string::npos);
+  // check --remote judges it the same, from the served leaf_category.
+  Start("");
+  for (int i = 0; i < 200; ++i) {  // once the checkpointer signed all four
+    grpc::ClientContext ctx;
+    v1::GetCheckpointRequest req;
+    req.set_tenant("acme");
+    req.set_version(2);
+    req.set_min_seq(4);
+    v1::Checkpoint cp;
+    if (log_->GetCheckpoint(&ctx, req, &cp).ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto remote = RunCommand({BinPath("indelible-verify"), "check", "--remote", daemon_->target(),
+                            "--tenant", "acme", "--key",
+                            testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")), "--json"});
+  EXPECT_EQ(remote.exit_code, 1) << remote.out << remote.err;
+  auto rj = nlohmann::json::parse(remote.out);
+  ASSERT_EQ(rj["findings"].size(), 1u) << remote.out;
+  EXPECT_EQ(rj["findings"][0].get<std::string>().rfind("seq 4: early_prune: ", 0), 0u)
+      << remote.out;
+  StopDaemon();
 
   LdbDeleteBody("acme", 2);  // the policy record itself
   auto gone = Check(1);
