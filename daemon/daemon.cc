@@ -23,6 +23,7 @@
 #include "daemon/api/reflection_v1.h"
 #include "daemon/ops/retention.h"
 #include "daemon/ops/retention_filter.h"
+#include "daemon/ops/retention_policy.h"
 #include "daemon/write/sequencer.h"
 #include "daemon/api/service.h"
 #include "daemon/trust/signer_client.h"
@@ -198,7 +199,12 @@ absl::Status Daemon::PutSettingsOnRecord() {
       !s.ok()) {
     return Fail(absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime, StartupFailed(s));
   }
-  retention_->SetConfig(config_.retention);
+  // Each tenant's retention policy on record in its chain before it prunes.
+  retention_policies_ =
+      std::make_unique<RetentionPolicyRecorder>(retention_.get(), storage_.get(), recorder_.get());
+  if (auto s = retention_policies_->Start(config_.retention); !s.ok()) {
+    return Fail(kExitRuntime, StartupFailed(s));
+  }
   authorizer_ = std::make_unique<Authorizer>(config_.auth);
   if (config_.auth.enabled) {
     spdlog::info("event=auth_enabled tokens={} bindings={} two_person_rule={}",

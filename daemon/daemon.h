@@ -38,6 +38,7 @@ class Compactor;
 class ConfigReloader;
 class DaemonRecorder;
 class HealthMonitor;
+class RetentionPolicyRecorder;
 class IngestRules;
 class LogSigner;
 class Metrics;
@@ -133,6 +134,7 @@ class Daemon {
   std::unique_ptr<Sequencer> sequencer_;
   std::unique_ptr<Checkpointer> checkpointer_;
   std::unique_ptr<DaemonRecorder> recorder_;
+  std::unique_ptr<RetentionPolicyRecorder> retention_policies_;
   std::unique_ptr<Authorizer> authorizer_;
   std::unique_ptr<AuditLogService> service_;
   std::unique_ptr<Backuper> backuper_;

@@ -246,7 +246,7 @@ grpc::Status AdminService::ApplyRetention(const std::string& tenant,
                           storage->PutMeta(b, key, value);
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->SetOverride(tenant, category, seconds);
+  d_.retention->RecordOverride(tenant, category, seconds);
   spdlog::info("event=retention_set tenant={} category={} retention={} previous={}", tenant,
                category, FormatRetentionDuration(seconds), FormatRetentionDuration(previous));
   ToProto(*receipt, resp->mutable_receipt());
@@ -317,7 +317,7 @@ grpc::Status AdminService::ApplyHold(const std::string& tenant, bool hold,
                           }
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->SetHold(tenant, hold);
+  d_.retention->RecordHold(tenant, hold);
   spdlog::info("event=legal_hold tenant={} hold={}", tenant, hold);
   ToProto(*receipt, resp->mutable_receipt());
   return grpc::Status::OK;

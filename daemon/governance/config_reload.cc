@@ -172,7 +172,17 @@ absl::Status ConfigReloader::Reload() {
     changed.push_back("auth");
   }
   if (retention) {
-    d_.retention->SetConfig(next.retention);
+    // Each tenant's new policy on record in its chain, then applied.
+    if (auto r = d_.retention->RecordAndApply(
+            {.cause = kConfigReloadAction,
+             .apply = [&next](RetentionState::Snapshot* s) { s->config = next.retention; },
+             .scope = RetentionState::PolicyChange::Scope::kRecorded,
+             .tenant = ""});
+        !r.ok()) {
+      spdlog::error("event=retention_policy_not_recorded cause={} status=\"{}\" "
+                    "message=\"nothing of the tenants concerned is pruned until it is\"",
+                    kConfigReloadAction, r.ToString());
+    }
     changed.push_back("retention");
   }
   spdlog::info("event=config_reloaded changed={} config_sha256={}",

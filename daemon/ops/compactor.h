@@ -4,7 +4,9 @@
 // (retention_compaction.h), so the retention filters see every row: an
 // expired body lingers on disk at most `interval` plus one compaction.
 // Start() computes the horizons once, so the compactions RocksDB runs on its
-// own prune what had expired when the daemon started.
+// own prune what had expired when the daemon started (of the tenants whose
+// policy is on record; each scheduled compaction records the others' first,
+// retention_policy.h).
 // It checks the (injectable) clock every `poll` of real time, so a test that
 // moves the clock sees the compaction within a poll.
 #ifndef INDELIBLE_DAEMON_OPS_COMPACTOR_H_

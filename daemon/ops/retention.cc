@@ -2,9 +2,20 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
+namespace {
+
+void LogUnrecorded(const absl::Status& s, const std::string& tenant) {
+  if (s.ok()) return;
+  spdlog::error("event=retention_policy_not_recorded tenant={} status=\"{}\" message=\"nothing "
+                "of the tenant is pruned until it is\"",
+                tenant, s.ToString());
+}
+
+}  // namespace
 
 absl::StatusOr<uint64_t> ParseRetentionDuration(std::string_view text) {
   auto bad = [&] {
@@ -71,9 +82,9 @@ absl::Status ValidateRetentionConfig(const RetentionConfig& c) {
 
 uint64_t RetentionState::Snapshot::RetentionSeconds(
     std::string_view tenant, std::string_view category) const {
-  // Key rotation statements are what verifiers follow from the key they
-  // trust to the one signing now: never pruned (docs/RETENTION.md).
-  if (category == "indelible.key") return 36500 * kSecondsPerDay;
+  // The daemon's own records (policies, holds, approvals, reads, purges,
+  // key rotations) are never pruned (docs/RETENTION.md).
+  if (chain::IsNeverPruned(category)) return 36500 * kSecondsPerDay;
   const std::string t(tenant), c(category);
   if (auto it = overrides.find({t, c}); it != overrides.end()) return it->second;
   if (auto it = config.tenants.find(t); it != config.tenants.end()) {
@@ -120,6 +131,40 @@ std::set<uint64_t> RetentionState::Snapshot::RetentionsOf(
   return out;
 }
 
+chain::RetentionPolicy RetentionState::Snapshot::PolicyOf(std::string_view tenant) const {
+  chain::RetentionPolicy p;
+  p.tenant = std::string(tenant);
+  p.default_seconds = config.default_seconds;
+  p.min_seconds = config.min_seconds;
+  p.max_seconds = config.max_seconds;
+  p.legal_hold = holds.count(p.tenant) > 0;
+  std::set<std::string> names;
+  for (const auto& [category, seconds] : config.categories) names.insert(category);
+  if (auto it = config.tenants.find(p.tenant); it != config.tenants.end()) {
+    for (const auto& [category, seconds] : it->second) {
+      if (category == "*") {
+        p.default_seconds = seconds;
+      } else {
+        names.insert(category);
+      }
+    }
+  }
+  for (const auto& [key, seconds] : overrides) {
+    if (key.first == tenant) names.insert(key.second);
+  }
+  for (const std::string& category : names) {
+    if (!chain::IsNeverPruned(category)) {
+      p.categories[category] = RetentionSeconds(tenant, category);
+    }
+  }
+  return p;
+}
+
+bool RetentionState::Snapshot::PolicyRecorded(std::string_view tenant) const {
+  auto it = recorded.find(tenant);
+  return it != recorded.end() && it->second == chain::FormatRetentionPolicy(PolicyOf(tenant));
+}
+
 RetentionState::RetentionState(RetentionConfig config) {
   auto s = std::make_shared<Snapshot>();
   s->config = std::move(config);
@@ -136,7 +181,31 @@ void RetentionState::Update(F f) {
   std::lock_guard<std::mutex> l(mu_);
   auto next = std::make_shared<Snapshot>(*snapshot_);
   f(next.get());
+  if (next->gated) {
+    for (auto it = next->horizons.begin(); it != next->horizons.end();) {
+      it = next->PolicyRecorded(it->first) ? std::next(it) : next->horizons.erase(it);
+    }
+  }
   snapshot_ = std::move(next);
+}
+
+void RetentionState::EnableGate(std::map<std::string, std::string, std::less<>> recorded) {
+  Update([&](Snapshot* s) {
+    s->gated = true;
+    s->recorded = std::move(recorded);
+  });
+}
+
+void RetentionState::Apply(const std::function<void(Snapshot*)>& f) { Update(f); }
+
+void RetentionState::SetPolicyRecorder(PolicyRecorderFn recorder) {
+  recorder_ = std::move(recorder);
+}
+
+absl::Status RetentionState::RecordAndApply(const PolicyChange& change) {
+  if (recorder_) return recorder_(change);
+  if (change.apply) Update(change.apply);
+  return absl::OkStatus();
 }
 
 void RetentionState::SetOverride(const std::string& tenant,
@@ -152,6 +221,32 @@ void RetentionState::SetHold(const std::string& tenant, bool held) {
       s->holds.erase(tenant);
     }
   });
+}
+
+void RetentionState::RecordOverride(const std::string& tenant, const std::string& category,
+                                    uint64_t seconds) {
+  LogUnrecorded(RecordAndApply({.cause = "retention.set",
+                                .apply = [&](Snapshot* s) {
+                                  s->overrides[{tenant, category}] = seconds;
+                                },
+                                .scope = PolicyChange::Scope::kOneTenant,
+                                .tenant = tenant}),
+                tenant);
+}
+
+void RetentionState::RecordHold(const std::string& tenant, bool held) {
+  LogUnrecorded(RecordAndApply({.cause = held ? "legal_hold.place" : "legal_hold.lift",
+                                .apply =
+                                    [&](Snapshot* s) {
+                                      if (held) {
+                                        s->holds.insert(tenant);
+                                      } else {
+                                        s->holds.erase(tenant);
+                                      }
+                                    },
+                                .scope = PolicyChange::Scope::kOneTenant,
+                                .tenant = tenant}),
+                tenant);
 }
 
 void RetentionState::SetConfig(RetentionConfig config) {

@@ -15,11 +15,19 @@
 // legal hold loses nothing. Changes apply to data already stored: filters
 // read the state when a compaction starts.
 //
+// Each tenant's effective policy is recorded in its own chain
+// (retention_policy.h) before anything of the tenant is pruned under it:
+// once the gate is in place (EnableGate), a tenant keeps prune horizons only
+// while its effective policy is the one last recorded in its chain, so a
+// change not yet on record prunes nothing. Records of categories
+// indelible.* are never pruned.
+//
 // Thread-safe: readers take an immutable snapshot; writers replace it.
 #ifndef INDELIBLE_DAEMON_OPS_RETENTION_H_
 #define INDELIBLE_DAEMON_OPS_RETENTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +36,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "verifier/chain/retention_policy.h"
 
 namespace indelible {
 
@@ -82,7 +91,47 @@ class RetentionState {
                      uint64_t seq) const;
     // Every retention, in seconds, that some category of `tenant` has.
     std::set<uint64_t> RetentionsOf(std::string_view tenant) const;
+
+    // `tenant`'s effective policy: its default, every category with a
+    // value of its own, the bounds and the legal hold.
+    chain::RetentionPolicy PolicyOf(std::string_view tenant) const;
+    // The policy gate (EnableGate): when on, horizons are kept only for
+    // tenants whose PolicyOf text equals recorded[tenant], the text last
+    // recorded in their chain.
+    bool gated = false;
+    std::map<std::string, std::string, std::less<>> recorded;
+    bool PolicyRecorded(std::string_view tenant) const;
   };
+
+  // A change of policy, recorded before it applies (retention_policy.h).
+  struct PolicyChange {
+    // Why, recorded with the policy: config.start, config.reload,
+    // retention.set, legal_hold.place, legal_hold.lift, retention.compaction.
+    std::string cause;
+    // The change itself; may be empty (record what is in force).
+    std::function<void(Snapshot*)> apply;
+    enum class Scope {
+      kRecorded,   // tenants whose policy is on record already
+      kOneTenant,  // `tenant` only
+      kAll,        // every tenant with a chain
+    };
+    Scope scope = Scope::kRecorded;
+    std::string tenant;
+  };
+  // Records the policies `change` leads to where they differ from the ones
+  // on record (see Scope), then applies it, whether or not they could be
+  // recorded: the gate keeps a tenant whose policy is not on record from
+  // losing anything. Returns the recording's status. Without a recorder
+  // (SetPolicyRecorder), just applies.
+  absl::Status RecordAndApply(const PolicyChange& change);
+  // SetOverride and SetHold as changes of `tenant`'s policy, recorded first
+  // (causes retention.set, legal_hold.place / legal_hold.lift); a policy
+  // that cannot be recorded is logged, and the gate holds the tenant.
+  void RecordOverride(const std::string& tenant, const std::string& category,
+                      uint64_t seconds);
+  void RecordHold(const std::string& tenant, bool held);
+  using PolicyRecorderFn = std::function<absl::Status(const PolicyChange&)>;
+  void SetPolicyRecorder(PolicyRecorderFn recorder);
 
   explicit RetentionState(RetentionConfig config);
 
@@ -99,12 +148,23 @@ class RetentionState {
   // stay. REQUIRES: ValidateRetentionConfig(config) is OK.
   void SetConfig(RetentionConfig config);
 
+  // Puts the gate in place, with the policy texts last recorded per tenant.
+  void EnableGate(std::map<std::string, std::string, std::less<>> recorded);
+  // Replaces the snapshot by f(copy of it); the gate applies.
+  void Apply(const std::function<void(Snapshot*)>& f);
+  // Held while a policy change is recorded and applied, and while horizons
+  // are computed and set: horizons never mix a policy not yet applied with
+  // a time after it was recorded.
+  std::mutex& policy_mutex() const { return policy_mu_; }
+
  private:
   template <typename F>
   void Update(F f);
 
   mutable std::mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_;  // guarded by mu_
+  mutable std::mutex policy_mu_;
+  PolicyRecorderFn recorder_;  // set once, before concurrent use
 };
 
 }  // namespace indelible

@@ -1,5 +1,6 @@
 #include "daemon/ops/retention_compaction.h"
 
+#include "daemon/ops/retention_policy.h"
 #include "spdlog/spdlog.h"
 
 namespace indelible {
@@ -29,11 +30,15 @@ absl::StatusOr<uint64_t> Horizon(Storage* storage, const std::string& tenant,
 
 absl::Status UpdateRetentionHorizons(Storage* storage, RetentionState* state,
                                      uint64_t now_ns) {
+  // No policy change is recorded and applied while horizons are computed.
+  std::lock_guard<std::mutex> policy(state->policy_mutex());
   auto heads = storage->LoadHeads();
   if (!heads.ok()) return heads.status();
   const auto snapshot = state->Get();
   RetentionState::Horizons horizons;
   for (const auto& [tenant, head] : *heads) {
+    // A tenant whose policy is not on record in its chain loses nothing.
+    if (snapshot->gated && !snapshot->PolicyRecorded(tenant)) continue;
     std::map<uint64_t, uint64_t> mine;
     absl::Status failed;
     for (uint64_t seconds : snapshot->RetentionsOf(tenant)) {
@@ -64,6 +69,12 @@ absl::Status UpdateRetentionHorizons(Storage* storage, RetentionState* state,
 
 absl::Status CompactForRetention(Storage* storage, RetentionState* state,
                                  uint64_t now_ns) {
+  if (auto s = RecordPendingPolicies(state); !s.ok()) {
+    spdlog::error("event=retention_policy_not_recorded cause=retention.compaction "
+                  "status=\"{}\" message=\"nothing of the tenants concerned is pruned until "
+                  "it is\"",
+                  s.ToString());
+  }
   if (auto s = UpdateRetentionHorizons(storage, state, now_ns); !s.ok()) return s;
   return storage->CompactForRetention();
 }

@@ -12,6 +12,13 @@
 // Horizons only grow with time, so compactions that RocksDB runs on its own
 // between two of these use the last ones and at most keep a body longer.
 //
+// Before it computes the horizons, a retention compaction records in each
+// tenant's chain its policy if that is not on record yet
+// (retention_policy.h); a tenant whose policy is not on record gets no
+// horizon and loses nothing. The horizons are computed under the state's
+// policy mutex, so none mixes a policy change not yet applied with a time
+// after it was recorded.
+//
 // Thread-safe: may run concurrently with appends and other compactions.
 #ifndef INDELIBLE_DAEMON_OPS_RETENTION_COMPACTION_H_
 #define INDELIBLE_DAEMON_OPS_RETENTION_COMPACTION_H_
@@ -25,11 +32,13 @@
 namespace indelible {
 
 // Recomputes every tenant's horizons at `now_ns` into `state`. A tenant
-// whose skeletons cannot be read keeps its previous horizons (logged).
+// whose skeletons cannot be read keeps its previous horizons (logged); one
+// whose policy is not on record (with the gate on) gets none.
 absl::Status UpdateRetentionHorizons(Storage* storage, RetentionState* state,
                                      uint64_t now_ns);
 
-// UpdateRetentionHorizons, then Storage::CompactForRetention.
+// RecordPendingPolicies (a failure is logged), UpdateRetentionHorizons,
+// then Storage::CompactForRetention.
 absl::Status CompactForRetention(Storage* storage, RetentionState* state,
                                  uint64_t now_ns);
 

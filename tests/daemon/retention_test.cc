@@ -3,8 +3,10 @@
 #include <filesystem>
 #include <future>
 
+#include "daemon/governance/daemon_records.h"
 #include "daemon/ops/retention_compaction.h"
 #include "daemon/ops/retention_filter.h"
+#include "daemon/ops/retention_policy.h"
 #include "daemon/write/sequencer.h"
 #include "daemon/write/storage.h"
 #include "gtest/gtest.h"
@@ -170,6 +172,83 @@ TEST_F(RetentionFilterTest, KeyRotationRecordsAreNeverPruned) {
   ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, true, false}));
   EXPECT_TRUE(storage_->LookupEventId("acme", "k1")->has_value());
+}
+
+// The daemon's own records (policies, holds, approvals, reads, purges,
+// keys) are what an auditor judges the rest by: no policy prunes them.
+TEST_F(RetentionFilterTest, DaemonRecordsAreNeverPruned) {
+  RetentionConfig c;
+  c.default_seconds = kSecondsPerDay;
+  c.categories.clear();
+  c.categories["indelible.admin"] = kSecondsPerDay;  // said, and ignored
+  state_.SetConfig(c);
+  Append("acme", "p1", "indelible.policy");
+  Append("acme", "h1", "indelible.admin");
+  Append("acme", "r1", "indelible.access");
+  Append("acme", "a1", "access");
+  clock_.Advance(1000 * kDay);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false, true}));
+  EXPECT_EQ(state_.Get()->PolicyOf("acme").categories.count("indelible.admin"), 0u);
+}
+
+// With the gate on, a tenant prunes only under the policy last recorded in
+// its chain: none recorded, or a change not recorded yet, prunes nothing.
+TEST_F(RetentionFilterTest, GateHoldsTenantsWhosePolicyIsNotOnRecord) {
+  Append("acme", "t1", "trace");
+  Append("beta", "t1", "trace");
+  const std::string acme = chain::FormatRetentionPolicy(state_.Get()->PolicyOf("acme"));
+  state_.EnableGate({{"acme", acme}});
+  clock_.Advance(100 * kDay);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
+  EXPECT_EQ(Pruned("beta"), (std::vector<bool>{false})) << "no policy on record";
+  // A change not on record drops the tenant's horizons at once.
+  ASSERT_TRUE(UpdateRetentionHorizons(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_TRUE(state_.Get()->BodyExpired("acme", "trace", 1));
+  state_.SetOverride("acme", "access", 30 * kSecondsPerDay);
+  EXPECT_FALSE(state_.Get()->BodyExpired("acme", "trace", 1));
+  EXPECT_EQ(state_.Get()->horizons.count("acme"), 0u);
+}
+
+// The recorder puts each tenant's policy in its chain (category
+// indelible.policy, the canonical text) before the compaction prunes, and
+// every later change before it applies.
+TEST_F(RetentionFilterTest, PoliciesAreRecordedInEachChainBeforeTheyPrune) {
+  DaemonRecorder recorder(seq_.get(), storage_.get(), &clock_, IngestLimits());
+  RetentionPolicyRecorder policies(&state_, storage_.get(), &recorder);
+  Append("acme", "t1", "trace");
+  Append("beta", "t1", "trace");
+  ASSERT_TRUE(policies.Start(RetentionConfig()).ok());
+  EXPECT_EQ(seq_->GetHead("acme").seq, 1u) << "not recorded before a compaction finds it";
+  clock_.Advance(100 * kDay);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  for (const std::string tenant : {"acme", "beta"}) {
+    auto records = storage_->ReadRecords(tenant, 1, 100);
+    ASSERT_TRUE(records.ok());
+    ASSERT_EQ(records->size(), 2u) << tenant;
+    EXPECT_TRUE((*records)[0].pruned);
+    const auto& policy = (*records)[1];
+    auto e = chain::DecodeCanonicalEvent(policy.ce);
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->category, "indelible.policy");
+    EXPECT_EQ(e->action, "retention.policy");
+    std::map<std::string, std::string> m(e->metadata.begin(), e->metadata.end());
+    EXPECT_EQ(m["cause"], "retention.compaction");
+    EXPECT_EQ(m["policy"], chain::FormatRetentionPolicy(state_.Get()->PolicyOf(tenant)));
+  }
+  // A hold: recorded in acme's chain only, and on record across restarts.
+  state_.RecordHold("acme", true);
+  EXPECT_EQ(seq_->GetHead("acme").seq, 3u);
+  EXPECT_EQ(seq_->GetHead("beta").seq, 2u);
+  EXPECT_TRUE(state_.Get()->PolicyRecorded("acme"));
+  auto rows = storage_->ScanMeta(kPolicyRecordPrefix);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_NE((*rows)[0].second.find("legal_hold true"), std::string::npos);
+  // A compaction with nothing new records nothing.
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(seq_->GetHead("acme").seq, 3u);
 }
 
 TEST_F(RetentionFilterTest, PolicyChangeAppliesToStoredData) {

@@ -1,6 +1,8 @@
 // Retention, legal hold and purge through the real daemon, with its clock
 // under the test's control (--testing-manual-clock): no waiting for days.
+#include <csignal>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -117,12 +119,56 @@ class RetentionE2E : public ::testing::Test {
     v1::SetLegalHoldResponse resp;
     return admin_->SetLegalHold(&ctx, req, &resp);
   }
-  nlohmann::json Check() {
+  nlohmann::json Check(int want_exit = 0) {
     auto r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir_.Sub("data"),
                          "--key", testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")),
                          "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_EQ(r.exit_code, want_exit) << r.out << r.err;
     return nlohmann::json::parse(r.out);
+  }
+  // The (seq, kind) of every finding.
+  static std::vector<std::pair<uint64_t, std::string>> Findings(const nlohmann::json& check) {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    for (const auto& f : check["findings"]) out.emplace_back(f["seq"], f["kind"]);
+    return out;
+  }
+  // The policy text of each retention policy record of `tenant`, in order.
+  std::vector<std::pair<std::string, std::string>> Policies(const std::string& tenant) {
+    std::vector<std::pair<std::string, std::string>> out;  // cause, policy
+    for (const auto& r : Read(tenant)) {
+      if (r.event().category() != "indelible.policy") continue;
+      EXPECT_EQ(r.event().action(), "retention.policy");
+      std::map<std::string, std::string> m;
+      for (const auto& kv : r.event().metadata()) m[kv.key()] = kv.value();
+      out.emplace_back(m["cause"], m["policy"]);
+    }
+    return out;
+  }
+  // Sends SIGHUP and waits (bounded) until the daemon logs the reload.
+  void Hup() {
+    auto count = [&] {
+      const std::string log = daemon_->Log();
+      size_t n = 0;
+      for (size_t p = log.find("event=config_reloaded"); p != std::string::npos;
+           p = log.find("event=config_reloaded", p + 1)) {
+        ++n;
+      }
+      return n;
+    };
+    const size_t before = count();
+    ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+    for (int i = 0; i < 400 && count() == before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_GT(count(), before) << daemon_->Log();
+  }
+  // Deletes a stored body of the stopped daemon's store with RocksDB's own
+  // `ldb`, as whoever holds the data directory could.
+  void LdbDeleteBody(const std::string& tenant, uint64_t seq) {
+    auto r = RunCommand({"/usr/bin/ldb", "--db=" + dir_.Sub("data"),
+                         std::string("--column_family=") + store::kBodiesCf, "--hex", "delete",
+                         "0x" + chain::ToHex(store::SeqKey(tenant, seq))});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
 
   TempDir dir_;
@@ -136,14 +182,21 @@ TEST_F(RetentionE2E, DefaultsPruneTracesAfter90DaysAccessAfter365) {
   Append("acme", "t1", "trace");
   Append("acme", "a1", "access");
   Advance(89 * kDay);
-  Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false}));
+  Compact();  // first records acme's policy (seq 3), then prunes under it
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false}));
+  ASSERT_EQ(Policies("acme").size(), 1u);
+  EXPECT_EQ(Policies("acme")[0].first, "retention.compaction");
+  EXPECT_EQ(Policies("acme")[0].second,
+            "indelible/v1/retention-policy\ntenant acme\ndefault 31536000\nmin 86400\n"
+            "max 315360000\nlegal_hold false\ncategory access 31536000\n"
+            "category trace 7776000\n");
   Advance(1 * kDay);
   Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false}));
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
   Advance(275 * kDay);
   Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true}));
+  // The policy record is the daemon's own: never pruned.
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false}));
   // A pruned record keeps its skeleton: the chain verifies end to end.
   auto recs = Read("acme");
   EXPECT_TRUE(recs[0].salt().empty() && recs[0].canonical_event().empty());
@@ -151,8 +204,9 @@ TEST_F(RetentionE2E, DefaultsPruneTracesAfter90DaysAccessAfter365) {
   // The idempotency entry went with the body: the id may be used again.
   auto again = Append("acme", "t1", "trace");
   EXPECT_FALSE(again.duplicate());
-  EXPECT_EQ(again.seq(), 3u);
+  EXPECT_EQ(again.seq(), 4u);
   StopDaemon();
+  // Retention's own work: the policy on record allowed every pruning.
   auto check = Check();
   EXPECT_EQ(check["totals"]["pruned"], 2);
   EXPECT_EQ(check["totals"]["findings"], 0);
@@ -170,8 +224,8 @@ TEST_F(RetentionE2E, DefaultsPruneTracesAfter90DaysAccessAfter365) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto manifest = nlohmann::json::parse(r.out);
   EXPECT_EQ(manifest["verified_range"]["pruned_records"], 2);
-  EXPECT_EQ(manifest["verified_range"]["last_seq"], 3);
-  EXPECT_EQ(manifest["row_count"], 1);
+  EXPECT_EQ(manifest["verified_range"]["last_seq"], 4);
+  EXPECT_EQ(manifest["row_count"], 2);
 }
 
 TEST_F(RetentionE2E, ScheduledCompactionBoundsHowLongExpiredBodiesLinger) {
@@ -193,25 +247,30 @@ TEST_F(RetentionE2E, PerTenantConfigAndRuntimeChangesAreRecordedAndApplied) {
   Append("beta", "t1", "trace");
   Append("acme", "a1", "access");
   Advance(2 * kDay);
-  Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false}));
-  EXPECT_EQ(Pruned("beta"), (std::vector<bool>{false}));
+  Compact();  // records each tenant's policy (acme seq 3, beta seq 2), prunes
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(Pruned("beta"), (std::vector<bool>{false, false}));
 
   // Shorten access for acme at runtime: applies to what is already stored.
   v1::SetRetentionResponse resp;
   grpc::Status s = SetRetention("acme", "access", "24h", &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.previous_retention(), "365d");
-  EXPECT_EQ(resp.receipt().seq(), 3u);
+  EXPECT_EQ(resp.receipt().seq(), 4u);
   auto recs = Read("acme");
-  ASSERT_EQ(recs.size(), 3u);
-  const auto& change = recs.back().event();
+  ASSERT_EQ(recs.size(), 5u);
+  const auto& change = recs[3].event();
   EXPECT_EQ(change.category(), "indelible.admin");
   EXPECT_EQ(change.action(), "retention.set");
   EXPECT_EQ(change.actor().id(), "carol@ops");
   EXPECT_EQ(change.reason(), "ticket OPS-1");
+  // Then acme's new policy, before it applies; beta's is unchanged.
+  ASSERT_EQ(Policies("acme").size(), 2u);
+  EXPECT_EQ(Policies("acme")[1].first, "retention.set");
+  EXPECT_NE(Policies("acme")[1].second.find("category access 86400\n"), std::string::npos);
+  EXPECT_EQ(Policies("beta").size(), 1u);
   Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false, false, false}));
 
   // Bad requests name the field.
   s = SetRetention("acme", "access", "1h", &resp);
@@ -243,10 +302,10 @@ TEST_F(RetentionE2E, PerTenantConfigAndRuntimeChangesAreRecordedAndApplied) {
 
 TEST_F(RetentionE2E, LegalHoldBlocksPruningAndPurgeUntilLifted) {
   Append("acme", "t1", "trace");
-  ASSERT_TRUE(Hold("acme", true).ok());
+  ASSERT_TRUE(Hold("acme", true).ok());  // seq 2, and the policy with the hold
   Advance(400 * kDay);
   Compact();
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false}));
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false}));
   grpc::ClientContext ctx;
   v1::PurgeTenantRequest purge;
   *purge.mutable_context() = Who();
@@ -254,13 +313,22 @@ TEST_F(RetentionE2E, LegalHoldBlocksPruningAndPurgeUntilLifted) {
   v1::PurgeTenantResponse presp;
   EXPECT_EQ(admin_->PurgeTenant(&ctx, purge, &presp).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
-  ASSERT_TRUE(Hold("acme", false).ok());
+  ASSERT_TRUE(Hold("acme", false).ok());  // seq 4, and the policy without
   Compact();
-  // Both the trace event and the hold event are past their retention now;
-  // the lift event itself is new.
-  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false}));
+  // The trace event is past its retention; the daemon's own records (the
+  // hold, the lift, the policies) are never pruned.
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false, false, false}));
   auto recs = Read("acme");
-  EXPECT_EQ(recs[2].event().action(), "legal_hold.lift");
+  EXPECT_EQ(recs[3].event().action(), "legal_hold.lift");
+  auto policies = Policies("acme");
+  ASSERT_EQ(policies.size(), 2u);
+  EXPECT_EQ(policies[0].first, "legal_hold.place");
+  EXPECT_NE(policies[0].second.find("legal_hold true\n"), std::string::npos);
+  EXPECT_EQ(policies[1].first, "legal_hold.lift");
+  EXPECT_NE(policies[1].second.find("legal_hold false\n"), std::string::npos);
+  // Pruned after the hold was lifted: lawful.
+  StopDaemon();
+  EXPECT_EQ(Check()["totals"]["findings"], 0);
 }
 
 // `indelible-verify check --remote` of a tenant whose records retention
@@ -270,18 +338,18 @@ TEST_F(RetentionE2E, RemoteCheckVerifiesThroughPrunedRecords) {
   Append("acme", "t2", "trace");
   Append("acme", "a1", "access");
   Advance(91 * kDay);
-  Compact();
+  Compact();  // acme's policy is seq 4
   Append("acme", "a2", "access");
-  ASSERT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false, false}));
+  ASSERT_EQ(Pruned("acme"), (std::vector<bool>{true, true, false, false, false}));
   const std::string key = testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"));
   auto remote_check = [&] {
-    // Once the checkpointer has signed the tree of all four records.
+    // Once the checkpointer has signed the tree of all five records.
     for (int i = 0; i < 200; ++i) {
       grpc::ClientContext ctx;
       v1::GetCheckpointRequest req;
       req.set_tenant("acme");
       req.set_version(2);
-      req.set_min_seq(4);
+      req.set_min_seq(5);
       v1::Checkpoint cp;
       if (log_->GetCheckpoint(&ctx, req, &cp).ok()) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -293,7 +361,7 @@ TEST_F(RetentionE2E, RemoteCheckVerifiesThroughPrunedRecords) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["verified"], true);
-  EXPECT_EQ(j["records_to"], 4);
+  EXPECT_EQ(j["records_to"], 5);
   EXPECT_EQ(j["records_pruned"], 2);
 
   // Whoever holds the data directory changes the category kept with a
@@ -417,6 +485,108 @@ TEST_F(RetentionE2E, PurgeLeavesNoTraceAndYieldsAVerifiableCertificate) {
   StopDaemon();
   auto check = Check();
   EXPECT_EQ(check["totals"]["tenants"], 1);
+}
+
+// A normal retention run leaves nothing to report; a young body deleted
+// with `ldb` is an early_prune at its seq, and so is a daemon record's body
+// (never pruned), whose loss also takes the policy it held away.
+TEST_F(RetentionE2E, BodyDeletedByHandBeforeItsRetentionIsEarlyPrune) {
+  Append("acme", "t1", "trace");
+  Advance(91 * kDay);
+  Compact();  // acme's policy (seq 2), then t1 pruned under it
+  Append("acme", "a1", "access");
+  Append("acme", "t2", "trace");
+  ASSERT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false, false}));
+  StopDaemon();
+  auto clean = Check();
+  EXPECT_EQ(clean["totals"]["pruned"], 1);
+  EXPECT_EQ(clean["totals"]["findings"], 0) << clean.dump();
+
+  LdbDeleteBody("acme", 4);  // t2: a day-old trace, kept 90 days
+  auto early = Check(1);
+  EXPECT_EQ(Findings(early), (std::vector<std::pair<uint64_t, std::string>>{
+                                 {4, "early_prune"}}))
+      << early.dump();
+  EXPECT_NE(early["findings"][0]["detail"].get<std::string>().find("category \"trace\""),
+            std::string::npos);
+  // check --remote judges it the same, from the served leaf_category.
+  Start("");
+  for (int i = 0; i < 200; ++i) {  // once the checkpointer signed all four
+    grpc::ClientContext ctx;
+    v1::GetCheckpointRequest req;
+    req.set_tenant("acme");
+    req.set_version(2);
+    req.set_min_seq(4);
+    v1::Checkpoint cp;
+    if (log_->GetCheckpoint(&ctx, req, &cp).ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto remote = RunCommand({BinPath("indelible-verify"), "check", "--remote", daemon_->target(),
+                            "--tenant", "acme", "--key",
+                            testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem")), "--json"});
+  EXPECT_EQ(remote.exit_code, 1) << remote.out << remote.err;
+  auto rj = nlohmann::json::parse(remote.out);
+  ASSERT_EQ(rj["findings"].size(), 1u) << remote.out;
+  EXPECT_EQ(rj["findings"][0].get<std::string>().rfind("seq 4: early_prune: ", 0), 0u)
+      << remote.out;
+  StopDaemon();
+
+  LdbDeleteBody("acme", 2);  // the policy record itself
+  auto gone = Check(1);
+  EXPECT_EQ(Findings(gone), (std::vector<std::pair<uint64_t, std::string>>{
+                                {1, "early_prune"}, {2, "early_prune"}, {4, "early_prune"}}))
+      << gone.dump();
+  EXPECT_NE(gone["findings"][1]["detail"].get<std::string>().find("never pruned"),
+            std::string::npos);
+}
+
+// A policy changed by a reload, and by a restart with another file, is
+// recorded in every tenant's chain before it applies; pruning follows it
+// and the check finds it lawful.
+TEST_F(RetentionE2E, ReloadedPolicyIsRecordedInEachChainBeforeItPrunes) {
+  StopDaemon();
+  Start("retention:\n  categories:\n    trace: 30d\n");
+  Append("acme", "t1", "trace");
+  Append("beta", "t1", "trace");
+  Compact();  // each tenant's policy on record: 30 days
+  for (const std::string tenant : {"acme", "beta"}) {
+    ASSERT_EQ(Policies(tenant).size(), 1u) << tenant;
+    EXPECT_NE(Policies(tenant)[0].second.find("category trace 2592000\n"), std::string::npos);
+  }
+  std::ofstream(dir_.Sub("config.yaml")) << "retention:\n  categories:\n    trace: 60d\n";
+  Hup();
+  for (const std::string tenant : {"acme", "beta"}) {
+    auto p = Policies(tenant);
+    ASSERT_EQ(p.size(), 2u) << tenant;
+    EXPECT_EQ(p[1].first, "config.reload");
+    EXPECT_NE(p[1].second.find("category trace 5184000\n"), std::string::npos) << p[1].second;
+    EXPECT_EQ(Read(tenant).back().event().category(), "indelible.policy") << tenant;
+  }
+  Advance(31 * kDay);
+  Compact();
+  // t1, the first policy, the reload's record of the change, the new policy.
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, false, false, false})) << "60 days apply";
+  Advance(30 * kDay);
+  // The daemon's clock is now 61 days ahead of the verifier's: records
+  // received from here on carry the chain's time (docs/VERIFY.md).
+  Append("acme", "a1", "access");
+  Append("beta", "a1", "access");
+  Compact();
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, false, false, false, false}));
+  EXPECT_EQ(Pruned("beta"), (std::vector<bool>{true, false, false, false, false}));
+  // A restart with another file: on record in each chain too.
+  StopDaemon();
+  Start("retention:\n  categories:\n    trace: 90d\n");
+  for (const std::string tenant : {"acme", "beta"}) {
+    auto p = Policies(tenant);
+    ASSERT_EQ(p.size(), 3u) << tenant;
+    EXPECT_EQ(p[2].first, "config.start");
+    EXPECT_NE(p[2].second.find("category trace 7776000\n"), std::string::npos);
+  }
+  StopDaemon();
+  auto check = Check();
+  EXPECT_EQ(check["totals"]["pruned"], 2);
+  EXPECT_EQ(check["totals"]["findings"], 0) << check.dump();
 }
 
 }  // namespace

@@ -78,6 +78,8 @@ class ExporterTest : public ::testing::Test {
     dir_ = tmp_.Sub("data");
     RawStore s(dir_, /*create=*/true);
     acme_ = MakeChain("acme", 100);
+    // The retention policy on record that let them go (early_prune otherwise).
+    testing::MakePolicyFirst("acme", &acme_, 86400);
     for (int i : {3, 4, 50}) {  // pruned by retention
       acme_[i].has_body = false;
       acme_[i].body.clear();

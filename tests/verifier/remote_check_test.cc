@@ -13,6 +13,7 @@
 #include "tests/client/test_util.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/key_rotation.h"
+#include "verifier/chain/retention_policy.h"
 #include "verifier/chain/text.h"
 #include "verifier/cli/verify_main.h"
 
@@ -111,9 +112,18 @@ TEST_F(RemoteCheck, RewrittenHistoryIsAFinding) {
   EXPECT_NE(r.out.find("recomputed root"), std::string::npos) << r.out;
 }
 
-// A pruned record's leaf is recomputed from its served leaf_category.
+// A pruned record's leaf is recomputed from its served leaf_category; the
+// chain's retention policy (seq 1: keep nothing) allowed the pruning.
 TEST_F(RemoteCheck, PrunedRecordsVerifyByTheirLeafCategory) {
-  Append(5);
+  chain::RetentionPolicy p;
+  p.tenant = "acme";
+  v1::Event policy = testing::MakeEvent("acme", "policy");
+  policy.set_category(std::string(chain::kPolicyCategory));
+  auto* m = policy.add_metadata();
+  m->set_key("policy");
+  m->set_value(chain::FormatRetentionPolicy(p));
+  ASSERT_TRUE(client_->Append(policy).ok());
+  Append(4);
   server_.service().Prune("acme", 2, "access");
   server_.service().Prune("acme", 3, "access");
   VerifyRun r = Check(/*with_state=*/false);
@@ -121,6 +131,18 @@ TEST_F(RemoteCheck, PrunedRecordsVerifyByTheirLeafCategory) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["records_to"], 5);
   EXPECT_EQ(j["records_pruned"], 2);
+}
+
+// Pruned records of a chain that records no retention policy: no policy
+// allowed them to go (docs/VERIFY.md, "Retention").
+TEST_F(RemoteCheck, PrunedRecordsNoPolicyAllowedAreEarly) {
+  Append(4);
+  server_.service().Prune("acme", 3, "access");
+  VerifyRun r = Check(/*with_state=*/false);
+  EXPECT_EQ(r.code, kExitFindings) << r.out;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["findings"].size(), 1u) << r.out;
+  EXPECT_EQ(j["findings"][0].get<std::string>().rfind("seq 3: early_prune: ", 0), 0u) << r.out;
 }
 
 // A served leaf_category the tree does not commit to is named by its seq.

@@ -1,5 +1,6 @@
 #include "verifier/check/store_check.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -9,6 +10,8 @@
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
 #include "tests/verifier/test_chain.h"
+#include "verifier/chain/canonical_event.h"
+#include "verifier/chain/retention_policy.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::check {
@@ -47,6 +50,9 @@ class StoreCheckTest : public ::testing::Test {
     dir_ = tmp_.Sub("data");
     RawStore s(dir_, /*create=*/true);
     acme_ = MakeChain("acme", 100);
+    // Record 1 is acme's retention policy (one day), under which the
+    // records pruned below expired long ago.
+    testing::MakePolicyFirst("acme", &acme_, 86400);
     for (int i : {3, 4, 50}) {
       acme_[i].has_body = false;
       acme_[i].body.clear();
@@ -75,6 +81,25 @@ TEST_F(StoreCheckTest, CleanStoreVerifies) {
   EXPECT_EQ(o.result.pruned, 3u);
   EXPECT_EQ(o.result.findings, 0u);
   EXPECT_TRUE(o.result.signatures_checked);
+}
+
+// The pruned records are judged against the chain's policy at the time
+// given: half a day after they were received, the one-day policy had not
+// allowed it yet.
+TEST_F(StoreCheckTest, BodiesPrunedBeforeTheRecordedPolicyAllowedAreEarly) {
+  StoreCheckOptions options;
+  options.now_ns = acme_[0].skeleton.received_at_ns + 43200ull * 1000000000ull;
+  Outcome o = Check(dir_, options);
+  ASSERT_EQ(o.findings.size(), 3u) << Describe(o.findings);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(o.findings[i].kind, Kind::kEarlyPrune);
+    EXPECT_EQ(o.findings[i].tenant, "acme");
+  }
+  EXPECT_EQ(o.findings[0].seq, 4u);  // acme_[3]
+  EXPECT_EQ(o.findings[2].seq, 51u);
+  // A day and a second later, the same store is clean.
+  options.now_ns += 43201ull * 1000000000ull;
+  EXPECT_TRUE(Check(dir_, options).findings.empty());
 }
 
 // As `ldb` could: the received_at copy stored with a body edited to look
@@ -252,6 +277,7 @@ TEST_F(StoreCheckTest, StoredCheckpoints) {
 TEST_F(StoreCheckTest, ReadsWhileAWriterHasTheStoreOpen) {
   RawStore writer(dir_);  // holds the LOCK, like a running daemon
   auto more = MakeChain("acme", 120);
+  testing::MakePolicyFirst("acme", &more, 86400);
   // 101..120: the same chain, so they link to the stored 100.
   writer.WriteChain("acme", {more.begin() + 100, more.end()});
   Outcome o = Check(dir_);

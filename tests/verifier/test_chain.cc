@@ -1,9 +1,11 @@
 #include "tests/verifier/test_chain.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/retention_policy.h"
 #include "verifier/chain/signing.h"
 
 namespace indelible::testing {
@@ -44,6 +46,29 @@ std::vector<TestRecord> MakeChain(const std::string& tenant, uint64_t n) {
   }
   Rehash(tenant, &out, 0);
   return out;
+}
+
+void MakePolicyFirst(const std::string& tenant, std::vector<TestRecord>* chain,
+                     uint64_t seconds) {
+  chain::RetentionPolicy p;
+  p.tenant = tenant;
+  p.default_seconds = p.min_seconds = seconds;
+  p.max_seconds = 3650 * 86400;
+  chain::EventFields e;
+  e.tenant = tenant;
+  e.event_id = "policy";
+  e.action = std::string(chain::kPolicyAction);
+  e.category = std::string(chain::kPolicyCategory);
+  e.metadata = {{std::string(chain::kPolicyMetadataKey), chain::FormatRetentionPolicy(p)}};
+  TestRecord& first = (*chain)[0];
+  std::string_view salt, ce;
+  if (!store::DecodeBody(first.body, &salt, &ce)) std::abort();
+  chain::Salt s16;
+  std::copy(salt.begin(), salt.end(), s16.begin());
+  first.has_body = true;
+  first.body = store::EncodeBody(first.skeleton.received_at_ns, s16,
+                                 *chain::EncodeCanonicalEvent(e));
+  Rehash(tenant, chain, 0);
 }
 
 void Rehash(const std::string& tenant, std::vector<TestRecord>* chain,

@@ -34,6 +34,12 @@ std::string TestEvent(const std::string& tenant, uint64_t i);
 // 1'700'000'000 s on, with deterministic salts.
 std::vector<TestRecord> MakeChain(const std::string& tenant, uint64_t n);
 
+// Makes record 1 of `chain` (of `tenant`) the tenant's retention policy
+// record (docs/FORMAT.md section 15): `seconds` for every category, and
+// rehashes the chain.
+void MakePolicyFirst(const std::string& tenant, std::vector<TestRecord>* chain,
+                     uint64_t seconds);
+
 // Recomputes body digests and entry hashes of records [from, end) of
 // `chain` as if they had been written that way (what an attacker with the
 // format spec does after changing something), keeping each record's seq.

@@ -78,12 +78,17 @@ void KeepCategory(RawStore& s, uint64_t seq, const std::string& category) {
   s.Put(store::kTreeCf, key, row.substr(0, chain::kDigestSize) + category);
 }
 
-// A pruned record's leaf is checked by the category kept with it.
-TEST_F(VerifyE2E, PrunedRecordsVerify) {
+// A pruned record's leaf is checked by the category kept with it: the
+// tree verifies. But no retention policy is recorded in this chain, so no
+// body could lawfully go: both are early_prune.
+TEST_F(VerifyE2E, PrunedRecordsVerifyAndNoPolicyAllowedThem) {
   Verify v = Check(Damaged(Prune5And6), KeyArgs());
-  EXPECT_EQ(v.run.exit_code, 0) << v.run.out << v.run.err;
+  EXPECT_EQ(v.run.exit_code, 1) << v.run.out << v.run.err;
   EXPECT_EQ(v.out["tenants"][0]["pruned"], 2);
-  EXPECT_EQ(v.out["totals"]["findings"], 0);
+  EXPECT_EQ(v.out["totals"]["findings"], 2);
+  ExpectFirstFinding(v, "acme", 5, "early_prune");
+  EXPECT_EQ(v.out["findings"][1]["seq"], 6);
+  EXPECT_EQ(v.out["findings"][1]["kind"], "early_prune");
 }
 
 // The category kept with a pruned record's leaf, changed (to make an
@@ -99,7 +104,8 @@ TEST_F(VerifyE2E, PrunedLeafCategoryChanged) {
             std::string::npos) << v.FirstFinding();
   EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("\"trace\""),
             std::string::npos) << v.FirstFinding();
-  EXPECT_EQ(v.out["totals"]["findings"], 1);
+  // Then the two bodies no recorded policy allowed to go.
+  EXPECT_EQ(v.out["totals"]["findings"], 3);
 }
 
 // The category kept with a leaf whose record still has its body, changed:

@@ -78,9 +78,13 @@ enum class Kind {
   // malformed, does not verify, or is signed by a key not trusted at that
   // point of the chain: its new key is not followed.
   kKeyRotation,
+  // A pruned record whose body went missing earlier than any retention
+  // policy recorded in the chain allowed, or while a legal hold was in force,
+  // or of a category that is never pruned (indelible.*): deleted by hand.
+  kEarlyPrune,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kKeyRotation) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kEarlyPrune) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.

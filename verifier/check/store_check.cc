@@ -11,6 +11,7 @@
 #include "verifier/chain/text.h"
 #include "verifier/check/checkpoint_rows.h"
 #include "verifier/check/key_rotations.h"
+#include "verifier/check/policy_history.h"
 #include "verifier/check/tree_check.h"
 #include "verifier/store/layout.h"
 
@@ -71,8 +72,9 @@ class StoreScan {
   void FeedCheckpoints(ChainChecker* checker, uint64_t upto);
   // Feeds the tenant's record rows. False if RocksDB reported corruption
   // (already reported as a finding): the scan cannot go on.
-  // `tree`, if not null, is fed the same records.
-  bool FeedRecords(ChainChecker* checker, TreeChecker* tree);
+  // `tree`, if not null, is fed the same records; `policies` the policy
+  // records and the pruned records.
+  bool FeedRecords(ChainChecker* checker, TreeChecker* tree, PolicyHistory* policies);
   absl::Status OpenSources();
   // Picks the keys stored checkpoints are checked against.
   absl::Status ChooseKeys(StoreCheckResult* result);
@@ -192,7 +194,8 @@ void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
   }
 }
 
-bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree) {
+bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
+                            PolicyHistory* policies) {
   uint64_t last_seq = 0;
   for (; records_->Valid(); records_->Next()) {
     std::string_view key = records_->key();
@@ -234,6 +237,19 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree) {
       if (r.has_body) r.body = records_->body();
       checker->AddRecord(r);
       if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
+      // The category the record's leaf commits to (the body's, if it has
+      // one; unknown without a tree).
+      std::optional<std::string_view> category;
+      if (tree != nullptr) category = tree->LeafCategory();
+      if (!r.has_body) {
+        policies->AddPruned(seq, r.skeleton.received_at_ns, category.value_or(""));
+      } else if ((!category || *category == chain::kPolicyCategory) &&
+                 store::DecodeBody(r.body, &salt, &ce)) {
+        if (std::string problem = policies->AddRecord(seq, r.skeleton.received_at_ns, ce);
+            !problem.empty()) {
+          checker->Report(Kind::kMalformed, seq, std::move(problem));
+        }
+      }
     }
     if ((++scanned_ & 0xffff) == 0) Progress();
   }
@@ -306,10 +322,24 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       tree.emplace(reader_, *tenant, tenant_keys_, &sink_,
                    options_.witnesses ? &*options_.witnesses : nullptr);
     }
-    corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr);
+    PolicyHistory policies(*tenant);
+    corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr, &policies);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
       checker.Finish();  // (a tenant cut short by corruption is not settled)
+      // A body could have gone until now: the later of this machine's clock
+      // and the chain's newest time (a daemon clock ahead of ours).
+      uint64_t now = options_.now_ns;
+      if (now == 0) {
+        now = std::max<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count(),
+            checker.summary().head_received_at_ns);
+      }
+      for (PolicyHistory::Early& e : policies.Finish(now)) {
+        checker.Report(Kind::kEarlyPrune, e.seq, std::move(e.detail));
+      }
     }
     result.tenants.push_back(checker.summary());
     if (!corrupt && tree) {

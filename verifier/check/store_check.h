@@ -7,6 +7,11 @@
 // hashing to a ParallelSink. Memory stays bounded whatever the size of the
 // store: rows are streamed, and the sink holds a few chunks at most.
 //
+// Each tenant's pruned records are judged against the retention policies
+// its chain records (policy_history.h): their early_prune findings follow
+// the tenant's other findings, once the whole history is read. That costs
+// 24 bytes per pruned record the policies have not settled yet.
+//
 // Findings go to the Reporter (on the calling thread, in tenant and seq
 // order); the returned status is an error only when the check could not be
 // run (I/O, bad input): damage is never an error, it is a finding.
@@ -48,6 +53,9 @@ struct StoreCheckOptions {
   std::optional<chain::WitnessPolicy> witnesses;
   // An auditor's checkpoints (LoadSuppliedCheckpoint), of any tenants.
   std::vector<CheckpointClaim> supplied;
+  // The time pruned records are judged at (policy_history.h): 0 for the
+  // later of this machine's clock and the tenant's newest received_at.
+  uint64_t now_ns = 0;
   // Hashing threads and chunking (see parallel_sink.h).
   ParallelSinkOptions parallel;
   // Called now and then with the records checked so far and the number the

@@ -26,6 +26,7 @@ class TreeChecker::Scan {
 
   void AddRecord(uint64_t seq, const store::Skeleton* sk, bool has_body,
                  std::string_view body) {
+    leaf_taken_ = false;
     if (!complete_) return;
     if (!loaded_) {
       LoadCheckpoints();
@@ -36,9 +37,15 @@ class TreeChecker::Scan {
       complete_ = false;
       return;
     }
+    leaf_taken_ = true;
     range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) { Compare(n, h); });
     ++summary_.leaves;
     CheckpointsAt(seq, sk->entry_hash);
+  }
+
+  std::optional<std::string_view> LeafCategory() const {
+    if (!leaf_taken_) return std::nullopt;
+    return std::string_view(leaf_category_);
   }
 
   TreeCheckSummary Finish() {
@@ -270,6 +277,7 @@ class TreeChecker::Scan {
   std::vector<std::unique_ptr<store::Rows>> levels_;
   std::map<uint64_t, std::string> checkpoints_;
   std::string leaf_category_;  // of the leaf being folded (LeafOf)
+  bool leaf_taken_ = false;    // whether the last record's leaf was folded
   TreeCheckSummary summary_;
   bool loaded_ = false;
   bool complete_ = true;
@@ -290,6 +298,10 @@ TreeChecker::~TreeChecker() = default;
 void TreeChecker::AddRecord(uint64_t seq, const store::Skeleton* skeleton, bool has_body,
                             std::string_view body) {
   scan_->AddRecord(seq, skeleton, has_body, body);
+}
+
+std::optional<std::string_view> TreeChecker::LeafCategory() const {
+  return scan_->LeafCategory();
 }
 
 TreeCheckSummary TreeChecker::Finish() { return scan_->Finish(); }

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,9 @@ class TreeChecker {
   // null when it could not be decoded, `body` the stored body value.
   void AddRecord(uint64_t seq, const store::Skeleton* skeleton, bool has_body,
                  std::string_view body);
+  // The category of the leaf of the record last added (for a pruned record,
+  // the one kept with its leaf); nullopt if its leaf was not taken.
+  std::optional<std::string_view> LeafCategory() const;
   // After the last record: rows beyond the records, checkpoints of sizes
   // the records never reached.
   TreeCheckSummary Finish();

@@ -1,5 +1,7 @@
 #include "verifier/cli/proof_commands.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -16,6 +18,7 @@
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
 #include "verifier/check/key_rotations.h"
+#include "verifier/check/policy_history.h"
 #include "verifier/check/trusted_keys.h"
 #include "verifier/cli/trust_flags.h"
 
@@ -496,6 +499,10 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
 
   // Stream the records after the start up to the served size.
   bool unknown_leaf = false;
+  // The retention policies recorded in the chain judge its pruned records
+  // (docs/VERIFY.md, "Retention"): only with the whole chain at hand.
+  check::PolicyHistory policies(tenant);
+  uint64_t last_received_at = 0;
   if (res.findings.empty()) {
     res.size = cp->size;
     uint64_t next = res.from;
@@ -523,6 +530,12 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
               return false;
             }
             if (!r.pruned()) {
+              if (std::string problem =
+                      policies.AddRecord(r.seq(), r.received_at_ns(), r.canonical_event());
+                  !problem.empty()) {
+                finding(absl::StrCat("seq ", next, ": ", problem));
+                return false;
+              }
               // A key rotation record: its statement is followed from here on.
               std::string statement;
               if (std::string problem =
@@ -546,12 +559,14 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
                 return false;
               }
               range.Append(chain::LeafHash(entry, r.leaf_category()));
+              policies.AddPruned(r.seq(), r.received_at_ns(), r.leaf_category());
               ++res.pruned;
             } else {
               range.Append(chain::LeafHash(
                   entry, r.event().category().empty() ? "access" : r.event().category()));
             }
             prev = entry;
+            last_received_at = r.received_at_ns();
             ++next;
             return true;
           });
@@ -575,6 +590,21 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
       } else if (prev != cp->chain_head) {
         finding(absl::StrCat("recomputed chain head at seq ", cp->size,
                              " is not the served checkpoint's"));
+      } else if (res.from == 1) {
+        // A body could have gone until now: the later of this machine's
+        // clock and the chain's newest time.
+        const uint64_t now = std::max<uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count(),
+            last_received_at);
+        for (const check::PolicyHistory::Early& e : policies.Finish(now)) {
+          finding(absl::StrCat("seq ", e.seq, ": early_prune: ", e.detail));
+        }
+      } else if (res.pruned > 0) {
+        res.notes.push_back(absl::StrCat(
+            "retention not judged: resumed after seq ", res.from - 1,
+            ", the policies recorded before it were not fetched"));
       }
     }
   }
