@@ -29,6 +29,7 @@ constexpr std::array<std::string_view, kNumKinds> kNames = {
     "tree_node_extra",
     "checkpoint_root_mismatch",
     "key_rotation",
+    "purge",
 };
 
 }  // namespace

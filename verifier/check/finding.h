@@ -78,9 +78,13 @@ enum class Kind {
   // malformed, does not verify, or is signed by a key not trusted at that
   // point of the chain: its new key is not followed.
   kKeyRotation,
+  // A purged tenant (erasure.h) whose stored deletion certificate does not
+  // verify or disagrees with the chain or tree, or that has a body left or
+  // a record after the certificate's final seq.
+  kPurge,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kKeyRotation) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kPurge) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.
