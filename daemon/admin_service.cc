@@ -11,6 +11,7 @@
 #include "spdlog/spdlog.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/text.h"
+#include "verifier/store/purge_register.h"
 
 namespace indelible {
 namespace {
@@ -419,6 +420,19 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   }
   if (!cert.ok()) return ToGrpcStatus(cert.status());
   d_.retention->AddPurged(tenant);
+  // Beside the backups, so restoring one taken earlier never brings the
+  // tenant back (verifier/store/purge_register.h).
+  if (d_.backuper != nullptr && d_.backuper->enabled()) {
+    if (auto s = store::RegisterPurge(d_.backuper->dir(), tenant, *cert); !s.ok()) {
+      spdlog::error("event=purge_register_failed tenant={} status=\"{}\"", tenant,
+                    s.ToString());
+      return ToGrpcStatus(absl::InternalError(absl::StrCat(
+          "tenant ", tenant, " was purged, but its entry in the purge register of ",
+          d_.backuper->dir(), " could not be written (", s.message(),
+          "): restoring an older backup would bring its content back until it is; the "
+          "certificate is in the data directory")));
+    }
+  }
   // The rows are deleted; compact so they are gone from the files as well.
   if (auto s = d_.storage->CompactAll(); !s.ok()) {
     spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,

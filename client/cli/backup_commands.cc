@@ -18,6 +18,7 @@
 #include "verifier/chain/hash.h"
 #include "verifier/store/backup_layout.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/purge_register.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::cli {
@@ -145,6 +146,18 @@ absl::Status VerifyCopy(const fs::path& to, const json& manifest) {
   return absl::OkStatus();
 }
 
+// Applies the purge register of the backup's directory (its parent) to the
+// restored copy, under the backup's verifier key.
+absl::StatusOr<std::vector<std::string>> ApplyPurges(const fs::path& from, const fs::path& to,
+                                                     const json& manifest) {
+  std::vector<chain::NoteVerifierKey> keys;
+  if (auto k = chain::ParseNoteVerifierKey(manifest.value("verifier_key", "")); k.ok()) {
+    keys.push_back(*k);
+  }
+  return store::ApplyPurgeRegister(from.lexically_normal().parent_path().string(), to.string(),
+                                   keys);
+}
+
 }  // namespace
 
 int RunBackup(client::AdminClient& admin, const BackupFlags& flags, std::ostream& out,
@@ -182,6 +195,12 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
   absl::StatusOr<uint64_t> files = CopyFiles(from, to);
   absl::Status status = files.status();
   if (status.ok()) status = VerifyCopy(to, *manifest);
+  // The purge register beside the backups wins over the backup's content.
+  absl::StatusOr<std::vector<std::string>> purged = std::vector<std::string>{};
+  if (status.ok()) {
+    purged = ApplyPurges(from, to, *manifest);
+    status = purged.status();
+  }
   if (!status.ok()) {
     // Leave the destination as it was found: empty.
     std::error_code ec;
@@ -196,6 +215,7 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
                          {"created_at", manifest->value("created_at", "")},
                          {"tenants", tenants},
                          {"files", *files},
+                         {"purged_from_register", *purged},
                          {"verifier_key", manifest->value("verifier_key", "")}})
         << "\n";
   } else {
@@ -206,6 +226,10 @@ int RunRestore(const RestoreFlags& flags, std::ostream& out, std::ostream& err) 
         << " (or data_dir: in its config) and signing_key_file: or signer_socket: set to "
            "the key of verifier key "
         << manifest->value("verifier_key", "") << "\n";
+    for (const std::string& t : *purged) {
+      out << "purged: tenant " << t << " (in the purge register beside the backups; "
+          << "its content was deleted from the restored copy)\n";
+    }
     if (old_key) {
       out << "note: the backup holds a private key (" << store::kSigningKeyFile
           << ", written by an earlier version); it was not copied into the data directory\n";
