@@ -359,6 +359,8 @@ TEST_F(BackupE2E, RestoringAnOlderBackupNeverBringsBackAPurgedTenant) {
                                    "--reason", "account closed", "--out",
                                    dir_.Sub("gone.cert"), "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\napprovers:   carol@ops\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfinal_root:  "), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_.Sub("backups/purged/gone.cert")));
   EXPECT_EQ(ReadText(dir_.Sub("backups/purged/gone.cert")), ReadText(dir_.Sub("gone.cert")));
   ASSERT_EQ(daemon_->Stop(), 0);
