@@ -349,6 +349,14 @@ TEST_F(GovernanceE2E, OnePersonCannotApproveUnderAnotherPrincipal) {
   EXPECT_EQ(certificate->version, 2);
   EXPECT_EQ(certificate->approvers, (std::vector<std::string>{"admin1", "admin2"}));
   EXPECT_EQ(done.purge_tenant().approvers_size(), 2);
+  // An auditor still reads the purged tenant's records, as hashes only (the
+  // read is not recorded: its chain takes no more records).
+  const auto records = AuditorRead("acme");
+  ASSERT_EQ(records.size(), done.purge_tenant().final_seq());
+  for (const auto& r : records) {
+    EXPECT_TRUE(r.pruned()) << r.seq();
+    EXPECT_FALSE(r.has_canonical_event()) << r.seq();
+  }
 }
 
 TEST_F(GovernanceE2E, BackupIsRecordedInEveryTenantsChainFirst) {

@@ -545,6 +545,13 @@ TEST_F(RetentionE2E, PurgeCertificateProvesThePurgedLogExtendsAKeptCheckpoint) {
                   dir_.Sub("gone.cert"), "--key", vkey, "--checkpoint", dir_.Sub("kept.note")});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
 
+  // Over the wire too: the skeletons and tree verify against the final
+  // checkpoint, which extends the kept one.
+  r = RunCommand({BinPath("indelible-verify"), "check", "--remote", daemon_->target(),
+                  "--tenant", "gone", "--key", vkey, "--checkpoint", dir_.Sub("kept.note"),
+                  "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
   StopDaemon();
   auto check = Check();
   EXPECT_EQ(check["totals"]["findings"], 0);
