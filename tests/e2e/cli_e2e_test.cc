@@ -247,8 +247,10 @@ TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = admin({"purge", "--tenant", "gone", "--out", cert, "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err << daemon->Log();
-  // 2 events and 3 recorded changes (retention, hold placed, hold lifted).
-  EXPECT_NE(r.out.find("final_seq:   5\n"), std::string::npos) << r.out;
+  // 2 events, 3 recorded changes (retention, hold placed, hold lifted) and
+  // the purge's own record.
+  EXPECT_NE(r.out.find("final_seq:   6\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("approvers:   "), std::string::npos) << r.out;
   ASSERT_TRUE(std::filesystem::exists(cert));
 
   r = cli({"public-key"});
