@@ -16,6 +16,8 @@
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
+#include "verifier/chain/deletion.h"
+#include "verifier/chain/signing.h"
 #include "verifier/chain/hash.h"
 
 namespace indelible {
@@ -363,7 +365,14 @@ TEST_F(BackupE2E, RestoringAnOlderBackupNeverBringsBackAPurgedTenant) {
   EXPECT_NE(r.out.find("\nfinal_root:  "), std::string::npos) << r.out;
   EXPECT_TRUE(fs::exists(dir_.Sub("backups/purged/gone.cert")));
   EXPECT_EQ(ReadText(dir_.Sub("backups/purged/gone.cert")), ReadText(dir_.Sub("gone.cert")));
+  // A backup after the purge works, and restoring it has nothing to apply.
+  const std::string newer = Backup("after-purge")["path"];
+  ASSERT_FALSE(newer.empty());
   ASSERT_EQ(daemon_->Stop(), 0);
+  r = RunCommand({BinPath("indelible"), "restore", "--from", newer, "--data-dir",
+                  dir_.Sub("restored-newer"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["purged_from_register"], nlohmann::json::array());
 
   const std::string restored = dir_.Sub("restored");
   r = RunCommand({BinPath("indelible"), "restore", "--from", older, "--data-dir", restored,
@@ -406,6 +415,17 @@ TEST_F(BackupE2E, RestoringAnOlderBackupNeverBringsBackAPurgedTenant) {
   EXPECT_FALSE(ReadOne((*d)->target(), "kept", 1).pruned());
   ASSERT_EQ((*d)->Stop(), 0);
   EXPECT_EQ(FilesContaining(restored, "secret-of-gone-7f3a9c"), std::vector<std::string>{});
+
+  // A register entry not signed by the log's key is refused: the restore
+  // fails (3) and leaves nothing behind; it never purges on a forged word.
+  chain::NoteSigner mallory("indelible", *chain::Ed25519PrivateKey::FromSeed(std::string(32, 'm')));
+  std::ofstream(dir_.Sub("backups/purged/kept.cert"))
+      << mallory.Sign(chain::DeletionCertificateText({"kept", 1, chain::Digest{}, 1}));
+  r = RunCommand({BinPath("indelible"), "restore", "--from", older, "--data-dir",
+                  dir_.Sub("restored-forged")});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("purge register"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("restored-forged")));
 }
 
 TEST_F(BackupE2E, RestoreRefusesAnythingButANewOrEmptyDirectory) {
