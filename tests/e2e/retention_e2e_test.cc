@@ -464,6 +464,18 @@ TEST_F(RetentionE2E, PurgeCertificateProvesThePurgedLogExtendsAKeptCheckpoint) {
   ASSERT_TRUE(kept_cp.ok()) << kept_cp.status();
   for (int i = 6; i < 10; ++i) Append("gone", "g" + std::to_string(i), "trace");
 
+  {
+    // An approver's name the certificate cannot carry is refused first.
+    grpc::ClientContext ctx;
+    v1::PurgeTenantRequest purge;
+    *purge.mutable_context() = Who("account closed");
+    purge.mutable_context()->set_actor("carol\nops");
+    purge.set_tenant("gone");
+    v1::PurgeTenantResponse refused;
+    grpc::Status s = admin_->PurgeTenant(&ctx, purge, &refused);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find("context.actor"), std::string::npos) << s.error_message();
+  }
   v1::PurgeTenantResponse resp;
   {
     grpc::ClientContext ctx;
