@@ -58,6 +58,24 @@ Response Signer::Handle(std::string_view body, bool deletion) {
   if (body.size() > kMaxRequestBytes) {
     return Reply(413, Result::kBadRequest, "request body too large");
   }
+  std::vector<std::string> approvers;
+  if (deletion) {
+    constexpr std::string_view kApprover = "approver ";
+    while (body.substr(0, kApprover.size()) == kApprover) {
+      const size_t end = body.find('\n');
+      if (end == std::string_view::npos) break;
+      const std::string_view name = body.substr(kApprover.size(), end - kApprover.size());
+      if (!chain::IsValidApproverName(name) || approvers.size() == chain::kMaxApprovers) {
+        return Reply(400, Result::kBadRequest, "approver: not a valid approver name");
+      }
+      approvers.emplace_back(name);
+      body.remove_prefix(end + 1);
+    }
+    if (approvers.empty()) {
+      return Reply(400, Result::kBadRequest,
+                   "approver: a deletion names at least one approver");
+    }
+  }
   auto req = witness::ParseAddCheckpointRequest(body);
   if (!req.ok()) return Reply(400, Result::kBadRequest, std::string(req.status().message()));
   // Only the one spelling of a v2 checkpoint is signed: no other text (a
@@ -127,10 +145,14 @@ Response Signer::Handle(std::string_view body, bool deletion) {
   out["checkpoint_v1"] = key_.Sign(chain::CheckpointText(v1));
   if (deletion) {
     chain::DeletionCertificate d;
+    d.version = 2;
     d.tenant = cp->tenant;
+    d.log_name = cp->log_name;
     d.final_seq = cp->size;
+    d.root = cp->root;
     d.final_head = cp->chain_head;
     d.timestamp_ns = cp->timestamp_ns;
+    d.approvers = std::move(approvers);
     out["deletion_certificate"] = key_.Sign(chain::DeletionCertificateText(d));
     spdlog::warn("event=deletion_signed origin={} final_seq={}", origin, cp->size);
   }

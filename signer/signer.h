@@ -13,10 +13,17 @@
 // head and time), so every signature it makes is bound to a tree that
 // extends all earlier ones.
 //
+// A deletion request (sign-deletion) starts with the purge's approvers, one
+// line "approver <name>\n" each (at least one, chain::IsValidApproverName),
+// then the checkpoint request. The version 2 deletion certificate the signer
+// builds states the accepted checkpoint (origin, size, root, chain head,
+// time) and these names: the names are the daemon's word, the tree is not.
+//
 // Answers (status, body):
 //   200  JSON {"checkpoint": v2 note, "checkpoint_v1": v1 note,
-//        and, for a deletion, "deletion_certificate": note}
-//   400  malformed request or checkpoint text, size 0, old size above size
+//        and, for a deletion, "deletion_certificate": version 2 note}
+//   400  malformed request or checkpoint text, size 0, old size above size,
+//        a deletion without a valid approver line
 //   404  the origin is not "<log_name>/<tenant>" of this signer's log
 //   409  a stale old size: the body is the signer's size and a newline,
 //        Content-Type text/x.tlog.size (retry from that size); or the same
@@ -33,6 +40,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "signer/wire.h"
 
 #include "verifier/chain/note.h"
 #include "witness/state.h"
@@ -73,8 +83,9 @@ class Signer {
   // REQUIRES: IsValidSignerLogName(log_name); store outlives the signer.
   Signer(std::string log_name, chain::NoteSigner key, witness::StateStore* store);
 
-  // The checkpoint request above. `deletion` also signs the deletion
-  // certificate of the tenant at the accepted checkpoint.
+  // The checkpoint request above. `deletion`: the request starts with its
+  // approver lines, and the deletion certificate of the tenant at the
+  // accepted checkpoint is signed too.
   Response Sign(std::string_view body, bool deletion);
 
   const chain::NoteVerifierKey& verifier_key() const { return key_.verifier_key(); }

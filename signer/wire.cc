@@ -12,6 +12,14 @@
 #include "absl/strings/str_cat.h"
 
 namespace indelible::signer {
+
+std::string DeletionRequestText(const std::vector<std::string>& approvers,
+                                std::string_view request) {
+  std::string out;
+  for (const auto& a : approvers) out.append("approver ").append(a).append("\n");
+  out.append(request);
+  return out;
+}
 namespace {
 
 absl::Status WriteAll(int fd, std::string_view data) {

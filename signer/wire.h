@@ -7,7 +7,8 @@
 // "<status> <content type>\n<body>" with an HTTP-like status. Methods:
 //   key              body empty; 200 with the verifier key string
 //   sign-checkpoint  body as Signer::Sign (signer.h)
-//   sign-deletion    the same, also signing the deletion certificate
+//   sign-deletion    "approver <name>\n" lines (DeletionRequestText), then
+//                    the same, also signing the deletion certificate
 //
 // Thread-safe: functions on file descriptors the caller owns.
 #ifndef INDELIBLE_SIGNER_WIRE_H_
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,6 +35,11 @@ struct WireAnswer {
   std::string content_type;
   std::string body;
 };
+
+// The body of a sign-deletion request: one "approver <name>\n" line per
+// approver, then `request` (the sign-checkpoint body).
+std::string DeletionRequestText(const std::vector<std::string>& approvers,
+                                std::string_view request);
 
 // Writes one frame. Internal on I/O errors.
 absl::Status WriteFrame(int fd, std::string_view payload);

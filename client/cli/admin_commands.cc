@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "client/cli/commands.h"
 #include "client/cli/exit_codes.h"
 #include "client/cli/output_json.h"
@@ -87,7 +88,11 @@ absl::Status CheckCertificate(const v1::PurgeTenantResponse& r,
   }
   if (c->final_seq != r.final_seq() ||
       r.final_head_hash() != chain::AsBytes(c->final_head) ||
-      c->timestamp_ns != r.timestamp_ns()) {
+      c->timestamp_ns != r.timestamp_ns() ||
+      (c->version == 2 &&
+       (r.final_root_hash() != chain::AsBytes(c->root) ||
+        std::vector<std::string>(r.approvers().begin(), r.approvers().end()) !=
+            c->approvers))) {
     return absl::DataLossError(
         "the fields sent with the certificate disagree with it");
   }
@@ -207,9 +212,15 @@ int RunPurge(client::AdminClient& admin, const PurgeFlags& flags,
   } else {
     out << "tenant:      " << flags.tenant << "\n"
         << "final_seq:   " << r->final_seq() << "\n"
-        << "final_head:  " << chain::ToHex(r->final_head_hash()) << "\n"
-        << "purged_at:   " << FormatTimestamp(r->timestamp_ns()) << "\n"
-        << "certificate: " << flags.out << "\n";
+        << "final_head:  " << chain::ToHex(r->final_head_hash()) << "\n";
+    if (r->approvers_size() > 0) {  // a version 2 certificate
+      out << "final_root:  " << chain::ToHex(r->final_root_hash()) << "\n";
+    }
+    out << "purged_at:   " << FormatTimestamp(r->timestamp_ns()) << "\n";
+    if (r->approvers_size() > 0) {
+      out << "approvers:   " << absl::StrJoin(r->approvers(), ", ") << "\n";
+    }
+    out << "certificate: " << flags.out << "\n";
   }
   out.flush();
   return kExitOk;

@@ -213,7 +213,7 @@ json LegalHoldChangeToJson(const std::string& tenant, bool hold,
 
 json PurgeToJson(const std::string& tenant, const v1::PurgeTenantResponse& r,
                  const std::string& certificate_file) {
-  return json{
+  json j{
       {"tenant", tenant},
       {"final_seq", r.final_seq()},
       {"final_head_hash", chain::ToHex(r.final_head_hash())},
@@ -221,6 +221,11 @@ json PurgeToJson(const std::string& tenant, const v1::PurgeTenantResponse& r,
       {"timestamp", FormatTimestamp(r.timestamp_ns())},
       {"certificate_file", certificate_file},
   };
+  if (r.approvers_size() > 0) {  // a version 2 certificate
+    j["final_root_hash"] = chain::ToHex(r.final_root_hash());
+    j["approvers"] = std::vector<std::string>(r.approvers().begin(), r.approvers().end());
+  }
+  return j;
 }
 
 json CompactToJson(const v1::CompactResponse& r) {

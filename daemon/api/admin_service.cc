@@ -12,6 +12,7 @@
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/tenant_id.h"
 #include "verifier/chain/text.h"
+#include "verifier/store/purge_register.h"
 
 namespace indelible {
 namespace {
@@ -350,12 +351,25 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "tenant " + tenant + " is under legal hold; lift it first");
   }
-  if (!who.approval_key.empty()) {
-    // The approval is on record, and its request dropped, before the chain
-    // goes: the deletion certificate's final head covers it.
-    auto receipt = Record(tenant, who, "purge.approved", "tenant", tenant, {}, nullptr);
-    if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  // The certificate names who approved: the requester and the approving
+  // admin under the two-person rule, else the one actor.
+  std::vector<std::string> approvers{who.actor};
+  for (const auto& [key, value] : who.metadata) {
+    if (key == "approved_by") approvers.push_back(value);
   }
+  for (const auto& a : approvers) {
+    if (!chain::IsValidApproverName(a)) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "context.actor: a purge's approver is named in its deletion "
+                          "certificate: 1..256 bytes without control characters");
+    }
+  }
+  // The purge is on record (with the approval and its request dropped,
+  // under the two-person rule) before the content goes: the certificate's
+  // final tree and head cover it.
+  auto receipt = Record(tenant, who, who.approval_key.empty() ? "purge" : "purge.approved",
+                        "tenant", tenant, {}, nullptr);
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
   // The certificate is signed outside the sequencer (appends never wait
   // for the signer), for the head as it is now; the purge then goes ahead
   // only if that is still the final head, else it is signed again.
@@ -366,7 +380,7 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
     if (head.seq == 0) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "tenant " + tenant + " has no records");
     }
-    auto signed_cert = d_.checkpointer->SignDeletion(tenant, head);
+    auto signed_cert = d_.checkpointer->SignDeletion(tenant, head, approvers);
     if (!signed_cert.ok()) {
       spdlog::error("event=deletion_certificate_unsigned tenant={} status=\"{}\"", tenant,
                     signed_cert.status().ToString());
@@ -391,6 +405,19 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   }
   if (!cert.ok()) return ToGrpcStatus(cert.status());
   d_.retention->AddPurged(tenant);
+  // Beside the backups, so restoring one taken earlier never brings the
+  // tenant back (verifier/store/purge_register.h).
+  if (d_.backuper != nullptr && d_.backuper->enabled()) {
+    if (auto s = store::RegisterPurge(d_.backuper->dir(), tenant, *cert); !s.ok()) {
+      spdlog::error("event=purge_register_failed tenant={} status=\"{}\"", tenant,
+                    s.ToString());
+      return ToGrpcStatus(absl::InternalError(absl::StrCat(
+          "tenant ", tenant, " was purged, but its entry in the purge register of ",
+          d_.backuper->dir(), " could not be written (", s.message(),
+          "): restoring an older backup would bring its content back until it is; the "
+          "certificate is in the data directory")));
+    }
+  }
   // The rows are deleted; compact so they are gone from the files as well.
   if (auto s = d_.storage->CompactAll(); !s.ok()) {
     spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,
@@ -405,6 +432,12 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   resp->set_final_seq(parsed->final_seq);
   resp->set_final_head_hash(std::string(chain::AsBytes(parsed->final_head)));
   resp->set_timestamp_ns(parsed->timestamp_ns);
+  resp->set_final_root_hash(std::string(chain::AsBytes(parsed->root)));
+  for (const auto& a : parsed->approvers) resp->add_approvers(a);
+  if (auto cp = d_.storage->GetCheckpointV2(tenant, parsed->final_seq);
+      cp.ok() && cp->first == parsed->final_seq) {
+    resp->set_final_checkpoint(cp->second);
+  }
   return grpc::Status::OK;
 }
 
@@ -513,7 +546,7 @@ grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRe
   } else if (record.has_purge_tenant()) {
     s = ApplyPurge(record.purge_tenant().tenant(), who, resp->mutable_purge_tenant());
     if (s.ok()) {
-      // The purge removed the chain, not the metadata row.
+      // Dropped with the purge.approved record already; made sure of here.
       rocksdb::WriteBatch b;
       d_.storage->DeleteMeta(&b, key);
       if (auto w = d_.storage->WriteSynced(&b); !w.ok()) return ToGrpcStatus(w);

@@ -95,6 +95,7 @@ class Backuper {
   ~Backuper();  // Stop()
 
   bool enabled() const { return !options_.dir.empty(); }
+  const std::string& dir() const { return options_.dir; }
 
   // Takes a backup, then applies retention. FailedPrecondition if backups
   // are off; InvalidArgument for a bad label. `record` (if set) runs first,

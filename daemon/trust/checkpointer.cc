@@ -61,7 +61,8 @@ void Checkpointer::Start() { task_.Start(); }
 void Checkpointer::Stop() { task_.Stop(); }
 
 absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> Checkpointer::SignHead(
-    const std::string& tenant, const store::Head& head, bool deletion, bool* signer_failed) {
+    const std::string& tenant, const store::Head& head,
+    const std::vector<std::string>* deletion, bool* signer_failed) {
   *signer_failed = false;
   // The head is durable, so every node of the tree of its size is stored.
   auto range = storage_->LoadCompactRange(tenant, head.seq);
@@ -113,31 +114,42 @@ absl::Status Checkpointer::RunOnce() {
     // Never sign a head whose chain is known to be damaged.
     if (sequencer_->Quarantined(tenant)) continue;
     bool signer_failed = false;
-    auto signed_cp = SignHead(tenant, head, /*deletion=*/false, &signer_failed);
+    auto signed_cp = SignHead(tenant, head, /*deletion=*/nullptr, &signer_failed);
     if (!signed_cp.ok()) {
       // Refused or unsigned (logged and counted): no checkpoint is stored.
       if (signer_failed) continue;
       return signed_cp.status();
     }
-    const auto& [cp, notes] = *signed_cp;
-    if (v2.seq < head.seq) {
-      if (auto s = storage_->PutCheckpointV2(tenant, head.seq, notes.v2); !s.ok()) return s;
-      v2 = {head.seq, cp.timestamp_ns};
-    }
-    if (v1.seq < head.seq) {
-      if (auto s = storage_->PutCheckpoint(tenant, head.seq, notes.v1); !s.ok()) return s;
-      v1 = {head.seq, cp.timestamp_ns};
-    }
+    if (auto s = StoreSigned(tenant, signed_cp->first, signed_cp->second); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Checkpointer::SignDeletion(const std::string& tenant,
-                                                       const store::Head& head) {
+absl::Status Checkpointer::StoreSigned(const std::string& tenant, const chain::CheckpointV2& cp,
+                                       const SignedCheckpoint& notes) {
+  Last& v1 = last_[tenant];
+  Last& v2 = last_v2_[tenant];
+  if (v2.seq < cp.size) {
+    if (auto s = storage_->PutCheckpointV2(tenant, cp.size, notes.v2); !s.ok()) return s;
+    v2 = {cp.size, cp.timestamp_ns};
+  }
+  if (v1.seq < cp.size) {
+    if (auto s = storage_->PutCheckpoint(tenant, cp.size, notes.v1); !s.ok()) return s;
+    v1 = {cp.size, cp.timestamp_ns};
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Checkpointer::SignDeletion(
+    const std::string& tenant, const store::Head& head,
+    const std::vector<std::string>& approvers) {
   std::lock_guard<std::mutex> l(run_mu_);
   bool signer_failed = false;
-  auto signed_cp = SignHead(tenant, head, /*deletion=*/true, &signer_failed);
+  auto signed_cp = SignHead(tenant, head, &approvers, &signer_failed);
   if (!signed_cp.ok()) return signed_cp.status();
+  // A checkpoint of a durable head holds whether or not the purge goes
+  // ahead; stored, it is the purged tenant's final one.
+  if (auto s = StoreSigned(tenant, signed_cp->first, signed_cp->second); !s.ok()) return s;
   return signed_cp->second.deletion;
 }
 

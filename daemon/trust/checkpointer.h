@@ -63,9 +63,12 @@ class Checkpointer {
   // it are tried on the next round).
   absl::Status RunOnce();
 
-  // The deletion certificate of `tenant` at `head` (its final head), signed
-  // with the v2 checkpoint of that head as its proof of consistency.
-  absl::StatusOr<std::string> SignDeletion(const std::string& tenant, const store::Head& head);
+  // The deletion certificate (version 2) of `tenant` at `head` (its final
+  // head) naming `approvers`, signed with the v2 checkpoint of that head as
+  // its proof of consistency. That v2 checkpoint (and the v1 one) is stored
+  // like any other, so witnessing sends it: the purged tenant's final one.
+  absl::StatusOr<std::string> SignDeletion(const std::string& tenant, const store::Head& head,
+                                           const std::vector<std::string>& approvers);
 
   // Checkpoints the signer refused (not a consistent extension) and could
   // not sign (unreachable, failing), since start.
@@ -86,8 +89,12 @@ class Checkpointer {
   // tenant's previous checkpoints. Sets *signer_failed if the error is
   // the signer's (then logged and counted). REQUIRES: run_mu_ held.
   absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> SignHead(
-      const std::string& tenant, const store::Head& head, bool deletion,
-      bool* signer_failed);
+      const std::string& tenant, const store::Head& head,
+      const std::vector<std::string>* deletion, bool* signer_failed);
+  // Stores the signed checkpoints of `cp` where they are newer than the
+  // tenant's last ones. REQUIRES: run_mu_ held.
+  absl::Status StoreSigned(const std::string& tenant, const chain::CheckpointV2& cp,
+                           const SignedCheckpoint& notes);
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> unavailable_{0};
 

@@ -33,15 +33,19 @@ std::string LogSigner::PublicKeyPem() const {
 }
 
 absl::StatusOr<SignedCheckpoint> KeyLogSigner::Sign(const chain::CheckpointV2& cp,
-                                                    bool deletion, uint64_t,
+                                                    const std::vector<std::string>* deletion, uint64_t,
                                                     const ConsistencyProofSource&) {
   SignedCheckpoint out;
   out.v2 = signer_.Sign(chain::CheckpointV2Text(cp));
   out.v1 = signer_.Sign(chain::CheckpointText({cp.tenant, cp.size, cp.chain_head,
                                                cp.timestamp_ns}));
-  if (deletion) {
-    out.deletion = signer_.Sign(chain::DeletionCertificateText(
-        {cp.tenant, cp.size, cp.chain_head, cp.timestamp_ns}));
+  if (deletion != nullptr) {
+    chain::DeletionCertificate d{cp.tenant, cp.size, cp.chain_head, cp.timestamp_ns};
+    d.version = 2;
+    d.log_name = cp.log_name;
+    d.root = cp.root;
+    d.approvers = *deletion;
+    out.deletion = signer_.Sign(chain::DeletionCertificateText(d));
   }
   return out;
 }

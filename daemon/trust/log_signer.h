@@ -6,7 +6,8 @@
 //
 // Every signature is made from a v2 checkpoint: its note, the v1
 // checkpoint of the same tenant, size, chain head and time, and on request
-// the deletion certificate of the same final head. Nothing else is signed.
+// the deletion certificate of the same final tree and head (version 2,
+// chain/deletion.h) with the purge's approvers. Nothing else is signed.
 //
 // Thread-safe: Sign may be called from several threads.
 #ifndef INDELIBLE_DAEMON_TRUST_LOG_SIGNER_H_
@@ -44,11 +45,14 @@ class LogSigner {
   // The SubjectPublicKeyInfo PEM of the key.
   std::string PublicKeyPem() const;
 
-  // Signs `cp` (and what it implies, above). `old_size` is the size the
+  // Signs `cp` (and what it implies, above); with `deletion` (the purge's
+  // approvers, at least one) also the version 2 deletion certificate of
+  // `cp` naming them. `old_size` is the size the
   // caller believes was signed last for the origin. PermissionDenied with
   // the reason if the signer refuses (not a consistent extension);
   // Unavailable if it cannot be reached; other errors of `proof` as they are.
-  virtual absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp, bool deletion,
+  virtual absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp,
+                                        const std::vector<std::string>* deletion,
                                                 uint64_t old_size,
                                                 const ConsistencyProofSource& proof) = 0;
 };
@@ -59,7 +63,8 @@ class KeyLogSigner final : public LogSigner {
  public:
   explicit KeyLogSigner(chain::NoteSigner signer) : signer_(std::move(signer)) {}
   const chain::NoteVerifierKey& verifier_key() const override { return signer_.verifier_key(); }
-  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp, bool deletion,
+  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp,
+                                        const std::vector<std::string>* deletion,
                                         uint64_t old_size,
                                         const ConsistencyProofSource& proof) override;
 

@@ -43,7 +43,8 @@ absl::StatusOr<std::unique_ptr<SignerClient>> SignerClient::Connect(
 }
 
 absl::StatusOr<SignedCheckpoint> SignerClient::Sign(const chain::CheckpointV2& cp,
-                                                    bool deletion, uint64_t old_size,
+                                                    const std::vector<std::string>* deletion,
+                                                    uint64_t old_size,
                                                     const ConsistencyProofSource& proof) {
   const std::string origin = cp.origin();
   {
@@ -51,7 +52,8 @@ absl::StatusOr<SignedCheckpoint> SignerClient::Sign(const chain::CheckpointV2& c
     if (auto it = signer_sizes_.find(origin); it != signer_sizes_.end()) old_size = it->second;
   }
   const std::string text = chain::CheckpointV2Text(cp);
-  const char* method = deletion ? signer::kMethodSignDeletion : signer::kMethodSignCheckpoint;
+  const char* method =
+      deletion != nullptr ? signer::kMethodSignDeletion : signer::kMethodSignCheckpoint;
   for (int attempt = 0;; ++attempt) {
     if (old_size > cp.size) {
       return absl::PermissionDeniedError(absl::StrCat(
@@ -60,8 +62,9 @@ absl::StatusOr<SignedCheckpoint> SignerClient::Sign(const chain::CheckpointV2& c
     }
     auto hashes = proof(old_size);
     if (!hashes.ok()) return hashes.status();
-    auto answer = signer::Call(socket_path_, method, RequestText(old_size, *hashes, text),
-                               timeout_);
+    std::string request = RequestText(old_size, *hashes, text);
+    if (deletion != nullptr) request = signer::DeletionRequestText(*deletion, request);
+    auto answer = signer::Call(socket_path_, method, request, timeout_);
     if (!answer.ok()) return answer.status();
     if (answer->status == 409 && answer->content_type == "text/x.tlog.size") {
       uint64_t signer_size = 0;
@@ -92,7 +95,7 @@ absl::StatusOr<SignedCheckpoint> SignerClient::Sign(const chain::CheckpointV2& c
       const auto j = nlohmann::json::parse(answer->body);
       out.v2 = j.at("checkpoint").get<std::string>();
       out.v1 = j.at("checkpoint_v1").get<std::string>();
-      if (deletion) out.deletion = j.at("deletion_certificate").get<std::string>();
+      if (deletion != nullptr) out.deletion = j.at("deletion_certificate").get<std::string>();
     } catch (const nlohmann::json::exception&) {
       return absl::DataLossError("signer: malformed answer");
     }
@@ -102,9 +105,11 @@ absl::StatusOr<SignedCheckpoint> SignerClient::Sign(const chain::CheckpointV2& c
         *v1 != chain::Checkpoint{cp.tenant, cp.size, cp.chain_head, cp.timestamp_ns}) {
       return absl::DataLossError("signer: its signatures do not verify for this checkpoint");
     }
-    if (deletion) {
+    if (deletion != nullptr) {
       auto d = chain::VerifyDeletionCertificate(out.deletion, {key_});
-      if (!d.ok() || d->final_seq != cp.size || d->final_head != cp.chain_head) {
+      if (!d.ok() || d->version != 2 || d->origin() != origin || d->final_seq != cp.size ||
+          d->root != cp.root || d->final_head != cp.chain_head ||
+          d->timestamp_ns != cp.timestamp_ns || d->approvers != *deletion) {
         return absl::DataLossError("signer: its deletion certificate does not verify");
       }
     }

@@ -27,7 +27,8 @@ class SignerClient final : public LogSigner {
       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   const chain::NoteVerifierKey& verifier_key() const override { return key_; }
-  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp, bool deletion,
+  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp,
+                                        const std::vector<std::string>* deletion,
                                         uint64_t old_size,
                                         const ConsistencyProofSource& proof) override;
 

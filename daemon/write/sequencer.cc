@@ -325,7 +325,7 @@ void Sequencer::CommitPurge(PurgeRequest* r) {
   if (!certified.ok()) return r->done(certified.status());
   const std::string certificate = *std::move(certified);
   rocksdb::WriteBatch batch;
-  storage_->DeleteTenantRows(&batch, tenant);
+  storage_->DeleteTenantContent(&batch, tenant);
   storage_->PutMeta(&batch, std::string(store::kPurgedPrefix) + tenant, certificate);
   if (auto s = storage_->WriteSynced(&batch); !s.ok()) {
     std::lock_guard<std::mutex> l(mu_);

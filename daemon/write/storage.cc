@@ -584,17 +584,13 @@ Storage::ScanMeta(std::string_view prefix) {
   return out;
 }
 
-void Storage::DeleteTenantRows(rocksdb::WriteBatch* batch,
-                               std::string_view tenant) {
+void Storage::DeleteTenantContent(rocksdb::WriteBatch* batch,
+                                  std::string_view tenant) {
   // tenant || 0x00 .. tenant || 0x01 covers exactly this tenant's keys.
   const std::string begin = store::TenantPrefix(tenant);
   std::string end(tenant);
   end.push_back('\x01');
-  for (auto* cf : {skeletons_, bodies_, checkpoints_, event_ids_, tree_,
-                   checkpoints_v2_}) {
-    batch->DeleteRange(cf, begin, end);
-  }
-  batch->Delete(heads_, ToSlice(tenant));
+  for (auto* cf : {bodies_, event_ids_}) batch->DeleteRange(cf, begin, end);
 }
 
 absl::Status Storage::CompactForRetention() {

@@ -155,9 +155,12 @@ class Storage {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
       std::string_view prefix);
 
-  // Adds to `batch` the deletion of every row of `tenant`: skeletons, bodies,
-  // checkpoints (v1 and v2), event ids, tree nodes and head.
-  void DeleteTenantRows(rocksdb::WriteBatch* batch, std::string_view tenant);
+  // Adds to `batch` the deletion of every row of `tenant` that holds content
+  // or names an event: bodies (salt and canonical event) and event ids. What
+  // holds only hashes stays: skeletons, tree nodes, checkpoints (v1 and v2)
+  // and the head, so the purged log can still be proven to extend what an
+  // auditor kept (docs/RETENTION.md, "Tenant purge").
+  void DeleteTenantContent(rocksdb::WriteBatch* batch, std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last
   // level, so retention's filters see every row (the daemon calls it

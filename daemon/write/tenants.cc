@@ -134,7 +134,6 @@ void TenantTable::Publish(const HeadMap& heads, FrontierMap* frontiers) {
 void TenantTable::Purged(const std::string& tenant, const std::string& certificate) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    heads_.erase(tenant);
     purged_[tenant] = certificate;
   }
   pending_heads_.erase(tenant);

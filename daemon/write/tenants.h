@@ -84,8 +84,9 @@ class TenantTable {
   // Everything handed over is durable (or was reloaded): the pending heads
   // are the durable ones again.
   void ClearPending() { pending_heads_.clear(); }
-  // `tenant`'s rows are deleted (synced): it has no head or tree any more,
-  // only its certificate.
+  // `tenant`'s content is deleted (synced): it keeps its final head (and
+  // its skeletons and tree, hashes only) and its certificate; nothing is
+  // appended to it again.
   void Purged(const std::string& tenant, const std::string& certificate);
 
  private:

@@ -196,7 +196,8 @@ class RefusingSigner final : public LogSigner {
   RefusingSigner(std::string refused, KeyLogSigner* inner)
       : refused_(std::move(refused)), inner_(inner) {}
   const chain::NoteVerifierKey& verifier_key() const override { return inner_->verifier_key(); }
-  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp, bool deletion,
+  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp,
+                                        const std::vector<std::string>* deletion,
                                         uint64_t old_size,
                                         const ConsistencyProofSource& proof) override {
     if (cp.tenant == refused_) return absl::PermissionDeniedError("signer refused (422)");

@@ -333,7 +333,7 @@ TEST_F(RetentionFilterTest, HorizonsFollowTheSkeletonsTimes) {
   EXPECT_FALSE(state_.Get()->BodyExpired("acme", "access", 2));
 }
 
-TEST_F(RetentionFilterTest, PurgeDeletesTenantAndRefusesReuse) {
+TEST_F(RetentionFilterTest, PurgeDeletesContentKeepsHashesAndRefusesReuse) {
   Append("acme", "a1", "access");
   Append("acme", "a2", "access");
   Append("beta", "b1", "access");
@@ -344,10 +344,19 @@ TEST_F(RetentionFilterTest, PurgeDeletesTenantAndRefusesReuse) {
   auto cert = p.get_future().get();
   ASSERT_TRUE(cert.ok()) << cert.status();
   EXPECT_EQ(*cert, "cert:2");
-  EXPECT_TRUE(storage_->ReadRecords("acme", 1, 100)->empty());
+  // Bodies and event ids are gone; skeletons, leaves and the head stay.
+  auto kept = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  ASSERT_EQ(kept->size(), 2u);
+  for (const auto& r : *kept) {
+    EXPECT_TRUE(r.pruned);
+    EXPECT_TRUE(r.salt.empty() && r.ce.empty());
+    EXPECT_EQ(r.leaf_category, "access");
+  }
   EXPECT_FALSE(storage_->LookupEventId("acme", "a1")->has_value());
-  EXPECT_FALSE(storage_->GetHead("acme").ok());
-  EXPECT_EQ(storage_->ReadRecords("beta", 1, 100)->size(), 1u);
+  EXPECT_EQ(storage_->GetHead("acme")->seq, 2u);
+  EXPECT_EQ(storage_->LoadCompactRange("acme", 2)->size(), 2u);
+  EXPECT_FALSE(storage_->ReadRecords("beta", 1, 100)->at(0).pruned);
   EXPECT_EQ(seq_->PurgeCertificate("acme"), "cert:2");
 
   // Appending to the purged id fails; the certificate survives a restart.

@@ -16,6 +16,8 @@
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
+#include "verifier/chain/deletion.h"
+#include "verifier/chain/signing.h"
 #include "verifier/chain/hash.h"
 
 namespace indelible {
@@ -317,6 +319,113 @@ TEST_F(BackupE2E, ScheduledBackupsFollowTheDaemonClock) {
   // keep_count 2: the third replaces the oldest.
   ASSERT_TRUE(wait_until(
       [&](const auto& f) { return f.size() == 2 && f.front() != oldest; }));
+}
+
+// Files under `dir` whose bytes contain `needle`.
+std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
+  std::vector<std::string> hits;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && ReadText(e.path()).find(needle) != std::string::npos) {
+      hits.push_back(e.path().string());
+    }
+  }
+  return hits;
+}
+
+// Back up, purge, restore the older backup: the purge register beside the
+// backups wins, the tenant stays purged and its content is neither served
+// nor in the restored files.
+TEST_F(BackupE2E, RestoringAnOlderBackupNeverBringsBackAPurgedTenant) {
+  Start(BackupConfig());
+  auto stub = v1::AuditLog::NewStub(
+      grpc::CreateChannel(daemon_->target(), grpc::InsecureChannelCredentials()));
+  auto append = [&](const std::string& tenant, const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::AppendRequest req;
+    auto* e = req.mutable_event();
+    e->set_tenant(tenant);
+    e->set_event_id(id);
+    e->mutable_actor()->set_id("alice");
+    e->set_action("customer.read");
+    e->set_reason(tenant == "gone" ? "secret-of-gone-7f3a9c" : "nothing secret");
+    v1::AppendResponse resp;
+    return stub->Append(&ctx, req, &resp);
+  };
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(append("gone", "g" + std::to_string(i)).ok());
+  ASSERT_TRUE(append("kept", "k1").ok());
+  const std::string older = Backup("before-purge")["path"];
+  ASSERT_FALSE(older.empty());
+  ASSERT_FALSE(FilesContaining(older, "secret-of-gone-7f3a9c").empty()) << "the test must see it";
+
+  auto r = Cli(daemon_->target(), {"admin", "purge", "--tenant", "gone", "--actor", "carol@ops",
+                                   "--reason", "account closed", "--out",
+                                   dir_.Sub("gone.cert"), "--yes"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("\napprovers:   carol@ops\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\nfinal_root:  "), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::exists(dir_.Sub("backups/purged/gone.cert")));
+  EXPECT_EQ(ReadText(dir_.Sub("backups/purged/gone.cert")), ReadText(dir_.Sub("gone.cert")));
+  // A backup after the purge works, and restoring it has nothing to apply.
+  const std::string newer = Backup("after-purge")["path"];
+  ASSERT_FALSE(newer.empty());
+  ASSERT_EQ(daemon_->Stop(), 0);
+  r = RunCommand({BinPath("indelible-verify"), "restore", "--from", newer, "--data-dir",
+                  dir_.Sub("restored-newer"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["purged_from_register"], nlohmann::json::array());
+
+  const std::string restored = dir_.Sub("restored");
+  r = RunCommand({BinPath("indelible-verify"), "restore", "--from", older, "--data-dir",
+                  restored, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["purged_from_register"],
+            nlohmann::json::array({"gone"}));
+  EXPECT_EQ(FilesContaining(restored, "secret-of-gone-7f3a9c"), std::vector<std::string>{});
+
+  fs::copy_file(dir_.Sub("data.signing-key.pem"), restored + ".signing-key.pem");
+  auto d = DaemonProcess::Start(
+      {.data_dir = restored, .extra_args = {"--config", dir_.Sub("config.yaml")}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  auto restored_stub = v1::AuditLog::NewStub(
+      grpc::CreateChannel((*d)->target(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext ctx;
+    v1::AppendRequest req;
+    auto* e = req.mutable_event();
+    e->set_tenant("gone");
+    e->set_event_id("g99");
+    e->mutable_actor()->set_id("mallory");
+    e->set_action("x");
+    v1::AppendResponse resp;
+    EXPECT_EQ(restored_stub->Append(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::GetHeadRequest req;
+    req.set_tenant("gone");
+    v1::GetHeadResponse resp;
+    EXPECT_EQ(restored_stub->GetHead(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  // Its records are served as hashes only.
+  const v1::Record first = ReadOne((*d)->target(), "gone", 1);
+  EXPECT_TRUE(first.pruned());
+  EXPECT_FALSE(first.has_canonical_event());
+  EXPECT_FALSE(ReadOne((*d)->target(), "kept", 1).pruned());
+  ASSERT_EQ((*d)->Stop(), 0);
+  EXPECT_EQ(FilesContaining(restored, "secret-of-gone-7f3a9c"), std::vector<std::string>{});
+
+  // A register entry not signed by the log's key is refused: the restore
+  // is refused (2) and leaves nothing behind; it never purges on a forged word.
+  chain::NoteSigner mallory("indelible", *chain::Ed25519PrivateKey::FromSeed(std::string(32, 'm')));
+  std::ofstream(dir_.Sub("backups/purged/kept.cert"))
+      << mallory.Sign(chain::DeletionCertificateText({"kept", 1, chain::Digest{}, 1}));
+  r = RunCommand({BinPath("indelible-verify"), "restore", "--from", older, "--data-dir",
+                  dir_.Sub("restored-forged")});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("purge register"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir_.Sub("restored-forged")));
 }
 
 TEST_F(BackupE2E, RestoreRefusesAnythingButANewOrEmptyDirectory) {

@@ -248,8 +248,10 @@ TEST(CliAdminE2E, RetentionHoldPurgeAndCertificate) {
   r = admin({"purge", "--tenant", "gone", "--out", cert, "--yes"});
   ASSERT_EQ(r.exit_code, 0) << r.err << daemon->Log();
   // 2 events and 3 recorded changes (retention, hold placed, hold lifted),
-  // each followed by the tenant's policy on record (docs/RETENTION.md).
-  EXPECT_NE(r.out.find("final_seq:   8\n"), std::string::npos) << r.out;
+  // each followed by the tenant's policy on record (docs/RETENTION.md), and
+  // the purge's own record.
+  EXPECT_NE(r.out.find("final_seq:   9\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("approvers:   "), std::string::npos) << r.out;
   ASSERT_TRUE(std::filesystem::exists(cert));
 
   r = cli({"public-key"});

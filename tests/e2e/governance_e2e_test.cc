@@ -18,6 +18,7 @@
 #include "httplib.h"
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "tests/e2e/harness.h"
+#include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
 
 namespace indelible {
@@ -340,6 +341,22 @@ TEST_F(GovernanceE2E, OnePersonCannotApproveUnderAnotherPrincipal) {
   s = Approve(As("admin2"), asked.pending().request_id(), &done);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(done.has_purge_tenant());
+  // The certificate names who asked and who approved, in that order.
+  auto certificate = chain::ParseDeletionCertificateText(
+      done.purge_tenant().certificate().substr(
+          0, done.purge_tenant().certificate().find("\n\n") + 1));
+  ASSERT_TRUE(certificate.ok()) << certificate.status();
+  EXPECT_EQ(certificate->version, 2);
+  EXPECT_EQ(certificate->approvers, (std::vector<std::string>{"admin1", "admin2"}));
+  EXPECT_EQ(done.purge_tenant().approvers_size(), 2);
+  // An auditor still reads the purged tenant's records, as hashes only (the
+  // read is not recorded: its chain takes no more records).
+  const auto records = AuditorRead("acme");
+  ASSERT_EQ(records.size(), done.purge_tenant().final_seq());
+  for (const auto& r : records) {
+    EXPECT_TRUE(r.pruned()) << r.seq();
+    EXPECT_FALSE(r.has_canonical_event()) << r.seq();
+  }
 }
 
 TEST_F(GovernanceE2E, BackupIsRecordedInEveryTenantsChainFirst) {

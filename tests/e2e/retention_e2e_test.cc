@@ -13,7 +13,10 @@
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
 #include "tests/verifier/raw_store.h"
+#include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/deletion.h"
+#include "verifier/chain/key_file.h"
+#include "verifier/chain/note.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/signing.h"
 #include "verifier/store/layout.h"
@@ -439,8 +442,10 @@ TEST_F(RetentionE2E, PurgeLeavesNoTraceAndYieldsAVerifiableCertificate) {
     grpc::Status s = admin_->PurgeTenant(&ctx, purge, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
-  EXPECT_EQ(resp.final_seq(), 20u);
-  EXPECT_EQ(resp.final_head_hash(), head.head_hash());
+  // The purge is on record before the final checkpoint: seq 21.
+  EXPECT_EQ(resp.final_seq(), 21u);
+  EXPECT_EQ(resp.approvers().size(), 1);
+  EXPECT_EQ(resp.approvers(0), "carol@ops");
 
   EXPECT_EQ(FilesContaining(dir_.Sub("data"), marker), std::vector<std::string>{});
 
@@ -451,9 +456,11 @@ TEST_F(RetentionE2E, PurgeLeavesNoTraceAndYieldsAVerifiableCertificate) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["tenant"], "gone");
-  EXPECT_EQ(j["final_seq"], 20);
+  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["final_seq"], 21);
+  EXPECT_EQ(j["approvers"], nlohmann::json::array({"carol@ops"}));
   std::string tampered = resp.certificate();
-  tampered.replace(tampered.find("\n20\n"), 4, "\n19\n");
+  tampered.replace(tampered.find("\nsize 21\n"), 9, "\nsize 20\n");
   std::ofstream(dir_.Sub("forged.cert")) << tampered;
   r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert",
                   dir_.Sub("forged.cert"), "--key", key.verifier_key()});
@@ -483,8 +490,152 @@ TEST_F(RetentionE2E, PurgeLeavesNoTraceAndYieldsAVerifiableCertificate) {
   }
   EXPECT_EQ(Read("kept").size(), 1u);
   StopDaemon();
+  // The purged tenant's skeletons and tree are checked; its bodies are
+  // erased by the purge, not pruned, and no finding.
   auto check = Check();
-  EXPECT_EQ(check["totals"]["tenants"], 1);
+  EXPECT_EQ(check["totals"]["tenants"], 2);
+  EXPECT_EQ(check["totals"]["findings"], 0);
+  EXPECT_EQ(check["totals"]["pruned"], 0);
+  const auto& gone = check["tenants"][0];
+  EXPECT_EQ(gone["tenant"], "gone");
+  EXPECT_EQ(gone["records"], 21);
+  EXPECT_EQ(gone["erased"]["by"], "purge");
+  EXPECT_EQ(gone["erased"]["through_seq"], 21);
+  EXPECT_EQ(gone["erased"]["records"], 21);
+  EXPECT_EQ(gone["erased"]["certificate_verified"], true);
+}
+
+// The v2 checkpoint of `tenant` of at least `size`, once the checkpointer
+// signed it (polled, bounded).
+std::string KeptCheckpoint(v1::AuditLog::Stub* log, const std::string& tenant, uint64_t size) {
+  for (int i = 0; i < 200; ++i) {
+    grpc::ClientContext ctx;
+    v1::GetCheckpointRequest req;
+    req.set_tenant(tenant);
+    req.set_version(2);
+    req.set_min_seq(size);
+    v1::Checkpoint cp;
+    if (log->GetCheckpoint(&ctx, req, &cp).ok() && cp.seq() >= size) return cp.note();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "no v2 checkpoint of size " << size;
+  return "";
+}
+
+TEST_F(RetentionE2E, PurgeCertificateProvesThePurgedLogExtendsAKeptCheckpoint) {
+  for (int i = 0; i < 6; ++i) Append("gone", "g" + std::to_string(i), "access");
+  // The auditor keeps a checkpoint of the tenant, then more is appended.
+  const std::string kept = KeptCheckpoint(log_.get(), "gone", 6);
+  ASSERT_FALSE(kept.empty());
+  std::ofstream(dir_.Sub("kept.note")) << kept;
+  auto kept_cp = chain::ParseCheckpointV2Text(kept.substr(0, kept.find("\n\n") + 1));
+  ASSERT_TRUE(kept_cp.ok()) << kept_cp.status();
+  for (int i = 6; i < 10; ++i) Append("gone", "g" + std::to_string(i), "trace");
+
+  {
+    // An approver's name the certificate cannot carry is refused first.
+    grpc::ClientContext ctx;
+    v1::PurgeTenantRequest purge;
+    *purge.mutable_context() = Who("account closed");
+    purge.mutable_context()->set_actor("carol\nops");
+    purge.set_tenant("gone");
+    v1::PurgeTenantResponse refused;
+    grpc::Status s = admin_->PurgeTenant(&ctx, purge, &refused);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_NE(s.error_message().find("context.actor"), std::string::npos) << s.error_message();
+  }
+  v1::PurgeTenantResponse resp;
+  {
+    grpc::ClientContext ctx;
+    v1::PurgeTenantRequest purge;
+    *purge.mutable_context() = Who("account closed");
+    purge.set_tenant("gone");
+    grpc::Status s = admin_->PurgeTenant(&ctx, purge, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::string vkey = testing::VerifierKeyOf(dir_.Sub("data.signing-key.pem"));
+  auto vk = chain::ParseNoteVerifierKey(vkey);
+  ASSERT_TRUE(vk.ok());
+  ASSERT_EQ(resp.final_seq(), 11u);  // 10 events and the purge's record
+  // The final checkpoint is signed and stored like any other.
+  auto final_cp = chain::VerifyCheckpointV2(resp.final_checkpoint(), {*vk});
+  ASSERT_TRUE(final_cp.ok()) << final_cp.status();
+  EXPECT_EQ(final_cp->size, 11u);
+  EXPECT_EQ(std::string(chain::AsBytes(final_cp->root)), resp.final_root_hash());
+  EXPECT_EQ(KeptCheckpoint(log_.get(), "gone", 11), resp.final_checkpoint());
+  std::ofstream(dir_.Sub("gone.cert")) << resp.certificate();
+
+  // The skeletons are served without content; the proof from the kept size
+  // comes from the kept tree.
+  const auto records = Read("gone");
+  ASSERT_EQ(records.size(), 11u);
+  for (const auto& r : records) {
+    EXPECT_TRUE(r.pruned()) << r.seq();
+    EXPECT_FALSE(r.has_canonical_event());
+    EXPECT_EQ(r.leaf_category(), r.seq() <= 6 ? "access" : r.seq() <= 10 ? "trace" : "indelible.admin");
+  }
+  auto proof = RunCommand({BinPath("indelible"), "--target", daemon_->target(), "prove",
+                           "--tenant", "gone", "--old-size", std::to_string(kept_cp->size)});
+  ASSERT_EQ(proof.exit_code, 0) << proof.out << proof.err;
+  std::ofstream(dir_.Sub("proof.txt")) << proof.out;
+
+  auto Verify = [&](const std::string& cert) {
+    return RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert", cert, "--key",
+                       vkey, "--checkpoint", dir_.Sub("kept.note"), "--proof",
+                       dir_.Sub("proof.txt"), "--json"});
+  };
+  auto r = Verify(dir_.Sub("gone.cert"));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["kept_checkpoint"]["size"], kept_cp->size);
+  EXPECT_EQ(j["kept_checkpoint"]["extended"], true);
+  EXPECT_EQ(j["final_root_hash"], chain::ToHex(final_cp->root));
+
+  auto cert = chain::VerifyDeletionCertificate(resp.certificate(), {*vk});
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  // Attack 1: the same statement signed by a second key under the daemon's
+  // key name (made with `indelible keygen`) is refused.
+  auto keygen = RunCommand({BinPath("indelible"), "keygen", "--out", dir_.Sub("other.pem")});
+  ASSERT_EQ(keygen.exit_code, 0) << keygen.out << keygen.err;
+  bool created = false;
+  auto other = chain::LoadSigningKey(dir_.Sub("other.pem"), false, &created);
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::ofstream(dir_.Sub("forged.cert"))
+      << chain::NoteSigner(vk->name, *other).Sign(chain::DeletionCertificateText(*cert));
+  r = Verify(dir_.Sub("forged.cert"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["valid"], false);
+
+  // Attack 2: a certificate under the daemon's own key for a tree that does
+  // not extend the auditor's checkpoint (history rewritten before the
+  // purge) is refused.
+  auto daemon_key = chain::LoadSigningKey(dir_.Sub("data.signing-key.pem"), false, &created);
+  ASSERT_TRUE(daemon_key.ok()) << daemon_key.status();
+  chain::DeletionCertificate rewritten = *cert;
+  rewritten.root[0] ^= 0x01;
+  std::ofstream(dir_.Sub("rewritten.cert"))
+      << chain::NoteSigner(vk->name, *daemon_key).Sign(chain::DeletionCertificateText(rewritten));
+  r = Verify(dir_.Sub("rewritten.cert"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["valid"], false);
+  EXPECT_EQ(j["kept_checkpoint"]["extended"], false);
+  // Without the proof a smaller kept checkpoint cannot be held: usage, 2.
+  r = RunCommand({BinPath("indelible-verify"), "verify-certificate", "--cert",
+                  dir_.Sub("gone.cert"), "--key", vkey, "--checkpoint", dir_.Sub("kept.note")});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+
+  // Over the wire too: the skeletons and tree verify against the final
+  // checkpoint, which extends the kept one.
+  r = RunCommand({BinPath("indelible-verify"), "check", "--remote", daemon_->target(),
+                  "--tenant", "gone", "--key", vkey, "--checkpoint", dir_.Sub("kept.note"),
+                  "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+
+  StopDaemon();
+  auto check = Check();
+  EXPECT_EQ(check["totals"]["findings"], 0);
+  EXPECT_EQ(check["tenants"][0]["erased"]["through_seq"], 11);
 }
 
 // A normal retention run leaves nothing to report; a young body deleted

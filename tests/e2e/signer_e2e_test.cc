@@ -331,9 +331,18 @@ TEST_F(SignerE2E, DeletionCertificatesAreSignedByTheSigner) {
   auto cert = chain::VerifyDeletionCertificate(resp.certificate(), {*key});
   ASSERT_TRUE(cert.ok()) << cert.status();
   EXPECT_EQ(cert->tenant, "gone");
+  EXPECT_EQ(cert->version, 2);
+  EXPECT_EQ(cert->origin(), "audit.example.com/gone");
   EXPECT_EQ(cert->final_seq, resp.final_seq());
-  EXPECT_GE(cert->final_seq, 3u);
+  EXPECT_EQ(cert->final_seq, 4u) << "3 events and the purge's record";
+  EXPECT_EQ(cert->approvers, std::vector<std::string>{"carol@ops"});
   EXPECT_EQ(SignerSize("gone"), cert->final_seq);
+  // The final checkpoint is the signer's, stored, with the certificate's root.
+  auto final_cp = chain::VerifyCheckpointV2(resp.final_checkpoint(), {*key});
+  ASSERT_TRUE(final_cp.ok()) << final_cp.status();
+  EXPECT_EQ(final_cp->size, cert->final_seq);
+  EXPECT_EQ(final_cp->root, cert->root);
+  EXPECT_EQ(final_cp->chain_head, cert->final_head);
   EXPECT_TRUE(absl::StrContains(signer_->Log(), "event=deletion_signed origin=audit.example.com/gone"))
       << signer_->Log();
 }

@@ -306,6 +306,38 @@ TEST(WitnessingE2E, AWitnessDownDoesNotStopAppends) {
   EXPECT_TRUE(WaitFor([&] { return d.Health(kWitnessing) == HealthCheckResponse::SERVING; }));
 }
 
+// A purge's final checkpoint (size: the events and the purge's record) is
+// sent to the witnesses like any other, its cosignature is kept, and it
+// still carries it after a restart.
+TEST(WitnessingE2E, APurgedTenantsFinalCheckpointIsCosigned) {
+  TempDir dir;
+  const std::string key = dir.Sub("log.pem");
+  KeyGen(key, "unused");
+  const std::string vkey = testing::VerifierKeyOf(key);
+  auto w = StartWitness(dir.Sub("w"), "w.test/1", "purge.test/", vkey);
+  Daemon d(dir.Sub("d"), DaemonYaml("purge.test", key, {w.get()}));
+  ASSERT_TRUE(d.ok());
+  const uint64_t s1 = d.Append("gone", 3, "alice");
+  ASSERT_TRUE(WaitFor([&] { return CosignedBy(d.Checkpoint("gone"), s1, *w, vkey); }));
+  auto admin = v1::Admin::NewStub(
+      grpc::CreateChannel(d.proc().target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  v1::PurgeTenantRequest purge;
+  purge.mutable_context()->set_actor("carol@ops");
+  purge.mutable_context()->set_reason("account closed");
+  purge.set_tenant("gone");
+  v1::PurgeTenantResponse resp;
+  grpc::Status st = admin->PurgeTenant(&ctx, purge, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  ASSERT_EQ(resp.final_seq(), s1 + 1);
+  EXPECT_TRUE(WaitFor([&] { return CosignedBy(d.Checkpoint("gone"), s1 + 1, *w, vkey); }))
+      << d.Checkpoint("gone").note();
+  d.proc().Stop();
+  ASSERT_TRUE(d.proc().Restart().ok());
+  EXPECT_TRUE(CosignedBy(d.Checkpoint("gone"), s1 + 1, *w, vkey));
+  EXPECT_TRUE(WaitFor([&] { return d.Health(kWitnessing) == HealthCheckResponse::SERVING; }));
+}
+
 // Dropping a witness or lowering the quorum is a weakening: refused at
 // start (exit code 2, naming it) unless --accept-weaker-config, which puts it
 // on record in the tenant's chain.

@@ -167,21 +167,32 @@ TEST_F(SignerTest, SignsOnlyTheTextOfAV2CheckpointOfItsLog) {
 
 TEST_F(SignerTest, DeletionCertificateStatesTheAcceptedCheckpoint) {
   ASSERT_EQ(signer_->Sign(Request(log_, 0, 4), false).status, 200);
-  Response r = signer_->Sign(Request(log_, 4, 6), true);
+  // A deletion names its approvers; without one it is refused.
+  EXPECT_EQ(signer_->Sign(Request(log_, 4, 6), true).status, 400);
+  EXPECT_EQ(signer_->Sign(DeletionRequestText({"bad\x01name"}, Request(log_, 4, 6)), true)
+                .status,
+            400);
+  Response r =
+      signer_->Sign(DeletionRequestText({"alice@ops", "bob@ops"}, Request(log_, 4, 6)), true);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto j = nlohmann::json::parse(r.body);
   auto v2 = chain::ParseCheckpointV2Text(log_.Body(6));
   auto del = chain::VerifyDeletionCertificate(j["deletion_certificate"].get<std::string>(),
                                               {LogKey().verifier_key()});
   ASSERT_TRUE(del.ok()) << del.status();
+  EXPECT_EQ(del->version, 2);
   EXPECT_EQ(del->tenant, "acme");
+  EXPECT_EQ(del->origin(), v2->origin());
   EXPECT_EQ(del->final_seq, 6u);
+  EXPECT_EQ(del->root, v2->root);
   EXPECT_EQ(del->final_head, v2->chain_head);
   EXPECT_EQ(del->timestamp_ns, v2->timestamp_ns);
+  EXPECT_EQ(del->approvers, (std::vector<std::string>{"alice@ops", "bob@ops"}));
   // A forked deletion is refused like a forked checkpoint.
   TestLog fork(kLogName, "acme", "b");
   fork.Grow(6);
-  EXPECT_EQ(signer_->Sign(Request(fork, 6, 6), true).status, 409);
+  EXPECT_EQ(signer_->Sign(DeletionRequestText({"alice@ops"}, Request(fork, 6, 6)), true).status,
+            409);
 }
 
 TEST(SignerConfig, RefusesReservedLogNamesAndOpenSockets) {

@@ -11,7 +11,9 @@
 #include "tests/verifier/raw_store.h"
 #include "tests/verifier/test_chain.h"
 #include "verifier/chain/canonical_event.h"
+#include "verifier/chain/deletion.h"
 #include "verifier/chain/retention_policy.h"
+#include "verifier/chain/signing.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::check {
@@ -361,6 +363,77 @@ TEST(ReaderTest, LeavesNoScratchFilesBehind) {
     EXPECT_FALSE(std::filesystem::is_empty(o.scratch_dir));
   }
   EXPECT_TRUE(std::filesystem::is_empty(o.scratch_dir));
+}
+
+}  // namespace
+}  // namespace indelible::check
+
+namespace indelible::check {
+namespace {
+
+// A purged tenant (erasure.h): bodies missing up to the certificate's final
+// seq are erased, not pruned, and no finding; the certificate is held
+// against the chain and the trusted keys.
+class PurgedTenantCheckTest : public StoreCheckTest {
+ protected:
+  void Purge(uint64_t final_seq, const chain::NoteSigner& signer) {
+    RawStore s(dir_);
+    for (uint64_t seq = 1; seq <= 40; ++seq) s.Delete(store::kBodiesCf, store::SeqKey("globex", seq));
+    const chain::Digest head =
+        globex_[std::min<uint64_t>(final_seq, 40) - 1].skeleton.entry_hash;
+    s.Put("default", std::string(store::kPurgedPrefix) + "globex",
+          signer.Sign(chain::DeletionCertificateText({"globex", final_seq, head, 5})));
+  }
+  StoreCheckOptions Keyed() {
+    StoreCheckOptions o;
+    EXPECT_TRUE(
+        o.keys.AddVerifierKey(chain::NoteVerifierKeyString(testing::TestSigner().verifier_key()))
+            .ok());
+    return o;
+  }
+};
+
+TEST_F(PurgedTenantCheckTest, ErasedBodiesAreNoFinding) {
+  Purge(40, testing::TestSigner());
+  Outcome o = Check(dir_, Keyed());
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  const TenantSummary& g = o.result.tenants[1];
+  EXPECT_EQ(g.erased_by, "purge");
+  EXPECT_EQ(g.erased_through, 40u);
+  EXPECT_EQ(g.erased, 40u);
+  EXPECT_EQ(g.pruned, 0u);
+  EXPECT_TRUE(g.erasure_verified);
+  EXPECT_TRUE(o.result.tenants[0].erased_by.empty());
+  EXPECT_EQ(o.result.pruned, 3u) << "acme's pruned bodies only";
+}
+
+TEST_F(PurgedTenantCheckTest, ABodyLeftOrACertificateThatDoesNotHoldIsAFinding) {
+  Purge(40, testing::TestSigner());
+  {
+    RawStore s(dir_);
+    s.WriteRecord("globex", globex_[6]);  // seq 7 with its body
+  }
+  Outcome left = Check(dir_, Keyed());
+  ASSERT_EQ(left.findings.size(), 1u) << Describe(left.findings);
+  EXPECT_EQ(left.findings[0].kind, Kind::kPurge);
+  EXPECT_EQ(left.findings[0].seq, 7u);
+
+  // A certificate by another key under the same name.
+  chain::NoteSigner mallory(testing::TestSigner().verifier_key().name,
+                            *chain::Ed25519PrivateKey::FromSeed(std::string(32, 'm')));
+  Purge(40, mallory);
+  Outcome forged = Check(dir_, Keyed());
+  ASSERT_EQ(forged.findings.size(), 1u) << Describe(forged.findings);
+  EXPECT_EQ(forged.findings[0].kind, Kind::kPurge);
+  EXPECT_EQ(forged.findings[0].seq, 0u);
+  EXPECT_FALSE(forged.result.tenants[1].erasure_verified);
+
+  // A certificate stating a later final seq than the chain has.
+  Purge(45, testing::TestSigner());
+  Outcome cut = Check(dir_, Keyed());
+  ASSERT_EQ(cut.findings.size(), 1u) << Describe(cut.findings);
+  EXPECT_EQ(cut.findings[0].kind, Kind::kPurge);
+  EXPECT_EQ(cut.findings[0].seq, 41u);
 }
 
 }  // namespace

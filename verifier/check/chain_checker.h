@@ -57,7 +57,13 @@ struct HeadRow {
 struct TenantSummary {
   std::string tenant;
   uint64_t records = 0;  // skeleton rows, readable or not
-  uint64_t pruned = 0;   // records without a body
+  uint64_t pruned = 0;   // records without a body, not erased
+  // A purged tenant (erasure.h): its records up to erased_through have no
+  // body by the purge, `erased` of them; they are not counted as pruned.
+  std::string erased_by;  // "purge", or empty
+  uint64_t erased_through = 0;
+  uint64_t erased = 0;
+  bool erasure_verified = false;
   uint64_t first_seq = 0;
   // The last record in seq order: its seq, stored entry_hash and time
   // (0, genesis, 0 for an empty chain).

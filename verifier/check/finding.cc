@@ -30,6 +30,7 @@ constexpr std::array<std::string_view, kNumKinds> kNames = {
     "checkpoint_root_mismatch",
     "key_rotation",
     "early_prune",
+    "purge",
 };
 
 }  // namespace

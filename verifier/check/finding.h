@@ -82,9 +82,13 @@ enum class Kind {
   // policy recorded in the chain allowed, or while a legal hold was in force,
   // or of a category that is never pruned (indelible.*): deleted by hand.
   kEarlyPrune,
+  // A purged tenant (erasure.h) whose stored deletion certificate does not
+  // verify or disagrees with the chain or tree, or that has a body left or
+  // a record after the certificate's final seq.
+  kPurge,
 };
 
-inline constexpr int kNumKinds = static_cast<int>(Kind::kEarlyPrune) + 1;
+inline constexpr int kNumKinds = static_cast<int>(Kind::kPurge) + 1;
 
 // snake_case name without the k prefix, e.g. "entry_hash_mismatch": the
 // stable spelling used in JSON output and docs.

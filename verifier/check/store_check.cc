@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
 #include "verifier/check/checkpoint_rows.h"
+#include "verifier/check/erasure.h"
 #include "verifier/check/key_rotations.h"
 #include "verifier/check/policy_history.h"
 #include "verifier/check/tree_check.h"
@@ -73,8 +74,11 @@ class StoreScan {
   // Feeds the tenant's record rows. False if RocksDB reported corruption
   // (already reported as a finding): the scan cannot go on.
   // `tree`, if not null, is fed the same records; `policies` the policy
-  // records and the pruned records.
+  // records and the pruned records (not those a purge erased).
   bool FeedRecords(ChainChecker* checker, TreeChecker* tree, PolicyHistory* policies);
+  // The current tenant's erasure (erasure.h), if it was purged.
+  std::optional<Erasure> erasure_;
+  uint64_t erased_ = 0;
   absl::Status OpenSources();
   // Picks the keys stored checkpoints are checked against.
   absl::Status ChooseKeys(StoreCheckResult* result);
@@ -235,13 +239,24 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
     } else {
       r.has_body = records_->has_body();
       if (r.has_body) r.body = records_->body();
+      if (erasure_ && seq > erasure_->through) {
+        checker->Report(Kind::kPurge, seq,
+                        absl::StrCat("a record after the purge's final seq ",
+                                     erasure_->through));
+      } else if (erasure_ && r.has_body) {
+        checker->Report(Kind::kPurge, seq, "a body survived the purge");
+      } else if (erasure_) {
+        ++erased_;
+      }
       checker->AddRecord(r);
       if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
       // The category the record's leaf commits to (the body's, if it has
       // one; unknown without a tree).
       std::optional<std::string_view> category;
       if (tree != nullptr) category = tree->LeafCategory();
-      if (!r.has_body) {
+      if (!r.has_body && erasure_ && seq <= erasure_->through) {
+        // Erased by the purge, judged by the certificate (erasure.h).
+      } else if (!r.has_body) {
         policies->AddPruned(seq, r.skeleton.received_at_ns, category.value_or(""));
       } else if ((!category || *category == chain::kPolicyCategory) &&
                  store::DecodeBody(r.body, &salt, &ce)) {
@@ -317,6 +332,12 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       }
       ++supplied_next_;
     }
+    std::vector<Finding> erasure_findings;
+    auto erasure = LoadErasure(reader_, *tenant, &erasure_findings);
+    if (!erasure.ok()) return erasure.status();
+    erasure_ = *std::move(erasure);
+    erased_ = 0;
+    for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
     std::optional<TreeChecker> tree;
     if (has_tree) {
       tree.emplace(reader_, *tenant, tenant_keys_, &sink_,
@@ -326,6 +347,15 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
     corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr, &policies);
     if (!corrupt) {
       FeedCheckpoints(&checker, UINT64_MAX);
+      if (erasure_) {
+        erasure_findings.clear();
+        if (auto s = SettleErasure(reader_, tenant_keys_, checker.summary().head_seq,
+                                   checker.summary().head_hash, &*erasure_, &erasure_findings);
+            !s.ok()) {
+          return s;
+        }
+        for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
+      }
       checker.Finish();  // (a tenant cut short by corruption is not settled)
       // A body could have gone until now: the later of this machine's clock
       // and the chain's newest time (a daemon clock ahead of ours).
@@ -342,6 +372,14 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       }
     }
     result.tenants.push_back(checker.summary());
+    if (erasure_) {
+      TenantSummary& t = result.tenants.back();
+      t.erased_by = erasure_->by;
+      t.erased_through = erasure_->through;
+      t.erasure_verified = erasure_->verified;
+      t.erased = erased_;
+      t.pruned -= std::min(t.pruned, erased_);
+    }
     if (!corrupt && tree) {
       TreeCheckSummary done = tree->Finish();
       TenantSummary& t = result.tenants.back();

@@ -125,6 +125,13 @@ nlohmann::ordered_json CheckReportJson(const CheckReport& report) {
         {"tenant", t.tenant},
         {"records", t.records},
         {"pruned", t.pruned},
+        {"erased",
+         t.erased_by.empty()
+             ? nlohmann::ordered_json(nullptr)
+             : nlohmann::ordered_json{{"by", t.erased_by},
+                                      {"through_seq", t.erased_through},
+                                      {"records", t.erased},
+                                      {"certificate_verified", t.erasure_verified}}},
         {"first_seq", t.first_seq},
         {"head_seq", t.head_seq},
         {"head_hash", chain::ToHex(t.head_hash)},
@@ -173,6 +180,11 @@ std::string CheckReportText(const CheckReport& report) {
                     Plural(t.records, "record", "records"), " (", t.pruned,
                     " pruned), head seq ", t.head_seq, " ",
                     chain::ToHex(t.head_hash));
+    if (!t.erased_by.empty()) {
+      absl::StrAppend(&out, "; purged through seq ", t.erased_through, " (", t.erased,
+                      " bodies erased; certificate ",
+                      t.erasure_verified ? "verified" : "not verified", ")");
+    }
     if (t.stored_checkpoints + t.supplied_checkpoints > 0) {
       absl::StrAppend(&out, "; checkpoints: ", t.stored_checkpoints,
                       " stored (", t.checkpoints_signed,

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/client.h"
 #include "client/credentials.h"
@@ -239,6 +240,14 @@ struct RemoteResult {
 // served leaf_category, up in the served tree by an inclusion proof, adding
 // a finding for each that is not there (a category the tree does not commit
 // to). A second pass, so a clean check holds nothing per record.
+// Whether the server refuses the tenant's head because it was purged
+// (FAILED_PRECONDITION "... was purged ...", docs/RETENTION.md).
+bool ServerSaysPurged(client::Client& c, const std::string& tenant) {
+  auto head = c.GetHead(tenant);
+  return !head.ok() && absl::IsFailedPrecondition(head.status()) &&
+         absl::StrContains(head.status().message(), "was purged");
+}
+
 absl::Status NamePrunedLeaves(client::Client& c, const std::string& tenant, uint64_t from,
                               const chain::CheckpointV2& cp,
                               std::vector<std::string>* findings) {
@@ -590,6 +599,13 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
       } else if (prev != cp->chain_head) {
         finding(absl::StrCat("recomputed chain head at seq ", cp->size,
                              " is not the served checkpoint's"));
+      } else if (res.from == 1 && res.pruned == res.to && ServerSaysPurged(c, tenant)) {
+        // Every body is gone and the server says the tenant was purged: its
+        // bodies were erased by the purge, which its deletion certificate
+        // proves (verify-certificate), not pruned under a retention policy.
+        res.notes.push_back(
+            "tenant purged: every body was erased by the purge; retention not judged "
+            "(check its deletion certificate with verify-certificate)");
       } else if (res.from == 1) {
         // A body could have gone until now: the later of this machine's
         // clock and the chain's newest time.

@@ -42,6 +42,7 @@ int Run(const RestoreFlags& f) {
                                         {"created_at", r->created_at},
                                         {"tenants", r->tenants},
                                         {"files", r->files},
+                                        {"purged_from_register", r->purged_from_register},
                                         {"verifier_key", r->verifier_key}}
                      .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
               << "\n";
@@ -53,6 +54,10 @@ int Run(const RestoreFlags& f) {
               << " (or data_dir: in its config) and signing_key_file: or signer_socket: set "
                  "to the key of verifier key "
               << r->verifier_key << "\n";
+    for (const std::string& t : r->purged_from_register) {
+      std::cout << "purged: tenant " << t << " (in the purge register beside the backups; "
+                << "its content was deleted from the restored copy)\n";
+    }
     if (r->private_key_left_out) {
       std::cout << "note: the backup holds a private key (" << store::kSigningKeyFile
                 << ", written by an earlier version); it was not copied into the data "

@@ -9,12 +9,14 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/hash.h"
 #include "verifier/store/backup_layout.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/purge_register.h"
 #include "verifier/store/reader.h"
 
 namespace indelible::store {
@@ -142,6 +144,17 @@ absl::Status VerifyCopy(const fs::path& to, const json& manifest) {
   return absl::OkStatus();
 }
 
+// Applies the purge register of the backup's directory (its parent) to the
+// restored copy, under the backup's verifier key.
+absl::StatusOr<std::vector<std::string>> ApplyPurges(const fs::path& from, const fs::path& to,
+                                                     const json& manifest) {
+  std::vector<chain::NoteVerifierKey> keys;
+  if (auto k = chain::ParseNoteVerifierKey(manifest.value("verifier_key", "")); k.ok()) {
+    keys.push_back(*k);
+  }
+  return ApplyPurgeRegister(from.lexically_normal().parent_path().string(), to.string(), keys);
+}
+
 }  // namespace
 
 absl::StatusOr<RestoreResult> RestoreBackup(const std::string& from_dir,
@@ -155,6 +168,12 @@ absl::StatusOr<RestoreResult> RestoreBackup(const std::string& from_dir,
   absl::StatusOr<uint64_t> files = CopyFiles(from, to);
   absl::Status status = files.status();
   if (status.ok()) status = VerifyCopy(to, *manifest);
+  // The purge register beside the backups wins over the backup's content.
+  absl::StatusOr<std::vector<std::string>> purged = std::vector<std::string>{};
+  if (status.ok()) {
+    purged = ApplyPurges(from, to, *manifest);
+    status = purged.status();
+  }
   if (!status.ok()) {
     // Leave the destination as it was found: empty.
     std::error_code ec;
@@ -168,6 +187,7 @@ absl::StatusOr<RestoreResult> RestoreBackup(const std::string& from_dir,
   r.tenants = (*manifest)["tenants"].size();
   r.files = *files;
   r.private_key_left_out = old_key;
+  r.purged_from_register = *std::move(purged);
   return r;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -31,6 +32,9 @@ struct RestoreResult {
   // The backup holds a private key (written by an earlier version); it was
   // not copied.
   bool private_key_left_out = false;
+  // Tenants the purge register beside the backup (purge_register.h)
+  // purged in the copy: the register wins over the backup's content.
+  std::vector<std::string> purged_from_register;
 };
 
 absl::StatusOr<RestoreResult> RestoreBackup(const std::string& from,
