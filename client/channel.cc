@@ -13,17 +13,17 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(
     std::string_view who, const std::string& target, std::chrono::milliseconds deadline,
     std::shared_ptr<grpc::ChannelCredentials> credentials) {
   if (target.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(chain::Av(who), ": target is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(chain::ToAbsl(who), ": target is empty"));
   }
   if (deadline.count() <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(chain::Av(who), ": deadline must be positive"));
+        absl::StrCat(chain::ToAbsl(who), ": deadline must be positive"));
   }
   if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(target, credentials);
   if (channel == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat(chain::Av(who), ": cannot create a channel to ", target));
+        absl::StrCat(chain::ToAbsl(who), ": cannot create a channel to ", target));
   }
   return channel;
 }

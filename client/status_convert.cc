@@ -21,7 +21,7 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(chain::Sv(status.message())));
+                      std::string(chain::ToStd(status.message())));
 }
 
 }  // namespace indelible::client

@@ -77,7 +77,7 @@ absl::Status EnsureEventId(v1::Event* e) {
 int AppendOne(client::Client& client, const AppendFlags& flags,
               std::ostream& out, std::ostream& err) {
   absl::StatusOr<v1::Event> event = EventFromFlags(flags);
-  if (!event.ok()) return UsageError(err, chain::Sv(event.status().message()));
+  if (!event.ok()) return UsageError(err, chain::ToStd(event.status().message()));
   if (absl::Status s = EnsureEventId(&*event); !s.ok()) {
     return ReportError(err, "", s);
   }

@@ -12,7 +12,7 @@
 namespace indelible::cli {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 using nlohmann::json;
 namespace v1 = ::indelible::v1;
 
@@ -65,7 +65,7 @@ constexpr FieldSpec kResourceFields[] = {
 };
 
 absl::Status Bad(std::string_view field, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(Av(field), ": ", Av(what)));
+  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(field), ": ", ToAbsl(what)));
 }
 
 const char* TypeName(const json& v) { return v.type_name(); }
@@ -80,7 +80,7 @@ class EventBuilder {
         if (s.key == key) spec = &s;
       }
       if (spec == nullptr) {
-        return Bad(absl::StrCat(Av(prefix), key), "unknown field");
+        return Bad(absl::StrCat(ToAbsl(prefix), key), "unknown field");
       }
       if (value.is_null()) continue;
       absl::Status s = Set(*spec, value);
@@ -144,7 +144,7 @@ class EventBuilder {
       return Bad(spec.field, "must be integer nanoseconds");
     }
     absl::StatusOr<uint64_t> t = ParseTimestamp(text);
-    if (!t.ok()) return Bad(spec.key, chain::Sv(t.status().message()));
+    if (!t.ok()) return Bad(spec.key, chain::ToStd(t.status().message()));
     event_.set_occurred_at_ns(*t);
     return absl::OkStatus();
   }
@@ -231,7 +231,7 @@ absl::StatusOr<v1::Event> ParseEventJson(std::string_view line) {
     if (size_t end = what.find("] "); end != std::string_view::npos) {
       what.remove_prefix(end + 2);
     }
-    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", Av(what)));
+    return absl::InvalidArgumentError(absl::StrCat("invalid JSON: ", ToAbsl(what)));
   }
   if (!doc.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -29,7 +29,7 @@ int ReportError(std::ostream& err, std::string_view context,
   err << "indelible: error: ";
   if (!context.empty()) err << context << ": ";
   err << absl::StatusCodeToString(status.code()) << ": "
-      << chain::Sv(status.message()) << "\n";
+      << chain::ToStd(status.message()) << "\n";
   err.flush();
   return ExitCodeFor(status);
 }

@@ -88,7 +88,7 @@ json HashesJson(const google::protobuf::RepeatedPtrField<std::string>& hashes) {
 int RunCheckpointV2(client::Client& client, const CheckpointFlags& flags,
                     std::ostream& out, std::ostream& err) {
   absl::StatusOr<std::vector<chain::NoteVerifierKey>> keys = ParseKeys(flags.keys);
-  if (!keys.ok()) return UsageError(err, chain::Sv(keys.status().message()));
+  if (!keys.ok()) return UsageError(err, chain::ToStd(keys.status().message()));
   std::optional<chain::CheckpointV2> old;
   if (!flags.consistent_with.empty()) {
     if (keys->empty()) return NoKey(err, "checkpoint --consistent-with");
@@ -143,10 +143,10 @@ int RunCheckpointV2(client::Client& client, const CheckpointFlags& flags,
 int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
                      std::istream& in, std::ostream& out, std::ostream& err) {
   absl::StatusOr<std::vector<chain::NoteVerifierKey>> keys = ParseKeys(flags.keys);
-  if (!keys.ok()) return UsageError(err, chain::Sv(keys.status().message()));
+  if (!keys.ok()) return UsageError(err, chain::ToStd(keys.status().message()));
   absl::StatusOr<std::optional<chain::WitnessPolicy>> policy =
       chain::WitnessPolicyFromCommandLine(flags.witnesses, flags.quorum, flags.witness_policy);
-  if (!policy.ok()) return UsageError(err, chain::Sv(policy.status().message()));
+  if (!policy.ok()) return UsageError(err, chain::ToStd(policy.status().message()));
   if (keys->empty()) return NoKey(err, "verify-receipt");
   std::string text;
   if (flags.input.empty() || flags.input == "-") {
@@ -212,13 +212,13 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
         out << JsonLine(json{{"tenant", r.tenant()},
                              {"seq", r.seq()},
                              {"verified", false},
-                             {"problem", std::string(chain::Sv(v.status().message()))}})
+                             {"problem", std::string(chain::ToStd(v.status().message()))}})
             << "\n";
       }
       if (chain::IsBelowQuorum(v.status()) || client::IsSignedByNoTrustedKey(v.status())) {
         // Not trusted (yet), as without a key: exit 3.
         err << "indelible: error: verify-receipt: " << what << ": not verified: "
-            << chain::Sv(v.status().message()) << "\n";
+            << chain::ToStd(v.status().message()) << "\n";
         return kExitRejected;
       }
       const int code = VerifyFailure(err, absl::StrCat("verify-receipt: ", what), v.status());

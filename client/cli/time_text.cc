@@ -8,27 +8,27 @@
 
 namespace indelible::cli {
 
-using chain::Av;
+using chain::ToAbsl;
 
 absl::StatusOr<uint64_t> ParseTimestamp(std::string_view text) {
   uint64_t ns = 0;
   if (chain::ParseDecimal(text, &ns)) {
     if (ns > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
       return absl::InvalidArgumentError(
-          absl::StrCat("timestamp out of range: ", Av(text)));
+          absl::StrCat("timestamp out of range: ", ToAbsl(text)));
     }
     return ns;
   }
   absl::Time t;
   std::string why;
-  if (!absl::ParseTime(absl::RFC3339_full, Av(text), &t, &why)) {
+  if (!absl::ParseTime(absl::RFC3339_full, ToAbsl(text), &t, &why)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "not an RFC 3339 time or integer nanoseconds: \"", Av(text), "\""));
+        "not an RFC 3339 time or integer nanoseconds: \"", ToAbsl(text), "\""));
   }
   if (t < absl::UnixEpoch() ||
       t > absl::FromUnixNanos(std::numeric_limits<int64_t>::max())) {
     return absl::InvalidArgumentError(
-        absl::StrCat("timestamp out of range: ", Av(text)));
+        absl::StrCat("timestamp out of range: ", ToAbsl(text)));
   }
   return static_cast<uint64_t>(absl::ToUnixNanos(t));
 }
@@ -47,14 +47,14 @@ absl::StatusOr<std::chrono::milliseconds> ParseTimeout(std::string_view text) {
   uint64_t seconds = 0;
   if (chain::ParseDecimal(text, &seconds) && seconds <= 1000000) {
     d = absl::Seconds(seconds);
-  } else if (!absl::ParseDuration(Av(text), &d)) {
+  } else if (!absl::ParseDuration(ToAbsl(text), &d)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("not a duration (e.g. 10s, 500ms): \"", Av(text), "\""));
+        absl::StrCat("not a duration (e.g. 10s, 500ms): \"", ToAbsl(text), "\""));
   }
   const int64_t ms = absl::ToInt64Milliseconds(d);
   if (ms <= 0 || d == absl::InfiniteDuration()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "timeout must be at least 1ms and finite: \"", Av(text), "\""));
+        "timeout must be at least 1ms and finite: \"", ToAbsl(text), "\""));
   }
   return std::chrono::milliseconds(ms);
 }

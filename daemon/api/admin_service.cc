@@ -55,9 +55,9 @@ absl::Status LoadRetentionState(Storage* storage, RetentionState* state) {
 }
 
 AdminService::AdminService(AdminDeps deps)
-    : d_(std::move(deps)),
-      auth_(d_.authorizer != nullptr ? d_.authorizer : &open_authorizer_),
-      recorder_(d_.sequencer, d_.storage, d_.clock, d_.limits) {}
+    : deps_(std::move(deps)),
+      auth_(deps_.authorizer != nullptr ? deps_.authorizer : &open_authorizer_),
+      recorder_(deps_.sequencer, deps_.storage, deps_.clock, deps_.limits) {}
 
 AdminService::~AdminService() { StopExpiry(); }
 
@@ -130,13 +130,13 @@ absl::StatusOr<Receipt> AdminService::Record(const std::string& tenant, const At
   e.metadata = std::move(metadata);
   e.metadata.insert(e.metadata.end(), who.metadata.begin(), who.metadata.end());
   PreparedEvent p;
-  if (auto s = PrepareFields(std::move(e), d_.limits, d_.clock->NowNanos(), chain::RandomSalt,
+  if (auto s = PrepareFields(std::move(e), deps_.limits, deps_.clock->NowNanos(), chain::RandomSalt,
                              "context", &p);
       !s.ok()) {
     return s;
   }
   if (!who.approval_key.empty()) {
-    Storage* storage = d_.storage;
+    Storage* storage = deps_.storage;
     const std::string key = who.approval_key;
     Sequencer::Extra inner = std::move(extra);
     extra = [storage, key, inner](rocksdb::WriteBatch* b) {
@@ -148,7 +148,7 @@ absl::StatusOr<Receipt> AdminService::Record(const std::string& tenant, const At
   events.push_back(std::move(p));
   std::promise<absl::StatusOr<std::vector<Receipt>>> done;
   auto f = done.get_future();
-  d_.sequencer->Submit(
+  deps_.sequencer->Submit(
       std::move(events),
       [&done](absl::StatusOr<std::vector<Receipt>> r) { done.set_value(std::move(r)); },
       std::move(extra));
@@ -165,7 +165,7 @@ grpc::Status AdminService::RequestApproval(const Principal& requester, const Att
   chain::Salt id;
   if (auto s = chain::RandomSalt(&id); !s.ok()) return ToGrpcStatus(s);
   const std::string request_id = chain::ToHex(chain::AsBytes(id)).substr(0, 24);
-  const uint64_t now = d_.clock->NowNanos();
+  const uint64_t now = deps_.clock->NowNanos();
   v1::PendingApproval* p = record.mutable_pending();
   p->set_request_id(request_id);
   p->set_action(action);
@@ -177,7 +177,7 @@ grpc::Status AdminService::RequestApproval(const Principal& requester, const Att
   p->set_expires_at_ns(now + auth_->approval_window_seconds() * 1000000000ull);
   const std::string key = std::string(store::kApprovalPrefix) + request_id;
   const std::string value = record.SerializeAsString();
-  Storage* storage = d_.storage;
+  Storage* storage = deps_.storage;
   auto receipt = Record(p->tenant(), who, "approval.requested", "approval", request_id,
                         {{"requested_action", action},
                          {"summary", summary},
@@ -211,7 +211,7 @@ grpc::Status AdminService::SetRetention(grpc::ServerContext* ctx,
   }
   auto seconds = ParseRetentionDuration(req->retention());
   if (!seconds.ok()) return Invalid(absl::StrCat("retention: ", seconds.status().message()));
-  auto snap = d_.retention->Get();
+  auto snap = deps_.retention->Get();
   if (*seconds < snap->config.min_seconds || *seconds > snap->config.max_seconds) {
     return Invalid(absl::StrCat("retention: ", req->retention(), " is outside [",
                                 FormatRetentionDuration(snap->config.min_seconds), ", ",
@@ -235,11 +235,11 @@ grpc::Status AdminService::ApplyRetention(const std::string& tenant,
                                           const std::string& category, uint64_t seconds,
                                           const Attribution& who,
                                           v1::SetRetentionResponse* resp) {
-  const uint64_t previous = d_.retention->Get()->RetentionSeconds(tenant, category);
+  const uint64_t previous = deps_.retention->Get()->RetentionSeconds(tenant, category);
   std::string value;
   chain::PutU64(&value, seconds);
   const std::string key = RetentionKey(tenant, category);
-  Storage* storage = d_.storage;
+  Storage* storage = deps_.storage;
   auto receipt = Record(tenant, who, "retention.set", "retention_policy", category,
                         {{"retention", FormatRetentionDuration(seconds)},
                          {"previous", FormatRetentionDuration(previous)}},
@@ -247,7 +247,7 @@ grpc::Status AdminService::ApplyRetention(const std::string& tenant,
                           storage->PutMeta(b, key, value);
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->RecordOverride(tenant, category, seconds);
+  deps_.retention->RecordOverride(tenant, category, seconds);
   spdlog::info("event=retention_set tenant={} category={} retention={} previous={}", tenant,
                category, FormatRetentionDuration(seconds), FormatRetentionDuration(previous));
   ToProto(*receipt, resp->mutable_receipt());
@@ -261,7 +261,7 @@ grpc::Status AdminService::GetRetention(grpc::ServerContext* ctx,
   auto principal = Authorize(ctx, req->tenant(), Role::kAdmin | Role::kAuditor,
                              "read retention", nullptr, nullptr);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  auto snap = d_.retention->Get();
+  auto snap = deps_.retention->Get();
   std::vector<std::string> categories(req->categories().begin(), req->categories().end());
   if (categories.empty()) {
     for (const auto& [c, v] : snap->config.categories) categories.push_back(c);
@@ -292,7 +292,7 @@ grpc::Status AdminService::SetLegalHold(grpc::ServerContext* ctx,
                              &req->context(), &who);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
   if (!req->has_hold()) return Invalid("hold: required (true to place, false to lift)");
-  const bool held = d_.retention->Get()->holds.count(req->tenant()) > 0;
+  const bool held = deps_.retention->Get()->holds.count(req->tenant()) > 0;
   if (!req->hold() && held && auth_->two_person_rule()) {
     v1::ApprovalRecord record;
     record.mutable_pending()->set_tenant(req->tenant());
@@ -307,7 +307,7 @@ grpc::Status AdminService::ApplyHold(const std::string& tenant, bool hold,
                                      const Attribution& who, v1::SetLegalHoldResponse* resp) {
   const std::string key = std::string(store::kHoldPrefix) + tenant;
   const std::string reason = who.reason;
-  Storage* storage = d_.storage;
+  Storage* storage = deps_.storage;
   auto receipt = Record(tenant, who, hold ? "legal_hold.place" : "legal_hold.lift",
                         "legal_hold", tenant, {},
                         [storage, key, hold, reason](rocksdb::WriteBatch* b) {
@@ -318,7 +318,7 @@ grpc::Status AdminService::ApplyHold(const std::string& tenant, bool hold,
                           }
                         });
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  d_.retention->RecordHold(tenant, hold);
+  deps_.retention->RecordHold(tenant, hold);
   spdlog::info("event=legal_hold tenant={} hold={}", tenant, hold);
   ToProto(*receipt, resp->mutable_receipt());
   return grpc::Status::OK;
@@ -331,7 +331,7 @@ grpc::Status AdminService::PurgeTenant(grpc::ServerContext* ctx,
   auto principal = Authorize(ctx, req->tenant(), Roles(Role::kAdmin), "purge",
                              &req->context(), &who);
   if (!principal.ok()) return ToGrpcStatus(principal.status());
-  if (d_.retention->Get()->holds.count(req->tenant())) {
+  if (deps_.retention->Get()->holds.count(req->tenant())) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "tenant " + req->tenant() + " is under legal hold; lift it first");
   }
@@ -347,7 +347,7 @@ grpc::Status AdminService::PurgeTenant(grpc::ServerContext* ctx,
 
 grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attribution& who,
                                       v1::PurgeTenantResponse* resp) {
-  if (d_.retention->Get()->holds.count(tenant)) {
+  if (deps_.retention->Get()->holds.count(tenant)) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "tenant " + tenant + " is under legal hold; lift it first");
   }
@@ -376,11 +376,11 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   constexpr int kAttempts = 3;
   absl::StatusOr<std::string> cert = absl::AbortedError("not attempted");
   for (int attempt = 0; attempt < kAttempts && absl::IsAborted(cert.status()); ++attempt) {
-    const store::Head head = d_.sequencer->GetHead(tenant);
+    const store::Head head = deps_.sequencer->GetHead(tenant);
     if (head.seq == 0) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND, "tenant " + tenant + " has no records");
     }
-    auto signed_cert = d_.checkpointer->SignDeletion(tenant, head, approvers);
+    auto signed_cert = deps_.checkpointer->SignDeletion(tenant, head, approvers);
     if (!signed_cert.ok()) {
       spdlog::error("event=deletion_certificate_unsigned tenant={} status=\"{}\"", tenant,
                     signed_cert.status().ToString());
@@ -392,7 +392,7 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
     }
     std::promise<absl::StatusOr<std::string>> done;
     auto f = done.get_future();
-    d_.sequencer->SubmitPurge(
+    deps_.sequencer->SubmitPurge(
         tenant,
         [head, c = *signed_cert](const store::Head& final_head) -> absl::StatusOr<std::string> {
           if (final_head.seq != head.seq || final_head.entry_hash != head.entry_hash) {
@@ -404,27 +404,27 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
     cert = f.get();
   }
   if (!cert.ok()) return ToGrpcStatus(cert.status());
-  d_.retention->AddPurged(tenant);
+  deps_.retention->AddPurged(tenant);
   // Beside the backups, so restoring one taken earlier never brings the
   // tenant back (verifier/store/purge_register.h).
-  if (d_.backuper != nullptr && d_.backuper->enabled()) {
-    if (auto s = store::RegisterPurge(d_.backuper->dir(), tenant, *cert); !s.ok()) {
+  if (deps_.backuper != nullptr && deps_.backuper->enabled()) {
+    if (auto s = store::RegisterPurge(deps_.backuper->dir(), tenant, *cert); !s.ok()) {
       spdlog::error("event=purge_register_failed tenant={} status=\"{}\"", tenant,
                     s.ToString());
       return ToGrpcStatus(absl::InternalError(absl::StrCat(
           "tenant ", tenant, " was purged, but its entry in the purge register of ",
-          d_.backuper->dir(), " could not be written (", s.message(),
+          deps_.backuper->dir(), " could not be written (", s.message(),
           "): restoring an older backup would bring its content back until it is; the "
           "certificate is in the data directory")));
     }
   }
   // The rows are deleted; compact so they are gone from the files as well.
-  if (auto s = d_.storage->CompactAll(); !s.ok()) {
+  if (auto s = deps_.storage->CompactAll(); !s.ok()) {
     spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,
                   s.ToString());
     return ToGrpcStatus(s);
   }
-  auto parsed = chain::VerifyDeletionCertificate(*cert, {d_.signer->verifier_key()});
+  auto parsed = chain::VerifyDeletionCertificate(*cert, {deps_.signer->verifier_key()});
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   spdlog::warn("event=tenant_purged tenant={} final_seq={} actor=\"{}\"", tenant,
                parsed->final_seq, who.actor);
@@ -434,7 +434,7 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   resp->set_timestamp_ns(parsed->timestamp_ns);
   resp->set_final_root_hash(std::string(chain::AsBytes(parsed->root)));
   for (const auto& a : parsed->approvers) resp->add_approvers(a);
-  if (auto cp = d_.storage->GetCheckpointV2(tenant, parsed->final_seq);
+  if (auto cp = deps_.storage->GetCheckpointV2(tenant, parsed->final_seq);
       cp.ok() && cp->first == parsed->final_seq) {
     resp->set_final_checkpoint(cp->second);
   }
@@ -443,9 +443,9 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
 
 absl::StatusOr<int> AdminService::ExpirePendingApprovals() {
   std::lock_guard<std::mutex> l(approvals_mu_);
-  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  auto rows = deps_.storage->ScanMeta(store::kApprovalPrefix);
   if (!rows.ok()) return rows.status();
-  const uint64_t now = d_.clock->NowNanos();
+  const uint64_t now = deps_.clock->NowNanos();
   int expired = 0;
   for (const auto& [key, value] : *rows) {
     v1::ApprovalRecord record;
@@ -458,8 +458,8 @@ absl::StatusOr<int> AdminService::ExpirePendingApprovals() {
     who.actor = "indelibled";
     who.reason = "approval window elapsed without a second admin";
     who.approval_key = key;
-    Storage* storage = d_.storage;
-    if (d_.retention->Get()->purged.count(p.tenant())) {
+    Storage* storage = deps_.storage;
+    if (deps_.retention->Get()->purged.count(p.tenant())) {
       // Nothing left to record into: drop the request.
       rocksdb::WriteBatch b;
       storage->DeleteMeta(&b, key);
@@ -487,7 +487,7 @@ grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRe
   if (req->request_id().empty()) return Invalid("request_id: required");
   std::lock_guard<std::mutex> l(approvals_mu_);
   const std::string key = std::string(store::kApprovalPrefix) + req->request_id();
-  auto rows = d_.storage->ScanMeta(key);
+  auto rows = deps_.storage->ScanMeta(key);
   if (!rows.ok()) return ToGrpcStatus(rows.status());
   v1::ApprovalRecord record;
   const bool found = !rows->empty() && rows->front().first == key;
@@ -548,8 +548,8 @@ grpc::Status AdminService::Approve(grpc::ServerContext* ctx, const v1::ApproveRe
     if (s.ok()) {
       // Dropped with the purge.approved record already; made sure of here.
       rocksdb::WriteBatch b;
-      d_.storage->DeleteMeta(&b, key);
-      if (auto w = d_.storage->WriteSynced(&b); !w.ok()) return ToGrpcStatus(w);
+      deps_.storage->DeleteMeta(&b, key);
+      if (auto w = deps_.storage->WriteSynced(&b); !w.ok()) return ToGrpcStatus(w);
     }
   } else {
     return ToGrpcStatus(absl::DataLossError("approval request " + key + " names no action"));
@@ -575,7 +575,7 @@ grpc::Status AdminService::ListPendingApprovals(grpc::ServerContext* ctx,
       return ToGrpcStatus(s);
     }
   }
-  auto rows = d_.storage->ScanMeta(store::kApprovalPrefix);
+  auto rows = deps_.storage->ScanMeta(store::kApprovalPrefix);
   if (!rows.ok()) return ToGrpcStatus(rows.status());
   for (const auto& [key, value] : *rows) {
     v1::ApprovalRecord record;
@@ -592,12 +592,12 @@ grpc::Status AdminService::Compact(grpc::ServerContext* ctx, const v1::CompactRe
                                    v1::CompactResponse* resp) {
   auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "compact", nullptr, nullptr);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (auto s = indelible::CompactForRetention(d_.storage, d_.retention, d_.clock->NowNanos());
+  if (auto s = indelible::CompactForRetention(deps_.storage, deps_.retention, deps_.clock->NowNanos());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  resp->set_bodies_dropped(d_.counters->bodies_dropped.load());
-  resp->set_event_ids_dropped(d_.counters->event_ids_dropped.load());
+  resp->set_bodies_dropped(deps_.counters->bodies_dropped.load());
+  resp->set_event_ids_dropped(deps_.counters->event_ids_dropped.load());
   return grpc::Status::OK;
 }
 
@@ -605,7 +605,7 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequ
                                   v1::BackupResponse* resp) {
   auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "take backups", nullptr, nullptr);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (d_.backuper == nullptr || !d_.backuper->enabled()) {
+  if (deps_.backuper == nullptr || !deps_.backuper->enabled()) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "backups are off: set backup.dir in the daemon's config "
                         "(docs/CONFIG.md)");
@@ -616,8 +616,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequ
     return Invalid("reason: required: say why you take a backup (it is recorded in "
                    "every tenant's chain)");
   }
-  if (req->reason().size() > d_.limits.max_reason_bytes) {
-    return Invalid(absl::StrCat("reason: too long (max ", d_.limits.max_reason_bytes,
+  if (req->reason().size() > deps_.limits.max_reason_bytes) {
+    return Invalid(absl::StrCat("reason: too long (max ", deps_.limits.max_reason_bytes,
                                 " bytes)"));
   }
   Backuper::Recorder record;
@@ -628,7 +628,7 @@ grpc::Status AdminService::Backup(grpc::ServerContext* ctx, const v1::BackupRequ
       return RecordBackup(recorder_, caller, "principal", reason, name);
     };
   }
-  auto r = d_.backuper->Create(req->label(), record);
+  auto r = deps_.backuper->Create(req->label(), record);
   if (!r.ok()) return ToGrpcStatus(r.status());
   resp->set_path(r->path);
   resp->set_name(r->name);
@@ -653,12 +653,12 @@ grpc::Status AdminService::AdvanceTestClock(grpc::ServerContext* ctx,
   auto who = Authorize(ctx, kAnyTenant, Roles(Role::kAdmin), "move the test clock", nullptr,
                        nullptr);
   if (!who.ok()) return ToGrpcStatus(who.status());
-  if (d_.test_clock == nullptr) {
+  if (deps_.test_clock == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "no test clock: only indelibled-testing --testing-manual-clock has one");
   }
-  d_.test_clock->Advance(req->nanos());
-  resp->set_now_ns(d_.test_clock->NowNanos());
+  deps_.test_clock->Advance(req->nanos());
+  resp->set_now_ns(deps_.test_clock->NowNanos());
   return grpc::Status::OK;
 }
 

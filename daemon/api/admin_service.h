@@ -120,7 +120,7 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status ApplyPurge(const std::string& tenant, const Attribution& who,
                           v1::PurgeTenantResponse* resp);
 
-  const AdminDeps d_;
+  const AdminDeps deps_;
   Authorizer open_authorizer_{AuthConfig{}};
   const Authorizer* const auth_;
   const DaemonRecorder recorder_;

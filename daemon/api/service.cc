@@ -174,7 +174,7 @@ absl::Status AuditLogService::AuthorizeEvent(const Principal& who,
                                              const v1::Event& event,
                                              std::string_view path) const {
   if (!chain::IsValidTenantId(event.tenant())) {
-    return chain::CheckTenantId(event.tenant(), absl::StrCat(chain::Av(path), ".tenant"));
+    return chain::CheckTenantId(event.tenant(), absl::StrCat(chain::ToAbsl(path), ".tenant"));
   }
   if (auto s = authorizer_->Check(who, event.tenant(), Roles(Role::kWriter), "append");
       !s.ok()) {
@@ -182,7 +182,7 @@ absl::Status AuditLogService::AuthorizeEvent(const Principal& who,
   }
   if (absl::StartsWith(event.category(), kReservedCategoryPrefix)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        chain::Av(path), ".category: \"", event.category(), "\" is reserved: categories starting ",
+        chain::ToAbsl(path), ".category: \"", event.category(), "\" is reserved: categories starting ",
         kReservedCategoryPrefix, " are the daemon's own records"));
   }
   return absl::OkStatus();
@@ -193,7 +193,7 @@ absl::Status AuditLogService::PrepareBatch(const Principal& who,
                                            std::string_view path,
                                            std::vector<PreparedEvent>* out) {
   const std::string events =
-      path.empty() ? std::string("events") : absl::StrCat(chain::Av(path), ".events");
+      path.empty() ? std::string("events") : absl::StrCat(chain::ToAbsl(path), ".events");
   if (request.events().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(events, ": at least one event required"));

@@ -99,7 +99,7 @@ absl::Status AuditLogService::FillProofCheckpoint(const std::string& tenant, uin
   if (auto s = FillCheckpointV2(tenant, size, out); !s.ok()) return s;
   if (out->seq() != size) {
     return absl::NotFoundError(absl::StrCat("with_checkpoint: no v2 checkpoint of size ", size,
-                                            " was signed; ask for ", chain::Av(size_field),
+                                            " was signed; ask for ", chain::ToAbsl(size_field),
                                             " 0 or ", out->seq()));
   }
   return absl::OkStatus();
@@ -122,14 +122,14 @@ absl::StatusOr<uint64_t> AuditLogService::ProofTreeSize(
     auto latest = storage_->GetCheckpointV2(tenant, 0);
     if (absl::IsNotFound(latest.status())) {
       return absl::NotFoundError(absl::StrCat(
-          chain::Av(field), ": 0 means the newest v2 checkpoint's size, and tenant ", tenant,
+          chain::ToAbsl(field), ": 0 means the newest v2 checkpoint's size, and tenant ", tenant,
           " has none yet"));
     }
     if (!latest.ok()) return latest.status();
     size = latest->first;
   }
   if (size > head) {
-    return absl::OutOfRangeError(absl::StrCat(chain::Av(field), ": ", size,
+    return absl::OutOfRangeError(absl::StrCat(chain::ToAbsl(field), ": ", size,
                                               " is beyond the tenant's head (seq ", head,
                                               ")"));
   }

@@ -20,7 +20,7 @@ void LogUnrecorded(const absl::Status& s, const std::string& tenant) {
 absl::StatusOr<uint64_t> ParseRetentionDuration(std::string_view text) {
   auto bad = [&] {
     return absl::InvalidArgumentError(absl::StrCat(
-        "retention \"", chain::Av(text), "\": want a number with d, h, m or s"));
+        "retention \"", chain::ToAbsl(text), "\": want a number with d, h, m or s"));
   };
   if (text.empty()) return bad();
   uint64_t unit = 1;

@@ -22,7 +22,7 @@ namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(chain::Av(what), ": cannot read ", path));
+  if (!in) return absl::NotFoundError(absl::StrCat(chain::ToAbsl(what), ": cannot read ", path));
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
@@ -36,7 +36,7 @@ absl::StatusOr<Role> ParseRole(std::string_view name) {
   if (name == "auditor") return Role::kAuditor;
   if (name == "admin") return Role::kAdmin;
   return absl::InvalidArgumentError(
-      absl::StrCat("unknown role \"", chain::Av(name), "\" (writer, reader, auditor, admin)"));
+      absl::StrCat("unknown role \"", chain::ToAbsl(name), "\" (writer, reader, auditor, admin)"));
 }
 
 std::string RoleSetName(RoleSet roles) {
@@ -166,8 +166,8 @@ absl::Status Authorizer::Check(const Principal& principal, std::string_view tena
                                RoleSet roles, std::string_view what) const {
   if (RolesOn(principal, tenant) & roles) return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(
-      "principal \"", principal.name, "\" may not ", chain::Av(what), " on tenant \"",
-      chain::Av(tenant),
+      "principal \"", principal.name, "\" may not ", chain::ToAbsl(what), " on tenant \"",
+      chain::ToAbsl(tenant),
       "\": needs role ", RoleSetName(roles)));
 }
 

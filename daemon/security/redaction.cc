@@ -22,7 +22,7 @@
 namespace indelible {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 constexpr size_t kMaxPseudonymKeyBytes = 4096;
 constexpr size_t kPseudonymBytes = 16;
@@ -99,7 +99,7 @@ absl::StatusOr<RuleAction> ParseRuleAction(std::string_view name) {
   if (name == "mask") return RuleAction::kMask;
   if (name == "pseudonymize") return RuleAction::kPseudonymize;
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown action \"", Av(name), "\" (want drop, mask or pseudonymize)"));
+      "unknown action \"", ToAbsl(name), "\" (want drop, mask or pseudonymize)"));
 }
 
 std::string_view RuleActionName(RuleAction action) {
@@ -116,7 +116,7 @@ absl::Status ValidateFieldRule(const FieldRule& rule) {
   for (std::string_view fixed : kFixedFields) {
     if (rule.field == fixed) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "field: ", Av(fixed),
+          "field: ", ToAbsl(fixed),
           " cannot be rewritten by ingest rules (it identifies the record, "
           "keeps retries idempotent or selects its retention)"));
     }

@@ -283,7 +283,7 @@ WitnessSender::Outcome WitnessSender::Submit(size_t w, const std::string& tenant
       std::string line = res->body;
       if (line.empty() || line.back() != '\n') line.push_back('\n');
       // Verify: the line must be a cosignature of our text by this witness.
-      const std::string cosigned = absl::StrCat(chain::Av(text), "\n", line);
+      const std::string cosigned = absl::StrCat(chain::ToAbsl(text), "\n", line);
       auto split = chain::SplitNote(cosigned);
       bool valid = false;
       if (split.ok() && split->signatures.size() == 1) {
@@ -317,7 +317,7 @@ WitnessSender::Outcome WitnessSender::Submit(size_t w, const std::string& tenant
       std::string_view b = res->body;
       if (!b.empty() && b.back() == '\n') b.remove_suffix(1);
       uint64_t witness_size = 0;
-      if (!absl::SimpleAtoi(chain::Av(b), &witness_size)) return Outcome::kHttpStatus;
+      if (!absl::SimpleAtoi(chain::ToAbsl(b), &witness_size)) return Outcome::kHttpStatus;
       pair->known_size = witness_size;
       if (attempt == 0) continue;  // retry once from the size the witness holds
       return Outcome::kHttpStatus;

@@ -16,7 +16,7 @@
 namespace indelible {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 constexpr char kDefaultCategory[] = "access";
 
@@ -28,7 +28,7 @@ enum class Text {
 absl::Status Invalid(std::string_view path, std::string_view field,
                      std::string_view what) {
   return absl::InvalidArgumentError(
-      absl::StrCat(Av(path), ".", Av(field), ": ", Av(what)));
+      absl::StrCat(ToAbsl(path), ".", ToAbsl(field), ": ", ToAbsl(what)));
 }
 
 // True if `s` holds a control character not allowed by `kind` (C0, DEL, C1).
@@ -108,7 +108,7 @@ bool IsValidCategory(std::string_view c) {
 absl::Status CheckFields(const chain::EventFields& f, const IngestLimits& lim,
                          uint64_t now_ns, std::string_view path) {
   if (!chain::IsValidTenantId(f.tenant)) {
-    return chain::CheckTenantId(f.tenant, absl::StrCat(Av(path), ".tenant"));
+    return chain::CheckTenantId(f.tenant, absl::StrCat(ToAbsl(path), ".tenant"));
   }
   absl::Status s;
   if (!(s = CheckText(path, "event_id", f.event_id, lim.max_event_id_bytes,
@@ -225,11 +225,11 @@ absl::Status PrepareFields(chain::EventFields f, const IngestLimits& lim,
   auto ce = chain::EncodeCanonicalEvent(f);
   if (!ce.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(Av(path), ".", ce.status().message()));
+        absl::StrCat(ToAbsl(path), ".", ce.status().message()));
   }
   if (ce->size() > lim.max_event_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
-        Av(path), ": event too large (", ce->size(), " bytes encoded, max ",
+        ToAbsl(path), ": event too large (", ce->size(), " bytes encoded, max ",
         lim.max_event_bytes, ")"));
   }
   chain::Salt salt;

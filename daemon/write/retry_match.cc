@@ -60,13 +60,13 @@ absl::Status ConflictError(const PreparedEvent& retry, const FirstRecord& first)
   if (first.receipt.seq == 0) {
     return absl::AlreadyExistsError(absl::StrCat(
         retry.path.empty() ? "event" : retry.path, ".event_id: \"",
-        chain::Av(retry.event_id),
+        chain::ToAbsl(retry.event_id),
         "\" is also the id of an earlier event of this request with different "
         "content; a different event needs a new event_id"));
   }
   return absl::AlreadyExistsError(absl::StrCat(
       retry.path.empty() ? "event" : retry.path, ".event_id: \"",
-      chain::Av(retry.event_id), "\" was first stored as seq ", first.receipt.seq,
+      chain::ToAbsl(retry.event_id), "\" was first stored as seq ", first.receipt.seq,
       " of tenant ", retry.tenant,
       " with different content; a retry must repeat the event exactly, a "
       "different event needs a new event_id"));

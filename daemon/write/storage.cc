@@ -23,7 +23,7 @@
 namespace indelible {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
@@ -233,7 +233,7 @@ Storage::LoadHeads() {
     store::Head h;
     if (!store::DecodeHead(ToView(it->value()), &h)) {
       return absl::DataLossError(absl::StrCat(
-          "malformed head for tenant ", Av(ToView(it->key()))));
+          "malformed head for tenant ", ToAbsl(ToView(it->key()))));
     }
     out.emplace_back(std::string(ToView(it->key())), h);
   }
@@ -247,7 +247,7 @@ absl::StatusOr<store::Head> Storage::GetHead(std::string_view tenant) {
   if (!st.ok()) return FromRocksDb(st, "read head");
   store::Head h;
   if (!store::DecodeHead(v, &h)) {
-    return absl::DataLossError(absl::StrCat("malformed head for ", Av(tenant)));
+    return absl::DataLossError(absl::StrCat("malformed head for ", ToAbsl(tenant)));
   }
   return h;
 }
@@ -276,7 +276,7 @@ absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
   store::Skeleton s;
   if (!store::DecodeSkeleton(v, &s)) {
     return absl::DataLossError(
-        absl::StrCat("malformed skeleton ", Av(tenant), "/", seq));
+        absl::StrCat("malformed skeleton ", ToAbsl(tenant), "/", seq));
   }
   return s;
 }
@@ -312,7 +312,7 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     if (!store::ParseSeqKey(key, &t, &r.seq) ||
         !store::DecodeSkeleton(ToView(sk->value()), &r.skeleton)) {
       status = absl::DataLossError(
-          absl::StrCat("malformed skeleton row for tenant ", Av(tenant)));
+          absl::StrCat("malformed skeleton row for tenant ", ToAbsl(tenant)));
       break;
     }
     r.tenant = std::string(tenant);
@@ -396,7 +396,7 @@ absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
   }
   if (auto s = FromRocksDb(it->status(), "read checkpoint"); !s.ok()) return s;
   return absl::NotFoundError(
-      absl::StrCat("no checkpoint for tenant ", Av(tenant),
+      absl::StrCat("no checkpoint for tenant ", ToAbsl(tenant),
                    min_seq ? absl::StrCat(" at or after seq ", min_seq) : ""));
 }
 
@@ -424,7 +424,7 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
   db_->MultiGet(rocksdb::ReadOptions(), tree_, slices.size(), slices.data(),
                 values.data(), statuses.data());
   for (size_t i = 0; i < nodes.size(); ++i) {
-    const std::string what = absl::StrCat("tree node of ", Av(tenant), " level ",
+    const std::string what = absl::StrCat("tree node of ", ToAbsl(tenant), " level ",
                                           nodes[i].level, " index ", nodes[i].index);
     if (statuses[i].IsNotFound()) return absl::DataLossError(absl::StrCat(what, " is missing"));
     if (auto s = FromRocksDb(statuses[i], absl::StrCat("read ", what)); !s.ok()) return s;
@@ -489,7 +489,7 @@ absl::Status Storage::BuildMissingTrees() {
       for (const StoredRecord& r : *records) {
         if (r.seq != range.size() + 1) {
           return absl::DataLossError(absl::StrCat(
-              "tree upgrade: tenant ", Av(tenant), " has no skeleton for seq ",
+              "tree upgrade: tenant ", ToAbsl(tenant), " has no skeleton for seq ",
               range.size() + 1));
         }
         std::string category = kUnknownCategory;
@@ -513,7 +513,7 @@ absl::Status Storage::BuildMissingTrees() {
                    range.size(), head.seq);
     }
     if (range.size() != head.seq) {
-      return absl::DataLossError(absl::StrCat("tree upgrade: tenant ", Av(tenant),
+      return absl::DataLossError(absl::StrCat("tree upgrade: tenant ", ToAbsl(tenant),
                                               " has ", range.size(),
                                               " records, its head says ", head.seq));
     }
@@ -552,7 +552,7 @@ absl::StatusOr<std::pair<uint64_t, std::string>> Storage::GetCheckpointV2(
   }
   if (auto s = FromRocksDb(it->status(), "read v2 checkpoint"); !s.ok()) return s;
   return absl::NotFoundError(
-      absl::StrCat("no v2 checkpoint for tenant ", Av(tenant),
+      absl::StrCat("no v2 checkpoint for tenant ", ToAbsl(tenant),
                    min_size ? absl::StrCat(" of size ", min_size, " or more") : ""));
 }
 

@@ -25,8 +25,8 @@ const std::string kHead = Base64Encode(AsBytes(Sha256("head")));
 
 std::string Text(std::string_view origin, std::string_view size,
                  std::string_view root, std::string_view rest) {
-  return absl::StrCat(Av(origin), "\n", Av(size), "\n", Av(root), "\n",
-                      Av(rest));
+  return absl::StrCat(ToAbsl(origin), "\n", ToAbsl(size), "\n", ToAbsl(root), "\n",
+                      ToAbsl(rest));
 }
 
 TEST(CheckpointV2, RoundTrip) {

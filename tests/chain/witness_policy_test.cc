@@ -93,7 +93,7 @@ TEST_F(WitnessPolicyTest, QuorumMetAndBelowNamesTheMissing) {
   ASSERT_TRUE(check.ok());
   const absl::Status below = QuorumStatus(*check);
   EXPECT_TRUE(IsBelowQuorum(below));
-  EXPECT_EQ(Sv(below.message()),
+  EXPECT_EQ(ToStd(below.message()),
             "below witness quorum: cosigned by 2 of the 3 witnesses required "
             "(witness.example/w1, witness.example/w3); missing: witness.example/w2");
   // Another Unauthenticated status (e.g. the server's) is not below quorum.
@@ -140,7 +140,7 @@ TEST_F(WitnessPolicyTest, ForgedCosignatureWithTheWitnessName) {
       Python(std::string("witness.example/w1 ") + kForgerSeed + " 100 " + w1_id, Note(13));
   auto bad = CheckQuorum(forged + w2_.SignatureLine(body, 1), Policy(1));
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(Sv(bad.status().message()), "cosignature by witness.example/w1 does not verify");
+  EXPECT_EQ(ToStd(bad.status().message()), "cosignature by witness.example/w1 does not verify");
   EXPECT_EQ(
       VerifyWitnessedCheckpointV2(forged, {log_.verifier_key()}, Policy(1)).status().code(),
       absl::StatusCode::kDataLoss);
@@ -207,7 +207,7 @@ TEST(WitnessPolicyParse, FileFormat) {
   auto err = [](const std::string& text) {
     auto r = ParseWitnessPolicy(text);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << text;
-    return std::string(Sv(r.status().message()));
+    return std::string(ToStd(r.status().message()));
   };
   EXPECT_EQ(err("witness " + ka + "\n"), "witness policy: no \"quorum K\" line");
   EXPECT_EQ(err("witness " + ka + "\nquorum 1\nquorum 1\n"),
@@ -244,14 +244,14 @@ TEST(WitnessPolicyParse, Flags) {
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->quorum, 1u);
   EXPECT_EQ(WitnessPolicyFromFlags({ka, ka}, std::nullopt)->quorum, 1u);
-  EXPECT_EQ(Sv(WitnessPolicyFromFlags({ka}, 2).status().message()),
+  EXPECT_EQ(ToStd(WitnessPolicyFromFlags({ka}, 2).status().message()),
             "--quorum: witness policy: quorum 2 exceeds the 1 distinct witnesses");
-  EXPECT_EQ(Sv(WitnessPolicyFromFlags({ka}, 0).status().message()),
+  EXPECT_EQ(ToStd(WitnessPolicyFromFlags({ka}, 0).status().message()),
             "--quorum: witness policy: quorum must be at least 1");
-  EXPECT_EQ(Sv(WitnessPolicyFromFlags({}, 1).status().message()), "--quorum needs --witness");
+  EXPECT_EQ(ToStd(WitnessPolicyFromFlags({}, 1).status().message()), "--quorum needs --witness");
   EXPECT_EQ(WitnessPolicyFromFlags({"nope"}, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Sv(WitnessPolicyFromFlags({"nope"}, 1).status().message()).substr(0, 15),
+  EXPECT_EQ(ToStd(WitnessPolicyFromFlags({"nope"}, 1).status().message()).substr(0, 15),
             "--witness nope:");
 }
 

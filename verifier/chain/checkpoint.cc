@@ -6,7 +6,7 @@
 namespace indelible::chain {
 
 std::string HeadStatementText(std::string_view origin_prefix, const Checkpoint& c) {
-  return absl::StrCat(Av(origin_prefix), c.tenant, "\n", c.seq, "\n",
+  return absl::StrCat(ToAbsl(origin_prefix), c.tenant, "\n", c.seq, "\n",
                       Base64Encode(AsBytes(c.head)), "\n",
                       c.timestamp_ns, "\n");
 }
@@ -15,7 +15,7 @@ absl::StatusOr<Checkpoint> ParseHeadStatementText(std::string_view text,
                                                   std::string_view origin_prefix,
                                                   std::string_view what) {
   auto Malformed = [what](std::string_view why) {
-    return absl::DataLossError(absl::StrCat(Av(what), ": ", Av(why)));
+    return absl::DataLossError(absl::StrCat(ToAbsl(what), ": ", ToAbsl(why)));
   };
   if (text.empty() || text.back() != '\n') return Malformed("no final newline");
   text.remove_suffix(1);
@@ -23,7 +23,7 @@ absl::StatusOr<Checkpoint> ParseHeadStatementText(std::string_view text,
   if (lines.size() != 4) return Malformed("want 4 lines");
   Checkpoint c;
   if (lines[0].substr(0, origin_prefix.size()) != origin_prefix) {
-    return Malformed(absl::StrCat("origin is not ", Av(origin_prefix), "<tenant>"));
+    return Malformed(absl::StrCat("origin is not ", ToAbsl(origin_prefix), "<tenant>"));
   }
   c.tenant = std::string(lines[0].substr(origin_prefix.size()));
   if (!IsValidTenantId(c.tenant)) return Malformed("invalid tenant in origin");

@@ -14,7 +14,7 @@ constexpr std::string_view kTimePrefix = "time ";
 constexpr size_t kMaxLogName = 200;
 
 absl::Status Malformed(std::string_view why) {
-  return absl::DataLossError(absl::StrCat("checkpoint: ", Av(why)));
+  return absl::DataLossError(absl::StrCat("checkpoint: ", ToAbsl(why)));
 }
 
 bool DecodeDigest(std::string_view b64, Digest* out) {
@@ -54,9 +54,9 @@ bool IsValidLogName(std::string_view n) {
 
 std::string CheckpointV2Text(const CheckpointV2& c) {
   return absl::StrCat(c.log_name, "/", c.tenant, "\n", c.size, "\n",
-                      Base64Encode(AsBytes(c.root)), "\n", Av(kChainPrefix),
+                      Base64Encode(AsBytes(c.root)), "\n", ToAbsl(kChainPrefix),
                       Base64Encode(AsBytes(c.chain_head)), "\n",
-                      Av(kTimePrefix), c.timestamp_ns, "\n");
+                      ToAbsl(kTimePrefix), c.timestamp_ns, "\n");
 }
 
 absl::StatusOr<CheckpointV2> ParseCheckpointV2Text(std::string_view text) {

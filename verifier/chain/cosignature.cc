@@ -51,7 +51,7 @@ absl::StatusOr<CosignerKey> ParseCosignerKey(std::string_view s) {
 }
 
 std::string CosignedMessage(std::string_view body, uint64_t ts) {
-  return absl::StrCat(Av(kHeader), "time ", ts, "\n", Av(body));
+  return absl::StrCat(ToAbsl(kHeader), "time ", ts, "\n", ToAbsl(body));
 }
 
 Cosigner::Cosigner(std::string name, Ed25519PrivateKey key)
@@ -63,7 +63,7 @@ std::string Cosigner::SignatureLine(std::string_view body, uint64_t ts) const {
   PutU32(&id_sig, key_.key_id);
   PutU64(&id_sig, ts);
   id_sig.append(private_key_.Sign(CosignedMessage(body, ts)));
-  return absl::StrCat(Av(kNoteSignaturePrefix), key_.name, " ",
+  return absl::StrCat(ToAbsl(kNoteSignaturePrefix), key_.name, " ",
                       Base64Encode(id_sig), "\n");
 }
 

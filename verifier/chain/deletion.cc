@@ -11,7 +11,7 @@ namespace {
 // Version 2's lines after the origin, with their keywords.
 absl::StatusOr<DeletionCertificate> ParseV2(std::string_view text) {
   auto Malformed = [](std::string_view why) {
-    return absl::DataLossError(absl::StrCat("deletion certificate: ", Av(why)));
+    return absl::DataLossError(absl::StrCat("deletion certificate: ", ToAbsl(why)));
   };
   if (text.empty() || text.back() != '\n') return Malformed("no final newline");
   text.remove_suffix(1);
@@ -22,7 +22,7 @@ absl::StatusOr<DeletionCertificate> ParseV2(std::string_view text) {
   c.tenant = std::string(lines[0].substr(kDeletionV2OriginPrefix.size()));
   if (!IsValidTenantId(c.tenant)) return Malformed("invalid tenant in origin");
   auto Field = [&](size_t i, std::string_view keyword, std::string_view* value) {
-    const std::string prefix = absl::StrCat(Av(keyword), " ");
+    const std::string prefix = absl::StrCat(ToAbsl(keyword), " ");
     if (lines[i].substr(0, prefix.size()) != prefix) return false;
     *value = lines[i].substr(prefix.size());
     return true;
@@ -57,7 +57,7 @@ absl::StatusOr<DeletionCertificate> ParseV2(std::string_view text) {
     c.approvers.emplace_back(v);
   }
   // One spelling per certificate (base64 and decimals have one each).
-  if (DeletionCertificateText(c) != absl::StrCat(Av(text), "\n")) {
+  if (DeletionCertificateText(c) != absl::StrCat(ToAbsl(text), "\n")) {
     return Malformed("not in its canonical spelling");
   }
   return c;
@@ -78,7 +78,7 @@ std::string DeletionCertificateText(const DeletionCertificate& c) {
     return HeadStatementText(kDeletionOriginPrefix,
                              Checkpoint{c.tenant, c.final_seq, c.final_head, c.timestamp_ns});
   }
-  std::string out = absl::StrCat(Av(kDeletionV2OriginPrefix), c.tenant, "\n",
+  std::string out = absl::StrCat(ToAbsl(kDeletionV2OriginPrefix), c.tenant, "\n",
                                  "origin ", c.origin(), "\n",
                                  "size ", c.final_seq, "\n",
                                  "root ", Base64Encode(AsBytes(c.root)), "\n",

@@ -154,7 +154,7 @@ bool IsValidTenantId(std::string_view t) {
 }
 
 std::string ToHex(std::string_view bytes) {
-  return absl::BytesToHexString(Av(bytes));
+  return absl::BytesToHexString(ToAbsl(bytes));
 }
 
 bool FromHex(std::string_view hex, std::string* bytes) {
@@ -162,7 +162,7 @@ bool FromHex(std::string_view hex, std::string* bytes) {
   for (char c : hex) {
     if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
   }
-  *bytes = absl::HexStringToBytes(Av(hex));
+  *bytes = absl::HexStringToBytes(ToAbsl(hex));
   return true;
 }
 

@@ -23,31 +23,31 @@ absl::Status CheckSignedBy(const SplitNoteResult& split, const NoteVerifierKey& 
     if (sig.name != key.name || sig.key_id != key.key_id) continue;
     if (auto s = VerifyEd25519(key.public_key, split.text, sig.signature); !s.ok()) {
       return absl::DataLossError(
-          absl::StrCat("key rotation: the signature by the ", Av(role), " key does not verify"));
+          absl::StrCat("key rotation: the signature by the ", ToAbsl(role), " key does not verify"));
     }
     return absl::OkStatus();
   }
-  return absl::DataLossError(absl::StrCat("key rotation: no signature by the ", Av(role), " key ",
+  return absl::DataLossError(absl::StrCat("key rotation: no signature by the ", ToAbsl(role), " key ",
                                           NoteVerifierKeyString(key)));
 }
 
 }  // namespace
 
 std::string KeyRotationText(const KeyRotation& r) {
-  return absl::StrCat(Av(kKeyRotationHeader), "\nlog ", r.log_name, "\nold ",
+  return absl::StrCat(ToAbsl(kKeyRotationHeader), "\nlog ", r.log_name, "\nold ",
                       NoteVerifierKeyString(r.old_key), "\nnew ",
                       NoteVerifierKeyString(r.new_key), "\ntime ", r.timestamp_ns, "\n");
 }
 
 absl::StatusOr<KeyRotation> ParseKeyRotationText(std::string_view text) {
   auto bad = [](std::string_view why) {
-    return absl::DataLossError(absl::StrCat("key rotation: ", Av(why)));
+    return absl::DataLossError(absl::StrCat("key rotation: ", ToAbsl(why)));
   };
   if (text.empty() || text.back() != '\n') return bad("text must end in a newline");
   std::vector<std::string_view> lines = Split(text.substr(0, text.size() - 1), '\n');
   if (lines.size() != 5) return bad("want 5 lines");
   if (lines[0] != kKeyRotationHeader) {
-    return bad(absl::StrCat("the first line must be ", Av(kKeyRotationHeader)));
+    return bad(absl::StrCat("the first line must be ", ToAbsl(kKeyRotationHeader)));
   }
   KeyRotation r;
   std::string_view v;
@@ -58,11 +58,11 @@ absl::StatusOr<KeyRotation> ParseKeyRotationText(std::string_view text) {
   for (int i : {2, 3}) {
     const std::string_view name = i == 2 ? "old" : "new";
     if (!TakeField(lines[i], name, &v)) {
-      return bad(absl::StrCat("line ", i + 1, " must be \"", Av(name), " <verifier key>\""));
+      return bad(absl::StrCat("line ", i + 1, " must be \"", ToAbsl(name), " <verifier key>\""));
     }
     auto key = ParseNoteVerifierKey(v);
     if (!key.ok()) {
-      return bad(absl::StrCat(Av(name), " key: ", key.status().message()));
+      return bad(absl::StrCat(ToAbsl(name), " key: ", key.status().message()));
     }
     (i == 2 ? r.old_key : r.new_key) = *std::move(key);
   }
@@ -91,7 +91,7 @@ absl::StatusOr<std::string> SignKeyRotation(const KeyRotation& r, const NoteSign
   const std::string by_new = new_signer.Sign(text);
   // Sign() gives "<text>\n<signature line>": keep the old key's note and
   // append the new key's line.
-  return absl::StrCat(old_signer.Sign(text), Av(std::string_view(by_new).substr(text.size() + 1)));
+  return absl::StrCat(old_signer.Sign(text), ToAbsl(std::string_view(by_new).substr(text.size() + 1)));
 }
 
 absl::StatusOr<KeyRotation> VerifyKeyRotation(std::string_view note) {

@@ -23,7 +23,7 @@ std::string VerifierKeyString(std::string_view key_name, uint32_t key_id,
                               uint8_t sig_type, std::string_view public_key) {
   std::string alg_key(1, static_cast<char>(sig_type));
   alg_key.append(public_key);
-  return absl::StrCat(Av(key_name), "+", absl::StrFormat("%08x", key_id), "+",
+  return absl::StrCat(ToAbsl(key_name), "+", absl::StrFormat("%08x", key_id), "+",
                       Base64Encode(alg_key));
 }
 
@@ -101,7 +101,7 @@ std::string NoteSigner::Sign(std::string_view text) const {
   std::string id_sig;
   PutU32(&id_sig, verifier_key_.key_id);
   id_sig.append(key_.Sign(text));
-  return absl::StrCat(Av(text), "\n", Av(kNoteSignaturePrefix),
+  return absl::StrCat(ToAbsl(text), "\n", ToAbsl(kNoteSignaturePrefix),
                       verifier_key_.name, " ", Base64Encode(id_sig), "\n");
 }
 
@@ -150,7 +150,7 @@ absl::StatusOr<std::string> VerifyNote(
       if (auto s = VerifyEd25519(k.public_key, split->text, sig.signature);
           !s.ok()) {
         return absl::DataLossError(absl::StrCat(
-            "note: signature by ", Av(sig.name), " does not verify"));
+            "note: signature by ", ToAbsl(sig.name), " does not verify"));
       }
       verified = true;
     }

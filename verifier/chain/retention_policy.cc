@@ -39,7 +39,7 @@ bool RetentionPolicy::operator==(const RetentionPolicy& o) const {
 }
 
 std::string FormatRetentionPolicy(const RetentionPolicy& p) {
-  std::string out = absl::StrCat(Av(kPolicyTag), "\ntenant ", p.tenant, "\ndefault ",
+  std::string out = absl::StrCat(ToAbsl(kPolicyTag), "\ntenant ", p.tenant, "\ndefault ",
                                  p.default_seconds, "\nmin ", p.min_seconds, "\nmax ",
                                  p.max_seconds, "\nlegal_hold ",
                                  p.legal_hold ? "true" : "false", "\n");
@@ -53,7 +53,7 @@ std::string FormatRetentionPolicy(const RetentionPolicy& p) {
 absl::StatusOr<RetentionPolicy> ParseRetentionPolicy(std::string_view text) {
   auto bad = [](size_t line, std::string_view why) {
     return absl::InvalidArgumentError(
-        absl::StrCat("retention policy line ", line, ": ", Av(why)));
+        absl::StrCat("retention policy line ", line, ": ", ToAbsl(why)));
   };
   if (text.empty() || text.back() != '\n') return bad(0, "must end with a newline");
   std::vector<std::string_view> lines = Split(text.substr(0, text.size() - 1), '\n');
@@ -76,7 +76,7 @@ absl::StatusOr<RetentionPolicy> ParseRetentionPolicy(std::string_view text) {
       {"default", &p.default_seconds}, {"min", &p.min_seconds}, {"max", &p.max_seconds}};
   for (size_t i = 0; i < 3; ++i) {
     if (!field(2 + i, numbers[i].first, &v) || !ParseDecimal(v, numbers[i].second)) {
-      return bad(3 + i, absl::StrCat("want ", Av(numbers[i].first), " <seconds>"));
+      return bad(3 + i, absl::StrCat("want ", ToAbsl(numbers[i].first), " <seconds>"));
     }
   }
   if (!field(5, "legal_hold", &v) || (v != "true" && v != "false")) {

@@ -15,17 +15,18 @@
 
 namespace indelible::chain {
 
-inline absl::string_view Av(std::string_view s) { return {s.data(), s.size()}; }
-inline std::string_view Sv(absl::string_view s) { return {s.data(), s.size()}; }
+// The same bytes as the other library's string_view type.
+inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view ToStd(absl::string_view s) { return {s.data(), s.size()}; }
 
 inline std::string Base64Encode(std::string_view bytes) {
-  return absl::Base64Escape(Av(bytes));
+  return absl::Base64Escape(ToAbsl(bytes));
 }
 
 // Strict standard base64 with padding: false unless `b64` is exactly the
 // encoding of the bytes it decodes to.
 inline bool Base64Decode(std::string_view b64, std::string* bytes) {
-  return absl::Base64Unescape(Av(b64), bytes) &&
+  return absl::Base64Unescape(ToAbsl(b64), bytes) &&
          absl::Base64Escape(*bytes) == b64;
 }
 
@@ -49,7 +50,7 @@ inline bool ParseDecimal(std::string_view s, uint64_t* v) {
   for (char c : s) {
     if (c < '0' || c > '9') return false;
   }
-  return absl::SimpleAtoi(Av(s), v);
+  return absl::SimpleAtoi(ToAbsl(s), v);
 }
 
 }  // namespace indelible::chain

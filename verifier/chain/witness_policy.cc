@@ -56,7 +56,7 @@ absl::StatusOr<WitnessPolicy> ParseWitnessPolicy(std::string_view text) {
   for (size_t i = 0; i < lines.size(); ++i) {
     auto bad = [&](std::string_view why) {
       return absl::InvalidArgumentError(
-          absl::StrCat("witness policy line ", i + 1, ": ", Av(why)));
+          absl::StrCat("witness policy line ", i + 1, ": ", ToAbsl(why)));
     };
     const std::string_view line = Trim(lines[i]);
     if (line.empty() || line.front() == '#') continue;
@@ -69,7 +69,7 @@ absl::StatusOr<WitnessPolicy> ParseWitnessPolicy(std::string_view text) {
     }
     if (word == "witness") {
       absl::StatusOr<CosignerKey> key = ParseCosignerKey(arg);
-      if (!key.ok()) return bad(Sv(key.status().message()));
+      if (!key.ok()) return bad(ToStd(key.status().message()));
       policy.witnesses.push_back(*std::move(key));
     } else if (word == "quorum") {
       uint64_t k = 0;
@@ -78,7 +78,7 @@ absl::StatusOr<WitnessPolicy> ParseWitnessPolicy(std::string_view text) {
       policy.quorum = static_cast<size_t>(k);
       have_quorum = true;
     } else {
-      return bad(absl::StrCat("unknown keyword \"", Av(word), "\""));
+      return bad(absl::StrCat("unknown keyword \"", ToAbsl(word), "\""));
     }
   }
   if (!have_quorum) {

@@ -59,7 +59,7 @@ void ChainChecker::AddCheckpoint(const CheckpointClaim& claim) {
       ++summary_.checkpoints_confirmed;
     } else {
       Report(Kind::kCheckpointMismatch, 0,
-             absl::StrCat("a ", chain::Av(SourceName(claim.source)),
+             absl::StrCat("a ", chain::ToAbsl(SourceName(claim.source)),
                           " checkpoint of seq 0 names a head other than the "
                           "tenant's genesis"));
     }
@@ -98,7 +98,7 @@ void ChainChecker::SettleClaimsBefore(uint64_t seq) {
   while (!pending_.empty() && pending_.begin()->first < seq) {
     const CheckpointClaim& c = pending_.begin()->second;
     Report(Kind::kCheckpointMismatch, c.checkpoint.seq,
-           absl::StrCat("a ", chain::Av(SourceName(c.source)),
+           absl::StrCat("a ", chain::ToAbsl(SourceName(c.source)),
                         " checkpoint vouches for seq ", c.checkpoint.seq,
                         ", which is missing from the chain"));
     pending_.erase(pending_.begin());
@@ -111,12 +111,12 @@ void ChainChecker::SettleClaimsAt(uint64_t seq, const chain::Digest* hash) {
     const CheckpointClaim& c = it->second;
     if (hash == nullptr) {
       Report(Kind::kCheckpointMismatch, seq,
-             absl::StrCat("a ", chain::Av(SourceName(c.source)),
+             absl::StrCat("a ", chain::ToAbsl(SourceName(c.source)),
                           " checkpoint vouches for seq ", seq,
                           ", whose skeleton is unreadable"));
     } else if (*hash != c.checkpoint.head) {
       Report(Kind::kCheckpointMismatch, seq,
-             absl::StrCat("a ", chain::Av(SourceName(c.source)),
+             absl::StrCat("a ", chain::ToAbsl(SourceName(c.source)),
                           " checkpoint signed at ", c.checkpoint.timestamp_ns,
                           " says entry_hash(", seq, ") = ",
                           chain::ToHex(c.checkpoint.head), ", the chain has ",
@@ -209,7 +209,7 @@ void ChainChecker::Finish() {
     }
     if (furthest == nullptr) continue;
     Report(Kind::kTruncated, last + 1,
-           absl::StrCat("a ", chain::Av(SourceName(source)),
+           absl::StrCat("a ", chain::ToAbsl(SourceName(source)),
                         " checkpoint signed at ",
                         furthest->checkpoint.timestamp_ns,
                         " vouches for seq ", furthest->checkpoint.seq,

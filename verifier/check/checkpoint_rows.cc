@@ -5,8 +5,8 @@
 
 namespace indelible::check {
 
-using chain::Av;
-using chain::Sv;
+using chain::ToAbsl;
+using chain::ToStd;
 
 void AddStoredCheckpoint(uint64_t key_seq, std::string_view note,
                          const TrustedKeys& keys, ChainChecker* checker) {
@@ -15,7 +15,7 @@ void AddStoredCheckpoint(uint64_t key_seq, std::string_view note,
     checker->CountRejectedCheckpoint();
     checker->Report(Kind::kMalformed, key_seq,
                     absl::StrCat("checkpoint row: ",
-                                 Av(Sv(parsed.status().message()))));
+                                 ToAbsl(ToStd(parsed.status().message()))));
     return;
   }
   if (parsed->tenant != checker->tenant() || parsed->seq != key_seq) {
@@ -36,7 +36,7 @@ void AddStoredCheckpoint(uint64_t key_seq, std::string_view note,
       checker->CountRejectedCheckpoint();
       checker->Report(Kind::kCheckpointSignature, key_seq,
                       absl::StrCat("checkpoint signature: ",
-                                   Av(Sv(verified.status().message())),
+                                   ToAbsl(ToStd(verified.status().message())),
                                    " (forged, or signed by a key not given)"));
       return;
     }
@@ -52,7 +52,7 @@ absl::StatusOr<CheckpointClaim> LoadSuppliedCheckpoint(
   auto cp = keys.empty() ? ParseCheckpointNote(note)
                          : keys.VerifyCheckpoint(note);
   if (!cp.ok()) {
-    return absl::InvalidArgumentError(std::string(Sv(cp.status().message())));
+    return absl::InvalidArgumentError(std::string(ToStd(cp.status().message())));
   }
   claim.checkpoint = *std::move(cp);
   claim.signature_verified = !keys.empty();

@@ -30,7 +30,7 @@ absl::StatusOr<std::optional<Erasure>> LoadErasure(const store::Reader& reader,
   if (!c.ok()) {
     Add(findings, tenant, 0,
         absl::StrCat("the stored deletion certificate is malformed: ",
-                     chain::Av(chain::Sv(c.status().message()))));
+                     chain::ToAbsl(chain::ToStd(c.status().message()))));
     return std::nullopt;
   }
   if (c->tenant != tenant) {
@@ -57,7 +57,7 @@ absl::Status SettleErasure(const store::Reader& reader, const TrustedKeys& keys,
           absl::StrCat("the stored deletion certificate's signature does not verify under "
                        "the trusted keys",
                        verified.ok() ? "" : ": ",
-                       chain::Av(verified.ok() ? "" : chain::Sv(verified.status().message()))));
+                       chain::ToAbsl(verified.ok() ? "" : chain::ToStd(verified.status().message()))));
     }
   }
   if (head_seq < c.final_seq) {

@@ -47,7 +47,7 @@ std::optional<Kind> KindFromName(std::string_view name) {
 }
 
 std::string ToString(const Finding& f) {
-  return absl::StrCat(f.tenant, " seq ", f.seq, " ", chain::Av(KindName(f.kind)),
+  return absl::StrCat(f.tenant, " seq ", f.seq, " ", chain::ToAbsl(KindName(f.kind)),
                       ": ", f.detail);
 }
 

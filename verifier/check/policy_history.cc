@@ -35,7 +35,7 @@ std::string PolicyHistory::AddRecord(uint64_t seq, uint64_t received_at_ns,
   auto p = chain::ParseRetentionPolicy(*text);
   if (!p.ok()) return absl::StrCat(p.status().message(), ": not taken as a policy");
   if (p->tenant != tenant_) {
-    return absl::StrCat("a retention policy of tenant \"", chain::Av(p->tenant),
+    return absl::StrCat("a retention policy of tenant \"", chain::ToAbsl(p->tenant),
                         "\": not taken as a policy");
   }
   // The policy before this one has ended: what it allowed is settled.
@@ -70,7 +70,7 @@ bool PolicyHistory::Allows(const Policy& policy, uint64_t end_ns, const Pruned& 
 std::string PolicyHistory::Why(const Pruned& r, uint64_t now_ns) const {
   const std::string& category = categories_[r.category];
   const std::string what = absl::StrCat(
-      "the body of this record (category \"", chain::Av(category), "\", received at ",
+      "the body of this record (category \"", chain::ToAbsl(category), "\", received at ",
       r.received_at_ns, ") is gone");
   if (chain::IsNeverPruned(category)) {
     return absl::StrCat(what, ", but indelible.* records are never pruned");

@@ -7,7 +7,7 @@
 namespace indelible::check {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 void Add(std::vector<Finding>* out, std::string_view tenant, uint64_t seq,
          Kind kind, std::string detail) {
@@ -34,7 +34,7 @@ bool CheckBody(std::string_view tenant, const RecordView& r,
   auto event = chain::DecodeCanonicalEvent(ce);
   if (!event.ok()) {
     Add(out, tenant, r.seq, Kind::kMalformed,
-        std::string(chain::Sv(event.status().message())));
+        std::string(chain::ToStd(event.status().message())));
     return false;
   }
   if (event->tenant != tenant) {

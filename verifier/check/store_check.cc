@@ -19,8 +19,8 @@
 namespace indelible::check {
 namespace {
 
-using chain::Av;
-using chain::Sv;
+using chain::ToAbsl;
+using chain::ToStd;
 
 // The tenant a row belongs to: its key up to the first 0x00. For a
 // well-formed key(tenant, seq) that is the tenant; for a mangled key it still
@@ -273,7 +273,7 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
         absl::IsDataLoss(s) ? Kind::kStoreCorruption : Kind::kMalformed,
         last_seq + 1,
         absl::StrCat("reading the records after seq ", last_seq, ": ",
-                     Av(Sv(s.message()))));
+                     ToAbsl(ToStd(s.message()))));
     return false;
   }
   return true;
@@ -397,7 +397,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
       if (absl::Status s = rows->status(); !s.ok()) {
         if (!absl::IsDataLoss(s)) return s;
         sink_.Report(Finding{"", 0, Kind::kStoreCorruption,
-                             std::string(Sv(s.message()))});
+                             std::string(ToStd(s.message()))});
       }
     }
   }

@@ -21,7 +21,7 @@ absl::StatusOr<StoreKeys> ReadStoreKeys(const store::Reader& reader) {
     if (!key.ok()) {
       out.problems.push_back(absl::StrCat(
           "key history row ", chain::ToHex(rows->key()), ": ",
-          chain::Av(chain::Sv(key.status().message()))));
+          chain::ToAbsl(chain::ToStd(key.status().message()))));
       continue;
     }
     if (id.size() != 4 || chain::DecodeU32(id.data()) != key->key_id) {

@@ -14,8 +14,8 @@
 
 namespace indelible::check {
 namespace {
-using chain::Av;
-using chain::Sv;
+using chain::ToAbsl;
+using chain::ToStd;
 }  // namespace
 
 class TreeChecker::Scan {
@@ -81,7 +81,7 @@ class TreeChecker::Scan {
   }
   void Corrupt(const absl::Status& s) {
     Report(0, absl::IsDataLoss(s) ? Kind::kStoreCorruption : Kind::kMalformed,
-           absl::StrCat("reading the tree: ", Av(Sv(s.message()))));
+           absl::StrCat("reading the tree: ", ToAbsl(ToStd(s.message()))));
   }
 
   // The level-`level` rows of the tenant, opened on first use.
@@ -146,12 +146,12 @@ class TreeChecker::Scan {
                           chain::ToHex(got), ", the records give ", chain::ToHex(want),
                           n.level == 0 ? absl::StrCat(" (entry hash or category of the leaf; "
                                                       "the record's category is \"",
-                                                      Av(leaf_category_), "\")")
+                                                      ToAbsl(leaf_category_), "\")")
                                        : ""));
     } else if (n.level == 0 && category != leaf_category_) {
       Report(n.end(), Kind::kTreeNodeMismatch,
              absl::StrCat("tree node at level 0 index ", n.index, " keeps category \"",
-                          Av(category), "\", the record's body has \"", Av(leaf_category_),
+                          ToAbsl(category), "\", the record's body has \"", ToAbsl(leaf_category_),
                           "\" (the leaf's hash commits to the body's)"));
     }
     rows->Next();
@@ -199,7 +199,7 @@ class TreeChecker::Scan {
       Report(seq, Kind::kTreeNodeMismatch,
              absl::StrCat("the leaf of pruned record ", seq, " (level 0 index ", seq - 1,
                           ") is ", chain::ToHex(*leaf), ", its entry hash and kept category \"",
-                          Av(category), "\" give ", chain::ToHex(want),
+                          ToAbsl(category), "\" give ", chain::ToHex(want),
                           " (the kept category or the leaf hash was changed)"));
     }
     return true;  // Compare() then reads the same row and finds it equal.
@@ -235,7 +235,7 @@ class TreeChecker::Scan {
     }
     if (!cp.ok()) {
       Report(size, keys_.empty() ? Kind::kMalformed : Kind::kCheckpointSignature,
-             absl::StrCat("v2 checkpoint of size ", size, ": ", Av(Sv(cp.status().message()))));
+             absl::StrCat("v2 checkpoint of size ", size, ": ", ToAbsl(ToStd(cp.status().message()))));
     } else if (cp->tenant != tenant_ || cp->size != size) {
       Report(size, Kind::kCheckpointMismatch,
              absl::StrCat("the v2 checkpoint row of size ", size, " holds one of ",
@@ -261,7 +261,7 @@ class TreeChecker::Scan {
     absl::StatusOr<chain::QuorumCheck> q = chain::CheckQuorum(note, *policy_);
     if (!q.ok()) {
       Report(size, Kind::kCheckpointSignature,
-             absl::StrCat("v2 checkpoint of size ", size, ": ", Av(Sv(q.status().message()))));
+             absl::StrCat("v2 checkpoint of size ", size, ": ", ToAbsl(ToStd(q.status().message()))));
       return;
     }
     summary_.newest_size = size;

@@ -26,7 +26,7 @@ struct CertFlags {
 
 int Fail(const std::string& what, const absl::Status& s) {
   std::cerr << "indelible-verify verify-certificate: " << what << ": "
-            << chain::Sv(s.message()) << "\n";
+            << chain::ToStd(s.message()) << "\n";
   return kExitError;
 }
 
@@ -124,14 +124,14 @@ int Run(const CertFlags& f) {
     }
     if (!valid) {
       j["problem"] = std::string(
-          chain::Sv((c.ok() ? extends : c.status()).message()));
+          chain::ToStd((c.ok() ? extends : c.status()).message()));
     }
     std::cout << j.dump(2) << "\n";
   } else if (!c.ok()) {
-    std::cout << "INVALID deletion certificate: " << chain::Sv(c.status().message()) << "\n";
+    std::cout << "INVALID deletion certificate: " << chain::ToStd(c.status().message()) << "\n";
   } else if (!extends.ok()) {
     std::cout << "INVALID deletion certificate: it does not extend the kept checkpoint "
-              << f.checkpoint << ": " << chain::Sv(extends.message()) << "\n";
+              << f.checkpoint << ": " << chain::ToStd(extends.message()) << "\n";
   } else {
     std::cout << "VALID deletion certificate: tenant " << c->tenant << " purged at "
               << report::FormatTimeNs(c->timestamp_ns) << "; its chain ended at seq "

@@ -24,7 +24,7 @@
 namespace indelible::verify {
 namespace {
 
-using chain::Sv;
+using chain::ToStd;
 
 struct CheckFlags {
   std::string data_dir;
@@ -57,7 +57,7 @@ class CollectingReporter final : public check::Reporter {
 
 int Fail(const std::string& what, const absl::Status& s) {
   std::cerr << "indelible-verify check: " << what
-            << (what.empty() ? "" : ": ") << Sv(s.message()) << "\n";
+            << (what.empty() ? "" : ": ") << ToStd(s.message()) << "\n";
   return kExitError;
 }
 

@@ -11,7 +11,7 @@
 namespace indelible::verify {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 std::string_view KeySourceName(check::KeySource s) {
   switch (s) {
@@ -30,7 +30,7 @@ double PerSecond(uint64_t n, double seconds) {
 }
 
 std::string Plural(uint64_t n, std::string_view one, std::string_view many) {
-  return absl::StrCat(n, " ", Av(n == 1 ? one : many));
+  return absl::StrCat(n, " ", ToAbsl(n == 1 ? one : many));
 }
 
 std::string_view VerdictName(Verdict v) {

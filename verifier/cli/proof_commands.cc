@@ -26,11 +26,11 @@
 namespace indelible::verify {
 namespace {
 
-using chain::Sv;
+using chain::ToStd;
 
 int Fail(const std::string& cmd, const std::string& what, const absl::Status& s) {
   std::cerr << "indelible-verify " << cmd << ": " << what << (what.empty() ? "" : ": ")
-            << Sv(s.message()) << "\n";
+            << ToStd(s.message()) << "\n";
   return kExitError;
 }
 
@@ -134,7 +134,7 @@ absl::StatusOr<chain::CheckpointV2> VerifyNoteFile(
 // not verify: below the witness quorum or signed by no trusted key is not
 // verified (3), anything else is a finding (1).
 int NotVerified(const absl::Status& s) {
-  std::cout << "NOT VERIFIED: " << Sv(s.message()) << "\n";
+  std::cout << "NOT VERIFIED: " << ToStd(s.message()) << "\n";
   return NotTrusted(s) ? kExitNoTrustedKey : kExitFindings;
 }
 
@@ -448,7 +448,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
       finding(absl::StrCat("served checkpoint: ", q.status().message()));
     } else {
       quorum = *q;
-      if (auto s = chain::QuorumStatus(*q); !s.ok()) below_quorum = std::string(Sv(s.message()));
+      if (auto s = chain::QuorumStatus(*q); !s.ok()) below_quorum = std::string(ToStd(s.message()));
     }
   }
 
@@ -630,7 +630,7 @@ int RunRemoteCheck(const RemoteFlags& remote, const std::string& tenant,
   if (signature_pending && res.findings.empty() && !unknown_leaf) {
     auto v = VerifyCheckpointNote(trusted, served->note());
     if (client::IsSignedByNoTrustedKey(v.status())) {
-      untrusted = std::string(Sv(v.status().message()));
+      untrusted = std::string(ToStd(v.status().message()));
       res.notes.push_back(absl::StrCat("served checkpoint: ", untrusted));
     } else if (!v.ok()) {
       finding(absl::StrCat("served checkpoint: ", v.status().message()));

@@ -20,8 +20,8 @@
 namespace indelible::verify {
 namespace {
 
-using chain::Av;
-using chain::Sv;
+using chain::ToAbsl;
+using chain::ToStd;
 
 struct ExportFlags {
   std::string data_dir, tenant, out, sign_key, key_name = "indelible-report";
@@ -34,14 +34,14 @@ struct ExportFlags {
 
 int Fail(const std::string& cmd, const std::string& what, const absl::Status& s) {
   std::cerr << "indelible-verify " << cmd << ": " << what << (what.empty() ? "" : ": ")
-            << Sv(s.message()) << "\n";
+            << ToStd(s.message()) << "\n";
   return kExitError;
 }
 
 // RFC 3339 ("2026-01-31T00:00:00Z") or integer nanoseconds since the epoch.
 absl::StatusOr<uint64_t> ParseTimeFlag(const std::string& text) {
   uint64_t ns = 0;
-  if (absl::SimpleAtoi(Av(text), &ns)) return ns;
+  if (absl::SimpleAtoi(ToAbsl(text), &ns)) return ns;
   absl::Time t;
   std::string err;
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {

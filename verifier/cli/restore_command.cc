@@ -14,7 +14,7 @@
 namespace indelible::verify {
 namespace {
 
-using chain::Sv;
+using chain::ToStd;
 
 struct RestoreFlags {
   std::string from;      // a finished backup directory
@@ -31,7 +31,7 @@ int Run(const RestoreFlags& f) {
   if (!r.ok()) {
     std::cerr << "indelible-verify restore: "
               << absl::StatusCodeToString(r.status().code()) << ": "
-              << Sv(r.status().message()) << "\n";
+              << ToStd(r.status().message()) << "\n";
     // A copy that does not match its manifest is a damaged backup: a finding.
     return r.status().code() == absl::StatusCode::kDataLoss ? kExitFindings : kExitError;
   }

@@ -15,7 +15,7 @@
 namespace indelible::store {
 namespace {
 
-using chain::Av;
+using chain::ToAbsl;
 
 rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 std::string_view ToView(const rocksdb::Slice& s) {
@@ -233,7 +233,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Reader::LastR
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
   it->SeekToLast();
   if (!it->Valid()) {
-    if (auto st = FromRocksDb(it->status(), absl::StrCat("read ", Av(cf))); !st.ok()) {
+    if (auto st = FromRocksDb(it->status(), absl::StrCat("read ", ToAbsl(cf))); !st.ok()) {
       return st;
     }
     return Row();
@@ -249,7 +249,7 @@ absl::StatusOr<std::optional<std::string>> Reader::Get(
   std::string value;
   rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), h, ToSlice(key), &value);
   if (st.IsNotFound()) return std::optional<std::string>();
-  if (!st.ok()) return FromRocksDb(st, absl::StrCat("read ", Av(cf)));
+  if (!st.ok()) return FromRocksDb(st, absl::StrCat("read ", ToAbsl(cf)));
   return std::optional<std::string>(std::move(value));
 }
 

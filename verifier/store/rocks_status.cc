@@ -22,7 +22,7 @@ bool IsLockError(const std::string& text) {
 absl::Status FromRocksDb(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return absl::OkStatus();
   const std::string text = s.ToString();
-  std::string msg = absl::StrCat(chain::Av(context), ": ", text);
+  std::string msg = absl::StrCat(chain::ToAbsl(context), ": ", text);
   if (s.IsNoSpace()) {
     return absl::ResourceExhaustedError(absl::StrCat("disk full: ", msg));
   }
