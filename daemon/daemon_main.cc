@@ -17,7 +17,7 @@
 #include "daemon/security/auth.h"
 #include "daemon/governance/config.h"
 #include "daemon/daemon.h"
-#include "daemon/version.h"
+#include "common/version.h"
 #include "spdlog/spdlog.h"
 
 namespace indelible {

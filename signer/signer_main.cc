@@ -17,7 +17,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "common/process.h"
-#include "daemon/version.h"
+#include "common/version.h"
 #include "signer/config.h"
 #include "signer/signer.h"
 #include "signer/wire.h"

@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "daemon/version.h"
+#include "common/version.h"
 #include "nlohmann/json.hpp"
 #include "rocksdb/utilities/checkpoint.h"
 #include "spdlog/spdlog.h"

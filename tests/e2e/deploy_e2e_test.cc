@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/version.h"
+#include "common/version.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/e2e/harness.h"
