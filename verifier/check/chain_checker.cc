@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "verifier/chain/tenant_id.h"
 #include "verifier/chain/text.h"
 
 namespace indelible::check {
@@ -21,7 +22,7 @@ ChainChecker::ChainChecker(std::string tenant, HeadRow head, CheckSink* sink)
   summary_.head_hash = prev_;
   if (!chain::IsValidTenantId(summary_.tenant)) {
     Report(Kind::kMalformed, 0,
-           "not a valid tenant id ([a-z0-9][a-z0-9._-]{0,62})");
+           absl::StrCat("not a valid tenant id (", chain::kTenantIdPattern, ")"));
   }
 }
 

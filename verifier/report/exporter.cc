@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/signing.h"
+#include "verifier/chain/tenant_id.h"
 #include "verifier/chain/text.h"
 #include "verifier/report/range_proof.h"
 #include "verifier/report/report_file.h"
@@ -210,9 +211,7 @@ nlohmann::ordered_json Filters::ToJson() const {
 absl::StatusOr<ExportResult> Export(const store::Reader& reader,
                                     const ExportOptions& options,
                                     check::Reporter* reporter) {
-  if (!chain::IsValidTenantId(options.tenant)) {
-    return absl::InvalidArgumentError("--tenant: must match [a-z0-9][a-z0-9._-]{0,62}");
-  }
+  if (auto s = chain::CheckTenantId(options.tenant, "--tenant"); !s.ok()) return s;
   if (options.out_path.empty()) return absl::InvalidArgumentError("--out: required");
   if (options.signer == nullptr) return absl::InvalidArgumentError("--sign-key: required");
 
