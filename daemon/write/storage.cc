@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
-#include <unordered_map>
 
 #include "absl/strings/str_cat.h"
 #include "rocksdb/filter_policy.h"
@@ -17,7 +16,6 @@
 #include "spdlog/spdlog.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
-#include "verifier/chain/canonical_event.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
@@ -398,162 +396,6 @@ absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
   return absl::NotFoundError(
       absl::StrCat("no checkpoint for tenant ", ToAbsl(tenant),
                    min_seq ? absl::StrCat(" at or after seq ", min_seq) : ""));
-}
-
-void Storage::PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
-                          const chain::NodeId& node, const chain::Digest& hash,
-                          std::string_view leaf_category) {
-  // As store::EncodeTreeRow, without building the value: the append path.
-  const std::string key = store::TreeKey(tenant, node.level, node.index);
-  const rocksdb::Slice key_part(key);
-  const rocksdb::Slice value[2] = {ToSlice(chain::AsBytes(hash)),
-                                   node.level == 0 ? ToSlice(leaf_category) : rocksdb::Slice()};
-  batch->Put(tree_, rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value, 2));
-}
-
-absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
-    std::string_view tenant, const std::vector<chain::NodeId>& nodes) {
-  std::vector<chain::Digest> out(nodes.size());
-  if (nodes.empty()) return out;
-  std::vector<std::string> keys;
-  keys.reserve(nodes.size());
-  for (const auto& n : nodes) keys.push_back(store::TreeKey(tenant, n.level, n.index));
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(nodes.size());
-  std::vector<rocksdb::Status> statuses(nodes.size());
-  db_->MultiGet(rocksdb::ReadOptions(), tree_, slices.size(), slices.data(),
-                values.data(), statuses.data());
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const std::string what = absl::StrCat("tree node of ", ToAbsl(tenant), " level ",
-                                          nodes[i].level, " index ", nodes[i].index);
-    if (statuses[i].IsNotFound()) return absl::DataLossError(absl::StrCat(what, " is missing"));
-    if (auto s = FromRocksDb(statuses[i], absl::StrCat("read ", what)); !s.ok()) return s;
-    std::string_view category;
-    if (!store::DecodeTreeRow(nodes[i].level, ToView(values[i]), &out[i], &category)) {
-      return absl::DataLossError(absl::StrCat(what, " is malformed"));
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<chain::CompactRange> Storage::LoadCompactRange(std::string_view tenant,
-                                                              uint64_t size) {
-  auto hashes = GetTreeNodes(tenant, chain::CompactRange::Frontier(size));
-  if (!hashes.ok()) return hashes.status();
-  return chain::CompactRange::FromHashes(size, std::move(*hashes));
-}
-
-absl::Status Storage::BuildMissingTrees() {
-  std::string marker;
-  auto st = db_->Get(rocksdb::ReadOptions(), store::kTreeMarkerKey, &marker);
-  if (st.ok() && marker == store::kTreeMarkerValue) return absl::OkStatus();
-  if (!st.ok() && !st.IsNotFound()) return FromRocksDb(st, "read tree marker");
-  auto heads = LoadHeads();
-  if (!heads.ok()) return heads.status();
-  spdlog::info("event=tree_upgrade_start tenants={}", heads->size());
-  constexpr size_t kChunk = 4096;
-  for (const auto& [tenant, head] : *heads) {
-    // A stale partial tree of an interrupted upgrade is replaced.
-    {
-      rocksdb::WriteBatch b;
-      std::string end(tenant);
-      end.push_back('\x01');
-      b.DeleteRange(tree_, store::TenantPrefix(tenant), end);
-      if (auto s = WriteSynced(&b); !s.ok()) return s;
-    }
-    // Categories of records whose body is gone, from the event-id index.
-    std::unordered_map<uint64_t, std::string> pruned_categories;
-    {
-      const std::string prefix = store::TenantPrefix(tenant);
-      std::unique_ptr<rocksdb::Iterator> it(
-          db_->NewIterator(rocksdb::ReadOptions(), event_ids_));
-      for (it->Seek(prefix);
-           it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix; it->Next()) {
-        uint64_t seq = 0, at = 0;
-        std::string_view category;
-        if (store::DecodeEventIdValue(ToView(it->value()), &seq, &at, &category)) {
-          auto body = GetBody(tenant, seq);
-          if (!body.ok()) return body.status();
-          if (!body->has_value()) pruned_categories.emplace(seq, std::string(category));
-        }
-      }
-      if (auto s = FromRocksDb(it->status(), "scan event ids"); !s.ok()) return s;
-    }
-    chain::CompactRange range;
-    uint64_t next = 1, unknown = 0;
-    while (next <= head.seq) {
-      auto records = ReadRecords(tenant, next, kChunk);
-      if (!records.ok()) return records.status();
-      if (records->empty()) break;
-      rocksdb::WriteBatch batch;
-      for (const StoredRecord& r : *records) {
-        if (r.seq != range.size() + 1) {
-          return absl::DataLossError(absl::StrCat(
-              "tree upgrade: tenant ", ToAbsl(tenant), " has no skeleton for seq ",
-              range.size() + 1));
-        }
-        std::string category = kUnknownCategory;
-        if (!r.pruned) {
-          auto c = chain::CanonicalEventCategory(r.ce);
-          if (!c.ok()) return c.status();
-          category = std::string(*c);
-        } else if (auto it = pruned_categories.find(r.seq); it != pruned_categories.end()) {
-          category = it->second;
-        } else {
-          ++unknown;
-        }
-        range.Append(chain::LeafHash(r.skeleton.entry_hash, category),
-                     [&](chain::NodeId n, const chain::Digest& h) {
-                       PutTreeNode(&batch, tenant, n, h, category);
-                     });
-        next = r.seq + 1;
-      }
-      if (auto s = WriteSynced(&batch); !s.ok()) return s;
-      spdlog::info("event=tree_upgrade_progress tenant={} leaves={} of={}", tenant,
-                   range.size(), head.seq);
-    }
-    if (range.size() != head.seq) {
-      return absl::DataLossError(absl::StrCat("tree upgrade: tenant ", ToAbsl(tenant),
-                                              " has ", range.size(),
-                                              " records, its head says ", head.seq));
-    }
-    spdlog::info("event=tree_upgrade_tenant tenant={} leaves={} unknown_categories={}",
-                 tenant, range.size(), unknown);
-  }
-  if (auto s = PutMeta(store::kTreeMarkerKey, store::kTreeMarkerValue); !s.ok()) return s;
-  spdlog::info("event=tree_upgrade_done tenants={}", heads->size());
-  return absl::OkStatus();
-}
-
-absl::Status Storage::PutCheckpointV2(std::string_view tenant, uint64_t size,
-                                      std::string_view note) {
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocksDb(db_->Put(wo, checkpoints_v2_, store::SeqKey(tenant, size),
-                              ToSlice(note)),
-                     "write v2 checkpoint");
-}
-
-absl::StatusOr<std::pair<uint64_t, std::string>> Storage::GetCheckpointV2(
-    std::string_view tenant, uint64_t min_size) {
-  const std::string prefix = store::TenantPrefix(tenant);
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), checkpoints_v2_));
-  if (min_size == 0) {
-    it->SeekForPrev(store::SeqKey(tenant, ~uint64_t{0}));
-  } else {
-    it->Seek(store::SeqKey(tenant, min_size));
-  }
-  std::string_view t;
-  uint64_t size = 0;
-  if (it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix &&
-      store::ParseSeqKey(ToView(it->key()), &t, &size)) {
-    return std::make_pair(size, it->value().ToString());
-  }
-  if (auto s = FromRocksDb(it->status(), "read v2 checkpoint"); !s.ok()) return s;
-  return absl::NotFoundError(
-      absl::StrCat("no v2 checkpoint for tenant ", ToAbsl(tenant),
-                   min_size ? absl::StrCat(" of size ", min_size, " or more") : ""));
 }
 
 absl::Status Storage::PutMeta(std::string_view key, std::string_view value) {
