@@ -139,19 +139,9 @@ absl::StatusOr<uint64_t> AuditLogService::ProofTreeSize(
 absl::Status AuditLogService::ResolveProof(
     const std::string& tenant, const chain::ProofPlan& plan,
     google::protobuf::RepeatedPtrField<std::string>* out) const {
-  std::vector<chain::NodeId> nodes;
-  for (const auto& element : plan.elements) {
-    nodes.insert(nodes.end(), element.begin(), element.end());
-  }
-  auto hashes = storage_->GetTreeNodes(tenant, nodes);
+  auto hashes = storage_->ProofHashes(tenant, plan);
   if (!hashes.ok()) return hashes.status();
-  size_t pos = 0;
-  for (const auto& element : plan.elements) {
-    std::vector<chain::Digest> part(hashes->begin() + pos,
-                                    hashes->begin() + pos + element.size());
-    pos += element.size();
-    out->Add(std::string(chain::AsBytes(chain::FoldRange(part))));
-  }
+  for (const chain::Digest& h : *hashes) out->Add(std::string(chain::AsBytes(h)));
   return absl::OkStatus();
 }
 

@@ -335,17 +335,10 @@ absl::StatusOr<std::string> WitnessSender::RequestBody(const std::string& tenant
                                                        const std::string& note) {
   std::string body = absl::StrCat("old ", old_size, "\n");
   if (old_size > 0 && old_size < size) {
-    const chain::ProofPlan plan = chain::ConsistencyPlan(old_size, size);
-    std::vector<chain::NodeId> nodes;
-    for (const auto& element : plan.elements) nodes.insert(nodes.end(), element.begin(), element.end());
-    auto hashes = storage_->GetTreeNodes(tenant, nodes);
+    auto hashes = storage_->ProofHashes(tenant, chain::ConsistencyPlan(old_size, size));
     if (!hashes.ok()) return hashes.status();
-    size_t pos = 0;
-    for (const auto& element : plan.elements) {
-      std::vector<chain::Digest> part(hashes->begin() + pos,
-                                      hashes->begin() + pos + element.size());
-      pos += element.size();
-      absl::StrAppend(&body, chain::Base64Encode(chain::AsBytes(chain::FoldRange(part))), "\n");
+    for (const chain::Digest& h : *hashes) {
+      absl::StrAppend(&body, chain::Base64Encode(chain::AsBytes(h)), "\n");
     }
   }
   absl::StrAppend(&body, "\n", note);

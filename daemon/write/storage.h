@@ -125,6 +125,11 @@ class Storage {
   // malformed.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
       std::string_view tenant, const std::vector<chain::NodeId>& nodes);
+  // The proof hashes of `plan` (chain::InclusionPlan/ConsistencyPlan): each
+  // element's stored nodes folded into one hash, in order, from one
+  // GetTreeNodes.
+  absl::StatusOr<std::vector<chain::Digest>> ProofHashes(std::string_view tenant,
+                                                         const chain::ProofPlan& plan);
   // The tenant's compact range of `size` leaves, from its stored nodes.
   absl::StatusOr<chain::CompactRange> LoadCompactRange(std::string_view tenant,
                                                        uint64_t size);

@@ -164,6 +164,26 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
   return out;
 }
 
+absl::StatusOr<std::vector<chain::Digest>> Storage::ProofHashes(std::string_view tenant,
+                                                                const chain::ProofPlan& plan) {
+  std::vector<chain::NodeId> nodes;
+  for (const auto& element : plan.elements) {
+    nodes.insert(nodes.end(), element.begin(), element.end());
+  }
+  auto hashes = GetTreeNodes(tenant, nodes);
+  if (!hashes.ok()) return hashes.status();
+  std::vector<chain::Digest> out;
+  out.reserve(plan.elements.size());
+  size_t pos = 0;
+  for (const auto& element : plan.elements) {
+    std::vector<chain::Digest> part(hashes->begin() + pos,
+                                    hashes->begin() + pos + element.size());
+    pos += element.size();
+    out.push_back(chain::FoldRange(part));
+  }
+  return out;
+}
+
 absl::StatusOr<chain::CompactRange> Storage::LoadCompactRange(std::string_view tenant,
                                                               uint64_t size) {
   auto hashes = GetTreeNodes(tenant, chain::CompactRange::Frontier(size));

@@ -48,7 +48,8 @@ struct Settings {
 
 class GovernanceE2E : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  static inline testing::SuitePreparation suite_;
+  static void PrepareSuite() {
     certs_ = new TempDir();
     CommandResult r = testing::MakeDevCerts(
         certs_->path(), {"writer", "reader", "auditor", "admin1", "admin2", "stranger"});
@@ -94,6 +95,8 @@ class GovernanceE2E : public ::testing::Test {
   void WriteConfig(const Settings& s = {}) { std::ofstream(dir_.Sub("config.yaml")) << Config(s); }
 
   void SetUp() override {
+    suite_.Run(&PrepareSuite);
+    ASSERT_TRUE(suite_.ok) << "the suite's set-up failed (see the first test)";
     WriteConfig();
     auto d = DaemonProcess::Start({.data_dir = dir_.Sub("data"),
                                    .extra_args = {"--config", dir_.Sub("config.yaml"),

@@ -8,11 +8,13 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "grpcpp/grpcpp.h"
 #include "indelible/v1/indelible.grpc.pb.h"
 
@@ -123,6 +125,21 @@ class DaemonProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string target_;
+};
+
+// A test suite's shared set-up, run once from the first test's SetUp:
+// its failures fail that test, and every later test of the suite fails on
+// `ok` (gtest reports a failed SetUpTestSuite as skipped tests, which ctest
+// does not count as failures).
+struct SuitePreparation {
+  bool attempted = false;
+  bool ok = false;
+  void Run(const std::function<void()>& prepare) {
+    if (attempted) return;
+    attempted = true;
+    prepare();
+    ok = !::testing::Test::HasFatalFailure();
+  }
 };
 
 }  // namespace indelible::testing

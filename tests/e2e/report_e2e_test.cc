@@ -40,7 +40,8 @@ void Spit(const std::string& path, const std::string& data) {
 
 class ReportE2E : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  static inline testing::SuitePreparation suite_;
+  static void PrepareSuite() {
     dir_ = new TempDir();
     auto d = DaemonProcess::Start({.data_dir = dir_->Sub("data")});
     ASSERT_TRUE(d.ok()) << d.status();
@@ -78,6 +79,10 @@ class ReportE2E : public ::testing::Test {
     Spit(dir_->Sub("signer.pem"), key->PrivateKeyPem());
     chmod(dir_->Sub("signer.pem").c_str(), 0600);
     Spit(dir_->Sub("signer.pub.pem"), key->PublicKeyPem());
+  }
+  void SetUp() override {
+    suite_.Run(&PrepareSuite);
+    ASSERT_TRUE(suite_.ok) << "the suite's set-up failed (see the first test)";
   }
   static void TearDownTestSuite() { delete dir_; }
 

@@ -47,10 +47,12 @@ void Spit(const std::string& path, const std::string& data) {
 
 class ReportProofE2E : public ::testing::Test {
  protected:
+  static inline testing::SuitePreparation suite_;
   // Day 0: seqs 1-3 (trace). Day 1: 4 access customer.read, 5 access
   // customer.delete, 6 trace, 7 access customer.read. Day 2: 8-10 access.
-  // Then 90 days on: retention prunes the traces (1-3 and 6).
-  static void SetUpTestSuite() {
+  // Then 90 days on: retention records the policy (seq 11) and prunes the
+  // traces (1-3 and 6).
+  static void PrepareSuite() {
     dir_ = new TempDir();
     std::ofstream(dir_->Sub("config.yaml")) << "";
     auto d = DaemonProcess::Start({.data_dir = dir_->Sub("data"),
@@ -110,7 +112,9 @@ class ReportProofE2E : public ::testing::Test {
       }
       ASSERT_TRUE(reader->Finish().ok());
     }
-    ASSERT_EQ(received_.size(), 11u);
+    // Seqs 1-10 and 11, the tenant's retention policy on record, which the
+    // compaction recorded before it pruned (docs/RETENTION.md).
+    ASSERT_EQ(received_.size(), 12u);
     ASSERT_EQ(pruned_, (std::vector<uint64_t>{1, 2, 3, 6}));
     ASSERT_EQ((*d)->Stop(), 0) << (*d)->Log();
 
@@ -123,6 +127,10 @@ class ReportProofE2E : public ::testing::Test {
     auto pub = RunCommand({"/usr/bin/openssl", "pkey", "-in", dir_->Sub("data.signing-key.pem"),
                            "-pubout", "-out", dir_->Sub("log.pub.pem")});
     ASSERT_EQ(pub.exit_code, 0) << pub.err;
+  }
+  void SetUp() override {
+    suite_.Run(&PrepareSuite);
+    ASSERT_TRUE(suite_.ok) << "the suite's set-up failed (see the first test)";
   }
   static void TearDownTestSuite() {
     delete report_key_;
@@ -243,24 +251,24 @@ TEST_F(ReportProofE2E, EmptyWindowIsProvenEmpty) {
   const std::string out = dir_->Sub("later.csv");
   auto r = RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir_->Sub("data"),
                        "--tenant", "acme", "--out", out, "--sign-key", dir_->Sub("report.pem"),
-                       "--from", std::to_string(received_[10] + 1)});
+                       "--from", std::to_string(received_[11] + 1)});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const Json m = Json::parse(Slurp(out + ".manifest.json"));
   EXPECT_EQ(m["row_count"], 0);
-  EXPECT_EQ(m["proof"]["first_seq"], 10);
-  EXPECT_EQ(m["proof"]["last_seq"], 10);
+  EXPECT_EQ(m["proof"]["first_seq"], 11);
+  EXPECT_EQ(m["proof"]["last_seq"], 11);
   r = VerifyReport(out);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   r = PythonCheck(out);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   // Its one leaf claimed to be inside the window: caught.
   Json proof = Json::parse(Slurp(out + ".proof.json"));
-  proof["leaves"][0]["received_at_ns"] = std::to_string(received_[10] + 2);
+  proof["leaves"][0]["received_at_ns"] = std::to_string(received_[11] + 2);
   const std::string bytes = proof.dump();
   ReSign(out, Slurp(out), 0, &bytes);
   r = VerifyReport(out);
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_NE(r.out.find("seq 10: the leaf's entry hash does not follow"), std::string::npos)
+  EXPECT_NE(r.out.find("seq 11: the leaf's entry hash does not follow"), std::string::npos)
       << r.out;
   EXPECT_EQ(PythonCheck(out).exit_code, 1);
 }

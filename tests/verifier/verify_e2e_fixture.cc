@@ -71,7 +71,7 @@ absl::StatusOr<std::unique_ptr<DaemonProcess>> StartDaemon(
 // One daemon run for the whole suite. One batch per tenant: the chain goes
 // from 0 to kRecords at once, so the only checkpoint the daemon can sign is
 // the head, and every test sees exactly one stored checkpoint per tenant.
-void VerifyE2E::SetUpTestSuite() {
+void VerifyE2E::PrepareSuite() {
   tmp_ = new TempDir;
   auto daemon = StartDaemon(*tmp_, "pristine", 50);
   ASSERT_TRUE(daemon.ok()) << daemon.status();

@@ -52,8 +52,13 @@ struct Verify {
 
 class VerifyE2E : public ::testing::Test {
  protected:
-  static void SetUpTestSuite();
+  static inline testing::SuitePreparation suite_;
+  static void PrepareSuite();
   static void TearDownTestSuite();
+  void SetUp() override {
+    suite_.Run(&PrepareSuite);
+    ASSERT_TRUE(suite_.ok) << "the suite's set-up failed (see the first test)";
+  }
 
   // A copy of the pristine data directory, damaged by `attack` (which edits
   // it read-write with RocksDB, as an attacker with file access would).
