@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/api/admin_service.h"
+#include "daemon/api/admin_status.h"
 #include "daemon/api/grpc_status.h"
 #include "daemon/api/service.h"
 #include "spdlog/spdlog.h"
@@ -18,13 +19,8 @@
 namespace indelible {
 namespace {
 
-grpc::Status Invalid(const std::string& msg) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
-}
-
-grpc::Status CheckTenant(const std::string& t) {
-  return ToGrpcStatus(chain::CheckTenantId(t));
-}
+using admin_status::CheckTenant;
+using admin_status::Invalid;
 
 // The approvers a deletion certificate names: `actor`, then each approver
 // in `metadata` ("approved_by"). INVALID_ARGUMENT if one cannot be named.

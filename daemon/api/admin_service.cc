@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "daemon/api/admin_status.h"
 #include "daemon/api/grpc_status.h"
 #include "daemon/ops/retention_compaction.h"
 #include "daemon/api/service.h"
@@ -15,13 +16,8 @@
 namespace indelible {
 namespace {
 
-grpc::Status Invalid(const std::string& msg) {
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, msg);
-}
-
-grpc::Status CheckTenant(const std::string& t) {
-  return ToGrpcStatus(chain::CheckTenantId(t));
-}
+using admin_status::CheckTenant;
+using admin_status::Invalid;
 
 std::string RetentionKey(const std::string& tenant, const std::string& category) {
   return absl::StrCat(store::kRetentionPrefix, tenant, std::string(1, '\0'), category);
