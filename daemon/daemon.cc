@@ -48,6 +48,10 @@ RetentionConfig KeepEverything() {
   return c;
 }
 
+// Each stream's HTTP/2 receive window on the server: about one 100-event
+// request of 512-byte events (a read in progress gets the window it needs).
+constexpr int kStreamWindowBytes = 16 * 1024;
+
 // Logs a start-up failure in the daemon's words.
 absl::Status StartupFailed(absl::Status s, std::string_view prefix = "") {
   spdlog::critical("event=startup_failed reason=\"{}{}\"", prefix, s.ToString());
@@ -279,6 +283,13 @@ absl::Status Daemon::StartServer() {
                              &local_port_);
   }
   builder.SetMaxReceiveMessageSize(16 << 20);
+  // Flow control: gRPC's BDP probing grows each stream's HTTP/2 receive
+  // window to megabytes, so a client's messages would wait in the transport,
+  // unread, whatever max_queued_events says. A fixed window keeps about one
+  // unread message per stream there, and a paused stream pushes back on the
+  // client (docs/ARCHITECTURE.md, "Flow control").
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kStreamWindowBytes);
   builder.RegisterService(service_.get());
   builder.RegisterService(admin_.get());
   reflection_v1_ = std::make_unique<ReflectionV1Service>(std::vector<std::string>{

@@ -20,7 +20,23 @@ AppendStreamReactor::AppendStreamReactor(PrepareBatchFn prepare, Sequencer* sequ
     Finish(ToGrpcStatus(who.status()));
     return;
   }
-  StartRead(&request_);
+  Actions a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    reading_ = false;
+    Plan(&a);
+  }
+  Run(a);
+}
+
+void AppendStreamReactor::OnRoom() {
+  Actions a;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    waiting_ = false;
+    Plan(&a);
+  }
+  Run(a);
 }
 
 void AppendStreamReactor::OnReadDone(bool ok) {
@@ -120,15 +136,23 @@ void AppendStreamReactor::Plan(Actions* a) {
     writing_ = true;
     a->write = &slots_.front().response;
   }
-  if (!read_closed_ && !reading_ && error_.ok() &&
+  if (!read_closed_ && !reading_ && !waiting_ && error_.ok() &&
       slots_.size() < max_in_flight_) {
-    reading_ = true;
-    a->read = true;
+    // Flow control: at max_queued_events the next message stays with gRPC
+    // (and the client) until the sequencer answers enough to make room.
+    if (sequencer_->RoomOrWait([this] { OnRoom(); })) {
+      reading_ = true;
+      a->read = true;
+    } else {
+      waiting_ = true;
+    }
   }
   bool all_ready = true;
   for (const Slot& s : slots_) all_ready = all_ready && s.ready;
   const bool drained = error_.ok() ? slots_.empty() : all_ready;
-  if (read_closed_ && !reading_ && !writing_ && drained) {
+  // A waiting reactor is woken for sure (the held events are answered), so
+  // it ends only after that.
+  if (read_closed_ && !reading_ && !waiting_ && !writing_ && drained) {
     finished_ = true;
     a->finish = true;
     a->finish_status = ToGrpcStatus(error_);

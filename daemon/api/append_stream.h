@@ -1,8 +1,10 @@
 // AppendStreamReactor: one AppendStream call. Each request (a batch) is
 // prepared and submitted to the sequencer as it arrives; responses are
 // written strictly in request order, each only after its batch is durable.
-// At most `max_in_flight` batches are outstanding: reading pauses beyond
-// that, which pushes back on the client through gRPC flow control.
+// At most `max_in_flight` batches are outstanding, and the next request is
+// read only while the sequencer holds fewer than max_queued_events events
+// (Sequencer::RoomOrWait): otherwise reading pauses, which pushes back on
+// the client through gRPC flow control. Nothing is refused for being busy.
 //
 // A bad request (invalid or not authorised) is queued behind the batches
 // before it like a failed commit: they are answered first, then the stream
@@ -66,6 +68,8 @@ class AppendStreamReactor final
     grpc::Status finish_status;
   };
 
+  // The sequencer has room again (after RoomOrWait said no).
+  void OnRoom();
   void OnCommitted(Slot* slot, absl::StatusOr<std::vector<Receipt>> result);
   // `s` with a message that names request `index` of the stream.
   static absl::Status NameRequest(uint64_t index, const absl::Status& s);
@@ -87,6 +91,7 @@ class AppendStreamReactor final
   std::deque<Slot> slots_;      // in request order; front may be writing
   bool writing_ = false;
   bool reading_ = true;         // a StartRead is outstanding
+  bool waiting_ = false;        // waiting for room in the sequencer
   bool read_closed_ = false;    // no more reads: half-close, error or cancel
   bool finished_ = false;
   absl::Status error_;          // first error; ends the stream

@@ -142,6 +142,18 @@ void AuditLogService::RecordRead(const Principal& who, const std::string& tenant
                      });
 }
 
+void AuditLogService::RefuseBusy(grpc::CallbackServerContext* ctx,
+                                 grpc::ServerUnaryReactor* reactor) const {
+  const uint64_t ms = sequencer_->RetryAfterMs();
+  ctx->AddTrailingMetadata(std::string(kRetryPushbackKey), absl::StrCat(ms));
+  reactor->Finish(grpc::Status(
+      grpc::StatusCode::RESOURCE_EXHAUSTED,
+      absl::StrCat("busy: the daemon holds max_queued_events (",
+                   sequencer_->max_queued_events(),
+                   ") events not yet committed; nothing was stored; retry after ", ms,
+                   " ms (", kRetryPushbackKey, ")")));
+}
+
 grpc::ServerUnaryReactor* AuditLogService::Append(
     grpc::CallbackServerContext* ctx, const v1::AppendRequest* request,
     v1::AppendResponse* response) {
@@ -161,12 +173,14 @@ grpc::ServerUnaryReactor* AuditLogService::Append(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  sequencer_->Submit(std::move(events),
-                     [reactor, response](absl::StatusOr<std::vector<Receipt>> r) {
-                       if (!r.ok()) return reactor->Finish(ToGrpcStatus(r.status()));
-                       ToProto(r->front(), response->mutable_receipt());
-                       reactor->Finish(grpc::Status::OK);
-                     });
+  if (!sequencer_->TrySubmit(std::move(events),
+                             [reactor, response](absl::StatusOr<std::vector<Receipt>> r) {
+                               if (!r.ok()) return reactor->Finish(ToGrpcStatus(r.status()));
+                               ToProto(r->front(), response->mutable_receipt());
+                               reactor->Finish(grpc::Status::OK);
+                             })) {
+    RefuseBusy(ctx, reactor);
+  }
   return reactor;
 }
 
@@ -237,12 +251,16 @@ grpc::ServerUnaryReactor* AuditLogService::AppendBatch(
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  sequencer_->Submit(std::move(events),
-                     [reactor, response](absl::StatusOr<std::vector<Receipt>> r) {
-                       if (!r.ok()) return reactor->Finish(ToGrpcStatus(r.status()));
-                       for (const Receipt& rc : *r) ToProto(rc, response->add_receipts());
-                       reactor->Finish(grpc::Status::OK);
-                     });
+  if (!sequencer_->TrySubmit(std::move(events),
+                             [reactor, response](absl::StatusOr<std::vector<Receipt>> r) {
+                               if (!r.ok()) return reactor->Finish(ToGrpcStatus(r.status()));
+                               for (const Receipt& rc : *r) {
+                                 ToProto(rc, response->add_receipts());
+                               }
+                               reactor->Finish(grpc::Status::OK);
+                             })) {
+    RefuseBusy(ctx, reactor);
+  }
   return reactor;
 }
 

@@ -43,6 +43,9 @@ struct ServiceOptions {
 // checkpoints are read through it. Categories starting "indelible." are
 // reserved for the daemon's own records.
 inline constexpr char kAccessCategory[] = "indelible.access";
+// The trailing metadata of an append refused by flow control: milliseconds
+// to wait before retrying (also what gRPC's own retry policy honours).
+inline constexpr char kRetryPushbackKey[] = "grpc-retry-pushback-ms";
 inline constexpr char kReservedCategoryPrefix[] = "indelible.";
 
 class AuditLogService final : public v1::AuditLog::CallbackService {
@@ -108,6 +111,10 @@ class AuditLogService final : public v1::AuditLog::CallbackService {
   // Reads a plan's nodes in one MultiGet and folds them into proof hashes.
   absl::Status ResolveProof(const std::string& tenant, const chain::ProofPlan& plan,
                             google::protobuf::RepeatedPtrField<std::string>* out) const;
+  // Ends a unary append refused by flow control (max_queued_events):
+  // RESOURCE_EXHAUSTED "busy: ..." naming the limit, and the retry hint in
+  // the trailing metadata kRetryPushbackKey. Nothing was stored.
+  void RefuseBusy(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor) const;
   // Checks `who` may write `event` (role on its tenant, no reserved
   // category). `path` names the event in errors.
   absl::Status AuthorizeEvent(const Principal& who, const v1::Event& event,

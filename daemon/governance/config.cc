@@ -48,6 +48,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
       Read(root, "", "checkpoint_interval_ms", &k, &c.checkpoint_interval_ms));
   RETURN_IF_ERROR(Read(root, "", "max_group_events", &k,
                        &c.sequencer.max_group_events));
+  RETURN_IF_ERROR(Read(root, "", "max_queued_events", &k,
+                       &c.sequencer.max_queued_events));
   RETURN_IF_ERROR(Read(root, "", "compression", &k, &c.storage.compress));
   RETURN_IF_ERROR(
       Read(root, "", "block_cache_bytes", &k, &c.storage.block_cache_bytes));

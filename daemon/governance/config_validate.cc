@@ -234,6 +234,11 @@ absl::Status ValidateConfig(const DaemonConfig& c) {
   if (auto s = ValidateRetentionConfig(c.retention); !s.ok()) return s;
   if (auto s = ValidateBackup(c); !s.ok()) return s;
   if (auto s = ValidateWitnesses(c); !s.ok()) return s;
+  if (c.sequencer.max_queued_events == 0) {
+    return absl::InvalidArgumentError(
+        "config: max_queued_events: must be positive (events admitted and not yet "
+        "answered before appends are refused and streams paused)");
+  }
   if (c.limits.max_batch_events == 0 || c.limits.max_event_bytes == 0 ||
       c.sequencer.max_group_events == 0 || c.max_read_records == 0) {
     return absl::InvalidArgumentError("config: limits must be positive");

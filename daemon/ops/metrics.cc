@@ -121,6 +121,20 @@ std::string Metrics::Render() const {
                   "indelible_sequencer_queue_events ",
                   queue_depth_.load(std::memory_order_relaxed), "\n");
   absl::StrAppend(&out,
+                  "# HELP indelible_ingest_held_events Events admitted and not yet "
+                  "answered (bounded by max_queued_events).\n"
+                  "# TYPE indelible_ingest_held_events gauge\n"
+                  "indelible_ingest_held_events ",
+                  held_events_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
+                  "# HELP indelible_ingest_backpressure_total Appends refused with "
+                  "RESOURCE_EXHAUSTED and stream reads paused at max_queued_events.\n"
+                  "# TYPE indelible_ingest_backpressure_total counter\n"
+                  "indelible_ingest_backpressure_total{action=\"refused\"} ",
+                  refused_.load(std::memory_order_relaxed),
+                  "\nindelible_ingest_backpressure_total{action=\"paused\"} ",
+                  paused_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
                   "# HELP indelible_purges_total Tenants purged.\n"
                   "# TYPE indelible_purges_total counter\nindelible_purges_total ",
                   purges_.load(std::memory_order_relaxed), "\n");

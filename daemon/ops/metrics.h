@@ -49,6 +49,14 @@ class Metrics {
   }
   // Events submitted and not yet taken into a commit group.
   int64_t QueueDepth() const { return queue_depth_.load(std::memory_order_relaxed); }
+  // Flow control (admission.h): events admitted and not yet answered, and
+  // appends refused (RESOURCE_EXHAUSTED) or stream reads paused at the bound.
+  void SetHeldEvents(int64_t events) { held_events_.store(events, std::memory_order_relaxed); }
+  enum class Backpressure { kRefused, kPaused };
+  void CountBackpressure(Backpressure kind) {
+    (kind == Backpressure::kRefused ? refused_ : paused_)
+        .fetch_add(1, std::memory_order_relaxed);
+  }
   // For health: whether the last answered append failed with
   // RESOURCE_EXHAUSTED (disk full), and how many appends succeeded so far.
   bool LastCommitExhausted() const {
@@ -80,6 +88,9 @@ class Metrics {
   std::atomic<uint64_t> proofs_refused_{0};
   std::atomic<bool> last_exhausted_{false};
   std::atomic<int64_t> queue_depth_{0};
+  std::atomic<int64_t> held_events_{0};
+  std::atomic<uint64_t> refused_{0};
+  std::atomic<uint64_t> paused_{0};
   Histogram batch_events_;
   Histogram commit_seconds_;
   std::vector<Collector> collectors_;

@@ -12,7 +12,8 @@
 namespace indelible {
 
 Sequencer::Sequencer(Storage* storage, Clock* clock, Options options)
-    : storage_(storage), clock_(clock), options_(options), tenants_(storage) {}
+    : storage_(storage), clock_(clock), options_(options), tenants_(storage),
+      admission_(options.max_queued_events, options.metrics) {}
 
 Sequencer::~Sequencer() { Stop(); }
 
@@ -28,6 +29,18 @@ absl::Status Sequencer::Start() {
 
 void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
                        Extra extra, StreamFailed stream) {
+  admission_.Take(events.size());
+  Enqueue(std::move(events), std::move(done), std::move(extra), std::move(stream));
+}
+
+bool Sequencer::TrySubmit(std::vector<PreparedEvent> events, Callback done) {
+  if (!admission_.TryTake(events.size())) return false;
+  Enqueue(std::move(events), std::move(done), nullptr, nullptr);
+  return true;
+}
+
+void Sequencer::Enqueue(std::vector<PreparedEvent> events, Callback done,
+                        Extra extra, StreamFailed stream) {
   if (stream != nullptr && done) {
     done = [stream, done = std::move(done)](absl::StatusOr<std::vector<Receipt>> r) {
       if (!r.ok()) stream->store(true);
@@ -47,6 +60,11 @@ void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
       done(std::move(r));
     };
   }
+  done = [this, n = events.size(), done = std::move(done)](
+             absl::StatusOr<std::vector<Receipt>> r) {
+    admission_.Give(n);
+    if (done) done(std::move(r));
+  };
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!stopping_) {
@@ -254,12 +272,11 @@ void Sequencer::WriteGroup(Group* g) {
     tenants_.SetDurable(g->new_heads);
     durable_commit_.store(g->number, std::memory_order_release);
   }
-  if (options_.metrics) {
-    options_.metrics->ObserveCommit(
-        g->events, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::steady_clock::now() - g->start)
-                       .count());
-  }
+  const auto cycle = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - g->start)
+                         .count();
+  admission_.NoteCycle(cycle);
+  if (options_.metrics) options_.metrics->ObserveCommit(g->events, cycle);
   for (size_t ri = 0; ri < g->requests.size(); ++ri) {
     Request& r = g->requests[ri];
     if (!r.done) continue;

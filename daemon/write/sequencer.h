@@ -39,6 +39,11 @@
 // a TenantTable (tenants.h); a purge is a PurgeRequest of its own, queued in
 // order with the appends and committed alone.
 //
+// Flow control: every request's events count as held from Submit until it
+// is answered (admission.h). TrySubmit refuses a request the bound
+// (Options::max_queued_events) does not allow; RoomOrWait lets a stream
+// wait for room before it reads its next message.
+//
 // Thread-safe: Submit() and GetHead() may be called from any thread.
 #ifndef INDELIBLE_DAEMON_WRITE_SEQUENCER_H_
 #define INDELIBLE_DAEMON_WRITE_SEQUENCER_H_
@@ -60,6 +65,7 @@
 
 #include "absl/status/statusor.h"
 #include "daemon/clock.h"
+#include "daemon/write/admission.h"
 #include "daemon/write/storage.h"
 #include "daemon/write/tenants.h"
 #include "daemon/write/tree_writer.h"
@@ -111,6 +117,9 @@ class Sequencer {
   struct Options {
     // Upper bound on events in one WriteBatch (a request is never split).
     size_t max_group_events = 8192;
+    // Flow control (admission.h): most events admitted and not yet answered
+    // before TrySubmit refuses and streams stop reading.
+    size_t max_queued_events = 4096;
     // If set, appends, group commits, queue depth and purges are counted
     // here (relaxed atomics). REQUIRES: outlives the sequencer.
     Metrics* metrics = nullptr;
@@ -140,8 +149,20 @@ class Sequencer {
   // fails, it is set, and a later one not linked yet is refused (Aborted)
   // instead of stored.
   using StreamFailed = std::shared_ptr<std::atomic<bool>>;
+  // Always admitted: counts toward the bound, but is never refused by it.
   void Submit(std::vector<PreparedEvent> events, Callback done,
               Extra extra = nullptr, StreamFailed stream = nullptr);
+  // Submit, if Options::max_queued_events allows `events` now (or nothing
+  // is held). Else returns false: nothing queued, `done` never runs.
+  bool TrySubmit(std::vector<PreparedEvent> events, Callback done);
+  // True if fewer than max_queued_events are held; else `wake` runs once
+  // they are (on a sequencer thread; must not block), and false.
+  bool RoomOrWait(std::function<void()> wake) {
+    return admission_.RoomOrWait(std::move(wake));
+  }
+  // What a refused caller is told: the bound, and when to retry.
+  size_t max_queued_events() const { return admission_.max_events(); }
+  uint64_t RetryAfterMs() const { return admission_.RetryAfterMs(); }
 
   // Deletes every row of `tenant` and marks it purged, in one synced batch
   // ordered with the appends around it. `certify` gets the final head and
@@ -245,6 +266,10 @@ class Sequencer {
     absl::Status status;
   };
 
+  // Queues a request whose events are taken from admission_; gives them
+  // back when `done` runs.
+  void Enqueue(std::vector<PreparedEvent> events, Callback done, Extra extra,
+               StreamFailed stream);
   void Run();  // the sequencer thread
   // Waits until there is work for the sequencer thread (false: stopping,
   // and everything queued is committed).
@@ -297,6 +322,7 @@ class Sequencer {
   Clock* const clock_;
   const Options options_;
   TenantTable tenants_;
+  Admission admission_;
 
   std::mutex mu_;
   std::condition_variable cv_;  // the sequencer thread waits on it
