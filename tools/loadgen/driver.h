@@ -10,7 +10,13 @@
 //     rate whatever the answers, at most `inflight` at once; a call's
 //     latency counts from its intended send time;
 //   stream: `streams` AppendStream calls (callback API), each with at most
-//     `stream_window` unanswered messages of `batch` events.
+//     `stream_window` unanswered messages of `batch` events; a message's
+//     latency counts from the start of its write, which waits until the
+//     daemon's flow control takes the previous one.
+//
+// A unary or batch call refused by the daemon's flow control
+// (RESOURCE_EXHAUSTED with grpc-retry-pushback-ms) is sent again with the
+// same events after the hinted wait, counted as a retry, not an error.
 #ifndef INDELIBLE_TOOLS_LOADGEN_DRIVER_H_
 #define INDELIBLE_TOOLS_LOADGEN_DRIVER_H_
 

@@ -59,6 +59,7 @@ nlohmann::json ToJson(const RunReport& r) {
   for (const auto& [code, n] : s.Errors()) errors[code] = n;
   j["errors"] = errors;
   j["error_count"] = s.ErrorCount();
+  j["backpressure_retries"] = s.retries();
   nlohmann::json messages = nlohmann::json::object();
   for (const auto& [code, m] : s.FirstMessages()) messages[code] = m;
   j["error_messages"] = messages;
@@ -107,6 +108,9 @@ std::string ToText(const RunReport& r) {
   if (s.ErrorCount() == 0) out += " none";
   for (const auto& [code, n] : s.Errors()) absl::StrAppend(&out, " ", code, "=", n);
   out += "\n";
+  if (s.retries() > 0) {
+    absl::StrAppend(&out, "back-pressure retries: ", s.retries(), "\n");
+  }
   for (const auto& [code, m] : s.FirstMessages()) {
     absl::StrAppend(&out, "  first ", code, ": ", m, "\n");
   }

@@ -48,6 +48,11 @@ class RunStats {
                   int events);
   // `calls` calls or messages that failed with `status`.
   void RecordErrors(const grpc::Status& status, uint64_t calls);
+  // A call refused by the daemon's flow control (RESOURCE_EXHAUSTED with
+  // grpc-retry-pushback-ms) and sent again after the hinted wait: back-
+  // pressure, not an error.
+  void RecordRetry() { retries_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t retries() const { return retries_.load(); }
 
   int64_t measure_start_ns() const { return measure_start_ns_; }
   uint64_t measured_events() const { return measured_events_.load(); }
@@ -69,6 +74,7 @@ class RunStats {
   std::atomic<uint64_t> measured_calls_{0};
   std::atomic<uint64_t> acked_events_{0};
   std::atomic<int64_t> last_end_ns_{0};
+  std::atomic<uint64_t> retries_{0};
   std::array<std::atomic<uint64_t>, kCodes> errors_{};
   mutable std::mutex mu_;
   std::array<std::string, kCodes> first_message_;  // guarded by mu_

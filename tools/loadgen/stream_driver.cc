@@ -85,7 +85,7 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
     uint64_t lost = 0, unexpected = 0;
     {
       std::lock_guard<std::mutex> l(mu_);
-      lost = unanswered_.size();
+      lost = unanswered_.size() + to_write_.size();
       unexpected = unexpected_;
     }
     if (!s.ok()) {
@@ -113,12 +113,11 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
     const LoadOptions& o = *rc_->options;
     Actions a;
     if (broken_ || half_closed_) return a;
-    while (unanswered_.size() < static_cast<size_t>(o.stream_window) &&
+    while (unanswered_.size() + to_write_.size() < static_cast<size_t>(o.stream_window) &&
            !free_.empty() && rc_->gate->Acquire(o.batch)) {
       Req* r = free_.back();
       free_.pop_back();
       for (auto& e : *r->mutable_events()) rc_->factory->Renew(&e);
-      unanswered_.push_back(SteadyNanos());
       to_write_.push_back(r);
     }
     if (writing_) return a;
@@ -126,6 +125,9 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
       writing_ = true;
       in_write_ = to_write_.front();
       to_write_.pop_front();
+      // Latency counts from here: the write waits for the previous one,
+      // and that for the daemon's flow control to take it.
+      unanswered_.push_back(SteadyNanos());
       a.write = in_write_;
     } else if (rc_->gate->closed()) {
       half_closed_ = true;
@@ -150,7 +152,7 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
   std::vector<Req*> free_;            // guarded by mu_
   std::deque<Req*> to_write_;         // guarded by mu_
   Req* in_write_ = nullptr;           // guarded by mu_
-  std::deque<int64_t> unanswered_;    // guarded by mu_: send times, in order
+  std::deque<int64_t> unanswered_;    // guarded by mu_: write start times, in order
   uint64_t unexpected_ = 0;           // guarded by mu_
   bool writing_ = false;              // guarded by mu_
   bool half_closed_ = false;          // guarded by mu_

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
 
+#include "grpcpp/alarm.h"
 #include "tools/loadgen/driver.h"
 
 namespace indelible::tools {
@@ -109,19 +111,23 @@ class UnaryDriver {
         batch_rpc;
     grpc::Status status;
     int64_t start_ns = 0;
+    std::unique_ptr<grpc::Alarm> retry;  // the wait before a retry
   };
 
-  void Send(Call* c, int64_t start_ns) {
+  // Sends the call's events, new ones unless `renew` is false (a retry).
+  void Send(Call* c, int64_t start_ns, bool renew = true) {
     c->ctx = std::make_unique<grpc::ClientContext>();
     c->ctx->set_deadline(
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(static_cast<int64_t>(opts_.call_timeout_s * 1000)));
     c->start_ns = start_ns;
     if (batch_) {
-      for (auto& e : *c->batch_req.mutable_events()) rc_->factory->Renew(&e);
+      if (renew) {
+        for (auto& e : *c->batch_req.mutable_events()) rc_->factory->Renew(&e);
+      }
       c->batch_resp.Clear();
     } else {
-      rc_->factory->Renew(c->unary_req.mutable_event());
+      if (renew) rc_->factory->Renew(c->unary_req.mutable_event());
       c->unary_resp.Clear();
     }
     if (c->cq == nullptr) {
@@ -151,7 +157,35 @@ class UnaryDriver {
     while (cq->Next(&tag, &ok)) OnDone(static_cast<Call*>(tag));
   }
 
+  // The daemon's flow control refused the call (RESOURCE_EXHAUSTED with
+  // grpc-retry-pushback-ms): the same events are sent again after the
+  // hinted wait, their latency still counted from the first send. False if
+  // the call was not so refused, or the wait would run past the run's end
+  // plus one call timeout (then it counts as an error).
+  bool RetryAfterPushback(Call* c) {
+    if (c->status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) return false;
+    const auto& md = c->ctx->GetServerTrailingMetadata();
+    const auto it = md.find("grpc-retry-pushback-ms");
+    if (it == md.end()) return false;
+    int64_t ms = 0;
+    for (char ch : std::string(it->second.data(), it->second.size())) {
+      if (ch < '0' || ch > '9' || ms > 60000) return false;
+      ms = ms * 10 + (ch - '0');
+    }
+    const int64_t wake = SteadyNanos() + ms * 1000000;
+    if (wake > rc_->gate->deadline_ns() +
+                   static_cast<int64_t>(opts_.call_timeout_s * 1e9)) {
+      return false;
+    }
+    rc_->stats->RecordRetry();
+    c->retry = std::make_unique<grpc::Alarm>();
+    c->retry->Set(std::chrono::system_clock::now() + std::chrono::milliseconds(ms),
+                  [this, c](bool) { Send(c, c->start_ns, /*renew=*/false); });
+    return true;
+  }
+
   void OnDone(Call* c) {
+    if (RetryAfterPushback(c)) return;
     const int64_t end = SteadyNanos();
     const grpc::Status& s = c->status;
     if (s.ok()) {
