@@ -120,6 +120,23 @@ TEST(Config, StorageMemoryBounds) {
       << bad.status();
 }
 
+TEST(Config, MaxQueuedEventsHasADefaultAndIsValidated) {
+  auto d = ParseConfig("");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->sequencer.max_queued_events, 4096u);
+  auto c = ParseConfig("max_queued_events: 200\n");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sequencer.max_queued_events, 200u);
+  EXPECT_TRUE(ValidateConfig(*c).ok());
+  for (const std::string text : {"max_queued_events: 0\n", "max_queued_events: -1\n",
+                                 "max_queued_events: many\n"}) {
+    absl::Status s = ParseAndValidate(text);
+    ASSERT_FALSE(s.ok()) << text;
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find("max_queued_events"), std::string::npos) << s;
+  }
+}
+
 TEST(Config, UnknownKeyIsNamed) {
   auto c = ParseConfig("listne: 1\n");
   ASSERT_FALSE(c.ok());

@@ -109,6 +109,7 @@ class SequencerTest : public ::testing::Test {
     storage_ = std::move(*s);
     Sequencer::Options o;
     o.metrics = &metrics_;
+    o.max_queued_events = max_queued_events_;
     seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, o);
     ASSERT_TRUE(seq_->Start().ok());
   }
@@ -238,6 +239,7 @@ class SequencerTest : public ::testing::Test {
   }
 
   std::string dir_;
+  size_t max_queued_events_ = 4096;
   std::shared_ptr<FaultyFs> fs_ = std::make_shared<FaultyFs>();
   std::unique_ptr<rocksdb::Env> env_ = rocksdb::NewCompositeEnv(fs_);
   Metrics metrics_;
@@ -598,6 +600,47 @@ TEST_F(SequencerTest, SubmitAfterStopFailsUnavailable) {
   seq_->Stop();
   auto r = SubmitSync({Event("acme", "late")});
   EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SequencerTest, TrySubmitRefusesWhileTheBoundIsHeldUntilTheyAreAnswered) {
+  Close();
+  max_queued_events_ = 3;
+  Open();
+  // Three events held: their request waits on the sequencer thread (its
+  // Extra) until `release`.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<absl::StatusOr<std::vector<Receipt>>> first;
+  auto first_done = first.get_future();
+  seq_->Submit({Event("acme", "a"), Event("acme", "b"), Event("acme", "c")},
+               [&first](absl::StatusOr<std::vector<Receipt>> r) { first.set_value(std::move(r)); },
+               [released](rocksdb::WriteBatch*) { released.wait(); });
+  bool refused_ran = false;
+  EXPECT_FALSE(seq_->TrySubmit({Event("acme", "d")},
+                               [&](absl::StatusOr<std::vector<Receipt>>) { refused_ran = true; }));
+  std::promise<void> room;
+  auto roomy = room.get_future();
+  EXPECT_FALSE(seq_->RoomOrWait([&room] { room.set_value(); }));
+  EXPECT_EQ(seq_->max_queued_events(), 3u);
+  release.set_value();
+  ASSERT_TRUE(first_done.get().ok());
+  ASSERT_EQ(roomy.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  // Room again: "d" is admitted and stored after a, b, c; a request larger
+  // than the bound is admitted when nothing is held.
+  std::promise<absl::StatusOr<std::vector<Receipt>>> second;
+  auto second_done = second.get_future();
+  ASSERT_TRUE(seq_->TrySubmit(
+      {Event("acme", "d"), Event("acme", "e"), Event("acme", "f"), Event("acme", "g")},
+      [&second](absl::StatusOr<std::vector<Receipt>> r) { second.set_value(std::move(r)); }));
+  auto r = second_done.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->front().seq, 4u);
+  EXPECT_FALSE(refused_ran);
+  ExpectChainIntact("acme", 7);
+  const std::string text = metrics_.Render();
+  EXPECT_NE(text.find("indelible_ingest_backpressure_total{action=\"refused\"} 1\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("indelible_ingest_held_events 0\n"), std::string::npos) << text;
 }
 
 TEST_F(SequencerTest, HeadDisagreeingWithItsSkeletonQuarantinesTheTenant) {
