@@ -18,9 +18,10 @@
 // order and one at a time, so events reach the server in the order they
 // were enqueued.
 //
-// Retries: a batch that fails with Unavailable or DeadlineExceeded is sent
-// again, up to max_retries times, after an exponential backoff with full
-// jitter (backoff.h). This is safe because every event carries an event_id
+// Retries: a batch that fails with Unavailable or DeadlineExceeded, or with
+// ResourceExhausted "busy: ..." (the daemon's flow control refused it and
+// stored nothing), is sent again, up to max_retries times, after an
+// exponential backoff with full jitter (backoff.h). This is safe because every event carries an event_id
 // (Enqueue assigns a random one if it has none): the server answers a
 // repeated (tenant, event_id) with the first receipt, duplicate = true, and
 // stores nothing twice. No other error is retried.

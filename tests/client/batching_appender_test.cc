@@ -207,6 +207,20 @@ TEST_F(BatchingAppenderTest, NoRetryOnOtherErrors) {
   EXPECT_EQ(fake().append_calls(), 1);
 }
 
+TEST_F(BatchingAppenderTest, RetriesBusyResourceExhausted) {
+  // The daemon's flow control refused the batch and stored nothing.
+  fake().FailNext(2, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                  "busy: the daemon holds max_queued_events (4096) events not yet "
+                  "committed; nothing was stored; retry after 3 ms (grpc-retry-pushback-ms)");
+  BatchingAppender a(client_.get(), Options());
+  ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "e1"), answers_.At(0)).ok());
+  a.Flush();
+  ASSERT_TRUE(answers_.Get(0).ok()) << answers_.Get(0).status();
+  EXPECT_EQ(fake().append_calls(), 3);
+  EXPECT_EQ(sleeps_.Get().size(), 2u);
+  EXPECT_EQ(fake().stored_events("acme").size(), 1u);
+}
+
 TEST_F(BatchingAppenderTest, OneBadEventDoesNotFailItsBatch) {
   BatchingAppender a(client_.get(), Options());
   ASSERT_TRUE(a.Enqueue(MakeEvent("acme", "good1"), answers_.At(0)).ok());

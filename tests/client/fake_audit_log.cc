@@ -37,10 +37,11 @@ chain::NoteSigner FakeAuditLog::TestSigner() {
   return chain::NoteSigner("fake-log", *std::move(key));
 }
 
-void FakeAuditLog::FailNext(int n, grpc::StatusCode code) {
+void FakeAuditLog::FailNext(int n, grpc::StatusCode code, std::string message) {
   std::lock_guard<std::mutex> l(mu_);
   fail_next_ = n;
   fail_code_ = code;
+  fail_message_ = std::move(message);
 }
 
 void FakeAuditLog::LoseResponses(int n, grpc::StatusCode code) {
@@ -120,7 +121,7 @@ grpc::Status FakeAuditLog::Store(const std::vector<const v1::Event*>& events,
   WaitWhileBlocked(l);
   if (fail_next_ > 0) {
     --fail_next_;
-    return grpc::Status(fail_code_, "injected failure");
+    return grpc::Status(fail_code_, fail_message_);
   }
   for (size_t i = 0; i < events.size(); ++i) {
     const v1::Event& e = *events[i];

@@ -42,7 +42,7 @@ class FakeAuditLog final : public v1::AuditLog::Service {
 
   // The next `n` Append/AppendBatch calls fail with `code` before touching
   // the store.
-  void FailNext(int n, grpc::StatusCode code);
+  void FailNext(int n, grpc::StatusCode code, std::string message = "injected failure");
   // The next `n` Append/AppendBatch calls store their events, then answer
   // with `code` as if the response had been lost on the way.
   void LoseResponses(int n, grpc::StatusCode code);
@@ -117,6 +117,7 @@ class FakeAuditLog final : public v1::AuditLog::Service {
   std::condition_variable cv_;
   int fail_next_ = 0;
   grpc::StatusCode fail_code_ = grpc::StatusCode::UNAVAILABLE;
+  std::string fail_message_ = "injected failure";
   int lose_next_ = 0;
   grpc::StatusCode lose_code_ = grpc::StatusCode::UNAVAILABLE;
   bool blocked_ = false;
