@@ -298,7 +298,6 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   ro.snapshot = snap;
   std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
   std::unique_ptr<rocksdb::Iterator> body(db_->NewIterator(ro, bodies_));
-  std::unique_ptr<rocksdb::Iterator> leaf;  // opened at the first pruned record
   absl::Status status;
   const std::string start = store::SeqKey(tenant, from_seq);
   body->Seek(start);
@@ -323,18 +322,7 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
       r.ce.assign(ce);
     } else {
       r.pruned = true;
-      if (leaf == nullptr) leaf.reset(db_->NewIterator(ro, tree_));
-      const std::string leaf_key = store::TreeKey(tenant, 0, r.seq - 1);
-      leaf->Seek(leaf_key);
-      chain::Digest hash;
-      std::string_view category;
-      if (leaf->Valid() && leaf->key() == leaf_key &&
-          store::DecodeTreeRow(0, ToView(leaf->value()), &hash, &category)) {
-        r.leaf_category.emplace(category);
-      } else if (!leaf->status().ok()) {
-        status = FromRocksDb(leaf->status(), "read leaf");
-        break;
-      }
+      r.leaf_category.emplace(r.skeleton.category);
     }
     out.push_back(std::move(r));
   }
@@ -342,7 +330,6 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   if (status.ok()) status = FromRocksDb(body->status(), "scan bodies");
   sk.reset();
   body.reset();
-  leaf.reset();
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
   return out;
@@ -353,7 +340,7 @@ void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                         std::string_view body, std::string_view event_id,
                         std::string_view category) {
   const std::string key = store::SeqKey(tenant, seq);
-  batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton));
+  batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton, category));
   batch->Put(bodies_, key, ToSlice(body));
   batch->Put(event_ids_, store::EventIdKey(tenant, event_id),
              store::EncodeEventIdValue(seq, skeleton.received_at_ns, category));

@@ -60,9 +60,8 @@ struct StoredRecord {
   bool pruned = false;
   std::string salt;
   std::string ce;
-  // A pruned record: the category stored with its leaf (layout.h, "tree");
-  // nullopt if its leaf row is missing or malformed (or the store's tree is
-  // not built yet). Not read for a record with a body.
+  // A pruned record: the category its skeleton keeps for its leaf
+  // (layout.h); nullopt for a record with a body.
   std::optional<std::string> leaf_category;
 };
 
@@ -99,7 +98,8 @@ class Storage {
   absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
       std::string_view tenant, uint64_t from_seq, size_t limit);
 
-  // Helpers that put one record's rows into `batch`.
+  // Helpers that put one record's rows into `batch`. The skeleton keeps
+  // `category` (skeleton.category is not read).
   void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                  uint64_t seq, const store::Skeleton& skeleton,
                  std::string_view body, std::string_view event_id,
@@ -115,14 +115,12 @@ class Storage {
   absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,
                                             uint64_t min_seq);
   // The Merkle tree (layout.h, "tree"): puts one node's row into `batch`.
-  // A leaf's row (level 0) also keeps `leaf_category`, the category its
-  // hash commits to; above level 0 it is ignored.
+  // REQUIRES: store::IsStoredNode(node).
   void PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
-                   const chain::NodeId& node, const chain::Digest& hash,
-                   std::string_view leaf_category);
-  // The stored hashes of `nodes`, in order, in one MultiGet (a leaf's
-  // category is left out). DataLoss naming the node if one is missing or
-  // malformed.
+                   const chain::NodeId& node, const chain::Digest& hash);
+  // The hashes of `nodes`, in order: stored ones in one MultiGet, lower ones
+  // from their leaves (store::ResolveNodes). DataLoss naming the node or
+  // seq if a row or skeleton is missing or malformed.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
       std::string_view tenant, const std::vector<chain::NodeId>& nodes);
   // The proof hashes of `plan` (chain::InclusionPlan/ConsistencyPlan): each
@@ -133,12 +131,18 @@ class Storage {
   // The tenant's compact range of `size` leaves, from its stored nodes.
   absl::StatusOr<chain::CompactRange> LoadCompactRange(std::string_view tenant,
                                                        uint64_t size);
+  // The leaf hashes of leaves [begin, end) from their skeletons; DataLoss
+  // naming the seq if one is missing or malformed.
+  absl::StatusOr<std::vector<chain::Digest>> LeafHashes(std::string_view tenant, uint64_t begin,
+                                                        uint64_t end);
 
   // Upgrades a store written before the tree existed (no "tree" marker):
   // builds every tenant's tree from its skeletons and categories (from the
   // body, else the event-id index, else kUnknownCategory), logging progress,
-  // then writes the marker. Does nothing if the marker is there. Call before
-  // anything appends.
+  // then writes the marker. A store in the layout of store::kTreeMarkerV1
+  // has its leaf rows' categories moved into the skeletons and its rows
+  // below store::kLowestStoredLevel deleted. Does nothing if the marker is
+  // the current one. Call before anything appends.
   absl::Status BuildMissingTrees();
 
   // v2 checkpoints: key(tenant, size) -> signed note, written with sync=true.
@@ -190,6 +194,9 @@ class Storage {
   }
 
  private:
+  // The stored rows of `nodes` (all store::IsStoredNode), in one MultiGet.
+  absl::StatusOr<std::vector<chain::Digest>> GetTreeRows(std::string_view tenant,
+                                                         const std::vector<chain::NodeId>& nodes);
   Storage() = default;
 
   std::unique_ptr<rocksdb::DB> db_;

@@ -1,12 +1,14 @@
 #include "daemon/write/tree_writer.h"
 
+#include "verifier/store/tree_nodes.h"
+
 namespace indelible {
 
 TreeWriter::TreeWriter(Storage* storage, rocksdb::WriteBatch* batch)
     : storage_(storage),
       batch_(batch),
       visit_([this](chain::NodeId n, const chain::Digest& h) {
-        storage_->PutTreeNode(batch_, *tenant_, n, h, *category_);
+        if (store::IsStoredNode(n)) storage_->PutTreeNode(batch_, *tenant_, n, h);
       }) {}
 
 void TreeWriter::Append(const std::string& tenant, const chain::Digest& entry_hash,

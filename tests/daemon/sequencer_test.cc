@@ -201,25 +201,23 @@ class SequencerTest : public ::testing::Test {
   }
 
   // The stored tree of `tenant` holds exactly the complete nodes of the tree
-  // over `leaves`, each with the hash recomputed from the leaves, and each
-  // leaf's row keeps its category.
+  // over `leaves` at level 4 and above, each node (stored or hashed from
+  // skeletons) has the hash recomputed from the leaves, and each skeleton
+  // keeps its leaf's category.
   void ExpectTreeIs(const std::string& tenant, const std::vector<chain::Digest>& leaves,
                     const std::vector<std::string>& categories) {
     const uint64_t n = leaves.size();
     ASSERT_EQ(categories.size(), n);
     for (uint64_t i = 0; i < n; ++i) {
-      std::string row;
-      ASSERT_TRUE(storage_->db()
-                      ->Get(rocksdb::ReadOptions(), Cf(store::kTreeCf),
-                            store::TreeKey(tenant, 0, i), &row)
-                      .ok());
-      EXPECT_EQ(row, std::string(chain::AsBytes(leaves[i])) + categories[i])
-          << tenant << " leaf " << i;
+      auto sk = storage_->GetSkeleton(tenant, i + 1);
+      ASSERT_TRUE(sk.ok()) << sk.status();
+      EXPECT_EQ(sk->category, categories[i]) << tenant << " leaf " << i;
+      EXPECT_EQ(store::LeafOf(*sk), leaves[i]) << tenant << " leaf " << i;
     }
     size_t want_rows = 0;
     for (int level = 0; (uint64_t{1} << level) <= n; ++level) {
       for (uint64_t i = 0; i < (n >> level); ++i) {
-        ++want_rows;
+        if (level >= store::kLowestStoredLevel) ++want_rows;
         auto got = storage_->GetTreeNodes(tenant, {chain::NodeId{level, i}});
         ASSERT_TRUE(got.ok()) << got.status();
         EXPECT_EQ(got->at(0), chain::MerkleRoot(leaves.data() + (i << level),
@@ -502,7 +500,7 @@ TEST_F(SequencerTest, TreeFollowsTheChainAcrossGroupsAndRestarts) {
 // the event-id index, or kUnknownCategory when that is gone too.
 TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   std::vector<PreparedEvent> ev;
-  for (int i = 1; i <= 11; ++i) {
+  for (int i = 1; i <= 17; ++i) {
     PreparedEvent e = RealEvent("acme", std::to_string(i), "read", kStart);
     ev.push_back(std::move(e));
   }
@@ -517,6 +515,16 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
     rocksdb::WriteBatch b;
     b.DeleteRange(Cf(store::kTreeCf), "a", "z");
     b.Delete(store::kTreeMarkerKey);
+    // Skeletons of then: no category.
+    for (const auto& [tenant, n] : std::vector<std::pair<std::string, uint64_t>>{{"acme", 17},
+                                                                              {"globex", 1}}) {
+      for (uint64_t seq = 1; seq <= n; ++seq) {
+        auto sk = storage_->GetSkeleton(tenant, seq);
+        ASSERT_TRUE(sk.ok());
+        sk->category.clear();
+        b.Put(Cf(store::kSkeletonsCf), store::SeqKey(tenant, seq), store::EncodeSkeleton(*sk));
+      }
+    }
     // seq 3: body pruned, id kept; seq 5: body and id pruned.
     b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 3));
     b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 5));
@@ -527,7 +535,7 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   Open();
   auto recs = storage_->ReadRecords("acme", 1, 100);
   ASSERT_TRUE(recs.ok());
-  ASSERT_EQ(recs->size(), 11u);
+  ASSERT_EQ(recs->size(), 17u);
   std::vector<chain::Digest> leaves;
   std::vector<std::string> categories;
   for (const StoredRecord& r : *recs) {
@@ -541,16 +549,16 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   ExpectTreeIs("acme", leaves, categories);
   auto g = storage_->ReadRecords("globex", 1, 10);
   ExpectTreeIs("globex", {chain::LeafHash(g->at(0).skeleton.entry_hash, "access")}, {"access"});
-  auto more = SubmitSync({RealEvent("acme", "12", "read", kStart)});
+  auto more = SubmitSync({RealEvent("acme", "18", "read", kStart)});
   ASSERT_TRUE(more.ok()) << more.status();
-  recs = storage_->ReadRecords("acme", 12, 1);
+  recs = storage_->ReadRecords("acme", 18, 1);
   leaves.push_back(chain::LeafHash(recs->at(0).skeleton.entry_hash, "access"));
   categories.push_back("access");
   ExpectTreeIs("acme", leaves, categories);
 }
 
-// A record's leaf keeps its category: pruning the body (and the event-id
-// entry, the only other copies) leaves it readable with the record.
+// A record's skeleton keeps its leaf's category: pruning the body (and the
+// event-id entry, the only other copies) leaves it readable with the record.
 TEST_F(SequencerTest, PrunedRecordKeepsItsLeafCategory) {
   PreparedEvent trace = Event("acme", "t");
   trace.category = "trace";
@@ -575,7 +583,9 @@ TEST_F(SequencerTest, PrunedRecordKeepsItsLeafCategory) {
 // A tenant whose stored tree lacks a node of its right edge cannot be
 // extended consistently: it is quarantined at start, the others go on.
 TEST_F(SequencerTest, MissingTreeNodeQuarantinesTheTenant) {
-  ASSERT_TRUE(SubmitSync({Event("acme", "1"), Event("acme", "2"), Event("acme", "3")}).ok());
+  std::vector<PreparedEvent> ev;
+  for (int i = 1; i <= 17; ++i) ev.push_back(Event("acme", std::to_string(i)));
+  ASSERT_TRUE(SubmitSync(std::move(ev)).ok());
   ASSERT_TRUE(SubmitSync({Event("globex", "1")}).ok());
   Close();
   {
@@ -583,15 +593,15 @@ TEST_F(SequencerTest, MissingTreeNodeQuarantinesTheTenant) {
     ASSERT_TRUE(st.ok());
     storage_ = std::move(*st);
     rocksdb::WriteBatch b;
-    b.Delete(Cf(store::kTreeCf), store::TreeKey("acme", 1, 0));  // leaves 1..2
+    b.Delete(Cf(store::kTreeCf), store::TreeKey("acme", 4, 0));  // leaves 1..16
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
     storage_.reset();
   }
   Open();
   ASSERT_TRUE(seq_->Quarantined("acme").has_value());
-  EXPECT_NE(seq_->Quarantined("acme")->find("level 1 index 0"), std::string::npos)
+  EXPECT_NE(seq_->Quarantined("acme")->find("level 4 index 0"), std::string::npos)
       << *seq_->Quarantined("acme");
-  EXPECT_EQ(SubmitSync({Event("acme", "4")}).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(SubmitSync({Event("acme", "18")}).status().code(), absl::StatusCode::kDataLoss);
   ASSERT_TRUE(SubmitSync({Event("globex", "2")}).ok());
   ExpectChainIntact("globex", 2);
 }

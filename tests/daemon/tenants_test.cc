@@ -165,7 +165,7 @@ TEST_F(TenantTableTest, CheckHeadsQuarantinesAHeadThatDisagreesWithItsRecord) {
 }
 
 TEST_F(TenantTableTest, MissingTreeQuarantinesTheTenantWhenFrontiersLoad) {
-  Append("acme", 4);
+  Append("acme", 16);
   Append("beta", 1);
   rocksdb::WriteBatch batch;
   rocksdb::ColumnFamilyHandle* tree = nullptr;
@@ -173,7 +173,7 @@ TEST_F(TenantTableTest, MissingTreeQuarantinesTheTenantWhenFrontiersLoad) {
     if (h->GetName() == store::kTreeCf) tree = h;
   }
   ASSERT_NE(tree, nullptr);
-  ASSERT_TRUE(batch.Delete(tree, store::TreeKey("acme", 2, 0)).ok());
+  ASSERT_TRUE(batch.Delete(tree, store::TreeKey("acme", 4, 0)).ok());
   ASSERT_TRUE(storage_->WriteSynced(&batch).ok());
   TenantTable t(storage_.get());
   ASSERT_TRUE(t.LoadHeads().ok());

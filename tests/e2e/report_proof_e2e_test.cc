@@ -19,6 +19,7 @@
 #include "tests/verifier/raw_store.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/merkle.h"
 #include "verifier/chain/signing.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
@@ -438,9 +439,15 @@ TEST_F(ReportProofE2E, ShortenedRangeIsCaught) {
     std::string frontier;
     {
       testing::RawStore raw(dir_->Sub("data"));
-      auto node = raw.Get(store::kTreeCf, store::TreeKey("acme", 2, 0));  // leaves 1..4
-      ASSERT_TRUE(node.has_value());
-      frontier = chain::ToHex(std::string_view(*node).substr(0, 32));
+      // The subtree over leaves 1..4, hashed from their skeletons.
+      std::vector<chain::Digest> leaves;
+      for (uint64_t seq = 1; seq <= 4; ++seq) {
+        auto v = raw.Get(store::kSkeletonsCf, store::SeqKey("acme", seq));
+        store::Skeleton sk;
+        ASSERT_TRUE(v.has_value() && store::DecodeSkeleton(*v, &sk));
+        leaves.push_back(store::LeafOf(sk));
+      }
+      frontier = chain::ToHex(chain::AsBytes(chain::MerkleRoot(leaves)));
     }
     Json proof = Json::parse(Slurp(out + ".proof.json"));
     Json leaves = Json::array();

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 #include "httplib.h"
 #include "gtest/gtest.h"
@@ -137,12 +138,16 @@ class Tree {
   std::unique_ptr<v1::AuditLog::Stub> stub_;
 };
 
+// The category a record's leaf commits to: its event's, or for a pruned
+// record the one the server keeps for its leaf.
+std::string CategoryOf(const v1::Record& r) {
+  EXPECT_TRUE(!r.pruned() || r.has_leaf_category()) << r.seq();
+  return r.pruned() ? r.leaf_category() : r.event().category();
+}
+
 std::vector<chain::Digest> LeavesOf(const std::vector<v1::Record>& records) {
   std::vector<chain::Digest> leaves;
-  for (const auto& r : records) {
-    EXPECT_FALSE(r.pruned());
-    leaves.push_back(chain::LeafHash(D(r.entry_hash()), r.event().category()));
-  }
+  for (const auto& r : records) leaves.push_back(chain::LeafHash(D(r.entry_hash()), CategoryOf(r)));
   return leaves;
 }
 
@@ -156,7 +161,7 @@ void CheckAllProofs(Tree* tree, const std::string& tenant, const std::vector<uin
   nlohmann::json j;
   j["leaves"] = nlohmann::json::array();
   for (const auto& r : records) {
-    j["leaves"].push_back({{"entry_hash", Hex(r.entry_hash())}, {"category", r.event().category()}});
+    j["leaves"].push_back({{"entry_hash", Hex(r.entry_hash())}, {"category", CategoryOf(r)}});
   }
   j["roots"] = nlohmann::json::object();
   j["inclusion"] = nlohmann::json::array();
@@ -442,6 +447,74 @@ TEST(TreeUpgradeE2E, UpgradesADataDirectoryWrittenByTheV1Release) {
       RunCommand({BinPath("indelible-verify"), "check", "--data-dir", dir.Sub("data"), "--key",
                   testing::VerifierKeyOf(dir.Sub("data.signing-key.pem"))});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+// tests/data/tree-v1-store.tar.gz: a data directory written by the release
+// whose tree stored every node, leaves with their categories (acme:
+// nine traces pruned after 91 days of its test clock, accesses, its policy and
+// later records; globex: accesses). `check` verifies it as written; the
+// first start moves the leaves' categories into the skeletons and drops the
+// rows below level 4, and the store then checks, serves the same roots and
+// proofs, and takes appends.
+TEST(TreeUpgradeE2E, UpgradesADataDirectoryInThePreviousTreeLayout) {
+  TempDir dir;
+  testing::CommandResult untar =
+      RunCommand({"/bin/tar", "-xzf",
+                  std::string(INDELIBLE_SOURCE_DIR) + "/tests/data/tree-v1-store.tar.gz", "-C",
+                  dir.path()});
+  ASSERT_EQ(untar.exit_code, 0) << untar.err;
+  const std::string key = testing::VerifierKeyOf(dir.Sub("data.signing-key.pem"));
+  auto check = [&] {
+    testing::CommandResult r = RunCommand({BinPath("indelible-verify"), "check", "--data-dir",
+                                           dir.Sub("data"), "--key", key, "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  };
+  const nlohmann::json before = check();
+  ASSERT_FALSE(before.is_discarded());
+  EXPECT_EQ(before["totals"]["pruned"], 9) << before.dump();
+  EXPECT_EQ(before["totals"]["findings"], 0) << before.dump();
+
+  auto d = DaemonProcess::Start({.data_dir = dir.Sub("data")});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_TRUE(absl::StrContains((*d)->Log(), "event=tree_layout_upgrade_done")) << (*d)->Log();
+  Tree tree((*d)->target());
+  std::map<std::string, uint64_t> sizes;
+  for (const std::string tenant : {"acme", "globex"}) {
+    const std::vector<v1::Record> records = tree.Records(tenant);
+    sizes[tenant] = records.size();
+    EXPECT_TRUE(absl::StrContains((*d)->Log(), absl::StrCat("tree_layout_upgrade_tenant tenant=",
+                                                            tenant, " leaves=", records.size())))
+        << (*d)->Log();
+    v1::Checkpoint cp = tree.AwaitCheckpoint(tenant, records.size());
+    EXPECT_EQ(D(cp.root_hash()), chain::MerkleRoot(LeavesOf(records))) << tenant;
+  }
+  // The pruned traces keep their categories, now from their skeletons.
+  const std::vector<v1::Record> acme = tree.Records("acme");
+  size_t pruned = 0;
+  for (const auto& r : acme) {
+    if (!r.pruned()) continue;
+    ++pruned;
+    EXPECT_EQ(r.leaf_category(), "trace") << r.seq();
+  }
+  EXPECT_EQ(pruned, 9u);
+  ASSERT_GE(acme.size(), 16u);  // a node at level 4 is stored, the rest is hashed from leaves
+  CheckAllProofs(&tree, "acme", {1, 6, 15, 16, acme.size()}, dir.Sub("proofs.json"));
+  std::vector<v1::Receipt> r = tree.Append({MakeEvent("acme", "after-upgrade")});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].seq(), sizes["acme"] + 1);
+  tree.AwaitCheckpoint("acme", sizes["acme"] + 1);
+  ASSERT_EQ((*d)->Stop(), 0);
+  ASSERT_TRUE((*d)->Restart().ok());
+  const std::string log = (*d)->Log();
+  EXPECT_EQ(log.find("event=tree_layout_upgrade_start"),
+            log.rfind("event=tree_layout_upgrade_start"))
+      << log;
+  ASSERT_EQ((*d)->Stop(), 0);
+  // Rows left below level 4 would be findings.
+  const nlohmann::json after = check();
+  EXPECT_EQ(after["totals"]["findings"], 0) << after.dump();
+  EXPECT_EQ(after["totals"]["pruned"], 9) << after.dump();
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "verifier/chain/cosignature.h"
 #include "verifier/chain/hash.h"
 #include "verifier/chain/merkle.h"
+#include "verifier/store/tree_nodes.h"
 
 namespace indelible {
 namespace {
@@ -493,7 +494,7 @@ void RewriteTail(const std::string& data_dir, const std::string& tenant, uint64_
     ASSERT_TRUE(category.ok());
     tree.Append(chain::LeafHash(r.skeleton.entry_hash, *category),
                 [&](chain::NodeId node, const chain::Digest& hash) {
-                  st.PutTreeNode(&batch, tenant, node, hash, *category);
+                  if (store::IsStoredNode(node)) st.PutTreeNode(&batch, tenant, node, hash);
                 });
   }
   const StoredRecord& last = records->back();

@@ -32,30 +32,30 @@ TEST_F(VerifyE2E, BodyModified) {
   EXPECT_EQ(v.out["tenants"][1]["findings"], 0);  // globex untouched
 }
 
-// The Merkle tree (format v2): a stored inner node changed.
+// The Merkle tree (format v2): a stored node changed.
 TEST_F(VerifyE2E, TreeNodeModified) {
   auto dir = Damaged([](RawStore& s) {
-    const std::string key = store::TreeKey("acme", 2, 1);  // leaves 5..8
+    const std::string key = store::TreeKey("acme", 4, 0);  // leaves 1..16
     std::string node = *s.Get(store::kTreeCf, key);
     node[0] ^= 1;
     s.Put(store::kTreeCf, key, node);
   });
   Verify v = Check(dir, KeyArgs());
-  ExpectFirstFinding(v, "acme", 8, "tree_node_mismatch");
-  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("level 2 index 1"),
+  ExpectFirstFinding(v, "acme", 16, "tree_node_mismatch");
+  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("level 4 index 0"),
             std::string::npos) << v.FirstFinding();
   EXPECT_EQ(v.out["totals"]["findings"], 1);
 }
 
-// A leaf that commits to another category than the record's (e.g. to make
-// an "access" record look like a "trace" one, pruned sooner).
-TEST_F(VerifyE2E, LeafCategoryChanged) {
+// A row below level 4, where the layout keeps none (leaves and small
+// subtrees are hashed from the skeletons).
+TEST_F(VerifyE2E, TreeRowBelowTheStoredLevels) {
   auto dir = Damaged([](RawStore& s) {
     const chain::Digest leaf = chain::LeafHash(Hash("acme", 5), "trace");
     s.Put(store::kTreeCf, store::TreeKey("acme", 0, 4), store::EncodeTreeRow(0, leaf, "trace"));
   });
   Verify v = Check(dir, KeyArgs());
-  ExpectFirstFinding(v, "acme", 5, "tree_node_mismatch");
+  ExpectFirstFinding(v, "acme", 5, "tree_node_extra");
   EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("level 0 index 4"),
             std::string::npos) << v.FirstFinding();
   EXPECT_EQ(v.out["totals"]["findings"], 1);
@@ -70,12 +70,14 @@ void Prune5And6(RawStore& s) {
   }
 }
 
-// Replaces the category kept with acme's leaf of `seq`, keeping its hash.
+// Replaces the category acme's skeleton of `seq` keeps for its leaf.
 void KeepCategory(RawStore& s, uint64_t seq, const std::string& category) {
-  const std::string key = store::TreeKey("acme", 0, seq - 1);
-  std::string row = *s.Get(store::kTreeCf, key);
-  ASSERT_EQ(row.substr(chain::kDigestSize), "access");
-  s.Put(store::kTreeCf, key, row.substr(0, chain::kDigestSize) + category);
+  const std::string key = store::SeqKey("acme", seq);
+  store::Skeleton sk;
+  ASSERT_TRUE(store::DecodeSkeleton(*s.Get(store::kSkeletonsCf, key), &sk));
+  ASSERT_EQ(sk.category, "access");
+  sk.category = category;
+  s.Put(store::kSkeletonsCf, key, store::EncodeSkeleton(sk));
 }
 
 // A pruned record's leaf is checked by the category kept with it: the
@@ -91,25 +93,31 @@ TEST_F(VerifyE2E, PrunedRecordsVerifyAndNoPolicyAllowedThem) {
   EXPECT_EQ(v.out["findings"][1]["kind"], "early_prune");
 }
 
-// The category kept with a pruned record's leaf, changed (to make an
-// "access" record look like a "trace" one, whose pruning came sooner).
+// The category kept for a pruned record's leaf, changed (to make an
+// "access" record look like a "trace" one, whose pruning came sooner): the
+// node over its block of leaves no longer matches, and names the pruned
+// records among them.
 TEST_F(VerifyE2E, PrunedLeafCategoryChanged) {
   auto dir = Damaged([](RawStore& s) {
     Prune5And6(s);
     KeepCategory(s, 6, "trace");
   });
   Verify v = Check(dir, KeyArgs());
-  ExpectFirstFinding(v, "acme", 6, "tree_node_mismatch");
-  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("pruned record 6"),
-            std::string::npos) << v.FirstFinding();
-  EXPECT_NE(v.FirstFinding()["detail"].get<std::string>().find("\"trace\""),
-            std::string::npos) << v.FirstFinding();
-  // Then the two bodies no recorded policy allowed to go.
-  EXPECT_EQ(v.out["totals"]["findings"], 3);
+  // The node over leaves 1..16 and the signed root over them disagree with
+  // the records; then the two bodies no recorded policy allowed to go.
+  ASSERT_EQ(v.out["totals"]["findings"], 4) << v.out.dump();
+  const nlohmann::json& tree = v.out["findings"][0];
+  EXPECT_EQ(tree["kind"], "tree_node_mismatch") << tree;
+  EXPECT_EQ(tree["seq"], 16) << tree;
+  EXPECT_NE(tree["detail"].get<std::string>().find("level 4 index 0"), std::string::npos) << tree;
+  EXPECT_NE(tree["detail"].get<std::string>().find("seq 5, 6"), std::string::npos) << tree;
+  EXPECT_EQ(v.out["findings"][1]["kind"], "checkpoint_root_mismatch");
+  EXPECT_EQ(v.out["findings"][2]["kind"], "early_prune");
+  EXPECT_EQ(v.out["findings"][3]["kind"], "early_prune");
 }
 
-// The category kept with a leaf whose record still has its body, changed:
-// it would stand in for the body's once retention pruned it.
+// The category a skeleton keeps while its record still has its body,
+// changed: it would stand in for the body's once retention pruned it.
 TEST_F(VerifyE2E, KeptCategoryDisagreesWithTheBody) {
   auto dir = Damaged([](RawStore& s) { KeepCategory(s, 9, "trace"); });
   Verify v = Check(dir, KeyArgs());
@@ -232,20 +240,25 @@ TEST_F(VerifyE2E, TailTruncatedBelowTheHeadRow) {
   ExpectFirstFinding(Check(dir, KeyArgs()), "acme", 18, "truncated");
 }
 
-void TruncateTo17(RawStore& s) {
-  for (uint64_t seq = 18; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
-  TestRecord r = s.ReadRecord("acme", 17);
-  s.WriteHead("acme", store::Head{17, r.skeleton.received_at_ns, r.skeleton.entry_hash});
+// Cuts acme's records after `last`, moves its head back and deletes the v1
+// checkpoint of its last record.
+void TruncateTo(RawStore& s, uint64_t last) {
+  for (uint64_t seq = last + 1; seq <= kRecords; ++seq) s.DeleteRecord("acme", seq);
+  TestRecord r = s.ReadRecord("acme", last);
+  s.WriteHead("acme", store::Head{last, r.skeleton.received_at_ns, r.skeleton.entry_hash});
   s.Delete(store::kCheckpointsCf, store::SeqKey("acme", kRecords));
 }
+
+void TruncateTo17(RawStore& s) { TruncateTo(s, 17); }
 
 // Records cut off the end with the head row moved back and the v1
 // checkpoint deleted: the Merkle tree's rows beyond the records (and its
 // v2 checkpoint) still show it.
 TEST_F(VerifyE2E, TailTruncatedWithItsTreeLeftBehind) {
-  auto dir = Damaged(TruncateTo17);
+  // The node over leaves 1..16 outlives records 13..20.
+  auto dir = Damaged([](RawStore& s) { TruncateTo(s, 12); });
   Verify v = Check(dir, KeyArgs());
-  ExpectFirstFinding(v, "acme", 18, "tree_node_extra");
+  ExpectFirstFinding(v, "acme", 16, "tree_node_extra");
   EXPECT_NE(v.run.out.find("checkpoint_root_mismatch"), std::string::npos) << v.run.out;
 }
 

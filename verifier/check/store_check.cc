@@ -234,7 +234,7 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
     if (!store::DecodeSkeleton(records_->skeleton(), &r.skeleton)) {
       checker->AddUnreadableRecord(
           seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
-                            " bytes, want ", store::kSkeletonSize));
+                            " bytes, want at least ", store::kSkeletonSize));
       if (tree != nullptr) tree->AddRecord(seq, nullptr, false, {});
     } else {
       r.has_body = records_->has_body();

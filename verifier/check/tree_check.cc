@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/tree_nodes.h"
 
 namespace indelible::check {
 namespace {
@@ -22,7 +24,13 @@ class TreeChecker::Scan {
  public:
   Scan(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
        CheckSink* sink, const chain::WitnessPolicy* policy)
-      : reader_(reader), tenant_(tenant), keys_(keys), sink_(sink), policy_(policy) {}
+      : reader_(reader),
+        tenant_(tenant),
+        keys_(keys),
+        sink_(sink),
+        policy_(policy),
+        lowest_(store::TreeLayoutOf(reader) == store::TreeLayout::kV1 ? 0
+                                                                     : store::kLowestStoredLevel) {}
 
   void AddRecord(uint64_t seq, const store::Skeleton* sk, bool has_body,
                  std::string_view body) {
@@ -38,7 +46,11 @@ class TreeChecker::Scan {
       return;
     }
     leaf_taken_ = true;
-    range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) { Compare(n, h); });
+    if ((seq - 1) % (uint64_t{1} << store::kLowestStoredLevel) == 0) block_pruned_.clear();
+    if (!has_body) block_pruned_.push_back(seq);
+    range_.Append(leaf, [&](chain::NodeId n, const chain::Digest& h) {
+      if (n.level >= lowest_) Compare(n, h);
+    });
     ++summary_.leaves;
     CheckpointsAt(seq, sk->entry_hash);
   }
@@ -54,6 +66,9 @@ class TreeChecker::Scan {
     // what lies beyond is not judged. Otherwise rows left on any level lie
     // beyond the records.
     if (!complete_) return summary_;
+    for (int level = 0; level < lowest_; ++level) {
+      for (store::Rows* rows = Level(level); rows->Valid(); rows->Next()) Extra(*rows);
+    }
     for (size_t level = 0; level < levels_.size(); ++level) {
       if (levels_[level] == nullptr) continue;
       for (; levels_[level]->Valid(); levels_[level]->Next()) Extra(*levels_[level]);
@@ -115,6 +130,12 @@ class TreeChecker::Scan {
       return;
     }
     const chain::NodeId n{level, index};
+    if (level < lowest_) {
+      Report(n.end(), Kind::kTreeNodeExtra,
+             absl::StrCat("tree row at level ", level, " index ", index,
+                          ": the store keeps no rows below level ", lowest_));
+      return;
+    }
     Report(n.end(), Kind::kTreeNodeExtra,
            absl::StrCat("tree node at level ", level, " index ", index,
                         " covers leaves beyond the records (", range_.size(), ")"));
@@ -147,7 +168,8 @@ class TreeChecker::Scan {
                           n.level == 0 ? absl::StrCat(" (entry hash or category of the leaf; "
                                                       "the record's category is \"",
                                                       ToAbsl(leaf_category_), "\")")
-                                       : ""));
+                          : n.level == store::kLowestStoredLevel ? PrunedInBlock()
+                                                                 : ""));
     } else if (n.level == 0 && category != leaf_category_) {
       Report(n.end(), Kind::kTreeNodeMismatch,
              absl::StrCat("tree node at level 0 index ", n.index, " keeps category \"",
@@ -166,6 +188,7 @@ class TreeChecker::Scan {
   // is no stored leaf to take.
   bool LeafOf(uint64_t seq, const store::Skeleton& sk, bool has_body, std::string_view body,
               chain::Digest* leaf) {
+    if (lowest_ > 0) return LeafFromSkeleton(seq, sk, has_body, body, leaf);
     if (has_body) {
       std::string_view salt, ce;
       if (store::DecodeBody(body, &salt, &ce)) {
@@ -203,6 +226,43 @@ class TreeChecker::Scan {
                           " (the kept category or the leaf hash was changed)"));
     }
     return true;  // Compare() then reads the same row and finds it equal.
+  }
+
+  // The leaf of `seq` in this layout: from the skeleton's entry hash and the
+  // body's category, which the skeleton must keep too (it stands in for the
+  // body's once retention prunes it), so damage to the kept category alone
+  // is one finding. A pruned record's leaf takes the kept category, which
+  // only the tree vouches for: damage to it shows in the node over its block
+  // of leaves (PrunedInBlock) or in the root of a checkpoint inside it.
+  bool LeafFromSkeleton(uint64_t seq, const store::Skeleton& sk, bool has_body,
+                        std::string_view body, chain::Digest* leaf) {
+    leaf_category_.assign(sk.category);
+    std::string_view salt, ce;
+    if (!has_body || !store::DecodeBody(body, &salt, &ce)) {
+      // Pruned, or a body the chain check reports.
+      if (!has_body) ++summary_.leaves_pruned;
+      *leaf = store::LeafOf(sk);
+      return true;
+    }
+    auto category = chain::CanonicalEventCategory(ce);
+    if (category.ok() && *category != sk.category) {
+      Report(seq, Kind::kTreeNodeMismatch,
+             absl::StrCat("the skeleton of seq ", seq, " keeps category \"", ToAbsl(sk.category),
+                          "\", its body has \"", ToAbsl(*category),
+                          "\" (the leaf's hash commits to the body's)"));
+      leaf_category_.assign(*category);
+    }
+    *leaf = chain::LeafHash(sk.entry_hash, leaf_category_);
+    return true;
+  }
+
+  // For a mismatch of a node over a block of leaves: its pruned records,
+  // whose categories nothing but the tree vouches for.
+  std::string PrunedInBlock() const {
+    if (block_pruned_.empty()) return "";
+    return absl::StrCat(" (of its leaves, the pruned records' kept categories are vouched for "
+                        "by the tree alone: seq ",
+                        absl::StrJoin(block_pruned_, ", "), ")");
   }
 
   void LoadCheckpoints() {
@@ -243,7 +303,9 @@ class TreeChecker::Scan {
     } else if (cp->root != range_.Root()) {
       Report(size, Kind::kCheckpointRootMismatch,
              absl::StrCat("v2 checkpoint of size ", size, " has root ", chain::ToHex(cp->root),
-                          ", the records give ", chain::ToHex(range_.Root())));
+                          ", the records give ", chain::ToHex(range_.Root()),
+                          lowest_ > 0 && size % (uint64_t{1} << lowest_) != 0 ? PrunedInBlock()
+                                                                              : ""));
     } else if (cp->chain_head != entry_hash) {
       Report(size, Kind::kCheckpointMismatch,
              absl::StrCat("v2 checkpoint of size ", size, " names chain head ",
@@ -276,7 +338,12 @@ class TreeChecker::Scan {
   chain::CompactRange range_;
   std::vector<std::unique_ptr<store::Rows>> levels_;
   std::map<uint64_t, std::string> checkpoints_;
+  // The lowest level with rows: 0 in the layout of store::kTreeMarkerV1.
+  const int lowest_;
   std::string leaf_category_;  // of the leaf being folded (LeafOf)
+  // Pruned records among the leaves of the current block (the node at
+  // store::kLowestStoredLevel being filled).
+  std::vector<uint64_t> block_pruned_;
   bool leaf_taken_ = false;    // whether the last record's leaf was folded
   TreeCheckSummary summary_;
   bool loaded_ = false;
@@ -284,8 +351,7 @@ class TreeChecker::Scan {
 };
 
 bool StoreHasTree(const store::Reader& reader) {
-  auto marker = reader.Get("default", store::kTreeMarkerKey);
-  return marker.ok() && marker->has_value() && **marker == store::kTreeMarkerValue;
+  return store::TreeLayoutOf(reader) != store::TreeLayout::kNone;
 }
 
 TreeChecker::TreeChecker(const store::Reader& reader, const std::string& tenant,

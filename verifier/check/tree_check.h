@@ -3,13 +3,15 @@
 //
 // Fed the tenant's records in seq order by the store check's one pass over
 // them (so bodies are read once for chain and tree): each leaf is recomputed
-// from the skeleton's entry hash and the body's category and folded into a
-// compact range; every node the fold completes is compared with the stored
-// row at (level, index), read by one iterator per level, so rows missing,
-// differing or beyond the records are found without holding the tree in
-// memory. A leaf row keeps the category its hash commits to: for a record
-// with a body it must be the body's; for a pruned record the leaf hash is
-// recomputed from the entry hash and that kept category.
+// from the skeleton's entry hash and the category the skeleton keeps (for a
+// record with a body it must be the body's) and folded into a compact
+// range; every node the fold completes at a stored level (4 and above) is
+// compared with the stored row at (level, index), read by one iterator per
+// level, so rows missing, differing or beyond the records, and rows below
+// level 4, are found without holding the tree in memory. A store in the
+// previous layout (store::kTreeMarkerV1, not yet upgraded by a daemon) is
+// checked as it was written: every node stored, a pruned record's category
+// kept in its leaf row.
 // Each v2 checkpoint's signature (when keys are given), root and chain head
 // are compared at its size; with a witness policy its cosignatures are
 // counted (a forged one is a kCheckpointSignature finding) and the summary
@@ -45,9 +47,9 @@ struct TreeCheckSummary {
   chain::QuorumCheck quorum;
 };
 
-// Whether the store's trees are complete (the "tree" marker of layout.h): a
-// store written before the tree existed and not yet opened by a daemon that
-// builds it has none to check.
+// Whether the store has trees to check (store::TreeLayoutOf): a store
+// written before the tree existed and not yet opened by a daemon that
+// builds it has none.
 bool StoreHasTree(const store::Reader& reader);
 
 // Checks `tenant`'s tree up to its last record in an unbroken run from seq
@@ -68,7 +70,7 @@ class TreeChecker {
   void AddRecord(uint64_t seq, const store::Skeleton* skeleton, bool has_body,
                  std::string_view body);
   // The category of the leaf of the record last added (for a pruned record,
-  // the one kept with its leaf); nullopt if its leaf was not taken.
+  // the one kept for its leaf); nullopt if its leaf was not taken.
   std::optional<std::string_view> LeafCategory() const;
   // After the last record: rows beyond the records, checkpoints of sizes
   // the records never reached.

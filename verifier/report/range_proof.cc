@@ -13,6 +13,7 @@
 #include "verifier/chain/text.h"
 #include "verifier/report/report_rows.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/tree_nodes.h"
 
 namespace indelible::report {
 namespace {
@@ -111,16 +112,11 @@ void ProofWriter::Add(const ProofRecord& r) {
 void ProofWriter::Emit(const ProofRecord& r) {
   std::string category(r.category);
   if (r.pruned) {
-    // The body is gone; the leaf row keeps the category its hash commits
-    // to (the store check compared the two).
-    auto v = reader_.Get(store::kTreeCf, store::TreeKey(tenant_, 0, r.seq - 1));
-    if (!v.ok()) return Fail(v.status());
-    chain::Digest hash;
-    std::string_view kept;
-    if (!v->has_value() || !store::DecodeTreeRow(0, **v, &hash, &kept)) {
-      return Fail(absl::DataLossError(absl::StrCat("no leaf row for pruned seq ", r.seq)));
-    }
-    category.assign(kept);
+    // The body is gone; the store keeps the category its leaf commits to
+    // (the store check compared the two).
+    auto kept = store::ReadLeafCategory(reader_, store::TreeLayoutOf(reader_), tenant_, r.seq);
+    if (!kept.ok()) return Fail(kept.status());
+    category = *std::move(kept);
   }
   std::string line = leaves_ == 0 ? "" : ",\n";
   absl::StrAppend(&line, "{\"seq\":", r.seq, ",\"entry_hash\":\"", chain::ToHex(r.entry_hash),
@@ -148,18 +144,11 @@ absl::StatusOr<ProofSummary> ProofWriter::Finish() {
   if (!note->has_value()) {
     return absl::DataLossError(absl::StrCat("no stored v2 checkpoint of size ", last_));
   }
-  chain::NodeHashReader nodes = [this](chain::NodeId n) -> absl::StatusOr<chain::Digest> {
-    auto v = reader_.Get(store::kTreeCf, store::TreeKey(tenant_, n.level, n.index));
-    if (!v.ok()) return v.status();
-    chain::Digest hash;
-    std::string_view category;
-    if (!v->has_value() || !store::DecodeTreeRow(n.level, **v, &hash, &category)) {
-      return absl::DataLossError(
-          absl::StrCat("no tree row at level ", n.level, " index ", n.index));
-    }
-    return hash;
-  };
-  auto frontier = chain::CompactRange::FromNodes(first_ - 1, nodes);
+  const std::vector<chain::NodeId> frontier_nodes = chain::CompactRange::Frontier(first_ - 1);
+  auto hashes =
+      store::ReadTreeNodes(reader_, store::TreeLayoutOf(reader_), tenant_, frontier_nodes);
+  if (!hashes.ok()) return hashes.status();
+  auto frontier = chain::CompactRange::FromHashes(first_ - 1, *std::move(hashes));
   if (!frontier.ok()) return frontier.status();
   std::string tail = leaves_ == 0 ? "],\n" : "\n],\n";
   absl::StrAppend(&tail, "\"first_seq\":", first_, ",\"last_seq\":", last_,

@@ -13,7 +13,10 @@
 //                "hold/" || tenant -> reason: a legal hold
 //                "purged/" || tenant -> the signed deletion certificate
 //   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
-//                                     || entry_hash(32)                 72 bytes
+//                                     || entry_hash(32) || category
+//                    72 bytes and the category the record's leaf commits to
+//                    (the body's; kept when retention prunes the body and
+//                    event-id entry, the only other copies)
 //   bodies       key(tenant, seq) -> u64(received_at_ns) || salt(16) || CE
 //                    (received_at repeats the skeleton's; no hash covers the
 //                    copy, so the verifier compares it with the skeleton and
@@ -25,17 +28,19 @@
 //   checkpoints  key(tenant, seq) -> signed checkpoint note (text)
 //   tree         TreeKey(tenant, level, index) -> node hash(32): every
 //                    complete node of the tenant's Merkle tree (format v2,
-//                    docs/FORMAT.md), leaves (level 0, index seq - 1)
-//                    included; written in the record's WriteBatch. A leaf's
-//                    value is leaf_hash(32) || category: the category its
-//                    hash commits to, kept when retention prunes the body
-//                    and event-id entry (the only other copies)
+//                    docs/FORMAT.md) at level kLowestStoredLevel (4) or
+//                    above, written in the WriteBatch of the record that
+//                    completes it. Leaves and the nodes below level 4 are not
+//                    stored: each is hashed from at most 16 skeletons (a
+//                    leaf is LeafHash(entry_hash, category)).
 //   checkpoints_v2  key(tenant, size) -> signed v2 checkpoint note (a C2SP
 //                    tlog-checkpoint; v1 notes stay in "checkpoints")
 //
-// default also holds "tree" -> "rfc9162-sha256/v1" once every tenant's tree
-// is complete (written at creation, or after the upgrade of a store written
-// before the tree existed).
+// default also holds "tree" -> "rfc9162-sha256/v2" once every tenant's tree
+// is complete in this layout (written at creation, or after the upgrade of
+// a store written before the tree existed, or of one whose "tree" is
+// "rfc9162-sha256/v1": every node stored, leaves as hash || category, and
+// 72-byte skeletons).
 //
 //   key(tenant, seq) = tenant || 0x00 || u64(seq)
 //
@@ -53,6 +58,7 @@
 
 #include "verifier/chain/coding.h"
 #include "verifier/chain/hash.h"
+#include "verifier/chain/merkle.h"
 
 namespace indelible::store {
 
@@ -62,7 +68,11 @@ inline constexpr char kFormatValue[] = "indelible/v1";
 inline constexpr char kSigningKeyPrefix[] = "signing_key/";
 
 inline constexpr char kTreeMarkerKey[] = "tree";
-inline constexpr char kTreeMarkerValue[] = "rfc9162-sha256/v1";
+inline constexpr char kTreeMarkerValue[] = "rfc9162-sha256/v2";
+// The layout before: every node stored, categories in the leaf rows.
+inline constexpr char kTreeMarkerV1[] = "rfc9162-sha256/v1";
+// The lowest level of the tree that has rows.
+inline constexpr int kLowestStoredLevel = 4;
 
 inline constexpr char kRetentionPrefix[] = "retention/";
 inline constexpr char kHoldPrefix[] = "hold/";
@@ -83,6 +93,7 @@ inline constexpr char kCheckpointsCf[] = "checkpoints";
 inline constexpr char kTreeCf[] = "tree";
 inline constexpr char kCheckpointsV2Cf[] = "checkpoints_v2";
 
+// A skeleton's fixed part; its category follows.
 inline constexpr size_t kSkeletonSize = 8 + 2 * chain::kDigestSize;
 inline constexpr size_t kHeadSize = 16 + chain::kDigestSize;
 static_assert(kSkeletonSize == 72, "skeleton layout");
@@ -141,8 +152,8 @@ inline bool ParseTreeKey(std::string_view key, std::string_view* tenant,
   return *level < 64;
 }
 
-// A tree row's value: a node's hash, followed for a leaf (level 0) by the
-// category the leaf hash commits to.
+// A tree row's value: a node's hash. In the layout of kTreeMarkerV1 a leaf
+// (level 0) is followed by the category its hash commits to.
 inline std::string EncodeTreeRow(int level, const chain::Digest& hash,
                                  std::string_view leaf_category) {
   std::string v(chain::AsBytes(hash));
@@ -165,24 +176,37 @@ struct Skeleton {
   uint64_t received_at_ns = 0;
   chain::Digest body_digest{};
   chain::Digest entry_hash{};
+  // The category the record's leaf commits to ("" for a record pruned
+  // before its store had a tree: docs/FORMAT.md).
+  std::string category;
 };
 
-inline std::string EncodeSkeleton(const Skeleton& s) {
+// `s` with `category` in place of s.category.
+inline std::string EncodeSkeleton(const Skeleton& s, std::string_view category) {
   std::string v;
-  v.reserve(kSkeletonSize);
+  v.reserve(kSkeletonSize + category.size());
   chain::PutU64(&v, s.received_at_ns);
   v.append(chain::AsBytes(s.body_digest));
   v.append(chain::AsBytes(s.entry_hash));
+  v.append(category);
   return v;
 }
 
+inline std::string EncodeSkeleton(const Skeleton& s) { return EncodeSkeleton(s, s.category); }
+
 inline bool DecodeSkeleton(std::string_view v, Skeleton* s) {
-  if (v.size() != kSkeletonSize) return false;
+  if (v.size() < kSkeletonSize) return false;
   s->received_at_ns = chain::DecodeU64(v.data());
+  s->category.assign(v.substr(kSkeletonSize));
   return chain::DigestFromBytes(v.substr(8, chain::kDigestSize),
                                 &s->body_digest) &&
-         chain::DigestFromBytes(v.substr(8 + chain::kDigestSize),
+         chain::DigestFromBytes(v.substr(8 + chain::kDigestSize, chain::kDigestSize),
                                 &s->entry_hash);
+}
+
+// The leaf hash of the record whose skeleton is `s`.
+inline chain::Digest LeafOf(const Skeleton& s) {
+  return chain::LeafHash(s.entry_hash, s.category);
 }
 
 struct Head {
