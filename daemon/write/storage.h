@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
+#include "daemon/write/node_cache.h"
 #include "verifier/chain/merkle.h"
 #include "verifier/store/layout.h"
 #include "verifier/store/rocks_status.h"
@@ -118,8 +119,9 @@ class Storage {
   // REQUIRES: store::IsStoredNode(node).
   void PutTreeNode(rocksdb::WriteBatch* batch, std::string_view tenant,
                    const chain::NodeId& node, const chain::Digest& hash);
-  // The hashes of `nodes`, in order: stored ones in one MultiGet, lower ones
-  // from their leaves (store::ResolveNodes). DataLoss naming the node or
+  // The hashes of `nodes`, in order: from the node cache, else stored ones
+  // in one MultiGet and lower ones from their leaves (store::ResolveNodes).
+  // REQUIRES: every node is complete (covers leaves the store holds). DataLoss naming the node or
   // seq if a row or skeleton is missing or malformed.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeNodes(
       std::string_view tenant, const std::vector<chain::NodeId>& nodes);
@@ -207,6 +209,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  // Complete nodes read or hashed by GetTreeNodes (about 6 MiB at most).
+  NodeCache node_cache_{1 << 15};
   rocksdb::ColumnFamilyHandle* checkpoints_v2_ = nullptr;
 };
 

@@ -49,10 +49,28 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::LeafHashes(std::string_view 
 
 absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeNodes(
     std::string_view tenant, const std::vector<chain::NodeId>& nodes) {
-  return store::ResolveNodes(
-      nodes,
+  std::vector<chain::Digest> out(nodes.size());
+  std::vector<chain::NodeId> missing;
+  std::vector<size_t> missing_at;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (auto h = node_cache_.Get(tenant, nodes[i])) {
+      out[i] = *h;
+    } else {
+      missing.push_back(nodes[i]);
+      missing_at.push_back(i);
+    }
+  }
+  if (missing.empty()) return out;
+  auto read = store::ResolveNodes(
+      missing,
       [&](const std::vector<chain::NodeId>& rows) { return GetTreeRows(tenant, rows); },
       [&](uint64_t begin, uint64_t end) { return LeafHashes(tenant, begin, end); });
+  if (!read.ok()) return read.status();
+  for (size_t k = 0; k < missing.size(); ++k) {
+    out[missing_at[k]] = (*read)[k];
+    node_cache_.Put(tenant, missing[k], (*read)[k]);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<chain::Digest>> Storage::GetTreeRows(
