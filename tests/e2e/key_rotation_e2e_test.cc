@@ -306,5 +306,77 @@ TEST_F(KeyRotationE2E, ClientsTrustingTheOldKeyFollowTheStatement) {
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
 }
 
+// A report exported after the rotation: its checkpoint_v2 and range proof
+// are signed by B. An auditor trusting A verifies it with the statement
+// (verify-report --rotation), and not without.
+TEST_F(KeyRotationE2E, VerifyReportFollowsTheRotation) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt")).exit_code,
+            0);
+  ASSERT_EQ(Statement(dir_.Sub("c.pem"), dir_.Sub("b.pem"), dir_.Sub("c-to-b.txt")).exit_code,
+            0);
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  Append("acme", 2, "after-");  // seq 5, 6 (the rotation record is seq 4)
+  bool signed_v2 = false;
+  for (int i = 0; i < 200 && !signed_v2; ++i) {
+    CommandResult r = Cli({"checkpoint", "--v2", "--tenant", "acme", "--min-seq", "6"});
+    signed_v2 = r.exit_code == 0;
+    if (!signed_v2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(signed_v2);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+
+  // The report is signed by the auditor's own key D.
+  ASSERT_EQ(RunCommand({BinPath("indelible"), "keygen", "--out", dir_.Sub("d.pem")}).exit_code,
+            0);
+  const std::string report = dir_.Sub("acme.json");
+  CommandResult exported = RunCommand(
+      {BinPath("indelible-verify"), "export", "--data-dir", dir_.Sub("data"), "--tenant", "acme",
+       "--format", "json", "--out", report, "--sign-key", dir_.Sub("d.pem"), "--key", key_a});
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  auto verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "verify-report", "--report",
+                                     report, "--key", VerifierKeyOf(dir_.Sub("d.pem")),
+                                     "--key", key_a, "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  // Trusting A alone: B's checkpoints prove nothing (3).
+  CommandResult without = verify({});
+  EXPECT_EQ(without.exit_code, 3) << without.out << without.err;
+  EXPECT_EQ(nlohmann::json::parse(without.out)["checkpoint_v2"]["log_signed"], false)
+      << without.out;
+  // With A's statement: B signed the head's checkpoint and the proof's.
+  CommandResult with = verify({"--rotation", dir_.Sub("a-to-b.txt")});
+  ASSERT_EQ(with.exit_code, 0) << with.out << with.err;
+  auto j = nlohmann::json::parse(with.out);
+  EXPECT_EQ(j["verdict"], "genuine");
+  EXPECT_EQ(j["checkpoint_v2"]["log_signed"], true);
+  EXPECT_EQ(j["proof"]["log_signed"], true);
+  EXPECT_GE(j["verified_range"]["last_seq"], 6);
+  // A statement by a key not trusted leads nowhere: usage (2), named.
+  CommandResult bad = verify({"--rotation", dir_.Sub("c-to-b.txt")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "--rotation: rotation statement to ")) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "which no trusted key leads to")) << bad.err;
+  // A rotated key vouches for checkpoints only, never for the report's
+  // signer: a report signed by B is not trusted as the auditor's.
+  const std::string by_b = dir_.Sub("by-b.json");
+  ASSERT_EQ(RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir_.Sub("data"),
+                        "--tenant", "acme", "--format", "json", "--out", by_b, "--sign-key",
+                        dir_.Sub("b.pem"), "--key", key_a})
+                .exit_code,
+            0);
+  CommandResult signer_b =
+      RunCommand({BinPath("indelible-verify"), "verify-report", "--report", by_b, "--key", key_a,
+                  "--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(signer_b.exit_code, 1) << signer_b.out;
+  EXPECT_TRUE(absl::StrContains(signer_b.out, "which is not a trusted key")) << signer_b.out;
+}
+
 }  // namespace
 }  // namespace indelible
