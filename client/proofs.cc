@@ -354,6 +354,18 @@ bool LogVerifier::Follow(const chain::KeyRotation& r, std::string_view statement
   return true;
 }
 
+absl::Status LogVerifier::SetWitnessPolicy(chain::WitnessPolicy policy, bool allow_minority) {
+  if (absl::Status s = chain::ValidateWitnessPolicy(policy); !s.ok()) return s;
+  if (policy.witnesses.empty() || policy.quorum == 0) {
+    return absl::InvalidArgumentError("witness policy: no witness or a quorum of 0");
+  }
+  if (!allow_minority) {
+    if (absl::Status s = chain::CheckMajorityQuorum(policy); !s.ok()) return s;
+  }
+  policy_ = std::move(policy);
+  return absl::OkStatus();
+}
+
 absl::Status LogVerifier::AddRotationStatement(std::string_view statement) {
   return AddRotationStatements({std::string(statement)});
 }

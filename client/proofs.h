@@ -198,8 +198,10 @@ class LogVerifier {
   // From now on a checkpoint is adopted only if it is also cosigned by the
   // policy's quorum of witnesses (chain/witness_policy.h). The trusted
   // state's checkpoints were adopted under the policy then in force and are
-  // not checked again. REQUIRES: chain::ValidateWitnessPolicy(policy).ok().
-  void SetWitnessPolicy(chain::WitnessPolicy policy) { policy_ = std::move(policy); }
+  // not checked again. InvalidArgument (and the policy unchanged) if it is
+  // not valid (chain::ValidateWitnessPolicy), or if its quorum is no
+  // majority (chain::CheckMajorityQuorum) unless `allow_minority`.
+  absl::Status SetWitnessPolicy(chain::WitnessPolicy policy, bool allow_minority = false);
 
   const TrustedState& state() const { return state_; }
 

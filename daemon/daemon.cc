@@ -185,10 +185,16 @@ absl::Status Daemon::StartSequencer() {
       !s.ok()) {
     return Fail(absl::IsFailedPrecondition(s) ? kExitUsage : kExitRuntime, StartupFailed(s));
   }
+  recorder_ = std::make_unique<DaemonRecorder>(sequencer_.get(), storage_.get(), clock_,
+                                               config_.limits);
+  // A tenant created after a rotation carries the statements too.
+  auto statements = CachedKeyRotations(storage_.get());
+  if (!statements.ok()) return Fail(kExitRuntime, StartupFailed(statements.status()));
   checkpointer_ = std::make_unique<Checkpointer>(
       storage_.get(), sequencer_.get(), clock_, signer_.get(),
       Checkpointer::Options{std::chrono::milliseconds(config_.checkpoint_interval_ms),
-                            EffectiveLogName(config_)});
+                            EffectiveLogName(config_),
+                            KeyHistoryRecorder(recorder_.get(), *std::move(statements))});
   if (auto s = checkpointer_->Init(); !s.ok()) return Fail(kExitRuntime, StartupFailed(s));
   return absl::OkStatus();
 }
@@ -196,8 +202,6 @@ absl::Status Daemon::StartSequencer() {
 // The configuration's security and retention settings are on record in
 // the chains they concern before any of them takes effect.
 absl::Status Daemon::PutSettingsOnRecord() {
-  recorder_ = std::make_unique<DaemonRecorder>(sequencer_.get(), storage_.get(), clock_,
-                                               config_.limits);
   if (auto s = CommitSettings(storage_.get(), *recorder_, GovernedSettingsOf(config_),
                               kConfigStartAction, options_.accept_weaker_config);
       !s.ok()) {
@@ -456,6 +460,11 @@ void Daemon::StopServing() {
   metrics_server_->Stop();
   backuper_->Stop();
   compactor_->Stop();
+  // A round while the sequencer still runs: a tenant never checkpointed
+  // can take its key history (Checkpointer::Options::before_first) first.
+  if (auto s = checkpointer_->RunOnce(); !s.ok()) {
+    spdlog::error("event=checkpoint_failed status=\"{}\"", s.ToString());
+  }
   sequencer_->Stop();
   checkpointer_->Stop();  // signs the final heads
   if (witnessing_) witnessing_->Stop();

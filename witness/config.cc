@@ -37,6 +37,17 @@ absl::Status CheckKeys(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
+// Reads a boolean at node[key] into *out if present.
+absl::Status ReadBool(const YAML::Node& node, const std::string& path, const std::string& key,
+                      bool* out) {
+  const YAML::Node v = node[key];
+  if (!v || v.IsNull()) return absl::OkStatus();
+  if (!v.IsScalar() || !YAML::convert<bool>::decode(v, *out)) {
+    return Bad(path + key, "must be true or false");
+  }
+  return absl::OkStatus();
+}
+
 // Reads a scalar string at node[key] into *out if present.
 absl::Status ReadString(const YAML::Node& node, const std::string& path,
                         const std::string& key, std::string* out) {
@@ -105,10 +116,13 @@ absl::StatusOr<WitnessConfig> ParseConfig(const std::string& yaml_text) {
   WitnessConfig c;
   if (root.IsNull()) return c;
   RETURN_IF_ERROR(CheckKeys(root, "",
-                            {"listen", "metrics_listen", "port_file", "state_dir",
-                             "log_level", "name", "key_file", "tls", "logs"}));
+                            {"listen", "metrics_listen", "metrics_allow_non_loopback",
+                             "port_file", "state_dir", "log_level", "name", "key_file", "tls",
+                             "logs"}));
   RETURN_IF_ERROR(ReadString(root, "", "listen", &c.listen));
   RETURN_IF_ERROR(ReadString(root, "", "metrics_listen", &c.metrics_listen));
+  RETURN_IF_ERROR(
+      ReadBool(root, "", "metrics_allow_non_loopback", &c.metrics_allow_non_loopback));
   RETURN_IF_ERROR(ReadString(root, "", "port_file", &c.port_file));
   RETURN_IF_ERROR(ReadString(root, "", "state_dir", &c.state_dir));
   RETURN_IF_ERROR(ReadString(root, "", "log_level", &c.log_level));
@@ -170,9 +184,12 @@ absl::Status ValidateConfig(const WitnessConfig& c) {
                                       " is not loopback; a non-loopback listener needs tls "
                                       "(cert_file, key_file)"));
   }
-  if (!c.metrics_listen.empty() && !IsLoopbackListen(c.metrics_listen)) {
-    return Bad("metrics_listen", absl::StrCat(c.metrics_listen,
-                                              " is not loopback; it serves plain HTTP"));
+  if (!c.metrics_listen.empty() && !IsLoopbackListen(c.metrics_listen) &&
+      !c.metrics_allow_non_loopback) {
+    return Bad("metrics_listen",
+               absl::StrCat(c.metrics_listen,
+                            " is not loopback; it serves plain HTTP without authentication "
+                            "(set metrics_allow_non_loopback: true to allow it)"));
   }
   if (c.logs.empty()) return Bad("logs", "at least one log is required");
   std::set<std::string> seen;

@@ -37,9 +37,13 @@ struct WitnessConfig {
   // host:port of the witness API. Port 0 picks a free port (see port_file).
   // Plain HTTP only on loopback; anything else needs tls.
   std::string listen = "127.0.0.1:7420";
-  // host:port of GET /metrics and GET /health, loopback only. Empty: off.
-  // Port 0 writes the bound port to <port_file>.metrics.
+  // host:port of GET /metrics and GET /health (plain HTTP, no
+  // authentication), loopback only unless metrics_allow_non_loopback.
+  // Empty: off. Port 0 writes the bound port to <port_file>.metrics.
   std::string metrics_listen;
+  // Lets metrics_listen be off loopback (a container whose scraper reaches
+  // it on the pod or container IP); restrict access to it by network.
+  bool metrics_allow_non_loopback = false;
   // If set, the bound port is written here once the server listens.
   std::string port_file;
   // Where the newest cosigned size and root of each origin are kept.

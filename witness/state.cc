@@ -165,7 +165,10 @@ absl::Status StateStore::Put(const std::string& origin, const OriginState& state
   const std::string path = dir + "/" + OriginFileName(origin);
   const std::string tmp = path + kTmpSuffix;
   const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::InternalError(Errno("cannot create", tmp));
+  if (fd < 0) {
+    last_failed_.store(true);
+    return absl::InternalError(Errno("cannot create", tmp));
+  }
   absl::Status s = WriteAll(fd, StateFileText(origin, state, kind_), tmp);
   if (s.ok() && fsync(fd) != 0) s = absl::InternalError(Errno("cannot fsync", tmp));
   if (close(fd) != 0 && s.ok()) s = absl::InternalError(Errno("cannot close", tmp));
@@ -174,6 +177,7 @@ absl::Status StateStore::Put(const std::string& origin, const OriginState& state
   }
   if (!s.ok()) {
     unlink(tmp.c_str());
+    last_failed_.store(true);
     return s;
   }
   // The rename is durable only once the directory is.
@@ -185,6 +189,7 @@ absl::Status StateStore::Put(const std::string& origin, const OriginState& state
   }
   std::lock_guard<std::mutex> l(mu_);
   states_[origin] = state;
+  last_failed_.store(false);
   return absl::OkStatus();
 }
 

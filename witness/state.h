@@ -69,9 +69,11 @@ class StateStore {
   std::vector<std::pair<std::string, OriginState>> Snapshot() const;
 
   const std::string& dir() const { return dir_; }
-  // True once a Put failed after its rename (the disk state is then
-  // uncertain); every later Put fails until the process restarts.
-  bool failed() const { return failed_.load(); }
+  // True while the newest Put could not make its state durable (cleared by
+  // the next one that can), and for good once a Put failed after its
+  // rename (the disk state is then uncertain; every later Put fails until
+  // the process restarts). A Put refused as going backwards is no failure.
+  bool failed() const { return failed_.load() || last_failed_.load(); }
 
  private:
   StateStore(std::string dir, std::string kind, int lock_fd)
@@ -82,6 +84,7 @@ class StateStore {
   const std::string kind_;
   const int lock_fd_;
   std::atomic<bool> failed_{false};
+  std::atomic<bool> last_failed_{false};
   mutable std::mutex mu_;  // guards states_ and origin_mutexes_
   std::map<std::string, OriginState> states_;
   std::map<std::string, std::unique_ptr<std::mutex>> origin_mutexes_;

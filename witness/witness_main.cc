@@ -60,8 +60,8 @@ std::string RenderMetrics(const Witness& w, const StateStore& store) {
                     "\"} ", state.size, "\n");
   }
   absl::StrAppend(&out,
-                  "# HELP indelible_witness_state_ok 1 while state writes succeed; 0 after "
-                  "a failed one (restart needed).\n"
+                  "# HELP indelible_witness_state_ok 1 while state writes succeed; 0 while "
+                  "the newest failed (after a failure past its rename: until a restart).\n"
                   "# TYPE indelible_witness_state_ok gauge\n"
                   "indelible_witness_state_ok ",
                   store.failed() ? 0 : 1, "\n");

@@ -179,6 +179,9 @@ CLI::App* AddVerifyReceipt(CLI::App& app, VerifyReceiptFlags* f,
   cmd->add_option("--witness-policy", f->witness_policy,
                   "A witness policy file (docs/WITNESS.md) instead of --witness "
                   "and --quorum");
+  cmd->add_flag("--allow-minority-quorum", f->allow_minority_quorum,
+                "Accept a quorum of at most half the witnesses (refused by default, "
+                "exit 2: two views of one size could each reach it)");
   return cmd;
 }
 

@@ -70,6 +70,8 @@ struct VerifyReceiptFlags {
   std::vector<std::string> witnesses;
   size_t quorum = 0;
   std::string witness_policy;
+  // Accept a quorum that is no majority of the witnesses (split views).
+  bool allow_minority_quorum = false;
 };
 
 struct ProveFlags {

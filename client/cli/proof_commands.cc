@@ -145,7 +145,8 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
   absl::StatusOr<std::vector<chain::NoteVerifierKey>> keys = ParseKeys(flags.keys);
   if (!keys.ok()) return UsageError(err, chain::ToStd(keys.status().message()));
   absl::StatusOr<std::optional<chain::WitnessPolicy>> policy =
-      chain::WitnessPolicyFromCommandLine(flags.witnesses, flags.quorum, flags.witness_policy);
+      chain::WitnessPolicyFromCommandLine(flags.witnesses, flags.quorum, flags.witness_policy,
+                                          flags.allow_minority_quorum);
   if (!policy.ok()) return UsageError(err, chain::ToStd(policy.status().message()));
   if (keys->empty()) return NoKey(err, "verify-receipt");
   std::string text;
@@ -192,7 +193,10 @@ int RunVerifyReceipt(client::Client& client, const VerifyReceiptFlags& flags,
   if (absl::Status s = verifier.AddRotationStatements(statements); !s.ok()) {
     return UsageError(err, absl::StrCat("--rotation: ", s.message()));
   }
-  if (policy->has_value()) verifier.SetWitnessPolicy(**std::move(policy));
+  if (policy->has_value()) {
+    absl::Status s = verifier.SetWitnessPolicy(**std::move(policy), flags.allow_minority_quorum);
+    if (!s.ok()) return UsageError(err, chain::ToStd(s.message()));
+  }
   const auto deadline = std::chrono::steady_clock::now() + flags.wait;
   int rc = kExitOk;
   for (const auto& [r, category] : receipts) {

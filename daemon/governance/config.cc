@@ -87,6 +87,8 @@ absl::StatusOr<DaemonConfig> ParseYaml(const YAML::Node& root) {
   k.insert("witnesses");
   if (root["witnesses"]) RETURN_IF_ERROR(ParseWitnesses(root["witnesses"], &c.witnesses));
   RETURN_IF_ERROR(Read(root, "", "witness_quorum", &k, &c.witness_quorum));
+  RETURN_IF_ERROR(Read(root, "", "witness_allow_minority_quorum", &k,
+                       &c.witness_allow_minority_quorum));
   RETURN_IF_ERROR(Read(root, "", "witness_grace_seconds", &k, &c.witness_grace_seconds));
   RETURN_IF_ERROR(CheckUnknown(root, "", k));
   return c;

@@ -109,6 +109,10 @@ struct DaemonConfig {
   // cosigned it. 0 (unset) means all listed.
   std::vector<WitnessConfig> witnesses;
   size_t witness_quorum = 0;
+  // The effective quorum must be a majority of the witnesses (2K > N): two
+  // views of one size can each reach a smaller one. Only with this set is a
+  // minority quorum accepted.
+  bool witness_allow_minority_quorum = false;
   // How long a tenant's newest checkpoint may stay below quorum before the
   // health service "indelible.v1.Witnessing" turns NOT_SERVING.
   uint64_t witness_grace_seconds = 60;

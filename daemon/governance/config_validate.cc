@@ -112,6 +112,15 @@ absl::Status ValidateWitnesses(const DaemonConfig& c) {
         "config: witness_quorum: ", c.witness_quorum, " is more than the ",
         c.witnesses.size(), " witnesses listed"));
   }
+  const size_t quorum = EffectiveWitnessQuorum(c);
+  if (!c.witnesses.empty() && 2 * quorum <= c.witnesses.size() &&
+      !c.witness_allow_minority_quorum) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "config: witness_quorum: ", quorum, " of ", c.witnesses.size(),
+        " witnesses is not a majority: two different checkpoints of one size could each "
+        "reach it (a split view); raise it above ", c.witnesses.size() / 2,
+        " or set witness_allow_minority_quorum: true"));
+  }
   return absl::OkStatus();
 }
 

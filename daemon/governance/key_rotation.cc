@@ -59,7 +59,8 @@ std::string Describe(const std::vector<chain::NoteVerifierKey>& keys) {
 }
 
 chain::EventFields RotationEvent(const std::string& tenant, const chain::KeyRotation& r,
-                                 const std::string& statement) {
+                                 const std::string& statement,
+                                 const std::string& reason = "signing key rotation") {
   chain::EventFields e;
   e.tenant = tenant;
   e.actor_id = "operator";
@@ -69,7 +70,7 @@ chain::EventFields RotationEvent(const std::string& tenant, const chain::KeyRota
   e.source = "indelibled";
   e.resource_type = "signing_key";
   e.resource_id = chain::NoteVerifierKeyString(r.new_key);
-  e.reason = "signing key rotation";
+  e.reason = reason;
   e.outcome = "applied";
   e.metadata = {{"new_key", chain::NoteVerifierKeyString(r.new_key)},
                 {"old_key", chain::NoteVerifierKeyString(r.old_key)},
@@ -150,6 +151,36 @@ absl::Status ApplyKeyRotation(const KeyRotationInputs& in) {
   spdlog::info("event=key_rotated old_key={} new_key={} tenants={}",
                chain::NoteVerifierKeyString(r->old_key), mine, receipts->size());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> CachedKeyRotations(Storage* storage) {
+  auto rows = storage->ScanMeta(kKeyRotationPrefix);
+  if (!rows.ok()) return rows.status();
+  std::vector<std::string> statements;
+  for (auto& [row, statement] : *rows) statements.push_back(std::move(statement));
+  return statements;
+}
+
+std::function<absl::Status(const std::string& tenant)> KeyHistoryRecorder(
+    const DaemonRecorder* recorder, std::vector<std::string> statements) {
+  if (statements.empty()) return nullptr;
+  return [recorder, statements = std::move(statements)](const std::string& tenant) {
+    std::vector<chain::EventFields> events;
+    for (const std::string& statement : statements) {
+      auto r = chain::VerifyKeyRotation(statement);
+      if (!r.ok()) {
+        return absl::DataLossError(absl::StrCat("the store's key rotation statement: ",
+                                                r.status().message()));
+      }
+      events.push_back(RotationEvent(tenant, *r, statement,
+                                     "signing key history, before the tenant's first checkpoint"));
+    }
+    auto receipts = recorder->Append(std::move(events), nullptr);
+    if (!receipts.ok()) return receipts.status();
+    spdlog::info("event=key_history_recorded tenant={} statements={}", tenant,
+                 receipts->size());
+    return absl::OkStatus();
+  };
 }
 
 }  // namespace indelible

@@ -10,14 +10,22 @@
 // with the new key. Verifiers never trust the cache: they follow the
 // statements in the chains.
 //
+// A tenant created after a rotation gets the whole cached statement chain
+// too, as records of the same kind appended before its first checkpoint
+// (KeyHistoryRecorder, run by the Checkpointer), so a verifier trusting any
+// earlier key follows it there as in every other chain.
+//
 // Thread safety: called once, at start, before the checkpointer runs.
 #ifndef INDELIBLE_DAEMON_GOVERNANCE_KEY_ROTATION_H_
 #define INDELIBLE_DAEMON_GOVERNANCE_KEY_ROTATION_H_
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "daemon/clock.h"
+#include "daemon/governance/daemon_records.h"
 #include "daemon/write/ingest.h"
 #include "daemon/write/sequencer.h"
 #include "daemon/write/storage.h"
@@ -45,6 +53,18 @@ struct KeyRotationInputs {
 // missing, unreadable, invalid, or not from the current key to this one,
 // naming what to do. Another error if the store cannot be read or written.
 absl::Status ApplyKeyRotation(const KeyRotationInputs& in);
+
+// The statements the store caches, oldest first (the chain from the first
+// key to the current one).
+absl::StatusOr<std::vector<std::string>> CachedKeyRotations(Storage* storage);
+
+// What the Checkpointer runs before a tenant's first checkpoint: appends
+// one key.rotate record per statement of `statements` (oldest first) to the
+// tenant's chain and waits until they are durable. Nullptr when
+// `statements` is empty (a store that never rotated). REQUIRES: `recorder`
+// outlives the function.
+std::function<absl::Status(const std::string& tenant)> KeyHistoryRecorder(
+    const DaemonRecorder* recorder, std::vector<std::string> statements);
 
 }  // namespace indelible
 

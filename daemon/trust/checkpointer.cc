@@ -105,14 +105,30 @@ absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> Checkpointer::S
   return std::make_pair(cp, *std::move(signed_cp));
 }
 
+bool Checkpointer::Preface(const std::string& tenant, store::Head* head) {
+  if (!options_.before_first || last_[tenant].seq > 0 || last_v2_[tenant].seq > 0 ||
+      prefaced_.count(tenant) > 0) {
+    return true;
+  }
+  if (absl::Status s = options_.before_first(tenant); !s.ok()) {
+    spdlog::error("event=first_checkpoint_deferred tenant={} status=\"{}\"", tenant,
+                  s.ToString());
+    return false;
+  }
+  prefaced_.insert(tenant);
+  *head = sequencer_->GetHead(tenant);
+  return true;
+}
+
 absl::Status Checkpointer::RunOnce() {
   std::lock_guard<std::mutex> l(run_mu_);
-  for (const auto& [tenant, head] : sequencer_->AllHeads()) {
+  for (auto [tenant, head] : sequencer_->AllHeads()) {
     Last& v1 = last_[tenant];
     Last& v2 = last_v2_[tenant];
     if (v1.seq >= head.seq && v2.seq >= head.seq) continue;
     // Never sign a head whose chain is known to be damaged.
     if (sequencer_->Quarantined(tenant)) continue;
+    if (!Preface(tenant, &head)) continue;
     bool signer_failed = false;
     auto signed_cp = SignHead(tenant, head, /*deletion=*/nullptr, &signer_failed);
     if (!signed_cp.ok()) {

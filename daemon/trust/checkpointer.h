@@ -18,10 +18,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -42,6 +44,11 @@ class Checkpointer {
     // The origin of v2 checkpoints is "<log_name>/<tenant>".
     // REQUIRES: chain::IsValidLogName(log_name).
     std::string log_name = "indelible.local";
+    // Run (once per start) before a tenant's first checkpoint, to append
+    // what its chain must carry before anything is signed for it: the key
+    // rotation statements (key_rotation.h, KeyHistoryRecorder). A failure
+    // is logged and the tenant waits for the next round. Empty: nothing.
+    std::function<absl::Status(const std::string& tenant)> before_first;
   };
 
   // REQUIRES: all pointers outlive the checkpointer.
@@ -91,6 +98,10 @@ class Checkpointer {
   absl::StatusOr<std::pair<chain::CheckpointV2, SignedCheckpoint>> SignHead(
       const std::string& tenant, const store::Head& head,
       const std::vector<std::string>* deletion, bool* signer_failed);
+  // Runs options_.before_first for a tenant never checkpointed, once; false
+  // (logged) if it failed. Sets *head to the tenant's head after it.
+  // REQUIRES: run_mu_ held.
+  bool Preface(const std::string& tenant, store::Head* head);
   // Stores the signed checkpoints of `cp` where they are newer than the
   // tenant's last ones. REQUIRES: run_mu_ held.
   absl::Status StoreSigned(const std::string& tenant, const chain::CheckpointV2& cp,
@@ -106,6 +117,8 @@ class Checkpointer {
   // The newest checkpoint of each tenant; guarded by run_mu_.
   std::unordered_map<std::string, Last> last_;
   std::unordered_map<std::string, Last> last_v2_;
+  // Tenants options_.before_first ran for; guarded by run_mu_.
+  std::unordered_set<std::string> prefaced_;
 
   // Runs RunOnce every interval, and once more when stopped.
   PeriodicTask task_;

@@ -255,5 +255,37 @@ TEST(WitnessPolicyParse, Flags) {
             "--witness nope:");
 }
 
+// 2K <= N lets two views of one size each reach K: refused on a command
+// line unless --allow-minority-quorum.
+TEST(WitnessPolicyParse, QuorumMustBeAMajority) {
+  std::vector<std::string> keys;
+  for (const char* name : {"witness.example/a", "witness.example/b", "witness.example/c"}) {
+    keys.push_back(CosignerKeyString(Cosigner(name, *Ed25519PrivateKey::Generate()).key()));
+  }
+  const std::vector<std::string> two(keys.begin(), keys.begin() + 2);
+  auto minority = WitnessPolicyFromCommandLine(two, 1, "", false);
+  EXPECT_EQ(minority.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ToStd(minority.status().message()).substr(0, 72),
+            "--quorum: witness policy: quorum 1 of 2 witnesses is not a majority: two");
+  EXPECT_NE(ToStd(minority.status().message()).find("--allow-minority-quorum"),
+            std::string::npos);
+  EXPECT_FALSE(WitnessPolicyFromCommandLine(keys, 1, "", false).ok());
+  EXPECT_TRUE(WitnessPolicyFromCommandLine(keys, 2, "", false).ok());
+  EXPECT_TRUE(WitnessPolicyFromCommandLine(two, 0, "", false).ok());  // all of them
+  EXPECT_TRUE(WitnessPolicyFromCommandLine(two, 1, "", true).ok());
+  // A witness listed twice counts once: 1 of {a, a} is all of one.
+  EXPECT_TRUE(WitnessPolicyFromCommandLine({keys[0], keys[0]}, 1, "", false).ok());
+  EXPECT_TRUE(WitnessPolicyFromCommandLine({}, 0, "", false)->has_value() == false);
+  const std::string file = ::testing::TempDir() + "/minority-policy";
+  std::ofstream(file) << "witness " << keys[0] << "\nwitness " << keys[1] << "\nquorum 1\n";
+  auto from_file = WitnessPolicyFromCommandLine({}, 0, file, false);
+  EXPECT_NE(ToStd(from_file.status().message()).find("--witness-policy " + file + ": witness "
+                                                     "policy: quorum 1 of 2"),
+            std::string::npos)
+      << from_file.status();
+  EXPECT_TRUE(WitnessPolicyFromCommandLine({}, 0, file, true).ok());
+  EXPECT_TRUE(CheckMajorityQuorum({{}, 0}).code() == absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace indelible::chain

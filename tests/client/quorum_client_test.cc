@@ -92,7 +92,10 @@ TEST_F(QuorumClient, LogVerifierAdoptsOnlyWithQuorum) {
   const std::string state = ::testing::TempDir() + "/quorum-client-state";
   std::filesystem::remove(state);
   client::LogVerifier v(client_.get(), {key_}, {}, state);
-  v.SetWitnessPolicy(Policy(2));
+  // 1 of 2 is no majority: refused unless allowed.
+  EXPECT_EQ(v.SetWitnessPolicy(Policy(1)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(v.SetWitnessPolicy(Policy(1), /*allow_minority=*/true).ok());
+  ASSERT_TRUE(v.SetWitnessPolicy(Policy(2)).ok());
   const std::string category = client::StoredCategory(testing::MakeEvent("acme", "e1"));
 
   // The log's signature alone: below quorum, nothing adopted.
@@ -134,7 +137,8 @@ TEST_F(QuorumClient, VerifyReceiptCli) {
   const std::string k1 = chain::CosignerKeyString(w1_.key());
   const std::string k2 = chain::CosignerKeyString(w2_.key());
   // Not cosigned: exit 3, naming the missing witnesses.
-  Result r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1"}), receipt);
+  Result r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1",
+                          "--allow-minority-quorum"}), receipt);
   EXPECT_EQ(r.code, cli::kExitRejected) << r.err;
   EXPECT_NE(r.err.find("not verified: below witness quorum: cosigned by 0 of the 1 witnesses "
                        "required; missing: witness.example/w1, witness.example/w2"),
@@ -142,7 +146,8 @@ TEST_F(QuorumClient, VerifyReceiptCli) {
       << r.err;
   // Quorum met.
   ServeWith(Line(w2_));
-  r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1"}), receipt);
+  r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1",
+                          "--allow-minority-quorum"}), receipt);
   EXPECT_EQ(r.code, cli::kExitOk) << r.err;
   // Duplicate lines of one witness do not make two.
   ServeWith(Line(w2_) + Line(w2_, 1700000005));
@@ -160,7 +165,8 @@ TEST_F(QuorumClient, VerifyReceiptCli) {
   blob.replace(0, 4, good_blob.substr(0, 4));
   forged = forged.substr(0, b64) + chain::Base64Encode(blob) + "\n";
   ServeWith(forged + Line(w2_));
-  r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1"}), receipt);
+  r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1",
+                          "--allow-minority-quorum"}), receipt);
   EXPECT_EQ(r.code, cli::kExitNotVerified) << r.err;
   EXPECT_NE(r.err.find("cosignature by witness.example/w1 does not verify"), std::string::npos)
       << r.err;
@@ -169,7 +175,12 @@ TEST_F(QuorumClient, VerifyReceiptCli) {
   std::ofstream(policy) << "witness " << k1 << "\nwitness " << k2 << "\nquorum 2\n";
   ServeWith(Line(w1_) + Line(w2_));
   EXPECT_EQ(Cli(VerifyArgs({"--witness-policy", policy}), receipt).code, cli::kExitOk);
-  // Usage: quorum above the witnesses, a bad key, file and flags together.
+  // Usage: a quorum that is no majority (2K <= N) without
+  // --allow-minority-quorum, above the witnesses, a bad key, file and flags
+  // together.
+  r = Cli(VerifyArgs({"--witness", k1, "--witness", k2, "--quorum", "1"}), receipt);
+  EXPECT_EQ(r.code, cli::kExitUsage) << r.err;
+  EXPECT_NE(r.err.find("quorum 1 of 2 witnesses is not a majority"), std::string::npos) << r.err;
   EXPECT_EQ(Cli(VerifyArgs({"--witness", k1, "--quorum", "2"}), receipt).code, cli::kExitUsage);
   EXPECT_EQ(Cli(VerifyArgs({"--witness", "nope"}), receipt).code, cli::kExitUsage);
   EXPECT_EQ(Cli(VerifyArgs({"--witness-policy", policy, "--witness", k1}), receipt).code,

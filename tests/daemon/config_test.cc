@@ -81,6 +81,30 @@ TEST(ConfigWitnesses, ErrorsNameTheField) {
   }
 }
 
+// A quorum of at most half the witnesses lets two views of one size each
+// reach it: refused at start unless explicitly allowed.
+TEST(ConfigWitnesses, QuorumMustBeAMajority) {
+  std::string two;
+  for (const std::string name : {"w.example/1", "w.example/2"}) {
+    two += "  - {name: " + name + ", url: \"http://127.0.0.1:1\", key: \"" + WitnessKey(name) +
+           "\"}\n";
+  }
+  const std::string three = two + "  - {name: w.example/3, url: \"http://127.0.0.1:1\", key: \"" +
+                            WitnessKey("w.example/3") + "\"}\n";
+  absl::Status s = ParseAndValidate("witness_quorum: 1\nwitnesses:\n" + two);
+  EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(),
+                                "witness_quorum: 1 of 2 witnesses is not a majority"))
+      << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "witness_allow_minority_quorum")) << s;
+  EXPECT_FALSE(ParseAndValidate("witness_quorum: 1\nwitnesses:\n" + three).ok());
+  EXPECT_TRUE(ParseAndValidate("witness_quorum: 2\nwitnesses:\n" + three).ok());
+  EXPECT_TRUE(ParseAndValidate("witnesses:\n" + two).ok());  // default: all
+  EXPECT_TRUE(
+      ParseAndValidate("witness_quorum: 1\nwitness_allow_minority_quorum: true\nwitnesses:\n" + two)
+          .ok());
+}
+
 TEST(Config, EmptyMeansDefaults) {
   auto c = ParseConfig("");
   ASSERT_TRUE(c.ok()) << c.status();

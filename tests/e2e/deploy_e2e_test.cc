@@ -4,10 +4,22 @@
 // an fsGroup mount makes them), and its probe commands and metrics scrape
 // run against that daemon. Also what the kubelet would get wrong: probe
 // timeouts, liveness on readiness, subPath config mounts, a :latest image.
+// The signing key is the signer sidecar's alone: the test runs the real
+// indelible-signer from the manifest's signer.yaml, and the daemon signs
+// through it. The production config and systemd unit use the signer too.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <fstream>
 #include <map>
@@ -35,9 +47,12 @@ std::string SourceDir() {
 }
 
 struct Manifest {
-  YAML::Node config;     // the ConfigMap's indelibled.yaml, parsed
-  YAML::Node pod;        // the StatefulSet's pod template
-  YAML::Node container;  // its indelibled container
+  YAML::Node config;         // the ConfigMap's indelibled.yaml, parsed
+  YAML::Node signer_config;  // the ConfigMap's signer.yaml, parsed
+  YAML::Node pod;            // the StatefulSet's pod template
+  YAML::Node container;      // its indelibled container
+  YAML::Node signer;         // its indelible-signer sidecar
+  YAML::Node claims;         // its volumeClaimTemplates
 };
 
 Manifest Load() {
@@ -47,9 +62,12 @@ Manifest Load() {
     const std::string kind = doc["kind"].as<std::string>();
     if (kind == "ConfigMap") {
       m.config = YAML::Load(doc["data"]["indelibled.yaml"].as<std::string>());
+      m.signer_config = YAML::Load(doc["data"]["signer.yaml"].as<std::string>());
     } else if (kind == "StatefulSet") {
       m.pod = doc["spec"]["template"];
       m.container = m.pod["spec"]["containers"][0];
+      m.signer = m.pod["spec"]["initContainers"][0];
+      m.claims = doc["spec"]["volumeClaimTemplates"];
     }
   }
   return m;
@@ -83,6 +101,143 @@ void ReplaceAll(std::string* s, const std::string& from, const std::string& to) 
 }
 
 const char* const kProbes[] = {"startupProbe", "readinessProbe", "livenessProbe"};
+
+// The names of the volumes `container` mounts, by mount path.
+std::map<std::string, std::string> Mounts(const YAML::Node& container) {
+  std::map<std::string, std::string> out;
+  for (const YAML::Node& v : container["volumeMounts"]) {
+    out[v["mountPath"].as<std::string>()] = v["name"].as<std::string>();
+  }
+  return out;
+}
+
+bool Mounted(const YAML::Node& container, const std::string& volume) {
+  for (const auto& [path, name] : Mounts(container)) {
+    if (name == volume) return true;
+  }
+  return false;
+}
+
+// The directory of a file path.
+std::string DirOf(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+// Whether a process listens on the Unix socket `path`.
+bool Accepts(const std::string& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  path.copy(addr.sun_path, path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+// One indelible-signer process; killed when destroyed.
+class Signer {
+ public:
+  ~Signer() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  // Starts it with `config` and waits (at most 30 s) for `socket`.
+  ::testing::AssertionResult Start(const std::string& config, const std::string& socket,
+                                   const std::string& log) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      const std::string bin = BinPath("indelible-signer");
+      execl(bin.c_str(), bin.c_str(), "--config", config.c_str(), nullptr);
+      _exit(127);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Accepts(socket)) return ::testing::AssertionSuccess();
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return ::testing::AssertionFailure() << "indelible-signer exited: " << testing::ReadFile(log);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return ::testing::AssertionFailure() << "no socket: " << testing::ReadFile(log);
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// The manifest's signer sidecar, from its signer.yaml, with its key and
+// state in `dir` and its socket at dir/signer.sock; the key mode 0440 as
+// the Secret's fsGroup mount makes it.
+::testing::AssertionResult StartSidecar(const Manifest& m, const TempDir& dir, Signer* signer) {
+  if (RunCommand({BinPath("indelible-signer"), "keygen", "--out", dir.Sub("signing-key.pem")})
+          .exit_code != 0 ||
+      chmod(dir.Sub("signing-key.pem").c_str(), 0440) != 0) {
+    return ::testing::AssertionFailure() << "cannot make the signer's key";
+  }
+  YAML::Node config = YAML::Clone(m.signer_config);
+  config["socket"] = dir.Sub("signer.sock");
+  config["state_dir"] = dir.Sub("signer-state");
+  config["signing_key_file"] = dir.Sub("signing-key.pem");
+  YAML::Emitter yaml;
+  yaml << config;
+  std::ofstream(dir.Sub("signer.yaml")) << yaml.c_str() << "\n";
+  return signer->Start(dir.Sub("signer.yaml"), dir.Sub("signer.sock"), dir.Sub("signer.log"));
+}
+
+// The key is the signer sidecar's: its Secret and its state are mounted in
+// the sidecar only, under another user; the daemon shares only the socket.
+TEST(DeployE2E, TheSigningKeyIsTheSignerSidecars) {
+  const Manifest m = Load();
+  ASSERT_TRUE(m.signer.IsMap());
+  EXPECT_EQ(m.signer["name"].as<std::string>(), "indelible-signer");
+  EXPECT_EQ(m.signer["restartPolicy"].as<std::string>(), "Always");  // a native sidecar
+  EXPECT_FALSE(m.config["signing_key_file"]);
+  EXPECT_FALSE(m.config["key_name"]);  // the signer's
+  const std::string socket = m.config["signer_socket"].as<std::string>();
+  EXPECT_EQ(m.signer_config["socket"].as<std::string>(), socket);
+  EXPECT_EQ(m.signer_config["log_name"].as<std::string>(), m.config["log_name"].as<std::string>());
+  // The socket's directory is one volume in both containers.
+  const auto daemon_mounts = Mounts(m.container), signer_mounts = Mounts(m.signer);
+  ASSERT_EQ(daemon_mounts.count(DirOf(socket)), 1u);
+  EXPECT_EQ(daemon_mounts.at(DirOf(socket)), signer_mounts.at(DirOf(socket)));
+  // The key and the state: the signer's mounts only.
+  const std::string key_dir = DirOf(m.signer_config["signing_key_file"].as<std::string>());
+  const std::string state_dir = m.signer_config["state_dir"].as<std::string>();
+  std::string key_volume, state_volume;
+  for (const auto& [path, name] : signer_mounts) {
+    if (key_dir.rfind(path, 0) == 0) key_volume = name;
+    if (state_dir.rfind(path, 0) == 0) state_volume = name;
+  }
+  ASSERT_FALSE(key_volume.empty());
+  ASSERT_FALSE(state_volume.empty());
+  EXPECT_FALSE(Mounted(m.container, key_volume));
+  EXPECT_FALSE(Mounted(m.container, state_volume));
+  bool state_claimed = false;
+  for (const YAML::Node& c : m.claims) {
+    state_claimed = state_claimed || c["metadata"]["name"].as<std::string>() == state_volume;
+  }
+  EXPECT_TRUE(state_claimed) << "the signer's state must survive the pod";
+  // Another user than the daemon's (the pod's).
+  const int daemon_uid = m.pod["spec"]["securityContext"]["runAsUser"].as<int>();
+  EXPECT_NE(m.signer["securityContext"]["runAsUser"].as<int>(), daemon_uid);
+
+  // Outside Kubernetes: the production config and systemd unit use the
+  // signer as well; signing_key_file stays a development choice.
+  const YAML::Node prod = YAML::LoadFile(SourceDir() + "/deploy/indelibled.production.yaml");
+  EXPECT_FALSE(prod["signing_key_file"]);
+  EXPECT_EQ(prod["signer_socket"].as<std::string>(), "/run/indelible-signer/signer.sock");
+  const std::string unit = testing::ReadFile(SourceDir() + "/deploy/systemd/indelibled.service");
+  for (const char* line : {"\nRequires=indelible-signer.service\n",
+                           "\nAfter=indelible-signer.service\n",
+                           "\nSupplementaryGroups=indelible-signer\n"}) {
+    EXPECT_NE(unit.find(line), std::string::npos) << line;
+  }
+}
 
 TEST(DeployE2E, ProbesMountsAndImageAreWhatTheKubeletNeeds) {
   const Manifest m = Load();
@@ -163,13 +318,11 @@ TEST(DeployE2E, TheManifestsProbesAndScrapeWorkAgainstARealDaemon) {
                         dir.Sub("tls"), "ops-admin-1"})
                 .exit_code,
             0);
-  ASSERT_EQ(RunCommand({"/usr/bin/openssl", "genpkey", "-algorithm", "ed25519", "-out",
-                        dir.Sub("signing-key.pem")})
-                .exit_code,
-            0);
-  for (const char* f : {"tls/server.pem", "tls/server.key", "tls/ca.pem", "signing-key.pem"}) {
+  for (const char* f : {"tls/server.pem", "tls/server.key", "tls/ca.pem"}) {
     ASSERT_EQ(chmod(dir.Sub(f).c_str(), 0440), 0) << f;
   }
+  Signer signer;
+  ASSERT_TRUE(StartSidecar(m, dir, &signer));
 
   YAML::Node config = YAML::Clone(m.config);
   const std::string local_host = HostOf(config["local_listen"].as<std::string>());
@@ -179,7 +332,7 @@ TEST(DeployE2E, TheManifestsProbesAndScrapeWorkAgainstARealDaemon) {
   config["tls"]["cert_file"] = dir.Sub("tls/server.pem");
   config["tls"]["key_file"] = dir.Sub("tls/server.key");
   config["tls"]["client_ca_file"] = dir.Sub("tls/ca.pem");
-  config["signing_key_file"] = dir.Sub("signing-key.pem");
+  config["signer_socket"] = dir.Sub("signer.sock");
   config["data_dir"] = dir.Sub("data");
   YAML::Emitter yaml;
   yaml << config;
@@ -188,6 +341,7 @@ TEST(DeployE2E, TheManifestsProbesAndScrapeWorkAgainstARealDaemon) {
   auto d = DaemonProcess::Start(
       {.data_dir = dir.Sub("data"), .extra_args = {"--config", dir.Sub("indelibled.yaml")}});
   ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_NE((*d)->Log().find("event=signer_connected"), std::string::npos) << (*d)->Log();
   auto read_port = [&](const std::string& suffix) {
     std::ifstream in(dir.Sub("data.port" + suffix));
     int port = 0;

@@ -184,19 +184,14 @@ TEST_F(KeyRotationE2E, ANewKeyTakesOverOnlyByAStatementOfTheOld) {
   EXPECT_NE(with_c.exit_code, 0) << with_c.out;
   EXPECT_TRUE(absl::StrContains(with_c.out, "key_rotation")) << with_c.out;
 
-  // A tenant created after the rotation, and a purge's certificate, carry no
-  // statement: the auditor supplies it.
+  // A purge's deletion certificate carries no statement: the auditor
+  // supplies it.
   Start(dir_.Sub("b.pem"));
-  Append("initech", 2, "new-");
-  CheckpointAt("initech", 2);
   CommandResult purge = Cli({"admin", "purge", "--tenant", "globex", "--actor", "ops",
                              "--reason", "account closed", "--out", dir_.Sub("globex.cert"),
                              "--yes"});
   ASSERT_EQ(purge.exit_code, 0) << purge.out << purge.err;
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
-  CommandResult unsupplied = Check({"--key", key_a});
-  EXPECT_NE(unsupplied.exit_code, 0) << unsupplied.out;
-  EXPECT_TRUE(absl::StrContains(unsupplied.out, "checkpoint_signature")) << unsupplied.out;
   CommandResult supplied = Check({"--key", key_a, "--rotation", dir_.Sub("a-to-b.txt")});
   EXPECT_EQ(supplied.exit_code, 0) << supplied.out << supplied.err;
   CommandResult bad = Check({"--key", key_a, "--rotation", dir_.Sub("c-to-b.txt")});
@@ -211,6 +206,49 @@ TEST_F(KeyRotationE2E, ANewKeyTakesOverOnlyByAStatementOfTheOld) {
   EXPECT_EQ(cert({}).exit_code, 1);
   CommandResult followed = cert({"--rotation", dir_.Sub("a-to-b.txt")});
   EXPECT_EQ(followed.exit_code, 0) << followed.out << followed.err;
+}
+
+// A tenant created after the rotation gets the statement in its chain
+// before its first checkpoint: an auditor trusting A verifies it without
+// --rotation, and one given only B reads it without a finding.
+TEST_F(KeyRotationE2E, ATenantCreatedAfterTheRotationCarriesTheStatement) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  const std::string key_b = VerifierKeyOf(dir_.Sub("b.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt")).exit_code,
+            0);
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+
+  // (Its records go after the tenant's first ones, wherever the first
+  // checkpoint round finds the tenant: after one or two of them.)
+  Start(dir_.Sub("b.pem"));
+  Append("initech", 2, "new-");
+  CheckpointAt("initech", 3);
+  CommandResult initech = Cli({"read", "--tenant", "initech", "--json"});
+  ASSERT_EQ(initech.exit_code, 0) << initech.err;
+  EXPECT_TRUE(absl::StrContains(initech.out, "key.rotate")) << initech.out;
+  EXPECT_TRUE(absl::StrContains(initech.out, "before the tenant's first checkpoint"))
+      << initech.out;
+  // A tenant created and stopped within one checkpoint interval gets it too
+  // (the daemon's last round runs while its sequencer still does).
+  Append("hooli", 1, "quick-");
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  EXPECT_TRUE(absl::StrContains(daemon_->Log(), "event=key_history_recorded tenant=hooli"))
+      << daemon_->Log();
+
+  for (const char* tenant : {"initech", "hooli"}) {
+    CommandResult from_a = Check({"--key", key_a, "--tenant", tenant});
+    EXPECT_EQ(from_a.exit_code, 0) << from_a.out << from_a.err;
+    EXPECT_FALSE(absl::StrContains(from_a.out, "checkpoint_signature")) << from_a.out;
+    CommandResult from_b = Check({"--key", key_b, "--tenant", tenant});
+    EXPECT_EQ(from_b.exit_code, 0) << from_b.out << from_b.err;
+  }
+  CommandResult all = Check({"--key", key_a});
+  EXPECT_EQ(all.exit_code, 0) << all.out << all.err;
 }
 
 TEST_F(KeyRotationE2E, AKeyTheStoreListsIsNotTrusted) {
@@ -294,16 +332,88 @@ TEST_F(KeyRotationE2E, ClientsTrustingTheOldKeyFollowTheStatement) {
   EXPECT_TRUE(absl::StrContains(kept_text.str(), "key " + VerifierKeyOf(dir_.Sub("b.pem"))))
       << kept_text.str();
 
-  // A tenant created after the rotation has no statement in its chain: not
-  // verified (3) from A alone, verified with the statement supplied.
+  // A tenant created after the rotation carries the statement in its chain
+  // (before its first checkpoint): verified from A alone.
   Append("initech", 2, "new-");
-  CheckpointAt("initech", 2);
+  CheckpointAt("initech", 3);
   CommandResult bare = remote("initech", {});
-  EXPECT_EQ(bare.exit_code, 3) << bare.out << bare.err;
-  EXPECT_TRUE(absl::StrContains(bare.out, "signed by no trusted key")) << bare.out;
+  EXPECT_EQ(bare.exit_code, 0) << bare.out << bare.err;
+  EXPECT_TRUE(absl::StrContains(bare.out, ": key rotation followed")) << bare.out;
   CommandResult supplied = remote("initech", {"--rotation", dir_.Sub("a-to-b.txt")});
   EXPECT_EQ(supplied.exit_code, 0) << supplied.out << supplied.err;
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+}
+
+// A report exported after the rotation: its checkpoint_v2 and range proof
+// are signed by B. An auditor trusting A verifies it with the statement
+// (verify-report --rotation), and not without.
+TEST_F(KeyRotationE2E, VerifyReportFollowsTheRotation) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt")).exit_code,
+            0);
+  ASSERT_EQ(Statement(dir_.Sub("c.pem"), dir_.Sub("b.pem"), dir_.Sub("c-to-b.txt")).exit_code,
+            0);
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  Append("acme", 2, "after-");  // seq 5, 6 (the rotation record is seq 4)
+  bool signed_v2 = false;
+  for (int i = 0; i < 200 && !signed_v2; ++i) {
+    CommandResult r = Cli({"checkpoint", "--v2", "--tenant", "acme", "--min-seq", "6"});
+    signed_v2 = r.exit_code == 0;
+    if (!signed_v2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(signed_v2);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+
+  // The report is signed by the auditor's own key D.
+  ASSERT_EQ(RunCommand({BinPath("indelible"), "keygen", "--out", dir_.Sub("d.pem")}).exit_code,
+            0);
+  const std::string report = dir_.Sub("acme.json");
+  CommandResult exported = RunCommand(
+      {BinPath("indelible-verify"), "export", "--data-dir", dir_.Sub("data"), "--tenant", "acme",
+       "--format", "json", "--out", report, "--sign-key", dir_.Sub("d.pem"), "--key", key_a});
+  ASSERT_EQ(exported.exit_code, 0) << exported.out << exported.err;
+  auto verify = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "verify-report", "--report",
+                                     report, "--key", VerifierKeyOf(dir_.Sub("d.pem")),
+                                     "--key", key_a, "--json"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  // Trusting A alone: B's checkpoints prove nothing (3).
+  CommandResult without = verify({});
+  EXPECT_EQ(without.exit_code, 3) << without.out << without.err;
+  EXPECT_EQ(nlohmann::json::parse(without.out)["checkpoint_v2"]["log_signed"], false)
+      << without.out;
+  // With A's statement: B signed the head's checkpoint and the proof's.
+  CommandResult with = verify({"--rotation", dir_.Sub("a-to-b.txt")});
+  ASSERT_EQ(with.exit_code, 0) << with.out << with.err;
+  auto j = nlohmann::json::parse(with.out);
+  EXPECT_EQ(j["verdict"], "genuine");
+  EXPECT_EQ(j["checkpoint_v2"]["log_signed"], true);
+  EXPECT_EQ(j["proof"]["log_signed"], true);
+  EXPECT_GE(j["verified_range"]["last_seq"], 6);
+  // A statement by a key not trusted leads nowhere: usage (2), named.
+  CommandResult bad = verify({"--rotation", dir_.Sub("c-to-b.txt")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "--rotation: rotation statement to ")) << bad.err;
+  EXPECT_TRUE(absl::StrContains(bad.err, "which no trusted key leads to")) << bad.err;
+  // A rotated key vouches for checkpoints only, never for the report's
+  // signer: a report signed by B is not trusted as the auditor's.
+  const std::string by_b = dir_.Sub("by-b.json");
+  ASSERT_EQ(RunCommand({BinPath("indelible-verify"), "export", "--data-dir", dir_.Sub("data"),
+                        "--tenant", "acme", "--format", "json", "--out", by_b, "--sign-key",
+                        dir_.Sub("b.pem"), "--key", key_a})
+                .exit_code,
+            0);
+  CommandResult signer_b =
+      RunCommand({BinPath("indelible-verify"), "verify-report", "--report", by_b, "--key", key_a,
+                  "--rotation", dir_.Sub("a-to-b.txt")});
+  EXPECT_EQ(signer_b.exit_code, 1) << signer_b.out;
+  EXPECT_TRUE(absl::StrContains(signer_b.out, "which is not a trusted key")) << signer_b.out;
 }
 
 }  // namespace

@@ -159,8 +159,11 @@ class QuorumE2E : public ::testing::Test {
     return "";
   }
   std::vector<std::string> Policy(const std::string& quorum) {
-    return {"--key", key_, "--witness", witness_.vkey(), "--witness",
-            chain::CosignerKeyString(absent_.key()), "--quorum", quorum};
+    std::vector<std::string> p = {"--key", key_, "--witness", witness_.vkey(), "--witness",
+                                  chain::CosignerKeyString(absent_.key()), "--quorum", quorum};
+    // 1 of 2 is no majority: refused unless explicitly allowed.
+    if (quorum == "1") p.push_back("--allow-minority-quorum");
+    return p;
   }
 
   TempDir dir_;

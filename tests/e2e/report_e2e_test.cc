@@ -347,12 +347,21 @@ TEST_F(ReportE2E, WitnessPolicyWithoutCosignaturesIsBelowQuorum) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("v2 checkpoint of the head: signed by a trusted key"), std::string::npos)
       << r.out;
-  // With a policy the log's signature must be checked: not giving its key
-  // is a problem.
+  // With a policy the log's signature must be checked: without its key
+  // nothing is proven, and nothing wrong shown: not verified (3), fail closed.
+  r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
+              "--witness", chain::CosignerKeyString(w.key()), "--json"});
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["verdict"], "no_trusted_log_key") << r.out;
+  EXPECT_EQ(j["problems"], nlohmann::json::array()) << r.out;
+  EXPECT_NE(j["notes"].dump().find("checkpoint_v2: not signed by a trusted key"),
+            std::string::npos)
+      << r.out;
   r = Verify({"verify-report", "--report", out, "--key-pem", dir_->Sub("signer.pub.pem"),
               "--witness", chain::CosignerKeyString(w.key())});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.out.find("checkpoint_v2: not signed by a trusted key"), std::string::npos) << r.out;
+  EXPECT_EQ(r.exit_code, 3) << r.out;
+  EXPECT_EQ(r.out.rfind("NOT VERIFIED (no trusted log key): ", 0), 0u) << r.out;
   // Tampering is still a problem (1) whatever the policy.
   std::string text = Slurp(out);
   text[text.find("alice")] = 'A';

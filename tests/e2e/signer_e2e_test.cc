@@ -25,6 +25,7 @@
 #include "indelible/v1/indelible.grpc.pb.h"
 #include "signer/wire.h"
 #include "tests/e2e/harness.h"
+#include "tests/witness/witness_process.h"
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
@@ -345,6 +346,133 @@ TEST_F(SignerE2E, DeletionCertificatesAreSignedByTheSigner) {
   EXPECT_EQ(final_cp->chain_head, cert->final_head);
   EXPECT_TRUE(absl::StrContains(signer_->Log(), "event=deletion_signed origin=audit.example.com/gone"))
       << signer_->Log();
+}
+
+// A witness for the rotation test: its verifier key and process, cosigning
+// origins under kLogName signed by any of `log_keys`.
+struct RotationWitness {
+  std::string vkey;
+  std::unique_ptr<witness::testing::WitnessProcess> proc;
+
+  // Its entry in a daemon's witnesses list.
+  std::string Entry(const std::string& name) const {
+    return absl::StrCat("  - {name: ", name, ", url: \"http://127.0.0.1:", proc->port(),
+                        "\", key: \"", vkey, "\"}\n");
+  }
+  // Its indelible_witness_origin_size of `origin` (0 if absent).
+  uint64_t Size(const std::string& origin) const {
+    httplib::Client cli("127.0.0.1", proc->metrics_port());
+    auto res = cli.Get("/metrics");
+    const std::string k = "indelible_witness_origin_size{origin=\"" + origin + "\"} ";
+    const size_t at = res ? res->body.find(k) : std::string::npos;
+    return at == std::string::npos ? 0 : std::stoull(res->body.substr(at + k.size()));
+  }
+};
+
+std::unique_ptr<RotationWitness> StartRotationWitness(const std::string& dir,
+                                                      const std::string& name,
+                                                      const std::vector<std::string>& log_keys) {
+  fs::create_directories(dir);
+  auto w = std::make_unique<RotationWitness>();
+  auto gen = RunCommand(
+      {BinPath("indelible-witness"), "keygen", "--name", name, "--out", dir + "/key.pem"});
+  EXPECT_EQ(gen.exit_code, 0) << gen.err;
+  w->vkey = std::string(absl::StripTrailingAsciiWhitespace(gen.out));
+  std::ofstream y(dir + "/witness.yaml");
+  y << "name: " << name << "\nkey_file: " << dir << "/key.pem\nstate_dir: " << dir
+    << "/state\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nlogs:\n  - origin_prefix: "
+    << kLogName << "/\n    keys: [";
+  for (size_t i = 0; i < log_keys.size(); ++i) y << (i ? ", " : "") << '"' << log_keys[i] << '"';
+  y << "]\n";
+  y.close();
+  w->proc = std::make_unique<witness::testing::WitnessProcess>(
+      dir + "/witness.yaml", dir + "/port", dir + "/witness.log");
+  EXPECT_TRUE(w->proc->Start());
+  return w;
+}
+
+// docs/OPERATIONS.md, "Rotate the signing key", with the signer: the new
+// key is made and the statement signed on the signer's side, the signer
+// restarted on the new key with its state, the daemon given the statement.
+// A witness given the new key beforehand cosigns what the new key signs; one
+// that lists only the old key answers 403 and the log stays below quorum.
+TEST_F(SignerE2E, RotationThroughTheSignerAndTheWitnesses) {
+  Append("acme", 3);
+  WaitSigned("acme", 3);
+  const std::string old_vkey = signer_->verifier_key();
+  auto gen = RunCommand({BinPath("indelible-signer"), "keygen", "--out", dir_.Sub("key-2.pem")});
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  const std::string new_vkey(absl::StripTrailingAsciiWhitespace(gen.out));
+  auto statement =
+      RunCommand({BinPath("indelible"), "rotation-statement", "--old-key",
+                  dir_.Sub("signer-key.pem"), "--new-key", dir_.Sub("key-2.pem"), "--log-name",
+                  kLogName, "--old-key-name", "indelible", "--new-key-name", "indelible"});
+  ASSERT_EQ(statement.exit_code, 0) << statement.err;
+  std::ofstream(dir_.Sub("rotation-2.txt")) << statement.out;
+  auto told = StartRotationWitness(dir_.Sub("w1"), "w.test/told", {old_vkey, new_vkey});
+  auto untold = StartRotationWitness(dir_.Sub("w2"), "w.test/untold", {old_vkey});
+
+  // Stop the daemon, then the signer; the signer comes back on the new key.
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  signer_->Kill();
+  std::ofstream(dir_.Sub("signer.yaml"))
+      << "socket: " << socket_ << "\nstate_dir: " << dir_.Sub("signer-state")
+      << "\nsigning_key_file: " << dir_.Sub("key-2.pem") << "\nlog_name: " << kLogName << "\n";
+  ASSERT_TRUE(signer_->Start().ok()) << signer_->Log();
+  EXPECT_EQ(signer_->verifier_key(), new_vkey);
+  std::ofstream(dir_.Sub("daemon-2.yaml"))
+      << "signer_socket: " << socket_ << "\nlog_name: " << kLogName
+      << "\ncheckpoint_interval_ms: 20\nmetrics_listen: 127.0.0.1:0\nkey_rotation_statement_file: "
+      << dir_.Sub("rotation-2.txt") << "\nwitnesses:\n"
+      << told->Entry("w.test/told") << untold->Entry("w.test/untold");
+  auto d = DaemonProcess::Start(
+      {.data_dir = dir_.Sub("data"), .extra_args = {"--config", dir_.Sub("daemon-2.yaml")}});
+  ASSERT_TRUE(d.ok()) << d.status();
+  daemon_ = *std::move(d);
+  EXPECT_TRUE(absl::StrContains(daemon_->Log(), "event=key_rotated")) << daemon_->Log();
+  Append("acme", 2);  // after the rotation record (seq 4) and the new settings'
+  auto head = Cli({"head", "--tenant", "acme", "--json"});
+  ASSERT_EQ(head.exit_code, 0) << head.err;
+  const uint64_t size = nlohmann::json::parse(head.out)["seq"].get<uint64_t>();
+  ASSERT_GE(size, 6u);
+  WaitSigned("acme", size);
+
+  const std::string origin = std::string(kLogName) + "/acme";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto refused_untold = [&] {
+    const std::string log = daemon_->Log();
+    return absl::StrContains(log, "event=witness_failed tenant=acme witness=w.test/untold") &&
+           absl::StrContains(log, "reason=http_403");
+  };
+  // The served (stored) note of the head carries the told witness's line.
+  auto told_cosigned = [&] {
+    auto cp = Cli({"checkpoint", "--v2", "--tenant", "acme"});
+    return cp.exit_code == 0 && absl::StrContains(cp.out, absl::StrCat("\n", size, "\n")) &&
+           absl::StrContains(cp.out, "\xe2\x80\x94 w.test/told ");
+  };
+  while (told->Size(origin) < size || !told_cosigned() || !refused_untold()) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline)
+        << told->proc->Log() << untold->proc->Log() << daemon_->Log();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // The untold witness cosigned at most what the old key signed (size 3).
+  EXPECT_LE(untold->Size(origin), 3u) << untold->proc->Log();
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+
+  // An auditor who trusts only the old key follows the statement in the
+  // chain; the witness told of the new key vouches for the new checkpoints,
+  // the other cosigned none of them.
+  auto check = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "check", "--data-dir",
+                                     dir_.Sub("data"), "--key", old_vkey};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunCommand(argv);
+  };
+  auto with_told = check({"--witness", told->vkey});
+  EXPECT_EQ(with_told.exit_code, 0) << with_told.out << with_told.err;
+  auto with_both = check({"--witness", told->vkey, "--witness", untold->vkey});
+  EXPECT_EQ(with_both.exit_code, 3) << with_both.out << with_both.err;
+  EXPECT_TRUE(absl::StrContains(with_both.out, "missing: w.test/untold")) << with_both.out;
 }
 
 }  // namespace

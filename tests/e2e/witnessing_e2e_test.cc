@@ -359,7 +359,8 @@ TEST(WitnessingE2E, RemovingAWitnessIsRefusedAsWeaker) {
   EXPECT_TRUE(absl::StrContains(restarted.message(), "witnesses[w.test/2]: removed"))
       << restarted.message();
   std::ofstream(dir.Sub("d/config.yaml"))
-      << DaemonYaml("gov.test", key, {w1.get(), w2.get()}, "witness_quorum: 1\n");
+      << DaemonYaml("gov.test", key, {w1.get(), w2.get()},
+                    "witness_quorum: 1\nwitness_allow_minority_quorum: true\n");
   restarted = d.proc().Restart();
   ASSERT_FALSE(restarted.ok());
   EXPECT_TRUE(absl::StrContains(restarted.message(), "witness_quorum: 2 -> 1"))
@@ -637,6 +638,70 @@ TEST(WitnessingE2E, SplitViewGetsAtMostOneCosignature) {
   auto check_b = RunCommand({BinPath("indelible-verify"), "check", "--remote", b.proc().target(),
                              "--tenant", "acme", "--key", vkey, "--witness", w->vkey});
   EXPECT_EQ(check_b.exit_code, 3) << check_b.out << check_b.err;
+}
+
+// A split view against several witnesses: the attacker shows each view to
+// its own witnesses. With 3 witnesses and quorum 2 (a majority) the two
+// views share a witness, which cosigns only the first: the second stays
+// below quorum. A quorum of 1 of the 2 witnesses that do not overlap would
+// let both views reach it, so verifiers refuse such a policy (exit 2) unless
+// told --allow-minority-quorum.
+TEST(WitnessingE2E, SplitViewCannotReachAMajorityQuorumTwice) {
+  TempDir dir;
+  const std::string key = dir.Sub("log.pem");
+  KeyGen(key, "unused");
+  const std::string vkey = testing::VerifierKeyOf(key);
+  auto w1 = StartWitness(dir.Sub("w1"), "w.test/1", "split.test/", vkey);
+  auto w2 = StartWitness(dir.Sub("w2"), "w.test/2", "split.test/", vkey);
+  auto w3 = StartWitness(dir.Sub("w3"), "w.test/3", "split.test/", vkey);
+  Daemon a(dir.Sub("a"), DaemonYaml("split.test", key, {w1.get(), w2.get()}));
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a.Append("acme", 5, "alice"), 5u);
+  ASSERT_TRUE(WaitFor([&] {
+    const v1::Checkpoint cp = a.Checkpoint("acme");
+    return CosignedBy(cp, 5, *w1, vkey) && CosignedBy(cp, 5, *w2, vkey);
+  })) << a.Checkpoint("acme").note();
+  Daemon b(dir.Sub("b"), DaemonYaml("split.test", key, {w2.get(), w3.get()}));
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b.Append("acme", 5, "bob"), 5u);
+  ASSERT_TRUE(WaitFor([&] { return CosignedBy(b.Checkpoint("acme"), 5, *w3, vkey); }))
+      << b.Checkpoint("acme").note() << b.proc().Log();
+  EXPECT_TRUE(WaitFor([&] {
+    return Sample(b.Metrics(),
+                  "indelible_witness_failures_total{witness=\"w.test/2\",reason=\"inconsistent\"}") >= 1;
+  })) << b.Metrics();
+  const v1::Checkpoint cp_a = a.Checkpoint("acme"), cp_b = b.Checkpoint("acme");
+  ASSERT_EQ(cp_a.seq(), cp_b.seq());
+  ASSERT_NE(cp_a.root_hash(), cp_b.root_hash());
+  EXPECT_FALSE(HasCosignatureLine(cp_b, *w2)) << cp_b.note();
+  EXPECT_FALSE(HasCosignatureLine(cp_a, *w3)) << cp_a.note();
+
+  auto check = [&](Daemon& d, std::vector<std::string> policy) {
+    std::vector<std::string> argv = {BinPath("indelible-verify"), "check", "--remote",
+                                     d.proc().target(), "--tenant", "acme", "--key", vkey};
+    argv.insert(argv.end(), policy.begin(), policy.end());
+    return RunCommand(argv);
+  };
+  // Two of three: a's view reaches it, b's does not.
+  const std::vector<std::string> majority = {"--witness", w1->vkey, "--witness", w2->vkey,
+                                             "--witness", w3->vkey, "--quorum", "2"};
+  auto ra = check(a, majority), rb = check(b, majority);
+  EXPECT_EQ(ra.exit_code, 0) << ra.out << ra.err;
+  EXPECT_EQ(rb.exit_code, 3) << rb.out << rb.err;
+  EXPECT_TRUE(absl::StrContains(rb.out + rb.err, "missing: w.test/1, w.test/2")) << rb.out << rb.err;
+  // One of {w1, w3}: both views would reach it. Refused as a policy ...
+  const std::vector<std::string> minority = {"--witness", w1->vkey, "--witness", w3->vkey,
+                                             "--quorum", "1"};
+  for (Daemon* d : {&a, &b}) {
+    auto r = check(*d, minority);
+    EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, "quorum 1 of 2 witnesses is not a majority")) << r.err;
+  }
+  // ... and, explicitly allowed, it shows why: both views pass.
+  std::vector<std::string> allowed = minority;
+  allowed.push_back("--allow-minority-quorum");
+  EXPECT_EQ(check(a, allowed).exit_code, 0);
+  EXPECT_EQ(check(b, allowed).exit_code, 0);
 }
 
 // Attack 3: the data directory rolled back to an older backup. Its newest

@@ -8,6 +8,8 @@
 #include "nlohmann/json.hpp"
 #include "verifier/chain/canonical_event.h"
 #include "verifier/chain/key_rotation.h"
+#include "verifier/chain/note.h"
+#include "verifier/chain/signing.h"
 
 namespace indelible::check {
 namespace {
@@ -45,12 +47,31 @@ TEST_F(KeyRotationsTest, FollowsAStatementFromATrustedKey) {
 }
 
 TEST_F(KeyRotationsTest, AStatementFromAnUntrustedKeyIsNotFollowed) {
-  TrustedKeys keys;  // trusts only the new key itself... and not the old
-  ASSERT_TRUE(keys.AddVerifierKey(v_["new_verifier_key"].get<std::string>()).ok());
+  TrustedKeys keys;  // trusts a third key: neither the old nor the new
+  const chain::NoteSigner third("indelible", *chain::Ed25519PrivateKey::Generate());
+  ASSERT_TRUE(keys.AddVerifierKey(chain::NoteVerifierKeyString(third.verifier_key())).ok());
   const std::string why = FollowKeyRotation(Ce("indelible.key", v_["note"]), &keys);
   EXPECT_NE(why.find("a key not trusted here"), std::string::npos) << why;
   auto old_key = chain::ParseNoteVerifierKey(v_["old_verifier_key"].get<std::string>());
+  auto new_key = chain::ParseNoteVerifierKey(v_["new_verifier_key"].get<std::string>());
   EXPECT_FALSE(keys.Trusts(*old_key));
+  EXPECT_FALSE(keys.Trusts(*new_key));
+}
+
+// An auditor given the newer key reads a tenant's copy of the key history
+// (statements from keys before it) without a finding, and trusts no more.
+TEST_F(KeyRotationsTest, AStatementToATrustedKeyIsNoFinding) {
+  TrustedKeys keys;
+  ASSERT_TRUE(keys.AddVerifierKey(v_["new_verifier_key"].get<std::string>()).ok());
+  std::string followed;
+  EXPECT_EQ(FollowKeyRotation(Ce("indelible.key", v_["note"]), &keys, &followed), "");
+  EXPECT_EQ(followed, "");
+  auto old_key = chain::ParseNoteVerifierKey(v_["old_verifier_key"].get<std::string>());
+  EXPECT_FALSE(keys.Trusts(*old_key));
+  // Edited, it is still a problem.
+  std::string note = v_["note"];
+  note.replace(note.find("time 1"), 6, "time 2");
+  EXPECT_NE(FollowKeyRotation(Ce("indelible.key", note), &keys), "");
 }
 
 TEST_F(KeyRotationsTest, ABrokenStatementIsAProblem) {

@@ -46,8 +46,12 @@ class QuorumCheckE2E : public VerifyE2E {
     });
   }
   std::vector<std::string> Policy(const std::string& quorum) {
-    return {"--key",     verifier_key_, "--witness", chain::CosignerKeyString(w1_.key()),
-            "--witness", chain::CosignerKeyString(w2_.key()), "--quorum", quorum};
+    std::vector<std::string> p = {"--key",     verifier_key_, "--witness",
+                                  chain::CosignerKeyString(w1_.key()), "--witness",
+                                  chain::CosignerKeyString(w2_.key()), "--quorum", quorum};
+    // 1 of 2 is no majority: refused unless explicitly allowed.
+    if (quorum == "1") p.push_back("--allow-minority-quorum");
+    return p;
   }
   std::string Python(const std::vector<std::string>& args, const std::string& note) {
     std::vector<std::string> argv = {INDELIBLE_PYTHON3,
@@ -161,6 +165,13 @@ TEST_F(QuorumCheckE2E, DuplicateCosignaturesCountOnce) {
   EXPECT_EQ(v.run.exit_code, 2) << v.run.out;
   EXPECT_NE(v.run.err.find("quorum 2 exceeds the 1 distinct witnesses"), std::string::npos)
       << v.run.err;
+  // 1 of 2 is no majority: usage (2) unless --allow-minority-quorum.
+  v = Check(dir, {"--key", verifier_key_, "--witness", chain::CosignerKeyString(w1_.key()),
+                  "--witness", chain::CosignerKeyString(w2_.key()), "--quorum", "1"});
+  EXPECT_EQ(v.run.exit_code, 2) << v.run.out;
+  EXPECT_NE(v.run.err.find("quorum 1 of 2 witnesses is not a majority"), std::string::npos)
+      << v.run.err;
+  EXPECT_EQ(Check(dir, Policy("1")).run.exit_code, 0);
 }
 
 TEST_F(QuorumCheckE2E, CosignedByTheIndependentImplementationWithAPolicyFile) {

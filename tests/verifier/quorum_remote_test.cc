@@ -74,8 +74,11 @@ class QuorumRemote : public ::testing::Test {
     server_.service().ServeCheckpoint(cp);
   }
   std::vector<std::string> Policy(const std::string& quorum) {
-    return {"--key",     key_, "--witness", chain::CosignerKeyString(w1_.key()),
-            "--witness", chain::CosignerKeyString(w2_.key()), "--quorum", quorum};
+    std::vector<std::string> p = {"--key",     key_, "--witness", chain::CosignerKeyString(w1_.key()),
+                                  "--witness", chain::CosignerKeyString(w2_.key()), "--quorum", quorum};
+    // 1 of 2 is no majority: refused unless explicitly allowed.
+    if (quorum == "1") p.push_back("--allow-minority-quorum");
+    return p;
   }
   VerifyRun Remote(const std::string& quorum, bool state = true) {
     std::vector<std::string> a = {"check", "--remote", server_.target(), "--tenant", "acme",

@@ -22,6 +22,7 @@
 #include "tests/witness/test_log.h"
 #include "tests/witness/witness_process.h"
 #include "verifier/chain/cosignature.h"
+#include "verifier/chain/hash.h"
 #include "verifier/chain/text.h"
 
 
@@ -237,6 +238,47 @@ TEST_F(WitnessE2E, ProtocolOverHttp) {
   const std::string b64 = pem.substr(pem.find('\n') + 1, 40);
   EXPECT_EQ(proc_->Log().find(b64), std::string::npos);
   EXPECT_EQ(proc_->Stop(), 0);
+}
+
+// A state write that fails (the origin's state file replaced by a
+// directory, which no rename can replace) cosigns nothing: 500, /health 503
+// and indelible_witness_state_ok 0, until a write succeeds again.
+TEST_F(WitnessE2E, FailedStateWriteIs500AndUnhealthy) {
+  ASSERT_TRUE(StartWitness());
+  ExpectCosign(log_, 0, 5);
+  httplib::Client metrics("127.0.0.1", proc_->metrics_port());
+  auto health = [&] {
+    auto res = metrics.Get("/health");
+    return res ? res->status : -1;
+  };
+  auto state_ok = [&] {
+    auto res = metrics.Get("/metrics");
+    const std::string key = "\nindelible_witness_state_ok ";
+    const size_t at = res ? res->body.find(key) : std::string::npos;
+    return at == std::string::npos ? -1 : std::stoi(res->body.substr(at + key.size()));
+  };
+  ASSERT_EQ(health(), 200);
+  ASSERT_EQ(state_ok(), 1);
+  const std::string file =
+      dir_.Sub("state/origins/" + chain::ToHex(chain::Sha256(log_.Origin())));
+  ASSERT_TRUE(std::filesystem::is_regular_file(file)) << file;
+  std::filesystem::remove(file);
+  std::filesystem::create_directories(file + "/in-the-way");
+
+  const HttpReply r = Post(cli_.get(), log_.Request(5, 13, TestLogSigner()));
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.status, 500) << r.body;
+  EXPECT_EQ(r.body.find("\u2014"), std::string::npos);
+  EXPECT_EQ(health(), 503);
+  EXPECT_EQ(state_ok(), 0);
+  EXPECT_EQ(MetricSize(proc_->metrics_port(), log_.Origin()), 5u);  // nothing cosigned
+  EXPECT_NE(proc_->Log().find("cannot rename"), std::string::npos) << proc_->Log();
+
+  // The way cleared, the next write succeeds and health is back.
+  std::filesystem::remove_all(file);
+  ExpectCosign(log_, 5, 13);
+  EXPECT_EQ(health(), 200);
+  EXPECT_EQ(state_ok(), 1);
 }
 
 TEST_F(WitnessE2E, StateSurvivesRestart) {

@@ -235,6 +235,25 @@ TEST(WitnessConfig, ErrorsNameTheField) {
   EXPECT_TRUE(ValidateConfig(*tls).ok());
 }
 
+// The container exposes the metrics port: off loopback only by explicit
+// consent, as the daemon's metrics_allow_non_loopback.
+TEST(WitnessConfig, NonLoopbackMetricsNeedExplicitConsent) {
+  auto refused = ParseConfig(ConfigText("metrics_listen: 0.0.0.0:9420\n"));
+  ASSERT_TRUE(refused.ok());
+  const absl::Status s = ValidateConfig(*refused);
+  EXPECT_NE(s.message().find("metrics_allow_non_loopback"), absl::string_view::npos) << s;
+  auto allowed =
+      ParseConfig(ConfigText("metrics_listen: 0.0.0.0:9420\nmetrics_allow_non_loopback: true\n"));
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_TRUE(allowed->metrics_allow_non_loopback);
+  EXPECT_TRUE(ValidateConfig(*allowed).ok()) << ValidateConfig(*allowed);
+  auto bad = ParseConfig(ConfigText("metrics_allow_non_loopback: maybe\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("metrics_allow_non_loopback: must be true or false"),
+            absl::string_view::npos)
+      << bad.status();
+}
+
 TEST(WitnessConfig, ExampleFileIsValid) {
   auto c = LoadConfigFile(std::string(INDELIBLE_SOURCE_DIR) + "/deploy/witness.example.yaml");
   ASSERT_TRUE(c.ok()) << c.status();

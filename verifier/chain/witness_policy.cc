@@ -109,7 +109,10 @@ absl::StatusOr<WitnessPolicy> WitnessPolicyFromFlags(
   return policy;
 }
 
-absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
+namespace {
+
+// The policy as given, structurally valid; majority not checked.
+absl::StatusOr<std::optional<WitnessPolicy>> LoadPolicy(
     const std::vector<std::string>& witnesses, size_t quorum, const std::string& file) {
   using Result = std::optional<WitnessPolicy>;
   if (!file.empty()) {
@@ -135,6 +138,30 @@ absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
       witnesses, quorum == 0 ? std::nullopt : std::optional<size_t>(quorum));
   if (!p.ok()) return p.status();
   return Result(*std::move(p));
+}
+
+}  // namespace
+
+absl::Status CheckMajorityQuorum(const WitnessPolicy& policy) {
+  const size_t n = DistinctWitnesses(policy);
+  if (2 * policy.quorum > n) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "witness policy: quorum ", policy.quorum, " of ", n,
+      " witnesses is not a majority: two different checkpoints of one size could each "
+      "be cosigned by ", policy.quorum, " of them (a split view); demand more than ", n / 2,
+      ", or pass --allow-minority-quorum to accept that"));
+}
+
+absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
+    const std::vector<std::string>& witnesses, size_t quorum, const std::string& file,
+    bool allow_minority) {
+  absl::StatusOr<std::optional<WitnessPolicy>> p = LoadPolicy(witnesses, quorum, file);
+  if (!p.ok() || !p->has_value() || allow_minority) return p;
+  if (absl::Status s = CheckMajorityQuorum(**p); !s.ok()) {
+    const std::string where = file.empty() ? "--quorum" : "--witness-policy " + file;
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+  }
+  return p;
 }
 
 std::string FormatWitnessPolicy(const WitnessPolicy& policy) {

@@ -14,6 +14,12 @@
 // A quorum is 1..(number of distinct witnesses); witnesses are told apart by
 // public key, so one listed twice counts once.
 //
+// A quorum must also be a majority (2K > N for K of N distinct witnesses):
+// an honest witness cosigns at most one checkpoint of each size, so two
+// views of one size can each reach K only if 2K <= N (the two sets of K
+// witnesses need not share one). Verifiers refuse such a policy unless told
+// explicitly (--allow-minority-quorum; CheckMajorityQuorum).
+//
 // Thread-safe: pure functions.
 #ifndef INDELIBLE_VERIFIER_CHAIN_WITNESS_POLICY_H_
 #define INDELIBLE_VERIFIER_CHAIN_WITNESS_POLICY_H_
@@ -45,10 +51,17 @@ absl::StatusOr<WitnessPolicy> WitnessPolicyFromFlags(
 // The policy of a command line: the policy file `file` (ParseWitnessPolicy)
 // or `witnesses` with `quorum` (0: not given; WitnessPolicyFromFlags).
 // nullopt when none is given; InvalidArgument naming the flag, file or line
-// if bad, or if both a file and --witness/--quorum are given; NotFound if
-// the file cannot be read.
+// if bad, or if both a file and --witness/--quorum are given, or (unless
+// `allow_minority`) if the quorum is no majority (CheckMajorityQuorum);
+// NotFound if the file cannot be read.
 absl::StatusOr<std::optional<WitnessPolicy>> WitnessPolicyFromCommandLine(
-    const std::vector<std::string>& witnesses, size_t quorum, const std::string& file);
+    const std::vector<std::string>& witnesses, size_t quorum, const std::string& file,
+    bool allow_minority);
+
+// OK if 2 * policy.quorum > the number of distinct witnesses; otherwise
+// InvalidArgument "witness policy: quorum 1 of 2 witnesses is not a
+// majority: ..." naming the split view such a policy would accept.
+absl::Status CheckMajorityQuorum(const WitnessPolicy& policy);
 
 // The policy's text as ParseWitnessPolicy reads it (one line per witness).
 std::string FormatWitnessPolicy(const WitnessPolicy& policy);

@@ -24,7 +24,8 @@ inline constexpr std::string_view kKeyRotationCategory = "indelible.key";
 // If `ce` is a record of category indelible.key: follows its statement
 // (adds the new key to *keys; sets *followed, if given, to the statement)
 // and returns "", or returns why it cannot be followed (a kKeyRotation
-// finding). Returns "" for any other record, including a CE that cannot be
+// finding). A valid statement to a key already trusted returns "" whatever
+// its old key. Returns "" for any other record, including a CE that cannot be
 // decoded (the record checks report that).
 std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys,
                               std::string* followed = nullptr);

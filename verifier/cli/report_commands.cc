@@ -3,9 +3,11 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "verifier/chain/key_file.h"
@@ -16,6 +18,7 @@
 #include "verifier/report/exporter.h"
 #include "verifier/report/range_proof.h"
 #include "verifier/report/report_check.h"
+#include "verifier/report/report_rotations.h"
 
 namespace indelible::verify {
 namespace {
@@ -158,10 +161,134 @@ int RunExport(ExportFlags& f) {
 
 struct VerifyReportFlags {
   std::string report, manifest;
-  std::vector<std::string> keys, key_pems;
+  std::vector<std::string> keys, key_pems, rotations;
   WitnessFlags witness;
   bool json = false;
 };
+
+// The outcome of verify-report: its exit code and the verdict it prints.
+struct ReportVerdict {
+  int code = kExitVerified;
+  std::string verdict;   // genuine | not_genuine | no_trusted_key | ...
+  std::string headline;  // GENUINE | NOT GENUINE | NOT VERIFIED (...)
+};
+
+ReportVerdict Judge(const report::ReportCheckResult& r) {
+  // Problems are proof of damage whoever signed; without a trusted key a
+  // clean result proves nothing (fail closed: never exit 0). With a witness
+  // policy, a report is held to it after the signature checks: never 0
+  // without checkpoint_v2 signed by a trusted log key and cosigned by a
+  // quorum. Genuine means complete too: a range proof that recomputes the
+  // root of a checkpoint signed by a trusted key.
+  if (!r.problems.empty()) return {kExitFindings, "not_genuine", "NOT GENUINE"};
+  if (r.key_from_manifest) {
+    return {kExitNoTrustedKey, "no_trusted_key", "NOT VERIFIED (no trusted key)"};
+  }
+  if (r.no_trusted_log_key) {
+    return {kExitNoTrustedKey, "no_trusted_log_key", "NOT VERIFIED (no trusted log key)"};
+  }
+  if (r.below_quorum) {
+    return {kExitBelowQuorum, "below_quorum", "NOT VERIFIED (below witness quorum)"};
+  }
+  if (!r.complete) {
+    return {kExitBelowQuorum, "not_proven_complete", "NOT VERIFIED (completeness not proven)"};
+  }
+  return {kExitVerified, "genuine", "GENUINE"};
+}
+
+void PrintReportJson(const std::string& path, const ReportVerdict& v,
+                     const report::ReportCheckResult& r) {
+  nlohmann::ordered_json j;
+  j["command"] = "verify-report";
+  j["report"] = path;
+  j["verdict"] = v.verdict;
+  j["genuine"] = v.code == kExitVerified;
+  j["key_trusted"] = r.key_trusted;
+  j["signer_key_id"] = r.signer_key_id;
+  j["signer_verifier_key"] = r.signer_verifier_key;
+  j["tenant"] = r.tenant;
+  j["format"] = r.format;
+  j["rows"] = r.rows;
+  j["verified_range"] = {{"first_seq", r.first_seq}, {"last_seq", r.last_seq}};
+  j["head_hash"] = r.head_hash;
+  j["checkpoint_v2"] = {{"present", r.checkpoint_v2},
+                        {"log_signed", r.checkpoint_v2_log_signed},
+                        {"cosigned", r.cosigned}};
+  j["complete"] = r.complete;
+  j["proof"] = {{"present", r.proof},
+                {"first_seq", r.proof_first_seq},
+                {"last_seq", r.proof_last_seq},
+                {"leaves", r.proof_leaves},
+                {"log_signed", r.proof_log_signed}};
+  j["problems"] = r.problems;
+  j["notes"] = r.notes;
+  std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+}
+
+void PrintReportText(const std::string& path, const ReportVerdict& v,
+                     const report::ReportCheckResult& r,
+                     const std::optional<chain::WitnessPolicy>& policy) {
+  std::cout << v.headline << ": " << path << "\n"
+            << "  tenant " << r.tenant << ", " << r.rows << " " << r.format
+            << " rows, verified seq range " << r.first_seq << ".." << r.last_seq << ", head "
+            << r.head_hash << "\n"
+            << "  signed by key " << r.signer_verifier_key << " (key id " << r.signer_key_id
+            << ", computed from the key"
+            << (r.key_from_manifest
+                    ? "): the key the manifest carries, NOT a trusted one; pass the "
+                      "signer's key with --key or --key-pem"
+                : r.key_trusted ? "): a trusted key"
+                                : "): NOT a trusted key")
+            << "\n";
+  if (r.checkpoint_v2) {
+    std::cout << "  v2 checkpoint of the head: "
+              << (r.checkpoint_v2_log_signed ? "signed by a trusted key"
+                                             : "log signature not checked");
+    if (policy.has_value()) {
+      std::cout << ", cosigned by " << r.cosigned.size() << " of the " << policy->quorum
+                << " witnesses required";
+    }
+    std::cout << "\n";
+  }
+  if (r.proof) {
+    std::cout << "  range proof: seqs " << r.proof_first_seq << ".." << r.proof_last_seq << " ("
+              << r.rows << " rows, " << r.proof_leaves << " leaves), "
+              << (r.complete ? "the root of the checkpoint of size " : "checkpoint of size ")
+              << r.proof_last_seq
+              << (r.complete ? " recomputes: complete" : ": completeness not proven") << "\n";
+  }
+  for (const auto& n : r.notes) std::cout << "  note: " << n << "\n";
+  for (const auto& p : r.problems) std::cout << "  problem: " << p << "\n";
+}
+
+// --key, --key-pem and --rotation into o->trusted_keys and o->log_keys.
+absl::Status LoadReportKeys(const VerifyReportFlags& f, report::ReportCheckOptions* o) {
+  auto named = [](const std::string& what, const absl::Status& s) {
+    return absl::Status(s.code(), absl::StrCat(what, ": ", s.message()));
+  };
+  for (const auto& k : f.keys) {
+    auto raw = report::ParsePublicKey(k);
+    if (!raw.ok()) return named("--key " + k, raw.status());
+    o->trusted_keys.push_back(*raw);
+  }
+  for (const auto& path : f.key_pems) {
+    auto pem = ReadFile(path);
+    if (!pem.ok()) return named("--key-pem", pem.status());
+    auto raw = report::ParsePublicKey(*pem);
+    if (!raw.ok()) return named("--key-pem " + path, raw.status());
+    o->trusted_keys.push_back(*raw);
+  }
+  std::vector<std::string> statements;
+  for (const std::string& path : f.rotations) {
+    auto note = ReadFile(path);
+    if (!note.ok()) return named("--rotation", note.status());
+    statements.push_back(*std::move(note));
+  }
+  auto followed = report::FollowRotations(statements, o->trusted_keys);
+  if (!followed.ok()) return named("--rotation", followed.status());
+  o->log_keys = *std::move(followed);
+  return absl::OkStatus();
+}
 
 int RunVerifyReport(const VerifyReportFlags& f) {
   const std::string cmd = "verify-report";
@@ -171,106 +298,16 @@ int RunVerifyReport(const VerifyReportFlags& f) {
   o.report_path = f.report;
   o.manifest_path = f.manifest;
   o.policy = *policy;
-  for (const auto& k : f.keys) {
-    auto raw = report::ParsePublicKey(k);
-    if (!raw.ok()) return Fail(cmd, "--key " + k, raw.status());
-    o.trusted_keys.push_back(*raw);
-  }
-  for (const auto& path : f.key_pems) {
-    auto pem = ReadFile(path);
-    if (!pem.ok()) return Fail(cmd, "--key-pem", pem.status());
-    auto raw = report::ParsePublicKey(*pem);
-    if (!raw.ok()) return Fail(cmd, "--key-pem " + path, raw.status());
-    o.trusted_keys.push_back(*raw);
-  }
+  if (absl::Status s = LoadReportKeys(f, &o); !s.ok()) return Fail(cmd, "", s);
   auto r = report::CheckReport(o);
   if (!r.ok()) return Fail(cmd, "", r.status());
-  // Problems are proof of damage whoever signed; without a trusted key a
-  // clean result proves nothing (fail closed: never exit 0).
-  const bool consistent = r->problems.empty();
-  // With a witness policy, a report is held to it after the signature
-  // checks: fail closed, never 0 without checkpoint_v2 cosigned by a quorum.
-  const bool below_quorum = consistent && !r->key_from_manifest && r->below_quorum;
-  // Genuine means complete too: a range proof that recomputes the root of
-  // a checkpoint signed by a trusted key.
-  const bool not_complete =
-      consistent && !r->key_from_manifest && !below_quorum && !r->complete;
-  const int code = !consistent            ? kExitFindings
-                   : r->key_from_manifest ? kExitNoTrustedKey
-                   : below_quorum         ? kExitBelowQuorum
-                   : not_complete         ? kExitBelowQuorum
-                                          : kExitVerified;
-  const char* verdict = code == kExitVerified   ? "genuine"
-                        : code == kExitFindings ? "not_genuine"
-                        : below_quorum          ? "below_quorum"
-                        : not_complete          ? "not_proven_complete"
-                                                : "no_trusted_key";
+  const ReportVerdict v = Judge(*r);
   if (f.json) {
-    nlohmann::ordered_json j;
-    j["command"] = "verify-report";
-    j["report"] = f.report;
-    j["verdict"] = verdict;
-    j["genuine"] = code == kExitVerified;
-    j["key_trusted"] = r->key_trusted;
-    j["signer_key_id"] = r->signer_key_id;
-    j["signer_verifier_key"] = r->signer_verifier_key;
-    j["tenant"] = r->tenant;
-    j["format"] = r->format;
-    j["rows"] = r->rows;
-    j["verified_range"] = {{"first_seq", r->first_seq}, {"last_seq", r->last_seq}};
-    j["head_hash"] = r->head_hash;
-    j["checkpoint_v2"] = {{"present", r->checkpoint_v2},
-                          {"log_signed", r->checkpoint_v2_log_signed},
-                          {"cosigned", r->cosigned}};
-    j["complete"] = r->complete;
-    j["proof"] = {{"present", r->proof},
-                  {"first_seq", r->proof_first_seq},
-                  {"last_seq", r->proof_last_seq},
-                  {"leaves", r->proof_leaves},
-                  {"log_signed", r->proof_log_signed}};
-    j["problems"] = r->problems;
-    j["notes"] = r->notes;
-    std::cout << j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << "\n";
+    PrintReportJson(f.report, v, *r);
   } else {
-    std::cout << (code == kExitVerified   ? "GENUINE"
-                  : code == kExitFindings ? "NOT GENUINE"
-                  : below_quorum          ? "NOT VERIFIED (below witness quorum)"
-                  : not_complete          ? "NOT VERIFIED (completeness not proven)"
-                                          : "NOT VERIFIED (no trusted key)")
-              << ": " << f.report << "\n"
-              << "  tenant " << r->tenant << ", " << r->rows << " " << r->format
-              << " rows, verified seq range " << r->first_seq << ".." << r->last_seq
-              << ", head " << r->head_hash << "\n"
-              << "  signed by key " << r->signer_verifier_key << " (key id "
-              << r->signer_key_id << ", computed from the key"
-              << (r->key_from_manifest
-                      ? "): the key the manifest carries, NOT a trusted one; pass the "
-                        "signer's key with --key or --key-pem"
-                  : r->key_trusted ? "): a trusted key"
-                                   : "): NOT a trusted key")
-              << "\n";
-    if (r->checkpoint_v2) {
-      std::cout << "  v2 checkpoint of the head: "
-                << (r->checkpoint_v2_log_signed ? "signed by a trusted key"
-                                                : "log signature not checked");
-      if (policy->has_value()) {
-        std::cout << ", cosigned by " << r->cosigned.size() << " of the "
-                  << (*policy)->quorum << " witnesses required";
-      }
-      std::cout << "\n";
-    }
-    if (r->proof) {
-      std::cout << "  range proof: seqs " << r->proof_first_seq << ".." << r->proof_last_seq
-                << " (" << r->rows << " rows, " << r->proof_leaves << " leaves), "
-                << (r->complete ? "the root of the checkpoint of size " : "checkpoint of size ")
-                << r->proof_last_seq
-                << (r->complete ? " recomputes: complete" : ": completeness not proven")
-                << "\n";
-    }
-    for (const auto& n : r->notes) std::cout << "  note: " << n << "\n";
-    for (const auto& p : r->problems) std::cout << "  problem: " << p << "\n";
+    PrintReportText(f.report, v, *r, *policy);
   }
-  return code;
+  return v.code;
 }
 
 }  // namespace
@@ -318,7 +355,7 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
       "its rows against the manifest. Exit 0: genuine, 1: problems, 2: usage "
       "or I/O error, 3: not verified: no trusted key given, no range proof or "
       "its checkpoint not signed by a given key, or a witness policy given and "
-      "the v2 checkpoint absent or below quorum.");
+      "the v2 checkpoint absent, signed by no trusted log key or below quorum.");
   sub->add_option("--report", f->report, "The report file")->required()->check(CLI::ExistingFile);
   sub->add_option("--manifest", f->manifest, "Default: <report>.manifest.json");
   sub->add_option("--key", f->keys,
@@ -326,6 +363,10 @@ std::pair<CLI::App*, Command> RegisterVerifyReportCommand(CLI::App* app) {
                   "for the v2 checkpoint; without --key or --key-pem nothing is "
                   "verified (exit 3)");
   sub->add_option("--key-pem", f->key_pems, "Trusted signer key (PEM public key file)")
+      ->check(CLI::ExistingFile);
+  sub->add_option("--rotation", f->rotations,
+                  "A key rotation statement (docs/FORMAT.md section 14) from a trusted "
+                  "key: its new key is trusted to sign the log's checkpoints (repeatable)")
       ->check(CLI::ExistingFile);
   f->witness.Register(sub);
   sub->add_flag("--json", f->json, "Print the result as JSON");

@@ -16,10 +16,14 @@ void WitnessFlags::Register(CLI::App* sub) {
                   "A witness policy file (lines 'witness VKEY' and 'quorum K'; "
                   "docs/WITNESS.md) instead of --witness and --quorum")
       ->check(CLI::ExistingFile);
+  sub->add_flag("--allow-minority-quorum", allow_minority_quorum,
+                "Accept a quorum of at most half the witnesses (refused by default, "
+                "exit 2: two views of one size could each reach it)");
 }
 
 absl::StatusOr<std::optional<chain::WitnessPolicy>> WitnessFlags::Load() const {
-  return chain::WitnessPolicyFromCommandLine(witnesses, quorum, policy_file);
+  return chain::WitnessPolicyFromCommandLine(witnesses, quorum, policy_file,
+                                             allow_minority_quorum);
 }
 
 }  // namespace indelible::verify

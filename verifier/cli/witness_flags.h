@@ -22,11 +22,14 @@ struct WitnessFlags {
   std::vector<std::string> witnesses;
   size_t quorum = 0;  // 0: not given
   std::string policy_file;
+  bool allow_minority_quorum = false;
 
-  // Adds --witness, --quorum and --witness-policy to `sub`.
+  // Adds --witness, --quorum, --witness-policy and --allow-minority-quorum
+  // to `sub`.
   void Register(CLI::App* sub);
   // The policy, or nullopt when none of the flags was given.
-  // InvalidArgument naming the flag (or the file and line) if bad.
+  // InvalidArgument naming the flag (or the file and line) if bad, or if
+  // its quorum is no majority without --allow-minority-quorum (exit 2).
   absl::StatusOr<std::optional<chain::WitnessPolicy>> Load() const;
 };
 

@@ -217,6 +217,13 @@ absl::StatusOr<std::string> ParsePublicKey(const std::string& text) {
 
 namespace {
 
+// The keys trusted to sign the log's checkpoints.
+std::vector<std::string> LogKeys(const ReportCheckOptions& o) {
+  std::vector<std::string> keys = o.trusted_keys;
+  keys.insert(keys.end(), o.log_keys.begin(), o.log_keys.end());
+  return keys;
+}
+
 // Step 4: the manifest's checkpoint_v2 `note` (nullopt: null or absent).
 void CheckCheckpointV2(const std::optional<std::string>& note, const ReportCheckOptions& o,
                        ReportCheckResult* r) {
@@ -257,7 +264,7 @@ void CheckCheckpointV2(const std::optional<std::string>& note, const ReportCheck
   // name of each signature line whose key id it has.
   std::vector<chain::NoteVerifierKey> keys;
   for (const auto& sig : split->signatures) {
-    for (const auto& k : o.trusted_keys) {
+    for (const auto& k : LogKeys(o)) {
       chain::NoteVerifierKey vk = chain::MakeNoteVerifierKey(std::string(sig.name), k);
       if (vk.key_id == sig.key_id) keys.push_back(std::move(vk));
     }
@@ -268,10 +275,14 @@ void CheckCheckpointV2(const std::optional<std::string>& note, const ReportCheck
     } else {
       r->problems.push_back("checkpoint_v2: the log's signature does not verify");
     }
-  } else if (o.policy && !o.trusted_keys.empty()) {
-    r->problems.push_back(
-        "checkpoint_v2: not signed by a trusted key (give the log's key with --key or "
-        "--key-pem)");
+  } else if (o.policy) {
+    // Cosignatures vouch for a checkpoint only together with the log's
+    // signature: without a trusted log key nothing is proven (fail closed).
+    r->no_trusted_log_key = true;
+    r->notes.push_back(
+        "checkpoint_v2: not signed by a trusted key, so the witness policy cannot be "
+        "checked (give the log's key with --key or --key-pem, and --rotation if it was "
+        "rotated)");
   } else if (!o.trusted_keys.empty()) {
     r->notes.push_back(
         "checkpoint_v2: the log's signature was not checked: none of the given keys "
@@ -328,7 +339,7 @@ void CheckProof(const Json& ref, const ReportCheckOptions& o, const RangeWindow&
     r->problems.push_back("proof: SHA-256 or size differs from the manifest's");
     return;
   }
-  RangeCheck c = CheckRangeProof(r->tenant, bytes, rows, window, o.trusted_keys);
+  RangeCheck c = CheckRangeProof(r->tenant, bytes, rows, window, LogKeys(o));
   for (auto& p : c.problems) r->problems.push_back(std::move(p));
   for (auto& n : c.notes) r->notes.push_back(std::move(n));
   r->proof_first_seq = c.first_seq;

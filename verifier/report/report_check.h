@@ -44,6 +44,9 @@ struct ReportCheckOptions {
   // Raw 32-byte Ed25519 public keys the caller trusts to sign reports.
   // The log's signature on checkpoint_v2 is checked under these keys too.
   std::vector<std::string> trusted_keys;
+  // Raw keys trusted only to sign the log's checkpoints (checkpoint_v2 and
+  // the range proof's), not reports: those FollowRotations leads to.
+  std::vector<std::string> log_keys;
   // Given: checkpoint_v2 is required and must be cosigned by a quorum.
   std::optional<chain::WitnessPolicy> policy;
 };
@@ -74,6 +77,9 @@ struct ReportCheckResult {
   bool checkpoint_v2 = false;
   bool checkpoint_v2_log_signed = false;
   std::vector<std::string> cosigned;
+  // A policy was given, and checkpoint_v2 carries no signature by a trusted
+  // key (the log's key was not given): not verified, nothing wrong shown.
+  bool no_trusted_log_key = false;
   // A policy was given and is not met: checkpoint_v2 (or the proof's
   // checkpoint) is absent or below quorum (not evidence of tampering;
   // problems are).
