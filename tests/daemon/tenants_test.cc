@@ -175,6 +175,11 @@ TEST_F(TenantTableTest, MissingTreeQuarantinesTheTenantWhenFrontiersLoad) {
   ASSERT_NE(tree, nullptr);
   ASSERT_TRUE(batch.Delete(tree, store::TreeKey("acme", 4, 0)).ok());
   ASSERT_TRUE(storage_->WriteSynced(&batch).ok());
+  // As at a start: nothing of the tree in memory.
+  storage_.reset();
+  auto reopened = Storage::Open(dir_, StorageOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  storage_ = std::move(*reopened);
   TenantTable t(storage_.get());
   ASSERT_TRUE(t.LoadHeads().ok());
   ASSERT_TRUE(t.LoadFrontiers().ok());
