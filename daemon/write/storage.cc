@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
@@ -15,11 +16,30 @@
 #include "rocksdb/listener.h"
 #include "spdlog/spdlog.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
 namespace {
+
+// The tenant prefix `tenant || 0x00` of a per-tenant key (layout.h). Given
+// as a column family's memtable insert-hint extractor, the memtable keeps
+// an insert position per tenant: a group's rows arrive in each tenant's key
+// order but with the tenants interleaved, and each row is then inserted next
+// to its tenant's previous one instead of by a search of the whole skip
+// list. About 250 bytes per tenant written to a memtable.
+class TenantPrefixTransform final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "indelible.TenantPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
+    return rocksdb::Slice(key.data(), zero - key.data() + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return std::memchr(key.data(), 0, key.size()) != nullptr;
+  }
+};
 
 using chain::ToAbsl;
 
@@ -171,10 +191,19 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   rocksdb::ColumnFamilyOptions event_ids =
       CfOptions(options, cache, true, rocksdb::kLZ4Compression);
   event_ids.compaction_filter_factory = options.event_ids_filter;
+  // Skeletons are appended in key order per tenant and never range-deleted:
+  // RocksDB 7.8 keeps one insert hint per prefix for a memtable's entries
+  // and its range tombstones alike, so a DeleteRange beside hinted inserts
+  // of the same tenant (a purge of bodies and event ids, the tree upgrade)
+  // would misplace them. Bodies and tree rows therefore take no hint.
+  rocksdb::ColumnFamilyOptions skeletons =
+      CfOptions(options, cache, false, rocksdb::kNoCompression);
+  skeletons.memtable_insert_with_hint_prefix_extractor =
+      std::make_shared<TenantPrefixTransform>();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName,
        CfOptions(options, cache, true, rocksdb::kNoCompression)},
-      {store::kSkeletonsCf, CfOptions(options, cache, false, rocksdb::kNoCompression)},
+      {store::kSkeletonsCf, skeletons},
       {store::kBodiesCf, bodies},
       {store::kHeadsCf, CfOptions(options, cache, true, rocksdb::kNoCompression)},
       {store::kEventIdsCf, event_ids},
