@@ -44,7 +44,7 @@ struct StorageOptions {
   uint64_t max_total_wal_bytes = 256ull << 20;
   // Most memory of all memtables together: past it RocksDB flushes the
   // largest. 0: no common limit (each column family has its own).
-  size_t memtable_budget_bytes = 128 << 20;
+  size_t memtable_budget_bytes = 112 << 20;
   // Retention's compaction filters (retention_filter.h); null = none.
   std::shared_ptr<rocksdb::CompactionFilterFactory> bodies_filter;
   std::shared_ptr<rocksdb::CompactionFilterFactory> event_ids_filter;

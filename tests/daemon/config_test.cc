@@ -132,7 +132,7 @@ limits:
 TEST(Config, StorageMemoryBounds) {
   auto d = ParseConfig("");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->storage.memtable_budget_bytes, size_t{128} << 20);
+  EXPECT_EQ(d->storage.memtable_budget_bytes, size_t{112} << 20);
   EXPECT_EQ(d->storage.max_total_wal_bytes, uint64_t{256} << 20);
   auto c = ParseConfig("memtable_budget_bytes: 33554432\nmax_total_wal_bytes: 0\n");
   ASSERT_TRUE(c.ok()) << c.status();
