@@ -78,6 +78,10 @@ std::unique_ptr<ParallelSink::Chunk> ParallelSink::NewChunk() {
   }
   auto c = std::make_unique<Chunk>();
   c->items.reserve(options_.chunk_records);
+  // The arena never grows (a copy of all it holds) but for a body that
+  // ends past chunk_bytes + kArenaSlack.
+  constexpr size_t kArenaSlack = 64 << 10;
+  c->arena.reserve(options_.chunk_bytes + kArenaSlack);
   return c;
 }
 
