@@ -71,7 +71,10 @@ std::string_view RecordRows::body() const { return bodies_->value(); }
 
 void RecordRows::Settle() {
   const bool s = skeletons_->Valid(), b = bodies_->Valid();
-  valid_ = (s || b) && skeletons_->ok() && bodies_->ok();
+  // A valid iterator's status is OK (rocksdb::Iterator::Valid()): only an
+  // exhausted side can hold an error, and asking a merging iterator for its
+  // status asks every table under it.
+  valid_ = (s || b) && (s || skeletons_->ok()) && (b || bodies_->ok());
   if (!valid_) return;
   const int cmp = !s ? 1 : !b ? -1 : skeletons_->key().compare(bodies_->key());
   has_skeleton_ = cmp <= 0;
