@@ -130,15 +130,25 @@ Digest Genesis(std::string_view tenant) {
 
 Digest EntryHash(std::string_view tenant, uint64_t seq, uint64_t received_at_ns,
                  const Digest& prev, const Digest& body_digest) {
-  std::string buf;
-  buf.reserve(kEntryTag.size() + 4 + tenant.size() + 16 + 2 * kDigestSize);
-  buf.append(kEntryTag);
-  PutStr(&buf, tenant);
-  PutU64(&buf, seq);
-  PutU64(&buf, received_at_ns);
-  buf.append(AsBytes(prev));
-  buf.append(AsBytes(body_digest));
-  return Sha256(buf);
+  // Hashed from three pieces on the stack, not a heap buffer: this runs
+  // once for every record written and every record checked.
+  auto put = [](char* p, uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v);
+  };
+  char head[kEntryTag.size() + 4];
+  std::memcpy(head, kEntryTag.data(), kEntryTag.size());
+  put(head + kEntryTag.size(), tenant.size(), 4);
+  char tail[16 + 2 * kDigestSize];
+  put(tail, seq, 8);
+  put(tail + 8, received_at_ns, 8);
+  std::memcpy(tail + 16, prev.data(), kDigestSize);
+  std::memcpy(tail + 16 + kDigestSize, body_digest.data(), kDigestSize);
+  Hasher& h = ThreadHasher();
+  h.Init();
+  h.Update(std::string_view(head, sizeof(head)));
+  h.Update(tenant);
+  h.Update(std::string_view(tail, sizeof(tail)));
+  return h.Final();
 }
 
 bool IsValidTenantId(std::string_view t) {
