@@ -186,14 +186,14 @@ rocksdb::ColumnFamilyHandle* Reader::Handle(std::string_view cf) const {
 }
 
 std::unique_ptr<Rows> Reader::NewRowsWithBounds(rocksdb::ColumnFamilyHandle* h,
-                                                std::string lower,
-                                                std::string upper) const {
+                                                std::string lower, std::string upper,
+                                                size_t readahead) const {
   std::unique_ptr<Rows> rows(new Rows());
   if (h == nullptr) return rows;
   rows->upper_bound_ = std::move(upper);
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;  // one sequential pass: do not churn the cache
-  ro.readahead_size = 2 << 20;
+  ro.readahead_size = readahead;
   if (!rows->upper_bound_.empty()) {
     rows->upper_slice_ = std::make_unique<rocksdb::Slice>(rows->upper_bound_);
     ro.iterate_upper_bound = rows->upper_slice_.get();
@@ -211,15 +211,22 @@ std::unique_ptr<Rows> Reader::NewRows(std::string_view cf,
                                       std::string_view key_prefix) const {
   std::string lower(key_prefix);
   std::string upper = PrefixUpperBound(lower);
-  return NewRowsWithBounds(Handle(cf), std::move(lower), std::move(upper));
+  // RocksDB's own readahead, which starts small and grows while the reads
+  // stay sequential: these are mostly short scans (one tenant's tree level,
+  // its checkpoints), and a fixed readahead reads that much for each.
+  return NewRowsWithBounds(Handle(cf), std::move(lower), std::move(upper), 0);
 }
 
 std::unique_ptr<RecordRows> Reader::NewRecordRows(
     std::string_view tenant) const {
   std::unique_ptr<RecordRows> r(new RecordRows());
-  const std::string prefix = tenant.empty() ? "" : TenantPrefix(tenant);
-  r->skeletons_ = NewRows(kSkeletonsCf, prefix);
-  r->bodies_ = NewRows(kBodiesCf, prefix);
+  std::string lower = tenant.empty() ? "" : TenantPrefix(tenant);
+  std::string upper = PrefixUpperBound(lower);
+  // The one long pass over the store: large reads.
+  constexpr size_t kReadahead = 2 << 20;
+  r->skeletons_ = NewRowsWithBounds(Handle(kSkeletonsCf), lower, upper, kReadahead);
+  r->bodies_ = NewRowsWithBounds(Handle(kBodiesCf), std::move(lower), std::move(upper),
+                                 kReadahead);
   r->Settle();
   return r;
 }
