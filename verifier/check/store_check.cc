@@ -180,6 +180,12 @@ class StoreScan {
   // After the tenant's records: settles its checkpoints, erasure, chain,
   // and (on the step thread) its retention history and tree.
   absl::Status FinishTenant(ChainChecker* checker, TenantSteps* steps);
+  // Checks one tenant and adds its summary to *result; true if RocksDB
+  // reported corruption in its records (the scan cannot go on).
+  absl::StatusOr<bool> CheckTenant(const std::string& tenant, bool has_tree,
+                                   StoreCheckResult* result);
+  // After the sink's Flush(): the trees' summaries, finding counts, totals.
+  void Summarize(StoreCheckResult* result);
   // The current tenant's erasure (erasure.h), if it was purged.
   std::optional<Erasure> erasure_;
   uint64_t erased_ = 0;
@@ -434,6 +440,78 @@ absl::Status StoreScan::ChooseKeys(StoreCheckResult* result) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> StoreScan::CheckTenant(const std::string& tenant, bool has_tree,
+                                            StoreCheckResult* result) {
+  std::string head_problem;
+  HeadRow head = TakeHead(tenant, &head_problem);
+  ChainChecker checker(tenant, head, &sink_);
+  tenant_keys_ = *keys_;
+  if (!head_problem.empty()) {
+    checker.Report(Kind::kMalformed, 0, head_problem);
+  }
+  if (supplied_next_ != supplied_.end() && supplied_next_->first == tenant) {
+    for (const CheckpointClaim* c : supplied_next_->second) {
+      checker.AddCheckpoint(*c);
+    }
+    ++supplied_next_;
+  }
+  std::vector<Finding> erasure_findings;
+  auto erasure = LoadErasure(reader_, tenant, &erasure_findings);
+  if (!erasure.ok()) return erasure.status();
+  erasure_ = *std::move(erasure);
+  erased_ = 0;
+  for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
+  steps_.emplace_back(std::make_unique<TenantSteps>(
+                          reader_, tenant, tenant_keys_, has_tree,
+                          options_.witnesses ? &*options_.witnesses : nullptr),
+                      result->tenants.size());
+  TenantSteps* steps = steps_.back().first.get();
+  const bool corrupt = !FeedRecords(&checker, steps);
+  if (!corrupt) {
+    if (auto s = FinishTenant(&checker, steps); !s.ok()) return s;
+  }
+  result->tenants.push_back(checker.summary());
+  if (erasure_) {
+    TenantSummary& t = result->tenants.back();
+    t.erased_by = erasure_->by;
+    t.erased_through = erasure_->through;
+    t.erasure_verified = erasure_->verified;
+    t.erased = erased_;
+    t.pruned -= std::min(t.pruned, erased_);
+  }
+  return corrupt;
+}
+
+void StoreScan::Summarize(StoreCheckResult* result) {
+  for (const auto& [steps, index] : steps_) {
+    if (!steps->tree_summary()) continue;
+    const TreeCheckSummary& done = *steps->tree_summary();
+    TenantSummary& t = result->tenants[index];
+    t.witnessed_size = done.newest_size;
+    t.quorum = done.quorum;
+    t.tree_checked = true;
+    t.tree_nodes = done.nodes;
+    t.tree_leaves_pruned = done.leaves_pruned;
+    t.v2_checkpoints = done.checkpoints;
+  }
+  for (TenantSummary& t : result->tenants) {
+    t.findings = counter_.count(t.tenant);
+    result->records += t.records;
+    result->pruned += t.pruned;
+    result->stored_checkpoints += t.stored_checkpoints;
+    if (t.checkpoints_unverified > 0) result->signatures_checked = false;
+    // Records after the newest v2 checkpoint are covered by no cosignature:
+    // whoever can write the store could have cut them off, or replaced
+    // them, and removed the checkpoints that covered them.
+    if (options_.witnesses && t.records > 0 &&
+        (t.quorum.quorum == 0 || !t.quorum.met() || t.witnessed_size < t.head_seq)) {
+      result->below_quorum.push_back(t.tenant);
+    }
+  }
+  result->witness_policy = options_.witnesses.has_value();
+  result->findings = counter_.total();
+}
+
 absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   const auto start = std::chrono::steady_clock::now();
   StoreCheckResult result;
@@ -444,43 +522,9 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   while (!corrupt) {
     std::optional<std::string> tenant = NextTenant();
     if (!tenant) break;
-    std::string head_problem;
-    HeadRow head = TakeHead(*tenant, &head_problem);
-    ChainChecker checker(*tenant, head, &sink_);
-    tenant_keys_ = *keys_;
-    if (!head_problem.empty()) {
-      checker.Report(Kind::kMalformed, 0, head_problem);
-    }
-    if (supplied_next_ != supplied_.end() && supplied_next_->first == *tenant) {
-      for (const CheckpointClaim* c : supplied_next_->second) {
-        checker.AddCheckpoint(*c);
-      }
-      ++supplied_next_;
-    }
-    std::vector<Finding> erasure_findings;
-    auto erasure = LoadErasure(reader_, *tenant, &erasure_findings);
-    if (!erasure.ok()) return erasure.status();
-    erasure_ = *std::move(erasure);
-    erased_ = 0;
-    for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
-    steps_.emplace_back(std::make_unique<TenantSteps>(
-                            reader_, *tenant, tenant_keys_, has_tree,
-                            options_.witnesses ? &*options_.witnesses : nullptr),
-                        result.tenants.size());
-    TenantSteps* steps = steps_.back().first.get();
-    corrupt = !FeedRecords(&checker, steps);
-    if (!corrupt) {
-      if (auto s = FinishTenant(&checker, steps); !s.ok()) return s;
-    }
-    result.tenants.push_back(checker.summary());
-    if (erasure_) {
-      TenantSummary& t = result.tenants.back();
-      t.erased_by = erasure_->by;
-      t.erased_through = erasure_->through;
-      t.erasure_verified = erasure_->verified;
-      t.erased = erased_;
-      t.pruned -= std::min(t.pruned, erased_);
-    }
+    absl::StatusOr<bool> cut_short = CheckTenant(*tenant, has_tree, &result);
+    if (!cut_short.ok()) return cut_short.status();
+    corrupt = *cut_short;
   }
   if (!corrupt) {
     for (const store::Rows* rows : {heads_.get(), checkpoints_.get()}) {
@@ -494,38 +538,11 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   }
   sink_.Flush();
   if (options_.progress) options_.progress(scanned_, expected_);
-  for (const auto& [steps, index] : steps_) {
-    if (!steps->tree_summary()) continue;
-    const TreeCheckSummary& done = *steps->tree_summary();
-    TenantSummary& t = result.tenants[index];
-    t.witnessed_size = done.newest_size;
-    t.quorum = done.quorum;
-    t.tree_checked = true;
-    t.tree_nodes = done.nodes;
-    t.tree_leaves_pruned = done.leaves_pruned;
-    t.v2_checkpoints = done.checkpoints;
-  }
-
   if (!options_.tenant.empty() && result.tenants.empty()) {
     return absl::NotFoundError(absl::StrCat("no tenant \"", options_.tenant,
                                             "\" in ", reader_.data_dir()));
   }
-  for (TenantSummary& t : result.tenants) {
-    t.findings = counter_.count(t.tenant);
-    result.records += t.records;
-    result.pruned += t.pruned;
-    result.stored_checkpoints += t.stored_checkpoints;
-    if (t.checkpoints_unverified > 0) result.signatures_checked = false;
-    // Records after the newest v2 checkpoint are covered by no cosignature:
-    // whoever can write the store could have cut them off, or replaced
-    // them, and removed the checkpoints that covered them.
-    if (options_.witnesses && t.records > 0 &&
-        (t.quorum.quorum == 0 || !t.quorum.met() || t.witnessed_size < t.head_seq)) {
-      result.below_quorum.push_back(t.tenant);
-    }
-  }
-  result.witness_policy = options_.witnesses.has_value();
-  result.findings = counter_.total();
+  Summarize(&result);
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();
