@@ -92,9 +92,11 @@ class ParallelSink final : public CheckSink {
                     const chain::Digest* prev) override;
 
   // Queues step->Step(r, flags) behind everything reported, checked and
-  // followed so far. The step object must stay alive, and be touched by
-  // nothing else, until Flush() returns. A record just passed to
-  // CheckContent() shares the copy of its body made there.
+  // followed so far. The step object must stay alive until Flush() returns;
+  // what the caller writes before Follow() is visible to that Step, and
+  // anything else the caller shares with a running step it must guard
+  // itself. A record just passed to CheckContent() shares the copy of its
+  // body made there.
   void Follow(OrderedStep* step, std::string_view tenant, const RecordView& r,
               uint32_t flags);
 
