@@ -1,5 +1,8 @@
 #include "verifier/chain/canonical_event.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace indelible::chain {
@@ -69,6 +72,38 @@ TEST(CanonicalEvent, MalformedInputIsDataLoss) {
   std::string huge = *EncodeCanonicalEvent(EventFields{});
   huge.replace(huge.size() - 4, 4, "\xff\xff\xff\xff", 4);
   EXPECT_FALSE(DecodeCanonicalEvent(huge).ok());
+}
+
+// The check validates events it does not need decoded with
+// CanonicalEventTenant: the same verdict, to the message, on every cut of a
+// CE and on each kind of damage.
+TEST(CanonicalEvent, TenantOnlyReadingJudgesAsDecodingDoes) {
+  const std::string ce = *EncodeCanonicalEvent(Sample());
+  auto tenant = CanonicalEventTenant(ce);
+  ASSERT_TRUE(tenant.ok()) << tenant.status();
+  EXPECT_EQ(*tenant, Sample().tenant);
+  std::vector<std::string> bad;
+  for (size_t cut = 0; cut < ce.size(); ++cut) bad.push_back(ce.substr(0, cut));
+  bad.push_back(ce + "x");
+  bad.push_back("X" + ce.substr(1));
+  std::string huge = *EncodeCanonicalEvent(EventFields{});
+  huge.replace(huge.size() - 4, 4, "\xff\xff\xff\xff", 4);
+  bad.push_back(huge);
+  // Two metadata pairs with their keys swapped in the bytes.
+  EventFields two = Sample();
+  two.metadata = {{"ka", "v"}, {"kb", "v"}};
+  std::string keys = *EncodeCanonicalEvent(two);
+  const size_t a = keys.rfind("ka"), b = keys.rfind("kb");
+  ASSERT_NE(a, std::string::npos);
+  keys[a + 1] = 'b';
+  keys[b + 1] = 'a';
+  bad.push_back(keys);
+  for (const std::string& c : bad) {
+    auto want = DecodeCanonicalEvent(c);
+    auto got = CanonicalEventTenant(c);
+    ASSERT_FALSE(want.ok()) << c.size();
+    EXPECT_EQ(got.status(), want.status()) << c.size();
+  }
 }
 
 }  // namespace

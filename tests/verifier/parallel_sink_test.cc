@@ -1,7 +1,13 @@
 #include "verifier/check/parallel_sink.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -107,6 +113,138 @@ TEST(ParallelSinkTest, ChunksBoundedByBytes) {
   ASSERT_EQ(reporter.findings.size(), 2u);  // the body, the missing head row
   EXPECT_EQ(reporter.findings[0].seq, 31u);
   EXPECT_EQ(reporter.findings[0].kind, Kind::kBodyDigestMismatch);
+}
+
+// An ordered step that names every 5th record it sees, with the size and a
+// hash of the body it was handed, and notes the order records came in.
+class NamingStep final : public OrderedStep {
+ public:
+  void Step(const RecordView& r, uint32_t flags, Reporter* out) override {
+    seen.push_back(r.seq);
+    if (r.seq % 5 != flags) return;
+    out->Report(Finding{"step", r.seq, Kind::kMalformed,
+                        std::to_string(r.body.size()) + " " +
+                            std::to_string(std::hash<std::string_view>()(r.body))});
+  }
+  std::vector<uint64_t> seen;
+};
+
+// Each record goes to the checker and then, with a flag of 0..4, to the
+// step; every 9th record is also followed once more under another seq and
+// without its body (so not sharing the copy made for its content check),
+// after a finding of the reader's own.
+void FeedWithSteps(const std::vector<Tenant>& tenants, CheckSink* sink,
+                   const std::function<void(const std::string&, const RecordView&,
+                                            uint32_t)>& follow) {
+  for (const Tenant& t : tenants) {
+    ChainChecker checker(t.name, HeadRow{}, sink);
+    for (const auto& rec : t.records) {
+      checker.AddRecord(rec.view());
+      follow(t.name, rec.view(), static_cast<uint32_t>(rec.seq % 3));
+      if (rec.seq % 9 == 0) {
+        sink->Report(Finding{t.name, rec.seq, Kind::kMalformed, "reader"});
+        RecordView other = rec.view();
+        other.seq += 1000;
+        other.has_body = false;
+        other.body = {};
+        follow(t.name, other, 0);
+      }
+    }
+    checker.Finish();
+  }
+}
+
+TEST(ParallelSinkTest, StepFindingsInStreamOrderWhateverTheThreads) {
+  const auto tenants = DamagedTenants();
+  CollectingReporter inline_reporter;
+  NamingStep inline_step;
+  {
+    InlineSink sink(&inline_reporter);
+    FeedWithSteps(tenants, &sink, [&](const std::string&, const RecordView& r, uint32_t f) {
+      inline_step.Step(r, f, &inline_reporter);
+    });
+  }
+  const auto want = Strings(inline_reporter.findings);
+  ASSERT_GT(want.size(), 100u);
+
+  struct Config {
+    int threads;
+    size_t chunk_records;
+    size_t chunk_bytes;
+  };
+  for (Config c : {Config{0, 7, 1 << 20}, Config{1, 1, 1 << 20}, Config{2, 13, 1000},
+                   Config{3, 100000, 1 << 20}, Config{2, 64, 700}}) {
+    SCOPED_TRACE(::testing::Message() << "threads " << c.threads << " chunk "
+                                      << c.chunk_records << " bytes " << c.chunk_bytes);
+    CollectingReporter reporter;
+    NamingStep step;
+    {
+      ParallelSinkOptions o;
+      o.threads = c.threads;
+      o.chunk_records = c.chunk_records;
+      o.chunk_bytes = c.chunk_bytes;
+      ParallelSink sink(o, &reporter);
+      FeedWithSteps(tenants, &sink, [&](const std::string& t, const RecordView& r, uint32_t f) {
+        sink.Follow(&step, t, r, f);
+      });
+      sink.Flush();
+    }
+    EXPECT_EQ(step.seen, inline_step.seen);
+    EXPECT_EQ(Strings(reporter.findings), want);
+  }
+}
+
+// A step that holds the first record until released.
+class StalledStep final : public OrderedStep {
+ public:
+  void Step(const RecordView& r, uint32_t, Reporter*) override {
+    if (r.seq != 1) return;
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return released_; });
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+};
+
+TEST(ParallelSinkTest, AStalledStepHoldsUpTheReaderAfterMaxInFlightChunks) {
+  const auto chain = testing::MakeChain("acme", 200);
+  CollectingReporter reporter;
+  ParallelSinkOptions o;
+  o.threads = 2;
+  o.chunk_records = 1;
+  o.max_in_flight = 3;
+  ParallelSink sink(o, &reporter);
+  StalledStep step;
+  std::atomic<size_t> accepted{0};
+  std::thread reader([&] {
+    for (const auto& r : chain) {
+      sink.CheckContent("acme", r.view(), nullptr);
+      sink.Follow(&step, "acme", r.view(), 0);
+      ++accepted;
+    }
+    sink.Flush();
+  });
+  // max_in_flight chunks of one record queued, and the current one.
+  const size_t bound = o.max_in_flight + 1;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (accepted.load() < bound && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(accepted.load(), bound);
+  step.Release();
+  reader.join();
+  EXPECT_EQ(accepted.load(), chain.size());
+  EXPECT_EQ(sink.records_delivered(), chain.size());
 }
 
 }  // namespace

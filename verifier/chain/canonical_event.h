@@ -36,6 +36,10 @@ absl::StatusOr<std::string> EncodeCanonicalEvent(const EventFields& event);
 // or duplicate metadata keys).
 absl::StatusOr<EventFields> DecodeCanonicalEvent(std::string_view ce);
 
+// The tenant of a CE that DecodeCanonicalEvent would decode (every check it
+// makes, the same errors), as a view into `ce`: nothing is copied.
+absl::StatusOr<std::string_view> CanonicalEventTenant(std::string_view ce);
+
 // Returns the category of a CE without decoding the rest. DataLoss if
 // malformed.
 absl::StatusOr<std::string_view> CanonicalEventCategory(std::string_view ce);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 namespace indelible::check {
 
@@ -18,6 +19,14 @@ struct ParallelSink::Chunk {
     size_t body_size = 0;
     chain::Digest prev{};
   };
+  struct Step {
+    uint32_t ordinal = 0;
+    uint32_t flags = 0;
+    OrderedStep* step = nullptr;
+    RecordView record;  // body as in Item
+    size_t body_offset = 0;
+    size_t body_size = 0;
+  };
   struct Numbered {
     uint32_t ordinal;
     Finding finding;
@@ -26,23 +35,33 @@ struct ParallelSink::Chunk {
   std::vector<std::string> tenants;
   std::string arena;
   std::vector<Item> items;
+  std::vector<Step> steps;
   std::vector<Numbered> sequential;  // written by the reader
   std::vector<Numbered> content;     // written by the worker
+  std::vector<Numbered> ordered;     // written by the step thread
   std::string output;                // written by the worker: formatted records
   uint64_t output_rows = 0;
   uint32_t next_ordinal = 0;
-  bool done = false;  // guarded by ParallelSink::mu_
+  bool done = false;        // guarded by ParallelSink::mu_
+  bool steps_done = false;  // guarded by ParallelSink::mu_
+
+  std::string_view Body(size_t offset, size_t size) const {
+    return std::string_view(arena).substr(offset, size);
+  }
 
   void Clear() {
     tenants.clear();
     arena.clear();
     items.clear();
+    steps.clear();
     sequential.clear();
     content.clear();
+    ordered.clear();
     output.clear();
     output_rows = 0;
     next_ordinal = 0;
     done = false;
+    steps_done = false;
   }
 };
 
@@ -66,7 +85,9 @@ ParallelSink::~ParallelSink() {
     stop_ = true;
   }
   work_cv_.notify_all();
+  step_cv_.notify_all();
   for (auto& t : workers_) t.join();
+  if (stepper_.joinable()) stepper_.join();
 }
 
 std::unique_ptr<ParallelSink::Chunk> ParallelSink::NewChunk() {
@@ -78,6 +99,10 @@ std::unique_ptr<ParallelSink::Chunk> ParallelSink::NewChunk() {
   }
   auto c = std::make_unique<Chunk>();
   c->items.reserve(options_.chunk_records);
+  // The arena never grows (a copy of all it holds) but for a body that
+  // ends past chunk_bytes + kArenaSlack.
+  constexpr size_t kArenaSlack = 64 << 10;
+  c->arena.reserve(options_.chunk_bytes + kArenaSlack);
   return c;
 }
 
@@ -86,8 +111,20 @@ void ParallelSink::Report(Finding finding) {
   c.sequential.push_back({c.next_ordinal++, std::move(finding)});
 }
 
+void ParallelSink::SubmitIfFull() {
+  const Chunk& c = *current_;
+  if (c.items.size() >= options_.chunk_records ||
+      c.steps.size() >= options_.chunk_records ||
+      c.arena.size() >= options_.chunk_bytes) {
+    Submit();
+  }
+}
+
 void ParallelSink::CheckContent(std::string_view tenant, const RecordView& r,
                                 const chain::Digest* prev) {
+  // Checked before, not after, adding: the record stays in the current
+  // chunk for a Follow() of it to share its body.
+  SubmitIfFull();
   Chunk& c = *current_;
   if (c.tenants.empty() || c.tenants.back() != tenant) {
     c.tenants.emplace_back(tenant);
@@ -107,10 +144,31 @@ void ParallelSink::CheckContent(std::string_view tenant, const RecordView& r,
     item.prev = *prev;
   }
   c.items.push_back(item);
-  if (c.items.size() >= options_.chunk_records ||
-      c.arena.size() >= options_.chunk_bytes) {
-    Submit();
+}
+
+void ParallelSink::Follow(OrderedStep* step, std::string_view tenant,
+                          const RecordView& r, uint32_t flags) {
+  const Chunk::Item* last = current_->items.empty() ? nullptr : &current_->items.back();
+  const size_t body_size = r.has_body ? r.body.size() : 0;
+  const bool shared = last != nullptr && last->record.seq == r.seq &&
+                      last->record.has_body == r.has_body && last->body_size == body_size &&
+                      current_->tenants[last->tenant] == tenant;
+  if (!shared) SubmitIfFull();
+  Chunk& c = *current_;
+  Chunk::Step s;
+  s.ordinal = c.next_ordinal++;
+  s.flags = flags;
+  s.step = step;
+  s.record = r;
+  s.record.body = {};
+  s.body_size = body_size;
+  if (shared) {
+    s.body_offset = last->body_offset;
+  } else {
+    s.body_offset = c.arena.size();
+    c.arena.append(r.body.substr(0, body_size));
   }
+  c.steps.push_back(s);
 }
 
 void ParallelSink::Run(Chunk* c, const RecordFormatter* formatter) {
@@ -118,8 +176,7 @@ void ParallelSink::Run(Chunk* c, const RecordFormatter* formatter) {
   chain::EventFields event;
   for (const Chunk::Item& item : c->items) {
     RecordView r = item.record;
-    r.body = std::string_view(c->arena).substr(item.body_offset,
-                                               item.body_size);
+    r.body = c->Body(item.body_offset, item.body_size);
     found.clear();
     const std::string_view tenant = c->tenants[item.tenant];
     const bool decoded = CheckRecordContent(tenant, r, item.has_prev ? &item.prev : nullptr,
@@ -132,20 +189,48 @@ void ParallelSink::Run(Chunk* c, const RecordFormatter* formatter) {
   }
 }
 
+void ParallelSink::RunSteps(Chunk* c) {
+  // The findings of a step, numbered with its place in the stream.
+  class Numbering final : public Reporter {
+   public:
+    explicit Numbering(Chunk* c) : c_(c) {}
+    void Report(const Finding& f) override { c_->ordered.push_back({ordinal, f}); }
+    uint32_t ordinal = 0;
+
+   private:
+    Chunk* c_;
+  };
+  Numbering out(c);
+  for (const Chunk::Step& s : c->steps) {
+    RecordView r = s.record;
+    r.body = c->Body(s.body_offset, s.body_size);
+    out.ordinal = s.ordinal;
+    s.step->Step(r, s.flags, &out);
+  }
+}
+
 void ParallelSink::Submit() {
-  if (current_->items.empty() && current_->sequential.empty()) return;
+  if (current_->items.empty() && current_->sequential.empty() && current_->steps.empty()) {
+    return;
+  }
   Chunk* c = current_.get();
   in_flight_.push_back(std::move(current_));
   current_ = NewChunk();
+  const bool has_steps = !c->steps.empty();
   if (workers_.empty()) {
     Run(c, options_.formatter);
-    c->done = true;
+    RunSteps(c);
+    c->done = c->steps_done = true;
   } else {
+    if (has_steps && !stepper_.joinable()) stepper_ = std::thread([this] { StepLoop(); });
     {
       std::lock_guard<std::mutex> l(mu_);
+      c->steps_done = !has_steps;
       queue_.push_back(c);
+      if (has_steps) step_queue_.push_back(c);
     }
     work_cv_.notify_one();
+    if (has_steps) step_cv_.notify_one();
   }
   while (in_flight_.size() > static_cast<size_t>(options_.max_in_flight)) {
     DeliverOldest();
@@ -156,17 +241,22 @@ void ParallelSink::DeliverOldest() {
   Chunk* c = in_flight_.front().get();
   if (!workers_.empty()) {
     std::unique_lock<std::mutex> l(mu_);
-    done_cv_.wait(l, [c] { return c->done; });
+    done_cv_.wait(l, [c] { return c->done && c->steps_done; });
   }
-  // Both lists are in ordinal order and never share an ordinal.
-  auto s = c->sequential.begin(), t = c->content.begin();
-  while (s != c->sequential.end() || t != c->content.end()) {
-    if (t == c->content.end() ||
-        (s != c->sequential.end() && s->ordinal < t->ordinal)) {
-      reporter_->Report((s++)->finding);
-    } else {
-      reporter_->Report((t++)->finding);
+  // Each list is in ordinal order; no two lists share an ordinal.
+  using Iter = std::vector<Chunk::Numbered>::const_iterator;
+  std::pair<Iter, Iter> lists[] = {{c->sequential.begin(), c->sequential.end()},
+                                   {c->content.begin(), c->content.end()},
+                                   {c->ordered.begin(), c->ordered.end()}};
+  for (;;) {
+    std::pair<Iter, Iter>* next = nullptr;
+    for (auto& l : lists) {
+      if (l.first != l.second && (next == nullptr || l.first->ordinal < next->first->ordinal)) {
+        next = &l;
+      }
     }
+    if (next == nullptr) break;
+    reporter_->Report((next->first++)->finding);
   }
   if (options_.formatter != nullptr) {
     options_.formatter->Deliver(c->output, c->output_rows);
@@ -180,6 +270,25 @@ void ParallelSink::DeliverOldest() {
 void ParallelSink::Flush() {
   Submit();
   while (!in_flight_.empty()) DeliverOldest();
+}
+
+void ParallelSink::StepLoop() {
+  for (;;) {
+    Chunk* c;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      step_cv_.wait(l, [this] { return stop_ || !step_queue_.empty(); });
+      if (step_queue_.empty()) return;
+      c = step_queue_.front();
+      step_queue_.pop_front();
+    }
+    RunSteps(c);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      c->steps_done = true;
+    }
+    done_cv_.notify_all();
+  }
 }
 
 void ParallelSink::WorkerLoop() {

@@ -31,15 +31,24 @@ bool CheckBody(std::string_view tenant, const RecordView& r,
         "SHA-256(salt || CE) differs from the skeleton's body_digest: the "
         "body was modified");
   }
-  auto event = chain::DecodeCanonicalEvent(ce);
-  if (!event.ok()) {
+  // Decoded only for a caller that wants the event; validated in place
+  // (nothing copied) for one that does not.
+  absl::StatusOr<chain::EventFields> event;
+  absl::StatusOr<std::string_view> event_tenant;
+  if (decoded != nullptr) {
+    event = chain::DecodeCanonicalEvent(ce);
+    event_tenant = event.ok() ? absl::StatusOr<std::string_view>(event->tenant) : event.status();
+  } else {
+    event_tenant = chain::CanonicalEventTenant(ce);
+  }
+  if (!event_tenant.ok()) {
     Add(out, tenant, r.seq, Kind::kMalformed,
-        std::string(chain::ToStd(event.status().message())));
+        std::string(chain::ToStd(event_tenant.status().message())));
     return false;
   }
-  if (event->tenant != tenant) {
+  if (*event_tenant != tenant) {
     Add(out, tenant, r.seq, Kind::kTenantMismatch,
-        absl::StrCat("the event belongs to tenant \"", event->tenant,
+        absl::StrCat("the event belongs to tenant \"", ToAbsl(*event_tenant),
                      "\": spliced in from another chain"));
   }
   if (decoded != nullptr) *decoded = *std::move(event);

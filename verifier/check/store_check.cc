@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "verifier/chain/text.h"
@@ -54,6 +58,104 @@ class CountingReporter final : public Reporter {
   uint64_t total_ = 0;
 };
 
+// A tenant's Merkle tree (tree_check.h) and retention history
+// (policy_history.h), fed its records in seq order on the sink's step
+// thread (ParallelSink::Follow), so that neither holds up the reading of the
+// next record. Their findings are delivered where the record that caused
+// them stands, as if they had run on the reading thread.
+class TenantSteps final : public OrderedStep, private CheckSink {
+ public:
+  enum Flags : uint32_t {
+    kRecord = 0,      // a record with a readable skeleton
+    kUnreadable = 1,  // a record whose skeleton could not be decoded
+    kErased = 2,      // with kRecord: a body erased by the purge (erasure.h)
+    kKeys = 4,        // no record: the next snapshot of KeysFollowed()
+    kFinish = 8,      // no record: after the last one (set_now() first)
+  };
+
+  TenantSteps(const store::Reader& reader, const std::string& tenant, const TrustedKeys& keys,
+              bool has_tree, const chain::WitnessPolicy* policy)
+      : tenant_(tenant), keys_(keys), policies_(tenant) {
+    if (has_tree) tree_.emplace(reader, tenant, keys_, static_cast<CheckSink*>(this), policy);
+  }
+
+  // On the reading thread: a key rotation changed the tenant's keys to
+  // `keys`; a kKeys step takes them over in stream order.
+  void KeysFollowed(const TrustedKeys& keys) {
+    std::lock_guard<std::mutex> l(mu_);
+    followed_.push_back(keys);
+  }
+  // On the reading thread, before the kFinish step: the time pruned records
+  // are judged at.
+  void set_now(uint64_t now_ns) { now_ns_ = now_ns; }
+  // After the sink's Flush(): the tree's summary, if a kFinish step ran.
+  const std::optional<TreeCheckSummary>& tree_summary() const { return tree_summary_; }
+
+  void Step(const RecordView& r, uint32_t flags, Reporter* out) override {
+    out_ = out;
+    if (flags & kKeys) {
+      std::lock_guard<std::mutex> l(mu_);
+      keys_ = std::move(followed_.front());
+      followed_.pop_front();
+    } else if (flags & kFinish) {
+      Finish();
+    } else if (flags & kUnreadable) {
+      if (tree_) tree_->AddRecord(r.seq, nullptr, false, {});
+    } else {
+      AddRecord(r, (flags & kErased) != 0);
+    }
+  }
+
+ private:
+  void AddRecord(const RecordView& r, bool erased) {
+    if (tree_) tree_->AddRecord(r.seq, &r.skeleton, r.has_body, r.body);
+    // The category the record's leaf commits to (the body's, if it has
+    // one; unknown without a tree).
+    std::optional<std::string_view> category;
+    if (tree_) category = tree_->LeafCategory();
+    std::string_view salt, ce;
+    if (erased) {
+      // Erased by the purge, judged by the certificate (erasure.h).
+    } else if (!r.has_body) {
+      policies_.AddPruned(r.seq, r.skeleton.received_at_ns, category.value_or(""));
+    } else if ((!category || *category == chain::kPolicyCategory) &&
+               store::DecodeBody(r.body, &salt, &ce)) {
+      if (std::string problem = policies_.AddRecord(r.seq, r.skeleton.received_at_ns, ce);
+          !problem.empty()) {
+        Report(Finding{tenant_, r.seq, Kind::kMalformed, std::move(problem)});
+      }
+    }
+  }
+
+  void Finish() {
+    for (PolicyHistory::Early& e : policies_.Finish(now_ns_)) {
+      Report(Finding{tenant_, e.seq, Kind::kEarlyPrune, std::move(e.detail)});
+    }
+    if (tree_) tree_summary_ = tree_->Finish();
+    tree_.reset();  // and with it its iterators
+    keys_ = TrustedKeys();
+  }
+
+  // CheckSink, for the tree's findings.
+  void Report(Finding finding) override { out_->Report(finding); }
+  void CheckContent(std::string_view tenant, const RecordView& r,
+                    const chain::Digest* prev) override {
+    std::vector<Finding> found;
+    CheckRecordContent(tenant, r, prev, &found);
+    for (const Finding& f : found) out_->Report(f);
+  }
+
+  const std::string tenant_;
+  TrustedKeys keys_;  // the tenant's keys at the current step
+  PolicyHistory policies_;
+  std::optional<TreeChecker> tree_;
+  std::optional<TreeCheckSummary> tree_summary_;
+  uint64_t now_ns_ = 0;
+  Reporter* out_ = nullptr;  // of the current step
+  std::mutex mu_;
+  std::deque<TrustedKeys> followed_;  // guarded by mu_
+};
+
 class StoreScan {
  public:
   StoreScan(const store::Reader& reader, const StoreCheckOptions& options,
@@ -71,11 +173,19 @@ class StoreScan {
   HeadRow TakeHead(const std::string& tenant, std::string* problem);
   // Feeds stored checkpoint rows of `checker`'s tenant with seq <= upto.
   void FeedCheckpoints(ChainChecker* checker, uint64_t upto);
-  // Feeds the tenant's record rows. False if RocksDB reported corruption
-  // (already reported as a finding): the scan cannot go on.
-  // `tree`, if not null, is fed the same records; `policies` the policy
-  // records and the pruned records (not those a purge erased).
-  bool FeedRecords(ChainChecker* checker, TreeChecker* tree, PolicyHistory* policies);
+  // Feeds the tenant's record rows to `checker`, and by way of the sink to
+  // `steps`. False if RocksDB reported corruption (already reported as a
+  // finding): the scan cannot go on.
+  bool FeedRecords(ChainChecker* checker, TenantSteps* steps);
+  // After the tenant's records: settles its checkpoints, erasure, chain,
+  // and (on the step thread) its retention history and tree.
+  absl::Status FinishTenant(ChainChecker* checker, TenantSteps* steps);
+  // Checks one tenant and adds its summary to *result; true if RocksDB
+  // reported corruption in its records (the scan cannot go on).
+  absl::StatusOr<bool> CheckTenant(const std::string& tenant, bool has_tree,
+                                   StoreCheckResult* result);
+  // After the sink's Flush(): the trees' summaries, finding counts, totals.
+  void Summarize(StoreCheckResult* result);
   // The current tenant's erasure (erasure.h), if it was purged.
   std::optional<Erasure> erasure_;
   uint64_t erased_ = 0;
@@ -87,6 +197,9 @@ class StoreScan {
   const store::Reader& reader_;
   const StoreCheckOptions& options_;
   CountingReporter counter_;
+  // Each tenant's steps, with the index of its summary in the result; they
+  // outlive the sink, which runs them until its Flush() (or destruction).
+  std::vector<std::pair<std::unique_ptr<TenantSteps>, size_t>> steps_;
   ParallelSink sink_;
 
   std::unique_ptr<store::Rows> heads_;
@@ -198,16 +311,15 @@ void StoreScan::FeedCheckpoints(ChainChecker* checker, uint64_t upto) {
   }
 }
 
-bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
-                            PolicyHistory* policies) {
+bool StoreScan::FeedRecords(ChainChecker* checker, TenantSteps* steps) {
+  const std::string& tenant_id = checker->tenant();
   uint64_t last_seq = 0;
   for (; records_->Valid(); records_->Next()) {
     std::string_view key = records_->key();
-    if (TenantOfKey(key) != checker->tenant()) break;
+    if (TenantOfKey(key) != tenant_id) break;
     std::string_view tenant;
     uint64_t seq = 0;
-    if (!store::ParseSeqKey(key, &tenant, &seq) ||
-        tenant != checker->tenant()) {
+    if (!store::ParseSeqKey(key, &tenant, &seq) || tenant != tenant_id) {
       checker->Report(Kind::kMalformed, 0,
                       absl::StrCat(records_->has_skeleton() ? "skeleton"
                                                             : "body",
@@ -219,8 +331,14 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
     std::string_view salt, ce;
     if (!keys_->empty() && records_->has_body() &&
         store::DecodeBody(records_->body(), &salt, &ce)) {
-      if (std::string problem = FollowKeyRotation(ce, &tenant_keys_); !problem.empty()) {
+      std::string followed;
+      if (std::string problem = FollowKeyRotation(ce, &tenant_keys_, &followed);
+          !problem.empty()) {
         checker->Report(Kind::kKeyRotation, seq, std::move(problem));
+      }
+      if (!followed.empty()) {
+        steps->KeysFollowed(tenant_keys_);
+        sink_.Follow(steps, tenant_id, RecordView{}, TenantSteps::kKeys);
       }
     }
     FeedCheckpoints(checker, seq);
@@ -235,7 +353,7 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
       checker->AddUnreadableRecord(
           seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
                             " bytes, want at least ", store::kSkeletonSize));
-      if (tree != nullptr) tree->AddRecord(seq, nullptr, false, {});
+      sink_.Follow(steps, tenant_id, r, TenantSteps::kUnreadable);
     } else {
       r.has_body = records_->has_body();
       if (r.has_body) r.body = records_->body();
@@ -249,22 +367,8 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
         ++erased_;
       }
       checker->AddRecord(r);
-      if (tree != nullptr) tree->AddRecord(seq, &r.skeleton, r.has_body, r.body);
-      // The category the record's leaf commits to (the body's, if it has
-      // one; unknown without a tree).
-      std::optional<std::string_view> category;
-      if (tree != nullptr) category = tree->LeafCategory();
-      if (!r.has_body && erasure_ && seq <= erasure_->through) {
-        // Erased by the purge, judged by the certificate (erasure.h).
-      } else if (!r.has_body) {
-        policies->AddPruned(seq, r.skeleton.received_at_ns, category.value_or(""));
-      } else if ((!category || *category == chain::kPolicyCategory) &&
-                 store::DecodeBody(r.body, &salt, &ce)) {
-        if (std::string problem = policies->AddRecord(seq, r.skeleton.received_at_ns, ce);
-            !problem.empty()) {
-          checker->Report(Kind::kMalformed, seq, std::move(problem));
-        }
-      }
+      const bool erased = !r.has_body && erasure_ && seq <= erasure_->through;
+      sink_.Follow(steps, tenant_id, r, erased ? TenantSteps::kErased : TenantSteps::kRecord);
     }
     if ((++scanned_ & 0xffff) == 0) Progress();
   }
@@ -277,6 +381,33 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TreeChecker* tree,
     return false;
   }
   return true;
+}
+
+absl::Status StoreScan::FinishTenant(ChainChecker* checker, TenantSteps* steps) {
+  FeedCheckpoints(checker, UINT64_MAX);
+  if (erasure_) {
+    std::vector<Finding> erasure_findings;
+    if (auto s = SettleErasure(reader_, tenant_keys_, checker->summary().head_seq,
+                               checker->summary().head_hash, &*erasure_, &erasure_findings);
+        !s.ok()) {
+      return s;
+    }
+    for (Finding& f : erasure_findings) checker->Report(f.kind, f.seq, std::move(f.detail));
+  }
+  checker->Finish();  // (a tenant cut short by corruption is not settled)
+  // A body could have gone until now: the later of this machine's clock
+  // and the chain's newest time (a daemon clock ahead of ours).
+  uint64_t now = options_.now_ns;
+  if (now == 0) {
+    now = std::max<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count(),
+        checker->summary().head_received_at_ns);
+  }
+  steps->set_now(now);
+  sink_.Follow(steps, checker->tenant(), RecordView{}, TenantSteps::kFinish);
+  return absl::OkStatus();
 }
 
 void StoreScan::Progress() {
@@ -309,6 +440,78 @@ absl::Status StoreScan::ChooseKeys(StoreCheckResult* result) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> StoreScan::CheckTenant(const std::string& tenant, bool has_tree,
+                                            StoreCheckResult* result) {
+  std::string head_problem;
+  HeadRow head = TakeHead(tenant, &head_problem);
+  ChainChecker checker(tenant, head, &sink_);
+  tenant_keys_ = *keys_;
+  if (!head_problem.empty()) {
+    checker.Report(Kind::kMalformed, 0, head_problem);
+  }
+  if (supplied_next_ != supplied_.end() && supplied_next_->first == tenant) {
+    for (const CheckpointClaim* c : supplied_next_->second) {
+      checker.AddCheckpoint(*c);
+    }
+    ++supplied_next_;
+  }
+  std::vector<Finding> erasure_findings;
+  auto erasure = LoadErasure(reader_, tenant, &erasure_findings);
+  if (!erasure.ok()) return erasure.status();
+  erasure_ = *std::move(erasure);
+  erased_ = 0;
+  for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
+  steps_.emplace_back(std::make_unique<TenantSteps>(
+                          reader_, tenant, tenant_keys_, has_tree,
+                          options_.witnesses ? &*options_.witnesses : nullptr),
+                      result->tenants.size());
+  TenantSteps* steps = steps_.back().first.get();
+  const bool corrupt = !FeedRecords(&checker, steps);
+  if (!corrupt) {
+    if (auto s = FinishTenant(&checker, steps); !s.ok()) return s;
+  }
+  result->tenants.push_back(checker.summary());
+  if (erasure_) {
+    TenantSummary& t = result->tenants.back();
+    t.erased_by = erasure_->by;
+    t.erased_through = erasure_->through;
+    t.erasure_verified = erasure_->verified;
+    t.erased = erased_;
+    t.pruned -= std::min(t.pruned, erased_);
+  }
+  return corrupt;
+}
+
+void StoreScan::Summarize(StoreCheckResult* result) {
+  for (const auto& [steps, index] : steps_) {
+    if (!steps->tree_summary()) continue;
+    const TreeCheckSummary& done = *steps->tree_summary();
+    TenantSummary& t = result->tenants[index];
+    t.witnessed_size = done.newest_size;
+    t.quorum = done.quorum;
+    t.tree_checked = true;
+    t.tree_nodes = done.nodes;
+    t.tree_leaves_pruned = done.leaves_pruned;
+    t.v2_checkpoints = done.checkpoints;
+  }
+  for (TenantSummary& t : result->tenants) {
+    t.findings = counter_.count(t.tenant);
+    result->records += t.records;
+    result->pruned += t.pruned;
+    result->stored_checkpoints += t.stored_checkpoints;
+    if (t.checkpoints_unverified > 0) result->signatures_checked = false;
+    // Records after the newest v2 checkpoint are covered by no cosignature:
+    // whoever can write the store could have cut them off, or replaced
+    // them, and removed the checkpoints that covered them.
+    if (options_.witnesses && t.records > 0 &&
+        (t.quorum.quorum == 0 || !t.quorum.met() || t.witnessed_size < t.head_seq)) {
+      result->below_quorum.push_back(t.tenant);
+    }
+  }
+  result->witness_policy = options_.witnesses.has_value();
+  result->findings = counter_.total();
+}
+
 absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   const auto start = std::chrono::steady_clock::now();
   StoreCheckResult result;
@@ -319,77 +522,9 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   while (!corrupt) {
     std::optional<std::string> tenant = NextTenant();
     if (!tenant) break;
-    std::string head_problem;
-    HeadRow head = TakeHead(*tenant, &head_problem);
-    ChainChecker checker(*tenant, head, &sink_);
-    tenant_keys_ = *keys_;
-    if (!head_problem.empty()) {
-      checker.Report(Kind::kMalformed, 0, head_problem);
-    }
-    if (supplied_next_ != supplied_.end() && supplied_next_->first == *tenant) {
-      for (const CheckpointClaim* c : supplied_next_->second) {
-        checker.AddCheckpoint(*c);
-      }
-      ++supplied_next_;
-    }
-    std::vector<Finding> erasure_findings;
-    auto erasure = LoadErasure(reader_, *tenant, &erasure_findings);
-    if (!erasure.ok()) return erasure.status();
-    erasure_ = *std::move(erasure);
-    erased_ = 0;
-    for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
-    std::optional<TreeChecker> tree;
-    if (has_tree) {
-      tree.emplace(reader_, *tenant, tenant_keys_, &sink_,
-                   options_.witnesses ? &*options_.witnesses : nullptr);
-    }
-    PolicyHistory policies(*tenant);
-    corrupt = !FeedRecords(&checker, tree ? &*tree : nullptr, &policies);
-    if (!corrupt) {
-      FeedCheckpoints(&checker, UINT64_MAX);
-      if (erasure_) {
-        erasure_findings.clear();
-        if (auto s = SettleErasure(reader_, tenant_keys_, checker.summary().head_seq,
-                                   checker.summary().head_hash, &*erasure_, &erasure_findings);
-            !s.ok()) {
-          return s;
-        }
-        for (Finding& f : erasure_findings) checker.Report(f.kind, f.seq, std::move(f.detail));
-      }
-      checker.Finish();  // (a tenant cut short by corruption is not settled)
-      // A body could have gone until now: the later of this machine's clock
-      // and the chain's newest time (a daemon clock ahead of ours).
-      uint64_t now = options_.now_ns;
-      if (now == 0) {
-        now = std::max<uint64_t>(
-            std::chrono::duration_cast<std::chrono::nanoseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count(),
-            checker.summary().head_received_at_ns);
-      }
-      for (PolicyHistory::Early& e : policies.Finish(now)) {
-        checker.Report(Kind::kEarlyPrune, e.seq, std::move(e.detail));
-      }
-    }
-    result.tenants.push_back(checker.summary());
-    if (erasure_) {
-      TenantSummary& t = result.tenants.back();
-      t.erased_by = erasure_->by;
-      t.erased_through = erasure_->through;
-      t.erasure_verified = erasure_->verified;
-      t.erased = erased_;
-      t.pruned -= std::min(t.pruned, erased_);
-    }
-    if (!corrupt && tree) {
-      TreeCheckSummary done = tree->Finish();
-      TenantSummary& t = result.tenants.back();
-      t.witnessed_size = done.newest_size;
-      t.quorum = std::move(done.quorum);
-      t.tree_checked = true;
-      t.tree_nodes = done.nodes;
-      t.tree_leaves_pruned = done.leaves_pruned;
-      t.v2_checkpoints = done.checkpoints;
-    }
+    absl::StatusOr<bool> cut_short = CheckTenant(*tenant, has_tree, &result);
+    if (!cut_short.ok()) return cut_short.status();
+    corrupt = *cut_short;
   }
   if (!corrupt) {
     for (const store::Rows* rows : {heads_.get(), checkpoints_.get()}) {
@@ -403,27 +538,11 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   }
   sink_.Flush();
   if (options_.progress) options_.progress(scanned_, expected_);
-
   if (!options_.tenant.empty() && result.tenants.empty()) {
     return absl::NotFoundError(absl::StrCat("no tenant \"", options_.tenant,
                                             "\" in ", reader_.data_dir()));
   }
-  for (TenantSummary& t : result.tenants) {
-    t.findings = counter_.count(t.tenant);
-    result.records += t.records;
-    result.pruned += t.pruned;
-    result.stored_checkpoints += t.stored_checkpoints;
-    if (t.checkpoints_unverified > 0) result.signatures_checked = false;
-    // Records after the newest v2 checkpoint are covered by no cosignature:
-    // whoever can write the store could have cut them off, or replaced
-    // them, and removed the checkpoints that covered them.
-    if (options_.witnesses && t.records > 0 &&
-        (t.quorum.quorum == 0 || !t.quorum.met() || t.witnessed_size < t.head_seq)) {
-      result.below_quorum.push_back(t.tenant);
-    }
-  }
-  result.witness_policy = options_.witnesses.has_value();
-  result.findings = counter_.total();
+  Summarize(&result);
   result.seconds = std::chrono::duration<double>(
                        std::chrono::steady_clock::now() - start)
                        .count();

@@ -134,9 +134,10 @@ class Reader {
  private:
   Reader() = default;
   rocksdb::ColumnFamilyHandle* Handle(std::string_view cf) const;
+  // readahead: ReadOptions::readahead_size (0: RocksDB's adaptive one).
   std::unique_ptr<Rows> NewRowsWithBounds(rocksdb::ColumnFamilyHandle* h,
-                                          std::string lower,
-                                          std::string upper) const;
+                                          std::string lower, std::string upper,
+                                          size_t readahead) const;
 
   std::string data_dir_;
   std::string secondary_dir_;
