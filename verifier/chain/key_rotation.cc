@@ -104,4 +104,37 @@ absl::StatusOr<KeyRotation> VerifyKeyRotation(std::string_view note) {
   return r;
 }
 
+absl::Status FollowKeyRotations(const std::vector<std::string>& statements,
+                                const std::function<bool(const NoteVerifierKey&)>& trusts,
+                                const std::function<void(const NoteVerifierKey&)>& adopt) {
+  std::vector<KeyRotation> pending;
+  for (size_t i = 0; i < statements.size(); ++i) {
+    auto r = VerifyKeyRotation(statements[i]);
+    if (!r.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("rotation statement ", i + 1, ": ", r.status().message()));
+    }
+    pending.push_back(*std::move(r));
+  }
+  for (bool progress = true; progress && !pending.empty();) {
+    progress = false;
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (!trusts(it->old_key)) {
+        ++it;
+        continue;
+      }
+      if (!trusts(it->new_key)) adopt(it->new_key);
+      it = pending.erase(it);
+      progress = true;
+    }
+  }
+  if (!pending.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "rotation statement to ", NoteVerifierKeyString(pending.front().new_key),
+        " is signed by ", NoteVerifierKeyString(pending.front().old_key),
+        ", which no trusted key leads to"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace indelible::chain

@@ -20,8 +20,10 @@
 #define INDELIBLE_VERIFIER_CHAIN_KEY_ROTATION_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "verifier/chain/note.h"
@@ -55,6 +57,15 @@ absl::StatusOr<std::string> SignKeyRotation(const KeyRotation& r, const NoteSign
 // old key and one by the new key its text names. DataLoss naming the reason
 // otherwise. Other signature lines are ignored.
 absl::StatusOr<KeyRotation> VerifyKeyRotation(std::string_view note);
+
+// Follows rotation statements supplied together, in any order, from the
+// keys `trusts` accepts: a statement whose old key is trusted hands trust to
+// its new key (`adopt` is called for a new key not yet trusted) until none
+// is left. InvalidArgument naming a statement that does not verify (by its
+// position, from 1) or one that no trusted key leads to.
+absl::Status FollowKeyRotations(const std::vector<std::string>& statements,
+                                const std::function<bool(const NoteVerifierKey&)>& trusts,
+                                const std::function<void(const NoteVerifierKey&)>& adopt);
 
 }  // namespace indelible::chain
 

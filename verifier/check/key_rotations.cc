@@ -42,34 +42,9 @@ std::string FollowKeyRotation(std::string_view ce, TrustedKeys* keys,
 
 absl::Status FollowSuppliedRotations(const std::vector<std::string>& statements,
                                      TrustedKeys* keys) {
-  std::vector<chain::KeyRotation> pending;
-  for (size_t i = 0; i < statements.size(); ++i) {
-    auto r = chain::VerifyKeyRotation(statements[i]);
-    if (!r.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("rotation statement ", i + 1, ": ", r.status().message()));
-    }
-    pending.push_back(*std::move(r));
-  }
-  for (bool progress = true; progress && !pending.empty();) {
-    progress = false;
-    for (auto it = pending.begin(); it != pending.end();) {
-      if (!keys->Trusts(it->old_key)) {
-        ++it;
-        continue;
-      }
-      if (!keys->Trusts(it->new_key)) keys->AddKey(it->new_key);
-      it = pending.erase(it);
-      progress = true;
-    }
-  }
-  if (!pending.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "rotation statement to ", chain::NoteVerifierKeyString(pending.front().new_key),
-        " is signed by ", chain::NoteVerifierKeyString(pending.front().old_key),
-        ", which no trusted key leads to"));
-  }
-  return absl::OkStatus();
+  return chain::FollowKeyRotations(
+      statements, [keys](const chain::NoteVerifierKey& k) { return keys->Trusts(k); },
+      [keys](const chain::NoteVerifierKey& k) { keys->AddKey(k); });
 }
 
 }  // namespace indelible::check
