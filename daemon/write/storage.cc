@@ -17,18 +17,26 @@
 #include "spdlog/spdlog.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice_transform.h"
+#include "rocksdb/sst_partitioner.h"
 #include "rocksdb/table.h"
 #include "verifier/chain/text.h"
 
 namespace indelible {
 namespace {
 
-// The tenant prefix `tenant || 0x00` of a per-tenant key (layout.h). Given
-// as a column family's memtable insert-hint extractor, the memtable keeps
-// an insert position per tenant: a group's rows arrive in each tenant's key
-// order but with the tenants interleaved, and each row is then inserted next
-// to its tenant's previous one instead of by a search of the whole skip
-// list. About 250 bytes per tenant written to a memtable.
+// The tenant prefix `tenant || 0x00` of a per-tenant record key (layout.h).
+// Given as a column family's memtable insert-hint extractor, the memtable
+// keeps an insert position per tenant: a group's rows arrive in each
+// tenant's key order but with the tenants interleaved, and each row is then
+// inserted next to its tenant's previous one instead of by a search of the
+// whole skip list. About 250 bytes per tenant written to a memtable.
+//
+// RocksDB 7.8 keeps these positions in one map for a memtable's entries and
+// its range tombstones alike, so a range tombstone must never take a hint
+// (it would be linked into the entries' list). Only record keys, with at
+// least the 8 bytes of a seq after the prefix, are in the domain; the
+// bounds of every DeleteRange (`tenant || 0x00`, `tenant || 0x00 || level`,
+// `tenant || 0x01`) are not, and are inserted by a search.
 class TenantPrefixTransform final : public rocksdb::SliceTransform {
  public:
   const char* Name() const override { return "indelible.TenantPrefix"; }
@@ -37,7 +45,50 @@ class TenantPrefixTransform final : public rocksdb::SliceTransform {
     return rocksdb::Slice(key.data(), zero - key.data() + 1);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return std::memchr(key.data(), 0, key.size()) != nullptr;
+    const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
+    return zero != nullptr && key.data() + key.size() - (zero + 1) >= 8;
+  }
+};
+
+// Cuts a compaction's output file where the tenant changes, once the file
+// holds kMinBytes. A tenant's records are appended in key order, so a table
+// of one tenant's new records overlaps nothing below it and moves down the
+// levels without being rewritten. A flush of interleaved tenants cannot be
+// cut (RocksDB does not partition flushes): its first compaction into L1
+// splits it per tenant, and from there tables move down. A table that
+// spans a tenant boundary would overlap that tenant's whole history on the
+// next level and rewrite it at every compaction into it.
+// Tenants with less than kMinBytes in a compaction share a table, so many
+// small tenants do not become many tiny files.
+class TenantPartitioner final : public rocksdb::SstPartitioner {
+ public:
+  static constexpr uint64_t kMinBytes = 1 << 20;
+  const char* Name() const override { return "indelible.TenantPartitioner"; }
+  rocksdb::PartitionerResult ShouldPartition(
+      const rocksdb::PartitionerRequest& r) override {
+    if (r.current_output_file_size < kMinBytes) return rocksdb::kNotRequired;
+    return Tenant(*r.prev_user_key) == Tenant(*r.current_user_key) ? rocksdb::kNotRequired
+                                                                   : rocksdb::kRequired;
+  }
+  // A table of one tenant moves down; one that spans tenants is rewritten,
+  // which cuts it.
+  bool CanDoTrivialMove(const rocksdb::Slice& smallest, const rocksdb::Slice& largest) override {
+    return Tenant(smallest) == Tenant(largest);
+  }
+
+ private:
+  static std::string_view Tenant(const rocksdb::Slice& key) {
+    const std::string_view k(key.data(), key.size());
+    return k.substr(0, k.find('\0'));
+  }
+};
+
+class TenantPartitionerFactory final : public rocksdb::SstPartitionerFactory {
+ public:
+  const char* Name() const override { return "indelible.TenantPartitionerFactory"; }
+  std::unique_ptr<rocksdb::SstPartitioner> CreatePartitioner(
+      const rocksdb::SstPartitioner::Context&) const override {
+    return std::make_unique<TenantPartitioner>();
   }
 };
 
@@ -191,15 +242,24 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   rocksdb::ColumnFamilyOptions event_ids =
       CfOptions(options, cache, true, rocksdb::kLZ4Compression);
   event_ids.compaction_filter_factory = options.event_ids_filter;
-  // Skeletons are appended in key order per tenant and never range-deleted:
-  // RocksDB 7.8 keeps one insert hint per prefix for a memtable's entries
-  // and its range tombstones alike, so a DeleteRange beside hinted inserts
-  // of the same tenant (a purge of bodies and event ids, the tree upgrade)
-  // would misplace them. Bodies and tree rows therefore take no hint.
+  // Skeletons and bodies are appended in key order per tenant: they take
+  // insert hints per tenant (TenantPrefixTransform).
   rocksdb::ColumnFamilyOptions skeletons =
       CfOptions(options, cache, false, rocksdb::kNoCompression);
   skeletons.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<TenantPrefixTransform>();
+  bodies.memtable_insert_with_hint_prefix_extractor =
+      skeletons.memtable_insert_with_hint_prefix_extractor;
+  // Tables of per-tenant sequential keys are cut at tenant boundaries
+  // (TenantPartitioner), and L1 is kept small: a compaction from L0 rewrites
+  // every L1 table between its first and last tenant, while tables of L1
+  // move on to L2 without being rewritten.
+  auto partitioner = std::make_shared<TenantPartitionerFactory>();
+  rocksdb::ColumnFamilyOptions tree = CfOptions(options, cache, true, rocksdb::kNoCompression);
+  for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies, &tree}) {
+    cf->sst_partitioner_factory = partitioner;
+    cf->max_bytes_for_level_base = 64 << 20;
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName,
        CfOptions(options, cache, true, rocksdb::kNoCompression)},
@@ -209,7 +269,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       {store::kEventIdsCf, event_ids},
       {store::kCheckpointsCf, CfOptions(options, cache, false, rocksdb::kZSTD)},
       // Node hashes: random bytes, point reads (bloom filters help MultiGet).
-      {store::kTreeCf, CfOptions(options, cache, true, rocksdb::kNoCompression)},
+      {store::kTreeCf, tree},
       {store::kCheckpointsV2Cf, CfOptions(options, cache, false, rocksdb::kZSTD)},
   };
   std::unique_ptr<Storage> s(new Storage());

@@ -1,0 +1,129 @@
+// How the daemon's store lays its records out in table files: the tables of
+// per-tenant sequential column families are cut at tenant boundaries
+// (storage.cc, TenantPartitioner), so one tenant's new records move down
+// the levels without rewriting another tenant's history.
+#include <algorithm>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "daemon/write/sequencer.h"
+#include "daemon/write/storage.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/metadata.h"
+
+namespace indelible {
+namespace {
+
+constexpr uint64_t kStart = 1700000000000000000ull;
+
+class StorageTablesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/tables-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    StorageOptions o;
+    o.compress = false;  // table sizes follow the bytes written
+    auto s = Storage::Open(dir_, o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    storage_ = std::move(*s);
+  }
+  void TearDown() override {
+    storage_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Appends `rounds` requests of `per_request` events of `body_bytes` to
+  // each tenant, the tenants' requests interleaved.
+  void AppendInterleaved(const std::vector<std::string>& tenants, int rounds,
+                         int per_request, size_t body_bytes) {
+    Sequencer seq(storage_.get(), &clock_, Sequencer::Options());
+    ASSERT_TRUE(seq.Start().ok());
+    uint64_t n = 0;
+    for (int round = 0; round < rounds; ++round) {
+      for (const std::string& tenant : tenants) {
+        std::vector<PreparedEvent> events;
+        for (int i = 0; i < per_request; ++i) {
+          PreparedEvent e;
+          e.tenant = tenant;
+          e.event_id = tenant + "-" + std::to_string(n);
+          chain::Salt salt;
+          salt.fill(static_cast<uint8_t>(n));
+          std::string ce(body_bytes, 'a');
+          for (size_t k = 0; k < ce.size(); ++k) ce[k] = static_cast<char>('a' + (n + k * 7) % 26);
+          e.body = store::EncodeBody(0, salt, ce);
+          e.body_digest = chain::BodyDigest(salt, ce);
+          e.category = "access";
+          events.push_back(std::move(e));
+          ++n;
+        }
+        std::promise<absl::StatusOr<std::vector<Receipt>>> p;
+        seq.Submit(std::move(events), [&p](absl::StatusOr<std::vector<Receipt>> r) {
+          p.set_value(std::move(r));
+        });
+        auto r = p.get_future().get();
+        ASSERT_TRUE(r.ok()) << r.status();
+      }
+    }
+  }
+
+  // Flushes and compacts the bodies, and returns their table files.
+  std::vector<rocksdb::LiveFileMetaData> CompactedBodies() {
+    rocksdb::DB* db = storage_->db();
+    rocksdb::ColumnFamilyHandle* bodies = nullptr;
+    for (auto* h : storage_->column_families()) {
+      if (h->GetName() == store::kBodiesCf) bodies = h;
+    }
+    EXPECT_NE(bodies, nullptr);
+    EXPECT_TRUE(db->Flush(rocksdb::FlushOptions(), bodies).ok());
+    EXPECT_TRUE(db->CompactRange(rocksdb::CompactRangeOptions(), bodies, nullptr, nullptr).ok());
+    std::vector<rocksdb::LiveFileMetaData> files, out;
+    db->GetLiveFilesMetaData(&files);
+    for (auto& f : files) {
+      if (f.column_family_name == store::kBodiesCf) out.push_back(f);
+    }
+    return out;
+  }
+
+  static std::string TenantOf(const std::string& key) { return key.substr(0, key.find('\0')); }
+
+  std::string dir_;
+  ManualClock clock_{kStart};
+  std::unique_ptr<Storage> storage_;
+};
+
+TEST_F(StorageTablesTest, ATenantWithAMegabyteOrMoreGetsTablesOfItsOwn) {
+  // Three tenants, 2.4 MB of bodies each, written interleaved: one memtable
+  // (one flushed table) holds all three.
+  AppendInterleaved({"acme", "beta", "gamma"}, 20, 60, 2000);
+  const auto files = CompactedBodies();
+  ASSERT_GE(files.size(), 3u);
+  std::vector<std::string> tenants;
+  for (const auto& f : files) {
+    EXPECT_GT(f.level, 0);
+    EXPECT_EQ(TenantOf(f.smallestkey), TenantOf(f.largestkey))
+        << "table " << f.name << " spans tenants";
+    tenants.push_back(TenantOf(f.smallestkey));
+  }
+  std::sort(tenants.begin(), tenants.end());
+  tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+  EXPECT_EQ(tenants, (std::vector<std::string>{"acme", "beta", "gamma"}));
+}
+
+TEST_F(StorageTablesTest, SmallTenantsShareATable) {
+  // Twelve tenants of 60 kB each: cutting at every tenant would make twelve
+  // tiny tables.
+  std::vector<std::string> tenants;
+  for (int i = 0; i < 12; ++i) tenants.push_back("t" + std::to_string(10 + i));
+  AppendInterleaved(tenants, 3, 10, 2000);
+  const auto files = CompactedBodies();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(TenantOf(files[0].smallestkey), "t10");
+  EXPECT_EQ(TenantOf(files[0].largestkey), "t21");
+}
+
+}  // namespace
+}  // namespace indelible
