@@ -5,10 +5,20 @@
 // sleep, so the group-commit design can be measured at a chosen fsync
 // latency, whatever speed this machine's disk has at the moment (see
 // docs/PERFORMANCE.md, "The machine"). items_per_second is durable appends/s.
+//
+// SequencerStreams/TENANTS: the same write path with the real sync at
+// saturation, as the stream scenario loads it but without gRPC or a load
+// generator: 8 threads each keep 16 requests of 100 events in flight, the
+// requests spread over TENANTS tenants (request r of thread c goes to tenant
+// (c + 8 r) mod TENANTS). Events are built and their bodies hashed on the
+// submitting threads, as PrepareEvent does on the RPC threads. The store
+// keeps growing across iterations, so flushes and compactions are in it.
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -65,9 +75,9 @@ class SlowSyncFs : public rocksdb::FileSystemWrapper {
   const std::chrono::microseconds delay_;
 };
 
-PreparedEvent MakeEvent(uint64_t n) {
+PreparedEvent MakeEvent(uint64_t n, std::string tenant = "acme") {
   PreparedEvent e;
-  e.tenant = "acme";
+  e.tenant = std::move(tenant);
   e.event_id = "ev-" + std::to_string(n);
   e.category = "access";
   chain::Salt salt;
@@ -129,6 +139,72 @@ void BM_SequencerClosedLoop(benchmark::State& state) {
 BENCHMARK(BM_SequencerClosedLoop)
     ->ArgNames({"sync_us", "clients"})
     ->ArgsProduct({{0, 1000, 4000}, {1, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_SequencerStreams(benchmark::State& state) {
+  const int tenants = static_cast<int>(state.range(0));
+  constexpr int kThreads = 8, kWindow = 16, kBatch = 100, kRequestsPerThread = 40;
+  const std::string dir =
+      (std::filesystem::temp_directory_path() /
+       ("indelible-seqstreams-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  auto storage = Storage::Open(dir, StorageOptions());
+  if (!storage.ok()) {
+    state.SkipWithError(storage.status().ToString().c_str());
+    return;
+  }
+  SystemClock clock;
+  {
+    Sequencer::Options o;
+    o.max_queued_events = size_t{1} << 30;  // the threads' windows bound it
+    Sequencer seq(storage->get(), &clock, o);
+    if (!seq.Start().ok()) {
+      state.SkipWithError("sequencer did not start");
+      return;
+    }
+    std::atomic<uint64_t> next_id{0};
+    std::atomic<bool> failed{false};
+    for (auto _ : state) {
+      std::vector<std::thread> threads;
+      for (int c = 0; c < kThreads; ++c) {
+        threads.emplace_back([&, c] {
+          std::mutex mu;
+          std::condition_variable cv;
+          int in_flight = 0;
+          for (int r = 0; r < kRequestsPerThread; ++r) {
+            const std::string tenant = "t" + std::to_string((c + kThreads * r) % tenants);
+            std::vector<PreparedEvent> events;
+            events.reserve(kBatch);
+            for (int i = 0; i < kBatch; ++i) events.push_back(MakeEvent(next_id++, tenant));
+            std::unique_lock<std::mutex> l(mu);
+            cv.wait(l, [&] { return in_flight < kWindow; });
+            ++in_flight;
+            l.unlock();
+            seq.Submit(std::move(events), [&](absl::StatusOr<std::vector<Receipt>> res) {
+              if (!res.ok()) failed = true;
+              std::lock_guard<std::mutex> g(mu);
+              --in_flight;
+              cv.notify_one();
+            });
+          }
+          std::unique_lock<std::mutex> l(mu);
+          cv.wait(l, [&] { return in_flight == 0; });
+        });
+      }
+      for (auto& t : threads) t.join();
+    }
+    if (failed) state.SkipWithError("an append failed");
+  }
+  state.SetItemsProcessed(state.iterations() * kThreads * kRequestsPerThread * kBatch);
+  storage->reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SequencerStreams)
+    ->ArgNames({"tenants"})
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(64)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
