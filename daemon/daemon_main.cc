@@ -29,6 +29,8 @@ void TuneProcess() {
   // gRPC takes (about 4% of the daemon's CPU on a unary load). It is a
   // debugging aid; production code turns it off (docs/PERFORMANCE.md).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // glibc's malloc only: indelibled is linked with jemalloc by default
+  // (main.cc has its settings), and then these change nothing.
   // glibc gives each thread that allocates concurrently an arena of its own,
   // up to 8 per core, and memory freed in one arena is not reused by the
   // others: with gRPC's threads that was about 85 MiB of a 340 MiB peak
