@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libcli11-dev nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   python3 xxd
+  rocksdb-tools  # tests play the attacker with ldb on a stopped daemon's data
   shellcheck yamllint  # ctest -L lint: shell scripts and deploy manifests
   jq curl  # tools/soak.sh, tools/export_bench.sh, tools/run_benchmarks.sh
 )
