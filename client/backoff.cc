@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "absl/strings/match.h"
+
 namespace indelible::client {
 
 std::chrono::microseconds BackoffDelay(const BackoffPolicy& policy, int retry,
@@ -16,6 +18,13 @@ std::chrono::microseconds BackoffDelay(const BackoffPolicy& policy, int retry,
   if (!policy.jitter) return std::chrono::microseconds(cap);
   auto d = static_cast<int64_t>(random_unit * static_cast<double>(cap + 1));
   return std::chrono::microseconds(std::clamp<int64_t>(d, 0, cap));
+}
+
+bool IsRetryableAppendError(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         (s.code() == absl::StatusCode::kResourceExhausted &&
+          absl::StartsWith(s.message(), "busy:"));
 }
 
 }  // namespace indelible::client

@@ -9,6 +9,8 @@
 
 #include <chrono>
 
+#include "absl/status/status.h"
+
 namespace indelible::client {
 
 struct BackoffPolicy {
@@ -21,6 +23,14 @@ struct BackoffPolicy {
 // 0 <= initial_backoff <= max_backoff.
 std::chrono::microseconds BackoffDelay(const BackoffPolicy& policy, int retry,
                                        double random_unit);
+
+// Whether an Append or AppendBatch that failed with `s` may be sent again
+// with the same events (same event ids, so a retry of a call whose answer
+// was lost is answered as a duplicate, never stored twice): Unavailable,
+// DeadlineExceeded, and ResourceExhausted "busy: ..." (the daemon's flow
+// control, which stored nothing). Not "disk full: ..." nor a request over
+// the size limit, which fail the same way again.
+bool IsRetryableAppendError(const absl::Status& s);
 
 }  // namespace indelible::client
 

@@ -3,22 +3,11 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/event_id.h"
 
 namespace indelible::client {
 namespace {
-
-// Unavailable and DeadlineExceeded; and ResourceExhausted "busy: ...",
-// which the daemon's flow control answers, having stored nothing (not
-// "disk full: ..." or a message over the size limit).
-bool IsRetryable(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded ||
-         (s.code() == absl::StatusCode::kResourceExhausted &&
-          absl::StartsWith(s.message(), "busy:"));
-}
 
 // Errors that a single bad event makes the server return for its whole batch.
 bool IsRejection(absl::StatusCode code) {
@@ -174,7 +163,7 @@ absl::StatusOr<std::vector<v1::Receipt>> BatchingAppender::SendWithRetry(
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (int retry = 0;; ++retry) {
     absl::StatusOr<std::vector<v1::Receipt>> r = client_->AppendBatch(events);
-    if (r.ok() || !IsRetryable(r.status()) ||
+    if (r.ok() || !IsRetryableAppendError(r.status()) ||
         retry >= options_.max_retries) {
       return r;
     }

@@ -79,8 +79,8 @@ struct BatchingAppenderOptions {
   // How long the oldest queued event may wait for its batch to fill up.
   std::chrono::microseconds max_batch_age{5000};
 
-  // Retries of a batch after Unavailable or DeadlineExceeded (so at most
-  // max_retries + 1 calls). 0 disables retrying.
+  // Retries of a batch after an error IsRetryableAppendError (backoff.h)
+  // accepts (so at most max_retries + 1 calls). 0 disables retrying.
   int max_retries = 5;
 
   // Backoff before retry n: up to min(max_backoff, initial_backoff * 2^n),

@@ -1,5 +1,9 @@
+#include <chrono>
+#include <random>
 #include <set>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,7 @@
 #include "client/cli/exit_codes.h"
 #include "client/cli/output_json.h"
 #include "client/cli/time_text.h"
+#include "client/backoff.h"
 #include "client/event_id.h"
 #include "client/proofs.h"
 #include "verifier/chain/hash.h"
@@ -74,6 +79,33 @@ absl::Status EnsureEventId(v1::Event* e) {
   return absl::OkStatus();
 }
 
+// Calls `send` until it succeeds, fails with an error a retry cannot cure,
+// or `retries` resends are spent. The events keep their ids, so a resend of
+// a call whose answer was lost is answered with the first receipts
+// (duplicate), never stored twice. Each resend is announced on `err`.
+template <typename Send>
+auto SendWithRetries(int retries, std::string_view what, std::ostream& err,
+                     Send send) -> decltype(send()) {
+  const client::BackoffPolicy policy;  // 10 ms doubling to 1 s, jittered
+  std::mt19937_64 rng(std::random_device{}());
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int retry = 0;; ++retry) {
+    auto r = send();
+    if (r.ok() || retry >= retries ||
+        !client::IsRetryableAppendError(r.status())) {
+      return r;
+    }
+    const std::chrono::microseconds delay =
+        client::BackoffDelay(policy, retry, unit(rng));
+    err << "indelible: " << what << ": "
+        << absl::StatusCodeToString(r.status().code()) << ": "
+        << r.status().message() << "; resending in " << delay.count() / 1000
+        << " ms (" << retry + 1 << " of " << retries << ")\n";
+    err.flush();
+    std::this_thread::sleep_for(delay);
+  }
+}
+
 int AppendOne(client::Client& client, const AppendFlags& flags,
               std::ostream& out, std::ostream& err) {
   absl::StatusOr<v1::Event> event = EventFromFlags(flags);
@@ -81,7 +113,8 @@ int AppendOne(client::Client& client, const AppendFlags& flags,
   if (absl::Status s = EnsureEventId(&*event); !s.ok()) {
     return ReportError(err, "", s);
   }
-  absl::StatusOr<v1::Receipt> r = client.Append(*event);
+  absl::StatusOr<v1::Receipt> r = SendWithRetries(
+      flags.retries, "append", err, [&] { return client.Append(*event); });
   if (!r.ok()) return ReportError(err, "append", r.status());
   if (flags.json) {
     out << JsonLine(ReceiptToJson(*r, event->event_id(),
@@ -101,8 +134,9 @@ int AppendOne(client::Client& client, const AppendFlags& flags,
 // Events read from stdin but not yet sent, with the lines they came from.
 class StdinBatch {
  public:
-  StdinBatch(client::Client& client, std::ostream& out, std::ostream& err)
-      : client_(client), out_(out), err_(err) {}
+  StdinBatch(client::Client& client, int retries, std::ostream& out,
+             std::ostream& err)
+      : client_(client), retries_(retries), out_(out), err_(err) {}
 
   void Add(v1::Event e, size_t line, size_t bytes) {
     if (events_.empty()) first_line_ = line;
@@ -116,14 +150,13 @@ class StdinBatch {
   // Sends and prints the receipts; an exit code other than kExitOk on error.
   int Send() {
     if (events_.empty()) return kExitOk;
-    absl::StatusOr<std::vector<v1::Receipt>> r = client_.AppendBatch(events_);
-    if (!r.ok()) {
-      const std::string where =
-          first_line_ == last_line_
-              ? absl::StrCat("line ", first_line_)
-              : absl::StrCat("lines ", first_line_, "-", last_line_);
-      return ReportError(err_, where, r.status());
-    }
+    const std::string where =
+        first_line_ == last_line_
+            ? absl::StrCat("line ", first_line_)
+            : absl::StrCat("lines ", first_line_, "-", last_line_);
+    absl::StatusOr<std::vector<v1::Receipt>> r = SendWithRetries(
+        retries_, where, err_, [&] { return client_.AppendBatch(events_); });
+    if (!r.ok()) return ReportError(err_, where, r.status());
     for (size_t i = 0; i < r->size(); ++i) {
       out_ << JsonLine(ReceiptToJson((*r)[i], events_[i].event_id(),
                                      client::StoredCategory(events_[i]))) << "\n";
@@ -136,6 +169,7 @@ class StdinBatch {
 
  private:
   client::Client& client_;
+  const int retries_;
   std::ostream& out_;
   std::ostream& err_;
   std::vector<v1::Event> events_;
@@ -150,7 +184,7 @@ bool IsBlank(std::string_view s) {
 
 int AppendStdin(client::Client& client, const AppendFlags& flags,
                 std::istream& in, std::ostream& out, std::ostream& err) {
-  StdinBatch batch(client, out, err);
+  StdinBatch batch(client, flags.retries, out, err);
   std::string line;
   for (size_t line_no = 1; std::getline(in, line); ++line_no) {
     if (IsBlank(line)) continue;

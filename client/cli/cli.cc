@@ -67,6 +67,11 @@ CLI::App* AddAppend(CLI::App& app, AppendFlags* f, AppendOptions* o) {
                   "call under the daemon's 16 MiB message limit)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  cmd->add_option("--retries", f->retries,
+                  "Resends of a call that failed unavailable, past its "
+                  "deadline or busy, with the same event ids (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 20));
   cmd->add_option("--tenant", f->tenant,
                   "Tenant id (with --stdin: for lines without one)");
   auto ev = [&](const char* name, std::string* dst, const char* help) {

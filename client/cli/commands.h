@@ -26,6 +26,7 @@ struct AppendFlags {
   bool from_stdin = false;  // --stdin or the argument "-"
   bool json = false;        // single event: print the receipt as JSON
   size_t batch_size = 500;  // --stdin: events per AppendBatch call
+  int retries = 5;          // resends of a call client::IsRetryableAppendError
   // The event (single mode); `tenant` is also the default tenant of --stdin
   // lines that have none.
   std::string tenant, event_id, actor_id, actor_type, actor_ip, action,
@@ -190,6 +191,10 @@ struct RestoreFlags {
 // from it on is sent (kExitRejected); so is an event too large for any
 // request. A batch the server rejects is reported
 // with its first and last line numbers; nothing after it is sent.
+// Both modes resend a call that failed with an error a retry may cure
+// (client::IsRetryableAppendError: unavailable, deadline, busy) up to
+// `retries` times with the same events, after a jittered exponential
+// backoff (10 ms doubling to 1 s), and say so on `err`.
 int RunAppend(client::Client& client, const AppendFlags& flags,
               std::istream& in, std::ostream& out, std::ostream& err);
 

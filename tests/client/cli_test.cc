@@ -353,8 +353,11 @@ TEST_F(CliTest, ServerRejectionExitsThree) {
 }
 
 TEST_F(CliTest, TransportAndOtherErrorsExitFourAndFive) {
+  const std::vector<std::string> no_retries = {
+      "append", "--retries", "0", "--tenant", "acme", "--event-id", "e1",
+      "--actor-id", "alice", "--action", "customer.read"};
   fake().FailNext(1, grpc::StatusCode::UNAVAILABLE);
-  Result r = AppendOne("e1");
+  Result r = Run(no_retries);
   EXPECT_EQ(r.code, kExitUnavailable);
   EXPECT_EQ(r.err, "indelible: error: append: UNAVAILABLE: injected failure\n");
 
@@ -362,6 +365,7 @@ TEST_F(CliTest, TransportAndOtherErrorsExitFourAndFive) {
   EXPECT_EQ(AppendOne("e1").code, kExitError);
   fake().FailNext(1, grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(AppendOne("e1").code, kExitError);
+  EXPECT_EQ(fake().append_calls(), 3);  // none of them resent
 
   std::string gone_target;
   {
@@ -370,6 +374,76 @@ TEST_F(CliTest, TransportAndOtherErrorsExitFourAndFive) {
   }
   r = Cli({"--target", gone_target, "head", "--tenant", "acme"});
   EXPECT_EQ(r.code, kExitUnavailable) << r.err;
+}
+
+constexpr const char* kBusy =
+    "busy: the daemon holds max_queued_events (4096) events not yet "
+    "committed; nothing was stored; retry after 3 ms (grpc-retry-pushback-ms)";
+
+int CountOf(const std::string& s, const std::string& part) {
+  int n = 0;
+  for (size_t at = s.find(part); at != std::string::npos;
+       at = s.find(part, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST_F(CliTest, AppendResendsWhenBusyOrUnavailable) {
+  fake().FailNext(1, grpc::StatusCode::RESOURCE_EXHAUSTED, kBusy);
+  Result r = AppendOne("e1");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Contains(r.out, "seq:         1\n")) << r.out;
+  EXPECT_TRUE(Contains(r.err, "indelible: append: RESOURCE_EXHAUSTED: busy: "))
+      << r.err;
+  EXPECT_TRUE(Contains(r.err, "(1 of 5)\n")) << r.err;
+  EXPECT_EQ(fake().append_calls(), 2);
+
+  // The answer to the first call is lost after the events were stored: the
+  // resend is answered with the same receipts, nothing is stored twice.
+  std::string input;
+  for (int i = 2; i <= 4; ++i) {
+    input += R"({"event_id":"e)" + std::to_string(i) +
+             R"(","actor_id":"alice","action":"read"})" + "\n";
+  }
+  fake().LoseResponses(1, grpc::StatusCode::UNAVAILABLE);
+  r = Run({"append", "--stdin", "--tenant", "acme"}, input);
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_TRUE(Contains(r.err, "indelible: lines 1-3: UNAVAILABLE: ")) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[i]["seq"], i + 2);
+    EXPECT_EQ(lines[i]["event_id"], "e" + std::to_string(i + 2));
+  }
+  EXPECT_EQ(fake().stored_events("acme").size(), 4u);
+  EXPECT_EQ(fake().append_calls(), 4);
+}
+
+TEST_F(CliTest, AppendGivesUpAfterItsRetries) {
+  fake().FailNext(3, grpc::StatusCode::RESOURCE_EXHAUSTED, kBusy);
+  Result r = Run({"append", "--retries", "2", "--tenant", "acme", "--actor-id",
+                  "alice", "--action", "customer.read"});
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_EQ(CountOf(r.err, "; resending in "), 2) << r.err;
+  EXPECT_TRUE(Contains(r.err, "(2 of 2)\n")) << r.err;
+  EXPECT_TRUE(Contains(r.err, "indelible: error: append: RESOURCE_EXHAUSTED: busy:"))
+      << r.err;
+  EXPECT_EQ(fake().append_calls(), 3);
+  EXPECT_TRUE(fake().stored_events("acme").empty());
+
+  // Errors a resend cannot cure are reported at once.
+  fake().FailNext(1, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                  "disk full: no space left on device");
+  r = AppendOne("e9");
+  EXPECT_EQ(r.code, kExitError);
+  EXPECT_EQ(CountOf(r.err, "resending"), 0) << r.err;
+  EXPECT_EQ(fake().append_calls(), 4);
+
+  EXPECT_EQ(Run({"append", "--retries", "21", "--tenant", "acme", "--actor-id",
+                 "alice", "--action", "x"})
+                .code,
+            kExitUsage);
 }
 
 TEST_F(CliTest, HeadHumanAndJson) {
