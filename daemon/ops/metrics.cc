@@ -127,6 +127,12 @@ std::string Metrics::Render() const {
                   "indelible_ingest_held_events ",
                   held_events_.load(std::memory_order_relaxed), "\n");
   absl::StrAppend(&out,
+                  "# HELP indelible_ingest_reserved_events Room reserved for the "
+                  "resends of refused Append/AppendBatch calls.\n"
+                  "# TYPE indelible_ingest_reserved_events gauge\n"
+                  "indelible_ingest_reserved_events ",
+                  reserved_events_.load(std::memory_order_relaxed), "\n");
+  absl::StrAppend(&out,
                   "# HELP indelible_ingest_backpressure_total Appends refused with "
                   "RESOURCE_EXHAUSTED and stream reads paused at max_queued_events.\n"
                   "# TYPE indelible_ingest_backpressure_total counter\n"

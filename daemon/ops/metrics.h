@@ -52,6 +52,10 @@ class Metrics {
   // Flow control (admission.h): events admitted and not yet answered, and
   // appends refused (RESOURCE_EXHAUSTED) or stream reads paused at the bound.
   void SetHeldEvents(int64_t events) { held_events_.store(events, std::memory_order_relaxed); }
+  // Room held for the resends of refused unary requests.
+  void SetReservedEvents(int64_t events) {
+    reserved_events_.store(events, std::memory_order_relaxed);
+  }
   enum class Backpressure { kRefused, kPaused };
   void CountBackpressure(Backpressure kind) {
     (kind == Backpressure::kRefused ? refused_ : paused_)
@@ -89,6 +93,7 @@ class Metrics {
   std::atomic<bool> last_exhausted_{false};
   std::atomic<int64_t> queue_depth_{0};
   std::atomic<int64_t> held_events_{0};
+  std::atomic<int64_t> reserved_events_{0};
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> paused_{0};
   Histogram batch_events_;

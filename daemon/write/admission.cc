@@ -6,20 +6,33 @@
 
 namespace indelible {
 
-Admission::Admission(size_t max_events, Metrics* metrics)
-    : max_(std::max<size_t>(max_events, 1)), metrics_(metrics) {}
+Admission::Admission(size_t max_events, Clock* clock, Metrics* metrics)
+    : max_(std::max<size_t>(max_events, 1)), clock_(clock), metrics_(metrics) {}
 
-bool Admission::TryTake(size_t n) {
+bool Admission::TryTake(size_t n, std::string_view key) {
+  std::vector<std::function<void()>> wake;
+  bool admitted = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (held_ == 0 || held_ + n <= max_) {
+    const uint64_t now = clock_->NowNanos();
+    ExpireLocked(now);
+    const size_t mine = ReleaseLocked(key);
+    const size_t used = held_ + reserved_;  // reserved by others
+    const size_t free = used < max_ ? max_ - used : 0;
+    admitted = held_ == 0 || n <= mine + free;
+    if (admitted) {
       held_ += n;
-      Publish();
-      return true;
+    } else {
+      ReserveLocked(key, n, now);
     }
+    Publish();
+    if (StreamRoomLocked()) wake.swap(waiting_);
   }
-  if (metrics_ != nullptr) metrics_->CountBackpressure(Metrics::Backpressure::kRefused);
-  return false;
+  if (!admitted && metrics_ != nullptr) {
+    metrics_->CountBackpressure(Metrics::Backpressure::kRefused);
+  }
+  for (auto& w : wake) w();
+  return admitted;
 }
 
 void Admission::Take(size_t n) {
@@ -32,9 +45,10 @@ void Admission::Give(size_t n) {
   std::vector<std::function<void()>> wake;
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (!reservations_.empty()) ExpireLocked(clock_->NowNanos());
     held_ -= std::min(n, held_);
     Publish();
-    if (held_ < max_) wake.swap(waiting_);
+    if (StreamRoomLocked()) wake.swap(waiting_);
   }
   for (auto& w : wake) w();
 }
@@ -42,7 +56,11 @@ void Admission::Give(size_t n) {
 bool Admission::RoomOrWait(std::function<void()> wake) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (held_ < max_) return true;
+    if (!reservations_.empty()) {
+      ExpireLocked(clock_->NowNanos());
+      Publish();
+    }
+    if (StreamRoomLocked()) return true;
     waiting_.push_back(std::move(wake));
   }
   if (metrics_ != nullptr) metrics_->CountBackpressure(Metrics::Backpressure::kPaused);
@@ -59,8 +77,44 @@ size_t Admission::held() const {
   return held_;
 }
 
+size_t Admission::reserved() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return reserved_;
+}
+
+void Admission::ExpireLocked(uint64_t now_ns) {
+  // Oldest first; a clock that went back expires what it passed.
+  while (!reservations_.empty()) {
+    const Reservation& r = reservations_.front();
+    if (now_ns >= r.at_ns && now_ns - r.at_ns < kReservationTtlNs) break;
+    reserved_ -= r.events;
+    reservations_.pop_front();
+  }
+}
+
+size_t Admission::ReleaseLocked(std::string_view key) {
+  for (auto it = reservations_.begin(); it != reservations_.end(); ++it) {
+    if (it->key != key) continue;
+    const size_t events = it->events;
+    reserved_ -= events;
+    reservations_.erase(it);
+    return events;
+  }
+  return 0;
+}
+
+void Admission::ReserveLocked(std::string_view key, size_t n, uint64_t now_ns) {
+  const size_t cap = max_ / 2;
+  if (reserved_ >= cap) return;
+  const size_t events = std::min(n, cap - reserved_);
+  reservations_.push_back({std::string(key), events, now_ns});
+  reserved_ += events;
+}
+
 void Admission::Publish() {
-  if (metrics_ != nullptr) metrics_->SetHeldEvents(static_cast<int64_t>(held_));
+  if (metrics_ == nullptr) return;
+  metrics_->SetHeldEvents(static_cast<int64_t>(held_));
+  metrics_->SetReservedEvents(static_cast<int64_t>(reserved_));
 }
 
 }  // namespace indelible

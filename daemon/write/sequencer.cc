@@ -13,7 +13,7 @@ namespace indelible {
 
 Sequencer::Sequencer(Storage* storage, Clock* clock, Options options)
     : storage_(storage), clock_(clock), options_(options), tenants_(storage),
-      admission_(options.max_queued_events, options.metrics) {}
+      admission_(options.max_queued_events, clock, options.metrics) {}
 
 Sequencer::~Sequencer() { Stop(); }
 
@@ -34,7 +34,15 @@ void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
 }
 
 bool Sequencer::TrySubmit(std::vector<PreparedEvent> events, Callback done) {
-  if (!admission_.TryTake(events.size())) return false;
+  // A resend carries the same events: the first one's tenant and id name
+  // the request's reserved room (admission.h).
+  std::string key;
+  if (!events.empty()) {
+    key = events[0].tenant;
+    key.push_back('\0');
+    key += events[0].event_id;
+  }
+  if (!admission_.TryTake(events.size(), key)) return false;
   Enqueue(std::move(events), std::move(done), nullptr, nullptr);
   return true;
 }

@@ -1,11 +1,13 @@
 // Admission: the bound on events held admitted and not yet answered
 // (max_queued_events): refusals, the request larger than the bound, waiting
-// streams woken once, the retry hint and the metrics.
+// streams woken once, room reserved for a refused request's resend, the
+// retry hint and the metrics.
 #include "daemon/write/admission.h"
 
 #include <functional>
 #include <string>
 
+#include "daemon/clock.h"
 #include "daemon/ops/metrics.h"
 #include "gtest/gtest.h"
 
@@ -16,37 +18,43 @@ bool Has(const std::string& text, const std::string& line) {
   return text.find(line + "\n") != std::string::npos;
 }
 
-TEST(AdmissionTest, TakesWithinTheBoundAndRefusesBeyondIt) {
-  Admission a(10, nullptr);
-  EXPECT_TRUE(a.TryTake(6));
-  EXPECT_FALSE(a.TryTake(5));  // 11 > 10: nothing taken
-  EXPECT_EQ(a.held(), 6u);
-  EXPECT_TRUE(a.TryTake(4));
-  EXPECT_FALSE(a.TryTake(1));
+constexpr uint64_t kStart = 1'700'000'000'000'000'000;
+
+class AdmissionTest : public ::testing::Test {
+ protected:
+  ManualClock clock_{kStart};
+};
+
+TEST_F(AdmissionTest, TakesWithinTheBoundAndRefusesBeyondIt) {
+  Admission a(10, &clock_, nullptr);
+  EXPECT_TRUE(a.TryTake(6, "a"));
+  EXPECT_TRUE(a.TryTake(4, "b"));
+  EXPECT_FALSE(a.TryTake(1, "c"));  // 11 > 10: nothing taken
+  EXPECT_EQ(a.held(), 10u);
   a.Give(10);
   EXPECT_EQ(a.held(), 0u);
-  EXPECT_TRUE(a.TryTake(1));
+  EXPECT_TRUE(a.TryTake(1, "c"));
 }
 
-TEST(AdmissionTest, ARequestLargerThanTheBoundIsAdmittedAlone) {
-  Admission a(10, nullptr);
-  EXPECT_TRUE(a.TryTake(25));  // nothing held
-  EXPECT_FALSE(a.TryTake(1));
-  EXPECT_FALSE(a.TryTake(25));
+TEST_F(AdmissionTest, ARequestLargerThanTheBoundIsAdmittedAlone) {
+  Admission a(10, &clock_, nullptr);
+  EXPECT_TRUE(a.TryTake(25, "a"));  // nothing held
+  EXPECT_FALSE(a.TryTake(1, "b"));
+  EXPECT_FALSE(a.TryTake(25, "c"));
   a.Give(25);
-  EXPECT_TRUE(a.TryTake(25));
+  EXPECT_TRUE(a.TryTake(25, "c"));
 }
 
-TEST(AdmissionTest, TakeIgnoresTheBound) {
-  Admission a(10, nullptr);
+TEST_F(AdmissionTest, TakeIgnoresTheBound) {
+  Admission a(10, &clock_, nullptr);
   a.Take(8);
   a.Take(8);  // a stream message already read
   EXPECT_EQ(a.held(), 16u);
-  EXPECT_FALSE(a.TryTake(1));
+  EXPECT_FALSE(a.TryTake(1, "a"));
 }
 
-TEST(AdmissionTest, WaitersAreWokenOnceWhenTheHeldDropBelowTheBound) {
-  Admission a(10, nullptr);
+TEST_F(AdmissionTest, WaitersAreWokenOnceWhenTheHeldDropBelowTheBound) {
+  Admission a(10, &clock_, nullptr);
   EXPECT_TRUE(a.RoomOrWait([] { FAIL() << "room: nothing to wait for"; }));
   a.Take(10);
   int first = 0, second = 0;
@@ -64,10 +72,10 @@ TEST(AdmissionTest, WaitersAreWokenOnceWhenTheHeldDropBelowTheBound) {
   EXPECT_TRUE(a.RoomOrWait([] { FAIL() << "room: nothing to wait for"; }));
 }
 
-TEST(AdmissionTest, AWakeMayTakeAgainAndWaitAgain) {
+TEST_F(AdmissionTest, AWakeMayTakeAgainAndWaitAgain) {
   // Wakes run after the lock is released: a woken stream reads (takes) and
   // may find the bound reached once more.
-  Admission a(2, nullptr);
+  Admission a(2, &clock_, nullptr);
   a.Take(2);
   int wakes = 0;
   std::function<void()> wake = [&] {
@@ -83,8 +91,95 @@ TEST(AdmissionTest, AWakeMayTakeAgainAndWaitAgain) {
   EXPECT_EQ(wakes, 2);
 }
 
-TEST(AdmissionTest, RetryHintIsOneCommitCycleInMilliseconds) {
-  Admission a(10, nullptr);
+TEST_F(AdmissionTest, ARefusedRequestsResendTakesTheRoomItReserved) {
+  // Streams keep 10 of 10 held; a unary request of 4 is refused and
+  // reserves 4: streams now read only while held + 4 < 10.
+  Admission a(10, &clock_, nullptr);
+  a.Take(10);
+  EXPECT_FALSE(a.TryTake(4, "acme/e1"));
+  EXPECT_EQ(a.reserved(), 4u);
+  int wakes = 0;
+  EXPECT_FALSE(a.RoomOrWait([&] { ++wakes; }));
+  a.Give(4);  // 6 held + 4 reserved: the streams still wait
+  EXPECT_EQ(wakes, 0);
+  a.Give(1);
+  EXPECT_EQ(wakes, 1);
+  // A stream reads one more message of 3 (always taken): 8 held, beyond the
+  // 6 the reservation leaves the streams.
+  a.Take(3);
+  EXPECT_FALSE(a.RoomOrWait([] {}));
+  // Another unary request finds no unreserved room; the resend (same key)
+  // goes into its reserved room although 8 + 4 > 10.
+  EXPECT_FALSE(a.TryTake(1, "acme/other"));
+  EXPECT_EQ(a.reserved(), 5u);  // the other one reserved 1 (cap 5)
+  EXPECT_TRUE(a.TryTake(4, "acme/e1"));
+  EXPECT_EQ(a.held(), 12u);  // the bound + one stream message, as before
+  EXPECT_EQ(a.reserved(), 1u);
+  // A resend larger than its reservation needs free room for the rest.
+  EXPECT_FALSE(a.TryTake(2, "acme/other"));
+  a.Give(12);
+  EXPECT_TRUE(a.TryTake(2, "acme/other"));
+  EXPECT_EQ(a.reserved(), 0u);
+}
+
+TEST_F(AdmissionTest, ReservationsHoldAtMostHalfTheBound) {
+  Admission a(10, &clock_, nullptr);
+  a.Take(9);
+  EXPECT_FALSE(a.TryTake(3, "a"));
+  EXPECT_FALSE(a.TryTake(3, "b"));  // 2 of its 3: the cap is 5
+  EXPECT_FALSE(a.TryTake(3, "c"));  // nothing left to reserve
+  EXPECT_EQ(a.reserved(), 5u);
+  // Re-refused, "b" keeps its reservation (moved to the back, renewed).
+  EXPECT_FALSE(a.TryTake(3, "b"));
+  EXPECT_EQ(a.reserved(), 5u);
+  EXPECT_TRUE(a.TryTake(2, "b"));  // fits in its 2
+  EXPECT_EQ(a.reserved(), 3u);
+}
+
+TEST_F(AdmissionTest, StreamsWaitingOnReservationsAreWokenByAnswers) {
+  // No timer: reservations are at most half the bound, so streams wait only
+  // while something is held, and the answer that frees enough wakes them.
+  Admission a(10, &clock_, nullptr);
+  a.Take(9);
+  EXPECT_FALSE(a.TryTake(5, "a"));
+  int wakes = 0;
+  EXPECT_FALSE(a.RoomOrWait([&] { ++wakes; }));
+  a.Give(4);  // 5 held + 5 reserved
+  EXPECT_EQ(wakes, 0);
+  a.Give(5);  // 0 held + 5 reserved < 10
+  EXPECT_EQ(wakes, 1);
+}
+
+TEST_F(AdmissionTest, AReservationExpiresWithoutItsResend) {
+  Admission a(10, &clock_, nullptr);
+  a.Take(10);
+  EXPECT_FALSE(a.TryTake(5, "gone"));
+  a.Give(6);  // 4 held + 5 reserved: room for streams
+  int wakes = 0;
+  a.Take(2);
+  EXPECT_FALSE(a.RoomOrWait([&] { ++wakes; }));  // 6 + 5
+  clock_.Advance(Admission::kReservationTtlNs - 1);
+  a.Give(1);  // 5 + 5: still reserved
+  EXPECT_EQ(wakes, 0);
+  EXPECT_EQ(a.reserved(), 5u);
+  clock_.Advance(1);
+  a.Give(1);  // expired: 4 held
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(a.reserved(), 0u);
+  EXPECT_TRUE(a.TryTake(6, "new"));  // 4 + 6 = 10
+}
+
+TEST_F(AdmissionTest, AClockThatWentBackExpiresReservations) {
+  Admission a(10, &clock_, nullptr);
+  a.Take(10);
+  EXPECT_FALSE(a.TryTake(5, "a"));
+  clock_.Set(kStart - 3'600'000'000'000);  // an hour back
+  EXPECT_FALSE(a.TryTake(1, "b"));  // expires "a", then reserves for "b"
+  EXPECT_EQ(a.reserved(), 1u);
+}
+
+TEST_F(AdmissionTest, RetryHintIsOneCommitCycleInMilliseconds) {
+  Admission a(10, &clock_, nullptr);
   EXPECT_EQ(a.RetryAfterMs(), 1u);  // no commit yet
   a.NoteCycle(2500000);             // 2.5 ms
   EXPECT_EQ(a.RetryAfterMs(), 3u);
@@ -94,21 +189,24 @@ TEST(AdmissionTest, RetryHintIsOneCommitCycleInMilliseconds) {
   EXPECT_EQ(a.RetryAfterMs(), 1000u);
 }
 
-TEST(AdmissionTest, MetricsShowHeldEventsRefusalsAndPauses) {
+TEST_F(AdmissionTest, MetricsShowHeldAndReservedEventsRefusalsAndPauses) {
   Metrics m;
-  Admission a(4, &m);
+  Admission a(4, &clock_, &m);
   a.Take(3);
-  EXPECT_FALSE(a.TryTake(2));
-  EXPECT_TRUE(a.RoomOrWait([] {}));
+  EXPECT_FALSE(a.TryTake(2, "a"));  // reserves 2
+  EXPECT_FALSE(a.RoomOrWait([] {}));
   a.Take(1);
   EXPECT_FALSE(a.RoomOrWait([] {}));
-  EXPECT_FALSE(a.RoomOrWait([] {}));
-  const std::string text = m.Render();
+  std::string text = m.Render();
   EXPECT_TRUE(Has(text, "indelible_ingest_held_events 4")) << text;
+  EXPECT_TRUE(Has(text, "indelible_ingest_reserved_events 2")) << text;
   EXPECT_TRUE(Has(text, "indelible_ingest_backpressure_total{action=\"refused\"} 1")) << text;
   EXPECT_TRUE(Has(text, "indelible_ingest_backpressure_total{action=\"paused\"} 2")) << text;
-  a.Give(4);
-  EXPECT_TRUE(Has(m.Render(), "indelible_ingest_held_events 0"));
+  EXPECT_TRUE(a.TryTake(2, "a"));
+  a.Give(6);
+  text = m.Render();
+  EXPECT_TRUE(Has(text, "indelible_ingest_held_events 0")) << text;
+  EXPECT_TRUE(Has(text, "indelible_ingest_reserved_events 0")) << text;
 }
 
 }  // namespace

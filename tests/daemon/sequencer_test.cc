@@ -651,6 +651,8 @@ TEST_F(SequencerTest, TrySubmitRefusesWhileTheBoundIsHeldUntilTheyAreAnswered) {
   EXPECT_NE(text.find("indelible_ingest_backpressure_total{action=\"refused\"} 1\n"),
             std::string::npos) << text;
   EXPECT_NE(text.find("indelible_ingest_held_events 0\n"), std::string::npos) << text;
+  // The resend of "d" (same first event) took the room "d" reserved.
+  EXPECT_NE(text.find("indelible_ingest_reserved_events 0\n"), std::string::npos) << text;
 }
 
 TEST_F(SequencerTest, HeadDisagreeingWithItsSkeletonQuarantinesTheTenant) {

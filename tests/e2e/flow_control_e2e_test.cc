@@ -2,7 +2,8 @@
 // streams that saturate it are paused (not refused) and all complete with
 // valid receipts, while Append and AppendBatch get RESOURCE_EXHAUSTED with
 // grpc-retry-pushback-ms and store nothing; every acknowledged event is in
-// the chain afterwards.
+// the chain afterwards. A refused batch of up to half the bound, resent after
+// the hint, takes the room its refusal reserved.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -214,6 +215,79 @@ TEST_F(FlowControlE2E, UnaryRefusedWithPushbackWhileStreamsPauseAndComplete) {
     std::this_thread::yield();
   }
   EXPECT_EQ(Scrape(metrics_port_)["indelible_ingest_held_events"], 0);
+}
+
+TEST_F(FlowControlE2E, ARefusedBatchResentAfterTheHintGetsItsTurn) {
+  std::atomic<bool> stop{false};
+  std::vector<StreamRun> streams(kStreams);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStreams; ++i) {
+    threads.emplace_back([&, i] { streams[i].Run(stub_.get(), i, &stop); });
+  }
+  // Saturated: the streams have been paused at least once.
+  const auto saturated = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (Scrape(metrics_port_)["indelible_ingest_backpressure_total{action=\"paused\"}"] == 0 &&
+         std::chrono::steady_clock::now() < saturated) {
+    std::this_thread::yield();
+  }
+  // Ten batches of half the bound, each resent (same events) after the
+  // daemon's hint until admitted: each needs at most one resend.
+  constexpr int kBatches = 10;
+  std::vector<v1::Receipt> receipts;
+  int refusals = 0;
+  // No ASSERT before the streams are joined: a failure must not leave them
+  // running.
+  for (int b = 0; b < kBatches; ++b) {
+    const v1::AppendBatchRequest req = Batch(absl::StrCat("u", b), kBound / 2);
+    int attempts = 0;
+    grpc::Status s;
+    while (attempts < 20) {
+      ++attempts;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      v1::AppendBatchResponse resp;
+      s = stub_->AppendBatch(&ctx, req, &resp);
+      if (s.ok()) {
+        receipts.insert(receipts.end(), resp.receipts().begin(), resp.receipts().end());
+        break;
+      }
+      ExpectPushback(s, ctx);
+      ++refusals;
+      const auto& md = ctx.GetServerTrailingMetadata();
+      const auto it = md.find("grpc-retry-pushback-ms");
+      const int ms = it == md.end() ? 1 : std::stoi(std::string(it->second.data(), it->second.size()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
+    EXPECT_TRUE(s.ok()) << "batch " << b << " refused " << attempts << " times: "
+                        << s.error_message();
+    if (!s.ok()) break;
+    EXPECT_LE(attempts, 2) << "batch " << b;
+  }
+  EXPECT_EQ(receipts.size(), static_cast<size_t>(kBatches) * (kBound / 2));
+  const auto during = Scrape(metrics_port_);
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_GT(refusals, 0) << "the streams never filled the daemon";
+  ASSERT_EQ(during.count("indelible_ingest_reserved_events"), 1u);
+  EXPECT_LE(during.at("indelible_ingest_reserved_events"), kBound / 2);
+  for (const StreamRun& s : streams) {
+    EXPECT_TRUE(s.status.ok()) << s.status.error_message();
+    EXPECT_EQ(s.receipts.size(), static_cast<size_t>(s.sent) * kStreamBatch);
+  }
+  // Each admitted batch is in the chain as its receipts say.
+  grpc::ClientContext ctx;
+  v1::ReadRecordsRequest req;
+  req.set_tenant(kTenant);
+  req.set_reason("flow control test");
+  auto reader = stub_->ReadRecords(&ctx, req);
+  std::map<uint64_t, std::string> hashes;
+  v1::Record rec;
+  while (reader->Read(&rec)) hashes[rec.seq()] = rec.entry_hash();
+  ASSERT_TRUE(reader->Finish().ok());
+  for (const v1::Receipt& r : receipts) {
+    ASSERT_EQ(hashes.count(r.seq()), 1u) << "seq " << r.seq();
+    EXPECT_EQ(hashes[r.seq()], r.entry_hash()) << "seq " << r.seq();
+  }
 }
 
 }  // namespace
