@@ -295,6 +295,11 @@ class Sequencer {
   // The stored first record of `e`'s id as a duplicate receipt; nullopt if
   // there is none or its body was pruned (the id went with it).
   absl::StatusOr<std::optional<FirstRecord>> StoredFirst(const PreparedEvent& e);
+  // Links the new events of the chunk's live requests, grouped by tenant,
+  // and fills in their receipts and their first records' receipts.
+  void LinkNew(std::vector<Request>* chunk, Group* g,
+               const std::vector<std::vector<Resolved>>& resolved,
+               std::vector<std::vector<Receipt>>* receipts);
   // Linking: chains one new event onto its tenant's head, puts its rows and
   // its tree nodes into g's batch, and fills in its receipt.
   void LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc);

@@ -295,6 +295,63 @@ TEST_F(SequencerTest, BatchIsAtomicAndOrdered) {
   ExpectChainIntact("other", 1);
 }
 
+// Requests that mix tenants, queued behind a blocked link so that they are
+// linked as one chunk (the sequencer links a chunk's new events tenant by
+// tenant): each tenant's records follow the order the events came in, and a
+// repeat, in the same chunk or an earlier one, gets its first's receipt.
+TEST_F(SequencerTest, MixedTenantRequestsLinkInArrivalOrderPerTenant) {
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  using Result = absl::StatusOr<std::vector<Receipt>>;
+  std::promise<Result> pa, pb, pc;
+  seq_->Submit({Event("acme", "1"), Event("globex", "1"), Event("acme", "2"),
+                Event("initech", "1")},
+               [&pa](Result r) { pa.set_value(std::move(r)); },
+               [released](rocksdb::WriteBatch*) { released.wait(); });
+  for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(metrics_.QueueDepth(), 0) << "the first request was not taken";
+  seq_->Submit({Event("globex", "2"), Event("acme", "1"), Event("acme", "3"),
+                Event("globex", "3"), Event("initech", "1")},
+               [&pb](Result r) { pb.set_value(std::move(r)); });
+  seq_->Submit({Event("initech", "2"), Event("globex", "2"), Event("acme", "4"),
+                Event("initech", "2")},
+               [&pc](Result r) { pc.set_value(std::move(r)); });
+  release.set_value();
+  const Result a = pa.get_future().get(), b = pb.get_future().get(),
+               c = pc.get_future().get();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status() << b.status() << c.status();
+  auto seqs = [](const std::vector<Receipt>& rs) {
+    std::vector<std::pair<uint64_t, bool>> out;
+    for (const Receipt& r : rs) out.emplace_back(r.seq, r.duplicate);
+    return out;
+  };
+  using V = std::vector<std::pair<uint64_t, bool>>;
+  EXPECT_EQ(seqs(*a), (V{{1, false}, {1, false}, {2, false}, {1, false}}));
+  EXPECT_EQ(seqs(*b), (V{{2, false}, {1, true}, {3, false}, {3, false}, {1, true}}));
+  EXPECT_EQ(seqs(*c), (V{{2, false}, {2, true}, {4, false}, {2, true}}));
+  // A repeat's receipt is its first's, whole.
+  EXPECT_EQ((*b)[1].entry_hash, (*a)[0].entry_hash);
+  EXPECT_EQ((*b)[1].received_at_ns, (*a)[0].received_at_ns);
+  EXPECT_EQ((*c)[1].entry_hash, (*b)[0].entry_hash);
+  EXPECT_EQ((*c)[1].prev_entry_hash, (*b)[0].prev_entry_hash);
+  EXPECT_EQ((*c)[3].entry_hash, (*c)[0].entry_hash);
+  // Each receipt links onto the one before it in its tenant.
+  EXPECT_EQ((*b)[2].prev_entry_hash, (*a)[2].entry_hash);    // acme 3 on 2
+  EXPECT_EQ((*c)[2].prev_entry_hash, (*b)[2].entry_hash);    // acme 4 on 3
+  EXPECT_EQ((*b)[3].prev_entry_hash, (*b)[0].entry_hash);    // globex 3 on 2
+  EXPECT_EQ((*c)[0].prev_entry_hash, (*a)[3].entry_hash);    // initech 2 on 1
+  ExpectChainIntact("acme", 4);
+  ExpectChainIntact("globex", 3);
+  ExpectChainIntact("initech", 2);
+  auto recs = storage_->ReadRecords("globex", 1, 10);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 3u);
+  EXPECT_EQ((*recs)[1].ce, "ce:2");
+  EXPECT_EQ((*recs)[2].ce, "ce:3");
+}
+
 TEST_F(SequencerTest, DuplicateEventIdReturnsFirstReceipt) {
   auto first = SubmitSync({Event("acme", "x")});
   ASSERT_TRUE(first.ok());
