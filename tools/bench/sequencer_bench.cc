@@ -9,8 +9,9 @@
 // SequencerStreams/TENANTS: the same write path with the real sync at
 // saturation, as the stream scenario loads it but without gRPC or a load
 // generator: 8 threads each keep 16 requests of 100 events in flight, the
-// requests spread over TENANTS tenants (request r of thread c goes to tenant
-// (c + 8 r) mod TENANTS). Events are built and their bodies hashed on the
+// events spread over TENANTS tenants round robin (event n of the run goes to
+// tenant n mod TENANTS, as indelible-loadgen --tenants does, so a request
+// mixes tenants). Events are built and their bodies hashed on the
 // submitting threads, as PrepareEvent does on the RPC threads. The store
 // keeps growing across iterations, so flushes and compactions are in it.
 #include <atomic>
@@ -168,15 +169,17 @@ void BM_SequencerStreams(benchmark::State& state) {
     for (auto _ : state) {
       std::vector<std::thread> threads;
       for (int c = 0; c < kThreads; ++c) {
-        threads.emplace_back([&, c] {
+        threads.emplace_back([&] {
           std::mutex mu;
           std::condition_variable cv;
           int in_flight = 0;
           for (int r = 0; r < kRequestsPerThread; ++r) {
-            const std::string tenant = "t" + std::to_string((c + kThreads * r) % tenants);
             std::vector<PreparedEvent> events;
             events.reserve(kBatch);
-            for (int i = 0; i < kBatch; ++i) events.push_back(MakeEvent(next_id++, tenant));
+            for (int i = 0; i < kBatch; ++i) {
+              const uint64_t id = next_id++;
+              events.push_back(MakeEvent(id, "t" + std::to_string(id % tenants)));
+            }
             std::unique_lock<std::mutex> l(mu);
             cv.wait(l, [&] { return in_flight < kWindow; });
             ++in_flight;
