@@ -1,6 +1,7 @@
 #include "daemon/write/admission.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "daemon/ops/metrics.h"
 
@@ -16,9 +17,11 @@ bool Admission::TryTake(size_t n, std::string_view key) {
     std::lock_guard<std::mutex> l(mu_);
     const uint64_t now = clock_->NowNanos();
     ExpireLocked(now);
-    const size_t mine = ReleaseLocked(key);
-    const size_t used = held_ + reserved_;  // reserved by others
+    // Free room is what neither held nor reserved events take; a resend
+    // may add the room reserved for it, even while streams hold more.
+    const size_t used = held_ + reserved_;
     const size_t free = used < max_ ? max_ - used : 0;
+    const size_t mine = ReleaseLocked(key);
     admitted = held_ == 0 || n <= mine + free;
     if (admitted) {
       held_ += n;
@@ -88,19 +91,20 @@ void Admission::ExpireLocked(uint64_t now_ns) {
     const Reservation& r = reservations_.front();
     if (now_ns >= r.at_ns && now_ns - r.at_ns < kReservationTtlNs) break;
     reserved_ -= r.events;
+    by_key_.erase(r.key);
     reservations_.pop_front();
   }
 }
 
 size_t Admission::ReleaseLocked(std::string_view key) {
-  for (auto it = reservations_.begin(); it != reservations_.end(); ++it) {
-    if (it->key != key) continue;
-    const size_t events = it->events;
-    reserved_ -= events;
-    reservations_.erase(it);
-    return events;
-  }
-  return 0;
+  const auto found = by_key_.find(key);
+  if (found == by_key_.end()) return 0;
+  const auto it = found->second;
+  const size_t events = it->events;
+  reserved_ -= events;
+  by_key_.erase(found);
+  reservations_.erase(it);
+  return events;
 }
 
 void Admission::ReserveLocked(std::string_view key, size_t n, uint64_t now_ns) {
@@ -108,6 +112,7 @@ void Admission::ReserveLocked(std::string_view key, size_t n, uint64_t now_ns) {
   if (reserved_ >= cap) return;
   const size_t events = std::min(n, cap - reserved_);
   reservations_.push_back({std::string(key), events, now_ns});
+  by_key_.emplace(reservations_.back().key, std::prev(reservations_.end()));
   reserved_ += events;
 }
 

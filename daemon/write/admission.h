@@ -30,13 +30,14 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <list>
 #include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "daemon/clock.h"
 
 namespace indelible {
@@ -100,7 +101,9 @@ class Admission {
   mutable std::mutex mu_;
   size_t held_ = 0;                            // guarded by mu_
   size_t reserved_ = 0;                        // guarded by mu_; <= max_ / 2
-  std::deque<Reservation> reservations_;       // guarded by mu_; oldest first
+  std::list<Reservation> reservations_;        // guarded by mu_; oldest first
+  // The reservations by key (views of their keys); guarded by mu_.
+  absl::flat_hash_map<std::string_view, std::list<Reservation>::iterator> by_key_;
   std::vector<std::function<void()>> waiting_;  // guarded by mu_
 };
 

@@ -155,8 +155,9 @@ class Sequencer {
   // Submit, if Options::max_queued_events allows `events` now (or nothing
   // is held). Else returns false: nothing queued, `done` never runs.
   bool TrySubmit(std::vector<PreparedEvent> events, Callback done);
-  // True if fewer than max_queued_events are held; else `wake` runs once
-  // they are (on a sequencer thread; must not block), and false.
+  // True if a stream may read its next message (held and reserved events
+  // under max_queued_events, admission.h); else `wake` runs once it may (on
+  // the thread that freed the room; must not block), and false.
   bool RoomOrWait(std::function<void()> wake) {
     return admission_.RoomOrWait(std::move(wake));
   }
@@ -253,6 +254,12 @@ class Sequencer {
     Kind kind = Kind::kNew;
     FirstRecord* first = nullptr;
   };
+  // A conflict with an event of an earlier request in the same chunk, which
+  // has no seq until the chunk is linked.
+  struct UnlinkedConflict {
+    size_t ei = 0;                       // the refused request's event
+    const FirstRecord* first = nullptr;  // the event it conflicts with
+  };
   // What linking a chunk changed in its group before a failed read, so it
   // can be taken out again (the batch rows go with a save point).
   struct ChunkUndo {
@@ -285,11 +292,13 @@ class Sequencer {
   // quarantined. Else answers the request and returns false.
   bool Admit(Request* req);
   // De-duplication: resolves every event id of `req` before anything of it
-  // is linked. A conflict sets *refused (nothing to undo but the ids added).
+  // is linked. A conflict sets *refused (nothing to undo but the ids added),
+  // and *conflict if the first is an earlier request's event not linked yet.
   std::optional<ReadFailure> Deduplicate(Request* req, Group* g, ChunkUndo* undo,
                                          std::vector<Resolved>* resolved,
                                          std::vector<Receipt>* receipts,
-                                         absl::Status* refused);
+                                         absl::Status* refused,
+                                         UnlinkedConflict* conflict);
   // The first record in flight under `id_key` (this group or a handed one).
   FirstRecord* InFlight(Group* g, const std::string& id_key);
   // The stored first record of `e`'s id as a duplicate receipt; nullopt if

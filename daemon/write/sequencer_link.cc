@@ -21,24 +21,42 @@ void Sequencer::Link(std::vector<Request>* chunk, Group* g) {
   ChunkUndo undo{g->new_heads, g->new_frontiers, {}};
   std::vector<std::vector<Receipt>> receipts(chunk->size());
   std::vector<std::vector<Resolved>> resolved(chunk->size());
+  // Requests refused for reusing the id of an earlier request's event in
+  // this chunk: answered once that event is linked, so the error can name
+  // its seq.
+  struct Deferred {
+    Callback done;
+    size_t ri;
+    UnlinkedConflict conflict;
+  };
+  std::vector<Deferred> deferred;
   // Every request is admitted and its ids resolved, in order, before
   // anything is linked.
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
     Request& req = (*chunk)[ri];
     if (!Admit(&req)) continue;
     absl::Status refused;
-    if (auto failed =
-            Deduplicate(&req, g, &undo, &resolved[ri], &receipts[ri], &refused)) {
+    UnlinkedConflict conflict;
+    if (auto failed = Deduplicate(&req, g, &undo, &resolved[ri], &receipts[ri], &refused,
+                                  &conflict)) {
+      for (Deferred& d : deferred) (*chunk)[d.ri].done = std::move(d.done);
       return FailChunk(chunk, g, &undo, *failed);
     }
     if (!refused.ok()) {
-      req.done(refused);
+      if (conflict.first != nullptr) {
+        deferred.push_back({std::move(req.done), ri, conflict});
+      } else {
+        req.done(refused);
+      }
       req.done = nullptr;
       continue;
     }
     if (req.extra) req.extra(&g->batch);
   }
   LinkNew(chunk, g, resolved, &receipts);
+  for (Deferred& d : deferred) {
+    d.done(ConflictError((*chunk)[d.ri].events[d.conflict.ei], *d.conflict.first));
+  }
   // A repeat of an event in flight takes its first's receipt, linked
   // earlier in this chunk or in a group before.
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
@@ -132,7 +150,7 @@ bool Sequencer::Admit(Request* req) {
 
 std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
     Request* req, Group* g, ChunkUndo* undo, std::vector<Resolved>* resolved,
-    std::vector<Receipt>* receipts, absl::Status* refused) {
+    std::vector<Receipt>* receipts, absl::Status* refused, UnlinkedConflict* conflict) {
   resolved->assign(req->events.size(), Resolved{});
   receipts->resize(req->events.size());
   const size_t ids_before = undo->ids_added.size();
@@ -140,7 +158,14 @@ std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
     const PreparedEvent& e = req->events[ei];
     std::string id_key = store::EventIdKey(e.tenant, e.event_id);
     if (FirstRecord* first = InFlight(g, id_key)) {
-      if (!SameEvent(*first, e)) *refused = ConflictError(e, *first);
+      if (!SameEvent(*first, e)) {
+        *refused = ConflictError(e, *first);
+        // Not linked yet (seq 0) and not this request's own: an earlier
+        // request's event in this chunk.
+        const auto own = std::find(undo->ids_added.begin() + ids_before,
+                                   undo->ids_added.end(), id_key);
+        if (first->receipt.seq == 0 && own == undo->ids_added.end()) *conflict = {ei, first};
+      }
       (*resolved)[ei] = {Resolved::Kind::kRepeatsInFlight, first};
       continue;
     }

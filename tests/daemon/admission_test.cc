@@ -122,6 +122,39 @@ TEST_F(AdmissionTest, ARefusedRequestsResendTakesTheRoomItReserved) {
   EXPECT_EQ(a.reserved(), 0u);
 }
 
+TEST_F(AdmissionTest, AResendGetsItsReservedRoomOnceNotTwice) {
+  // 5 held, 5 reserved for "k": the streams wait, and "k" may take its 5,
+  // not the 5 it reserved plus the same 5 again as free room.
+  Admission a(10, &clock_, nullptr);
+  a.Take(10);
+  EXPECT_FALSE(a.TryTake(5, "k"));
+  a.Give(5);
+  EXPECT_FALSE(a.TryTake(10, "k"));  // 5 held + 10 would be 15
+  EXPECT_EQ(a.held(), 5u);
+  EXPECT_EQ(a.reserved(), 5u);       // reserved again
+  EXPECT_TRUE(a.TryTake(5, "k"));
+  EXPECT_EQ(a.held(), 10u);
+  EXPECT_EQ(a.reserved(), 0u);
+}
+
+TEST_F(AdmissionTest, ARenewedReservationLastsFromItsLastRefusal) {
+  constexpr uint64_t kQuarter = Admission::kReservationTtlNs / 4;
+  Admission a(10, &clock_, nullptr);
+  a.Take(10);
+  EXPECT_FALSE(a.TryTake(2, "a"));  // reserves 2
+  clock_.Advance(kQuarter);
+  EXPECT_FALSE(a.TryTake(3, "b"));  // reserves 3
+  clock_.Advance(kQuarter);
+  EXPECT_FALSE(a.TryTake(3, "a"));  // more than its 2: refused, renewed
+  EXPECT_EQ(a.reserved(), 5u);
+  clock_.Advance(3 * kQuarter);
+  a.Give(1);  // "b" is a whole TTL old and goes; "a", renewed, stays
+  EXPECT_EQ(a.reserved(), 2u);
+  EXPECT_TRUE(a.TryTake(2, "a"));  // 9 held: only its reserved room fits it
+  EXPECT_EQ(a.held(), 11u);
+  EXPECT_EQ(a.reserved(), 0u);
+}
+
 TEST_F(AdmissionTest, ReservationsHoldAtMostHalfTheBound) {
   Admission a(10, &clock_, nullptr);
   a.Take(9);
