@@ -160,6 +160,45 @@ class FlowControlE2E : public ::testing::Test {
     EXPECT_TRUE(single_refused) << "no Append was refused in 60 s";
   }
 
+  // Starts kStreams streams that write until `stop`; join the threads.
+  std::vector<std::thread> StartStreams(std::vector<StreamRun>* streams,
+                                        const std::atomic<bool>* stop) {
+    streams->assign(kStreams, StreamRun());
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kStreams; ++i) {
+      threads.emplace_back([this, streams, stop, i] {
+        (*streams)[i].Run(stub_.get(), i, stop);
+      });
+    }
+    return threads;
+  }
+
+  // Every record of the tenant: seq -> (entry hash, event id).
+  std::map<uint64_t, std::pair<std::string, std::string>> ReadChain() {
+    grpc::ClientContext ctx;
+    v1::ReadRecordsRequest req;
+    req.set_tenant(kTenant);
+    req.set_reason("flow control test");
+    auto reader = stub_->ReadRecords(&ctx, req);
+    std::map<uint64_t, std::pair<std::string, std::string>> chain;
+    v1::Record rec;
+    while (reader->Read(&rec)) chain[rec.seq()] = {rec.entry_hash(), rec.event().event_id()};
+    const grpc::Status s = reader->Finish();
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return chain;
+  }
+
+  // Each receipt names a record of the chain with its entry hash.
+  static void ExpectInChain(
+      const std::vector<v1::Receipt>& receipts,
+      const std::map<uint64_t, std::pair<std::string, std::string>>& chain) {
+    for (const v1::Receipt& r : receipts) {
+      const auto it = chain.find(r.seq());
+      ASSERT_NE(it, chain.end()) << "seq " << r.seq();
+      EXPECT_EQ(it->second.first, r.entry_hash()) << "seq " << r.seq();
+    }
+  }
+
   TempDir dir_;
   std::unique_ptr<DaemonProcess> daemon_;
   int metrics_port_ = 0;
@@ -168,11 +207,8 @@ class FlowControlE2E : public ::testing::Test {
 
 TEST_F(FlowControlE2E, UnaryRefusedWithPushbackWhileStreamsPauseAndComplete) {
   std::atomic<bool> stop{false};
-  std::vector<StreamRun> streams(kStreams);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kStreams; ++i) {
-    threads.emplace_back([&, i] { streams[i].Run(stub_.get(), i, &stop); });
-  }
+  std::vector<StreamRun> streams;
+  std::vector<std::thread> threads = StartStreams(&streams, &stop);
   std::vector<v1::Receipt> receipts;
   std::set<std::string> refused_ids;
   SendUnaryUntilRefused(&receipts, &refused_ids);
@@ -191,23 +227,12 @@ TEST_F(FlowControlE2E, UnaryRefusedWithPushbackWhileStreamsPauseAndComplete) {
 
   // Every receipt is in the chain, and nothing else: refused calls stored
   // nothing.
-  grpc::ClientContext ctx;
-  v1::ReadRecordsRequest req;
-  req.set_tenant(kTenant);
-  req.set_reason("flow control test");
-  auto reader = stub_->ReadRecords(&ctx, req);
-  std::map<uint64_t, std::string> hashes;
-  v1::Record rec;
-  while (reader->Read(&rec)) {
-    hashes[rec.seq()] = rec.entry_hash();
-    EXPECT_EQ(refused_ids.count(rec.event().event_id()), 0u) << rec.event().event_id();
+  const auto chain = ReadChain();
+  for (const auto& [seq, record] : chain) {
+    EXPECT_EQ(refused_ids.count(record.second), 0u) << record.second;
   }
-  ASSERT_TRUE(reader->Finish().ok());
-  EXPECT_EQ(hashes.size(), receipts.size());
-  for (const v1::Receipt& r : receipts) {
-    ASSERT_EQ(hashes.count(r.seq()), 1u) << "seq " << r.seq();
-    EXPECT_EQ(hashes[r.seq()], r.entry_hash()) << "seq " << r.seq();
-  }
+  EXPECT_EQ(chain.size(), receipts.size());
+  ExpectInChain(receipts, chain);
   // Everything answered: the daemon holds nothing.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (Scrape(metrics_port_)["indelible_ingest_held_events"] != 0 &&
@@ -219,11 +244,8 @@ TEST_F(FlowControlE2E, UnaryRefusedWithPushbackWhileStreamsPauseAndComplete) {
 
 TEST_F(FlowControlE2E, ARefusedBatchResentAfterTheHintGetsItsTurn) {
   std::atomic<bool> stop{false};
-  std::vector<StreamRun> streams(kStreams);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kStreams; ++i) {
-    threads.emplace_back([&, i] { streams[i].Run(stub_.get(), i, &stop); });
-  }
+  std::vector<StreamRun> streams;
+  std::vector<std::thread> threads = StartStreams(&streams, &stop);
   // Saturated: the streams have been paused at least once.
   const auto saturated = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (Scrape(metrics_port_)["indelible_ingest_backpressure_total{action=\"paused\"}"] == 0 &&
@@ -276,19 +298,7 @@ TEST_F(FlowControlE2E, ARefusedBatchResentAfterTheHintGetsItsTurn) {
     EXPECT_EQ(s.receipts.size(), static_cast<size_t>(s.sent) * kStreamBatch);
   }
   // Each admitted batch is in the chain as its receipts say.
-  grpc::ClientContext ctx;
-  v1::ReadRecordsRequest req;
-  req.set_tenant(kTenant);
-  req.set_reason("flow control test");
-  auto reader = stub_->ReadRecords(&ctx, req);
-  std::map<uint64_t, std::string> hashes;
-  v1::Record rec;
-  while (reader->Read(&rec)) hashes[rec.seq()] = rec.entry_hash();
-  ASSERT_TRUE(reader->Finish().ok());
-  for (const v1::Receipt& r : receipts) {
-    ASSERT_EQ(hashes.count(r.seq()), 1u) << "seq " << r.seq();
-    EXPECT_EQ(hashes[r.seq()], r.entry_hash()) << "seq " << r.seq();
-  }
+  ExpectInChain(receipts, ReadChain());
 }
 
 }  // namespace
