@@ -87,10 +87,9 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
   // each memtable insert lands next to the one before it instead of
   // searching the skip list again for every event.
   struct New {
-    uint32_t ri, ei;
+    uint32_t ri, ei, tenant;  // tenant: its index in per_tenant
   };
   std::vector<New> news;
-  std::vector<uint32_t> tenant_of;  // per entry of news: its tenant's index
   std::vector<uint32_t> per_tenant;  // new events per tenant index
   absl::flat_hash_map<std::string_view, uint32_t> index;
   std::string_view last;
@@ -108,20 +107,18 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
         last_index = it->second;
       }
       ++per_tenant[last_index];
-      news.push_back({static_cast<uint32_t>(ri), static_cast<uint32_t>(ei)});
-      tenant_of.push_back(last_index);
+      news.push_back({static_cast<uint32_t>(ri), static_cast<uint32_t>(ei), last_index});
     }
   }
-  std::vector<New> order(news.size());
-  if (per_tenant.size() <= 1) {
-    order.swap(news);
-  } else {
+  if (per_tenant.size() > 1) {  // a stable counting sort by tenant
     std::vector<uint32_t> next(per_tenant.size(), 0);  // where each tenant's run starts
     for (size_t t = 1; t < per_tenant.size(); ++t) next[t] = next[t - 1] + per_tenant[t - 1];
-    for (size_t i = 0; i < news.size(); ++i) order[next[tenant_of[i]]++] = news[i];
+    std::vector<New> order(news.size());
+    for (const New& n : news) order[next[n.tenant]++] = n;
+    news.swap(order);
   }
   TreeWriter tree(storage_, &g->batch);
-  for (const New& n : order) {
+  for (const New& n : news) {
     Receipt& rc = (*receipts)[n.ri][n.ei];
     LinkEvent(&(*chunk)[n.ri].events[n.ei], g, &tree, &rc);
     resolved[n.ri][n.ei].first->receipt = rc;
