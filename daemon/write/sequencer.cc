@@ -36,12 +36,8 @@ void Sequencer::Submit(std::vector<PreparedEvent> events, Callback done,
 bool Sequencer::TrySubmit(std::vector<PreparedEvent> events, Callback done) {
   // A resend carries the same events: the first one's tenant and id name
   // the request's reserved room (admission.h).
-  std::string key;
-  if (!events.empty()) {
-    key = events[0].tenant;
-    key.push_back('\0');
-    key += events[0].event_id;
-  }
+  const std::string key =
+      events.empty() ? std::string() : store::EventIdKey(events[0].tenant, events[0].event_id);
   if (!admission_.TryTake(events.size(), key)) return false;
   Enqueue(std::move(events), std::move(done), nullptr, nullptr);
   return true;
