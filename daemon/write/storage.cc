@@ -307,6 +307,13 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
 
 Storage::~Storage() {
   if (!db_) return;
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (rocksdb::Status st = db_->Flush(fo, handles_); !st.ok()) {
+    spdlog::warn("event=storage_close_flush_failed status=\"{}\" message=\"the "
+                 "write-ahead log is replayed at the next open\"",
+                 st.ToString());
+  }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
 }

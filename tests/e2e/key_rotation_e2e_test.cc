@@ -7,6 +7,8 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -274,6 +276,42 @@ TEST_F(KeyRotationE2E, AKeyTheStoreListsIsNotTrusted) {
   CommandResult r = Check({"--key", key_a});
   EXPECT_NE(r.exit_code, 0) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "checkpoint_signature")) << r.out;
+}
+
+// The check reads a body for a rotation statement only where the skeleton
+// keeps the rotation's category. An attacker who changes that category to
+// hide the rotation gains nothing: the new key stays untrusted, so the
+// checkpoints it signed are findings, and the leaf check names the record.
+TEST_F(KeyRotationE2E, AHiddenRotationLeavesTheNewKeyUntrusted) {
+  const std::string key_a = VerifierKeyOf(dir_.Sub("a.pem"));
+  Start(dir_.Sub("a.pem"));
+  Append("acme", 3, "before-");
+  CheckpointAt("acme", 3);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Statement(dir_.Sub("a.pem"), dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt")).exit_code, 0);
+  Start(dir_.Sub("b.pem"), dir_.Sub("a-to-b.txt"));
+  Append("acme", 2, "after-");
+  CheckpointAt("acme", 6);
+  ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
+  ASSERT_EQ(Check({"--key", key_a}).exit_code, 0);
+
+  // Seq 4 is the rotation record: its skeleton now claims "access".
+  const std::string key = store::SeqKey("acme", 4);
+  CommandResult got = RunCommand({"/usr/bin/ldb", "--db=" + dir_.Sub("data"),
+                                  "--column_family=skeletons", "--hex", "get",
+                                  "0x" + chain::ToHex(key)});
+  ASSERT_EQ(got.exit_code, 0) << got.out << got.err;
+  std::string hex(absl::StripAsciiWhitespace(got.out));
+  ASSERT_EQ(hex.substr(0, 2), "0x") << got.out;
+  std::string skeleton = absl::HexStringToBytes(hex.substr(2));
+  ASSERT_GT(skeleton.size(), store::kSkeletonSize);
+  ASSERT_EQ(skeleton.substr(store::kSkeletonSize), "indelible.key");
+  LdbPut("skeletons", key, skeleton.substr(0, store::kSkeletonSize) + "access");
+
+  CommandResult r = Check({"--key", key_a});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(absl::StrContains(r.out, "checkpoint_signature")) << r.out;
+  EXPECT_TRUE(absl::StrContains(r.out, "tree_node_mismatch")) << r.out;
 }
 
 // Clients follow the rotation too: verify-receipt from the statement they

@@ -177,6 +177,19 @@ class StoreScan {
   // `steps`. False if RocksDB reported corruption (already reported as a
   // finding): the scan cannot go on.
   bool FeedRecords(ChainChecker* checker, TenantSteps* steps);
+  // False if the current record's skeleton keeps a category other than
+  // kKeyRotationCategory: its body need not be read for a statement. The
+  // skeleton's category is the one the record's leaf commits to, and the
+  // tree check reports one that differs from the body's; a skeleton
+  // changed to hide a rotation leaves the new key untrusted, so the
+  // checkpoints it signed are findings too. A skeleton without a category
+  // (a store from before the tree) or a malformed one: the body is read.
+  bool MayBeKeyRotation() const {
+    if (!records_->has_skeleton()) return true;
+    const std::string_view sk = records_->skeleton();
+    if (sk.size() <= store::kSkeletonSize) return true;
+    return sk.substr(store::kSkeletonSize) == kKeyRotationCategory;
+  }
   // After the tenant's records: settles its checkpoints, erasure, chain,
   // and (on the step thread) its retention history and tree.
   absl::Status FinishTenant(ChainChecker* checker, TenantSteps* steps);
@@ -329,7 +342,7 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TenantSteps* steps) {
     }
     // A rotation record is followed before the checkpoints that cover it.
     std::string_view salt, ce;
-    if (!keys_->empty() && records_->has_body() &&
+    if (!keys_->empty() && records_->has_body() && MayBeKeyRotation() &&
         store::DecodeBody(records_->body(), &salt, &ce)) {
       std::string followed;
       if (std::string problem = FollowKeyRotation(ce, &tenant_keys_, &followed);
