@@ -103,7 +103,7 @@ bool RetentionState::Snapshot::Expired(std::string_view tenant,
                                        std::string_view category,
                                        uint64_t received_at_ns,
                                        uint64_t now_ns) const {
-  if (holds.count(std::string(tenant))) return false;
+  if (holds.count(tenant)) return false;
   const uint64_t keep_ns = RetentionSeconds(tenant, category) * 1000000000ull;
   return received_at_ns + keep_ns <= now_ns;
 }
@@ -111,11 +111,21 @@ bool RetentionState::Snapshot::Expired(std::string_view tenant,
 bool RetentionState::Snapshot::BodyExpired(std::string_view tenant,
                                            std::string_view category,
                                            uint64_t seq) const {
-  if (holds.count(std::string(tenant))) return false;
+  if (holds.count(tenant)) return false;
   auto t = horizons.find(tenant);
   if (t == horizons.end()) return false;
   auto h = t->second.find(RetentionSeconds(tenant, category));
   return h != t->second.end() && seq <= h->second;
+}
+
+bool RetentionState::Snapshot::BodyMayExpire(std::string_view tenant, uint64_t seq) const {
+  if (holds.count(tenant)) return false;
+  auto t = horizons.find(tenant);
+  if (t == horizons.end()) return false;
+  for (const auto& [seconds, horizon] : t->second) {
+    if (seq <= horizon) return true;
+  }
+  return false;
 }
 
 std::set<uint64_t> RetentionState::Snapshot::RetentionsOf(

@@ -69,8 +69,8 @@ class RetentionState {
   struct Snapshot {
     RetentionConfig config;
     std::map<std::pair<std::string, std::string>, uint64_t> overrides;
-    std::set<std::string> holds;
-    std::set<std::string> purged;
+    std::set<std::string, std::less<>> holds;
+    std::set<std::string, std::less<>> purged;
 
     uint64_t RetentionSeconds(std::string_view tenant,
                               std::string_view category) const;
@@ -89,6 +89,10 @@ class RetentionState {
     // retention.
     bool BodyExpired(std::string_view tenant, std::string_view category,
                      uint64_t seq) const;
+    // False if no body of `tenant` at `seq` may be dropped whatever its
+    // category (above every horizon of the tenant, or under hold): the
+    // compaction filter keeps it without reading the body.
+    bool BodyMayExpire(std::string_view tenant, uint64_t seq) const;
     // Every retention, in seconds, that some category of `tenant` has.
     std::set<uint64_t> RetentionsOf(std::string_view tenant) const;
 

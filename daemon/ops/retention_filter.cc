@@ -44,7 +44,9 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
     std::string_view tenant, salt, ce;
     uint64_t seq;
     if (!store::ParseSeqKey(key, &tenant, &seq)) return false;
-    if (snapshot_->purged.count(std::string(tenant))) return true;
+    if (snapshot_->purged.count(tenant)) return true;
+    // Most rows are above every horizon of their tenant: kept unread.
+    if (!snapshot_->BodyMayExpire(tenant, seq)) return false;
     // The body's own copy of received_at is covered by no hash: the
     // horizon, computed from the skeletons, decides.
     if (!store::DecodeBody(value, &salt, &ce)) return false;
@@ -57,7 +59,7 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
     const size_t nul = key.find('\0');
     if (nul == std::string_view::npos) return false;
     const std::string_view tenant = key.substr(0, nul);
-    if (snapshot_->purged.count(std::string(tenant))) return true;
+    if (snapshot_->purged.count(tenant)) return true;
     uint64_t seq, received_at;
     std::string_view category;
     if (!store::DecodeEventIdValue(value, &seq, &received_at, &category)) {

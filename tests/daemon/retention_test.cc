@@ -325,6 +325,12 @@ TEST_F(RetentionFilterTest, HorizonsFollowTheSkeletonsTimes) {
   EXPECT_TRUE(s->BodyExpired("acme", "trace", 3));
   EXPECT_FALSE(s->BodyExpired("acme", "access", 1));
   EXPECT_FALSE(s->BodyExpired("other", "trace", 1)) << "no horizon: kept";
+  // The filter's shortcut: at or below some horizon of the tenant the body
+  // is read for its category; above all of them, or without one, it is not.
+  EXPECT_TRUE(s->BodyMayExpire("acme", 1));
+  EXPECT_TRUE(s->BodyMayExpire("acme", 3));
+  EXPECT_FALSE(s->BodyMayExpire("acme", 4));
+  EXPECT_FALSE(s->BodyMayExpire("other", 1));
   state_.SetOverride("acme", "access", 95 * kSecondsPerDay);
   EXPECT_FALSE(state_.Get()->BodyExpired("acme", "access", 1))
       << "a retention without a computed horizon keeps everything";
