@@ -267,6 +267,14 @@ class Sequencer {
     FrontierMap frontiers_before;
     std::vector<std::string> ids_added;
   };
+  // A chunk's event ids (store::EventIdKey), request by request, and the
+  // seq storage holds under each: looked up in one batched read before
+  // anything of the chunk is linked.
+  struct ChunkIds {
+    std::vector<std::string> keys;
+    std::vector<size_t> first;  // per request: the index of its first id
+    std::vector<absl::StatusOr<std::optional<uint64_t>>> stored;
+  };
   // A storage read failed while resolving ids: the chunk fails.
   struct ReadFailure {
     std::string tenant;
@@ -294,16 +302,22 @@ class Sequencer {
   // De-duplication: resolves every event id of `req` before anything of it
   // is linked. A conflict sets *refused (nothing to undo but the ids added),
   // and *conflict if the first is an earlier request's event not linked yet.
+  // `ids` holds the chunk's ids; `ri` is req's index in the chunk.
   std::optional<ReadFailure> Deduplicate(Request* req, Group* g, ChunkUndo* undo,
+                                         ChunkIds* ids, size_t ri,
                                          std::vector<Resolved>* resolved,
                                          std::vector<Receipt>* receipts,
                                          absl::Status* refused,
                                          UnlinkedConflict* conflict);
   // The first record in flight under `id_key` (this group or a handed one).
   FirstRecord* InFlight(Group* g, const std::string& id_key);
-  // The stored first record of `e`'s id as a duplicate receipt; nullopt if
-  // there is none or its body was pruned (the id went with it).
-  absl::StatusOr<std::optional<FirstRecord>> StoredFirst(const PreparedEvent& e);
+  // The chunk's ids, each looked up in storage.
+  ChunkIds LookUpIds(const std::vector<Request>& chunk);
+  // The stored first record of `e`'s id, which storage holds at `seq`
+  // (nullopt: none), as a duplicate receipt; nullopt if there is none or
+  // its body was pruned (the id went with it).
+  absl::StatusOr<std::optional<FirstRecord>> StoredFirst(const PreparedEvent& e,
+                                                         std::optional<uint64_t> seq);
   // Links the new events of the chunk's live requests, grouped by tenant,
   // and fills in their receipts and their first records' receipts.
   void LinkNew(std::vector<Request>* chunk, Group* g,

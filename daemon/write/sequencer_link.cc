@@ -30,6 +30,7 @@ void Sequencer::Link(std::vector<Request>* chunk, Group* g) {
     UnlinkedConflict conflict;
   };
   std::vector<Deferred> deferred;
+  ChunkIds ids = LookUpIds(*chunk);
   // Every request is admitted and its ids resolved, in order, before
   // anything is linked.
   for (size_t ri = 0; ri < chunk->size(); ++ri) {
@@ -37,8 +38,8 @@ void Sequencer::Link(std::vector<Request>* chunk, Group* g) {
     if (!Admit(&req)) continue;
     absl::Status refused;
     UnlinkedConflict conflict;
-    if (auto failed = Deduplicate(&req, g, &undo, &resolved[ri], &receipts[ri], &refused,
-                                  &conflict)) {
+    if (auto failed = Deduplicate(&req, g, &undo, &ids, ri, &resolved[ri], &receipts[ri],
+                                  &refused, &conflict)) {
       for (Deferred& d : deferred) (*chunk)[d.ri].done = std::move(d.done);
       return FailChunk(chunk, g, &undo, *failed);
     }
@@ -145,15 +146,33 @@ bool Sequencer::Admit(Request* req) {
   return static_cast<bool>(req->done);
 }
 
+Sequencer::ChunkIds Sequencer::LookUpIds(const std::vector<Request>& chunk) {
+  ChunkIds ids;
+  ids.first.reserve(chunk.size());
+  for (const Request& req : chunk) {
+    ids.first.push_back(ids.keys.size());
+    for (const PreparedEvent& e : req.events) {
+      ids.keys.push_back(store::EventIdKey(e.tenant, e.event_id));
+    }
+  }
+  // Ids of durable groups are in storage (ForgetDurableIds ran), those of
+  // groups still in flight are found by InFlight() before storage is asked:
+  // what storage held when the chunk began is what it holds for them now.
+  ids.stored = storage_->LookupEventIds(ids.keys);
+  return ids;
+}
+
 std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
-    Request* req, Group* g, ChunkUndo* undo, std::vector<Resolved>* resolved,
-    std::vector<Receipt>* receipts, absl::Status* refused, UnlinkedConflict* conflict) {
+    Request* req, Group* g, ChunkUndo* undo, ChunkIds* ids, size_t ri,
+    std::vector<Resolved>* resolved, std::vector<Receipt>* receipts, absl::Status* refused,
+    UnlinkedConflict* conflict) {
   resolved->assign(req->events.size(), Resolved{});
   receipts->resize(req->events.size());
   const size_t ids_before = undo->ids_added.size();
   for (size_t ei = 0; ei < req->events.size() && refused->ok(); ++ei) {
     const PreparedEvent& e = req->events[ei];
-    std::string id_key = store::EventIdKey(e.tenant, e.event_id);
+    const size_t at = ids->first[ri] + ei;
+    std::string& id_key = ids->keys[at];
     if (FirstRecord* first = InFlight(g, id_key)) {
       if (!SameEvent(*first, e)) {
         *refused = ConflictError(e, *first);
@@ -166,7 +185,8 @@ std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
       (*resolved)[ei] = {Resolved::Kind::kRepeatsInFlight, first};
       continue;
     }
-    auto stored = StoredFirst(e);
+    if (!ids->stored[at].ok()) return ReadFailure{e.tenant, ids->stored[at].status()};
+    auto stored = StoredFirst(e, *ids->stored[at]);
     if (!stored.ok()) return ReadFailure{e.tenant, stored.status()};
     if (stored->has_value()) {
       if (!SameEvent(**stored, e)) *refused = ConflictError(e, **stored);
@@ -196,11 +216,10 @@ FirstRecord* Sequencer::InFlight(Group* g, const std::string& id_key) {
   return first;
 }
 
-absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(const PreparedEvent& e) {
-  auto existing = storage_->LookupEventId(e.tenant, e.event_id);
-  if (!existing.ok()) return existing.status();
-  if (!existing->has_value()) return std::optional<FirstRecord>();
-  const uint64_t seq = **existing;
+absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
+    const PreparedEvent& e, std::optional<uint64_t> stored_seq) {
+  if (!stored_seq.has_value()) return std::optional<FirstRecord>();
+  const uint64_t seq = *stored_seq;
   auto sk = storage_->GetSkeleton(e.tenant, seq);
   if (!sk.ok()) return sk.status();
   auto body = storage_->GetBody(e.tenant, seq);

@@ -361,6 +361,36 @@ absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventId(
   return std::optional<uint64_t>(seq);
 }
 
+std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
+    const std::vector<std::string>& keys) {
+  if (keys.empty()) return {};
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), event_ids_, keys.size(), slices.data(),
+                values.data(), statuses.data());
+  std::vector<absl::StatusOr<std::optional<uint64_t>>> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    if (!statuses[i].ok()) {
+      out.emplace_back(FromRocksDb(statuses[i], "read event id"));
+      continue;
+    }
+    uint64_t seq, received_at_ns;
+    std::string_view category;
+    if (!store::DecodeEventIdValue(ToView(values[i]), &seq, &received_at_ns, &category)) {
+      out.emplace_back(absl::DataLossError("malformed event id entry"));
+      continue;
+    }
+    out.emplace_back(std::optional<uint64_t>(seq));
+  }
+  return out;
+}
+
 absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
                                                      uint64_t seq) {
   std::string v;

@@ -92,6 +92,11 @@ class Storage {
   // The seq stored under (tenant, event_id), or nullopt.
   absl::StatusOr<std::optional<uint64_t>> LookupEventId(
       std::string_view tenant, std::string_view event_id);
+  // The same for each of `keys` (store::EventIdKey), in order, in one
+  // batched read (RocksDB MultiGet: the filters and index blocks of each
+  // table are probed for all keys together).
+  std::vector<absl::StatusOr<std::optional<uint64_t>>> LookupEventIds(
+      const std::vector<std::string>& keys);
   absl::StatusOr<store::Skeleton> GetSkeleton(std::string_view tenant,
                                               uint64_t seq);
   // The stored body value of (tenant, seq), u64(received_at) || salt || CE,
