@@ -5,21 +5,25 @@
 # daemon, then times `indelible-verify check` and a signed export of the
 # whole tenant in each format. Builds nothing.
 #
-#   tools/export_bench.sh [-n EVENTS] [-b BYTES] [-f "csv json"] [BUILD_DIR]
+#   tools/export_bench.sh [-n EVENTS] [-b BYTES] [-f "csv json"] [-p PAIRS] [BUILD_DIR]
 #   defaults: 1000000 events (at most 20000000), 512 bytes, csv and json,
 #   ./build. Needs indelibled, indelible, indelible-loadgen and
-#   indelible-verify in BUILD_DIR/bin, and openssl.
+#   indelible-verify in BUILD_DIR/bin, and openssl. -p (1..10, with
+#   PostgreSQL 15): loads the chained-table peer for 8 s, then times the
+#   check and the peer's chain_check() alternately PAIRS times.
 set -euo pipefail
 
 events=1000000
 bytes=512
 formats="csv json"
-while getopts "n:b:f:h" opt; do
+pairs=0
+while getopts "n:b:f:p:h" opt; do
   case "$opt" in
     n) events="$OPTARG" ;;
     b) bytes="$OPTARG" ;;
     f) formats="$OPTARG" ;;
-    h) sed -n '2,11p' "$0"; exit 0 ;;
+    p) pairs="$OPTARG" ;;
+    h) sed -n '2,13p' "$0"; exit 0 ;;
     *) exit 2 ;;
   esac
 done
@@ -30,6 +34,9 @@ if ! [[ "$events" =~ ^[0-9]+$ ]] || ((events < 1 || events > 20000000)); then
 fi
 if ! [[ "$bytes" =~ ^[0-9]+$ ]] || ((bytes < 1 || bytes > 60000)); then
   echo "export_bench: -b must be 1..60000" >&2; exit 2
+fi
+if ! [[ "$pairs" =~ ^[0-9]+$ ]] || ((pairs > 10)); then
+  echo "export_bench: -p must be 0..10" >&2; exit 2
 fi
 for b in indelibled indelible indelible-loadgen indelible-verify; do
   [ -x "$bin/$b" ] || { echo "export_bench: $bin/$b not found; build it first" >&2; exit 2; }
@@ -71,4 +78,21 @@ for f in $formats; do
   size=$(stat -c %s "$work/report.$f")
   echo "export $f: $events rows in $s s = $(rate "$events" "$s") rows/s (check included), $size bytes"
   rm -f "$work/report.$f"
+done
+
+((pairs > 0)) || exit 0
+# shellcheck source=tools/pg-peer-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pg-peer-lib.sh"
+chmod 755 "$work"  # the peer runs as postgres when this runs as root
+trap 'peer_stop "$work/peer"; cleanup' EXIT
+peer_start "$work/peer"
+peer_run load "$work/peer" 1 8 256 8 $((bytes > 112 ? bytes - 112 : 1)) >/dev/null
+for i in $(seq 1 "$pairs"); do
+  s=$(seconds timeout 900 "$bin/indelible-verify" check --data-dir "$work/data" \
+    --key-pem "$work/daemon.pub.pem")
+  ours=$(rate "$events" "$s")
+  theirs=$(peer_check "$work/peer" | jq -r '"\(.records) \(.records_per_s | floor)"')
+  read -r rows peer_rate <<<"$theirs"
+  echo "pair $i: check $ours records/s, peer chain_check() $peer_rate rows/s ($rows rows)," \
+    "ratio $(awk -v a="$ours" -v b="$peer_rate" 'BEGIN { printf "%.2f", a / b }')"
 done

@@ -372,6 +372,51 @@ TEST_F(SequencerTest, DuplicateEventIdReturnsFirstReceipt) {
   ExpectChainIntact("b", 1);
 }
 
+// A chunk's ids are looked up in storage together (one MultiGet): each
+// stored repeat still gets its own first's receipt, whichever request and
+// position of the chunk it is in.
+TEST_F(SequencerTest, StoredRepeatsInOneChunkEachGetTheirFirstsReceipt) {
+  auto stored = SubmitSync({Event("acme", "1"), Event("acme", "2"), Event("acme", "3"),
+                            Event("globex", "1")});
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  using Result = absl::StatusOr<std::vector<Receipt>>;
+  std::promise<Result> pa, pb, pc;
+  seq_->Submit({Event("acme", "4")}, [&pa](Result r) { pa.set_value(std::move(r)); },
+               [released](rocksdb::WriteBatch*) { released.wait(); });
+  for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(metrics_.QueueDepth(), 0) << "the first request was not taken";
+  seq_->Submit({Event("globex", "2"), Event("acme", "2"), Event("acme", "5")},
+               [&pb](Result r) { pb.set_value(std::move(r)); });
+  seq_->Submit({Event("acme", "3"), Event("globex", "1"), Event("initech", "1"),
+                Event("acme", "1")},
+               [&pc](Result r) { pc.set_value(std::move(r)); });
+  release.set_value();
+  const Result a = pa.get_future().get(), b = pb.get_future().get(),
+               c = pc.get_future().get();
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status() << b.status() << c.status();
+  auto seqs = [](const std::vector<Receipt>& rs) {
+    std::vector<std::pair<uint64_t, bool>> out;
+    for (const Receipt& r : rs) out.emplace_back(r.seq, r.duplicate);
+    return out;
+  };
+  using V = std::vector<std::pair<uint64_t, bool>>;
+  EXPECT_EQ(seqs(*a), (V{{4, false}}));
+  EXPECT_EQ(seqs(*b), (V{{2, false}, {2, true}, {5, false}}));
+  EXPECT_EQ(seqs(*c), (V{{3, true}, {1, true}, {1, false}, {1, true}}));
+  EXPECT_EQ((*b)[1].entry_hash, (*stored)[1].entry_hash);
+  EXPECT_EQ((*c)[0].entry_hash, (*stored)[2].entry_hash);
+  EXPECT_EQ((*c)[1].entry_hash, (*stored)[3].entry_hash);
+  EXPECT_EQ((*c)[3].entry_hash, (*stored)[0].entry_hash);
+  EXPECT_EQ((*c)[3].prev_entry_hash, chain::Genesis("acme"));
+  ExpectChainIntact("acme", 5);
+  ExpectChainIntact("globex", 2);
+  ExpectChainIntact("initech", 1);
+}
+
 TEST_F(SequencerTest, RacingRetriesStoreOnce) {
   constexpr int kRacers = 16;
   std::vector<std::future<absl::StatusOr<std::vector<Receipt>>>> results;
