@@ -309,6 +309,9 @@ Storage::~Storage() {
   if (!db_) return;
   rocksdb::FlushOptions fo;
   fo.wait = true;
+  // Never wait for compactions to make room: a store whose compactions
+  // fail (a damaged table) must still close.
+  fo.allow_write_stall = true;
   if (rocksdb::Status st = db_->Flush(fo, handles_); !st.ok()) {
     spdlog::warn("event=storage_close_flush_failed status=\"{}\" message=\"the "
                  "write-ahead log is replayed at the next open\"",
@@ -348,9 +351,12 @@ absl::StatusOr<store::Head> Storage::GetHead(std::string_view tenant) {
 
 absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventId(
     std::string_view tenant, std::string_view event_id) {
+  return LookupEventIdKey(store::EventIdKey(tenant, event_id));
+}
+
+absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventIdKey(const std::string& key) {
   std::string v;
-  auto st = db_->Get(rocksdb::ReadOptions(), event_ids_,
-                     store::EventIdKey(tenant, event_id), &v);
+  auto st = db_->Get(rocksdb::ReadOptions(), event_ids_, key, &v);
   if (st.IsNotFound()) return std::optional<uint64_t>();
   if (!st.ok()) return FromRocksDb(st, "read event id");
   uint64_t seq, received_at_ns;
@@ -377,7 +383,11 @@ std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
       continue;
     }
     if (!statuses[i].ok()) {
-      out.emplace_back(FromRocksDb(statuses[i], "read event id"));
+      // MultiGet gives a table's error to every key of the batch not found
+      // above it, including keys that table does not hold: each such key
+      // is read again on its own, so damage fails only the keys (and so
+      // the tenants) whose reads reach it.
+      out.emplace_back(LookupEventIdKey(keys[i]));
       continue;
     }
     uint64_t seq, received_at_ns;

@@ -208,6 +208,8 @@ class Storage {
   // The stored rows of `nodes` (all store::IsStoredNode), in one MultiGet.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeRows(std::string_view tenant,
                                                          const std::vector<chain::NodeId>& nodes);
+  // LookupEventId of a store::EventIdKey.
+  absl::StatusOr<std::optional<uint64_t>> LookupEventIdKey(const std::string& key);
   Storage() = default;
 
   std::unique_ptr<rocksdb::DB> db_;

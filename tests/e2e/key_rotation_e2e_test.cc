@@ -312,6 +312,17 @@ TEST_F(KeyRotationE2E, AHiddenRotationLeavesTheNewKeyUntrusted) {
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(absl::StrContains(r.out, "checkpoint_signature")) << r.out;
   EXPECT_TRUE(absl::StrContains(r.out, "tree_node_mismatch")) << r.out;
+
+  // Where nothing compares the skeleton's category with the body's (the
+  // tree marker changed to the v1 layout or to none), every body is read:
+  // an auditor trusting only C still gets the statement's finding.
+  const std::string key_c = VerifierKeyOf(dir_.Sub("c.pem"));
+  for (const std::string marker : {std::string(store::kTreeMarkerV1), std::string("none")}) {
+    LdbPut("default", store::kTreeMarkerKey, marker);
+    CommandResult c = Check({"--key", key_c});
+    EXPECT_EQ(c.exit_code, 1) << marker << ": " << c.out << c.err;
+    EXPECT_TRUE(absl::StrContains(c.out, "key_rotation")) << marker << ": " << c.out;
+  }
 }
 
 // Clients follow the rotation too: verify-receipt from the statement they

@@ -19,6 +19,7 @@
 #include "verifier/check/policy_history.h"
 #include "verifier/check/tree_check.h"
 #include "verifier/store/layout.h"
+#include "verifier/store/tree_nodes.h"
 
 namespace indelible::check {
 namespace {
@@ -178,14 +179,17 @@ class StoreScan {
   // finding): the scan cannot go on.
   bool FeedRecords(ChainChecker* checker, TenantSteps* steps);
   // False if the current record's skeleton keeps a category other than
-  // kKeyRotationCategory: its body need not be read for a statement. The
-  // skeleton's category is the one the record's leaf commits to, and the
-  // tree check reports one that differs from the body's; a skeleton
-  // changed to hide a rotation leaves the new key untrusted, so the
-  // checkpoints it signed are findings too. A skeleton without a category
-  // (a store from before the tree) or a malformed one: the body is read.
+  // kKeyRotationCategory: its body need not be read for a statement. Only
+  // in the current tree layout, where the skeleton's category is the one
+  // the record's leaf commits to and the tree check reports one that
+  // differs from the body's: a skeleton changed to hide a rotation is a
+  // finding, and the new key stays untrusted, so the checkpoints it signed
+  // are findings too. In a store without a tree or with the v1 tree
+  // (leaves hashed from the body) nothing checks the skeleton's category:
+  // every body is read, as is the body of a record whose skeleton keeps
+  // no category or is malformed.
   bool MayBeKeyRotation() const {
-    if (!records_->has_skeleton()) return true;
+    if (!skeleton_categories_checked_ || !records_->has_skeleton()) return true;
     const std::string_view sk = records_->skeleton();
     if (sk.size() <= store::kSkeletonSize) return true;
     return sk.substr(store::kSkeletonSize) == kKeyRotationCategory;
@@ -226,6 +230,9 @@ class StoreScan {
 
   StoreKeys store_keys_;
   const TrustedKeys* keys_ = nullptr;
+  // The tree check compares each skeleton's category with its body's
+  // (the current tree layout): MayBeKeyRotation may trust it.
+  bool skeleton_categories_checked_ = false;
   // The keys trusted at the current point of the current tenant's chain:
   // *keys_ and the keys its rotation records led to so far.
   TrustedKeys tenant_keys_;
@@ -531,6 +538,7 @@ absl::StatusOr<StoreCheckResult> StoreScan::Run() {
   if (auto s = OpenSources(); !s.ok()) return s;
   if (auto s = ChooseKeys(&result); !s.ok()) return s;
   const bool has_tree = StoreHasTree(reader_);
+  skeleton_categories_checked_ = store::TreeLayoutOf(reader_) == store::TreeLayout::kCurrent;
   bool corrupt = false;
   while (!corrupt) {
     std::optional<std::string> tenant = NextTenant();
