@@ -164,6 +164,28 @@ class SequencerTest : public ::testing::Test {
     return f.get();
   }
 
+  using Result = absl::StatusOr<std::vector<Receipt>>;
+  using Seqs = std::vector<std::pair<uint64_t, bool>>;  // seq, duplicate
+
+  // Submits `events` and holds the committer on them until `released` is
+  // ready; returns once the sequencer has taken them, so the requests
+  // submitted next are linked together, as one chunk.
+  void SubmitHeld(std::vector<PreparedEvent> events, std::shared_future<void> released,
+                  std::promise<Result>* out) {
+    seq_->Submit(std::move(events), [out](Result r) { out->set_value(std::move(r)); },
+                 [released](rocksdb::WriteBatch*) { released.wait(); });
+    for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(metrics_.QueueDepth(), 0) << "the held request was not taken";
+  }
+
+  static Seqs SeqsOf(const std::vector<Receipt>& rs) {
+    Seqs out;
+    for (const Receipt& r : rs) out.emplace_back(r.seq, r.duplicate);
+    return out;
+  }
+
   // Recomputes the chain from storage and checks it ends at the head.
   void ExpectChainIntact(const std::string& tenant, uint64_t want_len) {
     auto recs = storage_->ReadRecords(tenant, 1, 1 << 20);
@@ -301,17 +323,10 @@ TEST_F(SequencerTest, BatchIsAtomicAndOrdered) {
 // repeat, in the same chunk or an earlier one, gets its first's receipt.
 TEST_F(SequencerTest, MixedTenantRequestsLinkInArrivalOrderPerTenant) {
   std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  using Result = absl::StatusOr<std::vector<Receipt>>;
   std::promise<Result> pa, pb, pc;
-  seq_->Submit({Event("acme", "1"), Event("globex", "1"), Event("acme", "2"),
-                Event("initech", "1")},
-               [&pa](Result r) { pa.set_value(std::move(r)); },
-               [released](rocksdb::WriteBatch*) { released.wait(); });
-  for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_EQ(metrics_.QueueDepth(), 0) << "the first request was not taken";
+  SubmitHeld({Event("acme", "1"), Event("globex", "1"), Event("acme", "2"),
+              Event("initech", "1")},
+             release.get_future().share(), &pa);
   seq_->Submit({Event("globex", "2"), Event("acme", "1"), Event("acme", "3"),
                 Event("globex", "3"), Event("initech", "1")},
                [&pb](Result r) { pb.set_value(std::move(r)); });
@@ -322,15 +337,9 @@ TEST_F(SequencerTest, MixedTenantRequestsLinkInArrivalOrderPerTenant) {
   const Result a = pa.get_future().get(), b = pb.get_future().get(),
                c = pc.get_future().get();
   ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status() << b.status() << c.status();
-  auto seqs = [](const std::vector<Receipt>& rs) {
-    std::vector<std::pair<uint64_t, bool>> out;
-    for (const Receipt& r : rs) out.emplace_back(r.seq, r.duplicate);
-    return out;
-  };
-  using V = std::vector<std::pair<uint64_t, bool>>;
-  EXPECT_EQ(seqs(*a), (V{{1, false}, {1, false}, {2, false}, {1, false}}));
-  EXPECT_EQ(seqs(*b), (V{{2, false}, {1, true}, {3, false}, {3, false}, {1, true}}));
-  EXPECT_EQ(seqs(*c), (V{{2, false}, {2, true}, {4, false}, {2, true}}));
+  EXPECT_EQ(SeqsOf(*a), (Seqs{{1, false}, {1, false}, {2, false}, {1, false}}));
+  EXPECT_EQ(SeqsOf(*b), (Seqs{{2, false}, {1, true}, {3, false}, {3, false}, {1, true}}));
+  EXPECT_EQ(SeqsOf(*c), (Seqs{{2, false}, {2, true}, {4, false}, {2, true}}));
   // A repeat's receipt is its first's, whole.
   EXPECT_EQ((*b)[1].entry_hash, (*a)[0].entry_hash);
   EXPECT_EQ((*b)[1].received_at_ns, (*a)[0].received_at_ns);
@@ -380,15 +389,8 @@ TEST_F(SequencerTest, StoredRepeatsInOneChunkEachGetTheirFirstsReceipt) {
                             Event("globex", "1")});
   ASSERT_TRUE(stored.ok()) << stored.status();
   std::promise<void> release;
-  std::shared_future<void> released = release.get_future().share();
-  using Result = absl::StatusOr<std::vector<Receipt>>;
   std::promise<Result> pa, pb, pc;
-  seq_->Submit({Event("acme", "4")}, [&pa](Result r) { pa.set_value(std::move(r)); },
-               [released](rocksdb::WriteBatch*) { released.wait(); });
-  for (int i = 0; i < 3000 && metrics_.QueueDepth() != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_EQ(metrics_.QueueDepth(), 0) << "the first request was not taken";
+  SubmitHeld({Event("acme", "4")}, release.get_future().share(), &pa);
   seq_->Submit({Event("globex", "2"), Event("acme", "2"), Event("acme", "5")},
                [&pb](Result r) { pb.set_value(std::move(r)); });
   seq_->Submit({Event("acme", "3"), Event("globex", "1"), Event("initech", "1"),
@@ -398,15 +400,9 @@ TEST_F(SequencerTest, StoredRepeatsInOneChunkEachGetTheirFirstsReceipt) {
   const Result a = pa.get_future().get(), b = pb.get_future().get(),
                c = pc.get_future().get();
   ASSERT_TRUE(a.ok() && b.ok() && c.ok()) << a.status() << b.status() << c.status();
-  auto seqs = [](const std::vector<Receipt>& rs) {
-    std::vector<std::pair<uint64_t, bool>> out;
-    for (const Receipt& r : rs) out.emplace_back(r.seq, r.duplicate);
-    return out;
-  };
-  using V = std::vector<std::pair<uint64_t, bool>>;
-  EXPECT_EQ(seqs(*a), (V{{4, false}}));
-  EXPECT_EQ(seqs(*b), (V{{2, false}, {2, true}, {5, false}}));
-  EXPECT_EQ(seqs(*c), (V{{3, true}, {1, true}, {1, false}, {1, true}}));
+  EXPECT_EQ(SeqsOf(*a), (Seqs{{4, false}}));
+  EXPECT_EQ(SeqsOf(*b), (Seqs{{2, false}, {2, true}, {5, false}}));
+  EXPECT_EQ(SeqsOf(*c), (Seqs{{3, true}, {1, true}, {1, false}, {1, true}}));
   EXPECT_EQ((*b)[1].entry_hash, (*stored)[1].entry_hash);
   EXPECT_EQ((*c)[0].entry_hash, (*stored)[2].entry_hash);
   EXPECT_EQ((*c)[1].entry_hash, (*stored)[3].entry_hash);
