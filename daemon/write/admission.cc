@@ -15,18 +15,19 @@ bool Admission::TryTake(size_t n, std::string_view key) {
   bool admitted = false;
   {
     std::lock_guard<std::mutex> l(mu_);
-    const uint64_t now = clock_->NowNanos();
-    ExpireLocked(now);
+    // Without reservations (a daemon below its bound) a call reads no
+    // clock and looks up no key.
+    if (!reservations_.empty()) ExpireLocked(clock_->NowNanos());
     // Free room is what neither held nor reserved events take; a resend
     // may add the room reserved for it, even while streams hold more.
     const size_t used = held_ + reserved_;
     const size_t free = used < max_ ? max_ - used : 0;
-    const size_t mine = ReleaseLocked(key);
+    const size_t mine = reservations_.empty() ? 0 : ReleaseLocked(key);
     admitted = held_ == 0 || n <= mine + free;
     if (admitted) {
       held_ += n;
     } else {
-      ReserveLocked(key, n, now);
+      ReserveLocked(key, n, clock_->NowNanos());
     }
     Publish();
     if (StreamRoomLocked()) wake.swap(waiting_);
