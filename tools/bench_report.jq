@@ -1,6 +1,6 @@
 # The markdown report of tools/run_benchmarks.sh. Input: the JSON results of
 # every run (jq -s), each tagged with scenario, server (daemon | echo |
-# rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
+# durable | rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
 #
 # Figures are medians over the runs. Ratios are medians of per-run ratios:
 # each run of the daemon is divided by the baseline measured right next to
@@ -21,10 +21,11 @@ def span(s; srv): [rows(s; srv)[] | .events_per_s]
   | if length == 0 then "–" else "\(min | r0)–\(max | r0)" end;
 def eps_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .events_per_s][0];
 def runs: map(.run) | unique;
-# Median over runs of daemon / echo, each pair from the same run.
-def echo_ratio(s): . as $all
-  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(s; "echo"; $r))
+# Median over runs of daemon / a baseline server, each pair from the same run.
+def base_ratio(s; srv): . as $all
+  | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(s; srv; $r))
      | select(. != null)] | median;
+def echo_ratio(s): base_ratio(s; "echo");
 # Median over runs of daemon / the best raw RocksDB batch of the same run.
 def raw_best_at(r): [.[] | select(.server == "rocksdb" and .run == r) | .events_per_s] | max;
 def raw_ratio(s): . as $all
@@ -68,10 +69,10 @@ def verified(s): [rows(s; "daemon")[] | .verify]
 | "Runs: \($runs) per scenario, \($dur) s measured each, events of ~\($bytes) bytes; load average at the start of runs \($load).",
   "Figures are medians (range of events/s in brackets); ratios are medians of per-run ratios.",
   "",
-  "| scenario | daemon events/s | echo events/s | daemon / echo | daemon p50 ms | daemon p99 ms | daemon max ms | echo p99 ms | errors | receipts checked |",
-  "|---|---|---|---|---|---|---|---|---|---|",
+  "| scenario | daemon events/s | echo events/s | daemon / echo | durable echo events/s | daemon / durable echo | daemon p50 ms | daemon p99 ms | daemon max ms | echo p99 ms | errors | receipts checked |",
+  "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ( $scenarios[] as $s
-    | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "echo"; .events_per_s) | r0) [\($all | span($s; "echo"))] | \($all | echo_ratio($s) | pct) | \($all | stat($s; "daemon"; .latency_ms.p50) | r2) | \($all | stat($s; "daemon"; .latency_ms.p99) | r2) | \($all | stat($s; "daemon"; .latency_ms.max) | r2) | \($all | stat($s; "echo"; .latency_ms.p99) | r2) | \($all | errs($s)) | \($all | verified($s)) |" ),
+    | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "echo"; .events_per_s) | r0) [\($all | span($s; "echo"))] | \($all | echo_ratio($s) | pct) | \($all | stat($s; "durable"; .events_per_s) | r0) [\($all | span($s; "durable"))] | \($all | base_ratio($s; "durable") | pct) | \($all | stat($s; "daemon"; .latency_ms.p50) | r2) | \($all | stat($s; "daemon"; .latency_ms.p99) | r2) | \($all | stat($s; "daemon"; .latency_ms.max) | r2) | \($all | stat($s; "echo"; .latency_ms.p99) | r2) | \($all | errs($s)) | \($all | verified($s)) |" ),
   "",
   "| inclusion proofs | proofs/s | p50 ms | p99 ms | max ms | errors | proofs checked |",
   "|---|---|---|---|---|---|---|",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the scenarios of docs/PERFORMANCE.md: the real indelibled and the
-# gRPC echo baseline on 127.0.0.1 (port 0, temporary data directory), driven
-# by indelible-loadgen, plus raw synced RocksDB writes; prints a markdown
-# table of medians with ratios to the baselines, and the daemon's peak RSS.
+# Runs the scenarios of docs/PERFORMANCE.md: the real indelibled, the gRPC
+# echo baseline and the durable echo (the echo answering after a synced
+# group commit to RocksDB) on 127.0.0.1 (port 0, temporary data directory),
+# driven by indelible-loadgen, plus raw synced RocksDB writes; prints a
+# markdown table of medians with ratios to the baselines, and the daemon's
+# peak RSS.
 #
 # Builds nothing: point it at a build directory that has indelibled,
 # indelible-loadgen and indelible-baseline in bin/.
@@ -100,6 +102,7 @@ RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 DAEMON_PID=""
 ECHO_PID=""
+DURABLE_PID=""
 COMPARE_PID=""
 
 stop_pid() {
@@ -118,6 +121,7 @@ cleanup() {
   if ((PEERS)); then peer_stop "$WORK/peer"; fi
   stop_pid "$DAEMON_PID"
   stop_pid "$ECHO_PID"
+  stop_pid "$DURABLE_PID"
   stop_pid "$COMPARE_PID"
   if [[ -n "$OUT_DIR" ]]; then
     mkdir -p "$OUT_DIR"
@@ -154,10 +158,15 @@ wait_port() {
 "$BIN/indelible-baseline" echo-server --listen 127.0.0.1:0 \
   --port-file "$WORK/echo.port" --max-seconds 7200 2>"$WORK/echo.log" &
 ECHO_PID=$!
+"$BIN/indelible-baseline" echo-server --listen 127.0.0.1:0 \
+  --port-file "$WORK/durable.port" --durable-dir "$WORK/durable" \
+  --max-seconds 7200 2>"$WORK/durable.log" &
+DURABLE_PID=$!
 "$BIN/indelibled" --data-dir "$WORK/data" --listen 127.0.0.1:0 \
   --port-file "$WORK/daemon.port" 2>"$WORK/daemon.log" &
 DAEMON_PID=$!
 ECHO_TARGET="127.0.0.1:$(wait_port "$WORK/echo.port" "$ECHO_PID")"
+DURABLE_TARGET="127.0.0.1:$(wait_port "$WORK/durable.port" "$DURABLE_PID")"
 DAEMON_TARGET="127.0.0.1:$(wait_port "$WORK/daemon.port" "$DAEMON_PID")"
 COMPARE_TARGET=""
 if [[ -n "$COMPARE_BIN" ]]; then
@@ -168,7 +177,7 @@ if [[ -n "$COMPARE_BIN" ]]; then
 fi
 
 # name | loadgen arguments. Scenarios ending in -tN write N tenants and run
-# against the daemons only (the echo has no tenants).
+# against the daemons only (the echoes have no tenants).
 SCENARIOS=(
   "unary-64|--mode unary --inflight 64"
   "unary-64-t8|--mode unary --inflight 64 --tenants 8"
@@ -261,6 +270,7 @@ for ((run = 1; run <= RUNS; run++)); do
     # the default of one. Each baseline is thus as high as this client gets it.
     if [[ ! "$name" =~ -t[0-9]+$ ]]; then
       loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
+      loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}" --client-threads 2
     fi
     loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
     if [[ -n "$COMPARE_TARGET" ]]; then
@@ -315,6 +325,8 @@ stop_pid "$DAEMON_PID"
 DAEMON_PID=""
 stop_pid "$ECHO_PID"
 ECHO_PID=""
+stop_pid "$DURABLE_PID"
+DURABLE_PID=""
 stop_pid "$COMPARE_PID"
 COMPARE_PID=""
 

@@ -1,7 +1,10 @@
 // indelible-baseline: the yardsticks the daemon's figures are divided by.
 //
 //   indelible-baseline echo-server --listen 127.0.0.1:0 --port-file F
-//       the AuditLog service answering at once (echo_service.h), until
+//                                  [--durable-dir DIR]
+//       the AuditLog service answering at once (echo_service.h), or with
+//       --durable-dir once the events are in a synced group commit of a
+//       RocksDB database created in DIR (durable_log.h), until
 //       SIGTERM/SIGINT or --max-seconds; drive it with indelible-loadgen
 //       --verify none.
 //   indelible-baseline rocksdb --batch 1 --batch 16 ... [--json]
@@ -43,7 +46,7 @@ bool WritePortFile(const std::string& path, int port) {
 }
 
 int RunEchoServer(const std::string& listen, const std::string& port_file,
-                  int max_seconds) {
+                  const std::string& durable_dir, int max_seconds) {
   if (!absl::StartsWith(listen, "127.0.0.1:")) {
     std::fprintf(stderr, "indelible-baseline: --listen must be 127.0.0.1:PORT\n");
     return kExitUsage;
@@ -55,7 +58,16 @@ int RunEchoServer(const std::string& listen, const std::string& port_file,
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-  EchoService service;
+  std::unique_ptr<DurableLog> log;
+  if (!durable_dir.empty()) {
+    auto opened = DurableLog::Open(durable_dir);
+    if (!opened.ok()) {
+      std::fprintf(stderr, "indelible-baseline: %s\n", opened.status().ToString().c_str());
+      return kExitRun;
+    }
+    log = std::move(*opened);
+  }
+  EchoService service(log.get());
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -90,10 +102,12 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
 
   auto* echo = app.add_subcommand("echo-server", "AuditLog that answers at once");
-  std::string listen = "127.0.0.1:0", port_file;
+  std::string listen = "127.0.0.1:0", port_file, durable_dir;
   int max_seconds = 3600;
   echo->add_option("--listen", listen, "127.0.0.1:PORT (0: any free port)");
   echo->add_option("--port-file", port_file, "write the bound port here");
+  echo->add_option("--durable-dir", durable_dir,
+                   "answer once the events are synced to a RocksDB database here");
   echo->add_option("--max-seconds", max_seconds, "stop after this long regardless")
       ->check(CLI::Range(1, 86400));
 
@@ -120,7 +134,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
-  if (echo->parsed()) return RunEchoServer(listen, port_file, max_seconds);
+  if (echo->parsed()) return RunEchoServer(listen, port_file, durable_dir, max_seconds);
 
   if (batches.empty()) batches = {1, 16, 256, 4096};
   for (int b : batches) {

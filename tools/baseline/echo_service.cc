@@ -4,9 +4,21 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace indelible::tools {
 namespace {
+
+std::vector<std::string> Records(const v1::AppendBatchRequest& in) {
+  std::vector<std::string> out;
+  out.reserve(in.events_size());
+  for (const v1::Event& e : in.events()) out.push_back(e.SerializeAsString());
+  return out;
+}
+
+grpc::Status DurableStatus(bool ok) {
+  return ok ? grpc::Status::OK : grpc::Status(grpc::StatusCode::UNAVAILABLE, "synced write failed");
+}
 
 const std::string& FakeHash() {
   static const std::string h(32, '\x5a');
@@ -27,7 +39,13 @@ class EchoStream final
       std::lock_guard<std::mutex> l(mu_);
       reading_ = false;
       if (ok) {
-        service_->Answer(request_, &pending_.emplace_back());
+        Reply& a = pending_.emplace_back();
+        service_->Answer(request_, &a.response);
+        if (DurableLog* log = service_->log()) {
+          a.durable = false;
+          ++syncing_;
+          log->Submit(Records(request_), [this, &a](bool ok) { OnDurable(&a, ok); });
+        }
       } else {
         read_closed_ = true;
       }
@@ -54,6 +72,26 @@ class EchoStream final
   void OnDone() override { delete this; }
 
  private:
+  struct Reply {
+    v1::AppendBatchResponse response;
+    bool durable = true;
+  };
+
+  void OnDurable(Reply* a, bool ok) {
+    Actions act;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      --syncing_;
+      a->durable = true;
+      if (!ok) {
+        read_closed_ = true;
+        failed_ = true;
+      }
+      act = PlanLocked();
+    }
+    Run(act);
+  }
+
   struct Actions {
     v1::AppendBatchResponse* write = nullptr;
     bool read = false;
@@ -64,16 +102,16 @@ class EchoStream final
   Actions PlanLocked() {
     Actions a;
     if (finished_) return a;
-    if (!writing_ && !failed_ && !pending_.empty()) {
+    if (!writing_ && !failed_ && !pending_.empty() && pending_.front().durable) {
       writing_ = true;
-      a.write = &pending_.front();
+      a.write = &pending_.front().response;
     }
     if (!read_closed_ && !reading_ &&
         pending_.size() < EchoService::kMaxStreamInFlight) {
       reading_ = true;
       a.read = true;
     }
-    if (read_closed_ && !reading_ && !writing_ &&
+    if (read_closed_ && !reading_ && !writing_ && syncing_ == 0 &&
         (pending_.empty() || failed_)) {
       finished_ = true;
       a.finish = true;
@@ -94,7 +132,10 @@ class EchoStream final
   EchoService* const service_;
   v1::AppendBatchRequest request_;
   std::mutex mu_;
-  std::deque<v1::AppendBatchResponse> pending_;  // front may be writing
+  // Front may be writing; a deque keeps each element where it is, so the
+  // log's callbacks can point at theirs.
+  std::deque<Reply> pending_;
+  size_t syncing_ = 0;  // answers the log has not called back yet
   bool reading_ = true;
   bool writing_ = false;
   bool read_closed_ = false;
@@ -124,7 +165,12 @@ grpc::ServerUnaryReactor* EchoService::Append(grpc::CallbackServerContext* ctx,
                                               v1::AppendResponse* response) {
   Fill(request->event(), response->mutable_receipt());
   auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  if (log_ != nullptr) {
+    log_->Submit({request->event().SerializeAsString()},
+                 [reactor](bool ok) { reactor->Finish(DurableStatus(ok)); });
+  } else {
+    reactor->Finish(grpc::Status::OK);
+  }
   return reactor;
 }
 
@@ -133,7 +179,11 @@ grpc::ServerUnaryReactor* EchoService::AppendBatch(
     v1::AppendBatchResponse* response) {
   Answer(*request, response);
   auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  if (log_ != nullptr) {
+    log_->Submit(Records(*request), [reactor](bool ok) { reactor->Finish(DurableStatus(ok)); });
+  } else {
+    reactor->Finish(grpc::Status::OK);
+  }
   return reactor;
 }
 

@@ -8,6 +8,10 @@
 // AppendStream answers in order and, like the daemon, reads ahead at most
 // kMaxStreamInFlight messages. The other methods are UNIMPLEMENTED.
 //
+// Given a DurableLog (the "durable echo"), every answer waits until the
+// request's events are in a synced group commit of that log: what gRPC plus
+// the least durable storage allow, with none of the daemon's own work.
+//
 // Thread-safe.
 #ifndef INDELIBLE_TOOLS_BASELINE_ECHO_SERVICE_H_
 #define INDELIBLE_TOOLS_BASELINE_ECHO_SERVICE_H_
@@ -16,12 +20,17 @@
 #include <cstdint>
 
 #include "indelible/v1/indelible.grpc.pb.h"
+#include "tools/baseline/durable_log.h"
 
 namespace indelible::tools {
 
 class EchoService final : public v1::AuditLog::CallbackService {
  public:
   static constexpr size_t kMaxStreamInFlight = 64;
+
+  // `log` (may be null: answer at once) must outlive the service.
+  explicit EchoService(DurableLog* log = nullptr) : log_(log) {}
+  DurableLog* log() const { return log_; }
 
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext* ctx,
                                    const v1::AppendRequest* request,
@@ -38,6 +47,7 @@ class EchoService final : public v1::AuditLog::CallbackService {
  private:
   void Fill(const v1::Event& e, v1::Receipt* r);
 
+  DurableLog* const log_;
   std::atomic<uint64_t> seq_{0};
 };
 
