@@ -265,12 +265,12 @@ for ((run = 1; run <= RUNS; run++)); do
     name="${entry%%|*}"
     [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
     read -ra args <<<"${entry#*|}"
-    # Two completion-queue pollers get the echo server more than one does
-    # (docs/PERFORMANCE.md); the daemon, which needs the CPU, does best with
-    # the default of one. Each baseline is thus as high as this client gets it.
+    # Two completion-queue pollers (unary and batch modes) get every server
+    # more than one does, and four no more than two (docs/PERFORMANCE.md).
+    args+=(--client-threads 2)
     if [[ ! "$name" =~ -t[0-9]+$ ]]; then
-      loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}" --client-threads 2
-      loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}" --client-threads 2
+      loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}"
+      loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}"
     fi
     loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
     if [[ -n "$COMPARE_TARGET" ]]; then

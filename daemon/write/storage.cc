@@ -383,10 +383,10 @@ std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
       continue;
     }
     if (!statuses[i].ok()) {
-      // MultiGet gives a table's error to every key of the batch not found
-      // above it, including keys that table does not hold: each such key
-      // is read again on its own, so damage fails only the keys (and so
-      // the tenants) whose reads reach it.
+      // MultiGet does not promise to keep a table's error from keys of the
+      // batch that table does not hold: each failed key is read again on
+      // its own, so damage fails only the keys (and so the tenants) whose
+      // reads reach it (storage_lookup_test.cc).
       out.emplace_back(LookupEventIdKey(keys[i]));
       continue;
     }
