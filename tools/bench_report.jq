@@ -43,6 +43,10 @@ def compare_cpu_ratio(s): . as $all
 def peer_ratio(s; p): . as $all
   | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(p; "peer"; $r))
      | select(. != null)] | median;
+# Median over runs of daemon scenario a / daemon scenario b.
+def scenario_ratio(a; b): . as $all
+  | [runs[] as $r | ratio($all | eps_at(a; "daemon"; $r); $all | eps_at(b; "daemon"; $r))
+     | select(. != null)] | median;
 def errs(s): [rows(s; "daemon")[] | .error_count] | add // 0;
 def verified(s): [rows(s; "daemon")[] | .verify]
   | if length == 0 then "–"
@@ -100,7 +104,18 @@ def verified(s): [rows(s; "daemon")[] | .verify]
          ["64", "stream-8x16x100-t64", "unary-64-t64", "t64"]][] as [$n, $st, $un, $t]
         | "| \($n) | \($all | stat($st; "daemon"; .events_per_s) | r0) | \($all | stat("peer-batch-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($st; "peer-batch-" + $t) | r2)× | \($all | stat($un; "daemon"; .events_per_s) | r0) | \($all | stat("peer-unary-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($un; "peer-unary-" + $t) | r2)× | \($all | stat("peer-unary-" + $t; "peer"; .latency_ms.p99) | r2) |" ),
       ( [$all[] | select(.scenario == "peer-check")][0] // empty
-        | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." )
+        | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),
+      "",
+      "| goal against the peer | target | measured | met |",
+      "|---|---|---|---|",
+      ( [["1", "stream-8x16x100", "t1"], ["8", "stream-8x16x100-t8", "t8"], ["64", "stream-8x16x100-t64", "t64"]][] as [$n, $st, $t]
+        | ($all | peer_ratio($st; "peer-batch-" + $t)) as $x
+        | "| streaming / peer, \($n) tenant\(if $n == "1" then "" else "s" end) | ≥ 2× | \($x | r2)× | \(yes($x != null and $x >= 2)) |" ),
+      ( ($all | scenario_ratio("stream-8x16x100-t8"; "stream-8x16x100")) as $x
+        | "| streaming, 8 tenants / 1 tenant | ≥ 100% | \($x | pct) | \(yes($x != null and $x >= 1)) |" ),
+      ( ($all | peer_ratio("unary-64-t8"; "peer-unary-t8")) as $x
+        | "| unary / peer, 8 tenants | ≥ 3× | \($x | r2)× | \(yes($x != null and $x >= 3)) |" ),
+      "| daemon peak RSS | ≤ 300 MiB | \($hwm / 1024 | r0) MiB | \(yes($hwm / 1024 <= 300)) |"
     else empty end ),
   ( if any($all[]; .server == "compare") then
       "",
