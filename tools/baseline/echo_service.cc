@@ -39,12 +39,13 @@ class EchoStream final
       std::lock_guard<std::mutex> l(mu_);
       reading_ = false;
       if (ok) {
-        Reply& a = pending_.emplace_back();
-        service_->Answer(request_, &a.response);
+        Reply& reply = pending_.emplace_back();
+        service_->Answer(request_, &reply.response);
         if (DurableLog* log = service_->log()) {
-          a.durable = false;
+          reply.durable = false;
           ++syncing_;
-          log->Submit(Records(request_), [this, &a](bool ok) { OnDurable(&a, ok); });
+          log->Submit(Records(request_),
+                      [this, r = &reply](bool synced) { OnDurable(r, synced); });
         }
       } else {
         read_closed_ = true;
@@ -77,12 +78,12 @@ class EchoStream final
     bool durable = true;
   };
 
-  void OnDurable(Reply* a, bool ok) {
+  void OnDurable(Reply* reply, bool ok) {
     Actions act;
     {
       std::lock_guard<std::mutex> l(mu_);
       --syncing_;
-      a->durable = true;
+      reply->durable = true;
       if (!ok) {
         read_closed_ = true;
         failed_ = true;
