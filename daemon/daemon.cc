@@ -35,6 +35,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "spdlog/spdlog.h"
 #include "verifier/chain/key_file.h"
+#include "verifier/store/crc32c.h"
 
 namespace indelible {
 namespace {
@@ -116,6 +117,8 @@ absl::Status Daemon::OpenStore() {
   auto storage = Storage::Open(config_.data_dir, storage_options);
   if (!storage.ok()) return Fail(kExitRuntime, StartupFailed(storage.status()));
   storage_ = *std::move(storage);
+  spdlog::info("event=storage_opened data_dir={} crc32c={}", config_.data_dir,
+               store::Crc32cImplementation());
   return absl::OkStatus();
 }
 
