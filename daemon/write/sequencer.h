@@ -325,7 +325,8 @@ class Sequencer {
                std::vector<std::vector<Receipt>>* receipts);
   // Linking: chains one new event onto its tenant's head, puts its rows and
   // its tree nodes into g's batch, and fills in its receipt.
-  void LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc);
+  void LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc,
+                 std::vector<Storage::EventIdRow>* id_rows);
   // Takes the chunk's rows out of g again and answers every request of it.
   void FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
                  const ReadFailure& failure);

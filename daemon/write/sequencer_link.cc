@@ -119,11 +119,14 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
     news.swap(order);
   }
   TreeWriter tree(storage_, &g->batch);
+  std::vector<Storage::EventIdRow> id_rows;
+  id_rows.reserve(news.size());
   for (const New& n : news) {
     Receipt& rc = (*receipts)[n.ri][n.ei];
-    LinkEvent(&(*chunk)[n.ri].events[n.ei], g, &tree, &rc);
+    LinkEvent(&(*chunk)[n.ri].events[n.ei], g, &tree, &rc, &id_rows);
     resolved[n.ri][n.ei].first->receipt = rc;
   }
+  storage_->PutEventIdRows(&g->batch, &id_rows);
 }
 
 bool Sequencer::Admit(Request* req) {
@@ -248,7 +251,8 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
   return std::optional<FirstRecord>(std::move(stored));
 }
 
-void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc) {
+void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc,
+                          std::vector<Storage::EventIdRow>* id_rows) {
   auto head_it = g->new_heads.find(e->tenant);
   if (head_it == g->new_heads.end()) {
     head_it = g->new_heads.emplace(e->tenant, tenants_.PendingHead(e->tenant)).first;
@@ -274,7 +278,7 @@ void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt*
   // Its rows, then its leaf and the tree nodes it completes.
   store::SetBodyReceivedAt(&e->body, sk.received_at_ns);
   storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, e->event_id,
-                      e->category);
+                      e->category, id_rows);
   tree->Append(e->tenant, sk.entry_hash, e->category, &frontier_it->second);
   rc->seq = head.seq;
   rc->received_at_ns = sk.received_at_ns;

@@ -243,12 +243,18 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       CfOptions(options, cache, true, rocksdb::kLZ4Compression);
   event_ids.compaction_filter_factory = options.event_ids_filter;
   // Skeletons and bodies are appended in key order per tenant: they take
-  // insert hints per tenant (TenantPrefixTransform).
+  // insert hints per tenant (TenantPrefixTransform). Event ids do too: a
+  // chunk's ids go in sorted (PutEventIdRows), and ids that grow with time
+  // (counters, ULIDs, UUIDv7) land next to the tenant's previous ones. A
+  // hint is a skip-list position in the memtable's arena, per tenant
+  // written to since the last flush.
   rocksdb::ColumnFamilyOptions skeletons =
       CfOptions(options, cache, false, rocksdb::kNoCompression);
   skeletons.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<TenantPrefixTransform>();
   bodies.memtable_insert_with_hint_prefix_extractor =
+      skeletons.memtable_insert_with_hint_prefix_extractor;
+  event_ids.memtable_insert_with_hint_prefix_extractor =
       skeletons.memtable_insert_with_hint_prefix_extractor;
   // Tables of per-tenant sequential keys are cut at tenant boundaries
   // (TenantPartitioner), and L1 is kept small: a compaction from L0 rewrites
@@ -474,12 +480,19 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
 void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                         uint64_t seq, const store::Skeleton& skeleton,
                         std::string_view body, std::string_view event_id,
-                        std::string_view category) {
+                        std::string_view category, std::vector<EventIdRow>* id_rows) {
   const std::string key = store::SeqKey(tenant, seq);
   batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton, category));
   batch->Put(bodies_, key, ToSlice(body));
-  batch->Put(event_ids_, store::EventIdKey(tenant, event_id),
-             store::EncodeEventIdValue(seq, skeleton.received_at_ns, category));
+  id_rows->push_back({store::EventIdKey(tenant, event_id),
+                      store::EncodeEventIdValue(seq, skeleton.received_at_ns, category)});
+}
+
+void Storage::PutEventIdRows(rocksdb::WriteBatch* batch, std::vector<EventIdRow>* rows) {
+  std::sort(rows->begin(), rows->end(),
+            [](const EventIdRow& a, const EventIdRow& b) { return a.key < b.key; });
+  for (const EventIdRow& r : *rows) batch->Put(event_ids_, r.key, r.value);
+  rows->clear();
 }
 
 void Storage::PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,

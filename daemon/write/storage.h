@@ -108,12 +108,23 @@ class Storage {
   absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
       std::string_view tenant, uint64_t from_seq, size_t limit);
 
-  // Helpers that put one record's rows into `batch`. The skeleton keeps
-  // `category` (skeleton.category is not read).
+  // A record's event-id row (store::EventIdKey -> EncodeEventIdValue).
+  struct EventIdRow {
+    std::string key;
+    std::string value;
+  };
+  // Helpers that put one record's rows into `batch`: its skeleton (which
+  // keeps `category`; skeleton.category is not read) and body, and its
+  // event-id row into `id_rows`, for PutEventIdRows.
   void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                  uint64_t seq, const store::Skeleton& skeleton,
                  std::string_view body, std::string_view event_id,
-                 std::string_view category);
+                 std::string_view category, std::vector<EventIdRow>* id_rows);
+  // Puts `rows` into `batch` in key order and clears it. The event_ids
+  // column family keeps a memtable insert hint per tenant: in key order,
+  // each insert of a tenant's id takes up the skip-list search near where
+  // the tenant's previous one ended, instead of from the top.
+  void PutEventIdRows(rocksdb::WriteBatch* batch, std::vector<EventIdRow>* rows);
   void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
                const store::Head& head);
 

@@ -88,7 +88,9 @@ class StorageLookupTest : public ::testing::Test {
     rocksdb::WriteBatch b;
     store::Skeleton sk;
     sk.received_at_ns = 1700000000000000000ull + seq;
-    storage_->PutRecord(&b, "acme", seq, sk, "body", event_id, "access");
+    std::vector<Storage::EventIdRow> ids;
+    storage_->PutRecord(&b, "acme", seq, sk, "body", event_id, "access", &ids);
+    storage_->PutEventIdRows(&b, &ids);
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   }
 
