@@ -138,7 +138,11 @@ void Sequencer::Run() {
       continue;
     }
     if (next == nullptr) {
-      next = std::make_unique<Group>();
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        next = std::move(spare_);
+      }
+      if (next == nullptr) next = std::make_unique<Group>();
       next->start = std::chrono::steady_clock::now();
     }
     Link(&work.chunk, next.get());
@@ -247,11 +251,23 @@ void Sequencer::RunCommitter() {
       committing_ = true;
     }
     WriteGroup(g.get());
-    g.reset();  // frees the batch before the next group is handed
+    Empty(g.get());
     std::lock_guard<std::mutex> l(mu_);
     committing_ = false;
+    if (spare_ == nullptr) spare_ = std::move(g);
     cv_.notify_all();
   }
+}
+
+void Sequencer::Empty(Group* g) {
+  g->number = 0;
+  g->requests.clear();  // the callbacks ran; their captures go now
+  g->receipts.clear();
+  g->batch.Clear();     // keeps its buffer
+  g->new_heads.clear();
+  g->new_frontiers.clear();
+  g->new_ids.clear();
+  g->events = 0;
 }
 
 void Sequencer::WriteGroup(Group* g) {

@@ -332,6 +332,8 @@ class Sequencer {
                  const ReadFailure& failure);
 
   void WriteGroup(Group* g);
+  // Empties a written group for reuse as spare_ (committer thread).
+  static void Empty(Group* g);
   // Hands *next to the idle committer (leaving *next null).
   void Hand(std::unique_ptr<Group>* next);
   // Before `g` is handed over: numbers it and makes its heads and new ids
@@ -369,6 +371,10 @@ class Sequencer {
   // one, and whether to stop. Guarded by mu_.
   std::condition_variable commit_cv_;
   std::unique_ptr<Group> handed_;
+  // The last group written, emptied: the next group reuses its containers,
+  // above all the batch's buffer (megabytes under streaming ingest, which a
+  // new batch would grow again by copying and touching fresh pages).
+  std::unique_ptr<Group> spare_;
   bool committing_ = false;
   bool stop_committer_ = false;
   // The error of a failed write, until the sequencer thread has recovered;
