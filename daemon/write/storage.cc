@@ -278,6 +278,18 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     cf->sst_partitioner_factory = partitioner;
     cf->max_bytes_for_level_base = 64 << 20;
   }
+  // Skeletons and bodies are read in runs (check, export, a proof's
+  // subtree) and written through flushes and compactions whose cost is
+  // largely per block: 16 KiB data blocks instead of 4 KiB took 5-8 % off
+  // the daemon's CPU per event and a quarter off the bodies' compaction
+  // under an 8-tenant stream, and compress better. Point lookups (event
+  // ids, tree nodes) keep 4 KiB.
+  for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies}) {
+    rocksdb::BlockBasedTableOptions t =
+        *cf->table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+    t.block_size = 16 << 10;
+    cf->table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName,
        CfOptions(options, cache, true, rocksdb::kNoCompression)},
