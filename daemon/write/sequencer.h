@@ -60,9 +60,9 @@
 #include <string>
 #include <thread>
 #include <utility>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "daemon/clock.h"
 #include "daemon/write/admission.h"
@@ -221,6 +221,11 @@ class Sequencer {
     uint64_t after = 0;
   };
 
+  // Event id keys (store::EventIdKey) of records linked but not yet durable.
+  // Node-based: Resolved and conflicts point at the values while more are
+  // added. A key is hashed once and looked up in every map with that hash.
+  using IdMap = absl::node_hash_map<std::string, FirstRecord>;
+
   // A group: linked by the sequencer thread, then written by the committer.
   struct Group {
     uint64_t number = 0;  // 1, 2, ... in the order handed over
@@ -231,7 +236,7 @@ class Sequencer {
     FrontierMap new_frontiers;
     // Event ids first stored by this group (moved to pending_ids_ when the
     // group is handed over).
-    std::unordered_map<std::string, FirstRecord> new_ids;
+    IdMap new_ids;
     size_t events = 0;
     std::chrono::steady_clock::time_point start;  // its first link
   };
@@ -386,8 +391,7 @@ class Sequencer {
   // Sequencer thread only: event ids of groups handed over but not yet
   // durable (with the number of the group that writes them), and the
   // number of the last group handed over.
-  std::deque<std::pair<uint64_t, std::unordered_map<std::string, FirstRecord>>>
-      pending_ids_;
+  std::deque<std::pair<uint64_t, IdMap>> pending_ids_;
   uint64_t last_commit_ = 0;
 };
 

@@ -211,12 +211,13 @@ std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
 }
 
 FirstRecord* Sequencer::InFlight(Group* g, const std::string& id_key) {
-  if (auto it = g->new_ids.find(id_key); it != g->new_ids.end()) return &it->second;
-  FirstRecord* first = nullptr;
-  for (auto& [number, ids] : pending_ids_) {
-    if (auto it = ids.find(id_key); it != ids.end()) first = &it->second;
+  const size_t hash = g->new_ids.hash_function()(id_key);
+  if (auto it = g->new_ids.find(id_key, hash); it != g->new_ids.end()) return &it->second;
+  // The latest group that holds the id wins.
+  for (auto p = pending_ids_.rbegin(); p != pending_ids_.rend(); ++p) {
+    if (auto it = p->second.find(id_key, hash); it != p->second.end()) return &it->second;
   }
-  return first;
+  return nullptr;
 }
 
 absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(

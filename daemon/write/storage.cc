@@ -400,33 +400,40 @@ absl::StatusOr<std::optional<uint64_t>> Storage::LookupEventIdKey(const std::str
 std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
     const std::vector<std::string>& keys) {
   if (keys.empty()) return {};
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  // MultiGet reads keys in order; sorted here with a plain byte comparison
+  // (the bytewise order of the column family) instead of through the
+  // comparator's virtual calls inside MultiGet.
+  std::vector<uint32_t> order(keys.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&keys](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (uint32_t i : order) slices.emplace_back(keys[i]);
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
   db_->MultiGet(rocksdb::ReadOptions(), event_ids_, keys.size(), slices.data(),
-                values.data(), statuses.data());
-  std::vector<absl::StatusOr<std::optional<uint64_t>>> out;
-  out.reserve(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) {
-      out.emplace_back(std::nullopt);
-      continue;
-    }
-    if (!statuses[i].ok()) {
+                values.data(), statuses.data(), /*sorted_input=*/true);
+  std::vector<absl::StatusOr<std::optional<uint64_t>>> out(keys.size());
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const size_t i = order[k];  // statuses and values are in sorted order
+    if (statuses[k].IsNotFound()) {
+      out[i] = std::nullopt;
+    } else if (!statuses[k].ok()) {
       // MultiGet does not promise to keep a table's error from keys of the
       // batch that table does not hold: each failed key is read again on
       // its own, so damage fails only the keys (and so the tenants) whose
       // reads reach it (storage_lookup_test.cc).
-      out.emplace_back(LookupEventIdKey(keys[i]));
-      continue;
+      out[i] = LookupEventIdKey(keys[i]);
+    } else {
+      uint64_t seq, received_at_ns;
+      std::string_view category;
+      if (store::DecodeEventIdValue(ToView(values[k]), &seq, &received_at_ns, &category)) {
+        out[i] = std::optional<uint64_t>(seq);
+      } else {
+        out[i] = absl::DataLossError("malformed event id entry");
+      }
     }
-    uint64_t seq, received_at_ns;
-    std::string_view category;
-    if (!store::DecodeEventIdValue(ToView(values[i]), &seq, &received_at_ns, &category)) {
-      out.emplace_back(absl::DataLossError("malformed event id entry"));
-      continue;
-    }
-    out.emplace_back(std::optional<uint64_t>(seq));
   }
   return out;
 }
