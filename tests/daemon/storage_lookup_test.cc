@@ -156,5 +156,22 @@ TEST_F(StorageLookupTest, AnUnreadableTableFailsOnlyTheKeysThatReachIt) {
   EXPECT_FALSE(storage_->LookupEventId("acme", "m-in-table").ok());
 }
 
+// The keys are read in sorted order; each answer still comes back at its
+// key's place in the request, repeats included.
+TEST_F(StorageLookupTest, AnswersEachKeyAtItsPlaceInTheRequest) {
+  Put(1, "b");
+  Put(2, "d");
+  FlushEventIds();
+  Put(3, "a");
+  auto got = storage_->LookupEventIds(
+      {Key("d"), Key("c"), Key("a"), Key("d"), Key("b"), Key("e")});
+  const std::vector<std::optional<uint64_t>> want = {2, std::nullopt, 3, 2, 1, std::nullopt};
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
+    EXPECT_EQ(*got[i], want[i]) << "key " << i;
+  }
+}
+
 }  // namespace
 }  // namespace indelible
