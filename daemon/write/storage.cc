@@ -137,6 +137,16 @@ rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
   return cf;
 }
 
+// Replaces `cf`'s block-based table factory with one whose options `edit`
+// has changed.
+template <typename Edit>
+void EditTableOptions(rocksdb::ColumnFamilyOptions* cf, Edit edit) {
+  rocksdb::BlockBasedTableOptions t =
+      *cf->table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
+  edit(&t);
+  cf->table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+}
+
 // RocksDB's info log (<dir>/LOG, the previous ones kept as LOG.old.<micros>)
 // written with plain write(2), errors ignored. RocksDB's own file logger
 // aborts (a debug assertion in WritableFileWriter) when it writes again after
@@ -247,13 +257,9 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // table (a third of the sequencer thread's lookup time). Event-id tables
   // below level 0 are kept at 8 MiB, so each one's whole filter (about
   // 150 KB) fits a block-cache shard; level-0 tables' filters are pinned.
-  {
-    rocksdb::BlockBasedTableOptions t =
-        *event_ids.table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
-    t.partition_filters = false;
-    event_ids.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-    event_ids.target_file_size_base = 8 << 20;
-  }
+  EditTableOptions(&event_ids,
+                   [](rocksdb::BlockBasedTableOptions* t) { t->partition_filters = false; });
+  event_ids.target_file_size_base = 8 << 20;
   // Skeletons and bodies are appended in key order per tenant: they take
   // insert hints per tenant (TenantPrefixTransform). Event ids do too: a
   // chunk's ids go in sorted (PutEventIdRows), and ids that grow with time
@@ -279,16 +285,11 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     cf->max_bytes_for_level_base = 64 << 20;
   }
   // Skeletons and bodies are read in runs (check, export, a proof's
-  // subtree) and written through flushes and compactions whose cost is
-  // largely per block: 16 KiB data blocks instead of 4 KiB took 5-8 % off
-  // the daemon's CPU per event and a quarter off the bodies' compaction
-  // under an 8-tenant stream, and compress better. Point lookups (event
-  // ids, tree nodes) keep 4 KiB.
+  // subtree), and much of a flush's and a compaction's work is per block:
+  // 16 KiB data blocks (docs/PERFORMANCE.md). Point lookups (event ids,
+  // tree nodes) keep 4 KiB.
   for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies}) {
-    rocksdb::BlockBasedTableOptions t =
-        *cf->table_factory->GetOptions<rocksdb::BlockBasedTableOptions>();
-    t.block_size = 16 << 10;
-    cf->table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    EditTableOptions(cf, [](rocksdb::BlockBasedTableOptions* t) { t->block_size = 16 << 10; });
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
       {rocksdb::kDefaultColumnFamilyName,
