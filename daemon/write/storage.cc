@@ -39,15 +39,24 @@ namespace {
 // `tenant || 0x01`) are not, and are inserted by a search.
 class TenantPrefixTransform final : public rocksdb::SliceTransform {
  public:
-  const char* Name() const override { return "indelible.TenantPrefix"; }
+  // `extra` bytes after `tenant || 0x00` belong to the prefix too: 1 for
+  // tree rows, whose levels are each appended in index order.
+  explicit TenantPrefixTransform(size_t extra = 0)
+      : extra_(extra), name_(extra == 0 ? "indelible.TenantPrefix" : "indelible.TenantLevelPrefix") {}
+  const char* Name() const override { return name_; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
     const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
-    return rocksdb::Slice(key.data(), zero - key.data() + 1);
+    return rocksdb::Slice(key.data(), zero - key.data() + 1 + extra_);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
-    return zero != nullptr && key.data() + key.size() - (zero + 1) >= 8;
+    return zero != nullptr &&
+           static_cast<size_t>(key.data() + key.size() - (zero + 1)) >= extra_ + 8;
   }
+
+ private:
+  const size_t extra_;
+  const char* const name_;
 };
 
 // Cuts a compaction's output file where the tenant changes, once the file
@@ -280,6 +289,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // move on to L2 without being rewritten.
   auto partitioner = std::make_shared<TenantPartitionerFactory>();
   rocksdb::ColumnFamilyOptions tree = CfOptions(options, cache, true, rocksdb::kNoCompression);
+  tree.memtable_insert_with_hint_prefix_extractor = std::make_shared<TenantPrefixTransform>(1);
   for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies, &tree}) {
     cf->sst_partitioner_factory = partitioner;
     cf->max_bytes_for_level_base = 64 << 20;
