@@ -29,7 +29,9 @@ namespace {
 // keeps an insert position per tenant: a group's rows arrive in each
 // tenant's key order but with the tenants interleaved, and each row is then
 // inserted next to its tenant's previous one instead of by a search of the
-// whole skip list. About 250 bytes per tenant written to a memtable.
+// whole skip list. About 250 bytes per tenant written to a memtable, in
+// its arena (so within the memtable budget); for tree rows per tenant and
+// level, at most one level per doubling of the tenant's records in it.
 //
 // RocksDB 7.8 keeps these positions in one map for a memtable's entries and
 // its range tombstones alike, so a range tombstone must never take a hint
