@@ -119,7 +119,7 @@ class Sequencer {
     size_t max_group_events = 8192;
     // Flow control (admission.h): most events admitted and not yet answered
     // before TrySubmit refuses and streams stop reading.
-    size_t max_queued_events = 4096;
+    size_t max_queued_events = 8192;
     // If set, appends, group commits, queue depth and purges are counted
     // here (relaxed atomics). REQUIRES: outlives the sequencer.
     Metrics* metrics = nullptr;

@@ -147,7 +147,7 @@ TEST(Config, StorageMemoryBounds) {
 TEST(Config, MaxQueuedEventsHasADefaultAndIsValidated) {
   auto d = ParseConfig("");
   ASSERT_TRUE(d.ok());
-  EXPECT_EQ(d->sequencer.max_queued_events, 4096u);
+  EXPECT_EQ(d->sequencer.max_queued_events, 8192u);
   auto c = ParseConfig("max_queued_events: 200\n");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->sequencer.max_queued_events, 200u);
