@@ -44,7 +44,8 @@ class TenantPrefixTransform final : public rocksdb::SliceTransform {
   // `extra` bytes after `tenant || 0x00` belong to the prefix too: 1 for
   // tree rows, whose levels are each appended in index order.
   explicit TenantPrefixTransform(size_t extra = 0)
-      : extra_(extra), name_(extra == 0 ? "indelible.TenantPrefix" : "indelible.TenantLevelPrefix") {}
+      : extra_(extra),
+        name_(extra == 0 ? "indelible.TenantPrefix" : "indelible.TenantLevelPrefix") {}
   const char* Name() const override { return name_; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
     const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));

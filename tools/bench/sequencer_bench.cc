@@ -164,6 +164,7 @@ void BM_SequencerStreams(benchmark::State& state) {
     return;
   }
   SystemClock clock;
+  const double cpu_start = ProcessCpuSeconds();
   {
     Sequencer::Options o;
     o.max_queued_events = size_t{1} << 30;  // the threads' windows bound it
@@ -174,7 +175,6 @@ void BM_SequencerStreams(benchmark::State& state) {
     }
     std::atomic<uint64_t> next_id{0};
     std::atomic<bool> failed{false};
-    const double cpu_start = ProcessCpuSeconds();
     for (auto _ : state) {
       std::vector<std::thread> threads;
       for (int c = 0; c < kThreads; ++c) {
@@ -207,14 +207,14 @@ void BM_SequencerStreams(benchmark::State& state) {
       for (auto& t : threads) t.join();
     }
     if (failed) state.SkipWithError("an append failed");
-    // CPU of the whole process (every thread: submitters, sequencer,
-    // committer, RocksDB's flushes and compactions) per event: steadier
-    // than events/s on a shared machine.
-    state.counters["cpu_us_per_event"] =
-        (ProcessCpuSeconds() - cpu_start) * 1e6 /
-        static_cast<double>(state.iterations() * kThreads * kRequestsPerThread * kBatch);
   }
-  state.SetItemsProcessed(state.iterations() * kThreads * kRequestsPerThread * kBatch);
+  const int64_t events = state.iterations() * kThreads * kRequestsPerThread * kBatch;
+  // CPU of the whole process (every thread: submitters, sequencer,
+  // committer, RocksDB's flushes and compactions) per event: steadier than
+  // events/s on a shared machine.
+  state.counters["cpu_us_per_event"] =
+      (ProcessCpuSeconds() - cpu_start) * 1e6 / static_cast<double>(events);
+  state.SetItemsProcessed(events);
   storage->reset();
   std::filesystem::remove_all(dir);
 }
