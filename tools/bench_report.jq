@@ -43,6 +43,13 @@ def compare_cpu_ratio(s): . as $all
 def peer_ratio(s; p): . as $all
   | [runs[] as $r | ratio($all | eps_at(s; "daemon"; $r); $all | eps_at(p; "peer"; $r))
      | select(. != null)] | median;
+# Median over runs of the peer's CPU per row / the daemon's CPU per event,
+# both measured inside the runs' measured periods (window_cpu).
+def wstat(s; srv; f): [rows(s; srv)[] | f | select(. != null)] | median;
+def win_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .window.server_us_per_event][0];
+def peer_cpu_ratio(s; p): . as $all
+  | [runs[] as $r | ratio($all | win_at(p; "peer"; $r); $all | win_at(s; "daemon"; $r))
+     | select(. != null)] | median;
 # Median over runs of daemon scenario a / daemon scenario b.
 def scenario_ratio(a; b): . as $all
   | [runs[] as $r | ratio($all | eps_at(a; "daemon"; $r); $all | eps_at(b; "daemon"; $r))
@@ -103,6 +110,17 @@ def verified(s): [rows(s; "daemon")[] | .verify]
       ( [["1", "stream-8x16x100", "unary-64", "t1"], ["8", "stream-8x16x100-t8", "unary-64-t8", "t8"],
          ["64", "stream-8x16x100-t64", "unary-64-t64", "t64"]][] as [$n, $st, $un, $t]
         | "| \($n) | \($all | stat($st; "daemon"; .events_per_s) | r0) | \($all | stat("peer-batch-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($st; "peer-batch-" + $t) | r2)× | \($all | stat($un; "daemon"; .events_per_s) | r0) | \($all | stat("peer-unary-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($un; "peer-unary-" + $t) | r2)× | \($all | stat("peer-unary-" + $t; "peer"; .latency_ms.p99) | r2) |" ),
+      ( if any($all[]; .server == "peer" and .window != null) then
+          "",
+          "CPU inside the measured periods (a second in from each end): cores the server used, its CPU per event or row, and the cores the whole machine was busy (of \([$all[] | .window.machine_cores // empty] | length) samples).",
+          "",
+          "| scenario | daemon cores | daemon µs/event | peer scenario | peer cores | peer µs/row | peer / daemon µs | machine cores, daemon run | machine cores, peer run |",
+          "|---|---|---|---|---|---|---|---|---|",
+          ( [["stream-8x16x100", "peer-batch-t1"], ["stream-8x16x100-t8", "peer-batch-t8"],
+             ["stream-8x16x100-t64", "peer-batch-t64"], ["unary-64", "peer-unary-t1"],
+             ["unary-64-t8", "peer-unary-t8"], ["unary-64-t64", "peer-unary-t64"]][] as [$d, $p]
+            | "| \($d) | \($all | wstat($d; "daemon"; .window.server_cores) | r2) | \($all | wstat($d; "daemon"; .window.server_us_per_event) | r2) | \($p) | \($all | wstat($p; "peer"; .window.server_cores) | r2) | \($all | wstat($p; "peer"; .window.server_us_per_event) | r2) | \($all | peer_cpu_ratio($d; $p) | r2)× | \($all | wstat($d; "daemon"; .window.machine_cores) | r2) | \($all | wstat($p; "peer"; .window.machine_cores) | r2) |" )
+        else empty end ),
       ( [$all[] | select(.scenario == "peer-check")][0] // empty
         | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),
       "",

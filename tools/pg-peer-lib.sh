@@ -16,6 +16,7 @@
 #   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD
 #                           prints one JSON result (events_per_s, latency_ms)
 #   peer_check DIR          prints one JSON result of the plpgsql re-hash
+#   peer_cpu_ticks DIR      CPU time the cluster has used, in clock ticks
 #   peer_stop DIR
 PEER_BIN=""
 PEER_PORT=""
@@ -160,6 +161,17 @@ peer_check() {
   t1="$(date +%s%N)"
   jq -n --argjson n "$n" --argjson ns "$((t1 - t0))" \
     '{records: $n, seconds: ($ns / 1e9), records_per_s: ($n / ($ns / 1e9))}'
+}
+
+# peer_cpu_ticks DIR: user + system CPU time of the cluster (the postmaster,
+# its live children and those it has reaped), in clock ticks.
+peer_cpu_ticks() {
+  local pm
+  pm="$(head -n1 "$1/pg/postmaster.pid" 2>/dev/null)" || { echo 0; return; }
+  # cat, not awk, opens the files: a process may exit in between.
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" '{ pid = $1; sub(/^.*\) /, "")
+      if (pid == pm) t += $12 + $13 + $14 + $15; else if ($2 == pm) t += $12 + $13 }
+    END { print t + 0 }'
 }
 
 peer_stop() {

@@ -208,17 +208,21 @@ RAW_BATCHES=(1 16 256 4096)
 RUN_LIMIT=$((WARMUP + DURATION + 300))
 FAILED=0
 
-# record SCENARIO SERVER RUN JSON [CPU_TICKS]: appends one tagged result,
-# with the load average at the time (the machine may be shared) and the CPU
-# time the server used during the run, if known.
+# record SCENARIO SERVER RUN JSON [CPU_TICKS [WINDOW_FILE]]: appends one
+# tagged result, with the load average at the time (the machine may be
+# shared), the CPU time the server used during the run, if known, and what
+# window_cpu measured inside the run, if it did.
 record() {
-  local load1
+  local load1 window=null
   load1="$(cut -d' ' -f1 /proc/loadavg)"
+  [[ -z "${6:-}" || ! -s "$6" ]] || window="$(cat "$6")"
   jq -c --arg s "$1" --arg srv "$2" --argjson r "$3" --argjson l "$load1" \
-    --argjson t "${5:-null}" --argjson hz "$CLK_TCK" \
+    --argjson t "${5:-null}" --argjson hz "$CLK_TCK" --argjson w "$window" \
     '. + {scenario: $s, server: $srv, run: $r, load1: $l}
      + (if $t == null or (.acknowledged_events // 0) == 0 then {}
-        else {cpu_us_per_event: ($t / $hz * 1e6 / .acknowledged_events)} end)' \
+        else {cpu_us_per_event: ($t / $hz * 1e6 / .acknowledged_events)} end)
+     + (if $w == null or (.events_per_s // 0) == 0 then {}
+        else {window: ($w + {server_us_per_event: ($w.server_cores * 1e6 / .events_per_s)})} end)' \
     <<<"$4" >>"$RESULTS"
 }
 
@@ -228,6 +232,32 @@ cpu_ticks() {
   [[ -n "$1" && -r "/proc/$1/stat" ]] || { echo 0; return; }
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
+# machine_ticks: CPU time the whole machine spent busy (user, nice, system,
+# irq, softirq; not idle, iowait or steal), in clock ticks.
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
+# window_cpu OUT DELAY LENGTH COMMAND...: sleeps DELAY seconds, then writes
+# to OUT the cores the server used over the next LENGTH seconds (COMMAND
+# prints its CPU ticks) and the cores the whole machine was busy, as JSON.
+# Called in the background with DELAY and LENGTH inside a run's measured
+# period, so the figures leave out start-up, warm-up and the read-back check.
+window_cpu() {
+  local out="$1" delay="$2" len="$3" t0 t1 s0 s1 m0 m1
+  shift 3
+  sleep "$delay"
+  t0="$(date +%s%N)"; s0="$("$@")"; m0="$(machine_ticks)"
+  sleep "$len"
+  t1="$(date +%s%N)"; s1="$("$@")"; m1="$(machine_ticks)"
+  jq -n --argjson s "$((s1 - s0))" --argjson m "$((m1 - m0))" --argjson ns "$((t1 - t0))" \
+    --argjson hz "$CLK_TCK" \
+    '{seconds: ($ns / 1e9), server_cores: ($s / $hz / ($ns / 1e9)),
+      machine_cores: ($m / $hz / ($ns / 1e9))}' >"$out"
+}
+# The measured period of a run of DURATION seconds after WARMUP, less a
+# second at each end: window_cpu is skipped when that leaves under 2 s.
+WINDOW_DELAY=$((WARMUP + 1))
+WINDOW_LEN=$((DURATION - 2))
+
 pid_of_server() {
   case "$1" in
     daemon) echo "$DAEMON_PID" ;;
@@ -239,13 +269,19 @@ pid_of_server() {
 # loadgen SCENARIO SERVER TARGET RUN VERIFY ARGS...
 loadgen() {
   local scenario="$1" server="$2" target="$3" run="$4" verify="$5" out rc=0
-  local pid ticks_before ticks=""
+  local pid ticks_before ticks="" sampler=""
   shift 5
   pid="$(pid_of_server "$server")"
   ticks_before="$(cpu_ticks "$pid")"
+  rm -f "$WORK/window.json"
+  if [[ -n "$pid" ]] && ((WINDOW_LEN >= 2)); then
+    window_cpu "$WORK/window.json" "$WINDOW_DELAY" "$WINDOW_LEN" cpu_ticks "$pid" &
+    sampler=$!
+  fi
   out="$(timeout "$RUN_LIMIT" "$BIN/indelible-loadgen" --target "$target" \
     --duration "$DURATION" --warmup "$WARMUP" --event-bytes "$EVENT_BYTES" \
     --verify "$verify" --json "$@" 2>>"$WORK/loadgen.log")" || rc=$?
+  [[ -z "$sampler" ]] || wait "$sampler" || true
   if [[ -z "$out" ]]; then
     echo "run_benchmarks: $scenario/$server run $run failed (exit $rc)" >&2
     FAILED=1
@@ -256,7 +292,7 @@ loadgen() {
     FAILED=1
   fi
   [[ -z "$pid" ]] || ticks=$(($(cpu_ticks "$pid") - ticks_before))
-  record "$scenario" "$server" "$run" "$out" "$ticks"
+  record "$scenario" "$server" "$run" "$out" "$ticks" "$WORK/window.json"
 }
 
 for ((run = 1; run <= RUNS; run++)); do
@@ -282,9 +318,18 @@ for ((run = 1; run <= RUNS; run++)); do
     name="${entry%%|*}"
     [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
     read -r tenants clients rows <<<"${entry#*|}"
-    if out="$(peer_run "$name" "$WORK/peer" "$tenants" "$clients" "$rows" "$DURATION" \
-      "$PEER_PAYLOAD")"; then
-      record "$name" peer "$run" "$out"
+    rm -f "$WORK/window.json"
+    sampler=""
+    if ((WINDOW_LEN >= 2)); then
+      window_cpu "$WORK/window.json" 1 "$WINDOW_LEN" peer_cpu_ticks "$WORK/peer" &
+      sampler=$!
+    fi
+    peer_ok=1
+    out="$(peer_run "$name" "$WORK/peer" "$tenants" "$clients" "$rows" "$DURATION" \
+      "$PEER_PAYLOAD")" || peer_ok=0
+    [[ -z "$sampler" ]] || wait "$sampler" || true
+    if ((peer_ok)); then
+      record "$name" peer "$run" "$out" "" "$WORK/window.json"
     else
       echo "run_benchmarks: $name run $run failed" >&2
       FAILED=1
