@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/write/memtable_rep.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/listener.h"
 #include "spdlog/spdlog.h"
@@ -250,6 +251,8 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.keep_log_file_num = 5;
   db_opts.max_total_wal_size = options.max_total_wal_bytes;
   db_opts.db_write_buffer_size = options.memtable_budget_bytes;
+  // One committer writes; AppendSkipListFactory takes one writer at a time.
+  db_opts.allow_concurrent_memtable_write = false;
   db_opts.info_log = InfoLog::Open(dir, db_opts.keep_log_file_num);
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
   if (options.env != nullptr) db_opts.env = options.env;
@@ -296,6 +299,12 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies, &tree}) {
     cf->sst_partitioner_factory = partitioner;
     cf->max_bytes_for_level_base = 64 << 20;
+  }
+  // The committer's rows go into memtables built with this project's flags
+  // (daemon/write/memtable_rep.h).
+  auto memtable = std::make_shared<AppendSkipListFactory>();
+  for (rocksdb::ColumnFamilyOptions* cf : {&skeletons, &bodies, &event_ids, &tree}) {
+    cf->memtable_factory = memtable;
   }
   // Skeletons and bodies are read in runs (check, export, a proof's
   // subtree), and much of a flush's and a compaction's work is per block:
