@@ -77,16 +77,22 @@ class MemtableRepTest : public ::testing::Test {
       it->Seek(target);
       auto lb = model_.lower_bound(target);
       ASSERT_EQ(it->Valid(), lb != model_.end()) << target;
-      if (it->Valid()) ASSERT_EQ(it->key().ToString(), lb->first);
+      if (it->Valid()) {
+        ASSERT_EQ(it->key().ToString(), lb->first);
+      }
       it->SeekForPrev(target);
       auto ub = model_.upper_bound(target);
       ASSERT_EQ(it->Valid(), ub != model_.begin()) << target;
-      if (it->Valid()) ASSERT_EQ(it->key().ToString(), std::prev(ub)->first);
+      if (it->Valid()) {
+        ASSERT_EQ(it->key().ToString(), std::prev(ub)->first);
+      }
       std::string v;
       rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), target, &v);
       auto f = model_.find(target);
       ASSERT_EQ(s.ok(), f != model_.end()) << target << " " << s.ToString();
-      if (s.ok()) ASSERT_EQ(v, f->second);
+      if (s.ok()) {
+        ASSERT_EQ(v, f->second);
+      }
     }
     std::vector<std::string> keys;
     for (int i = 0; i < 64; ++i) keys.push_back(Key((*rnd)() % 12, (*rnd)() % 5000));
@@ -96,7 +102,9 @@ class MemtableRepTest : public ::testing::Test {
     for (size_t i = 0; i < keys.size(); ++i) {
       auto f = model_.find(keys[i]);
       ASSERT_EQ(st[i].ok(), f != model_.end()) << keys[i];
-      if (st[i].ok()) EXPECT_EQ(values[i], f->second);
+      if (st[i].ok()) {
+        EXPECT_EQ(values[i], f->second);
+      }
     }
   }
 
