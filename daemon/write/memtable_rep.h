@@ -12,6 +12,11 @@
 //
 // One writer at a time: the factory does not support concurrent inserts,
 // so the DB must run with allow_concurrent_memtable_write = false.
+// RocksDB keeps one map of insert hints per memtable, shared with its range
+// tombstones, which stay in RocksDB's own skip list: a column family's hint
+// prefix extractor must never take a range tombstone's bounds, or each
+// list would be handed the other's hint (TenantPrefixTransform::InDomain,
+// storage.cc).
 #ifndef INDELIBLE_DAEMON_WRITE_MEMTABLE_REP_H_
 #define INDELIBLE_DAEMON_WRITE_MEMTABLE_REP_H_
 
