@@ -280,6 +280,7 @@ class IteratorStore {
  public:
   ~IteratorStore() {
     for (void* p : free_) ::operator delete(p);
+    ::operator delete(pending_);
   }
   void* Take(size_t size) {
     if (free_.empty()) return ::operator new(size);

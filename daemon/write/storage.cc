@@ -126,7 +126,7 @@ rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
   // Level-0 files are the most read (new events are looked up in them):
   // their blocks stay pinned while the files exist.
   // Both are partitioned into blocks of metadata_block_size (4 KiB): a
-  // table's whole filter can be larger than a cache shard (64 MiB / 64
+  // table's whole filter can be larger than a cache shard (48 MiB / 64
   // shards), and such a block is dropped as soon as it is used, so every
   // lookup would read it again from disk. Only the small top-level index of
   // each table is pinned.

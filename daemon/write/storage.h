@@ -31,8 +31,10 @@ namespace indelible {
 struct StorageOptions {
   // Compression of the bodies column family (canonical events compress well).
   bool compress = true;
-  // RocksDB block cache for all column families, bytes.
-  size_t block_cache_bytes = 64 << 20;
+  // RocksDB block cache for all column families, bytes. 48 MiB keeps the
+  // peak resident set of the benchmark suite under 300 MiB
+  // (docs/OPERATIONS.md, "Memory").
+  size_t block_cache_bytes = 48 << 20;
   // Memtable size per column family, bytes; 0 keeps RocksDB's default
   // (64 MiB). After a full disk RocksDB resumes writes only once this much
   // space is free again, so a small volume needs a small value.

@@ -182,5 +182,28 @@ TEST_F(MemtableRepTest, ReadersBesideTheWriterSeeOrderedRows) {
   EXPECT_EQ(bad.load(), 0);
 }
 
+TEST_F(MemtableRepTest, IteratorsMadeOnOneThreadAndDestroyedOnAnother) {
+  for (uint64_t n = 0; n < 100; ++n) Put(Key(n % 3, n), "v");
+  // Memtable iterators of DB iterators live in per-thread storage: many
+  // destroyed on a thread that did not make them, then made again there.
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::unique_ptr<rocksdb::Iterator>> its;
+    for (int i = 0; i < 150; ++i) {
+      its.emplace_back(db_->NewIterator(rocksdb::ReadOptions()));
+      its.back()->SeekToFirst();
+      ASSERT_TRUE(its.back()->Valid());
+    }
+    std::thread([&its] { its.clear(); }).join();
+    std::thread([&] {
+      for (int i = 0; i < 150; ++i) {
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+        it->SeekToLast();
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->key().ToString(), model_.rbegin()->first);
+      }
+    }).join();
+  }
+}
+
 }  // namespace
 }  // namespace indelible
