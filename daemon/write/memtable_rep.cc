@@ -62,14 +62,14 @@ class AppendSkipList final : public rocksdb::MemTableRep {
 
   void Insert(rocksdb::KeyHandle handle) override { InsertKey(handle); }
   bool InsertKey(rocksdb::KeyHandle handle) override {
-    return Link(static_cast<char*>(handle), seq_splice_);
+    return LinkNode(static_cast<char*>(handle), seq_splice_);
   }
   void InsertWithHint(rocksdb::KeyHandle handle, void** hint) override {
     InsertKeyWithHint(handle, hint);
   }
   bool InsertKeyWithHint(rocksdb::KeyHandle handle, void** hint) override {
     if (*hint == nullptr) *hint = NewSplice();
-    return Link(static_cast<char*>(handle), static_cast<Splice*>(*hint));
+    return LinkNode(static_cast<char*>(handle), static_cast<Splice*>(*hint));
   }
 
   bool Contains(const char* entry) const override {
@@ -212,7 +212,7 @@ class AppendSkipList final : public rocksdb::MemTableRep {
 
   // Links the node `x` (whose entry MemTable::Add has written), using and
   // updating `s`. False, linking nothing, if an equal entry is stored.
-  bool Link(char* x, Splice* s) {
+  bool LinkNode(char* x, Splice* s) {
     const Slice ikey = cmp_.decode_key(x);
     const int height = static_cast<int>(
         reinterpret_cast<uintptr_t>(LinkOf(x, 0)->load(std::memory_order_relaxed)));
