@@ -12,6 +12,12 @@ def median: sort | if length == 0 then null
 def r0: if . == null then "–" else (. + 0.5 | floor | tostring) end;
 def r2: if . == null then "–" else ((. * 100 + 0.5 | floor) / 100 | tostring) end;
 def pct: if . == null then "–" else ((. * 100 + 0.5 | floor | tostring) + "%") end;
+# In the goal tables a measured value is shown rounded toward its target's
+# side (down for a floor, up for a ceiling), so a shown value that reaches
+# the target means the goal is met: 0.996 is 99.6%, not 100%.
+def d2: if . == null then "–" else ((. * 100 | floor) / 100 | tostring) end;
+def dpct: if . == null then "–" else (((. * 1000 | floor) / 10 | tostring) + "%") end;
+def u2: if . == null then "–" else ((. * 100 | ceil) / 100 | tostring) end;
 def ratio(a; b): if a == null or b == null or b == 0 then null else a / b end;
 def yes(c): if c then "yes" else "no" end;
 
@@ -97,10 +103,10 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| goal | target | measured | met |",
   "|---|---|---|---|",
   "| unary appends/s, 64 in flight | ≥ 16000 | \($unary | r0) | \(yes($unary != null and $unary >= 16000)) |",
-  "| unary vs gRPC echo | ≥ 80% | \($unary_ratio | pct) | \(yes($unary_ratio != null and $unary_ratio >= 0.8)) |",
+  "| unary vs gRPC echo | ≥ 80% | \($unary_ratio | dpct) | \(yes($unary_ratio != null and $unary_ratio >= 0.8)) |",
   "| streaming events/s (\($best_stream.s)) | ≥ 150000 | \($best_stream.eps | r0) | \(yes($best_stream.eps != null and $best_stream.eps >= 150000)) |",
-  "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | pct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
-  "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | r2) ms | \(yes($p99 != null and $p99 <= 5)) |",
+  "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | dpct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
+  "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | u2) ms | \(yes($p99 != null and $p99 <= 5)) |",
   "| inclusion proofs/s (proofs-16) | ≥ 20000 | \($proofs | r0) | \(yes($proofs != null and $proofs >= 20000)) |",
   "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
   ( if any($all[]; .server == "peer") then
@@ -128,11 +134,11 @@ def verified(s): [rows(s; "daemon")[] | .verify]
       "|---|---|---|---|",
       ( [["1", "stream-8x16x100", "t1"], ["8", "stream-8x16x100-t8", "t8"], ["64", "stream-8x16x100-t64", "t64"]][] as [$n, $st, $t]
         | ($all | peer_ratio($st; "peer-batch-" + $t)) as $x
-        | "| streaming / peer, \($n) tenant\(if $n == "1" then "" else "s" end) | ≥ 2× | \($x | r2)× | \(yes($x != null and $x >= 2)) |" ),
+        | "| streaming / peer, \($n) tenant\(if $n == "1" then "" else "s" end) | ≥ 2× | \($x | d2)× | \(yes($x != null and $x >= 2)) |" ),
       ( ($all | scenario_ratio("stream-8x16x100-t8"; "stream-8x16x100")) as $x
-        | "| streaming, 8 tenants / 1 tenant | ≥ 100% | \($x | pct) | \(yes($x != null and $x >= 1)) |" ),
+        | "| streaming, 8 tenants / 1 tenant | ≥ 100% | \($x | dpct) | \(yes($x != null and $x >= 1)) |" ),
       ( ($all | peer_ratio("unary-64-t8"; "peer-unary-t8")) as $x
-        | "| unary / peer, 8 tenants | ≥ 3× | \($x | r2)× | \(yes($x != null and $x >= 3)) |" ),
+        | "| unary / peer, 8 tenants | ≥ 3× | \($x | d2)× | \(yes($x != null and $x >= 3)) |" ),
       "| daemon peak RSS | ≤ 300 MiB | \($hwm / 1024 | r0) MiB | \(yes($hwm / 1024 <= 300)) |"
     else empty end ),
   ( if any($all[]; .server == "compare") then

@@ -258,9 +258,10 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   if (options.env != nullptr) db_opts.env = options.env;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  // Bodies (canonical events) compress well and are written once: zstd.
-  // Event ids have random keys, so their tables are rewritten by every
-  // compaction: the cheaper lz4. Skeletons are hashes: not compressed.
+  // Bodies (canonical events) and event ids compress well: LZ4, a fraction
+  // of ZSTD's CPU at flush and compaction (event ids have random keys, so
+  // every compaction rewrites their tables). Skeletons are hashes: not
+  // compressed.
   rocksdb::ColumnFamilyOptions bodies =
       CfOptions(options, cache, false, rocksdb::kLZ4Compression);
   bodies.compaction_filter_factory = options.bodies_filter;
