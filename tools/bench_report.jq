@@ -1,6 +1,8 @@
 # The markdown report of tools/run_benchmarks.sh. Input: the JSON results of
 # every run (jq -s), each tagged with scenario, server (daemon | echo |
-# durable | rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes.
+# durable | rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes,
+# and $compactions: [[{cf, jobs, cpu_s, written_bytes}]], the daemon's compactions per
+# column family over the whole suite (empty if its log could not be read).
 #
 # Figures are medians over the runs. Ratios are medians of per-run ratios:
 # each run of the daemon is divided by the baseline measured right next to
@@ -148,4 +150,16 @@ def verified(s): [rows(s; "daemon")[] | .verify]
       ( ($scenarios + ["unary-64-t8", "unary-64-t64", "stream-8x16x100-t8", "stream-8x16x100-t64"])[] as $s
         | select(any($all[]; .scenario == $s and .server == "compare"))
         | "| \($s) | \($all | stat($s; "daemon"; .events_per_s) | r0) [\($all | span($s; "daemon"))] | \($all | stat($s; "compare"; .events_per_s) | r0) [\($all | span($s; "compare"))] | \($all | compare_ratio($s) | pct) | \($all | stat($s; "daemon"; .cpu_us_per_event) | r2) | \($all | stat($s; "compare"; .cpu_us_per_event) | r2) | \($all | compare_cpu_ratio($s) | pct) |" )
+    else empty end ),
+  ( ($compactions[0] // []) as $c
+    | ([$all[] | select(.server == "daemon") | .acknowledged_events // 0] | add // 0) as $n
+    | if ($c | length) > 0 and $n > 0 then
+      "",
+      "Compaction over the whole suite, per column family (from the daemon's RocksDB log), per event the daemon acknowledged (\($n)):",
+      "",
+      "| column family | jobs | CPU s | MiB written | CPU µs per event |",
+      "|---|---|---|---|---|",
+      ( $c | sort_by(-.cpu_s)[] | select(.cpu_s >= 0.01)
+        | "| \(.cf) | \(.jobs) | \(.cpu_s | r2) | \(.written_bytes / 1048576 | r0) | \(.cpu_s * 1e6 / $n | r2) |" ),
+      "| all | \($c | map(.jobs) | add) | \($c | map(.cpu_s) | add | r2) | \($c | map(.written_bytes) | add / 1048576 | r0) | \($c | map(.cpu_s) | add * 1e6 / $n | r2) |"
     else empty end )

@@ -368,6 +368,22 @@ DAEMON_HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")"
 DAEMON_RSS_KB="$(awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status")"
 stop_pid "$DAEMON_PID"
 DAEMON_PID=""
+# What the daemon's compactions cost over the whole suite, per column
+# family: RocksDB's info log names each compaction job's column family
+# ("[cf] [JOB n] Compacting ...") and its event log gives the job's CPU
+# time and output ("compaction_finished").
+jq -cn --rawfile log "$WORK/data/LOG" '
+  ($log | split("\n")) as $lines
+  | ([$lines[] | capture("\\[(?<cf>[^]]+)\\] \\[JOB (?<job>[0-9]+)\\] Compacting")
+      | {(.job): .cf}] | add // {}) as $cf
+  | [$lines[] | select(contains("\"event\": \"compaction_finished\""))
+      | sub("^.*EVENT_LOG_v1 "; "") | fromjson
+      | . + {cf: ($cf[.job | tostring] // "?")}]
+  | group_by(.cf)
+  | map({cf: .[0].cf, jobs: length,
+         cpu_s: (map(.compaction_time_cpu_micros) | add / 1e6),
+         written_bytes: (map(.total_output_size) | add)})' \
+  >"$WORK/compactions.json" 2>/dev/null || echo '[]' >"$WORK/compactions.json"
 stop_pid "$ECHO_PID"
 ECHO_PID=""
 stop_pid "$DURABLE_PID"
@@ -378,6 +394,7 @@ COMPARE_PID=""
 # The report: medians per (scenario, server) over the runs.
 jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \
   --argjson runs "$RUNS" --argjson dur "$DURATION" --argjson bytes "$EVENT_BYTES" \
+  --slurpfile compactions "$WORK/compactions.json" \
   -f "$REPORT_JQ" "$RESULTS"
 
 if ((FAILED)); then
