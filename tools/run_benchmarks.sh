@@ -42,6 +42,8 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -s REGEX    run only the scenarios whose name matches (bash regex), and
               the raw RocksDB baseline only if "raw" matches
   -p          also run the PostgreSQL 15 peer (needs postgresql-15)
+  -f          fresh tenants for every loadgen run (default: every run writes
+              to the same tenants bench-0, bench-1, ..., as the peer does)
 EOF
 }
 
@@ -53,7 +55,8 @@ OUT_DIR=""
 COMPARE_BIN=""
 SELECT=""
 PEERS=0
-while getopts "n:d:w:b:o:c:s:ph" opt; do
+FRESH_TENANTS=0
+while getopts "n:d:w:b:o:c:s:pfh" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -63,6 +66,7 @@ while getopts "n:d:w:b:o:c:s:ph" opt; do
     c) COMPARE_BIN="$OPTARG" ;;
     s) SELECT="$OPTARG" ;;
     p) PEERS=1 ;;
+    f) FRESH_TENANTS=1 ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -304,6 +308,11 @@ for ((run = 1; run <= RUNS; run++)); do
     # Two completion-queue pollers (unary and batch modes) get every server
     # more than one does, and four no more than two (docs/PERFORMANCE.md).
     args+=(--client-threads 2)
+    # A store's tenants live long, and the peer's runs all write to tenants
+    # t0, t1, ...: the daemon's runs share tenants bench-0, bench-1, ... too
+    # (scenarios with fewer tenants write the first ones), so later runs
+    # append to chains earlier runs began.
+    ((FRESH_TENANTS)) || args+=(--tenant-prefix bench)
     if [[ ! "$name" =~ -t[0-9]+$ ]]; then
       loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}"
       loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}"

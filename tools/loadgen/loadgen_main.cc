@@ -11,11 +11,13 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "tools/loadgen/driver.h"
 #include "tools/loadgen/proof_driver.h"
 #include "tools/loadgen/report.h"
 #include "tools/loadgen/verify.h"
+#include "verifier/chain/hash.h"
 
 namespace indelible::tools {
 namespace {
@@ -72,6 +74,9 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000));
   app.add_option("--tenants", o.tenants, "tenants written round robin")
       ->check(CLI::Range(1, 100000));
+  app.add_option("--tenant-prefix", o.tenant_prefix,
+                 "write tenants PREFIX-0, PREFIX-1, ... shared with other runs "
+                 "(default: tenants of this run's own)");
   app.add_option("--event-bytes", o.event_bytes,
                  "approximate serialized size of an event (filled via reason)")
       ->check(CLI::Range(size_t{1}, size_t{60000}));
@@ -126,7 +131,13 @@ int Main(int argc, char** argv) {
   o.verify = verify != "none";
   o.verify_sample = verify == "sample";
 
-  EventFactory factory(NewRunId(), o.tenants, o.event_bytes);
+  if (!o.tenant_prefix.empty() &&
+      !chain::IsValidTenantId(absl::StrCat(o.tenant_prefix, "-", o.tenants - 1))) {
+    std::fprintf(stderr, "indelible-loadgen: --tenant-prefix %s does not make valid tenant ids\n",
+                 o.tenant_prefix.c_str());
+    return kExitUsage;
+  }
+  EventFactory factory(NewRunId(), o.tenants, o.event_bytes, o.tenant_prefix);
   RunContext rc;
   rc.options = &o;
   rc.factory = &factory;
@@ -184,7 +195,8 @@ int Main(int argc, char** argv) {
   report.stats = &stats;
   if (o.verify) {
     report.verify = VerifyReceipts(rc.stubs.front().get(), factory.tenants(),
-                                   &receipts, o.verify_sample, o.sample_size);
+                                   &receipts, o.verify_sample, o.sample_size,
+                                   /*shared_tenants=*/!o.tenant_prefix.empty());
   }
   if (json) {
     std::cout << ToJson(report).dump() << std::endl;

@@ -40,9 +40,13 @@ struct VerifyResult {
 };
 
 // REQUIRES: no calls of the run are still adding receipts to `log`.
+// `shared_tenants`: the tenants hold other runs' records before this run's;
+// a full check then reads each chain from the record before the run's first
+// receipt, whose entry hash links the rest, instead of from seq 1.
 VerifyResult VerifyReceipts(v1::AuditLog::Stub* stub,
                             const std::vector<std::string>& tenants,
-                            ReceiptLog* log, bool sample, size_t sample_size);
+                            ReceiptLog* log, bool sample, size_t sample_size,
+                            bool shared_tenants = false);
 
 }  // namespace indelible::tools
 

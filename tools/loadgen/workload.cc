@@ -30,10 +30,13 @@ std::string NewRunId() {
   return id;
 }
 
-EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes)
+EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes,
+                           const std::string& tenant_prefix)
     : run_id_(std::move(run_id)) {
+  const std::string prefix =
+      tenant_prefix.empty() ? absl::StrCat("lg-", run_id_) : tenant_prefix;
   for (int i = 0; i < tenants; ++i) {
-    tenants_.push_back(absl::StrCat("lg-", run_id_, "-", i));
+    tenants_.push_back(absl::StrCat(prefix, "-", i));
   }
   // Size the filler with a representative tenant and id in place.
   v1::Event probe;

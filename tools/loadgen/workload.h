@@ -1,8 +1,11 @@
 // What indelible-loadgen sends: its options, and the events it generates.
 //
-// Every run writes to tenants of its own ("lg-<run id>-<i>"), so a run's
-// receipts can be checked against complete chains that hold nothing else.
-// Event ids are unique within a run, so every event is a new record.
+// By default every run writes to tenants of its own ("lg-<run id>-<i>"),
+// so a run's receipts can be checked against complete chains that hold
+// nothing else. With a tenant prefix, runs share tenants ("<prefix>-<i>"),
+// as a store's long-lived tenants do, and a run's part of each chain is
+// checked from the record before it. Event ids are unique within a run
+// (they carry the run id), so every event is a new record.
 //
 // Thread-safe: EventFactory::Renew may be called from many threads.
 #ifndef INDELIBLE_TOOLS_LOADGEN_WORKLOAD_H_
@@ -35,6 +38,8 @@ struct LoadOptions {
   double call_timeout_s = 30;
   int channels = 1;          // separate HTTP/2 connections
   int client_threads = 1;    // unary/batch: completion-queue pollers
+  // Tenants "<prefix>-<i>", shared with other runs; empty: "lg-<run id>-<i>".
+  std::string tenant_prefix;
   bool callback_api = false; // unary/batch: callback API instead of pollers
   // Check receipts against the chains after the run (off against a
   // baseline server, which stores nothing).
@@ -48,8 +53,10 @@ inline constexpr double kMaxRunSeconds = 600;
 
 class EventFactory {
  public:
-  // `run_id`: [a-z0-9]+, distinguishes this run's tenants and event ids.
-  EventFactory(std::string run_id, int tenants, size_t event_bytes);
+  // `run_id`: [a-z0-9]+, distinguishes this run's event ids, and its
+  // tenants unless `tenant_prefix` names them.
+  EventFactory(std::string run_id, int tenants, size_t event_bytes,
+               const std::string& tenant_prefix = "");
 
   const std::vector<std::string>& tenants() const { return tenants_; }
   // Serialized size of a generated event.
