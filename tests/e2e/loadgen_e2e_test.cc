@@ -2,7 +2,8 @@
 // that share tenants (--tenant-prefix) append after each other's records,
 // and each run's full check reads its part of every chain from the record
 // before it (one anchor per tenant), verifying every receipt and link; a
-// prefix that makes no valid tenant id is a usage error.
+// prefix that makes no valid tenant id, or one given to proofs mode, is a
+// usage error.
 #include <string>
 #include <vector>
 
@@ -64,10 +65,16 @@ TEST_F(LoadgenE2E, RunsSharingTenantsEachVerifyTheirPartOfTheChains) {
   EXPECT_EQ(j["verify"]["records"], j["verify"]["receipts"]);
 }
 
-TEST_F(LoadgenE2E, PrefixThatMakesNoTenantIdIsAUsageError) {
+TEST_F(LoadgenE2E, BadTenantPrefixIsAUsageError) {
+  // A prefix that makes no valid tenant id.
   auto r = Loadgen({"--tenant-prefix", "not a tenant"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--tenant-prefix"), std::string::npos) << r.err;
+  // Proofs preload a tenant of their own; a shared one would hold more.
+  r = RunCommand({BinPath("indelible-loadgen"), "--target", daemon_->target(), "--mode",
+                  "proofs", "--preload", "10", "--duration", "1", "--tenant-prefix", "bench"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--mode proofs"), std::string::npos) << r.err;
 }
 
 }  // namespace

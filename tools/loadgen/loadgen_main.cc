@@ -131,6 +131,11 @@ int Main(int argc, char** argv) {
   o.verify = verify != "none";
   o.verify_sample = verify == "sample";
 
+  if (!o.tenant_prefix.empty() && mode == "proofs") {
+    std::fprintf(stderr, "indelible-loadgen: --tenant-prefix does not apply to --mode proofs "
+                         "(it preloads a tenant of its own)\n");
+    return kExitUsage;
+  }
   if (!o.tenant_prefix.empty() &&
       !chain::IsValidTenantId(absl::StrCat(o.tenant_prefix, "-", o.tenants - 1))) {
     std::fprintf(stderr, "indelible-loadgen: --tenant-prefix %s does not make valid tenant ids\n",

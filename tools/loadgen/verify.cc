@@ -25,6 +25,8 @@ std::chrono::system_clock::time_point ReadDeadline() {
 void VerifyTenantFull(v1::AuditLog::Stub* stub, const std::string& tenant,
                       const std::vector<Entry>& receipts, bool from_first_receipt,
                       VerifyResult* r) {
+  // Other runs' records alone: nothing of this run's to check.
+  if (from_first_receipt && receipts.empty()) return;
   chain::Digest prev = chain::Genesis(tenant);
   uint64_t next_seq = 1;
   bool anchor = false;
