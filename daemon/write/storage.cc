@@ -240,6 +240,12 @@ class CompactionCorruptionListener final : public rocksdb::EventListener {
 
 }  // namespace
 
+int BlockCacheShardBits(size_t cache_bytes) {
+  int bits = 0;
+  while (bits < 6 && (cache_bytes >> (bits + 1)) >= kMinBlockCacheShardBytes) ++bits;
+  return bits;
+}
+
 absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     const std::string& dir, const StorageOptions& options) {
   rocksdb::DBOptions db_opts;
@@ -257,7 +263,8 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   db_opts.listeners.push_back(std::make_shared<CompactionCorruptionListener>());
   if (options.env != nullptr) db_opts.env = options.env;
 
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes,
+                                    BlockCacheShardBits(options.block_cache_bytes));
   // Bodies (canonical events) and event ids compress well: LZ4, a fraction
   // of ZSTD's CPU at flush and compaction (event ids have random keys, so
   // every compaction rewrites their tables). Skeletons are hashes: not
@@ -272,7 +279,8 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // partitioned filter costs a search of its partition index per key per
   // table (a third of the sequencer thread's lookup time). Event-id tables
   // below level 0 are kept at 8 MiB, so each one's whole filter (about
-  // 150 KB) fits a block-cache shard; level-0 tables' filters are pinned.
+  // 700 KB) is a small part of a block-cache shard (BlockCacheShardBits);
+  // level-0 tables' filters are pinned.
   EditTableOptions(&event_ids,
                    [](rocksdb::BlockBasedTableOptions* t) { t->partition_filters = false; });
   event_ids.target_file_size_base = 8 << 20;

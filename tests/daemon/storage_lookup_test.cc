@@ -12,6 +12,8 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
 #include "verifier/store/layout.h"
 
 namespace indelible {
@@ -72,7 +74,10 @@ class StorageLookupTest : public ::testing::Test {
     dir_ = ::testing::TempDir() + "/lookup-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(dir_);
-    StorageOptions o;
+    Reopen(StorageOptions());
+  }
+  void Reopen(StorageOptions o) {
+    storage_.reset();
     o.env = env_.get();
     auto s = Storage::Open(dir_, o);
     ASSERT_TRUE(s.ok()) << s.status();
@@ -94,14 +99,24 @@ class StorageLookupTest : public ::testing::Test {
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   }
 
-  void FlushEventIds() {
+  rocksdb::ColumnFamilyHandle* EventIdsCf() {
     for (auto* h : storage_->column_families()) {
-      if (h->GetName() == store::kEventIdsCf) {
-        ASSERT_TRUE(storage_->db()->Flush(rocksdb::FlushOptions(), h).ok());
-        return;
-      }
+      if (h->GetName() == store::kEventIdsCf) return h;
     }
-    FAIL() << "no event_ids column family";
+    ADD_FAILURE() << "no event_ids column family";
+    return nullptr;
+  }
+
+  void FlushEventIds() {
+    ASSERT_TRUE(storage_->db()->Flush(rocksdb::FlushOptions(), EventIdsCf()).ok());
+  }
+
+  // Compacts the event ids down to the last level: their tables are not in
+  // level 0, whose filters are pinned in the cache.
+  void CompactEventIds() {
+    rocksdb::CompactRangeOptions cro;
+    cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    ASSERT_TRUE(storage_->db()->CompactRange(cro, EventIdsCf(), nullptr, nullptr).ok());
   }
 
   static std::string Key(const std::string& event_id) {
@@ -126,18 +141,8 @@ TEST_F(StorageLookupTest, AnUnreadableTableFailsOnlyTheKeysThatReachIt) {
   FlushEventIds();
   // Down to the last level and reopened: the table's index and filter are
   // read from the file at the next lookup, not held in memory.
-  for (auto* h : storage_->column_families()) {
-    if (h->GetName() != store::kEventIdsCf) continue;
-    rocksdb::CompactRangeOptions cro;
-    cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    ASSERT_TRUE(storage_->db()->CompactRange(cro, h, nullptr, nullptr).ok());
-  }
-  storage_.reset();
-  StorageOptions o;
-  o.env = env_.get();
-  auto reopened = Storage::Open(dir_, o);
-  ASSERT_TRUE(reopened.ok()) << reopened.status();
-  storage_ = std::move(*reopened);
+  CompactEventIds();
+  Reopen(StorageOptions());
   Put(3, "n-in-memtable");
   fs_->FailTableReads();
 
@@ -170,6 +175,75 @@ TEST_F(StorageLookupTest, AnswersEachKeyAtItsPlaceInTheRequest) {
   for (size_t i = 0; i < want.size(); ++i) {
     ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
     EXPECT_EQ(*got[i], want[i]) << "key " << i;
+  }
+}
+
+// New ids are answered by a table's whole filter held in the block cache,
+// not by reading the filter from the file at every lookup. The table holds
+// 450 000 ids (one table, its filter about 560 KB). With RocksDB's default
+// sharding a 4 MiB cache had 8 shards of 512 KiB, each smaller than that
+// filter, so none could keep it (in the 48 MiB default, 64 shards of
+// 768 KiB, two such filters in one shard evicted each other).
+TEST_F(StorageLookupTest, AnEventIdTablesFilterStaysCachedBetweenLookups) {
+  StorageOptions small;
+  small.block_cache_bytes = 4 << 20;
+  Reopen(small);
+  constexpr int kIds = 450000;
+  rocksdb::WriteBatch b;
+  for (int i = 0; i < kIds; ++i) {
+    b.Put(EventIdsCf(), Key("in-table-" + std::to_string(i)),
+          store::EncodeEventIdValue(i + 1, 1700000000000000000ull, "access"));
+  }
+  ASSERT_TRUE(storage_->db()->Write(rocksdb::WriteOptions(), &b).ok());
+  FlushEventIds();
+  CompactEventIds();
+  std::vector<rocksdb::LiveFileMetaData> files;
+  storage_->db()->GetLiveFilesMetaData(&files);
+  int tables = 0;
+  for (const auto& f : files) {
+    if (f.column_family_name != store::kEventIdsCf) continue;
+    ++tables;
+    EXPECT_GT(f.level, 0) << "the table must not be in level 0 (pinned filters)";
+  }
+  ASSERT_EQ(tables, 1);
+
+  // Absent ids inside the table's key range, so its filter is consulted.
+  std::vector<std::string> absent;
+  for (int i = 0; i < 64; ++i) absent.push_back(Key("in-table-" + std::to_string(i * 7000) + "-new"));
+  for (const auto& got : storage_->LookupEventIds(absent)) {
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, std::nullopt);
+  }
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  for (int round = 0; round < 3; ++round) {
+    rocksdb::get_perf_context()->Reset();
+    for (const auto& got : storage_->LookupEventIds(absent)) {
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(*got, std::nullopt);
+    }
+    EXPECT_EQ(rocksdb::get_perf_context()->filter_block_read_count, 0u)
+        << "round " << round << ": the filter was read from the file again";
+    EXPECT_GE(rocksdb::get_perf_context()->block_cache_filter_hit_count, 1u);
+  }
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  // A stored id is still found through the same filter.
+  auto found = storage_->LookupEventIds({Key("in-table-1234")});
+  ASSERT_TRUE(found[0].ok()) << found[0].status();
+  EXPECT_EQ(*found[0], std::optional<uint64_t>(1235));
+}
+
+// The cache's shards are at least 4 MiB, so the filters of 8 MiB event-id
+// tables are a small part of each: 8 shards for the 48 MiB default, one
+// for a cache under 8 MiB, never more than 64.
+TEST(BlockCacheShards, AreAtLeastFourMebibytes) {
+  EXPECT_EQ(BlockCacheShardBits(48 << 20), 3);
+  EXPECT_EQ(BlockCacheShardBits(4 << 20), 0);
+  EXPECT_EQ(BlockCacheShardBits(1 << 20), 0);
+  EXPECT_EQ(BlockCacheShardBits(size_t{1} << 40), 6);
+  for (size_t bytes : {size_t{8} << 20, size_t{100} << 20, size_t{3} << 30}) {
+    const int bits = BlockCacheShardBits(bytes);
+    EXPECT_GE(bytes >> bits, kMinBlockCacheShardBytes) << bytes;
+    if (bits < 6) EXPECT_LT(bytes >> (bits + 1), kMinBlockCacheShardBytes) << bytes;
   }
 }
 
