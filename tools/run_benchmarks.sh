@@ -10,7 +10,8 @@
 # indelible-loadgen and indelible-baseline in bin/.
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
-#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [-p] [BUILD_DIR]
+#                           [-o DIR] [-c INDELIBLED] [-s REGEX] [-p] [-f]
+#                           [-e IDS] [BUILD_DIR]
 #
 # With -p, the PostgreSQL peer (tools/pg-peer-lib.sh: a private cluster on
 # 127.0.0.1, a chained table with a trigger, pgbench) runs the same tenant
@@ -44,6 +45,9 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -p          also run the PostgreSQL 15 peer (needs postgresql-15)
   -f          fresh tenants for every loadgen run (default: every run writes
               to the same tenants bench-0, bench-1, ..., as the peer does)
+  -e IDS      the load generator's event ids: counter (default: <run id>-<n>,
+              not in the order sent, so they cost what random ids do), uuid4
+              or uuid7 (growing with time, as the client library makes them)
 EOF
 }
 
@@ -56,7 +60,8 @@ COMPARE_BIN=""
 SELECT=""
 PEERS=0
 FRESH_TENANTS=0
-while getopts "n:d:w:b:o:c:s:pfh" opt; do
+EVENT_IDS=counter
+while getopts "n:d:w:b:o:c:s:pfe:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -67,6 +72,7 @@ while getopts "n:d:w:b:o:c:s:pfh" opt; do
     s) SELECT="$OPTARG" ;;
     p) PEERS=1 ;;
     f) FRESH_TENANTS=1 ;;
+    e) EVENT_IDS="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -75,6 +81,9 @@ shift $((OPTIND - 1))
 BUILD_DIR="${1:-./build}"
 
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
+if [[ ! "$EVENT_IDS" =~ ^(counter|uuid4|uuid7)$ ]]; then
+  echo "run_benchmarks: -e must be counter, uuid4 or uuid7" >&2; exit 2
+fi
 if ! is_uint "$RUNS" || ((RUNS < 1 || RUNS > 20)); then
   echo "run_benchmarks: -n must be 1..20" >&2; exit 2
 fi
@@ -313,6 +322,7 @@ for ((run = 1; run <= RUNS; run++)); do
     # (scenarios with fewer tenants write the first ones), so later runs
     # append to chains earlier runs began.
     ((FRESH_TENANTS)) || args+=(--tenant-prefix bench)
+    args+=(--event-ids "$EVENT_IDS")
     if [[ ! "$name" =~ -t[0-9]+$ ]]; then
       loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}"
       loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}"

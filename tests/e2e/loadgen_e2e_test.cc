@@ -3,7 +3,11 @@
 // and each run's full check reads its part of every chain from the record
 // before it (one anchor per tenant), verifying every receipt and link; a
 // prefix that makes no valid tenant id, or one given to proofs mode, is a
-// usage error.
+// usage error. --event-ids uuid4|uuid7 sends UUIDs of that version, read
+// back through the client.
+#include <chrono>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +67,62 @@ TEST_F(LoadgenE2E, RunsSharingTenantsEachVerifyTheirPartOfTheChains) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_TRUE(j["verify"]["ok"].get<bool>());
   EXPECT_EQ(j["verify"]["records"], j["verify"]["receipts"]);
+}
+
+// The ids of every stored event, read back with `indelible read --json`.
+std::vector<std::string> StoredIds(const std::string& target, const std::string& tenant) {
+  auto r = RunCommand({BinPath("indelible"), "--target", target, "read", "--tenant", tenant,
+                       "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> ids;
+  size_t start = 0;
+  while (start < r.out.size()) {
+    size_t end = r.out.find('\n', start);
+    if (end == std::string::npos) end = r.out.size();
+    if (end > start) {
+      ids.push_back(nlohmann::json::parse(r.out.substr(start, end - start))["event"]["event_id"]);
+    }
+    start = end + 1;
+  }
+  return ids;
+}
+
+TEST_F(LoadgenE2E, SendsUuidsOfTheVersionAsked) {
+  const auto now_ms = [] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  };
+  for (const std::string version : {"4", "7"}) {
+    SCOPED_TRACE(version);
+    const uint64_t before = now_ms();
+    auto r = Loadgen({"--tenant-prefix", "v" + version, "--event-ids", "uuid" + version});
+    const uint64_t after = now_ms();
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_TRUE(j["verify"]["ok"].get<bool>()) << j["verify"].dump();
+    std::vector<std::string> ids = StoredIds(daemon_->target(), "v" + version + "-0");
+    for (const std::string& id : StoredIds(daemon_->target(), "v" + version + "-1")) {
+      ids.push_back(id);
+    }
+    ASSERT_EQ(ids.size(), j["acknowledged_events"].get<size_t>());
+    const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-" + version +
+                          "[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    std::set<std::string> distinct;
+    for (const std::string& id : ids) {
+      ASSERT_TRUE(std::regex_match(id, uuid)) << id;
+      distinct.insert(id);
+      if (version == "7") {
+        const uint64_t ms = std::stoull(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+        EXPECT_GE(ms, before) << id;
+        EXPECT_LE(ms, after) << id;
+      }
+    }
+    EXPECT_EQ(distinct.size(), ids.size());
+  }
+  auto r = Loadgen({"--event-ids", "uuid5"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--event-ids"), std::string::npos) << r.err;
 }
 
 TEST_F(LoadgenE2E, BadTenantPrefixIsAUsageError) {

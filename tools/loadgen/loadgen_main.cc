@@ -77,6 +77,11 @@ int Main(int argc, char** argv) {
   app.add_option("--tenant-prefix", o.tenant_prefix,
                  "write tenants PREFIX-0, PREFIX-1, ... shared with other runs "
                  "(default: tenants of this run's own)");
+  std::string ids = "counter";
+  app.add_option("--event-ids", ids,
+                 "counter (<run id>-<n>, not in the order sent) | uuid4 (random) | "
+                 "uuid7 (growing with time)")
+      ->check(CLI::IsMember({"counter", "uuid4", "uuid7"}));
   app.add_option("--event-bytes", o.event_bytes,
                  "approximate serialized size of an event (filled via reason)")
       ->check(CLI::Range(size_t{1}, size_t{60000}));
@@ -128,6 +133,7 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   o.callback_api = client_api == "callback";
+  o.ids = ids == "uuid4" ? IdFormat::kUuid4 : ids == "uuid7" ? IdFormat::kUuid7 : IdFormat::kRunCounter;
   o.verify = verify != "none";
   o.verify_sample = verify == "sample";
 
@@ -142,7 +148,7 @@ int Main(int argc, char** argv) {
                  o.tenant_prefix.c_str());
     return kExitUsage;
   }
-  EventFactory factory(NewRunId(), o.tenants, o.event_bytes, o.tenant_prefix);
+  EventFactory factory(NewRunId(), o.tenants, o.event_bytes, o.tenant_prefix, o.ids);
   RunContext rc;
   rc.options = &o;
   rc.factory = &factory;

@@ -1,5 +1,7 @@
 #include "tools/loadgen/workload.h"
 
+#include <chrono>
+#include <cstdio>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -31,8 +33,8 @@ std::string NewRunId() {
 }
 
 EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes,
-                           const std::string& tenant_prefix)
-    : run_id_(std::move(run_id)) {
+                           const std::string& tenant_prefix, IdFormat ids)
+    : run_id_(std::move(run_id)), ids_(ids) {
   const std::string prefix =
       tenant_prefix.empty() ? absl::StrCat("lg-", run_id_) : tenant_prefix;
   for (int i = 0; i < tenants; ++i) {
@@ -42,7 +44,7 @@ EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes,
   v1::Event probe;
   FillFixed(&probe);
   probe.set_tenant(tenants_.back());
-  probe.set_event_id(absl::StrCat(run_id_, "-", 10000000));
+  probe.set_event_id(NewId(10000000));
   const size_t fixed = probe.ByteSizeLong();
   // A non-empty reason costs a tag and a length byte or two besides itself.
   const size_t overhead = 3;
@@ -62,7 +64,32 @@ void EventFactory::Fill(v1::Event* event) const {
 void EventFactory::Renew(v1::Event* event) {
   const uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
   event->set_tenant(tenants_[n % tenants_.size()]);
-  event->set_event_id(absl::StrCat(run_id_, "-", n));
+  event->set_event_id(NewId(n));
+}
+
+std::string EventFactory::NewId(uint64_t n) const {
+  if (ids_ == IdFormat::kRunCounter) return absl::StrCat(run_id_, "-", n);
+  // The same generator for both versions, so they cost the client the same;
+  // a load generator's ids need only be unique (122 or 74 random bits).
+  thread_local std::mt19937_64 rng((uint64_t{std::random_device{}()} << 32) ^
+                                   std::random_device{}());
+  uint64_t hi = rng();
+  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  if (ids_ == IdFormat::kUuid7) {
+    const uint64_t ms = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+    hi = (ms << 16) | 0x7000 | (hi & 0x0fff);
+  } else {
+    hi = (hi & ~uint64_t{0xf000}) | 0x4000;
+  }
+  char b[37];
+  std::snprintf(b, sizeof(b), "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return b;
 }
 
 }  // namespace indelible::tools

@@ -4,8 +4,10 @@
 // so a run's receipts can be checked against complete chains that hold
 // nothing else. With a tenant prefix, runs share tenants ("<prefix>-<i>"),
 // as a store's long-lived tenants do, and a run's part of each chain is
-// checked from the record before it. Event ids are unique within a run
-// (they carry the run id), so every event is a new record.
+// checked from the record before it. Event ids are new for every event, so
+// every event is a new record: "<run id>-<n>" by default, whose order is
+// not the order sent (n is not padded), or UUIDs of version 4 (random) or
+// 7 (growing with time, as the client library makes them).
 //
 // Thread-safe: EventFactory::Renew may be called from many threads.
 #ifndef INDELIBLE_TOOLS_LOADGEN_WORKLOAD_H_
@@ -21,6 +23,7 @@
 namespace indelible::tools {
 
 enum class Mode { kUnary, kBatch, kStream };
+enum class IdFormat { kRunCounter, kUuid4, kUuid7 };
 
 struct LoadOptions {
   std::string target;        // 127.0.0.1:PORT
@@ -40,6 +43,7 @@ struct LoadOptions {
   int client_threads = 1;    // unary/batch: completion-queue pollers
   // Tenants "<prefix>-<i>", shared with other runs; empty: "lg-<run id>-<i>".
   std::string tenant_prefix;
+  IdFormat ids = IdFormat::kRunCounter;
   bool callback_api = false; // unary/batch: callback API instead of pollers
   // Check receipts against the chains after the run (off against a
   // baseline server, which stores nothing).
@@ -56,7 +60,8 @@ class EventFactory {
   // `run_id`: [a-z0-9]+, distinguishes this run's event ids, and its
   // tenants unless `tenant_prefix` names them.
   EventFactory(std::string run_id, int tenants, size_t event_bytes,
-               const std::string& tenant_prefix = "");
+               const std::string& tenant_prefix = "",
+               IdFormat ids = IdFormat::kRunCounter);
 
   const std::vector<std::string>& tenants() const { return tenants_; }
   // Serialized size of a generated event.
@@ -68,7 +73,10 @@ class EventFactory {
   void Renew(v1::Event* event);
 
  private:
+  std::string NewId(uint64_t n) const;
+
   std::string run_id_;
+  IdFormat ids_;
   std::vector<std::string> tenants_;
   std::string reason_;
   size_t event_bytes_ = 0;
