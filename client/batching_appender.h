@@ -115,11 +115,12 @@ class BatchingAppender {
   BatchingAppender& operator=(const BatchingAppender&) = delete;
 
   // Queues `event`; `done` (may be null) is called once with its receipt or
-  // final error. Assigns a random event_id if the event has none.
+  // final error. Assigns a new event_id (a UUIDv7, event_id.h) if the
+  // event has none.
   // Returns, without ever calling `done`:
   //   ResourceExhausted   max_queue events are already held;
   //   FailedPrecondition  the appender is being destroyed;
-  //   Internal            no random event_id could be made.
+  //   Internal            no event_id could be made (the CSPRNG failed).
   absl::Status Enqueue(v1::Event event, Done done);
 
   // Blocks until every event accepted before the call has been answered

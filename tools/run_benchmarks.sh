@@ -46,7 +46,7 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -f          fresh tenants for every loadgen run (default: every run writes
               to the same tenants bench-0, bench-1, ..., as the peer does)
   -e IDS      the load generator's event ids: counter (default: <run id>-<n>,
-              not in the order sent, so they cost what random ids do), uuid4
+              n not padded; they cost about what uuid7 does), uuid4 (random)
               or uuid7 (growing with time, as the client library makes them)
 EOF
 }

@@ -77,7 +77,7 @@ CLI::App* AddAppend(CLI::App& app, AppendFlags* f, AppendOptions* o) {
   auto ev = [&](const char* name, std::string* dst, const char* help) {
     o->event_opts.push_back(cmd->add_option(name, *dst, help));
   };
-  ev("--event-id", &f->event_id, "Idempotency key (default: a random UUID)");
+  ev("--event-id", &f->event_id, "Idempotency key (default: a new UUIDv7)");
   ev("--actor-id", &f->actor_id, "Who acted (required)");
   ev("--actor-type", &f->actor_type, "e.g. user, service");
   ev("--actor-ip", &f->actor_ip, "IPv4 or IPv6 address of the actor");

@@ -90,7 +90,8 @@ absl::StatusOr<chain::Ed25519PrivateKey> CreateNew(
 // is renamed over its name, so neither is ever seen half written.
 absl::StatusOr<chain::Ed25519PrivateKey> Replace(const std::string& key_path,
                                                  const std::string& pub_path) {
-  // 128 random bits: no other run picks the same temporary names.
+  // 74 random bits after the time: no other run picks the same temporary
+  // names.
   absl::StatusOr<std::string> suffix = client::NewEventId();
   if (!suffix.ok()) return suffix.status();
   const std::string key_tmp = absl::StrCat(key_path, ".tmp-", *suffix);

@@ -126,10 +126,10 @@ rocksdb::ColumnFamilyOptions CfOptions(const StorageOptions& o,
   // Level-0 files are the most read (new events are looked up in them):
   // their blocks stay pinned while the files exist.
   // Both are partitioned into blocks of metadata_block_size (4 KiB): a
-  // table's whole filter can be larger than a cache shard (48 MiB / 64
-  // shards), and such a block is dropped as soon as it is used, so every
-  // lookup would read it again from disk. Only the small top-level index of
-  // each table is pinned.
+  // table's whole filter can be larger than a cache shard
+  // (BlockCacheShardBits), and such a block is dropped as soon as it is
+  // used, so every lookup would read it again from disk. Only the small
+  // top-level index of each table is pinned.
   t.cache_index_and_filter_blocks = true;
   t.cache_index_and_filter_blocks_with_high_priority = true;
   t.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -266,9 +266,9 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes,
                                     BlockCacheShardBits(options.block_cache_bytes));
   // Bodies (canonical events) and event ids compress well: LZ4, a fraction
-  // of ZSTD's CPU at flush and compaction (event ids have random keys, so
-  // every compaction rewrites their tables). Skeletons are hashes: not
-  // compressed.
+  // of ZSTD's CPU at flush and compaction (event ids that do not grow with
+  // time make every compaction rewrite their tables). Skeletons are
+  // hashes: not compressed.
   rocksdb::ColumnFamilyOptions bodies =
       CfOptions(options, cache, false, rocksdb::kLZ4Compression);
   bodies.compaction_filter_factory = options.bodies_filter;

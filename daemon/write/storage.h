@@ -56,12 +56,13 @@ struct StorageOptions {
 };
 
 // The block cache is split into 2^bits shards, each an LRU list of its own
-// capacity. RocksDB's default makes shards of 512 KiB to 1 MiB (64 of
-// 768 KiB for the 48 MiB default), about the size of an event-id table's
-// whole filter (700 KB for 8 MiB of ids): two such filters in one shard
+// capacity. RocksDB's default makes shards of 512 KiB to 1 MiB in caches
+// up to 64 MiB (64 of 768 KiB for the 48 MiB default), about the size of
+// an event-id table's whole filter (700 KB for 8 MiB of ids): two in a shard
 // evicted each other, and every new event id's lookup read and checksummed
-// them from the file again. Shards are kept at kMinBlockCacheShardBytes or more (up to 64 of
-// them; one if the cache is smaller): 8 of 6 MiB for the 48 MiB default.
+// them from the file again. Shards are kept at kMinBlockCacheShardBytes or
+// more (up to 64 of them; one if the cache is smaller): 8 of 6 MiB for the
+// 48 MiB default.
 inline constexpr size_t kMinBlockCacheShardBytes = 4 << 20;
 int BlockCacheShardBits(size_t cache_bytes);
 

@@ -41,6 +41,10 @@ TEST(EventId, PutsTheTimeInTheFirst48Bits) {
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_EQ(id->substr(0, 15), "017f22e2-79b0-7") << *id;
   EXPECT_TRUE(std::regex_match(*id, kUuid7)) << *id;
+  // Only the low 48 bits of the time are used.
+  auto wrapped = NewEventIdAt((uint64_t{1} << 48) | 0x017F22E279B0);
+  ASSERT_TRUE(wrapped.ok()) << wrapped.status();
+  EXPECT_EQ(wrapped->substr(0, 15), "017f22e2-79b0-7") << *wrapped;
 }
 
 // Ids of later milliseconds sort after earlier ones, as text: what lets a

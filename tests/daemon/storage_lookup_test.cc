@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -209,12 +210,18 @@ TEST_F(StorageLookupTest, AnEventIdTablesFilterStaysCachedBetweenLookups) {
 
   // Absent ids inside the table's key range, so its filter is consulted.
   std::vector<std::string> absent;
-  for (int i = 0; i < 64; ++i) absent.push_back(Key("in-table-" + std::to_string(i * 7000) + "-new"));
+  for (int i = 0; i < 64; ++i) {
+    absent.push_back(Key("in-table-" + std::to_string(i * 7000) + "-new"));
+  }
   for (const auto& got : storage_->LookupEventIds(absent)) {
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(*got, std::nullopt);
   }
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  struct CountPerf {
+    CountPerf() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount); }
+    ~CountPerf() { rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable); }
+  };
+  std::optional<CountPerf> counting(std::in_place);
   for (int round = 0; round < 3; ++round) {
     rocksdb::get_perf_context()->Reset();
     for (const auto& got : storage_->LookupEventIds(absent)) {
@@ -225,7 +232,7 @@ TEST_F(StorageLookupTest, AnEventIdTablesFilterStaysCachedBetweenLookups) {
         << "round " << round << ": the filter was read from the file again";
     EXPECT_GE(rocksdb::get_perf_context()->block_cache_filter_hit_count, 1u);
   }
-  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  counting.reset();
   // A stored id is still found through the same filter.
   auto found = storage_->LookupEventIds({Key("in-table-1234")});
   ASSERT_TRUE(found[0].ok()) << found[0].status();

@@ -81,7 +81,8 @@ int Main(int argc, char** argv) {
   app.add_option("--event-ids", ids,
                  "counter (<run id>-<n>, not in the order sent) | uuid4 (random) | "
                  "uuid7 (growing with time)")
-      ->check(CLI::IsMember({"counter", "uuid4", "uuid7"}));
+      ->check(CLI::IsMember({"counter", "uuid4", "uuid7"}))
+      ->capture_default_str();
   app.add_option("--event-bytes", o.event_bytes,
                  "approximate serialized size of an event (filled via reason)")
       ->check(CLI::Range(size_t{1}, size_t{60000}));
@@ -133,7 +134,9 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   o.callback_api = client_api == "callback";
-  o.ids = ids == "uuid4" ? IdFormat::kUuid4 : ids == "uuid7" ? IdFormat::kUuid7 : IdFormat::kRunCounter;
+  o.ids = ids == "uuid4"   ? IdFormat::kUuid4
+          : ids == "uuid7" ? IdFormat::kUuid7
+                           : IdFormat::kRunCounter;
   o.verify = verify != "none";
   o.verify_sample = verify == "sample";
 
