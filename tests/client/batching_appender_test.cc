@@ -333,7 +333,7 @@ TEST_F(BatchingAppenderTest, AssignsEventIdWhenMissing) {
   ASSERT_EQ(stored.size(), 2u);
   EXPECT_TRUE(std::regex_match(
       stored[0].event_id(),
-      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
                  "[0-9a-f]{12}")))
       << stored[0].event_id();
   EXPECT_EQ(stored[1].event_id(), "mine");
