@@ -9,11 +9,13 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/harness.h"
+#include "verifier/chain/text.h"
 
 namespace indelible {
 namespace {
@@ -75,14 +77,8 @@ std::vector<std::string> StoredIds(const std::string& target, const std::string&
                        "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> ids;
-  size_t start = 0;
-  while (start < r.out.size()) {
-    size_t end = r.out.find('\n', start);
-    if (end == std::string::npos) end = r.out.size();
-    if (end > start) {
-      ids.push_back(nlohmann::json::parse(r.out.substr(start, end - start))["event"]["event_id"]);
-    }
-    start = end + 1;
+  for (std::string_view line : chain::Split(r.out, '\n')) {
+    if (!line.empty()) ids.push_back(nlohmann::json::parse(line)["event"]["event_id"]);
   }
   return ids;
 }
