@@ -56,9 +56,8 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
   }
 
   bool EventIdExpired(std::string_view key, std::string_view value) const {
-    const size_t nul = key.find('\0');
-    if (nul == std::string_view::npos) return false;
-    const std::string_view tenant = key.substr(0, nul);
+    std::string_view tenant, event_id;
+    if (!store::ParseEventIdKey(key, &tenant, &event_id)) return false;
     if (snapshot_->purged.count(tenant)) return true;
     uint64_t seq, received_at;
     std::string_view category;

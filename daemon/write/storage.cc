@@ -21,6 +21,7 @@
 #include "rocksdb/sst_partitioner.h"
 #include "rocksdb/table.h"
 #include "verifier/chain/text.h"
+#include "verifier/store/event_ids.h"
 
 namespace indelible {
 namespace {
@@ -285,18 +286,15 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
                    [](rocksdb::BlockBasedTableOptions* t) { t->partition_filters = false; });
   event_ids.target_file_size_base = 8 << 20;
   // Skeletons and bodies are appended in key order per tenant: they take
-  // insert hints per tenant (TenantPrefixTransform). Event ids do too: a
-  // chunk's ids go in sorted (PutEventIdRows), and ids that grow with time
-  // (counters, ULIDs, UUIDv7) land next to the tenant's previous ones. A
-  // hint is a skip-list position in the memtable's arena, per tenant
-  // written to since the last flush.
+  // insert hints per tenant (TenantPrefixTransform). A hint is a skip-list
+  // position in the memtable's arena, per tenant written to since the last
+  // flush. Event ids, keyed id first, have no per-tenant prefix: a chunk's
+  // ids go in sorted (PutEventIdRows) without hints.
   rocksdb::ColumnFamilyOptions skeletons =
       CfOptions(options, cache, false, rocksdb::kNoCompression);
   skeletons.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<TenantPrefixTransform>();
   bodies.memtable_insert_with_hint_prefix_extractor =
-      skeletons.memtable_insert_with_hint_prefix_extractor;
-  event_ids.memtable_insert_with_hint_prefix_extractor =
       skeletons.memtable_insert_with_hint_prefix_extractor;
   // Tables of per-tenant sequential keys are cut at tenant boundaries
   // (TenantPartitioner), and L1 is kept small: a compaction from L0 rewrites
@@ -334,6 +332,17 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       {store::kTreeCf, tree},
       {store::kCheckpointsV2Cf, CfOptions(options, cache, false, rocksdb::kZSTD)},
   };
+  // A store from before the idempotency index was keyed id first still has
+  // its index in the legacy column family: opened here, moved by
+  // MoveLegacyEventIds.
+  std::vector<std::string> existing;
+  const bool legacy_ids =
+      rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok() &&
+      std::find(existing.begin(), existing.end(), store::kLegacyEventIdsCf) != existing.end();
+  if (legacy_ids) {
+    cfs.push_back({store::kLegacyEventIdsCf,
+                   CfOptions(options, cache, true, rocksdb::kLZ4Compression)});
+  }
   std::unique_ptr<Storage> s(new Storage());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status st = rocksdb::DB::Open(db_opts, dir, cfs, &s->handles_, &raw);
@@ -346,6 +355,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   s->checkpoints_ = s->handles_[5];
   s->tree_ = s->handles_[6];
   s->checkpoints_v2_ = s->handles_[7];
+  if (legacy_ids) s->legacy_event_ids_ = s->handles_[8];
 
   std::string format;
   st = s->db_->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
@@ -364,7 +374,60 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     return absl::DataLossError(absl::StrCat(
         dir, " holds format \"", format, "\", want ", store::kFormatValue));
   }
+  // An upgrade of the tree reads the legacy index by tenant: the rows move
+  // after it (BuildMissingTrees), or here if the tree needs none.
+  std::string tree_marker;
+  st = s->db_->Get(rocksdb::ReadOptions(), store::kTreeMarkerKey, &tree_marker);
+  if (st.ok() && tree_marker == store::kTreeMarkerValue) {
+    if (auto m = s->MoveLegacyEventIds(); !m.ok()) return m;
+  } else if (!st.ok() && !st.IsNotFound()) {
+    return FromRocksDb(st, "read tree marker");
+  }
   return s;
+}
+
+absl::Status Storage::MoveLegacyEventIds() {
+  if (legacy_event_ids_ == nullptr) return absl::OkStatus();
+  spdlog::info("event=event_id_index_upgrade_start");
+  // Put is idempotent: an interrupted move starts again at the next open,
+  // and the legacy column family goes only after every row is synced.
+  constexpr size_t kChunk = 1 << 16;
+  uint64_t moved = 0, skipped = 0;
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), legacy_event_ids_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view key = ToView(it->key());
+    const size_t nul = key.find('\0');
+    if (nul == std::string_view::npos) {
+      ++skipped;
+      continue;
+    }
+    batch.Put(event_ids_, store::EventIdKey(key.substr(0, nul), key.substr(nul + 1)),
+              it->value());
+    if (++moved % kChunk == 0) {
+      rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &batch);
+      if (!w.ok()) return FromRocksDb(w, "move event ids");
+      batch.Clear();
+      spdlog::info("event=event_id_index_upgrade_progress rows={}", moved);
+    }
+  }
+  if (auto s = FromRocksDb(it->status(), "scan legacy event ids"); !s.ok()) return s;
+  it.reset();
+  if (auto s = WriteSynced(&batch); !s.ok()) return s;
+  if (auto s = FromRocksDb(db_->DropColumnFamily(legacy_event_ids_), "drop legacy event ids");
+      !s.ok()) {
+    return s;
+  }
+  handles_.erase(std::find(handles_.begin(), handles_.end(), legacy_event_ids_));
+  db_->DestroyColumnFamilyHandle(legacy_event_ids_);
+  legacy_event_ids_ = nullptr;
+  if (skipped != 0) {
+    spdlog::warn("event=event_id_index_upgrade_skipped rows={} message=\"rows without a "
+                 "tenant were not moved\"",
+                 skipped);
+  }
+  spdlog::info("event=event_id_index_upgrade_done rows={}", moved);
+  return absl::OkStatus();
 }
 
 Storage::~Storage() {
@@ -631,7 +694,11 @@ void Storage::DeleteTenantContent(rocksdb::WriteBatch* batch,
   const std::string begin = store::TenantPrefix(tenant);
   std::string end(tenant);
   end.push_back('\x01');
-  for (auto* cf : {bodies_, event_ids_}) batch->DeleteRange(cf, begin, end);
+  batch->DeleteRange(bodies_, begin, end);
+}
+
+absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
+  return store::DeleteTenantEventIds(db_.get(), event_ids_, tenant);
 }
 
 absl::Status Storage::CompactForRetention() {

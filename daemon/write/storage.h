@@ -177,7 +177,7 @@ class Storage {
   // then writes the marker. A store in the layout of store::kTreeMarkerV1
   // has its leaf rows' categories moved into the skeletons and its rows
   // below store::kLowestStoredLevel deleted. Does nothing if the marker is
-  // the current one. Call before anything appends.
+  // the current one. Then MoveLegacyEventIds. Call before anything appends.
   absl::Status BuildMissingTrees();
 
   // v2 checkpoints: key(tenant, size) -> signed note, written with sync=true.
@@ -199,12 +199,16 @@ class Storage {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
       std::string_view prefix);
 
-  // Adds to `batch` the deletion of every row of `tenant` that holds content
-  // or names an event: bodies (salt and canonical event) and event ids. What
-  // holds only hashes stays: skeletons, tree nodes, checkpoints (v1 and v2)
-  // and the head, so the purged log can still be proven to extend what an
-  // auditor kept (docs/RETENTION.md, "Tenant purge").
+  // Adds to `batch` the deletion of every body (salt and canonical event) of
+  // `tenant`. What holds only hashes stays: skeletons, tree nodes,
+  // checkpoints (v1 and v2) and the head, so the purged log can still be
+  // proven to extend what an auditor kept (docs/RETENTION.md, "Tenant
+  // purge"). Its event ids are not one key range: DeleteTenantEventIds.
   void DeleteTenantContent(rocksdb::WriteBatch* batch, std::string_view tenant);
+  // Deletes the event-id rows of a purged tenant (store::DeleteTenantEventIds:
+  // a scan of the whole index, writes of its own). Rows an interrupted call
+  // leaves are dropped by the retention filter at a later compaction.
+  absl::Status DeleteTenantEventIds(std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last
   // level, so retention's filters see every row (the daemon calls it
@@ -232,6 +236,12 @@ class Storage {
   // The stored rows of `nodes` (all store::IsStoredNode), in one MultiGet.
   absl::StatusOr<std::vector<chain::Digest>> GetTreeRows(std::string_view tenant,
                                                          const std::vector<chain::NodeId>& nodes);
+  // Moves the rows of a store's legacy event-id index (store::kLegacyEventIdsCf,
+  // keyed tenant first) into the current one and drops the legacy column
+  // family; does nothing if there is none. Open calls it when the tree needs
+  // no upgrade, else BuildMissingTrees after the upgrade, which reads the
+  // legacy index by tenant.
+  absl::Status MoveLegacyEventIds();
   // LookupEventId of a store::EventIdKey.
   absl::StatusOr<std::optional<uint64_t>> LookupEventIdKey(const std::string& key);
   Storage() = default;
@@ -242,6 +252,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* bodies_ = nullptr;
   rocksdb::ColumnFamilyHandle* heads_ = nullptr;
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  // Until MoveLegacyEventIds has run on an older store.
+  rocksdb::ColumnFamilyHandle* legacy_event_ids_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
   // Complete nodes read or hashed by GetTreeNodes (about 6 MiB at most).

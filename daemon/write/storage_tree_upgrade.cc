@@ -32,6 +32,9 @@ struct TreeCfs {
   rocksdb::ColumnFamilyHandle* skeletons;
   rocksdb::ColumnFamilyHandle* event_ids;
   rocksdb::ColumnFamilyHandle* tree;
+  // event_ids is keyed tenant first (store::kLegacyEventIdsCf), not as
+  // store::EventIdKey.
+  bool legacy_event_ids;
 };
 
 // Deletes the tenant's tree rows on levels [from, to) (all by default): a
@@ -51,14 +54,23 @@ absl::Status ClearTenantTree(Storage& storage, rocksdb::ColumnFamilyHandle* tree
 }
 
 // Categories of records whose body is gone, from the event-id index.
-absl::StatusOr<PrunedCategories> ReadPrunedCategories(
-    Storage& storage, rocksdb::ColumnFamilyHandle* event_ids, const std::string& tenant) {
+// The legacy index holds a tenant's rows as one key range; the current one
+// is read whole. Stores from before the tree still have the legacy index
+// here (it moves after the upgrade): only a store whose tree marker was
+// deleted by hand takes the slower path.
+absl::StatusOr<PrunedCategories> ReadPrunedCategories(Storage& storage, const TreeCfs& cfs,
+                                                      const std::string& tenant) {
   PrunedCategories pruned_categories;
-  const std::string prefix = store::TenantPrefix(tenant);
+  const std::string prefix = cfs.legacy_event_ids ? store::TenantPrefix(tenant) : std::string();
   std::unique_ptr<rocksdb::Iterator> it(
-      storage.db()->NewIterator(rocksdb::ReadOptions(), event_ids));
+      storage.db()->NewIterator(rocksdb::ReadOptions(), cfs.event_ids));
   for (it->Seek(prefix);
        it->Valid() && ToView(it->key()).substr(0, prefix.size()) == prefix; it->Next()) {
+    std::string_view row_tenant, id;
+    if (!cfs.legacy_event_ids &&
+        (!store::ParseEventIdKey(ToView(it->key()), &row_tenant, &id) || row_tenant != tenant)) {
+      continue;
+    }
     uint64_t seq = 0, at = 0;
     std::string_view category;
     if (store::DecodeEventIdValue(ToView(it->value()), &seq, &at, &category)) {
@@ -118,7 +130,7 @@ absl::Status AppendLeaves(Storage& storage, const TreeCfs& cfs, const std::strin
 absl::Status BuildTenantTree(Storage& storage, const TreeCfs& cfs, const std::string& tenant,
                              const store::Head& head) {
   if (auto s = ClearTenantTree(storage, cfs.tree, tenant); !s.ok()) return s;
-  auto pruned_categories = ReadPrunedCategories(storage, cfs.event_ids, tenant);
+  auto pruned_categories = ReadPrunedCategories(storage, cfs, tenant);
   if (!pruned_categories.ok()) return pruned_categories.status();
   chain::CompactRange range;
   uint64_t next = 1, unknown = 0;
@@ -200,7 +212,10 @@ absl::Status Storage::BuildMissingTrees() {
   const bool move = st.ok();
   auto heads = LoadHeads();
   if (!heads.ok()) return heads.status();
-  const TreeCfs cfs{skeletons_, event_ids_, tree_};
+  // A store this old keeps its event ids in the legacy index, by tenant.
+  const TreeCfs cfs{skeletons_,
+                    legacy_event_ids_ != nullptr ? legacy_event_ids_ : event_ids_, tree_,
+                    legacy_event_ids_ != nullptr};
   const char* what = move ? "tree_layout_upgrade" : "tree_upgrade";
   spdlog::info("event={}_start tenants={}", what, heads->size());
   for (const auto& [tenant, head] : *heads) {
@@ -210,7 +225,7 @@ absl::Status Storage::BuildMissingTrees() {
   }
   if (auto s = PutMeta(store::kTreeMarkerKey, store::kTreeMarkerValue); !s.ok()) return s;
   spdlog::info("event={}_done tenants={}", what, heads->size());
-  return absl::OkStatus();
+  return MoveLegacyEventIds();
 }
 
 }  // namespace indelible

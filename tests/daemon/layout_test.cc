@@ -25,6 +25,31 @@ TEST(Layout, SeqKeyRoundTrip) {
   EXPECT_FALSE(ParseSeqKey("short", &t, &seq));
 }
 
+TEST(Layout, EventIdKeyIsTheIdThenTheTenant) {
+  EXPECT_EQ(EventIdKey("acme", "evt-7"), std::string("evt-7\0acme", 10));
+  std::string_view tenant, id;
+  const std::string key = EventIdKey("a.b-c", "0190f1e2-x");
+  ASSERT_TRUE(ParseEventIdKey(key, &tenant, &id));
+  EXPECT_EQ(tenant, "a.b-c");
+  EXPECT_EQ(id, "0190f1e2-x");
+  EXPECT_FALSE(ParseEventIdKey("no-separator", &tenant, &id));
+}
+
+TEST(Layout, EventIdKeysOfIdsThatGrowSortByIdWhateverTheTenant) {
+  // UUIDv7s of two milliseconds: every tenant's later id sorts after every
+  // tenant's earlier one, so new index rows do not fall between old ones.
+  const std::string earlier = "019a0000-0000-7000-8000-000000000000";
+  const std::string later = "019a0000-0001-7000-8000-000000000000";
+  for (const char* a : {"acme", "zeta", "a"}) {
+    for (const char* b : {"acme", "zeta", "a"}) {
+      EXPECT_LT(EventIdKey(a, earlier), EventIdKey(b, later)) << a << " " << b;
+    }
+  }
+  // One id under two tenants: two keys.
+  EXPECT_NE(EventIdKey("acme", "x"), EventIdKey("acme2", "x"));
+  EXPECT_NE(EventIdKey("acme", "x0"), EventIdKey("acme0", "x"));
+}
+
 TEST(Layout, SkeletonAndHeadRoundTrip) {
   Skeleton s;
   s.received_at_ns = 42;

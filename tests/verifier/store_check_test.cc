@@ -129,7 +129,7 @@ TEST_F(StoreCheckTest, OpensEveryColumnFamily) {
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto cfs = (*reader)->column_families();
   for (const char* cf : {"default", "skeletons", "bodies", "heads",
-                         "event_ids", "checkpoints"}) {
+                         store::kEventIdsCf, "checkpoints"}) {
     EXPECT_NE(std::find(cfs.begin(), cfs.end(), cf), cfs.end()) << cf;
   }
 }

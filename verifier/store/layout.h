@@ -23,8 +23,11 @@
 //                    retention does not read it)
 //   heads        tenant           -> u64(seq) || u64(received_at_ns)
 //                                     || entry_hash(32)                 48 bytes
-//   event_ids    tenant || 0x00 || event_id -> u64(seq) || u64(received_at_ns)
-//                    || category (for retention, as for bodies)
+//   event_ids_v2 event_id || 0x00 || tenant -> u64(seq) || u64(received_at_ns)
+//                    || category (for retention, as for bodies). Stores
+//                    from before it have "event_ids", keyed tenant || 0x00
+//                    || event_id, which the daemon moves here when it opens
+//                    them.
 //   checkpoints  key(tenant, seq) -> signed checkpoint note (text)
 //   tree         TreeKey(tenant, level, index) -> node hash(32): every
 //                    complete node of the tenant's Merkle tree (format v2,
@@ -88,7 +91,12 @@ inline constexpr char kAppliedSettingsKey[] = "config/applied";
 inline constexpr char kSkeletonsCf[] = "skeletons";
 inline constexpr char kBodiesCf[] = "bodies";
 inline constexpr char kHeadsCf[] = "heads";
-inline constexpr char kEventIdsCf[] = "event_ids";
+// The idempotency index, keyed event id first (EventIdKey).
+inline constexpr char kEventIdsCf[] = "event_ids_v2";
+// The index as stores before it kept it, keyed `tenant || 0x00 || event_id`:
+// the daemon moves its rows into kEventIdsCf and drops it
+// (Storage::MoveLegacyEventIds).
+inline constexpr char kLegacyEventIdsCf[] = "event_ids";
 inline constexpr char kCheckpointsCf[] = "checkpoints";
 inline constexpr char kTreeCf[] = "tree";
 inline constexpr char kCheckpointsV2Cf[] = "checkpoints_v2";
@@ -121,11 +129,30 @@ inline bool ParseSeqKey(std::string_view key, std::string_view* tenant,
   return true;
 }
 
+// `event_id || 0x00 || tenant`: neither holds a NUL (an event id has no
+// control characters, a tenant id is [a-z0-9._-]). The id comes first so that
+// ids which grow with time (UUIDv7, ULIDs, a client's counter) land after
+// the ids stored before them whatever their tenant: the index's new tables
+// then overlap few older ones, and compactions rewrite little
+// (docs/PERFORMANCE.md, "The idempotency index").
 inline std::string EventIdKey(std::string_view tenant,
                               std::string_view event_id) {
-  std::string k = TenantPrefix(tenant);
+  std::string k;
+  k.reserve(event_id.size() + 1 + tenant.size());
   k.append(event_id);
+  k.push_back('\0');
+  k.append(tenant);
   return k;
+}
+
+// Splits an EventIdKey; false if `key` has no NUL.
+inline bool ParseEventIdKey(std::string_view key, std::string_view* tenant,
+                            std::string_view* event_id) {
+  const size_t nul = key.rfind('\0');
+  if (nul == std::string_view::npos) return false;
+  *event_id = key.substr(0, nul);
+  *tenant = key.substr(nul + 1);
+  return true;
 }
 
 // tenant || 0x00 || u8(level) || u64(index): the perfect subtree over

@@ -17,6 +17,7 @@
 #include "rocksdb/write_batch.h"
 #include "verifier/chain/deletion.h"
 #include "verifier/chain/hash.h"
+#include "verifier/store/event_ids.h"
 #include "verifier/store/layout.h"
 
 namespace indelible::store {
@@ -146,10 +147,20 @@ absl::StatusOr<std::vector<std::string>> ApplyPurgeRegister(
       close();
       return FromRocks(got, "read " + key);
     }
+    // The tenant's event ids go first, in writes of their own: if restore
+    // stops before the purge below is written, the next one does both again.
+    if (auto* h = handle(kEventIdsCf)) {
+      if (auto s = DeleteTenantEventIds(db.get(), h, tenant); !s.ok()) {
+        close();
+        return s;
+      }
+    }
     const std::string begin = TenantPrefix(tenant);
     std::string end(tenant);
     end.push_back('\x01');
-    for (const char* cf : {kBodiesCf, kEventIdsCf}) {
+    // A backup from before the index was keyed id first keeps it keyed by
+    // tenant (the daemon moves it when it opens the store).
+    for (const char* cf : {kBodiesCf, kLegacyEventIdsCf}) {
       if (auto* h = handle(cf)) batch.DeleteRange(h, begin, end);
     }
     batch.Put(key, note);
