@@ -1,5 +1,6 @@
 #include "daemon/write/sequencer.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -91,6 +92,7 @@ class FaultyFs : public rocksdb::FileSystemWrapper {
 
 class SequencerTest : public ::testing::Test {
  protected:
+  void BuildsTheTreeOfAStoreWithoutOne(bool legacy_index);
   void SetUp() override {
     dir_ = ::testing::TempDir() + "/seq-" +
            ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -595,8 +597,11 @@ TEST_F(SequencerTest, TreeFollowsTheChainAcrossGroupsAndRestarts) {
 
 // A store written before the tree existed (no tree rows, no marker) gets
 // its trees built at start; a pruned body's leaf takes its category from
-// the event-id index, or kUnknownCategory when that is gone too.
-TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
+// the event-id index, or kUnknownCategory when that is gone too. Such a
+// store has its index keyed tenant first (store::kLegacyEventIdsCf), which
+// moves after the trees are built; with `legacy_index` false the index is
+// already the current one (a store whose tree marker was deleted).
+void SequencerTest::BuildsTheTreeOfAStoreWithoutOne(bool legacy_index) {
   std::vector<PreparedEvent> ev;
   for (int i = 1; i <= 17; ++i) {
     PreparedEvent e = RealEvent("acme", std::to_string(i), "read", kStart);
@@ -628,9 +633,35 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
     b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 5));
     b.Delete(Cf(store::kEventIdsCf), store::EventIdKey("acme", "5"));
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    if (legacy_index) {
+      rocksdb::ColumnFamilyHandle* legacy = nullptr;
+      ASSERT_TRUE(storage_->db()
+                      ->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                           store::kLegacyEventIdsCf, &legacy)
+                      .ok());
+      rocksdb::WriteBatch m;
+      std::unique_ptr<rocksdb::Iterator> it(
+          storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kEventIdsCf)));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        std::string_view tenant, id;
+        ASSERT_TRUE(store::ParseEventIdKey(
+            std::string_view(it->key().data(), it->key().size()), &tenant, &id));
+        m.Put(legacy, store::TenantPrefix(tenant) + std::string(id), it->value());
+        m.Delete(Cf(store::kEventIdsCf), it->key());
+      }
+      it.reset();
+      ASSERT_TRUE(storage_->WriteSynced(&m).ok());
+      ASSERT_TRUE(storage_->db()->DestroyColumnFamilyHandle(legacy).ok());
+    }
     storage_.reset();
   }
   Open();
+  std::vector<std::string> cf_names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &cf_names).ok());
+  EXPECT_EQ(std::count(cf_names.begin(), cf_names.end(), store::kLegacyEventIdsCf), 0);
+  EXPECT_EQ(storage_->LookupEventId("acme", "3")->value_or(0), 3u);
+  EXPECT_FALSE(storage_->LookupEventId("acme", "5")->has_value());
+  EXPECT_EQ(storage_->LookupEventId("globex", "g")->value_or(0), 1u);
   auto recs = storage_->ReadRecords("acme", 1, 100);
   ASSERT_TRUE(recs.ok());
   ASSERT_EQ(recs->size(), 17u);
@@ -653,6 +684,14 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
   leaves.push_back(chain::LeafHash(recs->at(0).skeleton.entry_hash, "access"));
   categories.push_back("access");
   ExpectTreeIs("acme", leaves, categories);
+}
+
+TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOne) {
+  BuildsTheTreeOfAStoreWithoutOne(/*legacy_index=*/true);
+}
+
+TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOneFromTheCurrentIndex) {
+  BuildsTheTreeOfAStoreWithoutOne(/*legacy_index=*/false);
 }
 
 // A record's skeleton keeps its leaf's category: pruning the body (and the
