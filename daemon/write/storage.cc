@@ -394,7 +394,8 @@ absl::Status Storage::MoveLegacyEventIds() {
   constexpr size_t kChunk = 1 << 16;
   uint64_t moved = 0, skipped = 0;
   rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), legacy_event_ids_));
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), legacy_event_ids_));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key = ToView(it->key());
     const size_t nul = key.find('\0');
