@@ -226,14 +226,15 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   std::string cert;
   if (auto s = SignAndPurge(deps_, tenant, approvers, &cert); !s.ok()) return s;
   deps_.retention->AddPurged(tenant);
-  if (auto s = RegisterPurgeBesideBackups(deps_.backuper, tenant, cert); !s.ok()) return s;
   // The tenant's event ids are not one key range (store::EventIdKey): a scan
-  // of the index deletes them. Appends to the tenant are refused from here on.
+  // of the index deletes them. Appends to the tenant are refused from here
+  // on; if this fails or the daemon stops first, the next start finishes it.
   if (auto s = deps_.storage->DeleteTenantEventIds(tenant); !s.ok()) {
     spdlog::error("event=purge_event_ids_failed tenant={} status=\"{}\"", tenant,
                   s.ToString());
     return ToGrpcStatus(s);
   }
+  if (auto s = RegisterPurgeBesideBackups(deps_.backuper, tenant, cert); !s.ok()) return s;
   // The rows are deleted; compact so they are gone from the files as well.
   if (auto s = deps_.storage->CompactAll(); !s.ok()) {
     spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,

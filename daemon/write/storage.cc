@@ -383,6 +383,16 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   } else if (!st.ok() && !st.IsNotFound()) {
     return FromRocksDb(st, "read tree marker");
   }
+  // Purges whose event ids were not all deleted (the daemon stopped, or the
+  // store is a backup taken meanwhile). Only a store with the current index
+  // has such marks.
+  auto purging = s->ScanMeta(store::kPurgingEventIdsPrefix);
+  if (!purging.ok()) return purging.status();
+  for (const auto& [key, value] : *purging) {
+    const std::string tenant = key.substr(sizeof(store::kPurgingEventIdsPrefix) - 1);
+    spdlog::info("event=purge_event_ids_resumed tenant={}", tenant);
+    if (auto d = s->DeleteTenantEventIds(tenant); !d.ok()) return d;
+  }
   return s;
 }
 
@@ -696,10 +706,17 @@ void Storage::DeleteTenantContent(rocksdb::WriteBatch* batch,
   std::string end(tenant);
   end.push_back('\x01');
   batch->DeleteRange(bodies_, begin, end);
+  batch->Put(std::string(store::kPurgingEventIdsPrefix) + std::string(tenant), "");
 }
 
 absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
-  return store::DeleteTenantEventIds(db_.get(), event_ids_, tenant);
+  if (auto s = store::DeleteTenantsEventIds(db_.get(), event_ids_, {std::string(tenant)});
+      !s.ok()) {
+    return s;
+  }
+  rocksdb::WriteBatch b;
+  b.Delete(std::string(store::kPurgingEventIdsPrefix) + std::string(tenant));
+  return WriteSynced(&b);
 }
 
 absl::Status Storage::CompactForRetention() {

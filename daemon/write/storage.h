@@ -203,11 +203,13 @@ class Storage {
   // `tenant`. What holds only hashes stays: skeletons, tree nodes,
   // checkpoints (v1 and v2) and the head, so the purged log can still be
   // proven to extend what an auditor kept (docs/RETENTION.md, "Tenant
-  // purge"). Its event ids are not one key range: DeleteTenantEventIds.
+  // purge"). Its event ids are not one key range: the batch also marks them
+  // for deletion (store::kPurgingEventIdsPrefix), which
+  // DeleteTenantEventIds does.
   void DeleteTenantContent(rocksdb::WriteBatch* batch, std::string_view tenant);
-  // Deletes the event-id rows of a purged tenant (store::DeleteTenantEventIds:
-  // a scan of the whole index, writes of its own). Rows an interrupted call
-  // leaves are dropped by the retention filter at a later compaction.
+  // Deletes the event-id rows of a purged tenant (store::DeleteTenantsEventIds:
+  // a scan of the whole index, synced writes of its own), then its mark.
+  // Open calls it for every mark left by a purge the daemon did not finish.
   absl::Status DeleteTenantEventIds(std::string_view tenant);
 
   // Compacts the bodies and event_ids column families down to the last

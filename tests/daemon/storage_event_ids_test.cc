@@ -172,5 +172,42 @@ TEST_F(StorageEventIdsTest, DeletingATenantsIdsLeavesEveryOtherTenants) {
   for (const auto& [tenant, id] : rows) EXPECT_NE(tenant, "acme") << id;
 }
 
+// A purge's batch marks its tenant's event ids for deletion; if the daemon
+// stops before DeleteTenantEventIds, the next open deletes them.
+TEST_F(StorageEventIdsTest, APurgeWhoseIdsWereNotDeletedIsFinishedAtOpen) {
+  Open();
+  WriteRawRows({}, {{"acme", "evt-1", 1}, {"acme", "evt-2", 2}, {"beta", "evt-1", 1}});
+  Open();
+  rocksdb::WriteBatch b;
+  storage_->DeleteTenantContent(&b, "acme");
+  ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+  auto marks = storage_->ScanMeta(store::kPurgingEventIdsPrefix);
+  ASSERT_TRUE(marks.ok());
+  ASSERT_EQ(marks->size(), 1u);
+  EXPECT_EQ(marks->at(0).first, std::string(store::kPurgingEventIdsPrefix) + "acme");
+  EXPECT_EQ(Lookup("acme", "evt-1"), 1u);  // not yet: the scan has not run
+  Open();
+  EXPECT_EQ(Lookup("acme", "evt-1"), std::nullopt);
+  EXPECT_EQ(Lookup("acme", "evt-2"), std::nullopt);
+  EXPECT_EQ(Lookup("beta", "evt-1"), 1u);
+  marks = storage_->ScanMeta(store::kPurgingEventIdsPrefix);
+  ASSERT_TRUE(marks.ok());
+  EXPECT_TRUE(marks->empty());
+}
+
+TEST_F(StorageEventIdsTest, DeletingATenantsIdsClearsItsMark) {
+  Open();
+  WriteRawRows({}, {{"acme", "evt-1", 1}});
+  Open();
+  rocksdb::WriteBatch b;
+  storage_->DeleteTenantContent(&b, "acme");
+  ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+  ASSERT_TRUE(storage_->DeleteTenantEventIds("acme").ok());
+  EXPECT_EQ(Lookup("acme", "evt-1"), std::nullopt);
+  auto marks = storage_->ScanMeta(store::kPurgingEventIdsPrefix);
+  ASSERT_TRUE(marks.ok());
+  EXPECT_TRUE(marks->empty());
+}
+
 }  // namespace
 }  // namespace indelible

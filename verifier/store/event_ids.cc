@@ -1,6 +1,8 @@
 #include "verifier/store/event_ids.h"
 
+#include <functional>
 #include <memory>
+#include <set>
 
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -9,8 +11,10 @@
 
 namespace indelible::store {
 
-absl::Status DeleteTenantEventIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
-                                  std::string_view tenant) {
+absl::Status DeleteTenantsEventIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
+                                   const std::vector<std::string>& tenants) {
+  if (tenants.empty()) return absl::OkStatus();
+  const std::set<std::string, std::less<>> purged(tenants.begin(), tenants.end());
   constexpr size_t kChunk = 1 << 16;
   rocksdb::WriteOptions wo;
   wo.sync = true;
@@ -22,7 +26,7 @@ absl::Status DeleteTenantEventIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* 
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view key(it->key().data(), it->key().size());
     std::string_view row_tenant, id;
-    if (!ParseEventIdKey(key, &row_tenant, &id) || row_tenant != tenant) continue;
+    if (!ParseEventIdKey(key, &row_tenant, &id) || purged.count(row_tenant) == 0) continue;
     batch.Delete(event_ids, it->key());
     if (++pending == kChunk) {
       if (auto s = FromRocksDb(db->Write(wo, &batch), "delete event ids"); !s.ok()) return s;

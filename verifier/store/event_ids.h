@@ -5,7 +5,8 @@
 #ifndef INDELIBLE_VERIFIER_STORE_EVENT_IDS_H_
 #define INDELIBLE_VERIFIER_STORE_EVENT_IDS_H_
 
-#include <string_view>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -16,13 +17,12 @@ class DB;
 
 namespace indelible::store {
 
-// Deletes every row of `tenant` from `event_ids` (an index keyed as
-// store::EventIdKey), in synced batches, scanning the whole column family.
-// The daemon refuses appends to a purged tenant, so no row of it is added
-// meanwhile; an interrupted call leaves rows that a second call, or the
-// retention filter of a later compaction, removes.
-absl::Status DeleteTenantEventIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
-                                  std::string_view tenant);
+// Deletes every row of each of `tenants` from `event_ids` (an index keyed
+// as store::EventIdKey), in synced batches, in one scan of the whole column
+// family. The daemon refuses appends to a purged tenant, so no row of it is
+// added meanwhile; an interrupted call leaves rows that a second one removes.
+absl::Status DeleteTenantsEventIds(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* event_ids,
+                                   const std::vector<std::string>& tenants);
 
 }  // namespace indelible::store
 

@@ -80,6 +80,10 @@ inline constexpr int kLowestStoredLevel = 4;
 inline constexpr char kRetentionPrefix[] = "retention/";
 inline constexpr char kHoldPrefix[] = "hold/";
 inline constexpr char kPurgedPrefix[] = "purged/";
+// purging_event_ids/<tenant> -> "": written with a purge, deleted once the
+// tenant's event ids are gone from the index (Storage::DeleteTenantEventIds);
+// the daemon finishes any deletion left when it opens the store.
+inline constexpr char kPurgingEventIdsPrefix[] = "purging_event_ids/";
 // approval/<request id> -> ApprovalRecord: destructive admin requests waiting
 // for a second admin (docs/SECURITY.md).
 inline constexpr char kApprovalPrefix[] = "approval/";

@@ -147,14 +147,6 @@ absl::StatusOr<std::vector<std::string>> ApplyPurgeRegister(
       close();
       return FromRocks(got, "read " + key);
     }
-    // The tenant's event ids go first, in writes of their own: if restore
-    // stops before the purge below is written, the next one does both again.
-    if (auto* h = handle(kEventIdsCf)) {
-      if (auto s = DeleteTenantEventIds(db.get(), h, tenant); !s.ok()) {
-        close();
-        return s;
-      }
-    }
     const std::string begin = TenantPrefix(tenant);
     std::string end(tenant);
     end.push_back('\x01');
@@ -166,7 +158,26 @@ absl::StatusOr<std::vector<std::string>> ApplyPurgeRegister(
     batch.Put(key, note);
     applied.push_back(tenant);
   }
-  if (!applied.empty()) {
+  // Every certificate holds. The event ids of these tenants, and of purges
+  // the backup caught before the daemon had deleted their ids (a
+  // store::kPurgingEventIdsPrefix mark), go in one scan of the index, in
+  // synced writes of their own, before the purges are written.
+  std::vector<std::string> ids_of = applied;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    const std::string prefix = kPurgingEventIdsPrefix;
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      ids_of.push_back(it->key().ToString().substr(prefix.size()));
+      batch.Delete(it->key());
+    }
+  }
+  if (auto* h = handle(kEventIdsCf)) {
+    if (auto s = DeleteTenantsEventIds(db.get(), h, ids_of); !s.ok()) {
+      close();
+      return s;
+    }
+  }
+  if (!ids_of.empty()) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     if (auto s = FromRocks(db->Write(wo, &batch), "write the purges"); !s.ok()) {

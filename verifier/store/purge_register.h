@@ -30,7 +30,9 @@ absl::Status RegisterPurge(const std::string& backup_dir, const std::string& ten
 // just restored from a backup in it): for each certificate there whose
 // tenant the store does not list as purged, deletes the tenant's bodies and
 // event ids, stores the certificate as its purge ("purged/<tenant>"), and
-// compacts so the content is gone from the files. Each certificate must
+// compacts so the content is gone from the files; the event ids of purges
+// the store marks as unfinished (store::kPurgingEventIdsPrefix: a backup
+// taken while the daemon was deleting them) go too. Each certificate must
 // verify under `keys` or a key of the store's own key history, else
 // FailedPrecondition naming the file (nothing applied). Returns the tenants
 // it purged. No register: nothing to do.
