@@ -706,7 +706,7 @@ void Storage::DeleteTenantContent(rocksdb::WriteBatch* batch,
   std::string end(tenant);
   end.push_back('\x01');
   batch->DeleteRange(bodies_, begin, end);
-  batch->Put(std::string(store::kPurgingEventIdsPrefix) + std::string(tenant), "");
+  PutMeta(batch, std::string(store::kPurgingEventIdsPrefix) + std::string(tenant), "");
 }
 
 absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
@@ -715,7 +715,7 @@ absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
     return s;
   }
   rocksdb::WriteBatch b;
-  b.Delete(std::string(store::kPurgingEventIdsPrefix) + std::string(tenant));
+  DeleteMeta(&b, std::string(store::kPurgingEventIdsPrefix) + std::string(tenant));
   return WriteSynced(&b);
 }
 
