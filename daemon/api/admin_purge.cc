@@ -236,7 +236,7 @@ grpc::Status AdminService::ApplyPurge(const std::string& tenant, const Attributi
   }
   if (auto s = RegisterPurgeBesideBackups(deps_.backuper, tenant, cert); !s.ok()) return s;
   // The rows are deleted; compact so they are gone from the files as well.
-  if (auto s = deps_.storage->CompactAll(); !s.ok()) {
+  if (auto s = deps_.storage->CompactPurgedTenant(tenant); !s.ok()) {
     spdlog::error("event=purge_compaction_failed tenant={} status=\"{}\"", tenant,
                   s.ToString());
     return ToGrpcStatus(s);

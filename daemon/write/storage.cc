@@ -239,6 +239,20 @@ class CompactionCorruptionListener final : public rocksdb::EventListener {
   }
 };
 
+// A manual compaction of a whole column family down to its last level.
+// Automatic compactions go on beside it: with them held (RocksDB's
+// default), the flushes of appends arriving meanwhile piled up in level 0
+// until RocksDB stalled writes (docs/RETENTION.md, "Tenant purge"). The
+// manual compaction takes each level's tables as it reaches the level, and
+// compactions only move rows down, so a row present when it starts is
+// rewritten by it.
+rocksdb::CompactRangeOptions ForcedCompaction() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  o.exclusive_manual_compaction = false;
+  return o;
+}
+
 }  // namespace
 
 int BlockCacheShardBits(size_t cache_bytes) {
@@ -720,8 +734,7 @@ absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
 }
 
 absl::Status Storage::CompactForRetention() {
-  rocksdb::CompactRangeOptions o;
-  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::CompactRangeOptions o = ForcedCompaction();
   for (auto* cf : {bodies_, event_ids_}) {
     if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr),
                              "compact for retention");
@@ -736,8 +749,7 @@ absl::Status Storage::CompactAll() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   if (auto s = FromRocksDb(db_->Flush(fo, handles_), "flush"); !s.ok()) return s;
-  rocksdb::CompactRangeOptions o;
-  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::CompactRangeOptions o = ForcedCompaction();
   for (auto* cf : handles_) {
     if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr), "compact");
         !s.ok()) {
@@ -745,6 +757,28 @@ absl::Status Storage::CompactAll() {
     }
   }
   // Old WAL files may still hold deleted rows until RocksDB drops them.
+  if (auto s = FromRocksDb(db_->FlushWAL(true), "flush WAL"); !s.ok()) return s;
+  return absl::OkStatus();
+}
+
+absl::Status Storage::CompactPurgedTenant(std::string_view tenant) {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  if (auto s = FromRocksDb(db_->Flush(fo, handles_), "flush"); !s.ok()) return s;
+  const rocksdb::CompactRangeOptions o = ForcedCompaction();
+  const std::string begin = store::TenantPrefix(tenant);
+  std::string end(tenant);
+  end.push_back('\x01');  // after every key "tenant || 0x00 || ..."
+  const rocksdb::Slice b(begin), e(end);
+  if (auto s = FromRocksDb(db_->CompactRange(o, bodies_, &b, &e), "compact bodies");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = FromRocksDb(db_->CompactRange(o, event_ids_, nullptr, nullptr),
+                           "compact event ids");
+      !s.ok()) {
+    return s;
+  }
   if (auto s = FromRocksDb(db_->FlushWAL(true), "flush WAL"); !s.ok()) return s;
   return absl::OkStatus();
 }

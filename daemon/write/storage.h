@@ -220,6 +220,13 @@ class Storage {
   // level: afterwards deleted rows are gone from the files (obsolete WAL and
   // table files are removed by RocksDB).
   absl::Status CompactAll();
+  // What a purge needs of CompactAll, for a purged `tenant` (its bodies and
+  // event ids deleted): flushes every memtable (the write-ahead log that
+  // held the content is retired), then compacts the tenant's key range of
+  // the bodies and the whole idempotency index, where its ids are spread,
+  // to the last level. Skeletons, tree, heads and checkpoints hold hashes
+  // only and are left to RocksDB.
+  absl::Status CompactPurgedTenant(std::string_view tenant);
 
   // Writes `batch` with sync=true: when OK is returned the batch is on disk.
   // ResourceExhausted when the disk is full.
