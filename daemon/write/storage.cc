@@ -239,7 +239,8 @@ class CompactionCorruptionListener final : public rocksdb::EventListener {
   }
 };
 
-// A manual compaction of a whole column family down to its last level.
+// A manual compaction of a column family, or a key range of one, down to
+// its last level.
 // Automatic compactions go on beside it: with them held (RocksDB's
 // default), the flushes of appends arriving meanwhile piled up in level 0
 // until RocksDB stalled writes (docs/RETENTION.md, "Tenant purge"). The

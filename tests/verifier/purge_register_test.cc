@@ -114,6 +114,18 @@ class PurgeRegisterTest : public ::testing::Test {
     ASSERT_TRUE(RegisterPurge(backups_, tenant, certificate).ok());
   }
 
+  // Registers `signer`'s certificate of `tenant`, applies the register,
+  // expects exactly `tenant` applied, and returns the store's rows then.
+  Rows PurgeAndRead(const chain::NoteSigner& signer, const std::string& tenant,
+                    std::string* cert) {
+    *cert = Certificate(signer, tenant);
+    Register(tenant, *cert);
+    auto applied = ApplyPurgeRegister(backups_, data_, {signer.verifier_key()});
+    EXPECT_TRUE(applied.ok()) << applied.status();
+    if (applied.ok()) EXPECT_EQ(*applied, std::vector<std::string>{tenant});
+    return Read();
+  }
+
   static std::string Id(uint64_t seq) {
     return EncodeEventIdValue(seq, 1700000000000000000ull + seq, "access");
   }
@@ -133,14 +145,8 @@ TEST_F(PurgeRegisterTest, AStoreWithTheLegacyIndexLosesThePurgedTenantsRowsOnly)
           {{TenantPrefix("acme") + "id-1", Id(1)},
            {TenantPrefix("acme") + "beta", Id(2)},
            {TenantPrefix("beta") + "id-1", Id(1)}}}});
-  const std::string cert = Certificate(signer, "acme");
-  Register("acme", cert);
-
-  auto applied = ApplyPurgeRegister(backups_, data_, {signer.verifier_key()});
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  EXPECT_EQ(*applied, std::vector<std::string>{"acme"});
-
-  Rows after = Read();
+  std::string cert;
+  Rows after = PurgeAndRead(signer, "acme", &cert);
   EXPECT_EQ(after[kBodiesCf],
             (std::map<std::string, std::string>{{SeqKey("beta", 1), "beta body 1"}}));
   EXPECT_EQ(after[kLegacyEventIdsCf],
@@ -169,14 +175,8 @@ TEST_F(PurgeRegisterTest, TheCurrentIndexLosesRegisteredAndMarkedTenantsIds) {
            {EventIdKey("beta", "id-1"), Id(1)},
            {EventIdKey("acme", "gamma"), Id(2)},
            {EventIdKey("gamma", "id-7"), Id(7)}}}});
-  const std::string cert = Certificate(signer, "acme");
-  Register("acme", cert);
-
-  auto applied = ApplyPurgeRegister(backups_, data_, {signer.verifier_key()});
-  ASSERT_TRUE(applied.ok()) << applied.status();
-  EXPECT_EQ(*applied, std::vector<std::string>{"acme"});
-
-  Rows after = Read();
+  std::string cert;
+  Rows after = PurgeAndRead(signer, "acme", &cert);
   EXPECT_EQ(after[kBodiesCf],
             (std::map<std::string, std::string>{{SeqKey("beta", 1), "beta body 1"}}));
   EXPECT_EQ(after[kEventIdsCf],
