@@ -12,7 +12,11 @@
 //   stream: `streams` AppendStream calls (callback API), each with at most
 //     `stream_window` unanswered messages of `batch` events; a message's
 //     latency counts from the start of its write, which waits until the
-//     daemon's flow control takes the previous one.
+//     daemon's flow control takes the previous one. Messages are encoded by
+//     EventFactory::AppendEncoded (the fixed part of an event once, not a
+//     protobuf serialization per event): the load generator shares the
+//     machine's cores with the daemon, as pgbench, which has the peer
+//     generate its rows, does with PostgreSQL.
 //
 // A unary or batch call refused by the daemon's flow control
 // (RESOURCE_EXHAUSTED with grpc-retry-pushback-ms) is sent again with the
@@ -71,6 +75,7 @@ struct RunContext {
   IssueGate* gate;
   // One stub per channel; calls are spread over them round robin.
   std::vector<std::unique_ptr<v1::AuditLog::Stub>> stubs;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;  // stubs[i]'s is channels[i]
 };
 
 // Each returns once every call has completed (or, if gRPC does not deliver

@@ -165,6 +165,7 @@ int Main(int argc, char** argv) {
       return kExitRun;
     }
     rc.stubs.push_back(v1::AuditLog::NewStub(channels.back()));
+    rc.channels.push_back(channels.back());
   }
 
   if (mode == "proofs") {

@@ -3,24 +3,30 @@
 #include <chrono>
 #include <deque>
 #include <mutex>
+#include <string>
 
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "tools/loadgen/driver.h"
 #include "tools/loadgen/latch.h"
 
 namespace indelible::tools {
 namespace {
 
-using Req = v1::AppendBatchRequest;
+// An AppendBatchRequest, as its encoded bytes (EventFactory::AppendEncoded).
+using Req = grpc::ByteBuffer;
 using Resp = v1::AppendBatchResponse;
+using Stub = grpc::TemplatedGenericStub<Req, Resp>;
+
+constexpr char kAppendStream[] = "/indelible.v1.AuditLog/AppendStream";
 
 class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
  public:
-  StreamWorker(RunContext* rc, v1::AuditLog::Stub* stub, Latch* done)
+  StreamWorker(RunContext* rc, Stub* stub, Latch* done)
       : rc_(rc), stub_(stub), done_(done) {
     const LoadOptions& o = *rc_->options;
     for (int i = 0; i < o.stream_window; ++i) {
       auto r = std::make_unique<Req>();
-      for (int k = 0; k < o.batch; ++k) rc_->factory->Fill(r->add_events());
       free_.push_back(r.get());
       pool_.push_back(std::move(r));
     }
@@ -33,7 +39,7 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
   }
 
   void Begin() {
-    stub_->async()->AppendStream(&ctx_, this);
+    stub_->PrepareBidiStreamingCall(&ctx_, kAppendStream, grpc::StubOptions(), this);
     Actions a;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -117,7 +123,13 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
            !free_.empty() && rc_->gate->Acquire(o.batch)) {
       Req* r = free_.back();
       free_.pop_back();
-      for (auto& e : *r->mutable_events()) rc_->factory->Renew(&e);
+      // gRPC owns the bytes until it drops the slice.
+      auto* bytes = new std::string();
+      bytes->reserve(static_cast<size_t>(o.batch) * (rc_->factory->event_bytes() + 4));
+      for (int k = 0; k < o.batch; ++k) rc_->factory->AppendEncoded(bytes);
+      grpc::Slice slice(bytes->data(), bytes->size(),
+                        [](void* b) { delete static_cast<std::string*>(b); }, bytes);
+      *r = grpc::ByteBuffer(&slice, 1);
       to_write_.push_back(r);
     }
     if (writing_) return a;
@@ -142,7 +154,7 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
   }
 
   RunContext* const rc_;
-  v1::AuditLog::Stub* const stub_;
+  Stub* const stub_;
   Latch* const done_;
   grpc::ClientContext ctx_;
   Resp resp_;  // one read outstanding at a time
@@ -163,12 +175,14 @@ class StreamWorker final : public grpc::ClientBidiReactor<Req, Resp> {
 
 bool RunStream(RunContext* rc) {
   const LoadOptions& o = *rc->options;
-  // Leaked with the workers if gRPC never completes them.
+  // Both leaked with the workers if gRPC never completes them.
   auto done = std::make_unique<Latch>(o.streams);
+  auto stubs = std::make_unique<std::vector<std::unique_ptr<Stub>>>();
+  for (const auto& channel : rc->channels) stubs->push_back(std::make_unique<Stub>(channel));
   std::vector<std::unique_ptr<StreamWorker>> workers;
   for (int i = 0; i < o.streams; ++i) {
     workers.push_back(std::make_unique<StreamWorker>(
-        rc, rc->stubs[i % rc->stubs.size()].get(), done.get()));
+        rc, (*stubs)[i % stubs->size()].get(), done.get()));
   }
   for (auto& w : workers) w->Begin();
   const auto limit =
@@ -179,6 +193,7 @@ bool RunStream(RunContext* rc) {
   if (!done->WaitUntil(limit)) {
     for (auto& w : workers) w.release();  // gRPC still holds them
     done.release();
+    stubs.release();
     return false;
   }
   return true;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -53,6 +54,9 @@ EventFactory::EventFactory(std::string run_id, int tenants, size_t event_bytes,
   }
   probe.set_reason(reason_);
   event_bytes_ = probe.ByteSizeLong();
+  probe.clear_tenant();
+  probe.clear_event_id();
+  fixed_tail_ = probe.SerializeAsString();
 }
 
 void EventFactory::Fill(v1::Event* event) const {
@@ -65,6 +69,47 @@ void EventFactory::Renew(v1::Event* event) {
   const uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
   event->set_tenant(tenants_[n % tenants_.size()]);
   event->set_event_id(NewId(n));
+}
+
+namespace {
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Field `field` of wire type 2 (length-delimited) holding `value`.
+void PutBytesField(uint32_t field, std::string_view value, std::string* out) {
+  out->push_back(static_cast<char>(field << 3 | 2));
+  PutVarint(value.size(), out);
+  out->append(value);
+}
+
+}  // namespace
+
+void EventFactory::AppendEncoded(std::string* out) {
+  const uint64_t n = next_.fetch_add(1, std::memory_order_relaxed);
+  const std::string& tenant = tenants_[n % tenants_.size()];
+  const std::string id = NewId(n);
+  const size_t event_size = 1 + VarintSize(tenant.size()) + tenant.size() + 1 +
+                            VarintSize(id.size()) + id.size() + fixed_tail_.size();
+  out->push_back(static_cast<char>(1 << 3 | 2));  // AppendBatchRequest.events
+  PutVarint(event_size, out);
+  PutBytesField(1, tenant, out);                  // Event.tenant
+  PutBytesField(2, id, out);                      // Event.event_id
+  out->append(fixed_tail_);
 }
 
 std::string EventFactory::NewId(uint64_t n) const {

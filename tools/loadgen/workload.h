@@ -71,6 +71,13 @@ class EventFactory {
   void Fill(v1::Event* event) const;
   // Gives a filled event the next tenant (round robin) and a fresh id.
   void Renew(v1::Event* event);
+  // Appends to `out` the next event (as Renew would make it) encoded as one
+  // `events` entry of an AppendBatchRequest: the bytes protobuf's serializer
+  // gives for that entry. The event's fixed part is encoded once; only its
+  // tenant and id (fields 1 and 2, which protobuf writes first) are encoded
+  // per event. AppendBatchRequest has no other field, so `n` entries
+  // appended one after another are a whole request of `n` events.
+  void AppendEncoded(std::string* out);
 
  private:
   std::string NewId(uint64_t n) const;
@@ -79,6 +86,8 @@ class EventFactory {
   IdFormat ids_;
   std::vector<std::string> tenants_;
   std::string reason_;
+  // A filled event's fields 3 and up, serialized (AppendEncoded).
+  std::string fixed_tail_;
   size_t event_bytes_ = 0;
   std::atomic<uint64_t> next_{0};
 };
