@@ -267,7 +267,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   rocksdb::DBOptions db_opts;
   db_opts.create_if_missing = true;
   db_opts.create_missing_column_families = true;
-  db_opts.max_background_jobs = 2;
+  db_opts.max_background_jobs = kBackgroundJobs;
   db_opts.bytes_per_sync = 1 << 20;
   db_opts.wal_bytes_per_sync = 0;  // every write is synced anyway
   db_opts.keep_log_file_num = 5;
@@ -734,7 +734,30 @@ absl::Status Storage::DeleteTenantEventIds(std::string_view tenant) {
   return WriteSynced(&b);
 }
 
+class Storage::ExtraCompactionSlot {
+ public:
+  explicit ExtraCompactionSlot(Storage* s) : s_(s) {
+    std::lock_guard<std::mutex> l(s_->manual_compactions_mu_);
+    if (s_->manual_compactions_++ == 0) Set(kBackgroundJobs + 1);
+  }
+  ~ExtraCompactionSlot() {
+    std::lock_guard<std::mutex> l(s_->manual_compactions_mu_);
+    if (--s_->manual_compactions_ == 0) Set(kBackgroundJobs);
+  }
+
+ private:
+  // A failure costs speed only: logged, not returned.
+  void Set(int jobs) {
+    auto st = s_->db_->SetDBOptions({{"max_background_jobs", std::to_string(jobs)}});
+    if (!st.ok()) {
+      spdlog::warn("event=background_jobs_not_set jobs={} status=\"{}\"", jobs, st.ToString());
+    }
+  }
+  Storage* const s_;
+};
+
 absl::Status Storage::CompactForRetention() {
+  ExtraCompactionSlot slot(this);
   const rocksdb::CompactRangeOptions o = ForcedCompaction();
   for (auto* cf : {bodies_, event_ids_}) {
     if (auto s = FromRocksDb(db_->CompactRange(o, cf, nullptr, nullptr),
@@ -763,6 +786,7 @@ absl::Status Storage::CompactAll() {
 }
 
 absl::Status Storage::CompactPurgedTenant(std::string_view tenant) {
+  ExtraCompactionSlot slot(this);
   rocksdb::FlushOptions fo;
   fo.wait = true;
   if (auto s = FromRocksDb(db_->Flush(fo, handles_), "flush"); !s.ok()) return s;

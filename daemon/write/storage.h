@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,6 +66,11 @@ struct StorageOptions {
 // 48 MiB default.
 inline constexpr size_t kMinBlockCacheShardBytes = 4 << 20;
 int BlockCacheShardBits(size_t cache_bytes);
+
+// RocksDB's background jobs: one flush and one compaction at a time (two
+// cores, shared with the write path); one more compaction while a manual
+// one runs (Storage::ExtraCompactionSlot).
+inline constexpr int kBackgroundJobs = 2;
 
 // A stored record; salt and ce are empty when the body was pruned.
 struct StoredRecord {
@@ -253,6 +259,12 @@ class Storage {
   absl::Status MoveLegacyEventIds();
   // LookupEventId of a store::EventIdKey.
   absl::StatusOr<std::optional<uint64_t>> LookupEventIdKey(const std::string& key);
+  // While a manual compaction (a purge's, retention's) runs, RocksDB gets
+  // one more background job (kBackgroundJobs + 1): a second compaction
+  // slot, so its own compactions from level 0 go on beside the manual one
+  // instead of waiting for it while flushes pile up (docs/RETENTION.md,
+  // "Tenant purge"). Counted, so concurrent manual compactions share it.
+  class ExtraCompactionSlot;
   Storage() = default;
 
   std::unique_ptr<rocksdb::DB> db_;
@@ -268,6 +280,8 @@ class Storage {
   // Complete nodes read or hashed by GetTreeNodes (about 6 MiB at most).
   NodeCache node_cache_{1 << 15};
   rocksdb::ColumnFamilyHandle* checkpoints_v2_ = nullptr;
+  std::mutex manual_compactions_mu_;
+  int manual_compactions_ = 0;  // guarded by manual_compactions_mu_
 };
 
 // The one conversion of rocksdb::Status to absl::Status

@@ -2,11 +2,14 @@
 // per-tenant sequential column families are cut at tenant boundaries
 // (storage.cc, TenantPartitioner), so one tenant's new records move down
 // the levels without rewriting another tenant's history; a clean close
-// leaves every record in a table.
+// leaves every record in a table; a manual compaction runs with one more
+// background job.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "daemon/write/storage.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "rocksdb/compaction_filter.h"
 #include "rocksdb/metadata.h"
 
 namespace indelible {
@@ -212,6 +216,84 @@ TEST_F(StorageTablesTest, ACleanCloseLeavesNoLogToReplay) {
     if (f.column_family_name == store::kBodiesCf) bodies += f.num_entries;
   }
   EXPECT_EQ(bodies, 200u);
+}
+
+// Records RocksDB's max_background_jobs each time a compaction of the
+// bodies starts, manual (a purge's, retention's) or RocksDB's own.
+class JobsProbe final : public rocksdb::CompactionFilterFactory {
+ public:
+  const char* Name() const override { return "JobsProbe"; }
+  std::unique_ptr<rocksdb::CompactionFilter> CreateCompactionFilter(
+      const rocksdb::CompactionFilter::Context& c) override {
+    if (rocksdb::DB* db = db_.load(); db != nullptr) {
+      const int jobs = db->GetDBOptions().max_background_jobs;
+      std::lock_guard<std::mutex> l(mu_);
+      (c.is_manual_compaction ? manual_ : automatic_).push_back(jobs);
+    }
+    return nullptr;  // no filter: only watching
+  }
+  void Watch(rocksdb::DB* db) { db_.store(db); }
+  std::vector<int> manual() {
+    std::lock_guard<std::mutex> l(mu_);
+    return manual_;
+  }
+
+ private:
+  std::atomic<rocksdb::DB*> db_{nullptr};
+  std::mutex mu_;
+  std::vector<int> manual_;     // guarded by mu_
+  std::vector<int> automatic_;  // guarded by mu_
+};
+
+// A manual compaction takes RocksDB's one compaction slot; while it runs
+// the store has one more background job, so RocksDB's own compactions from
+// level 0 need not wait for it; afterwards, and after concurrent manual
+// compactions, the usual number again.
+TEST(StorageCompactionTest, ManualCompactionsRunWithOneMoreBackgroundJob) {
+  const std::string dir = ::testing::TempDir() + "/manual-compaction-jobs";
+  std::filesystem::remove_all(dir);
+  auto probe = std::make_shared<JobsProbe>();
+  StorageOptions o;
+  o.bodies_filter = probe;
+  auto opened = Storage::Open(dir, o);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<Storage> storage = std::move(*opened);
+  rocksdb::DB* db = storage->db();
+  probe->Watch(db);
+  EXPECT_EQ(db->GetDBOptions().max_background_jobs, kBackgroundJobs);
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;
+  for (auto* cf : storage->column_families()) {
+    if (cf->GetName() == store::kBodiesCf) bodies = cf;
+  }
+  ASSERT_NE(bodies, nullptr);
+  // Rows of tenant "acme" in a table, for each compaction to rewrite.
+  const auto write_rows = [&](int round) {
+    for (int i = 0; i < 10; ++i) {
+      const std::string key = store::TenantPrefix("acme") + std::to_string(round * 10 + i);
+      ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), bodies, key, std::string(100, 'x')).ok());
+    }
+    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), bodies).ok());
+  };
+
+  write_rows(0);
+  ASSERT_TRUE(storage->CompactPurgedTenant("acme").ok());
+  write_rows(1);
+  ASSERT_TRUE(storage->CompactForRetention().ok());
+  std::vector<int> seen = probe->manual();
+  ASSERT_GE(seen.size(), 2u);
+  for (int jobs : seen) EXPECT_EQ(jobs, kBackgroundJobs + 1);
+  EXPECT_EQ(db->GetDBOptions().max_background_jobs, kBackgroundJobs);
+
+  // Two at once: the first to end leaves the slot to the other.
+  write_rows(2);
+  auto other = std::async(std::launch::async, [&] { return storage->CompactForRetention(); });
+  EXPECT_TRUE(storage->CompactPurgedTenant("acme").ok());
+  EXPECT_TRUE(other.get().ok());
+  seen = probe->manual();
+  for (int jobs : seen) EXPECT_EQ(jobs, kBackgroundJobs + 1);
+  EXPECT_EQ(db->GetDBOptions().max_background_jobs, kBackgroundJobs);
+  storage.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
