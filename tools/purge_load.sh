@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# What a tenant purge does to appends arriving meanwhile (docs/RETENTION.md,
-# "Tenant purge"): starts indelibled on 127.0.0.1 (port 0, temporary data
-# directory), preloads 8 tenants (pre-0 .. pre-7) with a stream, then runs
-# CHUNKS stream runs of 5 s on 8 other tenants and purges pre-3 when the
-# third begins. Prints events/s and p99 per run, the purge's wall time and
-# RocksDB's write stalls. Bounded: every run and the purge have timeouts.
+# What a tenant purge, or a retention compaction (-m compact), does to
+# appends arriving meanwhile (docs/RETENTION.md, "Tenant purge"): starts
+# indelibled on 127.0.0.1 (port 0, temporary data directory), preloads 8
+# tenants (pre-0 .. pre-7) with a stream, then runs CHUNKS stream runs of
+# 5 s on 8 other tenants and, when the third begins, purges pre-3 or runs
+# `indelible admin compact`. Prints events/s and p99 per run, the purge's
+# or compaction's wall time and RocksDB's write stalls. Bounded: every run,
+# the purge and the compaction have timeouts.
 #
-#   tools/purge_load.sh [-p PRELOAD_SECONDS] [-c CHUNKS] [BUILD_DIR]
+#   tools/purge_load.sh [-m purge|compact] [-p PRELOAD_SECONDS] [-c CHUNKS] [BUILD_DIR]
 set -euo pipefail
+mode=purge
 preload=30
 chunks=10
-while getopts "p:c:h" opt; do
+while getopts "m:p:c:h" opt; do
   case "$opt" in
+    m) mode="$OPTARG" ;;
     p) preload="$OPTARG" ;;
     c) chunks="$OPTARG" ;;
-    *) sed -n '2,9p' "$0"; exit 2 ;;
+    *) sed -n '2,11p' "$0"; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
+if [ "$mode" != purge ] && [ "$mode" != compact ]; then
+  echo "purge_load: -m must be purge or compact" >&2; exit 2
+fi
 if ! [[ "$preload" =~ ^[0-9]+$ ]] || ((preload < 1 || preload > 300)); then
   echo "purge_load: -p must be 1..300" >&2; exit 2
 fi
@@ -64,10 +71,17 @@ for c in $(seq "$chunks"); do
     (
       start=$(date +%s%N)
       rc=0
-      timeout 600 "$bin/indelible" --target "127.0.0.1:$port" admin purge \
-        --tenant pre-3 --actor purge-load --reason "purge under load" \
-        --out "$work/cert" --yes >/dev/null 2>"$work/purge.err" || rc=$?
-      echo "purge of pre-3: exit $rc, $((($(date +%s%N) - start) / 1000000)) ms" >"$work/purge.txt"
+      if [ "$mode" = purge ]; then
+        what="purge of pre-3"
+        timeout 600 "$bin/indelible" --target "127.0.0.1:$port" admin purge \
+          --tenant pre-3 --actor purge-load --reason "purge under load" \
+          --out "$work/cert" --yes >/dev/null 2>"$work/purge.err" || rc=$?
+      else
+        what="retention compaction"
+        timeout 600 "$bin/indelible" --target "127.0.0.1:$port" admin compact \
+          >/dev/null 2>"$work/purge.err" || rc=$?
+      fi
+      echo "$what: exit $rc, $((($(date +%s%N) - start) / 1000000)) ms" >"$work/purge.txt"
     ) &
     purge=$!
   fi
