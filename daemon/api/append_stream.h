@@ -58,8 +58,17 @@ class AppendStreamReactor final
     uint64_t index = 0;  // the request's position in the stream, from 0
     bool ready = false;
     absl::Status status;
-    v1::AppendBatchResponse response;
+    // Filled in by OnCommitted before `ready`; a written one goes back to
+    // spare_.
+    std::unique_ptr<v1::AppendBatchResponse> response;
+    size_t kept = 0;  // receipts `response` keeps cleared from earlier use
   };
+  // Written responses kept for reuse: cleared, a response keeps its
+  // receipts and their strings, so answering the next request allocates
+  // nothing (8 allocations per receipt otherwise, on the committer
+  // thread). The responses kept hold at most kSpareReceipts receipts
+  // (about 350 bytes each): an idle stream keeps at most 1.4 MB.
+  static constexpr size_t kSpareReceipts = 4096;
   // What to do once mu_ is released.
   struct Actions {
     bool read = false;
@@ -89,6 +98,9 @@ class AppendStreamReactor final
 
   std::mutex mu_;
   std::deque<Slot> slots_;      // in request order; front may be writing
+  // Each with the receipts it keeps; spare_receipts_ is their sum.
+  std::vector<std::pair<std::unique_ptr<v1::AppendBatchResponse>, size_t>> spare_;
+  size_t spare_receipts_ = 0;
   bool writing_ = false;
   bool reading_ = true;         // a StartRead is outstanding
   bool waiting_ = false;        // waiting for room in the sequencer

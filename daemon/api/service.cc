@@ -217,18 +217,22 @@ absl::Status AuditLogService::PrepareBatch(const Principal& who,
         absl::StrCat(events, ": too many events (", request.events_size(),
                      ", max ", options_.limits.max_batch_events, ")"));
   }
+  // Each event's path ("events[3]") is written into one buffer, which
+  // keeps its capacity: no allocation per event.
+  std::string event_path;
+  auto path_of = [&](int i) -> std::string_view {
+    event_path.assign(events);
+    absl::StrAppend(&event_path, "[", i, "]");
+    return event_path;
+  };
   for (int i = 0; i < request.events_size(); ++i) {
-    if (auto s = AuthorizeEvent(who, request.events(i), absl::StrCat(events, "[", i, "]"));
-        !s.ok()) {
-      return s;
-    }
+    if (auto s = AuthorizeEvent(who, request.events(i), path_of(i)); !s.ok()) return s;
   }
   const uint64_t now = clock_->NowNanos();
   out->resize(request.events_size());
   for (int i = 0; i < request.events_size(); ++i) {
     if (auto s = PrepareEvent(request.events(i), options_.limits, now,
-                              options_.salt_source,
-                              absl::StrCat(events, "[", i, "]"), &(*out)[i],
+                              options_.salt_source, path_of(i), &(*out)[i],
                               options_.ingest_rules);
         !s.ok()) {
       return s;

@@ -258,6 +258,9 @@ class Sequencer {
     enum class Kind { kNew, kRepeatsInFlight, kRepeatsStored };
     Kind kind = Kind::kNew;
     FirstRecord* first = nullptr;
+    // kNew: the id's key in the group's new_ids (its node outlives the
+    // group's linking).
+    std::string_view key;
   };
   // A conflict with an event of an earlier request in the same chunk, which
   // has no seq until the chunk is linked.
@@ -270,7 +273,7 @@ class Sequencer {
   struct ChunkUndo {
     HeadMap heads_before;
     FrontierMap frontiers_before;
-    std::vector<std::string> ids_added;
+    std::vector<std::string_view> ids_added;  // keys of g->new_ids' nodes
   };
   // A chunk's event ids (store::EventIdKey), request by request, and the
   // seq storage holds under each: looked up in one batched read before
@@ -330,8 +333,8 @@ class Sequencer {
                std::vector<std::vector<Receipt>>* receipts);
   // Linking: chains one new event onto its tenant's head, puts its rows and
   // its tree nodes into g's batch, and fills in its receipt.
-  void LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc,
-                 std::vector<Storage::EventIdRow>* id_rows);
+  void LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g, TreeWriter* tree,
+                 Receipt* rc, std::vector<Storage::EventIdRow>* id_rows);
   // Takes the chunk's rows out of g again and answers every request of it.
   void FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
                  const ReadFailure& failure);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "daemon/write/retry_match.h"
 #include "daemon/write/sequencer.h"
+#include "verifier/chain/text.h"
 
 namespace indelible {
 
@@ -123,7 +124,7 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
   id_rows.reserve(news.size());
   for (const New& n : news) {
     Receipt& rc = (*receipts)[n.ri][n.ei];
-    LinkEvent(&(*chunk)[n.ri].events[n.ei], g, &tree, &rc, &id_rows);
+    LinkEvent(&(*chunk)[n.ri].events[n.ei], resolved[n.ri][n.ei].key, g, &tree, &rc, &id_rows);
     resolved[n.ri][n.ei].first->receipt = rc;
   }
   storage_->PutEventIdRows(&g->batch, &id_rows);
@@ -185,7 +186,7 @@ std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
                                    undo->ids_added.end(), id_key);
         if (first->receipt.seq == 0 && own == undo->ids_added.end()) *conflict = {ei, first};
       }
-      (*resolved)[ei] = {Resolved::Kind::kRepeatsInFlight, first};
+      (*resolved)[ei] = {Resolved::Kind::kRepeatsInFlight, first, {}};
       continue;
     }
     if (!ids->stored[at].ok()) return ReadFailure{e.tenant, ids->stored[at].status()};
@@ -194,16 +195,16 @@ std::optional<Sequencer::ReadFailure> Sequencer::Deduplicate(
     if (stored->has_value()) {
       if (!SameEvent(**stored, e)) *refused = ConflictError(e, **stored);
       (*receipts)[ei] = std::move((*stored)->receipt);
-      (*resolved)[ei] = {Resolved::Kind::kRepeatsStored, nullptr};
+      (*resolved)[ei] = {Resolved::Kind::kRepeatsStored, nullptr, {}};
       continue;
     }
-    FirstRecord* own = &g->new_ids.insert_or_assign(id_key, FirstRecordOf(e)).first->second;
-    undo->ids_added.push_back(std::move(id_key));
-    (*resolved)[ei] = {Resolved::Kind::kNew, own};
+    auto node = g->new_ids.insert_or_assign(std::move(id_key), FirstRecordOf(e)).first;
+    undo->ids_added.push_back(node->first);
+    (*resolved)[ei] = {Resolved::Kind::kNew, &node->second, node->first};
   }
   if (!refused->ok()) {
     for (size_t i = ids_before; i < undo->ids_added.size(); ++i) {
-      g->new_ids.erase(undo->ids_added[i]);
+      g->new_ids.erase(chain::ToAbsl(undo->ids_added[i]));
     }
     undo->ids_added.resize(ids_before);
   }
@@ -252,7 +253,8 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
   return std::optional<FirstRecord>(std::move(stored));
 }
 
-void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt* rc,
+void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
+                          TreeWriter* tree, Receipt* rc,
                           std::vector<Storage::EventIdRow>* id_rows) {
   auto head_it = g->new_heads.find(e->tenant);
   if (head_it == g->new_heads.end()) {
@@ -278,8 +280,8 @@ void Sequencer::LinkEvent(PreparedEvent* e, Group* g, TreeWriter* tree, Receipt*
   head.entry_hash = sk.entry_hash;
   // Its rows, then its leaf and the tree nodes it completes.
   store::SetBodyReceivedAt(&e->body, sk.received_at_ns);
-  storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, e->event_id,
-                      e->category, id_rows);
+  storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, id_key, e->category,
+                      id_rows);
   tree->Append(e->tenant, sk.entry_hash, e->category, &frontier_it->second);
   rc->seq = head.seq;
   rc->received_at_ns = sk.received_at_ns;
@@ -291,7 +293,7 @@ void Sequencer::FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo
   g->batch.RollbackToSavePoint();
   g->new_heads = std::move(undo->heads_before);
   g->new_frontiers = std::move(undo->frontiers_before);
-  for (const std::string& key : undo->ids_added) g->new_ids.erase(key);
+  for (std::string_view key : undo->ids_added) g->new_ids.erase(chain::ToAbsl(key));
   // A read that finds damaged rows quarantines their tenant: the chunk's
   // requests touching it fail with DataLoss, the others with Unavailable
   // (a retry links them again).

@@ -49,14 +49,15 @@ class TenantPrefixTransform final : public rocksdb::SliceTransform {
       : extra_(extra),
         name_(extra == 0 ? "indelible.TenantPrefix" : "indelible.TenantLevelPrefix") {}
   const char* Name() const override { return name_; }
+  // The rows' keys end in a fixed suffix (SeqKey, TreeKey: `extra` bytes
+  // and a u64) after the tenant's NUL, and a tenant id holds no NUL: the
+  // prefix is found from the end, without a search (memchr was 1 % of the
+  // daemon's samples, once per memtable insert).
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
-    return rocksdb::Slice(key.data(), zero - key.data() + 1 + extra_);
+    return rocksdb::Slice(key.data(), key.size() - 8);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    const char* zero = static_cast<const char*>(std::memchr(key.data(), 0, key.size()));
-    return zero != nullptr &&
-           static_cast<size_t>(key.data() + key.size() - (zero + 1)) >= extra_ + 8;
+    return key.size() >= extra_ + 9 && key[key.size() - extra_ - 9] == '\0';
   }
 
  private:
@@ -631,19 +632,25 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
 
 void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                         uint64_t seq, const store::Skeleton& skeleton,
-                        std::string_view body, std::string_view event_id,
+                        std::string_view body, std::string_view event_id_key,
                         std::string_view category, std::vector<EventIdRow>* id_rows) {
-  const std::string key = store::SeqKey(tenant, seq);
-  batch->Put(skeletons_, key, store::EncodeSkeleton(skeleton, category));
+  // WriteBatch::Put copies the bytes: the buffers are reused.
+  thread_local std::string key, value;
+  store::SeqKeyTo(tenant, seq, &key);
+  store::EncodeSkeletonTo(skeleton, category, &value);
+  batch->Put(skeletons_, key, value);
   batch->Put(bodies_, key, ToSlice(body));
-  id_rows->push_back({store::EventIdKey(tenant, event_id),
-                      store::EncodeEventIdValue(seq, skeleton.received_at_ns, category)});
+  id_rows->push_back({event_id_key, seq, skeleton.received_at_ns, category});
 }
 
 void Storage::PutEventIdRows(rocksdb::WriteBatch* batch, std::vector<EventIdRow>* rows) {
   std::sort(rows->begin(), rows->end(),
             [](const EventIdRow& a, const EventIdRow& b) { return a.key < b.key; });
-  for (const EventIdRow& r : *rows) batch->Put(event_ids_, r.key, r.value);
+  std::string value;
+  for (const EventIdRow& r : *rows) {
+    store::EncodeEventIdValueTo(r.seq, r.received_at_ns, r.category, &value);
+    batch->Put(event_ids_, ToSlice(r.key), value);
+  }
   rows->clear();
 }
 

@@ -127,17 +127,23 @@ class Storage {
   absl::StatusOr<std::vector<StoredRecord>> ReadRecords(
       std::string_view tenant, uint64_t from_seq, size_t limit);
 
-  // A record's event-id row (store::EventIdKey -> EncodeEventIdValue).
+  // A record's event-id row: `key` (store::EventIdKey) maps to
+  // EncodeEventIdValue(seq, received_at_ns, category). `key` and `category`
+  // are views: what they point at must live until PutEventIdRows.
   struct EventIdRow {
-    std::string key;
-    std::string value;
+    std::string_view key;
+    uint64_t seq = 0;
+    uint64_t received_at_ns = 0;
+    std::string_view category;
   };
   // Helpers that put one record's rows into `batch`: its skeleton (which
   // keeps `category`; skeleton.category is not read) and body, and its
-  // event-id row into `id_rows`, for PutEventIdRows.
+  // event-id row (under `event_id_key`, store::EventIdKey) into `id_rows`,
+  // for PutEventIdRows. Called once per event on the write path: the
+  // encodings go through per-thread buffers, not an allocation per row.
   void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                  uint64_t seq, const store::Skeleton& skeleton,
-                 std::string_view body, std::string_view event_id,
+                 std::string_view body, std::string_view event_id_key,
                  std::string_view category, std::vector<EventIdRow>* id_rows);
   // Puts `rows` into `batch` in key order and clears it. The event_ids
   // column family keeps a memtable insert hint per tenant: in key order,

@@ -95,7 +95,8 @@ class StorageLookupTest : public ::testing::Test {
     store::Skeleton sk;
     sk.received_at_ns = 1700000000000000000ull + seq;
     std::vector<Storage::EventIdRow> ids;
-    storage_->PutRecord(&b, "acme", seq, sk, "body", event_id, "access", &ids);
+    const std::string id_key = store::EventIdKey("acme", event_id);
+    storage_->PutRecord(&b, "acme", seq, sk, "body", id_key, "access", &ids);
     storage_->PutEventIdRows(&b, &ids);
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   }

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
+#include "daemon/api/receipt_proto.h"
 #include "daemon/write/ingest.h"
 #include "indelible/v1/indelible.pb.h"
 #include "verifier/chain/canonical_event.h"
@@ -137,6 +138,29 @@ void BM_ParseAppendRequest(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * wire.size());
 }
 BENCHMARK(BM_ParseAppendRequest)->Arg(256)->Arg(512)->Arg(4096);
+
+// A stream's answer to one request of 100 events: its receipts set into a
+// new response (arg 0), or into one cleared and reused
+// (AppendStreamReactor keeps written responses for reuse: arg 1).
+void BM_ReceiptsToProto(benchmark::State& state) {
+  std::vector<Receipt> receipts(100);
+  for (size_t i = 0; i < receipts.size(); ++i) {
+    receipts[i].tenant = "bench-12";
+    receipts[i].seq = 1000 + i;
+    receipts[i].entry_hash = chain::Sha256(std::to_string(i));
+  }
+  const bool reuse = state.range(0) == 1;
+  v1::AppendBatchResponse reused;
+  for (auto _ : state) {
+    v1::AppendBatchResponse fresh;
+    v1::AppendBatchResponse* out = reuse ? &reused : &fresh;
+    for (const Receipt& r : receipts) ToProto(r, out->add_receipts());
+    benchmark::DoNotOptimize(out);
+    if (reuse) reused.Clear();
+  }
+  state.SetItemsProcessed(state.iterations() * receipts.size());
+}
+BENCHMARK(BM_ReceiptsToProto)->Arg(0)->Arg(1);
 
 const chain::NoteSigner& Signer() {
   static const chain::NoteSigner* signer = [] {

@@ -118,9 +118,17 @@ inline std::string TenantPrefix(std::string_view tenant) {
   return k;
 }
 
+// Writes key(tenant, seq) into *k (its capacity is kept: the write path
+// reuses one buffer).
+inline void SeqKeyTo(std::string_view tenant, uint64_t seq, std::string* k) {
+  k->assign(tenant);
+  k->push_back('\0');
+  chain::PutU64(k, seq);
+}
+
 inline std::string SeqKey(std::string_view tenant, uint64_t seq) {
-  std::string k = TenantPrefix(tenant);
-  chain::PutU64(&k, seq);
+  std::string k;
+  SeqKeyTo(tenant, seq, &k);
   return k;
 }
 
@@ -213,13 +221,19 @@ struct Skeleton {
 };
 
 // `s` with `category` in place of s.category.
+// Writes the skeleton's value into *v, replacing what it held.
+inline void EncodeSkeletonTo(const Skeleton& s, std::string_view category, std::string* v) {
+  v->clear();
+  chain::PutU64(v, s.received_at_ns);
+  v->append(chain::AsBytes(s.body_digest));
+  v->append(chain::AsBytes(s.entry_hash));
+  v->append(category);
+}
+
 inline std::string EncodeSkeleton(const Skeleton& s, std::string_view category) {
   std::string v;
   v.reserve(kSkeletonSize + category.size());
-  chain::PutU64(&v, s.received_at_ns);
-  v.append(chain::AsBytes(s.body_digest));
-  v.append(chain::AsBytes(s.entry_hash));
-  v.append(category);
+  EncodeSkeletonTo(s, category, &v);
   return v;
 }
 
@@ -299,12 +313,19 @@ inline bool DecodeBody(std::string_view v, std::string_view* salt,
 }
 
 // Event-id index value: u64(seq) || u64(received_at_ns) || category.
+// Writes the event-id row's value into *v, replacing what it held.
+inline void EncodeEventIdValueTo(uint64_t seq, uint64_t received_at_ns,
+                                 std::string_view category, std::string* v) {
+  v->clear();
+  chain::PutU64(v, seq);
+  chain::PutU64(v, received_at_ns);
+  v->append(category);
+}
+
 inline std::string EncodeEventIdValue(uint64_t seq, uint64_t received_at_ns,
                                       std::string_view category) {
   std::string v;
-  chain::PutU64(&v, seq);
-  chain::PutU64(&v, received_at_ns);
-  v.append(category);
+  EncodeEventIdValueTo(seq, received_at_ns, category, &v);
   return v;
 }
 
