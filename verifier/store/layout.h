@@ -220,8 +220,8 @@ struct Skeleton {
   std::string category;
 };
 
-// `s` with `category` in place of s.category.
-// Writes the skeleton's value into *v, replacing what it held.
+// Writes the skeleton's value, `s` with `category` in place of s.category,
+// into *v, replacing what it held.
 inline void EncodeSkeletonTo(const Skeleton& s, std::string_view category, std::string* v) {
   v->clear();
   chain::PutU64(v, s.received_at_ns);
@@ -230,6 +230,7 @@ inline void EncodeSkeletonTo(const Skeleton& s, std::string_view category, std::
   v->append(category);
 }
 
+// `s` with `category` in place of s.category.
 inline std::string EncodeSkeleton(const Skeleton& s, std::string_view category) {
   std::string v;
   v.reserve(kSkeletonSize + category.size());
