@@ -15,15 +15,14 @@ namespace indelible {
 // message that is reused keeps its strings' buffers (AppendStreamReactor
 // reuses its responses).
 inline void ToProto(const Receipt& r, v1::Receipt* out) {
-  auto bytes = [](const chain::Digest& d) { return chain::AsBytes(d); };
   out->set_tenant(r.tenant.data(), r.tenant.size());
   out->set_seq(r.seq);
   out->set_received_at_ns(r.received_at_ns);
-  out->set_entry_hash(bytes(r.entry_hash).data(), chain::kDigestSize);
+  out->set_entry_hash(r.entry_hash.data(), r.entry_hash.size());
   out->set_duplicate(r.duplicate);
   if (r.seq > 0) out->set_leaf_index(r.seq - 1);
-  out->set_body_digest(bytes(r.body_digest).data(), chain::kDigestSize);
-  out->set_prev_entry_hash(bytes(r.prev_entry_hash).data(), chain::kDigestSize);
+  out->set_body_digest(r.body_digest.data(), r.body_digest.size());
+  out->set_prev_entry_hash(r.prev_entry_hash.data(), r.prev_entry_hash.size());
 }
 
 }  // namespace indelible
