@@ -1,7 +1,5 @@
 #include "daemon/api/append_stream.h"
 
-#include <algorithm>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/api/grpc_status.h"
@@ -69,14 +67,7 @@ void AppendStreamReactor::OnReadDone(bool ok) {
     } else {
       slot = &slots_.emplace_back();
       slot->index = index;
-      if (spare_.empty()) {
-        slot->response = std::make_unique<v1::AppendBatchResponse>();
-      } else {
-        slot->response = std::move(spare_.back().first);
-        slot->kept = spare_.back().second;
-        spare_receipts_ -= slot->kept;
-        spare_.pop_back();
-      }
+      slot->answer = spare_.Take();
     }
     Plan(&a);
   }
@@ -107,7 +98,7 @@ void AppendStreamReactor::OnCommitted(
   // The slot is not ready, so nothing else touches its response: filled in
   // outside mu_, which a gRPC thread may be waiting for.
   if (result.ok()) {
-    for (const Receipt& r : *result) ToProto(r, slot->response->add_receipts());
+    for (const Receipt& r : *result) ToProto(r, slot->answer.response->add_receipts());
   }
   Actions a;
   {
@@ -124,16 +115,8 @@ void AppendStreamReactor::OnWriteDone(bool ok) {
   {
     std::lock_guard<std::mutex> l(mu_);
     writing_ = false;
-    std::unique_ptr<v1::AppendBatchResponse> written = std::move(slots_.front().response);
-    // A cleared response keeps as many receipts as it ever held.
-    const size_t receipts =
-        std::max(slots_.front().kept, static_cast<size_t>(written->receipts_size()));
+    spare_.Give(std::move(slots_.front().answer));
     slots_.pop_front();
-    if (spare_receipts_ + receipts <= kSpareReceipts) {
-      written->Clear();
-      spare_receipts_ += receipts;
-      spare_.emplace_back(std::move(written), receipts);
-    }
     if (!ok) {
       read_closed_ = true;
       if (error_.ok()) error_ = absl::CancelledError("client went away");
@@ -154,7 +137,7 @@ void AppendStreamReactor::Plan(Actions* a) {
   }
   if (error_.ok() && !writing_ && !slots_.empty() && slots_.front().ready) {
     writing_ = true;
-    a->write = slots_.front().response.get();
+    a->write = slots_.front().answer.response.get();
   }
   if (!read_closed_ && !reading_ && !waiting_ && error_.ok() &&
       slots_.size() < max_in_flight_) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/api/response_pool.h"
 #include "daemon/security/auth.h"
 #include "daemon/write/sequencer.h"
 #include "indelible/v1/indelible.grpc.pb.h"
@@ -58,16 +59,12 @@ class AppendStreamReactor final
     uint64_t index = 0;  // the request's position in the stream, from 0
     bool ready = false;
     absl::Status status;
-    // Filled in by OnCommitted before `ready`; a written one goes back to
-    // spare_.
-    std::unique_ptr<v1::AppendBatchResponse> response;
-    size_t kept = 0;  // receipts `response` keeps cleared from earlier use
+    // Filled in by OnCommitted before `ready`; once written it goes back
+    // to spare_.
+    ResponsePool::Lease answer;
   };
-  // Written responses kept for reuse: cleared, a response keeps its
-  // receipts and their strings, so answering the next request allocates
-  // nothing (8 allocations per receipt otherwise, on the committer
-  // thread). The responses kept hold at most kSpareReceipts receipts
-  // (up to about 440 bytes each): an idle stream keeps at most 1.8 MB.
+  // Receipts the written responses kept for reuse may hold (up to about
+  // 440 bytes each): an idle stream keeps at most 1.8 MB.
   static constexpr size_t kSpareReceipts = 4096;
   // What to do once mu_ is released.
   struct Actions {
@@ -98,9 +95,7 @@ class AppendStreamReactor final
 
   std::mutex mu_;
   std::deque<Slot> slots_;      // in request order; front may be writing
-  // Each with the receipts it keeps; spare_receipts_ is their sum.
-  std::vector<std::pair<std::unique_ptr<v1::AppendBatchResponse>, size_t>> spare_;
-  size_t spare_receipts_ = 0;
+  ResponsePool spare_{kSpareReceipts};
   bool writing_ = false;
   bool reading_ = true;         // a StartRead is outstanding
   bool waiting_ = false;        // waiting for room in the sequencer
