@@ -60,10 +60,10 @@ class AppendStreamReactor final
     bool ready = false;
     absl::Status status;
     // Filled in by OnCommitted before `ready`; once written it goes back
-    // to spare_.
+    // to spare_. No response for a bad request.
     ResponsePool::Lease answer;
   };
-  // Receipts the written responses kept for reuse may hold (up to about
+  // At most this many receipts in the responses spare_ keeps (up to about
   // 440 bytes each): an idle stream keeps at most 1.8 MB.
   static constexpr size_t kSpareReceipts = 4096;
   // What to do once mu_ is released.

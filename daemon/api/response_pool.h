@@ -1,7 +1,8 @@
 // ResponsePool: the written responses of one append stream, kept for
 // reuse. Cleared, a response keeps its receipts and their strings, so
-// filling it again allocates nothing (8 allocations per receipt otherwise,
-// on the committer thread). What the pool keeps is bounded in receipts:
+// filling it again with no more receipts than it held, and no longer
+// tenant ids, allocates nothing (8 allocations per receipt otherwise, 9
+// for a tenant id over 15 bytes, on the committer thread). What the pool keeps is bounded in receipts:
 // a response counts the most receipts it ever held (Clear keeps them all),
 // and one that would take the pool over its bound is freed instead.
 //
@@ -30,7 +31,8 @@ class ResponsePool {
   // The response given back last, or a new one.
   Lease Take();
   // Takes back a written response: cleared and kept if the pool stays
-  // within max_receipts, freed otherwise.
+  // within max_receipts, freed otherwise. A lease without a response is
+  // ignored.
   void Give(Lease lease);
 
   // The receipts kept in all, and the responses that hold them.

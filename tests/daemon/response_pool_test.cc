@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace indelible {
 namespace {
 
@@ -37,11 +42,15 @@ TEST(ResponsePool, AWrittenResponseComesBackClearedWithTheReceiptsItKeeps) {
   EXPECT_EQ(again.response.get(), given);
   EXPECT_EQ(again.kept, 40u);
   EXPECT_EQ(again.response->receipts_size(), 0);  // nothing of the last answer
+  // ... but its 40 receipts, cleared, for the next one to fill.
+  EXPECT_EQ(again.response->receipts().ClearedCount(), 40);
   EXPECT_EQ(pool.size(), 0u);
   EXPECT_EQ(pool.receipts(), 0u);
 
-  // Filled again with fewer receipts, it still holds the 40 it had.
+  // Filled again with fewer receipts, it takes them from those it kept
+  // and still holds the 40 it had.
   Answer(&again, 3);
+  EXPECT_EQ(again.response->receipts().ClearedCount(), 37);
   EXPECT_EQ(again.response->receipts(0).seq(), 1u);
   pool.Give(std::move(again));
   EXPECT_EQ(pool.receipts(), 40u);
@@ -58,6 +67,12 @@ TEST(ResponsePool, KeepsNoMoreThanItsBound) {
   // 40 + 40 fit in 100; a third would make 120 and is freed, the fourth too.
   EXPECT_EQ(pool.size(), 2u);
   EXPECT_EQ(pool.receipts(), 80u);
+  // A smaller one still fits after those were refused.
+  ResponsePool::Lease small_one{std::make_unique<v1::AppendBatchResponse>(), 0};
+  Answer(&small_one, 20);
+  pool.Give(std::move(small_one));
+  EXPECT_EQ(pool.size(), 3u);
+  EXPECT_EQ(pool.receipts(), 100u);
 
   // One that alone holds more than the bound is never kept.
   ResponsePool small(10);
@@ -76,6 +91,13 @@ TEST(ResponsePool, KeepsNoMoreThanItsBound) {
   exact.Give(std::move(b));
   EXPECT_EQ(exact.size(), 2u);
   EXPECT_EQ(exact.receipts(), 80u);
+}
+
+TEST(ResponsePool, ALeaseWithoutAResponseIsIgnored) {
+  ResponsePool pool(100);
+  pool.Give(ResponsePool::Lease{});
+  EXPECT_EQ(pool.size(), 0u);
+  EXPECT_EQ(pool.receipts(), 0u);
 }
 
 }  // namespace
