@@ -17,17 +17,14 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
         counters_(counters) {}
 
   bool Filter(int /*level*/, const rocksdb::Slice& key,
-              const rocksdb::Slice& value, std::string* /*new_value*/,
-              bool* /*value_changed*/) const override {
+              const rocksdb::Slice& value, std::string* new_value,
+              bool* value_changed) const override {
     try {
-      const bool drop = target_ == RetentionTarget::kBodies
-                            ? BodyExpired(View(key), View(value))
-                            : EventIdExpired(View(key), View(value));
-      if (drop) {
-        (target_ == RetentionTarget::kBodies ? counters_->bodies_dropped
-                                             : counters_->event_ids_dropped)
-            .fetch_add(1, std::memory_order_relaxed);
+      if (target_ == RetentionTarget::kBodies) {
+        return FilterRun(View(key), View(value), new_value, value_changed);
       }
+      const bool drop = EventIdExpired(View(key), View(value));
+      if (drop) counters_->event_ids_dropped.fetch_add(1, std::memory_order_relaxed);
       return drop;
     } catch (...) {
       return false;  // keep what we cannot judge
@@ -40,19 +37,61 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
   }
 
  private:
-  bool BodyExpired(std::string_view key, std::string_view value) const {
-    std::string_view tenant, salt, ce;
+  // A row of bodies (store::BodyRun): dropped when every body in it has
+  // expired, rewritten without the expired ones when some have, kept as it
+  // is otherwise. A body that does not decode, and a row that does not, is
+  // kept (and so is what follows it in its row).
+  bool FilterRun(std::string_view key, std::string_view row, std::string* new_value,
+                 bool* value_changed) const {
+    std::string_view tenant;
+    uint64_t first;
+    if (!store::ParseSeqKey(key, &tenant, &first)) return false;
+    if (snapshot_->purged.count(tenant)) {
+      CountDropped(store::BodyRun(first, row));
+      return true;
+    }
+    // Most rows are above every horizon of their tenant: kept unread (the
+    // key's seq is at or below every seq in the row).
+    if (!snapshot_->BodyMayExpire(tenant, first)) return false;
+    store::BodyRun run(first, row);
     uint64_t seq;
-    if (!store::ParseSeqKey(key, &tenant, &seq)) return false;
-    if (snapshot_->purged.count(tenant)) return true;
-    // Most rows are above every horizon of their tenant: kept unread.
-    if (!snapshot_->BodyMayExpire(tenant, seq)) return false;
-    // The body's own copy of received_at is covered by no hash: the
-    // horizon, computed from the skeletons, decides.
-    if (!store::DecodeBody(value, &salt, &ce)) return false;
-    auto category = chain::CanonicalEventCategory(ce);
-    if (!category.ok()) return false;
-    return snapshot_->BodyExpired(tenant, *category, seq);
+    std::string_view body;
+    uint64_t dropped = 0;
+    std::string kept;
+    bool any_kept = false;
+    while (run.Next(&seq, &body)) {
+      // The body's own copy of received_at is covered by no hash: the
+      // horizon, computed from the skeletons, decides.
+      std::string_view salt, ce;
+      bool expired = false;
+      if (store::DecodeBody(body, &salt, &ce)) {
+        auto category = chain::CanonicalEventCategory(ce);
+        expired = category.ok() && snapshot_->BodyExpired(tenant, *category, seq);
+      }
+      if (expired) {
+        ++dropped;
+      } else {
+        store::AppendToBodyRun(&kept, seq, body);
+        any_kept = true;
+      }
+    }
+    if (dropped == 0) return false;
+    if (run.malformed()) {  // the undecoded rest stays, as it is
+      kept.append(run.rest());
+      any_kept = true;
+    }
+    counters_->bodies_dropped.fetch_add(dropped, std::memory_order_relaxed);
+    if (!any_kept) return true;
+    *new_value = std::move(kept);
+    *value_changed = true;
+    return false;
+  }
+
+  void CountDropped(store::BodyRun run) const {
+    uint64_t seq, n = 0;
+    std::string_view body;
+    while (run.Next(&seq, &body)) ++n;
+    counters_->bodies_dropped.fetch_add(n, std::memory_order_relaxed);
   }
 
   bool EventIdExpired(std::string_view key, std::string_view value) const {

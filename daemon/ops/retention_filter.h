@@ -1,6 +1,8 @@
 // Compaction filters that enforce retention (retention.h) as RocksDB
 // compacts: on the bodies column family they drop expired bodies (salt and
-// canonical bytes; the skeleton stays, so the chain still verifies), judged
+// canonical bytes; the skeleton stays, so the chain still verifies) from
+// their rows (store::BodyRun: a row is rewritten without them, or dropped
+// once none is left; bodies_dropped counts bodies, not rows), judged
 // by seq against the prune horizons computed from the skeletons
 // (retention_compaction.h), never by the body's unhashed copy of
 // received_at; on the event_ids column family the expired records'

@@ -334,7 +334,7 @@ class Sequencer {
   // Linking: chains one new event onto its tenant's head, puts its rows and
   // its tree nodes into g's batch, and fills in its receipt.
   void LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g, TreeWriter* tree,
-                 Receipt* rc, std::vector<Storage::EventIdRow>* id_rows);
+                 Receipt* rc, Storage::ChunkRows* rows);
   // Takes the chunk's rows out of g again and answers every request of it.
   void FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
                  const ReadFailure& failure);

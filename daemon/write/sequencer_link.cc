@@ -120,14 +120,14 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
     news.swap(order);
   }
   TreeWriter tree(storage_, &g->batch);
-  std::vector<Storage::EventIdRow> id_rows;
-  id_rows.reserve(news.size());
+  Storage::ChunkRows rows;
+  rows.ids.reserve(news.size());
   for (const New& n : news) {
     Receipt& rc = (*receipts)[n.ri][n.ei];
-    LinkEvent(&(*chunk)[n.ri].events[n.ei], resolved[n.ri][n.ei].key, g, &tree, &rc, &id_rows);
+    LinkEvent(&(*chunk)[n.ri].events[n.ei], resolved[n.ri][n.ei].key, g, &tree, &rc, &rows);
     resolved[n.ri][n.ei].first->receipt = rc;
   }
-  storage_->PutEventIdRows(&g->batch, &id_rows);
+  storage_->PutChunkRows(&g->batch, &rows);
 }
 
 bool Sequencer::Admit(Request* req) {
@@ -255,7 +255,7 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
 
 void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
                           TreeWriter* tree, Receipt* rc,
-                          std::vector<Storage::EventIdRow>* id_rows) {
+                          Storage::ChunkRows* rows) {
   auto head_it = g->new_heads.find(e->tenant);
   if (head_it == g->new_heads.end()) {
     head_it = g->new_heads.emplace(e->tenant, tenants_.PendingHead(e->tenant)).first;
@@ -281,7 +281,7 @@ void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
   // Its rows, then its leaf and the tree nodes it completes.
   store::SetBodyReceivedAt(&e->body, sk.received_at_ns);
   storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, id_key, e->category,
-                      id_rows);
+                      rows);
   tree->Append(e->tenant, sk.entry_hash, e->category, &frontier_it->second);
   rc->seq = head.seq;
   rc->received_at_ns = sk.received_at_ns;

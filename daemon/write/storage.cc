@@ -21,6 +21,7 @@
 #include "rocksdb/sst_partitioner.h"
 #include "rocksdb/table.h"
 #include "verifier/chain/text.h"
+#include "verifier/store/body_records.h"
 #include "verifier/store/event_ids.h"
 
 namespace indelible {
@@ -289,6 +290,13 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   rocksdb::ColumnFamilyOptions bodies =
       CfOptions(options, cache, false, rocksdb::kLZ4Compression);
   bodies.compaction_filter_factory = options.bodies_filter;
+  // A tenant's bodies of a chunk are one row (layout.h, BodyRun), so with
+  // many tenants a flush's table holds small runs of each: compactions
+  // from level 0 wait for 16 tables, which then hold longer runs of each
+  // tenant, and rewrite less of level 1 per body (docs/PERFORMANCE.md).
+  bodies.level0_file_num_compaction_trigger = 16;
+  bodies.level0_slowdown_writes_trigger = 40;
+  bodies.level0_stop_writes_trigger = 56;
   rocksdb::ColumnFamilyOptions event_ids =
       CfOptions(options, cache, true, rocksdb::kLZ4Compression);
   event_ids.compaction_filter_factory = options.event_ids_filter;
@@ -350,14 +358,22 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   };
   // A store from before the idempotency index was keyed id first still has
   // its index in the legacy column family: opened here, moved by
-  // MoveLegacyEventIds.
+  // MoveLegacyEventIds. One from before bodies were kept in runs has them
+  // one per row: moved by MoveLegacyBodies.
   std::vector<std::string> existing;
-  const bool legacy_ids =
-      rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok() &&
-      std::find(existing.begin(), existing.end(), store::kLegacyEventIdsCf) != existing.end();
+  const bool listed = rocksdb::DB::ListColumnFamilies(db_opts, dir, &existing).ok();
+  auto has = [&](const char* cf) {
+    return listed && std::find(existing.begin(), existing.end(), cf) != existing.end();
+  };
+  const bool legacy_ids = has(store::kLegacyEventIdsCf);
+  const bool legacy_bodies = has(store::kLegacyBodiesCf);
   if (legacy_ids) {
     cfs.push_back({store::kLegacyEventIdsCf,
                    CfOptions(options, cache, true, rocksdb::kLZ4Compression)});
+  }
+  if (legacy_bodies) {
+    cfs.push_back({store::kLegacyBodiesCf,
+                   CfOptions(options, cache, false, rocksdb::kLZ4Compression)});
   }
   std::unique_ptr<Storage> s(new Storage());
   rocksdb::DB* raw = nullptr;
@@ -371,7 +387,9 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   s->checkpoints_ = s->handles_[5];
   s->tree_ = s->handles_[6];
   s->checkpoints_v2_ = s->handles_[7];
-  if (legacy_ids) s->legacy_event_ids_ = s->handles_[8];
+  size_t next_handle = 8;
+  if (legacy_ids) s->legacy_event_ids_ = s->handles_[next_handle++];
+  if (legacy_bodies) s->legacy_bodies_ = s->handles_[next_handle++];
 
   std::string format;
   st = s->db_->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
@@ -390,6 +408,8 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     return absl::DataLossError(absl::StrCat(
         dir, " holds format \"", format, "\", want ", store::kFormatValue));
   }
+  // Every reader of bodies after this point reads runs only.
+  if (auto m = s->MoveLegacyBodies(); !m.ok()) return m;
   // An upgrade of the tree reads the legacy index by tenant: the rows move
   // after it (BuildMissingTrees), or here if the tree needs none.
   std::string tree_marker;
@@ -454,6 +474,50 @@ absl::Status Storage::MoveLegacyEventIds() {
                  skipped);
   }
   spdlog::info("event=event_id_index_upgrade_done rows={}", moved);
+  return absl::OkStatus();
+}
+
+absl::Status Storage::MoveLegacyBodies() {
+  if (legacy_bodies_ == nullptr) return absl::OkStatus();
+  spdlog::info("event=bodies_upgrade_start");
+  // Each body becomes a run of one under the same key. Put is idempotent:
+  // an interrupted move starts again at the next open, and the legacy
+  // column family goes only after every row is synced.
+  constexpr size_t kChunk = 1 << 14;
+  uint64_t moved = 0;
+  rocksdb::WriteBatch batch;
+  std::string run;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), legacy_bodies_));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view tenant;
+    uint64_t seq;
+    if (store::ParseSeqKey(ToView(it->key()), &tenant, &seq)) {
+      run.clear();
+      store::AppendToBodyRun(&run, seq, ToView(it->value()));
+      batch.Put(bodies_, it->key(), run);
+    } else {
+      // Not a record's key: kept as it is, for the verifier to name.
+      batch.Put(bodies_, it->key(), it->value());
+    }
+    if (++moved % kChunk == 0) {
+      rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &batch);
+      if (!w.ok()) return FromRocksDb(w, "move bodies");
+      batch.Clear();
+      spdlog::info("event=bodies_upgrade_progress rows={}", moved);
+    }
+  }
+  if (auto s = FromRocksDb(it->status(), "scan legacy bodies"); !s.ok()) return s;
+  it.reset();
+  if (auto s = WriteSynced(&batch); !s.ok()) return s;
+  if (auto s = FromRocksDb(db_->DropColumnFamily(legacy_bodies_), "drop legacy bodies");
+      !s.ok()) {
+    return s;
+  }
+  handles_.erase(std::find(handles_.begin(), handles_.end(), legacy_bodies_));
+  db_->DestroyColumnFamilyHandle(legacy_bodies_);
+  legacy_bodies_ = nullptr;
+  spdlog::info("event=bodies_upgrade_done rows={}", moved);
   return absl::OkStatus();
 }
 
@@ -576,11 +640,30 @@ absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
 
 absl::StatusOr<std::optional<std::string>> Storage::GetBody(
     std::string_view tenant, uint64_t seq) {
-  std::string v;
-  auto st = db_->Get(rocksdb::ReadOptions(), bodies_, store::SeqKey(tenant, seq), &v);
-  if (st.IsNotFound()) return std::optional<std::string>();
-  if (!st.ok()) return FromRocksDb(st, "read body");
-  return std::optional<std::string>(std::move(v));
+  // The run that holds seq is the tenant's last row at or before it.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), bodies_));
+  it->SeekForPrev(store::SeqKey(tenant, seq));
+  if (!it->Valid()) {
+    if (auto s = FromRocksDb(it->status(), "read body"); !s.ok()) return s;
+    return std::optional<std::string>();
+  }
+  std::string_view row_tenant;
+  uint64_t first;
+  if (!store::ParseSeqKey(ToView(it->key()), &row_tenant, &first) || row_tenant != tenant) {
+    return std::optional<std::string>();  // the tenant has no row at or before seq
+  }
+  store::BodyRun run(first, ToView(it->value()));
+  uint64_t s;
+  std::string_view body;
+  while (run.Next(&s, &body)) {
+    if (s == seq) return std::optional<std::string>(std::string(body));
+    if (s > seq) break;
+  }
+  if (run.malformed()) {
+    return absl::DataLossError(absl::StrCat("malformed bodies row of ", ToAbsl(tenant),
+                                            " from seq ", first, " at seq ", run.next_min_seq()));
+  }
+  return std::optional<std::string>();  // pruned
 }
 
 absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
@@ -592,10 +675,11 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   ro.snapshot = snap;
   std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
-  std::unique_ptr<rocksdb::Iterator> body(db_->NewIterator(ro, bodies_));
+  std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(ro, bodies_));
+  store::BodyRecords body(runs.get(), nullptr);
   absl::Status status;
   const std::string start = store::SeqKey(tenant, from_seq);
-  body->Seek(start);
+  body.Seek(start);
   for (sk->Seek(start); sk->Valid() && out.size() < limit; sk->Next()) {
     std::string_view key = ToView(sk->key());
     if (key.substr(0, prefix.size()) != prefix) break;
@@ -609,10 +693,9 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     }
     r.tenant = std::string(tenant);
     // Bodies are a subset of skeletons: advance to this key, if present.
-    while (body->Valid() && body->key().compare(sk->key()) < 0) body->Next();
+    while (body.Valid() && body.key() < key) body.Next();
     std::string_view salt, ce;
-    if (body->Valid() && body->key() == sk->key() &&
-        store::DecodeBody(ToView(body->value()), &salt, &ce)) {
+    if (body.Valid() && body.key() == key && store::DecodeBody(body.value(), &salt, &ce)) {
       r.salt.assign(salt);
       r.ce.assign(ce);
     } else {
@@ -622,9 +705,9 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     out.push_back(std::move(r));
   }
   if (status.ok()) status = FromRocksDb(sk->status(), "scan skeletons");
-  if (status.ok()) status = FromRocksDb(body->status(), "scan bodies");
+  if (status.ok()) status = FromRocksDb(body.status(), "scan bodies");
   sk.reset();
-  body.reset();
+  runs.reset();
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
   return out;
@@ -633,25 +716,48 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
 void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                         uint64_t seq, const store::Skeleton& skeleton,
                         std::string_view body, std::string_view event_id_key,
-                        std::string_view category, std::vector<EventIdRow>* id_rows) {
+                        std::string_view category, ChunkRows* rows) {
   // WriteBatch::Put copies the bytes: the buffers are reused.
   thread_local std::string key, value;
   store::SeqKeyTo(tenant, seq, &key);
   store::EncodeSkeletonTo(skeleton, category, &value);
   batch->Put(skeletons_, key, value);
-  batch->Put(bodies_, key, ToSlice(body));
-  id_rows->push_back({event_id_key, seq, skeleton.received_at_ns, category});
+  // The body joins the open run if it is the next record of the run's
+  // tenant and the run has room; else the run is put and this one opens.
+  const std::string_view run_key = rows->run_key;
+  const bool joins = rows->run_records != 0 && seq == rows->run_next_seq &&
+                     rows->run_records < store::kBodyRunMaxRecords &&
+                     rows->run.size() < store::kBodyRunMaxBytes &&
+                     run_key.size() == key.size() &&
+                     run_key.substr(0, tenant.size() + 1) == std::string_view(key).substr(0, tenant.size() + 1);
+  if (!joins) {
+    PutBodyRun(batch, rows);
+    rows->run_key = key;
+  }
+  store::AppendToBodyRun(&rows->run, seq, body);
+  ++rows->run_records;
+  rows->run_next_seq = seq + 1;
+  rows->ids.push_back({event_id_key, seq, skeleton.received_at_ns, category});
 }
 
-void Storage::PutEventIdRows(rocksdb::WriteBatch* batch, std::vector<EventIdRow>* rows) {
-  std::sort(rows->begin(), rows->end(),
+void Storage::PutBodyRun(rocksdb::WriteBatch* batch, ChunkRows* rows) {
+  if (rows->run_records == 0) return;
+  batch->Put(bodies_, rows->run_key, rows->run);
+  rows->run.clear();
+  rows->run_records = 0;
+}
+
+void Storage::PutChunkRows(rocksdb::WriteBatch* batch, ChunkRows* rows) {
+  PutBodyRun(batch, rows);
+  std::vector<EventIdRow>& ids = rows->ids;
+  std::sort(ids.begin(), ids.end(),
             [](const EventIdRow& a, const EventIdRow& b) { return a.key < b.key; });
   std::string value;
-  for (const EventIdRow& r : *rows) {
+  for (const EventIdRow& r : ids) {
     store::EncodeEventIdValueTo(r.seq, r.received_at_ns, r.category, &value);
     batch->Put(event_ids_, ToSlice(r.key), value);
   }
-  rows->clear();
+  ids.clear();
 }
 
 void Storage::PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,

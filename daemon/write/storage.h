@@ -119,7 +119,8 @@ class Storage {
   absl::StatusOr<store::Skeleton> GetSkeleton(std::string_view tenant,
                                               uint64_t seq);
   // The stored body value of (tenant, seq), u64(received_at) || salt || CE,
-  // or nullopt if there is none (pruned).
+  // from its run (store::BodyRun), or nullopt if there is none (pruned);
+  // DataLoss if the run does not decode up to seq.
   absl::StatusOr<std::optional<std::string>> GetBody(std::string_view tenant,
                                                      uint64_t seq);
   // Up to `limit` records of `tenant` with seq >= from_seq, in seq order;
@@ -129,27 +130,40 @@ class Storage {
 
   // A record's event-id row: `key` (store::EventIdKey) maps to
   // EncodeEventIdValue(seq, received_at_ns, category). `key` and `category`
-  // are views: what they point at must live until PutEventIdRows.
+  // are views: what they point at must live until PutChunkRows.
   struct EventIdRow {
     std::string_view key;
     uint64_t seq = 0;
     uint64_t received_at_ns = 0;
     std::string_view category;
   };
+  // What PutRecord holds back until PutChunkRows: the event-id rows of a
+  // chunk, and the open run of bodies (store::BodyRun) of one tenant.
+  struct ChunkRows {
+    std::vector<EventIdRow> ids;
+    std::string run_key;  // key(tenant, first seq) of the open run
+    std::string run;
+    size_t run_records = 0;  // 0: no run is open
+    uint64_t run_next_seq = 0;
+  };
   // Helpers that put one record's rows into `batch`: its skeleton (which
-  // keeps `category`; skeleton.category is not read) and body, and its
-  // event-id row (under `event_id_key`, store::EventIdKey) into `id_rows`,
-  // for PutEventIdRows. Called once per event on the write path: the
-  // encodings go through per-thread buffers, not an allocation per row.
+  // keeps `category`; skeleton.category is not read); its body into the
+  // open run of `rows`, which goes into `batch` as one row once the next
+  // body is not the run's tenant's next seq, or the run is full
+  // (store::kBodyRunMaxRecords, kBodyRunMaxBytes), or at PutChunkRows; and
+  // its event-id row (under `event_id_key`, store::EventIdKey) into
+  // `rows->ids`. Called once per event on the write path: the encodings go
+  // through per-thread buffers, not an allocation per row.
   void PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
                  uint64_t seq, const store::Skeleton& skeleton,
                  std::string_view body, std::string_view event_id_key,
-                 std::string_view category, std::vector<EventIdRow>* id_rows);
-  // Puts `rows` into `batch` in key order and clears it. The event_ids
+                 std::string_view category, ChunkRows* rows);
+  // Puts the open run of bodies and the event-id rows of `rows` into `batch`,
+  // and clears them: the ids in key order. The event_ids
   // column family keeps a memtable insert hint per tenant: in key order,
   // each insert of a tenant's id takes up the skip-list search near where
   // the tenant's previous one ended, instead of from the top.
-  void PutEventIdRows(rocksdb::WriteBatch* batch, std::vector<EventIdRow>* rows);
+  void PutChunkRows(rocksdb::WriteBatch* batch, ChunkRows* rows);
   void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
                const store::Head& head);
 
@@ -263,6 +277,12 @@ class Storage {
   // no upgrade, else BuildMissingTrees after the upgrade, which reads the
   // legacy index by tenant.
   absl::Status MoveLegacyEventIds();
+  // Moves the bodies of a store's legacy column family (store::kLegacyBodiesCf,
+  // one per row) into kBodiesCf, each as a run of one, and drops the legacy
+  // column family; does nothing if there is none. Open calls it first.
+  absl::Status MoveLegacyBodies();
+  // Puts the open run of `rows`, if any, into `batch`.
+  void PutBodyRun(rocksdb::WriteBatch* batch, ChunkRows* rows);
   // LookupEventId of a store::EventIdKey.
   absl::StatusOr<std::optional<uint64_t>> LookupEventIdKey(const std::string& key);
   // While a manual compaction (a purge's, retention's) runs, RocksDB gets
@@ -281,6 +301,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
   // Until MoveLegacyEventIds has run on an older store.
   rocksdb::ColumnFamilyHandle* legacy_event_ids_ = nullptr;
+  // Until MoveLegacyBodies has run on an older store (within Open).
+  rocksdb::ColumnFamilyHandle* legacy_bodies_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
   // Complete nodes read or hashed by GetTreeNodes (about 6 MiB at most).

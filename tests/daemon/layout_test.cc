@@ -87,5 +87,73 @@ TEST(Layout, TreeRowRoundTrip) {
   EXPECT_FALSE(DecodeTreeRow(0, "short", &back, &category));
 }
 
+// A row of bodies: each body with its seq, read back in order.
+TEST(Layout, BodyRunRoundTrip) {
+  std::string row;
+  AppendToBodyRun(&row, 7, "first");
+  AppendToBodyRun(&row, 8, "");
+  AppendToBodyRun(&row, 10, std::string(300, 'x'));
+  EXPECT_EQ(row.size(), 3 * kBodyRunEntryHeader + 5 + 300);
+  BodyRun run(7, row);
+  uint64_t seq;
+  std::string_view body;
+  ASSERT_TRUE(run.Next(&seq, &body));
+  EXPECT_EQ(seq, 7u);
+  EXPECT_EQ(body, "first");
+  ASSERT_TRUE(run.Next(&seq, &body));
+  EXPECT_EQ(seq, 8u);
+  EXPECT_EQ(body, "");
+  ASSERT_TRUE(run.Next(&seq, &body));
+  EXPECT_EQ(seq, 10u);
+  EXPECT_EQ(body, std::string(300, 'x'));
+  EXPECT_FALSE(run.Next(&seq, &body));
+  EXPECT_FALSE(run.malformed());
+  EXPECT_EQ(run.next_min_seq(), 11u);
+  // The key's seq may be below the first body's (retention took it).
+  BodyRun later(3, row);
+  ASSERT_TRUE(later.Next(&seq, &body));
+  EXPECT_EQ(seq, 7u);
+}
+
+// Decoding stops at the first body that does not decode, and says where.
+TEST(Layout, BodyRunStopsWhereItDoesNotDecode) {
+  std::string good;
+  AppendToBodyRun(&good, 5, "five");
+  const auto stops_after = [&](const std::string& tail, uint64_t key_seq, int bodies) {
+    const std::string row = good + tail;
+    BodyRun run(key_seq, row);
+    uint64_t seq;
+    std::string_view body;
+    int n = 0;
+    while (run.Next(&seq, &body)) ++n;
+    EXPECT_EQ(n, bodies) << chain::ToHex(tail);
+    EXPECT_TRUE(run.malformed()) << chain::ToHex(tail);
+    EXPECT_EQ(run.rest(), bodies == 0 ? row : tail);
+    EXPECT_EQ(run.next_min_seq(), bodies == 0 ? key_seq : 6u);
+  };
+  stops_after("short", 5, 1);  // less than a header
+  std::string past_end;
+  chain::PutU64(&past_end, 6);
+  chain::PutU32(&past_end, 10);
+  past_end += "123456789";  // one byte short
+  stops_after(past_end, 5, 1);
+  std::string not_above;
+  AppendToBodyRun(&not_above, 5, "again");  // seq 5 twice
+  stops_after(not_above, 5, 1);
+  // The first body below the key's seq.
+  stops_after("", 6, 0);
+  // Nothing may follow seq 2^64 - 1.
+  std::string max;
+  AppendToBodyRun(&max, UINT64_MAX, "last");
+  AppendToBodyRun(&max, 1, "wrapped");
+  BodyRun run(0, max);
+  uint64_t seq;
+  std::string_view body;
+  ASSERT_TRUE(run.Next(&seq, &body));
+  EXPECT_EQ(seq, UINT64_MAX);
+  EXPECT_FALSE(run.Next(&seq, &body));
+  EXPECT_TRUE(run.malformed());
+}
+
 }  // namespace
 }  // namespace indelible::store

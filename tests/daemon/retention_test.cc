@@ -10,6 +10,7 @@
 #include "daemon/write/sequencer.h"
 #include "daemon/write/storage.h"
 #include "gtest/gtest.h"
+#include "tests/verifier/raw_store.h"
 #include "verifier/chain/canonical_event.h"
 
 namespace indelible {
@@ -94,26 +95,49 @@ class RetentionFilterTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void Append(const std::string& tenant, const std::string& id, const std::string& category) {
-    chain::EventFields f;
-    f.tenant = tenant;
-    f.event_id = id;
-    f.actor_id = "a";
-    f.action = "x";
-    f.category = category;
-    std::string ce = *chain::EncodeCanonicalEvent(f);
-    PreparedEvent e;
-    e.tenant = tenant;
-    e.event_id = id;
-    e.category = category;
-    chain::Salt salt{};
-    e.body = store::EncodeBody(0, salt, ce);
-    e.body_digest = chain::BodyDigest(salt, ce);
+    AppendAll(tenant, {{id, category}});
+  }
+  // Appends events (id, category) of `tenant` in one request: their bodies
+  // are one row (a run, layout.h).
+  void AppendAll(const std::string& tenant,
+                 const std::vector<std::pair<std::string, std::string>>& events) {
+    std::vector<PreparedEvent> request;
+    for (const auto& [id, category] : events) {
+      chain::EventFields f;
+      f.tenant = tenant;
+      f.event_id = id;
+      f.actor_id = "a";
+      f.action = "x";
+      f.category = category;
+      std::string ce = *chain::EncodeCanonicalEvent(f);
+      PreparedEvent e;
+      e.tenant = tenant;
+      e.event_id = id;
+      e.category = category;
+      chain::Salt salt{};
+      e.body = store::EncodeBody(0, salt, ce);
+      e.body_digest = chain::BodyDigest(salt, ce);
+      request.push_back(std::move(e));
+    }
     std::promise<void> done;
-    seq_->Submit({e}, [&](absl::StatusOr<std::vector<Receipt>> r) {
+    seq_->Submit(std::move(request), [&](absl::StatusOr<std::vector<Receipt>> r) {
       EXPECT_TRUE(r.ok()) << r.status();
       done.set_value();
     });
     done.get_future().get();
+  }
+  // Rows of the bodies column family (runs), live ones only.
+  size_t BodyRows() {
+    rocksdb::ColumnFamilyHandle* bodies = nullptr;
+    for (auto* h : storage_->column_families()) {
+      if (h->GetName() == store::kBodiesCf) bodies = h;
+    }
+    std::unique_ptr<rocksdb::Iterator> it(
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), bodies));
+    size_t n = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    EXPECT_TRUE(it->status().ok());
+    return n;
   }
   std::vector<bool> Pruned(const std::string& tenant) {
     std::vector<bool> out;
@@ -289,13 +313,10 @@ TEST_F(RetentionFilterTest, EditedBodyTimeDoesNotChangeWhatIsPruned) {
   }
   ASSERT_NE(bodies, nullptr);
   auto edit = [&](uint64_t seq, uint64_t received_at) {
-    std::string v;
-    ASSERT_TRUE(storage_->db()
-                    ->Get(rocksdb::ReadOptions(), bodies, store::SeqKey("acme", seq), &v)
-                    .ok());
-    store::SetBodyReceivedAt(&v, received_at);
-    ASSERT_TRUE(
-        storage_->db()->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", seq), v).ok());
+    auto v = testing::GetBody(storage_->db(), bodies, "acme", seq);
+    ASSERT_TRUE(v.has_value());
+    store::SetBodyReceivedAt(&*v, received_at);
+    testing::PutBody(storage_->db(), bodies, "acme", seq, *v);
   };
   edit(1, kStart + 1000 * kDay);  // t1 claims to be from the future
   edit(2, kStart - 1000 * kDay);  // t2 claims to be ancient
@@ -309,6 +330,39 @@ TEST_F(RetentionFilterTest, EditedBodyTimeDoesNotChangeWhatIsPruned) {
   clock_.Advance(1 * kDay);
   ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, true}));
+}
+
+// Bodies of one request share a row: the filter rewrites it without the
+// expired ones, keeping the others readable, and drops it once none is left.
+TEST_F(RetentionFilterTest, ARowLosesOnlyItsExpiredBodies) {
+  AppendAll("acme", {{"a1", "access"}, {"t1", "trace"}, {"a2", "access"}, {"t2", "trace"}});
+  ASSERT_TRUE(storage_->CompactAll().ok());
+  EXPECT_EQ(BodyRows(), 1u);
+  auto before = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  clock_.Advance(90 * kDay);  // the traces expire, the access events stay
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false, true, false, true}));
+  EXPECT_EQ(counters_.bodies_dropped.load(), 2u);
+  EXPECT_EQ(BodyRows(), 1u);
+  auto after = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(after.ok()) << after.status();
+  for (size_t i : {0u, 2u}) {
+    EXPECT_EQ((*after)[i].ce, (*before)[i].ce);
+    EXPECT_EQ((*after)[i].salt, (*before)[i].salt);
+  }
+  // Point reads agree with the scan.
+  EXPECT_FALSE(storage_->GetBody("acme", 2)->has_value());
+  ASSERT_TRUE(storage_->GetBody("acme", 3)->has_value());
+  EXPECT_EQ(storage_->GetBody("acme", 3)->value().substr(store::kBodyHeaderSize + chain::kSaltSize),
+            (*before)[2].ce);
+
+  clock_.Advance(300 * kDay);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true, true, true, true}));
+  EXPECT_EQ(counters_.bodies_dropped.load(), 4u);
+  EXPECT_EQ(BodyRows(), 0u);
 }
 
 TEST_F(RetentionFilterTest, HorizonsFollowTheSkeletonsTimes) {

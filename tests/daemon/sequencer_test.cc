@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
+#include "tests/verifier/raw_store.h"
 #include "verifier/chain/canonical_event.h"
 
 namespace indelible {
@@ -629,8 +630,8 @@ void SequencerTest::BuildsTheTreeOfAStoreWithoutOne(bool legacy_index) {
       }
     }
     // seq 3: body pruned, id kept; seq 5: body and id pruned.
-    b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 3));
-    b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 5));
+    testing::DeleteBody(storage_->db(), Cf(store::kBodiesCf), "acme", 3);
+    testing::DeleteBody(storage_->db(), Cf(store::kBodiesCf), "acme", 5);
     b.Delete(Cf(store::kEventIdsCf), store::EventIdKey("acme", "5"));
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
     if (legacy_index) {
@@ -701,7 +702,7 @@ TEST_F(SequencerTest, PrunedRecordKeepsItsLeafCategory) {
   trace.category = "trace";
   ASSERT_TRUE(SubmitSync({Event("acme", "a"), std::move(trace)}).ok());
   rocksdb::WriteBatch b;
-  b.Delete(Cf(store::kBodiesCf), store::SeqKey("acme", 2));
+  testing::DeleteBody(storage_->db(), Cf(store::kBodiesCf), "acme", 2);
   b.Delete(Cf(store::kEventIdsCf), store::EventIdKey("acme", "t"));
   ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   auto recs = storage_->ReadRecords("acme", 1, 10);
@@ -960,9 +961,8 @@ TEST_F(SequencerTest, PrunedFirstRecordFreesItsId) {
     if (h->GetName() == store::kBodiesCf) bodies = h;
   }
   ASSERT_NE(bodies, nullptr);
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  ASSERT_TRUE(storage_->db()->Delete(wo, bodies, store::SeqKey("acme", 1)).ok());
+  testing::DeleteBody(storage_->db(), bodies, "acme", 1);
+  ASSERT_FALSE(storage_->GetBody("acme", 1)->has_value());
   auto r = SubmitSync({RealEvent("acme", "p", "write", 5)});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_FALSE((*r)[0].duplicate);

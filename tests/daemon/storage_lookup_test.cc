@@ -94,10 +94,10 @@ class StorageLookupTest : public ::testing::Test {
     rocksdb::WriteBatch b;
     store::Skeleton sk;
     sk.received_at_ns = 1700000000000000000ull + seq;
-    std::vector<Storage::EventIdRow> ids;
+    Storage::ChunkRows rows;
     const std::string id_key = store::EventIdKey("acme", event_id);
-    storage_->PutRecord(&b, "acme", seq, sk, "body", id_key, "access", &ids);
-    storage_->PutEventIdRows(&b, &ids);
+    storage_->PutRecord(&b, "acme", seq, sk, "body", id_key, "access", &rows);
+    storage_->PutChunkRows(&b, &rows);
     ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   }
 

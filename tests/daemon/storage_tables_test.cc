@@ -211,11 +211,20 @@ TEST_F(StorageTablesTest, ACleanCloseLeavesNoLogToReplay) {
   storage_ = std::move(*s);
   std::vector<rocksdb::LiveFileMetaData> files;
   storage_->db()->GetLiveFilesMetaData(&files);
-  uint64_t bodies = 0;
+  uint64_t skeletons = 0, bodies = 0;
   for (const auto& f : files) {
+    if (f.column_family_name == store::kSkeletonsCf) skeletons += f.num_entries;
     if (f.column_family_name == store::kBodiesCf) bodies += f.num_entries;
   }
-  EXPECT_EQ(bodies, 200u);
+  EXPECT_EQ(skeletons, 200u);
+  // A request's 25 bodies are one row (a run, layout.h).
+  EXPECT_EQ(bodies, 8u);
+  for (const char* tenant : {"acme", "beta"}) {
+    auto records = storage_->ReadRecords(tenant, 1, 1000);
+    ASSERT_TRUE(records.ok()) << records.status();
+    ASSERT_EQ(records->size(), 100u);
+    for (const StoredRecord& r : *records) EXPECT_FALSE(r.pruned) << tenant << " " << r.seq;
+  }
 }
 
 // Records RocksDB's max_background_jobs each time a compaction of the

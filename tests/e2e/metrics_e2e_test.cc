@@ -68,10 +68,10 @@ TEST(MetricsE2E, CountersMoveWithAppends) {
   EXPECT_EQ(before["indelible_commit_batch_events_count"], 0);
   EXPECT_TRUE(before.count("indelible_rocksdb_live_sst_bytes{column_family=\"default\"}"));
   EXPECT_TRUE(before.count("indelible_sequencer_queue_events"));
-  EXPECT_TRUE(before.count("indelible_rocksdb_table_readers_bytes{column_family=\"bodies\"}"));
+  EXPECT_TRUE(before.count("indelible_rocksdb_table_readers_bytes{column_family=\"bodies_v2\"}"));
   EXPECT_TRUE(before.count("indelible_rocksdb_block_cache_bytes{state=\"all\"}"));
   // An empty memtable still holds its first arena block.
-  EXPECT_GT(before["indelible_rocksdb_memtable_bytes{column_family=\"bodies\"}"], 0);
+  EXPECT_GT(before["indelible_rocksdb_memtable_bytes{column_family=\"bodies_v2\"}"], 0);
   {
     client::ClientOptions o;
     o.target = (*d)->target();

@@ -300,11 +300,11 @@ TEST_F(ReportE2E, ExportRefusesAChainThatDoesNotVerify) {
   indelible::testing::CopyTree(dir_->Sub("data"), copy);
   {
     indelible::testing::RawStore raw(copy);
-    auto body = raw.Get(store::kBodiesCf, store::SeqKey("acme", 5));
+    auto body = raw.GetBody("acme", 5);
     ASSERT_TRUE(body.has_value());
     std::string changed = *body;
     changed.back() ^= 1;
-    raw.Put(store::kBodiesCf, store::SeqKey("acme", 5), changed);
+    raw.PutBody("acme", 5, changed);
   }
   const std::string out = dir_->Sub("damaged.csv");
   auto r = Export(out, {}, copy);

@@ -1,6 +1,7 @@
 // The fixed-width and length-prefixed primitives (verifier/chain/coding.h)
-// and the store's value decoders built on them (verifier/store/layout.h):
-// no read past the input, and decode -> encode gives back the input.
+// and the store's value decoders built on them (verifier/store/layout.h),
+// rows of bodies (BodyRun) among them: no read past the input, and decode
+// -> encode gives back the input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -74,11 +75,39 @@ void StoreValues(std::string_view v) {
   }
 }
 
+// A row of bodies (store::BodyRun), the key's seq taken from the input's
+// first 8 bytes: every body lies inside the row, seqs rise from the key's,
+// and the bodies re-encoded followed by the undecoded rest give back the row.
+void BodyRuns(std::string_view in) {
+  if (in.size() < 8) return;
+  const uint64_t key_seq = chain::DecodeU64(in.data());
+  const std::string_view row = in.substr(8);
+  store::BodyRun run(key_seq, row);
+  std::string again;
+  uint64_t seq, min = key_seq;
+  bool any = false, last_max = false;
+  std::string_view body;
+  while (run.Next(&seq, &body)) {
+    FUZZ_CHECK(!last_max);  // nothing follows a seq of 2^64 - 1
+    FUZZ_CHECK(seq >= min);
+    FUZZ_CHECK(body.data() >= row.data() && body.data() + body.size() <= row.data() + row.size());
+    store::AppendToBodyRun(&again, seq, body);
+    min = seq + 1;
+    last_max = seq == UINT64_MAX;
+    any = true;
+  }
+  FUZZ_CHECK(run.malformed() || run.rest().empty());
+  if (any && !last_max) FUZZ_CHECK(run.next_min_seq() == min);
+  again.append(run.rest());
+  FUZZ_CHECK(again == row);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view in(reinterpret_cast<const char*>(data), size);
   Primitives(in);
   StoreValues(in);
+  BodyRuns(in);
   return 0;
 }

@@ -133,11 +133,11 @@ class PurgeRegisterTest : public ::testing::Test {
   std::string root_, data_, backups_;
 };
 
-TEST_F(PurgeRegisterTest, AStoreWithTheLegacyIndexLosesThePurgedTenantsRowsOnly) {
+TEST_F(PurgeRegisterTest, AStoreWithTheLegacyIndexAndBodiesLosesThePurgedTenantsRowsOnly) {
   const chain::NoteSigner signer = Signer('k');
   // "beta" is also an event id of acme's: a tenant-first key range must not
   // reach it.
-  Write({{kBodiesCf,
+  Write({{kLegacyBodiesCf,
           {{SeqKey("acme", 1), "acme body 1"},
            {SeqKey("acme", 2), "acme body 2"},
            {SeqKey("beta", 1), "beta body 1"}}},
@@ -147,14 +147,15 @@ TEST_F(PurgeRegisterTest, AStoreWithTheLegacyIndexLosesThePurgedTenantsRowsOnly)
            {TenantPrefix("beta") + "id-1", Id(1)}}}});
   std::string cert;
   Rows after = PurgeAndRead(signer, "acme", &cert);
-  EXPECT_EQ(after[kBodiesCf],
+  EXPECT_EQ(after[kLegacyBodiesCf],
             (std::map<std::string, std::string>{{SeqKey("beta", 1), "beta body 1"}}));
   EXPECT_EQ(after[kLegacyEventIdsCf],
             (std::map<std::string, std::string>{{TenantPrefix("beta") + "id-1", Id(1)}}));
   EXPECT_EQ(after[rocksdb::kDefaultColumnFamilyName][std::string(kPurgedPrefix) + "acme"], cert);
   // The register adds no column family: the daemon moves the legacy index
-  // when it opens the store.
+  // and bodies when it opens the store.
   EXPECT_EQ(after.count(kEventIdsCf), 0u);
+  EXPECT_EQ(after.count(kBodiesCf), 0u);
 
   // Applied again (a second restore of the same copy): already purged.
   auto again = ApplyPurgeRegister(backups_, data_, {signer.verifier_key()});

@@ -1,5 +1,6 @@
 #include "tests/verifier/raw_store.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -77,13 +78,111 @@ void RawStore::Flush() {
   Check(db_->Flush(rocksdb::FlushOptions(), handles_), "flush");
 }
 
+namespace {
+
+using Bodies = std::vector<std::pair<uint64_t, std::string>>;
+
+// The tenant's row of bodies at or before seq, as (first seq, bodies);
+// nullopt if there is none. Aborts on a row that does not decode.
+std::optional<std::pair<uint64_t, Bodies>> RunAt(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf,
+                                                 const std::string& tenant, uint64_t seq) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  it->SeekForPrev(store::SeqKey(tenant, seq));
+  std::string_view t;
+  uint64_t first;
+  if (!it->Valid() || !store::ParseSeqKey(it->key().ToStringView(), &t, &first) ||
+      t != tenant) {
+    Check(it->status(), "seek bodies");
+    return std::nullopt;
+  }
+  Bodies bodies;
+  store::BodyRun run(first, it->value().ToStringView());
+  uint64_t s;
+  std::string_view b;
+  while (run.Next(&s, &b)) bodies.emplace_back(s, std::string(b));
+  if (run.malformed()) {
+    std::fprintf(stderr, "RawStore: the bodies row of %s at %llu does not decode\n",
+                 tenant.c_str(), static_cast<unsigned long long>(first));
+    std::abort();
+  }
+  return std::make_pair(first, std::move(bodies));
+}
+
+void PutRun(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& tenant,
+            uint64_t first, const Bodies& bodies) {
+  const std::string key = store::SeqKey(tenant, first);
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  if (bodies.empty()) {
+    Check(db->Delete(wo, cf, key), "delete run");
+    return;
+  }
+  std::string row;
+  for (const auto& [seq, body] : bodies) store::AppendToBodyRun(&row, seq, body);
+  Check(db->Put(wo, cf, key, row), "put run");
+}
+
+}  // namespace
+
+std::optional<std::string> GetBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* bodies,
+                                   const std::string& tenant, uint64_t seq) {
+  auto run = RunAt(db, bodies, tenant, seq);
+  if (!run) return std::nullopt;
+  for (const auto& [s, body] : run->second) {
+    if (s == seq) return body;
+  }
+  return std::nullopt;
+}
+
+void PutBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& tenant,
+             uint64_t seq, std::string_view body) {
+  auto run = RunAt(db, cf, tenant, seq);
+  if (!run || run->second.empty() || run->second.back().first < seq) {
+    PutRun(db, cf, tenant, seq, {{seq, std::string(body)}});
+    return;
+  }
+  Bodies& bodies = run->second;
+  auto at = std::lower_bound(bodies.begin(), bodies.end(), seq,
+                             [](const auto& b, uint64_t s) { return b.first < s; });
+  if (at != bodies.end() && at->first == seq) {
+    at->second.assign(body);
+  } else {
+    bodies.insert(at, {seq, std::string(body)});
+  }
+  PutRun(db, cf, tenant, run->first, bodies);
+}
+
+void DeleteBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, const std::string& tenant,
+                uint64_t seq) {
+  auto run = RunAt(db, cf, tenant, seq);
+  if (!run) return;
+  Bodies& bodies = run->second;
+  const size_t before = bodies.size();
+  bodies.erase(std::remove_if(bodies.begin(), bodies.end(),
+                              [seq](const auto& b) { return b.first == seq; }),
+               bodies.end());
+  if (bodies.size() != before) PutRun(db, cf, tenant, run->first, bodies);
+}
+
+std::optional<std::string> RawStore::GetBody(const std::string& tenant, uint64_t seq) {
+  return testing::GetBody(db_.get(), Handle(store::kBodiesCf), tenant, seq);
+}
+
+void RawStore::PutBody(const std::string& tenant, uint64_t seq, std::string_view body) {
+  testing::PutBody(db_.get(), Handle(store::kBodiesCf), tenant, seq, body);
+}
+
+void RawStore::DeleteBody(const std::string& tenant, uint64_t seq) {
+  testing::DeleteBody(db_.get(), Handle(store::kBodiesCf), tenant, seq);
+}
+
 void RawStore::WriteRecord(const std::string& tenant, const TestRecord& r) {
   const std::string key = store::SeqKey(tenant, r.seq);
   Put(store::kSkeletonsCf, key, store::EncodeSkeleton(r.skeleton));
   if (r.has_body) {
-    Put(store::kBodiesCf, key, r.body);
+    PutBody(tenant, r.seq, r.body);
   } else {
-    Delete(store::kBodiesCf, key);
+    DeleteBody(tenant, r.seq);
   }
 }
 
@@ -94,12 +193,26 @@ void RawStore::WriteHead(const std::string& tenant, const store::Head& h) {
 void RawStore::WriteChain(const std::string& tenant,
                           const std::vector<TestRecord>& records, bool head) {
   rocksdb::WriteBatch batch;
+  std::string run_key, run;
+  size_t run_records = 0;
+  uint64_t next_seq = 0;
+  auto put_run = [&] {
+    if (run_records != 0) batch.Put(Handle(store::kBodiesCf), run_key, run);
+    run.clear();
+    run_records = 0;
+  };
   for (const TestRecord& r : records) {
     const std::string key = store::SeqKey(tenant, r.seq);
     batch.Put(Handle(store::kSkeletonsCf), key,
               store::EncodeSkeleton(r.skeleton));
-    if (r.has_body) batch.Put(Handle(store::kBodiesCf), key, r.body);
+    if (!r.has_body) continue;
+    if (run_records == store::kBodyRunMaxRecords || r.seq != next_seq) put_run();
+    if (run_records == 0) run_key = key;
+    store::AppendToBodyRun(&run, r.seq, r.body);
+    ++run_records;
+    next_seq = r.seq + 1;
   }
+  put_run();
   if (head && !records.empty()) {
     batch.Put(Handle(store::kHeadsCf), tenant,
               store::EncodeHead(HeadOf(records)));
@@ -113,7 +226,7 @@ TestRecord RawStore::ReadRecord(const std::string& tenant, uint64_t seq) {
   r.seq = seq;
   auto sk = Get(store::kSkeletonsCf, key);
   if (!sk || !store::DecodeSkeleton(*sk, &r.skeleton)) std::abort();
-  auto body = Get(store::kBodiesCf, key);
+  auto body = GetBody(tenant, seq);
   r.has_body = body.has_value();
   if (body) r.body = *body;
   return r;
@@ -122,7 +235,7 @@ TestRecord RawStore::ReadRecord(const std::string& tenant, uint64_t seq) {
 void RawStore::DeleteRecord(const std::string& tenant, uint64_t seq) {
   const std::string key = store::SeqKey(tenant, seq);
   Delete(store::kSkeletonsCf, key);
-  Delete(store::kBodiesCf, key);
+  DeleteBody(tenant, seq);
 }
 
 void CopyTree(const std::string& from, const std::string& to) {

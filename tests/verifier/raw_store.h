@@ -27,10 +27,19 @@ class RawStore {
   void Put(std::string_view cf, std::string_view key, std::string_view value);
   void Delete(std::string_view cf, std::string_view key);
   std::optional<std::string> Get(std::string_view cf, std::string_view key);
+  // One record's body (layout.h: in the run of bodies that holds it), as
+  // the daemon stores it: u64(received_at_ns) || salt || CE.
+  std::optional<std::string> GetBody(const std::string& tenant, uint64_t seq);
+  // Replaces the body of seq in its run, or adds it (to the run whose seqs
+  // it falls among, else as a run of one).
+  void PutBody(const std::string& tenant, uint64_t seq, std::string_view body);
+  // Takes the body of seq out of its run (the row goes once it is empty).
+  void DeleteBody(const std::string& tenant, uint64_t seq);
   // Flushes memtables to table files (so data is not only in the WAL).
   void Flush();
 
-  // Writes records, and the head of their last one, as the daemon would.
+  // Writes records, and the head of their last one, as the daemon would
+  // (bodies of consecutive seqs in runs of up to kBodyRunMaxRecords).
   void WriteChain(const std::string& tenant,
                   const std::vector<TestRecord>& records, bool head = true);
   void WriteRecord(const std::string& tenant, const TestRecord& r);
@@ -48,6 +57,16 @@ class RawStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
+
+// RawStore's body edits on a store open elsewhere (the daemon's Storage in
+// its unit tests), on its bodies column family `bodies`; each edit is
+// written at once (synced).
+std::optional<std::string> GetBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* bodies,
+                                   const std::string& tenant, uint64_t seq);
+void PutBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* bodies, const std::string& tenant,
+             uint64_t seq, std::string_view body);
+void DeleteBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* bodies, const std::string& tenant,
+                uint64_t seq);
 
 // Copies a directory tree (a "backup" of a stopped daemon's data).
 void CopyTree(const std::string& from, const std::string& to);

@@ -110,11 +110,10 @@ TEST_F(StoreCheckTest, BodiesPrunedBeforeTheRecordedPolicyAllowedAreEarly) {
 TEST_F(StoreCheckTest, EditedBodyTimeCopyIsNamed) {
   {
     RawStore s(dir_);
-    const std::string key = store::SeqKey("globex", 7);
-    auto body = s.Get(store::kBodiesCf, key);
+    auto body = s.GetBody("globex", 7);
     ASSERT_TRUE(body.has_value());
     store::SetBodyReceivedAt(&*body, 1);
-    s.Put(store::kBodiesCf, key, *body);
+    s.PutBody("globex", 7, *body);
   }
   Outcome o = Check(dir_);
   ASSERT_EQ(o.findings.size(), 1u) << Describe(o.findings);
@@ -128,7 +127,7 @@ TEST_F(StoreCheckTest, OpensEveryColumnFamily) {
   auto reader = store::Reader::Open(dir_);
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto cfs = (*reader)->column_families();
-  for (const char* cf : {"default", "skeletons", "bodies", "heads",
+  for (const char* cf : {"default", "skeletons", "bodies_v2", "heads",
                          store::kEventIdsCf, "checkpoints"}) {
     EXPECT_NE(std::find(cfs.begin(), cfs.end(), cf), cfs.end()) << cf;
   }
@@ -378,7 +377,7 @@ class PurgedTenantCheckTest : public StoreCheckTest {
  protected:
   void Purge(uint64_t final_seq, const chain::NoteSigner& signer) {
     RawStore s(dir_);
-    for (uint64_t seq = 1; seq <= 40; ++seq) s.Delete(store::kBodiesCf, store::SeqKey("globex", seq));
+    for (uint64_t seq = 1; seq <= 40; ++seq) s.DeleteBody("globex", seq);
     const chain::Digest head =
         globex_[std::min<uint64_t>(final_seq, 40) - 1].skeleton.entry_hash;
     s.Put("default", std::string(store::kPurgedPrefix) + "globex",

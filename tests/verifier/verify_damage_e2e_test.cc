@@ -65,7 +65,7 @@ TEST_F(VerifyE2E, TreeRowBelowTheStoredLevels) {
 // acme's seqs 5 and 6 are deleted, their leaves stay.
 void Prune5And6(RawStore& s) {
   for (uint64_t seq : {5, 6}) {
-    s.Delete(store::kBodiesCf, store::SeqKey("acme", seq));
+    s.DeleteBody("acme", seq);
     s.Delete(store::kEventIdsCf, store::EventIdKey("acme", "acme-" + std::to_string(seq)));
   }
 }

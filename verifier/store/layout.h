@@ -17,10 +17,20 @@
 //                    72 bytes and the category the record's leaf commits to
 //                    (the body's; kept when retention prunes the body and
 //                    event-id entry, the only other copies)
-//   bodies       key(tenant, seq) -> u64(received_at_ns) || salt(16) || CE
-//                    (received_at repeats the skeleton's; no hash covers the
-//                    copy, so the verifier compares it with the skeleton and
-//                    retention does not read it)
+//   bodies_v2    key(tenant, s) -> a run of the tenant's bodies, seqs
+//                    strictly increasing from s (BodyRun): each
+//                    u64(seq) || u32(n) || body (n bytes), where a body is
+//                    u64(received_at_ns) || salt(16) || CE (received_at
+//                    repeats the skeleton's; no hash covers the copy, so the
+//                    verifier compares it with the skeleton and retention
+//                    does not read it). The committer writes one row per
+//                    tenant's consecutive records of a chunk, at most
+//                    kBodyRunMaxRecords or kBodyRunMaxBytes; retention
+//                    rewrites a row without its expired bodies (the key
+//                    stays, so the first seq may be above s). Rows of one
+//                    tenant never overlap. Stores from before it have
+//                    "bodies", key(tenant, seq) -> one body, which the daemon
+//                    moves here (one row per body) when it opens them.
 //   heads        tenant           -> u64(seq) || u64(received_at_ns)
 //                                     || entry_hash(32)                 48 bytes
 //   event_ids_v2 event_id || 0x00 || tenant -> u64(seq) || u64(received_at_ns)
@@ -93,7 +103,12 @@ inline constexpr char kApprovalPrefix[] = "approval/";
 inline constexpr char kAppliedSettingsKey[] = "config/applied";
 
 inline constexpr char kSkeletonsCf[] = "skeletons";
-inline constexpr char kBodiesCf[] = "bodies";
+// Bodies in runs (BodyRun).
+inline constexpr char kBodiesCf[] = "bodies_v2";
+// Bodies as stores before runs kept them, one row per record: the daemon
+// moves them into kBodiesCf (Storage::MoveLegacyBodies); the verifier reads
+// both.
+inline constexpr char kLegacyBodiesCf[] = "bodies";
 inline constexpr char kHeadsCf[] = "heads";
 // The idempotency index, keyed event id first (EventIdKey).
 inline constexpr char kEventIdsCf[] = "event_ids_v2";
@@ -312,6 +327,62 @@ inline bool DecodeBody(std::string_view v, std::string_view* salt,
   uint64_t received_at_ns;
   return DecodeBody(v, &received_at_ns, salt, ce);
 }
+
+// A row of kBodiesCf holds at most this many bodies, and stops taking more
+// once it holds kBodyRunMaxBytes: a point read (an idempotent retry, a
+// proof's record) reads and searches one row.
+inline constexpr size_t kBodyRunMaxRecords = 64;
+inline constexpr size_t kBodyRunMaxBytes = 32 << 10;
+// Each body in a run: u64(seq) || u32(n), then n bytes.
+inline constexpr size_t kBodyRunEntryHeader = 12;
+
+// Appends the body of `seq` to the run in *row. REQUIRES: seq is above every
+// seq in *row (and, for the row's first body, at least the seq of its key).
+inline void AppendToBodyRun(std::string* row, uint64_t seq, std::string_view body) {
+  chain::PutU64(row, seq);
+  chain::PutU32(row, static_cast<uint32_t>(body.size()));
+  row->append(body);
+}
+
+// Reads the bodies of one row of kBodiesCf, in seq order. A run that does not
+// decode (a length past its end, a seq not above the one before it or below
+// the key's) stops there: malformed() is then true and rest() holds the
+// bytes from the first that do not decode.
+class BodyRun {
+ public:
+  BodyRun(uint64_t key_seq, std::string_view row) : min_seq_(key_seq), rest_(row) {}
+
+  // The next body: true with *seq and *body set; false at the end of the row
+  // or where it does not decode (malformed()).
+  bool Next(uint64_t* seq, std::string_view* body) {
+    if (rest_.empty() || malformed_) return false;
+    if (rest_.size() < kBodyRunEntryHeader) return Malformed();
+    const uint64_t s = chain::DecodeU64(rest_.data());
+    const uint32_t n = chain::DecodeU32(rest_.data() + 8);
+    if (s < min_seq_ || n > rest_.size() - kBodyRunEntryHeader) return Malformed();
+    *seq = s;
+    *body = rest_.substr(kBodyRunEntryHeader, n);
+    rest_.remove_prefix(kBodyRunEntryHeader + n);
+    min_seq_ = s + 1;
+    // A seq of 2^64 - 1 leaves no seq above it: nothing may follow.
+    if (s == UINT64_MAX && !rest_.empty()) malformed_ = true;
+    return true;
+  }
+  bool malformed() const { return malformed_; }
+  // The lowest seq the next body may have (the key's seq, else one past the
+  // last body read).
+  uint64_t next_min_seq() const { return min_seq_; }
+  std::string_view rest() const { return rest_; }
+
+ private:
+  bool Malformed() {
+    malformed_ = true;
+    return false;
+  }
+  uint64_t min_seq_;
+  std::string_view rest_;
+  bool malformed_ = false;
+};
 
 // Event-id index value: u64(seq) || u64(received_at_ns) || category.
 // Writes the event-id row's value into *v, replacing what it held.

@@ -151,8 +151,9 @@ absl::StatusOr<std::vector<std::string>> ApplyPurgeRegister(
     std::string end(tenant);
     end.push_back('\x01');
     // A backup from before the index was keyed id first keeps it keyed by
-    // tenant (the daemon moves it when it opens the store).
-    for (const char* cf : {kBodiesCf, kLegacyEventIdsCf}) {
+    // tenant, and one from before bodies were kept in runs has them one per
+    // row (the daemon moves both when it opens the store).
+    for (const char* cf : {kBodiesCf, kLegacyBodiesCf, kLegacyEventIdsCf}) {
       if (auto* h = handle(cf)) batch.DeleteRange(h, begin, end);
     }
     batch.Put(key, note);

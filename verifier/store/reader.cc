@@ -84,12 +84,14 @@ RecordRows::~RecordRows() = default;
 std::string_view RecordRows::skeleton() const { return skeletons_->value(); }
 std::string_view RecordRows::body() const { return bodies_->value(); }
 
+rocksdb::Iterator* Rows::iterator() const { return it_.get(); }
+
 void RecordRows::Settle() {
   const bool s = skeletons_->Valid(), b = bodies_->Valid();
   // A valid iterator's status is OK (rocksdb::Iterator::Valid()): only an
   // exhausted side can hold an error, and asking a merging iterator for its
   // status asks every table under it.
-  valid_ = (s || b) && (s || skeletons_->ok()) && (b || bodies_->ok());
+  valid_ = (s || b) && (s || skeletons_->ok()) && (b || bodies_->status().ok());
   if (!valid_) return;
   const int cmp = !s ? 1 : !b ? -1 : skeletons_->key().compare(bodies_->key());
   has_skeleton_ = cmp <= 0;
@@ -105,7 +107,7 @@ void RecordRows::Next() {
 
 absl::Status RecordRows::status() const {
   if (auto s = skeletons_->status(); !s.ok()) return s;
-  return bodies_->status();
+  return FromRocksDb(bodies_->status(), "read");
 }
 
 absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(
@@ -134,7 +136,10 @@ absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(
   if (!st.ok()) {
     return FromRocksDb(st, absl::StrCat("list column families of ", data_dir));
   }
-  for (const char* required : {kSkeletonsCf, kBodiesCf, kHeadsCf}) {
+  // Bodies are in runs, or, in a store the daemon has not opened since
+  // runs, in the legacy column family.
+  const char* bodies = r->HasColumnFamily(kLegacyBodiesCf) ? kLegacyBodiesCf : kBodiesCf;
+  for (const char* required : {kSkeletonsCf, bodies, kHeadsCf}) {
     if (!r->HasColumnFamily(required)) {
       return absl::FailedPreconditionError(absl::StrCat(
           data_dir, " is not an Indelible store: no \"", required,
@@ -248,8 +253,14 @@ std::unique_ptr<RecordRows> Reader::NewRecordRows(
   // The one long pass over the store: large reads.
   constexpr size_t kReadahead = 2 << 20;
   r->skeletons_ = NewRowsWithBounds(Handle(kSkeletonsCf), lower, upper, kReadahead);
-  r->bodies_ = NewRowsWithBounds(Handle(kBodiesCf), std::move(lower), std::move(upper),
-                                 kReadahead);
+  r->runs_ = NewRowsWithBounds(Handle(kBodiesCf), lower, upper, kReadahead);
+  r->legacy_bodies_ = NewRowsWithBounds(Handle(kLegacyBodiesCf), lower, upper, kReadahead);
+  r->bodies_ = std::make_unique<BodyRecords>(r->runs_->iterator(), r->legacy_bodies_->iterator());
+  if (lower.empty()) {
+    r->bodies_->SeekToFirst();
+  } else {
+    r->bodies_->Seek(lower);
+  }
   r->Settle();
   return r;
 }

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "verifier/store/body_records.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -57,6 +58,8 @@ class Rows {
   std::string_view value() const;
   absl::Status status() const;
   bool ok() const;  // status().ok(), cheaply
+  // The RocksDB iterator under it; null for an absent column family.
+  rocksdb::Iterator* iterator() const;
 
  private:
   friend class Reader;
@@ -68,10 +71,10 @@ class Rows {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// The full outer join of the skeletons and bodies column families on their
-// key (tenant, seq), in key order: a row has a skeleton, a body, or both (a
-// pruned record has only a skeleton; a body alone is an orphan). It ends at
-// the first error of either side.
+// The full outer join of the skeletons and the bodies (BodyRecords, of both
+// bodies column families) on their key (tenant, seq), in key order: a row
+// has a skeleton, a body, or both (a pruned record has only a skeleton; a
+// body alone is an orphan). It ends at the first error of either side.
 class RecordRows {
  public:
   ~RecordRows();
@@ -89,7 +92,10 @@ class RecordRows {
   RecordRows() = default;
   void Settle();
   std::unique_ptr<Rows> skeletons_;
-  std::unique_ptr<Rows> bodies_;
+  // The rows of both bodies column families, which bodies_ reads.
+  std::unique_ptr<Rows> runs_;
+  std::unique_ptr<Rows> legacy_bodies_;
+  std::unique_ptr<BodyRecords> bodies_;
   bool valid_ = false;
   bool has_skeleton_ = false;
   bool has_body_ = false;
@@ -118,7 +124,8 @@ class Reader {
   // family has no rows.
   std::unique_ptr<Rows> NewRows(std::string_view cf,
                                 std::string_view key_prefix = {}) const;
-  // skeletons ⋈ bodies, of every tenant or of one.
+  // skeletons ⋈ bodies (of kBodiesCf and kLegacyBodiesCf), of every tenant
+  // or of one.
   std::unique_ptr<RecordRows> NewRecordRows(std::string_view tenant = {}) const;
 
   // The last row of column family `cf` whose key starts with `key_prefix`

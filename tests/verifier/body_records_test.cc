@@ -1,0 +1,164 @@
+#include "verifier/store/body_records.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "verifier/store/layout.h"
+
+namespace indelible::store {
+namespace {
+
+using Bodies = std::vector<std::pair<uint64_t, std::string>>;
+
+std::string RunOf(const Bodies& bodies) {
+  std::string row;
+  for (const auto& [seq, body] : bodies) AppendToBodyRun(&row, seq, body);
+  return row;
+}
+
+// A RocksDB with both bodies column families, and BodyRecords over them.
+class BodyRecordsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("body_records_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    rocksdb::DBOptions o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {kBodiesCf, {}}, {kLegacyBodiesCf, {}}};
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir_, cfs, &handles_, &raw).ok());
+    db_.reset(raw);
+  }
+  void TearDown() override {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void PutRun(const std::string& tenant, uint64_t key_seq, const std::string& row) {
+    ASSERT_TRUE(db_->Put({}, handles_[1], SeqKey(tenant, key_seq), row).ok());
+  }
+  void PutLegacy(const std::string& tenant, uint64_t seq, const std::string& body) {
+    ASSERT_TRUE(db_->Put({}, handles_[2], SeqKey(tenant, seq), body).ok());
+  }
+  // Every body from `from` (all if empty), as "tenant/seq" -> value, in the
+  // order read; checks that keys rise strictly.
+  std::vector<std::pair<std::string, std::string>> Read(std::string_view from = {},
+                                                        bool legacy = true) {
+    std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator({}, handles_[1]));
+    std::unique_ptr<rocksdb::Iterator> old(db_->NewIterator({}, handles_[2]));
+    BodyRecords b(runs.get(), legacy ? old.get() : nullptr);
+    if (from.empty()) {
+      b.SeekToFirst();
+    } else {
+      b.Seek(from);
+    }
+    std::vector<std::pair<std::string, std::string>> out;
+    std::string last;
+    for (; b.Valid(); b.Next()) {
+      const std::string key(b.key());
+      EXPECT_TRUE(last.empty() || key > last) << "keys out of order";
+      last = key;
+      std::string_view tenant;
+      uint64_t seq;
+      out.emplace_back(ParseSeqKey(key, &tenant, &seq)
+                           ? std::string(tenant) + "/" + std::to_string(seq)
+                           : "raw:" + key,
+                       std::string(b.value()));
+    }
+    EXPECT_TRUE(b.status().ok()) << b.status().ToString();
+    return out;
+  }
+
+  std::string dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+};
+
+using Got = std::vector<std::pair<std::string, std::string>>;
+
+TEST_F(BodyRecordsTest, ReadsRunsOneBodyAtATime) {
+  PutRun("acme", 1, RunOf({{1, "a1"}, {2, "a2"}, {3, "a3"}}));
+  PutRun("acme", 4, RunOf({{4, "a4"}, {6, "a6"}}));  // 5 pruned
+  PutRun("beta", 1, RunOf({{1, "b1"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3", "a3"},
+                         {"acme/4", "a4"}, {"acme/6", "a6"}, {"beta/1", "b1"}}));
+}
+
+TEST_F(BodyRecordsTest, SeeksIntoARun) {
+  PutRun("acme", 1, RunOf({{1, "a1"}, {2, "a2"}, {3, "a3"}}));
+  PutRun("acme", 4, RunOf({{4, "a4"}, {6, "a6"}}));
+  PutRun("beta", 1, RunOf({{1, "b1"}, {2, "b2"}}));
+  EXPECT_EQ(Read(SeqKey("acme", 2)),
+            (Got{{"acme/2", "a2"}, {"acme/3", "a3"}, {"acme/4", "a4"}, {"acme/6", "a6"},
+                 {"beta/1", "b1"}, {"beta/2", "b2"}}));
+  // Between bodies: the next one.
+  EXPECT_EQ(Read(SeqKey("acme", 5)), (Got{{"acme/6", "a6"}, {"beta/1", "b1"}, {"beta/2", "b2"}}));
+  // A tenant's first key: the row before it is another tenant's.
+  EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/1", "b1"}, {"beta/2", "b2"}}));
+  EXPECT_EQ(Read(SeqKey("beta", 2)), (Got{{"beta/2", "b2"}}));
+  EXPECT_EQ(Read(SeqKey("beta", 3)), Got{});
+  // Before every row.
+  EXPECT_EQ(Read(TenantPrefix("aaa")).size(), 7u);
+}
+
+// A store the daemon has not opened since runs: bodies one per row in the
+// legacy column family, read in order with the runs; the run's copy wins
+// where both hold a seq (a move left unfinished).
+TEST_F(BodyRecordsTest, MergesTheLegacyColumnFamily) {
+  PutLegacy("acme", 1, "old1");
+  PutLegacy("acme", 2, "old2");
+  PutLegacy("acme", 5, "old5");
+  PutRun("acme", 2, RunOf({{2, "new2"}, {3, "new3"}}));
+  PutLegacy("beta", 1, "oldb1");
+  EXPECT_EQ(Read(), (Got{{"acme/1", "old1"}, {"acme/2", "new2"}, {"acme/3", "new3"},
+                         {"acme/5", "old5"}, {"beta/1", "oldb1"}}));
+  EXPECT_EQ(Read(SeqKey("acme", 3)), (Got{{"acme/3", "new3"}, {"acme/5", "old5"}, {"beta/1", "oldb1"}}));
+  EXPECT_EQ(Read({}, /*legacy=*/false), (Got{{"acme/2", "new2"}, {"acme/3", "new3"}}));
+}
+
+// A run that does not decode yields its bodies up to the fault, then its
+// undecoded rest as the body of the next seq it could hold; reading goes on
+// with the next row.
+TEST_F(BodyRecordsTest, ARunThatDoesNotDecodeNamesTheSeqOfTheFault) {
+  std::string row = RunOf({{1, "a1"}, {2, "a2"}});
+  std::string bad;
+  chain::PutU64(&bad, 3);
+  chain::PutU32(&bad, 1000);  // past the end of the row
+  bad += "a3";
+  PutRun("acme", 1, row + bad);
+  PutRun("acme", 10, RunOf({{10, "a10"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3", bad}, {"acme/10", "a10"}}));
+  // A row whose first body is below its key's seq: the fault is at the key.
+  PutRun("beta", 4, RunOf({{2, "b2"}}));
+  EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/4", RunOf({{2, "b2"}})}}));
+}
+
+// Rows of one tenant that overlap (an edit by hand): the later row does not
+// decode from the first seq above what was read, so keys still rise.
+TEST_F(BodyRecordsTest, OverlappingRunsReadAsAFault) {
+  PutRun("acme", 1, RunOf({{1, "a1"}, {2, "a2"}, {3, "a3"}}));
+  PutRun("acme", 2, RunOf({{2, "x2"}, {4, "x4"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3", "a3"},
+                         {"acme/4", RunOf({{2, "x2"}, {4, "x4"}})}}));
+}
+
+// A key that is not key(tenant, seq) is handed on whole.
+TEST_F(BodyRecordsTest, AMalformedKeyIsHandedOn) {
+  ASSERT_TRUE(db_->Put({}, handles_[1], "junk", "value").ok());
+  PutRun("acme", 1, RunOf({{1, "a1"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"raw:junk", "value"}}));
+}
+
+}  // namespace
+}  // namespace indelible::store
