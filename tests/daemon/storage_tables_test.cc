@@ -227,6 +227,127 @@ TEST_F(StorageTablesTest, ACleanCloseLeavesNoLogToReplay) {
   }
 }
 
+// Rows of bodies (runs, layout.h): each holds one tenant's consecutive
+// bodies, at most kBodyRunMaxRecords, and takes no more once it holds
+// kBodyRunMaxBytes; point and range reads find every body in them.
+TEST_F(StorageTablesTest, BodiesAreRunsReadByPointAndByRange) {
+  AppendInterleaved({"acme", "beta"}, 2, 150, 100);  // requests of 150 bodies
+  AppendInterleaved({"big"}, 1, 40, 2000);
+  std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> rows;  // first seq, bodies
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view tenant;
+    uint64_t first;
+    ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
+    store::BodyRun run(first, it->value().ToStringView());
+    uint64_t seq, expect = first;
+    std::string_view body;
+    size_t n = 0, last_size = 0;
+    while (run.Next(&seq, &body)) {
+      EXPECT_EQ(seq, expect++) << "bodies of a run are consecutive";
+      last_size = store::kBodyRunEntryHeader + body.size();
+      ++n;
+    }
+    ASSERT_FALSE(run.malformed());
+    EXPECT_LE(n, store::kBodyRunMaxRecords);
+    EXPECT_LT(it->value().size() - last_size, store::kBodyRunMaxBytes) << "full before its last body";
+    rows[std::string(tenant)].emplace_back(first, n);
+  }
+  ASSERT_TRUE(it->status().ok());
+  // A request's 150 bodies are runs of 64, 64 and 22.
+  using Runs = std::vector<std::pair<uint64_t, size_t>>;
+  const Runs small = {{1, 64}, {65, 64}, {129, 22}, {151, 64}, {215, 64}, {279, 22}};
+  EXPECT_EQ(rows["acme"], small);
+  EXPECT_EQ(rows["beta"], small);
+  // 2 KB bodies: 17 fill a run (16 hold 32 576 bytes, under 32 KiB).
+  EXPECT_EQ(rows["big"], (Runs{{1, 17}, {18, 17}, {35, 6}}));
+
+  for (const std::string tenant : {"acme", "big"}) {
+    const uint64_t n = tenant == "acme" ? 300 : 40;
+    auto all = storage_->ReadRecords(tenant, 1, 1000);
+    ASSERT_TRUE(all.ok()) << all.status();
+    ASSERT_EQ(all->size(), n);
+    for (const StoredRecord& r : *all) {
+      ASSERT_FALSE(r.pruned) << tenant << " " << r.seq;
+      auto body = storage_->GetBody(tenant, r.seq);
+      ASSERT_TRUE(body.ok() && body->has_value()) << tenant << " " << r.seq;
+      uint64_t received_at;
+      std::string_view salt, ce;
+      ASSERT_TRUE(store::DecodeBody(**body, &received_at, &salt, &ce));
+      EXPECT_EQ(received_at, r.skeleton.received_at_ns);
+      EXPECT_EQ(salt, r.salt);
+      EXPECT_EQ(ce, r.ce);
+    }
+    // A range that starts inside a run and ends inside the next.
+    const uint64_t from = tenant == "acme" ? 60 : 12;
+    auto part = storage_->ReadRecords(tenant, from, 20);
+    ASSERT_TRUE(part.ok()) << part.status();
+    ASSERT_EQ(part->size(), 20u);
+    for (size_t i = 0; i < 20; ++i) {
+      EXPECT_EQ((*part)[i].seq, from + i);
+      EXPECT_EQ((*part)[i].ce, (*all)[from - 1 + i].ce);
+    }
+  }
+  EXPECT_FALSE(storage_->GetBody("acme", 301)->has_value());
+  EXPECT_FALSE(storage_->GetBody("acme", 0)->has_value());
+  EXPECT_FALSE(storage_->GetBody("nobody", 1)->has_value());
+}
+
+// A store from before runs keeps its bodies one per row in "bodies": the
+// daemon moves each into a run of one when it opens the store, and drops
+// the old column family.
+TEST_F(StorageTablesTest, BodiesOnePerRowAreMovedAtOpen) {
+  AppendInterleaved({"acme", "beta"}, 2, 30, 100);
+  auto before_acme = storage_->ReadRecords("acme", 1, 1000);
+  ASSERT_TRUE(before_acme.ok());
+  // The store as the daemon before runs left it.
+  {
+    rocksdb::DB* db = storage_->db();
+    rocksdb::ColumnFamilyHandle* legacy = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), store::kLegacyBodiesCf,
+                                       &legacy).ok());
+    rocksdb::WriteBatch b;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view tenant;
+      uint64_t first, seq;
+      ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
+      store::BodyRun run(first, it->value().ToStringView());
+      std::string_view body;
+      while (run.Next(&seq, &body)) b.Put(legacy, store::SeqKey(tenant, seq), body);
+      b.Delete(Cf(store::kBodiesCf), it->key());
+    }
+    ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    ASSERT_TRUE(db->DropColumnFamily(Cf(store::kBodiesCf)).ok());
+    db->DestroyColumnFamilyHandle(legacy);
+  }
+  storage_.reset();
+  auto s = Storage::Open(dir_, StorageOptions());
+  ASSERT_TRUE(s.ok()) << s.status();
+  storage_ = std::move(*s);
+  for (auto* h : storage_->column_families()) EXPECT_NE(h->GetName(), store::kLegacyBodiesCf);
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &names).ok());
+  EXPECT_EQ(std::count(names.begin(), names.end(), store::kLegacyBodiesCf), 0);
+  auto after_acme = storage_->ReadRecords("acme", 1, 1000);
+  ASSERT_TRUE(after_acme.ok()) << after_acme.status();
+  ASSERT_EQ(after_acme->size(), 60u);
+  for (size_t i = 0; i < 60; ++i) {
+    EXPECT_FALSE((*after_acme)[i].pruned);
+    EXPECT_EQ((*after_acme)[i].ce, (*before_acme)[i].ce);
+    EXPECT_EQ((*after_acme)[i].salt, (*before_acme)[i].salt);
+  }
+  ASSERT_TRUE(storage_->GetBody("beta", 45)->has_value());
+  // Each body is now a run of one.
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+  size_t rows = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) ++rows;
+  EXPECT_EQ(rows, 120u);
+}
+
 // Records RocksDB's max_background_jobs each time a compaction of the
 // bodies starts, manual (a purge's, retention's) or RocksDB's own.
 class JobsProbe final : public rocksdb::CompactionFilterFactory {

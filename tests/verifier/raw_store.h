@@ -51,9 +51,10 @@ class RawStore {
   void DeleteRecord(const std::string& tenant, uint64_t seq);
 
   rocksdb::DB* db() { return db_.get(); }
+  // The handle of column family `cf`; aborts if the store has none.
+  rocksdb::ColumnFamilyHandle* Handle(std::string_view cf);
 
  private:
-  rocksdb::ColumnFamilyHandle* Handle(std::string_view cf);
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };

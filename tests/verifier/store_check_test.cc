@@ -123,6 +123,69 @@ TEST_F(StoreCheckTest, EditedBodyTimeCopyIsNamed) {
   EXPECT_EQ(o.result.findings, 1u);
 }
 
+// A store the daemon has not opened since bodies went into runs keeps them
+// one per row in "bodies": it checks the same, and a body edited there is
+// named at its seq.
+TEST_F(StoreCheckTest, AStoreWithBodiesOnePerRowChecksTheSame) {
+  {
+    RawStore s(dir_);
+    rocksdb::ColumnFamilyHandle* legacy = nullptr;
+    ASSERT_TRUE(s.db()->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                           store::kLegacyBodiesCf, &legacy).ok());
+    for (const auto* chain : {&acme_, &globex_}) {
+      const std::string tenant = chain == &acme_ ? "acme" : "globex";
+      for (const auto& r : *chain) {
+        if (!r.has_body) continue;
+        ASSERT_TRUE(s.db()->Put({}, legacy, store::SeqKey(tenant, r.seq), r.body).ok());
+        s.DeleteBody(tenant, r.seq);
+      }
+    }
+    s.db()->DestroyColumnFamilyHandle(legacy);
+    ASSERT_TRUE(s.db()->DropColumnFamily(s.Handle(store::kBodiesCf)).ok());
+  }
+  Outcome o = Check(dir_);
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  EXPECT_EQ(o.result.records, 140u);
+  EXPECT_EQ(o.result.pruned, 3u);
+
+  {
+    RawStore s(dir_);  // opens "bodies" too: the directory has it
+    std::string body = acme_[6].body;
+    body.back() ^= 1;
+    s.Put(store::kLegacyBodiesCf, store::SeqKey("acme", 7), body);
+  }
+  o = Check(dir_);
+  ASSERT_EQ(o.findings.size(), 1u) << Describe(o.findings);
+  EXPECT_EQ(o.findings[0].tenant, "acme");
+  EXPECT_EQ(o.findings[0].seq, 7u);
+  EXPECT_EQ(o.findings[0].kind, Kind::kBodyDigestMismatch);
+}
+
+// A row of bodies cut short (as `ldb put` could): the bodies before the cut
+// verify, the damage is named at the seq where the row stops decoding, and
+// the seqs after it read as pruned (lawfully here: acme's policy of one day
+// expired long ago).
+TEST_F(StoreCheckTest, ARowOfBodiesCutShortIsNamedAtTheSeqOfTheCut) {
+  {
+    RawStore s(dir_);
+    // WriteChain put acme's bodies 6..50 in one row (4 and 5 pruned).
+    auto row = s.Get(store::kBodiesCf, store::SeqKey("acme", 6));
+    ASSERT_TRUE(row.has_value());
+    store::BodyRun run(6, *row);
+    uint64_t seq;
+    std::string_view body;
+    size_t cut = 0;
+    while (run.Next(&seq, &body) && seq < 10) cut = body.data() + body.size() - row->data();
+    ASSERT_GT(cut, 0u);
+    s.Put(store::kBodiesCf, store::SeqKey("acme", 6), row->substr(0, cut + 5));
+  }
+  Outcome o = Check(dir_);
+  ASSERT_FALSE(o.findings.empty());
+  EXPECT_EQ(o.findings[0].tenant, "acme");
+  EXPECT_EQ(o.findings[0].seq, 10u) << Describe(o.findings);
+  EXPECT_EQ(o.result.tenants[0].pruned, 3u + 40u) << "seqs 11..50 read as pruned";
+}
+
 TEST_F(StoreCheckTest, OpensEveryColumnFamily) {
   auto reader = store::Reader::Open(dir_);
   ASSERT_TRUE(reader.ok()) << reader.status();
