@@ -39,8 +39,8 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
  private:
   // A row of bodies (store::BodyRun): dropped when every body in it has
   // expired, rewritten without the expired ones when some have, kept as it
-  // is otherwise. A body that does not decode, and a row that does not, is
-  // kept (and so is what follows it in its row).
+  // is otherwise. A body that does not decode is kept, and a row that does
+  // not decode is kept whole.
   bool FilterRun(std::string_view key, std::string_view row, std::string* new_value,
                  bool* value_changed) const {
     std::string_view tenant;
@@ -75,11 +75,9 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
         any_kept = true;
       }
     }
-    if (dropped == 0) return false;
-    if (run.malformed()) {  // the undecoded rest stays, as it is
-      kept.append(run.rest());
-      any_kept = true;
-    }
+    // A row that does not decode is kept as it is: rewritten, its rest
+    // would be decoded from another seq, and the damage named elsewhere.
+    if (dropped == 0 || run.malformed()) return false;
     counters_->bodies_dropped.fetch_add(dropped, std::memory_order_relaxed);
     if (!any_kept) return true;
     *new_value = std::move(kept);

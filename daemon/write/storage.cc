@@ -313,7 +313,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   // insert hints per tenant (TenantPrefixTransform). A hint is a skip-list
   // position in the memtable's arena, per tenant written to since the last
   // flush. Event ids, keyed id first, have no per-tenant prefix: a chunk's
-  // ids go in sorted (PutEventIdRows) without hints.
+  // ids go in sorted (PutChunkRows) without hints.
   rocksdb::ColumnFamilyOptions skeletons =
       CfOptions(options, cache, false, rocksdb::kNoCompression);
   skeletons.memtable_insert_with_hint_prefix_extractor =
@@ -484,6 +484,7 @@ absl::Status Storage::MoveLegacyBodies() {
   // an interrupted move starts again at the next open, and the legacy
   // column family goes only after every row is synced.
   constexpr size_t kChunk = 1 << 14;
+  constexpr size_t kChunkBytes = 16 << 20;
   uint64_t moved = 0;
   rocksdb::WriteBatch batch;
   std::string run;
@@ -500,7 +501,7 @@ absl::Status Storage::MoveLegacyBodies() {
       // Not a record's key: kept as it is, for the verifier to name.
       batch.Put(bodies_, it->key(), it->value());
     }
-    if (++moved % kChunk == 0) {
+    if (++moved % kChunk == 0 || batch.GetDataSize() >= kChunkBytes) {
       rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &batch);
       if (!w.ok()) return FromRocksDb(w, "move bodies");
       batch.Clear();
@@ -650,19 +651,42 @@ absl::StatusOr<std::optional<std::string>> Storage::GetBody(
   std::string_view row_tenant;
   uint64_t first;
   if (!store::ParseSeqKey(ToView(it->key()), &row_tenant, &first) || row_tenant != tenant) {
+    // A key of the tenant's that is not key(tenant, seq) is damage: the body
+    // may be in the row before it.
+    if (ToView(it->key()).substr(0, tenant.size() + 1) == store::TenantPrefix(tenant)) {
+      return absl::DataLossError(absl::StrCat("malformed key in the bodies of ",
+                                              ToAbsl(tenant), " at or before seq ", seq));
+    }
     return std::optional<std::string>();  // the tenant has no row at or before seq
   }
-  store::BodyRun run(first, ToView(it->value()));
-  uint64_t s;
+  // The row's bodies lie below the next row's key (store::BodyRecords): a
+  // seq at or above it is damage, not a gap.
+  const std::string row = it->value().ToString();
+  it->Next();
+  uint64_t bound = UINT64_MAX;
+  std::string_view next_tenant;
+  uint64_t next_first;
+  if (it->Valid() && store::ParseSeqKey(ToView(it->key()), &next_tenant, &next_first) &&
+      next_tenant == tenant) {
+    bound = next_first;
+  }
+  store::BodyRun run(first, row);
+  uint64_t s = 0, at = first;  // at: the seq a fault is named at
   std::string_view body;
-  while (run.Next(&s, &body)) {
+  bool beyond = false;
+  for (at = run.next_min_seq(); run.Next(&s, &body); at = run.next_min_seq()) {
+    if (s >= bound) {
+      beyond = true;
+      break;
+    }
     if (s == seq) return std::optional<std::string>(std::string(body));
-    if (s > seq) break;
+    if (s > seq) return std::optional<std::string>();  // pruned
   }
-  if (run.malformed()) {
-    return absl::DataLossError(absl::StrCat("malformed bodies row of ", ToAbsl(tenant),
-                                            " from seq ", first, " at seq ", run.next_min_seq()));
+  if (run.malformed() || beyond || row.empty()) {
+    return absl::DataLossError(absl::StrCat("malformed bodies row of tenant ", ToAbsl(tenant),
+                                            " at seq ", at));
   }
+  if (auto st = FromRocksDb(it->status(), "read body"); !st.ok()) return st;
   return std::optional<std::string>();  // pruned
 }
 
@@ -692,8 +716,22 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
       break;
     }
     r.tenant = std::string(tenant);
-    // Bodies are a subset of skeletons: advance to this key, if present.
-    while (body.Valid() && body.key() < key) body.Next();
+    // Bodies are a subset of skeletons: advance to this key, if present. A
+    // row of bodies that does not decode is damage, not pruning: served as
+    // such, the records it held would read as lawfully pruned.
+    for (; body.Valid() && body.key() <= key; body.Next()) {
+      std::string_view t;
+      uint64_t seq = 0;
+      std::string_view salt, ce;
+      if (body.damaged() || (body.key() == key && !store::DecodeBody(body.value(), &salt, &ce))) {
+        store::ParseSeqKey(body.key(), &t, &seq);
+        status = absl::DataLossError(absl::StrCat("malformed bodies row of tenant ",
+                                                  ToAbsl(tenant), " at seq ", seq));
+        break;
+      }
+      if (body.key() == key) break;
+    }
+    if (!status.ok()) break;
     std::string_view salt, ce;
     if (body.Valid() && body.key() == key && store::DecodeBody(body.value(), &salt, &ce)) {
       r.salt.assign(salt);
@@ -728,8 +766,9 @@ void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
   const bool joins = rows->run_records != 0 && seq == rows->run_next_seq &&
                      rows->run_records < store::kBodyRunMaxRecords &&
                      rows->run.size() < store::kBodyRunMaxBytes &&
-                     run_key.size() == key.size() &&
-                     run_key.substr(0, tenant.size() + 1) == std::string_view(key).substr(0, tenant.size() + 1);
+                     // the same tenant: its key starts with tenant || 0x00
+                     run_key.substr(0, tenant.size() + 1) ==
+                         std::string_view(key).substr(0, tenant.size() + 1);
   if (!joins) {
     PutBodyRun(batch, rows);
     rows->run_key = key;

@@ -365,6 +365,27 @@ TEST_F(RetentionFilterTest, ARowLosesOnlyItsExpiredBodies) {
   EXPECT_EQ(BodyRows(), 0u);
 }
 
+// A row that does not decode is kept whole, expired bodies and all:
+// retention never deletes what it does not understand.
+TEST_F(RetentionFilterTest, ARowThatDoesNotDecodeIsKeptAsItIs) {
+  AppendAll("acme", {{"t1", "trace"}, {"a1", "access"}});
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;
+  for (auto* h : storage_->column_families()) {
+    if (h->GetName() == store::kBodiesCf) bodies = h;
+  }
+  ASSERT_NE(bodies, nullptr);
+  std::string row;
+  ASSERT_TRUE(storage_->db()->Get({}, bodies, store::SeqKey("acme", 1), &row).ok());
+  row += "junk";
+  ASSERT_TRUE(storage_->db()->Put({}, bodies, store::SeqKey("acme", 1), row).ok());
+  clock_.Advance(90 * kDay);  // the trace has expired
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  std::string after;
+  ASSERT_TRUE(storage_->db()->Get({}, bodies, store::SeqKey("acme", 1), &after).ok());
+  EXPECT_EQ(after, row);
+  EXPECT_EQ(counters_.bodies_dropped.load(), 0u);
+}
+
 TEST_F(RetentionFilterTest, HorizonsFollowTheSkeletonsTimes) {
   Append("acme", "a1", "access");
   clock_.Advance(10 * kDay);

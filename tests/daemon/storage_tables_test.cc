@@ -289,9 +289,99 @@ TEST_F(StorageTablesTest, BodiesAreRunsReadByPointAndByRange) {
       EXPECT_EQ((*part)[i].ce, (*all)[from - 1 + i].ce);
     }
   }
-  EXPECT_FALSE(storage_->GetBody("acme", 301)->has_value());
-  EXPECT_FALSE(storage_->GetBody("acme", 0)->has_value());
-  EXPECT_FALSE(storage_->GetBody("nobody", 1)->has_value());
+  for (const auto& [tenant, seq] : std::vector<std::pair<std::string, uint64_t>>{
+           {"acme", 301}, {"acme", 0}, {"acme", UINT64_MAX}, {"nobody", 1}, {"acm", 5}}) {
+    auto none = storage_->GetBody(tenant, seq);
+    ASSERT_TRUE(none.ok()) << tenant << " " << seq << " " << none.status();
+    EXPECT_FALSE(none->has_value()) << tenant << " " << seq;
+  }
+}
+
+// A run holds consecutive seqs of one tenant only: a gap, or another
+// tenant, starts a new row.
+TEST_F(StorageTablesTest, ARunEndsAtAGapOrAnotherTenant) {
+  rocksdb::WriteBatch b;
+  Storage::ChunkRows rows;
+  std::vector<std::string> ids;
+  for (const auto& [tenant, seq] : std::vector<std::pair<std::string, uint64_t>>{
+           {"acme", 1}, {"acme", 2}, {"acme", 5}, {"beta", 6}, {"beta", 7}}) {
+    store::Skeleton sk;
+    sk.received_at_ns = kStart + seq;
+    ids.push_back(store::EventIdKey(tenant, std::to_string(seq)));
+    storage_->PutRecord(&b, tenant, seq, sk, "body " + std::to_string(seq), ids.back(), "access",
+                        &rows);
+  }
+  storage_->PutChunkRows(&b, &rows);
+  ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(
+      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view tenant;
+    uint64_t first;
+    ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
+    keys.push_back(std::string(tenant) + "/" + std::to_string(first));
+  }
+  EXPECT_EQ(keys, (std::vector<std::string>{"acme/1", "acme/5", "beta/6"}));
+  for (uint64_t seq : {1, 2, 5}) EXPECT_EQ(**storage_->GetBody("acme", seq), "body " + std::to_string(seq));
+  EXPECT_FALSE(storage_->GetBody("acme", 3)->has_value());
+}
+
+// A damaged row of bodies is damage to the daemon's reads too, never
+// pruning: ReadRecords and GetBody fail with DataLoss at the seq where the
+// row stops, and the rows around it read as written.
+TEST_F(StorageTablesTest, ADamagedRowOfBodiesIsDataLossNotPruning) {
+  AppendInterleaved({"acme", "acme2"}, 1, 150, 100);  // acme: rows at 1, 65, 129
+  rocksdb::ColumnFamilyHandle* bodies = Cf(store::kBodiesCf);
+  rocksdb::DB* db = storage_->db();
+  std::string row;
+  ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), bodies, store::SeqKey("acme", 65), &row).ok());
+  // Body 70's seq raised far past the next row's key (129).
+  store::BodyRun run(65, row);
+  uint64_t seq;
+  std::string_view body;
+  while (run.Next(&seq, &body) && seq < 70) {
+  }
+  ASSERT_EQ(seq, 70u);
+  std::string raised = row;
+  const size_t at = body.data() - row.data() - store::kBodyRunEntryHeader;
+  raised.replace(at, 8, std::string("\x00\x00\x01\x00\x00\x00\x00\x46", 8));
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", 65), raised).ok());
+
+  auto records = storage_->ReadRecords("acme", 1, 1000);
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
+  EXPECT_NE(records.status().message().find("at seq 70"), std::string_view::npos)
+      << records.status();
+  auto before = storage_->ReadRecords("acme", 1, 69);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->size(), 69u);
+  auto after = storage_->ReadRecords("acme", 129, 1000);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->size(), 22u);
+  for (const StoredRecord& r : *after) EXPECT_FALSE(r.pruned) << r.seq;
+
+  auto b69 = storage_->GetBody("acme", 69);
+  ASSERT_TRUE(b69.ok() && b69->has_value()) << b69.status();
+  for (uint64_t s : {70, 71, 128}) {
+    auto b = storage_->GetBody("acme", s);
+    ASSERT_FALSE(b.ok()) << s;
+    EXPECT_EQ(b.status().code(), absl::StatusCode::kDataLoss) << s << " " << b.status();
+    EXPECT_NE(b.status().message().find("at seq 70"), std::string_view::npos) << b.status();
+  }
+  auto b129 = storage_->GetBody("acme", 129);
+  ASSERT_TRUE(b129.ok() && b129->has_value()) << b129.status();
+  // A tenant whose id extends acme's is apart.
+  auto other = storage_->ReadRecords("acme2", 1, 1000);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->size(), 150u);
+
+  // A key among acme's rows that is not key(tenant, seq): the bodies after
+  // it are not "pruned".
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", 130) + "x", "junk").ok());
+  auto b131 = storage_->GetBody("acme", 131);
+  ASSERT_FALSE(b131.ok());
+  EXPECT_EQ(b131.status().code(), absl::StatusCode::kDataLoss) << b131.status();
 }
 
 // A store from before runs keeps its bodies one per row in "bodies": the

@@ -71,9 +71,10 @@ class BodyRecordsTest : public ::testing::Test {
       last = key;
       std::string_view tenant;
       uint64_t seq;
-      out.emplace_back(ParseSeqKey(key, &tenant, &seq)
-                           ? std::string(tenant) + "/" + std::to_string(seq)
-                           : "raw:" + key,
+      out.emplace_back((ParseSeqKey(key, &tenant, &seq)
+                            ? std::string(tenant) + "/" + std::to_string(seq)
+                            : "raw:" + key) +
+                           (b.damaged() ? "*" : ""),
                        std::string(b.value()));
     }
     EXPECT_TRUE(b.status().ok()) << b.status().ToString();
@@ -138,26 +139,58 @@ TEST_F(BodyRecordsTest, ARunThatDoesNotDecodeNamesTheSeqOfTheFault) {
   bad += "a3";
   PutRun("acme", 1, row + bad);
   PutRun("acme", 10, RunOf({{10, "a10"}}));
-  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3", bad}, {"acme/10", "a10"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3*", bad}, {"acme/10", "a10"}}));
   // A row whose first body is below its key's seq: the fault is at the key.
   PutRun("beta", 4, RunOf({{2, "b2"}}));
-  EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/4", RunOf({{2, "b2"}})}}));
+  EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/4*", RunOf({{2, "b2"}})}}));
+  // An empty row: the fault is at its key.
+  PutRun("gamma", 7, "");
+  EXPECT_EQ(Read(TenantPrefix("gamma")), (Got{{"gamma/7*", ""}}));
+}
+
+// A body whose seq was raised past the next row's key is where its row
+// stops; the next row reads as written.
+TEST_F(BodyRecordsTest, ARunNeverReachesIntoTheNextRow) {
+  const std::string raised = RunOf({{1, "a1"}, {2, "a2"}, {uint64_t{1} << 40, "a3"}});
+  PutRun("acme", 1, raised);
+  PutRun("acme", 10, RunOf({{10, "a10"}, {11, "a11"}}));
+  const std::string rest = raised.substr(2 * kBodyRunEntryHeader + 4);
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3*", rest},
+                         {"acme/10", "a10"}, {"acme/11", "a11"}}));
+  // A point into the damaged row lands on the damage.
+  EXPECT_EQ(Read(SeqKey("acme", 3)).front(), (std::pair<std::string, std::string>{"acme/3*", rest}));
+}
+
+// Bytes after a row's last body, where no seq is free below the next row,
+// are read as part of that body.
+TEST_F(BodyRecordsTest, ARestWithNoSeqLeftJoinsTheLastBody) {
+  PutRun("acme", 1, RunOf({{1, "a1"}, {2, "a2"}}) + "xyz");
+  PutRun("acme", 3, RunOf({{3, "a3"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2*", "a2xyz"}, {"acme/3", "a3"}}));
+  // Nothing may follow seq 2^64 - 1.
+  const uint64_t max = UINT64_MAX;
+  PutRun("zeta", max - 1, RunOf({{max - 1, "y"}, {max, "z"}}) + "junk");
+  EXPECT_EQ(Read(TenantPrefix("zeta")),
+            (Got{{"zeta/" + std::to_string(max - 1), "y"}, {"zeta/" + std::to_string(max) + "*", "zjunk"}}));
 }
 
 // Rows of one tenant that overlap (an edit by hand): the later row does not
 // decode from the first seq above what was read, so keys still rise.
 TEST_F(BodyRecordsTest, OverlappingRunsReadAsAFault) {
-  PutRun("acme", 1, RunOf({{1, "a1"}, {2, "a2"}, {3, "a3"}}));
+  const std::string first = RunOf({{1, "a1"}, {2, "a2"}, {3, "a3"}});
+  PutRun("acme", 1, first);
   PutRun("acme", 2, RunOf({{2, "x2"}, {4, "x4"}}));
-  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3", "a3"},
-                         {"acme/4", RunOf({{2, "x2"}, {4, "x4"}})}}));
+  // The first row stops where it reaches the second's key; no seq is free
+  // for its rest, which joins its body 1.
+  EXPECT_EQ(Read(), (Got{{"acme/1*", "a1" + first.substr(kBodyRunEntryHeader + 2)},
+                         {"acme/2", "x2"}, {"acme/4", "x4"}}));
 }
 
 // A key that is not key(tenant, seq) is handed on whole.
 TEST_F(BodyRecordsTest, AMalformedKeyIsHandedOn) {
   ASSERT_TRUE(db_->Put({}, handles_[1], "junk", "value").ok());
   PutRun("acme", 1, RunOf({{1, "a1"}}));
-  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"raw:junk", "value"}}));
+  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"raw:junk*", "value"}}));
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 namespace indelible::store {
 
 void BodyRecords::SeekToFirst() {
-  have_last_ = false;
   if (runs_ != nullptr) {
     runs_->SeekToFirst();
     LoadRun();
@@ -13,14 +12,13 @@ void BodyRecords::SeekToFirst() {
 }
 
 void BodyRecords::Seek(std::string_view key) {
-  have_last_ = false;
   if (runs_ != nullptr) {
     // The run that holds `key` starts at or before it.
     const rocksdb::Slice k(key.data(), key.size());
     runs_->SeekForPrev(k);
     if (!runs_->Valid() && runs_->status().ok()) runs_->Seek(k);
     LoadRun();
-    while (run_valid_ && std::string_view(run_key_) < key) NextRunBody();
+    while (run_valid() && std::string_view(bodies_[at_].key) < key) NextRunBody();
   }
   if (legacy_ != nullptr) legacy_->Seek(rocksdb::Slice(key.data(), key.size()));
   Settle();
@@ -36,89 +34,108 @@ void BodyRecords::Next() {
   Settle();
 }
 
+std::string_view BodyRecords::key() const {
+  return from_run_ ? std::string_view(bodies_[at_].key) : Key(legacy_);
+}
+
+std::string_view BodyRecords::value() const {
+  return from_run_ ? bodies_[at_].value : Value(legacy_);
+}
+
 rocksdb::Status BodyRecords::status() const {
   if (runs_ != nullptr && !runs_->status().ok()) return runs_->status();
   if (legacy_ != nullptr) return legacy_->status();
   return rocksdb::Status::OK();
 }
 
-void BodyRecords::Emit(uint64_t seq, std::string_view body) {
-  run_key_.assign(run_prefix_);
-  chain::PutU64(&run_key_, seq);
-  run_body_ = body;
-  run_valid_ = true;
-  have_last_ = seq != UINT64_MAX;
-  last_seq_ = seq;
-}
-
-void BodyRecords::LoadRun() {
-  run_valid_ = false;
-  run_tail_ = false;
-  for (; runs_->Valid(); runs_->Next()) {
-    const std::string_view key = Key(runs_);
-    std::string_view tenant;
-    uint64_t seq;
-    if (!ParseSeqKey(key, &tenant, &seq)) {
-      // Not a key(tenant, seq): handed on whole, for the checker to name.
-      run_prefix_.clear();
-      run_key_.assign(key);
-      run_body_ = Value(runs_);
-      run_valid_ = true;
-      run_tail_ = true;
-      have_last_ = false;
-      return;
-    }
-    // A run of the same tenant starts above the last body read: a row that
-    // overlaps the one before it does not decode.
-    const bool same_tenant = have_last_ && key.substr(0, tenant.size() + 1) == run_prefix_;
-    if (!same_tenant) run_prefix_ = TenantPrefix(tenant);
-    if (same_tenant && seq <= last_seq_) seq = last_seq_ + 1;
-    run_ = BodyRun(seq, Value(runs_));
-    if (NextInRun()) return;
-  }
-}
-
-bool BodyRecords::NextInRun() {
-  uint64_t seq;
-  std::string_view body;
-  if (run_.Next(&seq, &body)) {
-    Emit(seq, body);
-    return true;
-  }
-  if (run_.malformed() && !run_tail_) {
-    run_tail_ = true;
-    Emit(run_.next_min_seq(), run_.rest());
-    return true;
-  }
-  run_valid_ = false;
-  return false;
-}
-
 void BodyRecords::NextRunBody() {
-  if (!run_tail_ && NextInRun()) return;
-  if (!runs_->Valid()) {
-    run_valid_ = false;
-    return;
-  }
-  runs_->Next();
+  if (++at_ < bodies_.size()) return;
   LoadRun();
 }
 
+void BodyRecords::LoadRun() {
+  bodies_.clear();
+  at_ = 0;
+  while (bodies_.empty() && runs_->Valid()) {
+    row_key_.assign(Key(runs_));
+    row_.assign(Value(runs_));
+    runs_->Next();
+    DecodeRun(runs_->Valid() ? Key(runs_) : std::string_view());
+  }
+}
+
+void BodyRecords::DecodeRun(std::string_view next_key) {
+  std::string_view tenant;
+  uint64_t first;
+  if (!ParseSeqKey(row_key_, &tenant, &first)) {
+    // Not a key(tenant, seq): handed on whole, for the checker to name.
+    bodies_.push_back({row_key_, row_, true});
+    return;
+  }
+  const std::string prefix = TenantPrefix(tenant);
+  auto key_of = [&](uint64_t seq) {
+    std::string k = prefix;
+    chain::PutU64(&k, seq);
+    return k;
+  };
+  BodyRun run(first, row_);
+  uint64_t seq;
+  std::string_view body;
+  const char* rest = nullptr;  // where the undecoded bytes start, if any
+  uint64_t rest_seq = first;   // the seq they are named at
+  bool rest_has_seq = true;
+  for (;;) {
+    const uint64_t min = run.next_min_seq();
+    const bool had_body = !bodies_.empty();
+    if (!run.Next(&seq, &body)) {
+      if (run.malformed() || row_.empty()) {
+        rest = row_.empty() ? row_.data() : run.rest().data();
+        rest_seq = min;
+        // After a body of seq 2^64 - 1 no seq is left.
+        rest_has_seq = !(had_body && min == 0);
+      }
+      break;
+    }
+    std::string k = key_of(seq);
+    if (!next_key.empty() && std::string_view(k) >= next_key) {
+      // Reaches into the next row: the fault is here.
+      rest = body.data() - kBodyRunEntryHeader;
+      rest_seq = min;
+      break;
+    }
+    bodies_.push_back({std::move(k), body, false});
+  }
+  if (rest == nullptr) return;
+  const std::string_view tail(rest, static_cast<size_t>(row_.data() + row_.size() - rest));
+  std::string k = rest_has_seq ? key_of(rest_seq) : std::string();
+  if (rest_has_seq && (next_key.empty() || std::string_view(k) < next_key)) {
+    bodies_.push_back({std::move(k), tail, true});
+  } else if (!bodies_.empty()) {
+    // No seq is free for it: the last body reads with the rest after it.
+    Body& last = bodies_.back();
+    last.value = std::string_view(last.value.data(), last.value.size() + tail.size());
+    last.damaged = true;
+  } else {
+    bodies_.push_back({row_key_, row_, true});  // (a row's own key is below the next)
+  }
+}
+
 void BodyRecords::Settle() {
-  const bool r = run_valid_;
+  const bool r = run_valid();
   bool l = legacy_ != nullptr && legacy_->Valid();
   int cmp = 0;
   if (r && l) {
-    cmp = std::string_view(run_key_).compare(Key(legacy_));
+    cmp = std::string_view(bodies_[at_].key).compare(Key(legacy_));
     if (cmp == 0) {  // the run's copy is read
       legacy_->Next();
       l = legacy_->Valid();
       cmp = -1;
     }
   }
-  const bool runs_ok = runs_ == nullptr || runs_->status().ok();
-  const bool legacy_ok = legacy_ == nullptr || legacy_->status().ok();
-  valid_ = (r || l) && (r || runs_ok) && (l || legacy_ok);
+  // A valid iterator's status is OK; only an exhausted side can hold an
+  // error (asking a merging iterator asks every table under it).
+  valid_ = (r || l) && (r || runs_ == nullptr || runs_->status().ok()) &&
+           (l || legacy_ == nullptr || legacy_->status().ok());
   from_run_ = r && (!l || cmp < 0);
 }
 

@@ -3,12 +3,17 @@
 // legacy kLegacyBodiesCf (one body per row) together. The daemon's
 // ReadRecords and the verifier's RecordRows read bodies through it.
 //
-// A run that does not decode yields the bodies before the fault, then one
-// body at the first seq the run could hold next whose value is the rest of
-// the row (the checker finds it malformed, or not the body its skeleton
-// commits to): the damage is named at that seq, and later seqs of the run
-// read as pruned. Where both column families hold a seq (a move the daemon
-// did not finish), the run's copy is read.
+// A row's bodies must lie below the next row's key: a run may not reach
+// into the next, so damage to one row never spoils another. A run that does
+// not decode (BodyRun), or whose body reaches the next row's key, yields
+// the bodies before the fault, then its undecoded rest as a damaged body
+// (damaged()) at the next seq it could hold; if no seq is free below the
+// next row, the rest is read as part of the last body before it (which
+// then does not match its skeleton). An empty row is a damaged body at its
+// key's seq, and a row whose key is not key(tenant, seq) is handed on
+// whole, damaged. The damage is named at that seq, and later seqs of the
+// row read as pruned. Where both column families hold a seq (a move the
+// daemon did not finish), the run's copy is read.
 //
 // Not thread-safe. The iterators are not owned and must outlive it; a
 // body's key and value stay valid until the next Next() or Seek().
@@ -18,6 +23,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rocksdb/iterator.h"
 #include "rocksdb/status.h"
@@ -38,43 +44,46 @@ class BodyRecords {
   bool Valid() const { return valid_; }
   void Next();
   // key(tenant, seq) and the body value (layout.h), of the current body.
-  std::string_view key() const { return from_run_ ? std::string_view(run_key_) : Key(legacy_); }
-  std::string_view value() const { return from_run_ ? run_body_ : Value(legacy_); }
+  std::string_view key() const;
+  std::string_view value() const;
+  // The current body is part of a row that does not decode (above): its
+  // value is not a body as written.
+  bool damaged() const { return from_run_ && bodies_[at_].damaged; }
   // The first error of either iterator (OK while Valid()).
   rocksdb::Status status() const;
 
  private:
+  struct Body {
+    std::string key;
+    std::string_view value;
+    bool damaged = false;
+  };
   static std::string_view Key(const rocksdb::Iterator* it) {
     return {it->key().data(), it->key().size()};
   }
   static std::string_view Value(const rocksdb::Iterator* it) {
     return {it->value().data(), it->value().size()};
   }
-  // Starts the run of the first row from where runs_ is that yields a
-  // body (run_valid_ false if none does).
+  // Reads the row runs_ is at into bodies_ and moves runs_ to the next
+  // row, whose key bounds this one; then on to later rows while one yields
+  // no body. at_ = 0.
   void LoadRun();
-  // The run's next body, or its undecoded rest once; false at its end.
-  bool NextInRun();
-  // Makes (seq, body) of the current run's tenant the current body.
-  void Emit(uint64_t seq, std::string_view body);
-  // Moves to the run's next body, loading the next row's run at its end.
+  // Decodes row_ (of key row_key_) into bodies_, each below `next_key`
+  // (none if empty).
+  void DecodeRun(std::string_view next_key);
   void NextRunBody();
+  bool run_valid() const { return at_ < bodies_.size(); }
   // Picks the lower of the two sides.
   void Settle();
 
   rocksdb::Iterator* const runs_;
   rocksdb::Iterator* const legacy_;
-  // The current run: its tenant prefix ("tenant || 0x00"), its decoder, and
-  // the body it is at (run_valid_).
-  std::string run_prefix_;
-  BodyRun run_{0, {}};
-  bool run_valid_ = false;
-  bool run_tail_ = false;  // the body is the undecoded rest of a run
-  std::string run_key_;
-  std::string_view run_body_;
-  // The seq of the last body of run_prefix_'s tenant read from a run.
-  bool have_last_ = false;
-  uint64_t last_seq_ = 0;
+  // The current row, copied (runs_ has moved on to the next), and its
+  // bodies; at_ is the current one.
+  std::string row_key_;
+  std::string row_;
+  std::vector<Body> bodies_;
+  size_t at_ = 0;
   bool valid_ = false;
   bool from_run_ = false;
 };
