@@ -641,53 +641,28 @@ absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
 
 absl::StatusOr<std::optional<std::string>> Storage::GetBody(
     std::string_view tenant, uint64_t seq) {
-  // The run that holds seq is the tenant's last row at or before it.
+  // The run that holds seq is the tenant's last row at or before it;
+  // BodyRecords lands on the body of seq, on damage that may cover it, or
+  // past it (pruned).
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), bodies_));
-  it->SeekForPrev(store::SeqKey(tenant, seq));
-  if (!it->Valid()) {
-    if (auto s = FromRocksDb(it->status(), "read body"); !s.ok()) return s;
-    return std::optional<std::string>();
+  store::BodyRecords bodies(it.get(), nullptr);
+  const std::string key = store::SeqKey(tenant, seq);
+  bodies.Seek(key);
+  if (bodies.Valid() && bodies.key() <= key) {
+    if (bodies.damaged()) return BodiesDamaged(tenant, bodies.key(), seq);
+    return std::optional<std::string>(std::string(bodies.value()));
   }
-  std::string_view row_tenant;
-  uint64_t first;
-  if (!store::ParseSeqKey(ToView(it->key()), &row_tenant, &first) || row_tenant != tenant) {
-    // A key of the tenant's that is not key(tenant, seq) is damage: the body
-    // may be in the row before it.
-    if (ToView(it->key()).substr(0, tenant.size() + 1) == store::TenantPrefix(tenant)) {
-      return absl::DataLossError(absl::StrCat("malformed key in the bodies of ",
-                                              ToAbsl(tenant), " at or before seq ", seq));
-    }
-    return std::optional<std::string>();  // the tenant has no row at or before seq
-  }
-  // The row's bodies lie below the next row's key (store::BodyRecords): a
-  // seq at or above it is damage, not a gap.
-  const std::string row = it->value().ToString();
-  it->Next();
-  uint64_t bound = UINT64_MAX;
-  std::string_view next_tenant;
-  uint64_t next_first;
-  if (it->Valid() && store::ParseSeqKey(ToView(it->key()), &next_tenant, &next_first) &&
-      next_tenant == tenant) {
-    bound = next_first;
-  }
-  store::BodyRun run(first, row);
-  uint64_t s = 0, at = first;  // at: the seq a fault is named at
-  std::string_view body;
-  bool beyond = false;
-  for (at = run.next_min_seq(); run.Next(&s, &body); at = run.next_min_seq()) {
-    if (s >= bound) {
-      beyond = true;
-      break;
-    }
-    if (s == seq) return std::optional<std::string>(std::string(body));
-    if (s > seq) return std::optional<std::string>();  // pruned
-  }
-  if (run.malformed() || beyond || row.empty()) {
-    return absl::DataLossError(absl::StrCat("malformed bodies row of tenant ", ToAbsl(tenant),
-                                            " at seq ", at));
-  }
-  if (auto st = FromRocksDb(it->status(), "read body"); !st.ok()) return st;
+  if (auto s = FromRocksDb(bodies.status(), "read body"); !s.ok()) return s;
   return std::optional<std::string>();  // pruned
+}
+
+absl::Status Storage::BodiesDamaged(std::string_view tenant, std::string_view body_key,
+                                    uint64_t seq) {
+  std::string_view t;
+  uint64_t at;
+  if (store::ParseSeqKey(body_key, &t, &at) && t == tenant) seq = at;
+  return absl::DataLossError(
+      absl::StrCat("malformed bodies row of tenant ", ToAbsl(tenant), " at seq ", seq));
 }
 
 absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
@@ -720,13 +695,10 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     // row of bodies that does not decode is damage, not pruning: served as
     // such, the records it held would read as lawfully pruned.
     for (; body.Valid() && body.key() <= key; body.Next()) {
-      std::string_view t;
-      uint64_t seq = 0;
       std::string_view salt, ce;
-      if (body.damaged() || (body.key() == key && !store::DecodeBody(body.value(), &salt, &ce))) {
-        store::ParseSeqKey(body.key(), &t, &seq);
-        status = absl::DataLossError(absl::StrCat("malformed bodies row of tenant ",
-                                                  ToAbsl(tenant), " at seq ", seq));
+      if (body.damaged() ||
+          (body.key() == key && !store::DecodeBody(body.value(), &salt, &ce))) {
+        status = BodiesDamaged(tenant, body.key(), r.seq);
         break;
       }
       if (body.key() == key) break;

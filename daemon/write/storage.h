@@ -281,6 +281,11 @@ class Storage {
   // one per row) into kBodiesCf, each as a run of one, and drops the legacy
   // column family; does nothing if there is none. Open calls it first.
   absl::Status MoveLegacyBodies();
+  // DataLoss for a row of `tenant`'s bodies that does not decode, named at
+  // the seq of `body_key` (store::BodyRecords' damaged body) if it is the
+  // tenant's key(tenant, seq), else at `seq`.
+  static absl::Status BodiesDamaged(std::string_view tenant, std::string_view body_key,
+                                    uint64_t seq);
   // Puts the open run of `rows`, if any, into `batch`.
   void PutBodyRun(rocksdb::WriteBatch* batch, ChunkRows* rows);
   // LookupEventId of a store::EventIdKey.

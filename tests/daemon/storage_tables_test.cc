@@ -353,6 +353,10 @@ TEST_F(StorageTablesTest, ADamagedRowOfBodiesIsDataLossNotPruning) {
   EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
   EXPECT_NE(records.status().message().find("at seq 70"), std::string_view::npos)
       << records.status();
+  // A read that starts inside the damaged part fails too.
+  auto inside = storage_->ReadRecords("acme", 71, 10);
+  ASSERT_FALSE(inside.ok());
+  EXPECT_EQ(inside.status().code(), absl::StatusCode::kDataLoss) << inside.status();
   auto before = storage_->ReadRecords("acme", 1, 69);
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->size(), 69u);
@@ -382,6 +386,10 @@ TEST_F(StorageTablesTest, ADamagedRowOfBodiesIsDataLossNotPruning) {
   auto b131 = storage_->GetBody("acme", 131);
   ASSERT_FALSE(b131.ok());
   EXPECT_EQ(b131.status().code(), absl::StatusCode::kDataLoss) << b131.status();
+  auto r131 = storage_->ReadRecords("acme", 131, 10);
+  ASSERT_FALSE(r131.ok());
+  EXPECT_EQ(r131.status().code(), absl::StatusCode::kDataLoss) << r131.status();
+  EXPECT_TRUE(storage_->GetBody("acme", 129)->has_value()) << "the row before the junk key";
 }
 
 // A store from before runs keeps its bodies one per row in "bodies": the

@@ -157,8 +157,15 @@ TEST_F(BodyRecordsTest, ARunNeverReachesIntoTheNextRow) {
   const std::string rest = raised.substr(2 * kBodyRunEntryHeader + 4);
   EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3*", rest},
                          {"acme/10", "a10"}, {"acme/11", "a11"}}));
-  // A point into the damaged row lands on the damage.
+  // A point into the damaged row lands on the damage, also past it while
+  // the row's range holds the point; past the row, on the next one.
   EXPECT_EQ(Read(SeqKey("acme", 3)).front(), (std::pair<std::string, std::string>{"acme/3*", rest}));
+  EXPECT_EQ(Read(SeqKey("acme", 7)).front(), (std::pair<std::string, std::string>{"acme/3*", rest}));
+  EXPECT_EQ(Read(SeqKey("acme", 10)).front(), (std::pair<std::string, std::string>{"acme/10", "a10"}));
+  // Another tenant's seek does not stop at acme's damage.
+  PutRun("beta", 1, RunOf({{1, "b1"}}));
+  ASSERT_TRUE(db_->Delete({}, handles_[1], SeqKey("acme", 10)).ok());
+  EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/1", "b1"}}));
 }
 
 // Bytes after a row's last body, where no seq is free below the next row,

@@ -18,7 +18,19 @@ void BodyRecords::Seek(std::string_view key) {
     runs_->SeekForPrev(k);
     if (!runs_->Valid() && runs_->status().ok()) runs_->Seek(k);
     LoadRun();
-    while (run_valid() && std::string_view(bodies_[at_].key) < key) NextRunBody();
+    // A damaged body of the key's tenant below it stops the skip when its
+    // row's range holds the key: the damage may cover the key's body.
+    const size_t nul = key.find('\0');
+    const std::string_view tenant_prefix =
+        nul == std::string_view::npos ? std::string_view() : key.substr(0, nul + 1);
+    while (run_valid() && std::string_view(bodies_[at_].key) < key) {
+      const Body& b = bodies_[at_];
+      if (b.damaged && !tenant_prefix.empty() && b.key.starts_with(tenant_prefix) &&
+          (next_key_.empty() || key < std::string_view(next_key_))) {
+        break;
+      }
+      NextRunBody();
+    }
   }
   if (legacy_ != nullptr) legacy_->Seek(rocksdb::Slice(key.data(), key.size()));
   Settle();
@@ -60,7 +72,10 @@ void BodyRecords::LoadRun() {
     row_key_.assign(Key(runs_));
     row_.assign(Value(runs_));
     runs_->Next();
-    DecodeRun(runs_->Valid() ? Key(runs_) : std::string_view());
+    // Without the next key the row has no bound: an error stops here.
+    if (!runs_->Valid() && !runs_->status().ok()) return;
+    next_key_.assign(runs_->Valid() ? Key(runs_) : std::string_view());
+    DecodeRun(next_key_);
   }
 }
 

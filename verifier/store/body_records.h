@@ -39,7 +39,9 @@ class BodyRecords {
       : runs_(runs), legacy_(legacy) {}
 
   void SeekToFirst();
-  // The first body whose key(tenant, seq) is at or after `key`.
+  // The first body whose key(tenant, seq) is at or after `key`, or a
+  // damaged body of the key's tenant before it whose row's range holds the
+  // key (the damage may cover the body of `key`).
   void Seek(std::string_view key);
   bool Valid() const { return valid_; }
   void Next();
@@ -82,6 +84,7 @@ class BodyRecords {
   // bodies; at_ is the current one.
   std::string row_key_;
   std::string row_;
+  std::string next_key_;  // the next row's key; empty if it is the last
   std::vector<Body> bodies_;
   size_t at_ = 0;
   bool valid_ = false;
