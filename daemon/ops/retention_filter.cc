@@ -40,7 +40,9 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
   // A row of bodies (store::BodyRun): dropped when every body in it has
   // expired, rewritten without the expired ones when some have, kept as it
   // is otherwise. A body that does not decode is kept, and a row that does
-  // not decode is kept whole.
+  // not decode (BodyRun) is kept whole. The filter sees one row at a time:
+  // a row that decodes but reaches into the next (store::BodyRecords) is
+  // judged body by body like any other.
   bool FilterRun(std::string_view key, std::string_view row, std::string* new_value,
                  bool* value_changed) const {
     std::string_view tenant;

@@ -432,93 +432,87 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   return s;
 }
 
-absl::Status Storage::MoveLegacyEventIds() {
-  if (legacy_event_ids_ == nullptr) return absl::OkStatus();
-  spdlog::info("event=event_id_index_upgrade_start");
+absl::StatusOr<uint64_t> Storage::MoveLegacyRows(rocksdb::ColumnFamilyHandle** legacy,
+                                                 std::string_view event, size_t rows_per_batch,
+                                                 const MoveRow& move) {
   // Put is idempotent: an interrupted move starts again at the next open,
   // and the legacy column family goes only after every row is synced.
-  constexpr size_t kChunk = 1 << 16;
-  uint64_t moved = 0, skipped = 0;
+  constexpr size_t kBatchBytes = 16 << 20;
+  uint64_t read = 0;  // rows moved
   rocksdb::WriteBatch batch;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), legacy_event_ids_));
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), *legacy));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view key = ToView(it->key());
-    const size_t nul = key.find('\0');
-    if (nul == std::string_view::npos) {
-      ++skipped;
-      continue;
-    }
-    batch.Put(event_ids_, store::EventIdKey(key.substr(0, nul), key.substr(nul + 1)),
-              it->value());
-    if (++moved % kChunk == 0) {
+    const bool moved = move(it->key(), it->value(), &batch);
+    if (moved) ++read;
+    if ((moved && read % rows_per_batch == 0) || batch.GetDataSize() >= kBatchBytes) {
       rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &batch);
-      if (!w.ok()) return FromRocksDb(w, "move event ids");
+      if (!w.ok()) return FromRocksDb(w, absl::StrCat("write ", ToAbsl(event)));
       batch.Clear();
-      spdlog::info("event=event_id_index_upgrade_progress rows={}", moved);
+      spdlog::info("event={}_progress rows={}", event, read);
     }
   }
-  if (auto s = FromRocksDb(it->status(), "scan legacy event ids"); !s.ok()) return s;
+  if (auto s = FromRocksDb(it->status(), absl::StrCat("scan for ", ToAbsl(event))); !s.ok()) return s;
   it.reset();
   if (auto s = WriteSynced(&batch); !s.ok()) return s;
-  if (auto s = FromRocksDb(db_->DropColumnFamily(legacy_event_ids_), "drop legacy event ids");
+  if (auto s = FromRocksDb(db_->DropColumnFamily(*legacy), absl::StrCat("drop for ", ToAbsl(event)));
       !s.ok()) {
     return s;
   }
-  handles_.erase(std::find(handles_.begin(), handles_.end(), legacy_event_ids_));
-  db_->DestroyColumnFamilyHandle(legacy_event_ids_);
-  legacy_event_ids_ = nullptr;
+  handles_.erase(std::find(handles_.begin(), handles_.end(), *legacy));
+  db_->DestroyColumnFamilyHandle(*legacy);
+  *legacy = nullptr;
+  return read;
+}
+
+absl::Status Storage::MoveLegacyEventIds() {
+  if (legacy_event_ids_ == nullptr) return absl::OkStatus();
+  spdlog::info("event=event_id_index_upgrade_start");
+  uint64_t skipped = 0;
+  auto moved = MoveLegacyRows(
+      &legacy_event_ids_, "event_id_index_upgrade", 1 << 16,
+      [&](const rocksdb::Slice& k, const rocksdb::Slice& value, rocksdb::WriteBatch* batch) {
+        const std::string_view key = ToView(k);
+        const size_t nul = key.find('\0');
+        if (nul == std::string_view::npos) {
+          ++skipped;
+          return false;
+        }
+        batch->Put(event_ids_, store::EventIdKey(key.substr(0, nul), key.substr(nul + 1)),
+                   value);
+        return true;
+      });
+  if (!moved.ok()) return moved.status();
   if (skipped != 0) {
     spdlog::warn("event=event_id_index_upgrade_skipped rows={} message=\"rows without a "
                  "tenant were not moved\"",
                  skipped);
   }
-  spdlog::info("event=event_id_index_upgrade_done rows={}", moved);
+  spdlog::info("event=event_id_index_upgrade_done rows={}", *moved);
   return absl::OkStatus();
 }
 
 absl::Status Storage::MoveLegacyBodies() {
   if (legacy_bodies_ == nullptr) return absl::OkStatus();
   spdlog::info("event=bodies_upgrade_start");
-  // Each body becomes a run of one under the same key. Put is idempotent:
-  // an interrupted move starts again at the next open, and the legacy
-  // column family goes only after every row is synced.
-  constexpr size_t kChunk = 1 << 14;
-  constexpr size_t kChunkBytes = 16 << 20;
-  uint64_t moved = 0;
-  rocksdb::WriteBatch batch;
+  // Each body becomes a run of one under the same key.
   std::string run;
-  std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), legacy_bodies_));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view tenant;
-    uint64_t seq;
-    if (store::ParseSeqKey(ToView(it->key()), &tenant, &seq)) {
-      run.clear();
-      store::AppendToBodyRun(&run, seq, ToView(it->value()));
-      batch.Put(bodies_, it->key(), run);
-    } else {
-      // Not a record's key: kept as it is, for the verifier to name.
-      batch.Put(bodies_, it->key(), it->value());
-    }
-    if (++moved % kChunk == 0 || batch.GetDataSize() >= kChunkBytes) {
-      rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &batch);
-      if (!w.ok()) return FromRocksDb(w, "move bodies");
-      batch.Clear();
-      spdlog::info("event=bodies_upgrade_progress rows={}", moved);
-    }
-  }
-  if (auto s = FromRocksDb(it->status(), "scan legacy bodies"); !s.ok()) return s;
-  it.reset();
-  if (auto s = WriteSynced(&batch); !s.ok()) return s;
-  if (auto s = FromRocksDb(db_->DropColumnFamily(legacy_bodies_), "drop legacy bodies");
-      !s.ok()) {
-    return s;
-  }
-  handles_.erase(std::find(handles_.begin(), handles_.end(), legacy_bodies_));
-  db_->DestroyColumnFamilyHandle(legacy_bodies_);
-  legacy_bodies_ = nullptr;
-  spdlog::info("event=bodies_upgrade_done rows={}", moved);
+  auto moved = MoveLegacyRows(
+      &legacy_bodies_, "bodies_upgrade", 1 << 14,
+      [&](const rocksdb::Slice& key, const rocksdb::Slice& value, rocksdb::WriteBatch* batch) {
+        std::string_view tenant;
+        uint64_t seq;
+        if (store::ParseSeqKey(ToView(key), &tenant, &seq)) {
+          run.clear();
+          store::AppendToBodyRun(&run, seq, ToView(value));
+          batch->Put(bodies_, key, run);
+        } else {
+          // Not a record's key: kept as it is, for the verifier to name.
+          batch->Put(bodies_, key, value);
+        }
+        return true;
+      });
+  if (!moved.ok()) return moved.status();
+  spdlog::info("event=bodies_upgrade_done rows={}", *moved);
   return absl::OkStatus();
 }
 

@@ -277,6 +277,16 @@ class Storage {
   // no upgrade, else BuildMissingTrees after the upgrade, which reads the
   // legacy index by tenant.
   absl::Status MoveLegacyEventIds();
+  // Puts the new form of one legacy row into the batch; false if it skips it.
+  using MoveRow = std::function<bool(const rocksdb::Slice& key, const rocksdb::Slice& value,
+                                     rocksdb::WriteBatch* batch)>;
+  // Moves every row of the legacy column family *legacy through `move`, in
+  // batches of `rows_per_batch` rows moved or 16 MiB (logging
+  // event=<event>_progress after each), syncs, then drops the column family
+  // and sets *legacy to null. The count of rows moved.
+  absl::StatusOr<uint64_t> MoveLegacyRows(rocksdb::ColumnFamilyHandle** legacy,
+                                          std::string_view event, size_t rows_per_batch,
+                                          const MoveRow& move);
   // Moves the bodies of a store's legacy column family (store::kLegacyBodiesCf,
   // one per row) into kBodiesCf, each as a run of one, and drops the legacy
   // column family; does nothing if there is none. Open calls it first.

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "daemon/write/sequencer.h"
@@ -104,6 +105,21 @@ class StorageTablesTest : public ::testing::Test {
   }
 
   static std::string TenantOf(const std::string& key) { return key.substr(0, key.find('\0')); }
+
+  // Every row of bodies (runs, layout.h), as (tenant, first seq, value).
+  std::vector<std::tuple<std::string, uint64_t, std::string>> BodyRows() {
+    std::vector<std::tuple<std::string, uint64_t, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view tenant;
+      uint64_t first = 0;
+      EXPECT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
+      out.emplace_back(std::string(tenant), first, it->value().ToString());
+    }
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  }
 
   std::string dir_;
   uint64_t next_event_ = 0;
@@ -234,13 +250,8 @@ TEST_F(StorageTablesTest, BodiesAreRunsReadByPointAndByRange) {
   AppendInterleaved({"acme", "beta"}, 2, 150, 100);  // requests of 150 bodies
   AppendInterleaved({"big"}, 1, 40, 2000);
   std::map<std::string, std::vector<std::pair<uint64_t, size_t>>> rows;  // first seq, bodies
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view tenant;
-    uint64_t first;
-    ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
-    store::BodyRun run(first, it->value().ToStringView());
+  for (const auto& [tenant, first, value] : BodyRows()) {
+    store::BodyRun run(first, value);
     uint64_t seq, expect = first;
     std::string_view body;
     size_t n = 0, last_size = 0;
@@ -251,10 +262,9 @@ TEST_F(StorageTablesTest, BodiesAreRunsReadByPointAndByRange) {
     }
     ASSERT_FALSE(run.malformed());
     EXPECT_LE(n, store::kBodyRunMaxRecords);
-    EXPECT_LT(it->value().size() - last_size, store::kBodyRunMaxBytes) << "full before its last body";
-    rows[std::string(tenant)].emplace_back(first, n);
+    EXPECT_LT(value.size() - last_size, store::kBodyRunMaxBytes) << "full before its last body";
+    rows[tenant].emplace_back(first, n);
   }
-  ASSERT_TRUE(it->status().ok());
   // A request's 150 bodies are runs of 64, 64 and 22.
   using Runs = std::vector<std::pair<uint64_t, size_t>>;
   const Runs small = {{1, 64}, {65, 64}, {129, 22}, {151, 64}, {215, 64}, {279, 22}};
@@ -314,13 +324,8 @@ TEST_F(StorageTablesTest, ARunEndsAtAGapOrAnotherTenant) {
   storage_->PutChunkRows(&b, &rows);
   ASSERT_TRUE(storage_->WriteSynced(&b).ok());
   std::vector<std::string> keys;
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view tenant;
-    uint64_t first;
-    ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
-    keys.push_back(std::string(tenant) + "/" + std::to_string(first));
+  for (const auto& [tenant, first, value] : BodyRows()) {
+    keys.push_back(tenant + "/" + std::to_string(first));
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"acme/1", "acme/5", "beta/6"}));
   for (uint64_t seq : {1, 2, 5}) EXPECT_EQ(**storage_->GetBody("acme", seq), "body " + std::to_string(seq));
@@ -439,11 +444,7 @@ TEST_F(StorageTablesTest, BodiesOnePerRowAreMovedAtOpen) {
   }
   ASSERT_TRUE(storage_->GetBody("beta", 45)->has_value());
   // Each body is now a run of one.
-  std::unique_ptr<rocksdb::Iterator> it(
-      storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
-  size_t rows = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++rows;
-  EXPECT_EQ(rows, 120u);
+  EXPECT_EQ(BodyRows().size(), 120u);
 }
 
 // Records RocksDB's max_background_jobs each time a compaction of the
