@@ -451,10 +451,13 @@ absl::StatusOr<uint64_t> Storage::MoveLegacyRows(rocksdb::ColumnFamilyHandle** l
       spdlog::info("event={}_progress rows={}", event, read);
     }
   }
-  if (auto s = FromRocksDb(it->status(), absl::StrCat("scan for ", ToAbsl(event))); !s.ok()) return s;
+  if (auto s = FromRocksDb(it->status(), absl::StrCat("scan for ", ToAbsl(event))); !s.ok()) {
+    return s;
+  }
   it.reset();
   if (auto s = WriteSynced(&batch); !s.ok()) return s;
-  if (auto s = FromRocksDb(db_->DropColumnFamily(*legacy), absl::StrCat("drop for ", ToAbsl(event)));
+  if (auto s = FromRocksDb(db_->DropColumnFamily(*legacy),
+                           absl::StrCat("drop for ", ToAbsl(event)));
       !s.ok()) {
     return s;
   }

@@ -328,7 +328,9 @@ TEST_F(StorageTablesTest, ARunEndsAtAGapOrAnotherTenant) {
     keys.push_back(tenant + "/" + std::to_string(first));
   }
   EXPECT_EQ(keys, (std::vector<std::string>{"acme/1", "acme/5", "beta/6"}));
-  for (uint64_t seq : {1, 2, 5}) EXPECT_EQ(**storage_->GetBody("acme", seq), "body " + std::to_string(seq));
+  for (uint64_t seq : {1, 2, 5}) {
+    EXPECT_EQ(**storage_->GetBody("acme", seq), "body " + std::to_string(seq));
+  }
   EXPECT_FALSE(storage_->GetBody("acme", 3)->has_value());
 }
 
@@ -387,7 +389,8 @@ TEST_F(StorageTablesTest, ADamagedRowOfBodiesIsDataLossNotPruning) {
 
   // A key among acme's rows that is not key(tenant, seq): the bodies after
   // it are not "pruned".
-  ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", 130) + "x", "junk").ok());
+  ASSERT_TRUE(
+      db->Put(rocksdb::WriteOptions(), bodies, store::SeqKey("acme", 130) + "x", "junk").ok());
   auto b131 = storage_->GetBody("acme", 131);
   ASSERT_FALSE(b131.ok());
   EXPECT_EQ(b131.status().code(), absl::StatusCode::kDataLoss) << b131.status();

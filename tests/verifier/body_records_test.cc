@@ -124,7 +124,8 @@ TEST_F(BodyRecordsTest, MergesTheLegacyColumnFamily) {
   PutLegacy("beta", 1, "oldb1");
   EXPECT_EQ(Read(), (Got{{"acme/1", "old1"}, {"acme/2", "new2"}, {"acme/3", "new3"},
                          {"acme/5", "old5"}, {"beta/1", "oldb1"}}));
-  EXPECT_EQ(Read(SeqKey("acme", 3)), (Got{{"acme/3", "new3"}, {"acme/5", "old5"}, {"beta/1", "oldb1"}}));
+  EXPECT_EQ(Read(SeqKey("acme", 3)),
+            (Got{{"acme/3", "new3"}, {"acme/5", "old5"}, {"beta/1", "oldb1"}}));
   EXPECT_EQ(Read({}, /*legacy=*/false), (Got{{"acme/2", "new2"}, {"acme/3", "new3"}}));
 }
 
@@ -139,7 +140,8 @@ TEST_F(BodyRecordsTest, ARunThatDoesNotDecodeNamesTheSeqOfTheFault) {
   bad += "a3";
   PutRun("acme", 1, row + bad);
   PutRun("acme", 10, RunOf({{10, "a10"}}));
-  EXPECT_EQ(Read(), (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3*", bad}, {"acme/10", "a10"}}));
+  EXPECT_EQ(Read(),
+            (Got{{"acme/1", "a1"}, {"acme/2", "a2"}, {"acme/3*", bad}, {"acme/10", "a10"}}));
   // A row whose first body is below its key's seq: the fault is at the key.
   PutRun("beta", 4, RunOf({{2, "b2"}}));
   EXPECT_EQ(Read(TenantPrefix("beta")), (Got{{"beta/4*", RunOf({{2, "b2"}})}}));
@@ -159,9 +161,10 @@ TEST_F(BodyRecordsTest, ARunNeverReachesIntoTheNextRow) {
                          {"acme/10", "a10"}, {"acme/11", "a11"}}));
   // A point into the damaged row lands on the damage, also past it while
   // the row's range holds the point; past the row, on the next one.
-  EXPECT_EQ(Read(SeqKey("acme", 3)).front(), (std::pair<std::string, std::string>{"acme/3*", rest}));
-  EXPECT_EQ(Read(SeqKey("acme", 7)).front(), (std::pair<std::string, std::string>{"acme/3*", rest}));
-  EXPECT_EQ(Read(SeqKey("acme", 10)).front(), (std::pair<std::string, std::string>{"acme/10", "a10"}));
+  using Body = std::pair<std::string, std::string>;
+  EXPECT_EQ(Read(SeqKey("acme", 3)).front(), (Body{"acme/3*", rest}));
+  EXPECT_EQ(Read(SeqKey("acme", 7)).front(), (Body{"acme/3*", rest}));
+  EXPECT_EQ(Read(SeqKey("acme", 10)).front(), (Body{"acme/10", "a10"}));
   // Another tenant's seek does not stop at acme's damage.
   PutRun("beta", 1, RunOf({{1, "b1"}}));
   ASSERT_TRUE(db_->Delete({}, handles_[1], SeqKey("acme", 10)).ok());
@@ -178,7 +181,8 @@ TEST_F(BodyRecordsTest, ARestWithNoSeqLeftJoinsTheLastBody) {
   const uint64_t max = UINT64_MAX;
   PutRun("zeta", max - 1, RunOf({{max - 1, "y"}, {max, "z"}}) + "junk");
   EXPECT_EQ(Read(TenantPrefix("zeta")),
-            (Got{{"zeta/" + std::to_string(max - 1), "y"}, {"zeta/" + std::to_string(max) + "*", "zjunk"}}));
+            (Got{{"zeta/" + std::to_string(max - 1), "y"},
+                 {"zeta/" + std::to_string(max) + "*", "zjunk"}}));
 }
 
 // Rows of one tenant that overlap (an edit by hand): the later row does not
