@@ -25,7 +25,7 @@
 //                    verifier compares it with the skeleton and retention
 //                    does not read it). The committer writes one row per
 //                    tenant's consecutive records of a chunk, at most
-//                    kBodyRunMaxRecords or kBodyRunMaxBytes; retention
+//                    kBodyRunMaxRecords, full at kBodyRunMaxBytes; retention
 //                    rewrites a row without its expired bodies (the key
 //                    stays, so the first seq may be above s). Rows of one
 //                    tenant never overlap. Stores from before it have
