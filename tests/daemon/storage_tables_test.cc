@@ -312,13 +312,18 @@ TEST_F(StorageTablesTest, BodiesAreRunsReadByPointAndByRange) {
 TEST_F(StorageTablesTest, ARunEndsAtAGapOrAnotherTenant) {
   rocksdb::WriteBatch b;
   Storage::ChunkRows rows;
+  const std::vector<std::pair<std::string, uint64_t>> records = {
+      {"acme", 1}, {"acme", 2}, {"acme", 5}, {"beta", 6}, {"beta", 7}};
+  // The event-id keys must outlive PutChunkRows (rows holds views of them).
   std::vector<std::string> ids;
-  for (const auto& [tenant, seq] : std::vector<std::pair<std::string, uint64_t>>{
-           {"acme", 1}, {"acme", 2}, {"acme", 5}, {"beta", 6}, {"beta", 7}}) {
+  for (const auto& [tenant, seq] : records) {
+    ids.push_back(store::EventIdKey(tenant, std::to_string(seq)));
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& [tenant, seq] = records[i];
     store::Skeleton sk;
     sk.received_at_ns = kStart + seq;
-    ids.push_back(store::EventIdKey(tenant, std::to_string(seq)));
-    storage_->PutRecord(&b, tenant, seq, sk, "body " + std::to_string(seq), ids.back(), "access",
+    storage_->PutRecord(&b, tenant, seq, sk, "body " + std::to_string(seq), ids[i], "access",
                         &rows);
   }
   storage_->PutChunkRows(&b, &rows);
