@@ -1,7 +1,13 @@
 #include "daemon/security/secret_scanner.h"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "absl/strings/ascii.h"
 
@@ -156,6 +162,60 @@ void FindKeyValues(std::string_view s, char sep, std::vector<Span>* out) {
   }
 }
 
+// The bytes each detector's match must hold: a value without them skips
+// that detector.
+enum Trigger : uint32_t {
+  kDash = 1,        // "-----BEGIN "
+  kB = 2,           // "Bearer", "bearer", "BEARER"
+  kA = 4,           // "AKIA", "ASIA"
+  kEquals = 8,      // key=value
+  kColon = 16,      // key: value
+};
+
+constexpr std::array<uint8_t, 256> TriggerTable() {
+  std::array<uint8_t, 256> t{};
+  t['-'] = kDash;
+  t['B'] = kB;
+  t['b'] = kB;
+  t['A'] = kA;
+  t['='] = kEquals;
+  t[':'] = kColon;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kTriggerOf = TriggerTable();
+
+// The triggers present in `s`, in one pass: most values hold few of them,
+// and the detectors' own searches run only for those.
+uint32_t TriggersIn(std::string_view s) {
+  uint32_t found = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  if (s.size() >= 16) {
+    const __m128i dash = _mm_set1_epi8('-'), upper_b = _mm_set1_epi8('B'),
+                  lower_b = _mm_set1_epi8('b'), a = _mm_set1_epi8('A'),
+                  equals = _mm_set1_epi8('='), colon = _mm_set1_epi8(':');
+    __m128i any_dash = _mm_setzero_si128(), any_b = any_dash, any_a = any_dash,
+            any_equals = any_dash, any_colon = any_dash;
+    for (; i + 16 <= s.size(); i += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+      any_dash = _mm_or_si128(any_dash, _mm_cmpeq_epi8(v, dash));
+      any_b = _mm_or_si128(any_b, _mm_or_si128(_mm_cmpeq_epi8(v, upper_b),
+                                               _mm_cmpeq_epi8(v, lower_b)));
+      any_a = _mm_or_si128(any_a, _mm_cmpeq_epi8(v, a));
+      any_equals = _mm_or_si128(any_equals, _mm_cmpeq_epi8(v, equals));
+      any_colon = _mm_or_si128(any_colon, _mm_cmpeq_epi8(v, colon));
+    }
+    if (_mm_movemask_epi8(any_dash) != 0) found |= kDash;
+    if (_mm_movemask_epi8(any_b) != 0) found |= kB;
+    if (_mm_movemask_epi8(any_a) != 0) found |= kA;
+    if (_mm_movemask_epi8(any_equals) != 0) found |= kEquals;
+    if (_mm_movemask_epi8(any_colon) != 0) found |= kColon;
+  }
+#endif
+  for (; i < s.size(); ++i) found |= kTriggerOf[static_cast<unsigned char>(s[i])];
+  return found;
+}
+
 }  // namespace
 
 std::string_view SecretKindName(SecretKind kind) {
@@ -167,12 +227,14 @@ std::string_view SecretKindName(SecretKind kind) {
 
 bool RedactSecrets(std::string* value, SecretCounts* counts) {
   const std::string_view s = *value;
+  const uint32_t triggers = TriggersIn(s);
+  if (triggers == 0) return false;
   std::vector<Span> spans;
-  FindPrivateKeys(s, &spans);
-  FindBearer(s, &spans);
-  FindAwsKeyIds(s, &spans);
-  FindKeyValues(s, '=', &spans);
-  FindKeyValues(s, ':', &spans);
+  if (triggers & kDash) FindPrivateKeys(s, &spans);
+  if (triggers & kB) FindBearer(s, &spans);
+  if (triggers & kA) FindAwsKeyIds(s, &spans);
+  if (triggers & kEquals) FindKeyValues(s, '=', &spans);
+  if (triggers & kColon) FindKeyValues(s, ':', &spans);
   if (spans.empty()) return false;
 
   // Overlapping matches merge into the earliest, so nothing of either stays.

@@ -13,9 +13,10 @@
 //   secret                 secret_access_key, password or passwd, secret,
 //   token                  token respectively
 //
-// The scanner is written by hand: the fixed prefixes are found with
-// memchr-based searches, so a value without a candidate costs a few passes
-// at memory speed (docs/PERFORMANCE.md, "Ingest rules").
+// The scanner is written by hand: one pass finds which of the bytes a match
+// must start with or hold ('-', 'B', 'b', 'A', '=', ':') the value has, and
+// only the detectors those allow search it, their fixed prefixes with
+// memchr-based searches (docs/PERFORMANCE.md, "Ingest rules").
 //
 // Thread-safe: pure functions.
 #ifndef INDELIBLE_DAEMON_SECURITY_SECRET_SCANNER_H_

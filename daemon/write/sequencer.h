@@ -331,10 +331,17 @@ class Sequencer {
   void LinkNew(std::vector<Request>* chunk, Group* g,
                const std::vector<std::vector<Resolved>>& resolved,
                std::vector<std::vector<Receipt>>* receipts);
+  // The head and frontier in g of the tenant being linked (LinkNew links a
+  // chunk tenant by tenant, so they are found once per tenant).
+  struct Linking {
+    std::string_view tenant;
+    store::Head* head = nullptr;
+    chain::CompactRange* frontier = nullptr;
+  };
   // Linking: chains one new event onto its tenant's head, puts its rows and
   // its tree nodes into g's batch, and fills in its receipt.
   void LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g, TreeWriter* tree,
-                 Receipt* rc, Storage::ChunkRows* rows);
+                 Linking* at, Receipt* rc, Storage::ChunkRows* rows);
   // Takes the chunk's rows out of g again and answers every request of it.
   void FailChunk(std::vector<Request>* chunk, Group* g, ChunkUndo* undo,
                  const ReadFailure& failure);

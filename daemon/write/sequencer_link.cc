@@ -122,9 +122,11 @@ void Sequencer::LinkNew(std::vector<Request>* chunk, Group* g,
   TreeWriter tree(storage_, &g->batch);
   Storage::ChunkRows rows;
   rows.ids.reserve(news.size());
+  Linking at;
   for (const New& n : news) {
     Receipt& rc = (*receipts)[n.ri][n.ei];
-    LinkEvent(&(*chunk)[n.ri].events[n.ei], resolved[n.ri][n.ei].key, g, &tree, &rc, &rows);
+    LinkEvent(&(*chunk)[n.ri].events[n.ei], resolved[n.ri][n.ei].key, g, &tree, &at, &rc,
+              &rows);
     resolved[n.ri][n.ei].first->receipt = rc;
   }
   storage_->PutChunkRows(&g->batch, &rows);
@@ -254,18 +256,22 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
 }
 
 void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
-                          TreeWriter* tree, Receipt* rc,
+                          TreeWriter* tree, Linking* at, Receipt* rc,
                           Storage::ChunkRows* rows) {
-  auto head_it = g->new_heads.find(e->tenant);
-  if (head_it == g->new_heads.end()) {
-    head_it = g->new_heads.emplace(e->tenant, tenants_.PendingHead(e->tenant)).first;
+  if (at->head == nullptr || at->tenant != e->tenant) {
+    // Node-based maps: the pointers stay valid while other tenants are added.
+    auto head_it = g->new_heads.find(e->tenant);
+    if (head_it == g->new_heads.end()) {
+      head_it = g->new_heads.emplace(e->tenant, tenants_.PendingHead(e->tenant)).first;
+    }
+    auto frontier_it = g->new_frontiers.find(e->tenant);
+    if (frontier_it == g->new_frontiers.end()) {
+      frontier_it =
+          g->new_frontiers.emplace(e->tenant, tenants_.PendingFrontier(e->tenant)).first;
+    }
+    *at = {head_it->first, &head_it->second, &frontier_it->second};
   }
-  auto frontier_it = g->new_frontiers.find(e->tenant);
-  if (frontier_it == g->new_frontiers.end()) {
-    frontier_it =
-        g->new_frontiers.emplace(e->tenant, tenants_.PendingFrontier(e->tenant)).first;
-  }
-  store::Head& head = head_it->second;
+  store::Head& head = *at->head;
   // The entry hash chains the record onto its tenant's head.
   store::Skeleton sk;
   sk.received_at_ns = std::max(clock_->NowNanos(), head.received_at_ns);
@@ -282,7 +288,7 @@ void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
   store::SetBodyReceivedAt(&e->body, sk.received_at_ns);
   storage_->PutRecord(&g->batch, e->tenant, head.seq, sk, e->body, id_key, e->category,
                       rows);
-  tree->Append(e->tenant, sk.entry_hash, e->category, &frontier_it->second);
+  tree->Append(e->tenant, sk.entry_hash, e->category, at->frontier);
   rc->seq = head.seq;
   rc->received_at_ns = sk.received_at_ns;
   rc->entry_hash = sk.entry_hash;

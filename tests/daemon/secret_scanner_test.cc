@@ -112,6 +112,41 @@ TEST(SecretScanner, OverlapsMergeAndSeveralKindsCount) {
   EXPECT_EQ(CountOf(c2, SecretKind::kToken), 0u);
 }
 
+// Values are first searched 16 bytes at a time for the bytes a secret must
+// hold, then byte by byte: each kind is found wherever it sits, in a block,
+// across two, or in the tail.
+TEST(SecretScanner, EachKindIsFoundAtEveryOffset) {
+  const struct {
+    std::string secret;
+    std::string redacted;
+  } kCases[] = {
+      {"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----", "[REDACTED:private_key]"},
+      {"Bearer abcdefghijklmnop1234", "Bearer [REDACTED:bearer_token]"},
+      {"bearer abcdefghijklmnop1234", "bearer [REDACTED:bearer_token]"},
+      {"AKIAIOSFODNN7EXAMPLE", "[REDACTED:aws_access_key_id]"},
+      {"passwd=hunter2", "passwd=[REDACTED:password]"},
+      {"secret: s3", "secret: [REDACTED:secret]"},
+  };
+  for (const auto& c : kCases) {
+    for (size_t before = 0; before <= 40; ++before) {
+      for (size_t after : {0, 1, 15, 16, 17}) {
+        const std::string pad_before(before, 'r'), pad_after = " " + std::string(after, 'r');
+        const std::string value = pad_before + " " + c.secret + pad_after;
+        EXPECT_EQ(Redact(value), pad_before + " " + c.redacted + pad_after)
+            << before << " " << after << " " << c.secret;
+      }
+    }
+  }
+  // Each byte a detector waits for, alone in a long value, is no secret.
+  for (char b : {'-', 'B', 'b', 'A', '=', ':'}) {
+    for (size_t at = 0; at < 40; ++at) {
+      std::string v(40, 'r');
+      v[at] = b;
+      EXPECT_EQ(Redact(v), v);
+    }
+  }
+}
+
 TEST(SecretScanner, KindNames) {
   EXPECT_EQ(SecretKindName(SecretKind::kBearerToken), "bearer_token");
   EXPECT_EQ(SecretKindName(SecretKind::kToken), "token");
