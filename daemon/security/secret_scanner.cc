@@ -164,7 +164,7 @@ void FindKeyValues(std::string_view s, char sep, std::vector<Span>* out) {
 
 // The bytes each detector's match must hold: a value without them skips
 // that detector.
-enum Trigger : uint32_t {
+enum Trigger : uint8_t {
   kDash = 1,        // "-----BEGIN "
   kB = 2,           // "Bearer", "bearer", "BEARER"
   kA = 4,           // "AKIA", "ASIA"

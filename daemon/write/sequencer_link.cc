@@ -3,6 +3,7 @@
 // chunk out again when a read fails. The queue, the group handover and the
 // synced write are in sequencer.cc.
 #include <algorithm>
+#include <type_traits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -254,6 +255,11 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
   }
   return std::optional<FirstRecord>(std::move(stored));
 }
+
+// LinkEvent keeps pointers into these maps while other tenants are added.
+static_assert(std::is_same_v<HeadMap, std::unordered_map<std::string, store::Head>> &&
+                  std::is_same_v<FrontierMap, std::unordered_map<std::string, chain::CompactRange>>,
+              "Sequencer::Linking needs maps whose nodes stay put");
 
 void Sequencer::LinkEvent(PreparedEvent* e, std::string_view id_key, Group* g,
                           TreeWriter* tree, Linking* at, Receipt* rc,

@@ -121,8 +121,10 @@ TEST(SecretScanner, EachKindIsFoundAtEveryOffset) {
     std::string redacted;
   } kCases[] = {
       {"-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----", "[REDACTED:private_key]"},
-      {"Bearer abcdefghijklmnop1234", "Bearer [REDACTED:bearer_token]"},
-      {"bearer abcdefghijklmnop1234", "bearer [REDACTED:bearer_token]"},
+      // Tokens without a 'b' or 'B': the scheme's first byte alone is the trigger.
+      {"Bearer 0123456789cdefghijkl", "Bearer [REDACTED:bearer_token]"},
+      {"bearer 0123456789cdefghijkl", "bearer [REDACTED:bearer_token]"},
+      {"BEARER 0123456789cdefghijkl", "BEARER [REDACTED:bearer_token]"},
       {"AKIAIOSFODNN7EXAMPLE", "[REDACTED:aws_access_key_id]"},
       {"passwd=hunter2", "passwd=[REDACTED:password]"},
       {"secret: s3", "secret: [REDACTED:secret]"},
