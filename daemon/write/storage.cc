@@ -691,18 +691,21 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     // Bodies are a subset of skeletons: advance to this key, if present. A
     // row of bodies that does not decode is damage, not pruning: served as
     // such, the records it held would read as lawfully pruned.
+    std::string_view salt, ce;
+    bool found = false;
     for (; body.Valid() && body.key() <= key; body.Next()) {
-      std::string_view salt, ce;
       if (body.damaged() ||
           (body.key() == key && !store::DecodeBody(body.value(), &salt, &ce))) {
         status = BodiesDamaged(tenant, body.key(), r.seq);
         break;
       }
-      if (body.key() == key) break;
+      if (body.key() == key) {
+        found = true;
+        break;
+      }
     }
     if (!status.ok()) break;
-    std::string_view salt, ce;
-    if (body.Valid() && body.key() == key && store::DecodeBody(body.value(), &salt, &ce)) {
+    if (found) {
       r.salt.assign(salt);
       r.ce.assign(ce);
     } else {
