@@ -122,6 +122,10 @@ bool Checkpointer::Preface(const std::string& tenant, store::Head* head) {
 
 absl::Status Checkpointer::RunOnce() {
   std::lock_guard<std::mutex> l(run_mu_);
+  // A round's checkpoints are stored together, kMaxStagedTenants at a time:
+  // one synced write for many tenants.
+  std::vector<Staged> staged;
+  absl::Status status;
   for (auto [tenant, head] : sequencer_->AllHeads()) {
     Last& v1 = last_[tenant];
     Last& v2 = last_v2_[tenant];
@@ -134,25 +138,47 @@ absl::Status Checkpointer::RunOnce() {
     if (!signed_cp.ok()) {
       // Refused or unsigned (logged and counted): no checkpoint is stored.
       if (signer_failed) continue;
-      return signed_cp.status();
+      status = signed_cp.status();
+      break;
     }
-    if (auto s = StoreSigned(tenant, signed_cp->first, signed_cp->second); !s.ok()) return s;
+    Stage(tenant, signed_cp->first, signed_cp->second, &staged);
+    if (staged.size() >= kMaxStagedTenants) {
+      status = StoreStaged(&staged);
+      if (!status.ok()) return status;
+    }
   }
-  return absl::OkStatus();
+  // What was signed before a failed read is stored all the same.
+  if (absl::Status s = StoreStaged(&staged); !s.ok()) return s;
+  return status;
 }
 
-absl::Status Checkpointer::StoreSigned(const std::string& tenant, const chain::CheckpointV2& cp,
-                                       const SignedCheckpoint& notes) {
-  Last& v1 = last_[tenant];
-  Last& v2 = last_v2_[tenant];
-  if (v2.seq < cp.size) {
-    if (auto s = storage_->PutCheckpointV2(tenant, cp.size, notes.v2); !s.ok()) return s;
-    v2 = {cp.size, cp.timestamp_ns};
+void Checkpointer::Stage(const std::string& tenant, const chain::CheckpointV2& cp,
+                         const SignedCheckpoint& notes, std::vector<Staged>* staged) {
+  Staged st;
+  st.notes.tenant = tenant;
+  st.notes.size = cp.size;
+  st.timestamp_ns = cp.timestamp_ns;
+  if (last_v2_[tenant].seq < cp.size) st.notes.v2 = notes.v2;
+  if (last_[tenant].seq < cp.size) st.notes.v1 = notes.v1;
+  staged->push_back(std::move(st));
+}
+
+absl::Status Checkpointer::StoreStaged(std::vector<Staged>* staged) {
+  if (staged->empty()) return absl::OkStatus();
+  std::vector<Storage::CheckpointNotes> notes;
+  notes.reserve(staged->size());
+  for (const Staged& st : *staged) notes.push_back(st.notes);
+  if (auto s = storage_->PutCheckpoints(notes); !s.ok()) {
+    staged->clear();
+    return s;
   }
-  if (v1.seq < cp.size) {
-    if (auto s = storage_->PutCheckpoint(tenant, cp.size, notes.v1); !s.ok()) return s;
-    v1 = {cp.size, cp.timestamp_ns};
+  // Only what is stored counts as the tenant's last checkpoint.
+  for (const Staged& st : *staged) {
+    const Last last{st.notes.size, st.timestamp_ns};
+    if (!st.notes.v2.empty()) last_v2_[st.notes.tenant] = last;
+    if (!st.notes.v1.empty()) last_[st.notes.tenant] = last;
   }
+  staged->clear();
   return absl::OkStatus();
 }
 
@@ -165,7 +191,9 @@ absl::StatusOr<std::string> Checkpointer::SignDeletion(
   if (!signed_cp.ok()) return signed_cp.status();
   // A checkpoint of a durable head holds whether or not the purge goes
   // ahead; stored, it is the purged tenant's final one.
-  if (auto s = StoreSigned(tenant, signed_cp->first, signed_cp->second); !s.ok()) return s;
+  std::vector<Staged> staged;
+  Stage(tenant, signed_cp->first, signed_cp->second, &staged);
+  if (auto s = StoreStaged(&staged); !s.ok()) return s;
   return signed_cp->second.deletion;
 }
 

@@ -64,10 +64,11 @@ class Checkpointer {
   // Stops the thread after a final round. Idempotent.
   void Stop();
 
-  // Signs and stores a checkpoint for each tenant whose head moved. A
-  // tenant the signer refuses or cannot sign for is logged, counted and
-  // skipped; a storage error ends the round and is returned (tenants after
-  // it are tried on the next round).
+  // Signs and stores a checkpoint for each tenant whose head moved, the
+  // round's in one synced write (per kMaxStagedTenants tenants). A tenant
+  // the signer refuses or cannot sign for is logged, counted and skipped; a
+  // storage error ends the round and is returned (tenants after it, and
+  // those signed but not stored, are signed again on the next round).
   absl::Status RunOnce();
 
   // The deletion certificate (version 2) of `tenant` at `head` (its final
@@ -102,10 +103,20 @@ class Checkpointer {
   // (logged) if it failed. Sets *head to the tenant's head after it.
   // REQUIRES: run_mu_ held.
   bool Preface(const std::string& tenant, store::Head* head);
-  // Stores the signed checkpoints of `cp` where they are newer than the
-  // tenant's last ones. REQUIRES: run_mu_ held.
-  absl::Status StoreSigned(const std::string& tenant, const chain::CheckpointV2& cp,
-                           const SignedCheckpoint& notes);
+  // A tenant's signed checkpoints waiting to be stored, with their time.
+  struct Staged {
+    Storage::CheckpointNotes notes;
+    uint64_t timestamp_ns = 0;
+  };
+  // Tenants whose checkpoints a round stores in one synced write.
+  static constexpr size_t kMaxStagedTenants = 1024;
+  // Adds the signed checkpoints of `cp` that are newer than the tenant's
+  // last stored ones to *staged. REQUIRES: run_mu_ held.
+  void Stage(const std::string& tenant, const chain::CheckpointV2& cp,
+             const SignedCheckpoint& notes, std::vector<Staged>* staged);
+  // Stores *staged in one synced write, then makes them the tenants' last
+  // checkpoints; empties *staged either way. REQUIRES: run_mu_ held.
+  absl::Status StoreStaged(std::vector<Staged>* staged);
   std::atomic<uint64_t> refused_{0};
   std::atomic<uint64_t> unavailable_{0};
 

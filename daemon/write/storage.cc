@@ -782,13 +782,18 @@ absl::Status Storage::WriteSynced(rocksdb::WriteBatch* batch) {
   return FromRocksDb(db_->Write(wo, batch), "write batch");
 }
 
-absl::Status Storage::PutCheckpoint(std::string_view tenant, uint64_t seq,
-                                    std::string_view note) {
+absl::Status Storage::PutCheckpoints(const std::vector<CheckpointNotes>& notes) {
+  rocksdb::WriteBatch batch;
+  std::string key;
+  for (const CheckpointNotes& n : notes) {
+    store::SeqKeyTo(n.tenant, n.size, &key);
+    if (!n.v2.empty()) batch.Put(checkpoints_v2_, key, ToSlice(n.v2));
+    if (!n.v1.empty()) batch.Put(checkpoints_, key, ToSlice(n.v1));
+  }
+  if (batch.Count() == 0) return absl::OkStatus();
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  return FromRocksDb(db_->Put(wo, checkpoints_, store::SeqKey(tenant, seq),
-                              ToSlice(note)),
-                     "write checkpoint");
+  return FromRocksDb(db_->Write(wo, &batch), "write checkpoints");
 }
 
 absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,

@@ -167,9 +167,18 @@ class Storage {
   void PutHead(rocksdb::WriteBatch* batch, std::string_view tenant,
                const store::Head& head);
 
-  // Checkpoints: key(tenant, seq) -> signed note, written with sync=true.
-  absl::Status PutCheckpoint(std::string_view tenant, uint64_t seq,
-                             std::string_view note);
+  // One tenant's signed checkpoints of one size, v1 (key(tenant, seq) in
+  // checkpoints) and v2 (key(tenant, size) in checkpoints_v2); an empty
+  // note is not written.
+  struct CheckpointNotes {
+    std::string tenant;
+    uint64_t size = 0;
+    std::string v1;
+    std::string v2;
+  };
+  // Writes every note of `notes` in one synced write: a checkpointer round
+  // costs one sync however many tenants it signs for, not two per tenant.
+  absl::Status PutCheckpoints(const std::vector<CheckpointNotes>& notes);
   // The newest checkpoint (min_seq == 0) or the oldest with seq >= min_seq;
   // NotFound if there is none.
   absl::StatusOr<std::string> GetCheckpoint(std::string_view tenant,

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -11,11 +12,49 @@
 #include "verifier/chain/checkpoint.h"
 #include "verifier/chain/checkpoint_v2.h"
 #include "verifier/chain/merkle.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 
 namespace indelible {
 namespace {
 
 constexpr uint64_t kStart = 1700000000000000000ull;
+
+// Counts the syncs of RocksDB's write-ahead log.
+class SyncCountingFs : public rocksdb::FileSystemWrapper {
+ public:
+  SyncCountingFs() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "SyncCountingFs"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
+                                    rocksdb::IODebugContext* dbg) override {
+    auto s = FileSystemWrapper::NewWritableFile(f, o, r, dbg);
+    if (s.ok() && f.size() > 4 && f.compare(f.size() - 4, 4, ".log") == 0) {
+      *r = std::make_unique<Wal>(std::move(*r), &syncs_);
+    }
+    return s;
+  }
+  int syncs() const { return syncs_.load(); }
+
+ private:
+  class Wal : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    Wal(std::unique_ptr<rocksdb::FSWritableFile> f, std::atomic<int>* syncs)
+        : FSWritableFileOwnerWrapper(std::move(f)), syncs_(syncs) {}
+    rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      syncs_->fetch_add(1);
+      return FSWritableFileOwnerWrapper::Sync(o, d);
+    }
+    rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
+      syncs_->fetch_add(1);
+      return FSWritableFileOwnerWrapper::Fsync(o, d);
+    }
+
+   private:
+    std::atomic<int>* const syncs_;
+  };
+  std::atomic<int> syncs_{0};
+};
 
 class CheckpointerTest : public ::testing::Test {
  protected:
@@ -145,6 +184,56 @@ TEST_F(CheckpointerTest, SignsHeadsThatMovedAndKeepsHistory) {
   EXPECT_EQ(Latest("acme").seq, 4u);
   EXPECT_FALSE(storage_->GetCheckpoint("acme", 5).ok());
   EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpoint("nobody", 0).status()));
+}
+
+// A round stores the checkpoints of every tenant it signs for in one synced
+// write, not two per tenant: with many tenants the disk's syncs stay the
+// appends'.
+TEST_F(CheckpointerTest, ARoundOfManyTenantsIsOneSyncedWrite) {
+  auto fs = std::make_shared<SyncCountingFs>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  cp_.reset();
+  seq_.reset();
+  storage_.reset();
+  std::filesystem::remove_all(dir_);
+  StorageOptions options;
+  options.env = env.get();
+  storage_ = *Storage::Open(dir_, options);
+  seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
+  ASSERT_TRUE(seq_->Start().ok());
+  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(),
+                                       Checkpointer::Options());
+  ASSERT_TRUE(cp_->Init().ok());
+  constexpr int kTenants = 40;
+  for (int round = 1; round <= 2; ++round) {
+    for (int t = 0; t < kTenants; ++t) {
+      for (int i = 0; i < round; ++i) {
+        Append("t" + std::to_string(t), std::to_string(round) + "-" + std::to_string(i));
+      }
+    }
+    clock_.Advance(1000);
+    const int before = fs->syncs();
+    ASSERT_TRUE(cp_->RunOnce().ok());
+    EXPECT_EQ(fs->syncs() - before, 1) << "round " << round;
+    const uint64_t size = round == 1 ? 1 : 3;
+    for (int t = 0; t < kTenants; ++t) {
+      const std::string tenant = "t" + std::to_string(t);
+      EXPECT_EQ(Latest(tenant).seq, size) << tenant;
+      auto v2 = storage_->GetCheckpointV2(tenant, 0);
+      ASSERT_TRUE(v2.ok()) << v2.status();
+      EXPECT_EQ(v2->first, size);
+      auto cp = chain::VerifyCheckpointV2(v2->second, {signer_->verifier_key()});
+      ASSERT_TRUE(cp.ok()) << cp.status();
+      EXPECT_EQ(cp->chain_head, seq_->GetHead(tenant).entry_hash);
+    }
+  }
+  // Nothing moved: no write at all.
+  const int before = fs->syncs();
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(fs->syncs(), before);
+  cp_.reset();
+  seq_.reset();
+  storage_.reset();
 }
 
 TEST(SigningKey, CreatesWithMode0600AndReloads) {
