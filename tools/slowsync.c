@@ -28,6 +28,7 @@ static void Wait(void) {
 int fdatasync(int fd) {
   static int (*real)(int);
   if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  if (real == NULL) abort();
   pthread_mutex_lock(&mu);
   Wait();
   int r = real(fd);
@@ -38,6 +39,7 @@ int fdatasync(int fd) {
 int fsync(int fd) {
   static int (*real)(int);
   if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+  if (real == NULL) abort();
   pthread_mutex_lock(&mu);
   Wait();
   int r = real(fd);

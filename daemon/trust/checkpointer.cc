@@ -122,9 +122,11 @@ bool Checkpointer::Preface(const std::string& tenant, store::Head* head) {
 
 absl::Status Checkpointer::RunOnce() {
   std::lock_guard<std::mutex> l(run_mu_);
-  // A round's checkpoints are stored together, kMaxStagedTenants at a time:
-  // one synced write for many tenants.
+  // A round's checkpoints are stored together, tenants_per_write at a
+  // time: one synced write for many tenants. Signed checkpoints wait no
+  // longer than an interval, nor behind a failing signer's time-outs.
   std::vector<Staged> staged;
+  std::chrono::steady_clock::time_point first_staged;
   absl::Status status;
   for (auto [tenant, head] : sequencer_->AllHeads()) {
     Last& v1 = last_[tenant];
@@ -137,14 +139,18 @@ absl::Status Checkpointer::RunOnce() {
     auto signed_cp = SignHead(tenant, head, /*deletion=*/nullptr, &signer_failed);
     if (!signed_cp.ok()) {
       // Refused or unsigned (logged and counted): no checkpoint is stored.
-      if (signer_failed) continue;
-      status = signed_cp.status();
-      break;
+      if (!signer_failed) {
+        status = signed_cp.status();
+        break;
+      }
+      if (absl::Status s = StoreStaged(&staged); !s.ok()) return s;
+      continue;
     }
+    if (staged.empty()) first_staged = std::chrono::steady_clock::now();
     Stage(tenant, signed_cp->first, signed_cp->second, &staged);
-    if (staged.size() >= kMaxStagedTenants) {
-      status = StoreStaged(&staged);
-      if (!status.ok()) return status;
+    if (staged.size() >= options_.tenants_per_write ||
+        std::chrono::steady_clock::now() - first_staged >= options_.interval) {
+      if (absl::Status s = StoreStaged(&staged); !s.ok()) return s;
     }
   }
   // What was signed before a failed read is stored all the same.
@@ -167,16 +173,17 @@ absl::Status Checkpointer::StoreStaged(std::vector<Staged>* staged) {
   if (staged->empty()) return absl::OkStatus();
   std::vector<Storage::CheckpointNotes> notes;
   notes.reserve(staged->size());
-  for (const Staged& st : *staged) notes.push_back(st.notes);
+  for (Staged& st : *staged) notes.push_back(std::move(st.notes));
   if (auto s = storage_->PutCheckpoints(notes); !s.ok()) {
     staged->clear();
     return s;
   }
   // Only what is stored counts as the tenant's last checkpoint.
-  for (const Staged& st : *staged) {
-    const Last last{st.notes.size, st.timestamp_ns};
-    if (!st.notes.v2.empty()) last_v2_[st.notes.tenant] = last;
-    if (!st.notes.v1.empty()) last_[st.notes.tenant] = last;
+  for (size_t i = 0; i < notes.size(); ++i) {
+    const Storage::CheckpointNotes& n = notes[i];
+    const Last last{n.size, (*staged)[i].timestamp_ns};
+    if (!n.v2.empty()) last_v2_[n.tenant] = last;
+    if (!n.v1.empty()) last_[n.tenant] = last;
   }
   staged->clear();
   return absl::OkStatus();

@@ -49,6 +49,10 @@ class Checkpointer {
     // rotation statements (key_rotation.h, KeyHistoryRecorder). A failure
     // is logged and the tenant waits for the next round. Empty: nothing.
     std::function<absl::Status(const std::string& tenant)> before_first;
+    // A round stores its signed checkpoints in one synced write per this
+    // many tenants, and at once when the signer fails or a round has held
+    // them for `interval`.
+    size_t tenants_per_write = 1024;
   };
 
   // REQUIRES: all pointers outlive the checkpointer.
@@ -65,7 +69,7 @@ class Checkpointer {
   void Stop();
 
   // Signs and stores a checkpoint for each tenant whose head moved, the
-  // round's in one synced write (per kMaxStagedTenants tenants). A tenant
+  // round's in one synced write (Options::tenants_per_write). A tenant
   // the signer refuses or cannot sign for is logged, counted and skipped; a
   // storage error ends the round and is returned (tenants after it, and
   // those signed but not stored, are signed again on the next round).
@@ -108,8 +112,6 @@ class Checkpointer {
     Storage::CheckpointNotes notes;
     uint64_t timestamp_ns = 0;
   };
-  // Tenants whose checkpoints a round stores in one synced write.
-  static constexpr size_t kMaxStagedTenants = 1024;
   // Adds the signed checkpoints of `cp` that are newer than the tenant's
   // last stored ones to *staged. REQUIRES: run_mu_ held.
   void Stage(const std::string& tenant, const chain::CheckpointV2& cp,

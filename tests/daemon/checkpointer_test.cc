@@ -2,11 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <future>
 
+#include "absl/cleanup/cleanup.h"
 #include "verifier/chain/key_file.h"
 #include "gtest/gtest.h"
 #include "verifier/chain/checkpoint.h"
@@ -187,11 +189,17 @@ TEST_F(CheckpointerTest, SignsHeadsThatMovedAndKeepsHistory) {
 }
 
 // A round stores the checkpoints of every tenant it signs for in one synced
-// write, not two per tenant: with many tenants the disk's syncs stay the
-// appends'.
+// write per Options::tenants_per_write tenants, not two per tenant: with
+// many tenants the disk's syncs stay the appends'.
 TEST_F(CheckpointerTest, ARoundOfManyTenantsIsOneSyncedWrite) {
   auto fs = std::make_shared<SyncCountingFs>();
   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  // The store closes before `env` goes, however the test ends.
+  absl::Cleanup close = [this] {
+    cp_.reset();
+    seq_.reset();
+    storage_.reset();
+  };
   cp_.reset();
   seq_.reset();
   storage_.reset();
@@ -201,21 +209,27 @@ TEST_F(CheckpointerTest, ARoundOfManyTenantsIsOneSyncedWrite) {
   storage_ = *Storage::Open(dir_, options);
   seq_ = std::make_unique<Sequencer>(storage_.get(), &clock_, Sequencer::Options());
   ASSERT_TRUE(seq_->Start().ok());
-  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(),
-                                       Checkpointer::Options());
-  ASSERT_TRUE(cp_->Init().ok());
   constexpr int kTenants = 40;
-  for (int round = 1; round <= 2; ++round) {
+  // Round 1 with the default (one write), round 2 with 16 tenants a write,
+  // round 3 with checkpoints held for no time (a write per tenant).
+  const int syncs[] = {1, 3, kTenants};
+  const uint64_t sizes[] = {1, 3, 5};
+  for (int round = 1; round <= 3; ++round) {
+    Checkpointer::Options o;
+    if (round == 2) o.tenants_per_write = 16;
+    if (round == 3) o.interval = std::chrono::milliseconds(0);
+    cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, signer_.get(), o);
+    ASSERT_TRUE(cp_->Init().ok());
     for (int t = 0; t < kTenants; ++t) {
-      for (int i = 0; i < round; ++i) {
+      for (int i = 0; i < std::min(round, 2); ++i) {
         Append("t" + std::to_string(t), std::to_string(round) + "-" + std::to_string(i));
       }
     }
     clock_.Advance(1000);
     const int before = fs->syncs();
     ASSERT_TRUE(cp_->RunOnce().ok());
-    EXPECT_EQ(fs->syncs() - before, 1) << "round " << round;
-    const uint64_t size = round == 1 ? 1 : 3;
+    EXPECT_EQ(fs->syncs() - before, syncs[round - 1]) << "round " << round;
+    const uint64_t size = sizes[round - 1];
     for (int t = 0; t < kTenants; ++t) {
       const std::string tenant = "t" + std::to_string(t);
       EXPECT_EQ(Latest(tenant).seq, size) << tenant;
@@ -231,9 +245,6 @@ TEST_F(CheckpointerTest, ARoundOfManyTenantsIsOneSyncedWrite) {
   const int before = fs->syncs();
   ASSERT_TRUE(cp_->RunOnce().ok());
   EXPECT_EQ(fs->syncs(), before);
-  cp_.reset();
-  seq_.reset();
-  storage_.reset();
 }
 
 TEST(SigningKey, CreatesWithMode0600AndReloads) {
@@ -307,6 +318,67 @@ class RefusingSigner final : public LogSigner {
   KeyLogSigner* const inner_;
   std::optional<chain::Digest> last_range_;
 };
+
+// A signer that cannot sign the third checkpoint it is asked for (as one
+// timing out would), and from the fourth on notes which tenants signed
+// before the failure have no stored checkpoint yet.
+class FailingThirdSigner final : public LogSigner {
+ public:
+  FailingThirdSigner(KeyLogSigner* inner, Storage* storage) : inner_(inner), storage_(storage) {}
+  const chain::NoteVerifierKey& verifier_key() const override { return inner_->verifier_key(); }
+  absl::StatusOr<SignedCheckpoint> Sign(const chain::CheckpointV2& cp,
+                                        const std::vector<std::string>* deletion,
+                                        uint64_t old_size,
+                                        const ConsistencyProofSource& proof) override {
+    ++calls;
+    if (calls == 3) {
+      failed = cp.tenant;
+      return absl::UnavailableError("signer timed out");
+    }
+    if (calls < 3) {
+      before.push_back(cp.tenant);
+    } else {
+      for (const std::string& t : before) {
+        if (!storage_->GetCheckpointV2(t, 0).ok()) unstored.push_back(t);
+      }
+    }
+    return inner_->Sign(cp, deletion, old_size, proof);
+  }
+  int calls = 0;
+  std::string failed;
+  std::vector<std::string> before;    // signed before the failure
+  std::vector<std::string> unstored;  // of those, not stored by a later call
+
+ private:
+  KeyLogSigner* const inner_;
+  Storage* const storage_;
+};
+
+// When the signer fails, what the round signed before is stored at once,
+// not held behind the time-outs of the tenants after it; the failed tenant
+// is signed on the next round.
+TEST_F(CheckpointerTest, ASignerFailureStoresWhatWasSignedBefore) {
+  FailingThirdSigner failing(signer_.get(), storage_.get());
+  cp_ = std::make_unique<Checkpointer>(storage_.get(), seq_.get(), &clock_, &failing,
+                                       Checkpointer::Options());
+  ASSERT_TRUE(cp_->Init().ok());
+  for (int t = 0; t < 6; ++t) Append("t" + std::to_string(t), "1");
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(failing.calls, 6);
+  EXPECT_EQ(failing.before.size(), 2u);
+  EXPECT_TRUE(failing.unstored.empty()) << failing.unstored[0];
+  EXPECT_EQ(cp_->unavailable(), 1u);
+  EXPECT_TRUE(absl::IsNotFound(storage_->GetCheckpointV2(failing.failed, 0).status()));
+  for (int t = 0; t < 6; ++t) {
+    const std::string tenant = "t" + std::to_string(t);
+    if (tenant != failing.failed) {
+      EXPECT_EQ(Latest(tenant).seq, 1u) << tenant;
+    }
+  }
+  ASSERT_TRUE(cp_->RunOnce().ok());
+  EXPECT_EQ(failing.calls, 7);
+  EXPECT_EQ(Latest(failing.failed).seq, 1u);
+}
 
 // A refusal stores no checkpoint for that tenant, is counted, and does not
 // hold back the others; each request carries a consistency proof from the
