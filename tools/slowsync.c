@@ -25,24 +25,23 @@ static void Wait(void) {
   nanosleep(&ts, NULL);
 }
 
-int fdatasync(int fd) {
-  static int (*real)(int);
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-  if (real == NULL) abort();
+// Waits, then calls the libc function `name` (looked up once into *real).
+static int Slow(int (**real)(int), const char* name, int fd) {
+  if (*real == NULL) *real = (int (*)(int))dlsym(RTLD_NEXT, name);
+  if (*real == NULL) abort();
   pthread_mutex_lock(&mu);
   Wait();
-  int r = real(fd);
+  int r = (*real)(fd);
   pthread_mutex_unlock(&mu);
   return r;
 }
 
+int fdatasync(int fd) {
+  static int (*real)(int);
+  return Slow(&real, "fdatasync", fd);
+}
+
 int fsync(int fd) {
   static int (*real)(int);
-  if (real == NULL) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-  if (real == NULL) abort();
-  pthread_mutex_lock(&mu);
-  Wait();
-  int r = real(fd);
-  pthread_mutex_unlock(&mu);
-  return r;
+  return Slow(&real, "fsync", fd);
 }
