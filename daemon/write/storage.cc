@@ -791,9 +791,7 @@ absl::Status Storage::PutCheckpoints(const std::vector<CheckpointNotes>& notes) 
     if (!n.v1.empty()) batch.Put(checkpoints_, key, ToSlice(n.v1));
   }
   if (batch.Count() == 0) return absl::OkStatus();
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocksDb(db_->Write(wo, &batch), "write checkpoints");
+  return WriteSynced(&batch);
 }
 
 absl::StatusOr<std::string> Storage::GetCheckpoint(std::string_view tenant,
