@@ -1,7 +1,8 @@
 # The markdown report of tools/run_benchmarks.sh. Input: the JSON results of
 # every run (jq -s), each tagged with scenario, server (daemon | echo |
-# durable | rocksdb | compare), run and load1; arguments: $hwm, $rss (kB), $runs, $dur, $bytes,
-# and $compactions: [[{cf, jobs, cpu_s, written_bytes}]], the daemon's compactions per
+# durable | rocksdb | compare), run and load1; arguments: $hwm, $rss (kB: the highest peak
+# of the stores' daemons, and that daemon's RSS at the end), $runs, $dur, $bytes,
+# and $compactions: [[{cf, jobs, cpu_s, written_bytes}]], the daemons' compactions per
 # column family over the whole suite (empty if its log could not be read).
 #
 # Figures are medians over the runs. Ratios are medians of per-run ratios:
@@ -110,7 +111,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
   "| streaming vs best raw RocksDB batch | ≥ 60% | \($stream_ratio | dpct) | \(yes($stream_ratio != null and $stream_ratio >= 0.6)) |",
   "| p99 at 5000 events/s offered | ≤ 5 ms | \($p99 | u2) ms | \(yes($p99 != null and $p99 <= 5)) |",
   "| inclusion proofs/s (proofs-16) | ≥ 20000 | \($proofs | r0) | \(yes($proofs != null and $proofs >= 20000)) |",
-  "| daemon peak RSS (VmHWM) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
+  "| daemon peak RSS (VmHWM, the highest of the stores' daemons) | – | \($hwm / 1024 | r0) MiB (VmRSS at the end \($rss / 1024 | r0) MiB) | – |",
   ( if any($all[]; .server == "peer") then
       "",
       "| tenants | stream-8x16x100 events/s | peer 256-row tx rows/s | stream / peer | unary-64 events/s | peer 1-row tx rows/s | unary / peer | peer 1-row p99 ms |",
@@ -155,7 +156,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
     | ([$all[] | select(.server == "daemon") | .acknowledged_events // 0] | add // 0) as $n
     | if ($c | length) > 0 and $n > 0 then
       "",
-      "Compaction over the whole suite, per column family (from the daemon's RocksDB log), per event the daemon acknowledged (\($n)):",
+      "Compaction over the whole suite, per column family (from the daemons' RocksDB logs, every store), per event the daemons acknowledged (\($n)):",
       "",
       "| column family | jobs | CPU s | MiB written | CPU µs per event |",
       "|---|---|---|---|---|",

@@ -85,7 +85,7 @@ done
 . "$(dirname "${BASH_SOURCE[0]}")/pg-peer-lib.sh"
 chmod 755 "$work"  # the peer runs as postgres when this runs as root
 trap 'peer_stop "$work/peer"; cleanup' EXIT
-peer_start "$work/peer"
+peer_start "$work/peer" 1
 peer_run load "$work/peer" 1 8 256 8 $((bytes > 112 ? bytes - 112 : 1)) >/dev/null
 for i in $(seq 1 "$pairs"); do
   s=$(seconds timeout 900 "$bin/indelible-verify" check --data-dir "$work/data" \

@@ -12,10 +12,17 @@
 # pgbench. The server runs as the `postgres` user when called as root
 # (PostgreSQL refuses root), as the caller otherwise.
 #
-#   peer_start DIR          initialises and starts; sets PEER_PORT
+# Each tenant count has a database of its own (bench_t1, bench_t8, ...), as
+# each has a daemon of its own in run_benchmarks.sh: runs compared across
+# tenant counts find tables with the same history.
+#
+#   peer_start DIR TENANTS...
+#                           initialises and starts; sets PEER_PORT; creates
+#                           the table in a database per tenant count
 #   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD
 #                           prints one JSON result (events_per_s, latency_ms)
-#   peer_check DIR          prints one JSON result of the plpgsql re-hash
+#   peer_check DIR          prints one JSON result of the plpgsql re-hash of
+#                           every database
 #   peer_cpu_ticks DIR      CPU time the cluster has used, in clock ticks
 #   peer_stop DIR
 PEER_BIN=""
@@ -28,15 +35,18 @@ peer_available() {
   PEER_BIN="$d"
 }
 
+# peer_psql DIR DB ARGS...
 peer_psql() {
-  local dir="$1"
-  shift
+  local dir="$1" db="$2"
+  shift 2
   "${PEER_AS[@]}" "$PEER_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PEER_PORT" \
-    -U bench -d bench "$@" 2>>"$dir/peer-psql.log"
+    -U bench -d "$db" "$@" 2>>"$dir/peer-psql.log"
 }
+PEER_DBS=()
 
 peer_start() {
-  local dir="$1" i
+  local dir="$1" i t
+  shift
   peer_available || { echo "run_benchmarks: PostgreSQL 15 not installed" >&2; return 1; }
   mkdir -p "$dir"
   if ((EUID == 0)); then
@@ -56,8 +66,18 @@ peer_start() {
     PEER_PORT=""
   done
   [[ -n "$PEER_PORT" ]] || { echo "run_benchmarks: PostgreSQL did not start" >&2; return 1; }
-  "${PEER_AS[@]}" "$PEER_BIN/createdb" -h 127.0.0.1 -p "$PEER_PORT" -U bench bench
-  peer_psql "$dir" <<'SQL'
+  PEER_DBS=()
+  for t in "$@"; do
+    "${PEER_AS[@]}" "$PEER_BIN/createdb" -h 127.0.0.1 -p "$PEER_PORT" -U bench "bench_t$t" ||
+      return 1
+    peer_schema "$dir" "bench_t$t" || return 1
+    PEER_DBS+=("bench_t$t")
+  done
+}
+
+# peer_schema DIR DB: the chained table, its trigger and its verifier.
+peer_schema() {
+  peer_psql "$1" "$2" <<'SQL'
 CREATE TABLE events (
   tenant text NOT NULL,
   seq bigint NOT NULL,
@@ -137,7 +157,7 @@ peer_run() {
   [[ -z "${PEER_AS[*]}" ]] || chown postgres "$logs" "$script"
   out="$(cd "$logs" && timeout $((duration + 120)) "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n \
     -h 127.0.0.1 -p "$PEER_PORT" -U bench -M prepared -c "$clients" -j "$clients" \
-    -T "$duration" -l -f "$script" bench 2>>"$dir/peer-pgbench.log")" || return 1
+    -T "$duration" -l -f "$script" "bench_t$tenants" 2>>"$dir/peer-pgbench.log")" || return 1
   tps="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")"
   [[ -n "$tps" ]] || return 1
   # pgbench -l: one line per transaction, latency in microseconds (field 3).
@@ -153,11 +173,14 @@ peer_run() {
   rm -rf "$logs"
 }
 
-# peer_check DIR: re-hashes the whole table with chain_check().
+# peer_check DIR: re-hashes every database's table with chain_check().
 peer_check() {
-  local dir="$1" t0 t1 n
+  local dir="$1" t0 t1 n=0 m db
   t0="$(date +%s%N)"
-  n="$(peer_psql "$dir" -A -t -c 'SELECT chain_check()')" || return 1
+  for db in "${PEER_DBS[@]}"; do
+    m="$(peer_psql "$dir" "$db" -A -t -c 'SELECT chain_check()')" || return 1
+    n=$((n + m))
+  done
   t1="$(date +%s%N)"
   jq -n --argjson n "$n" --argjson ns "$((t1 - t0))" \
     '{records: $n, seconds: ($ns / 1e9), records_per_s: ($n / ($ns / 1e9))}'

@@ -27,7 +27,12 @@
 # machine: other processes slow a run down but do not add to its CPU time.
 #
 # Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
-# noise from a shared machine spreads over all of them. Every loop is
+# noise from a shared machine spreads over all of them. Each tenant count
+# has a store of its own: a daemon (and a -c daemon, and a peer database)
+# for the 1-tenant scenarios, one for the -t8 scenarios, one for -t64, and
+# one for the others, so runs compared across tenant counts find stores
+# with the same history (the daemon's CPU per event grows with its store,
+# docs/PERFORMANCE.md, "8 tenants against 1, and 64"). Every loop is
 # bounded in count and every process in time.
 set -euo pipefail
 
@@ -113,10 +118,10 @@ REPORT_JQ="$(dirname "$0")/bench_report.jq"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/indelible-bench-XXXXXX")"
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
-DAEMON_PID=""
 ECHO_PID=""
 DURABLE_PID=""
-COMPARE_PID=""
+# Per store (store_of): the daemon's and the -c daemon's pid and target.
+declare -A DAEMON_PID=() DAEMON_TARGET=() COMPARE_PID=() COMPARE_TARGET=()
 
 stop_pid() {
   local pid="$1" i
@@ -131,14 +136,15 @@ stop_pid() {
 }
 
 cleanup() {
+  local store
   if ((PEERS)); then peer_stop "$WORK/peer"; fi
-  stop_pid "$DAEMON_PID"
+  for store in "${!DAEMON_PID[@]}"; do stop_pid "${DAEMON_PID[$store]}"; done
+  for store in "${!COMPARE_PID[@]}"; do stop_pid "${COMPARE_PID[$store]}"; done
   stop_pid "$ECHO_PID"
   stop_pid "$DURABLE_PID"
-  stop_pid "$COMPARE_PID"
   if [[ -n "$OUT_DIR" ]]; then
     mkdir -p "$OUT_DIR"
-    cp "$RESULTS" "$WORK"/*.log "$OUT_DIR"/ 2>/dev/null || true
+    cp "$RESULTS" "$WORK"/*.log "$WORK"/compactions.json "$OUT_DIR"/ 2>/dev/null || true
   fi
   rm -rf "$WORK"
 }
@@ -147,7 +153,7 @@ if ((PEERS)); then
   chmod 0711 "$WORK" # the peer's server runs as another user when we are root
   # shellcheck source=tools/pg-peer-lib.sh
   source "$(dirname "$0")/pg-peer-lib.sh"
-  peer_start "$WORK/peer" || exit 2
+  peer_start "$WORK/peer" 1 8 64 || exit 2
   # The peer's rows carry the payload; Indelible's events carry ~112 bytes
   # of other fields besides it (docs/PERFORMANCE.md).
   PEER_PAYLOAD=$((EVENT_BYTES > 112 ? EVENT_BYTES - 112 : 1))
@@ -175,19 +181,38 @@ ECHO_PID=$!
   --port-file "$WORK/durable.port" --durable-dir "$WORK/durable" \
   --max-seconds 7200 2>"$WORK/durable.log" &
 DURABLE_PID=$!
-"$BIN/indelibled" --data-dir "$WORK/data" --listen 127.0.0.1:0 \
-  --port-file "$WORK/daemon.port" 2>"$WORK/daemon.log" &
-DAEMON_PID=$!
 ECHO_TARGET="127.0.0.1:$(wait_port "$WORK/echo.port" "$ECHO_PID")"
 DURABLE_TARGET="127.0.0.1:$(wait_port "$WORK/durable.port" "$DURABLE_PID")"
-DAEMON_TARGET="127.0.0.1:$(wait_port "$WORK/daemon.port" "$DAEMON_PID")"
-COMPARE_TARGET=""
-if [[ -n "$COMPARE_BIN" ]]; then
-  "$COMPARE_BIN" --data-dir "$WORK/compare-data" --listen 127.0.0.1:0 \
-    --port-file "$WORK/compare.port" 2>"$WORK/compare.log" &
-  COMPARE_PID=$!
-  COMPARE_TARGET="127.0.0.1:$(wait_port "$WORK/compare.port" "$COMPARE_PID")"
-fi
+
+# store_of SCENARIO: the store a daemon scenario writes to: t1 for the
+# 1-tenant counterparts of the -tN scenarios, tN for those, other for the
+# rest (and the inclusion proofs).
+store_of() {
+  case "$1" in
+    *-t[0-9]*) echo "t${1##*-t}" ;;
+    unary-64 | stream-8x16x100) echo t1 ;;
+    *) echo other ;;
+  esac
+}
+# ensure_daemons STORE: starts the store's daemon (and -c daemon) on first
+# use, each with a data directory of its own.
+ensure_daemons() {
+  local store="$1"
+  if [[ -z "${DAEMON_PID[$store]:-}" ]]; then
+    "$BIN/indelibled" --data-dir "$WORK/data-$store" --listen 127.0.0.1:0 \
+      --port-file "$WORK/daemon-$store.port" 2>"$WORK/daemon-$store.log" &
+    DAEMON_PID[$store]=$!
+    DAEMON_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/daemon-$store.port" \
+      "${DAEMON_PID[$store]}")"
+  fi
+  if [[ -n "$COMPARE_BIN" && -z "${COMPARE_PID[$store]:-}" ]]; then
+    "$COMPARE_BIN" --data-dir "$WORK/compare-data-$store" --listen 127.0.0.1:0 \
+      --port-file "$WORK/compare-$store.port" 2>"$WORK/compare-$store.log" &
+    COMPARE_PID[$store]=$!
+    COMPARE_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/compare-$store.port" \
+      "${COMPARE_PID[$store]}")"
+  fi
+}
 
 # name | loadgen arguments. Scenarios ending in -tN write N tenants and run
 # against the daemons only (the echoes have no tenants).
@@ -271,20 +296,12 @@ window_cpu() {
 WINDOW_DELAY=$((WARMUP + 1))
 WINDOW_LEN=$((DURATION - 2))
 
-pid_of_server() {
-  case "$1" in
-    daemon) echo "$DAEMON_PID" ;;
-    compare) echo "$COMPARE_PID" ;;
-    *) echo "" ;;
-  esac
-}
-
-# loadgen SCENARIO SERVER TARGET RUN VERIFY ARGS...
+# loadgen SCENARIO SERVER TARGET PID RUN VERIFY ARGS... (PID: the server's,
+# for its CPU time; empty for the echoes)
 loadgen() {
-  local scenario="$1" server="$2" target="$3" run="$4" verify="$5" out rc=0
-  local pid ticks_before ticks="" sampler=""
-  shift 5
-  pid="$(pid_of_server "$server")"
+  local scenario="$1" server="$2" target="$3" pid="$4" run="$5" verify="$6" out rc=0
+  local ticks_before ticks="" sampler=""
+  shift 6
   ticks_before="$(cpu_ticks "$pid")"
   rm -f "$WORK/window.json"
   if [[ -n "$pid" ]] && ((WINDOW_LEN >= 2)); then
@@ -324,12 +341,16 @@ for ((run = 1; run <= RUNS; run++)); do
     ((FRESH_TENANTS)) || args+=(--tenant-prefix bench)
     args+=(--event-ids "$EVENT_IDS")
     if [[ ! "$name" =~ -t[0-9]+$ ]]; then
-      loadgen "$name" echo "$ECHO_TARGET" "$run" none "${args[@]}"
-      loadgen "$name" durable "$DURABLE_TARGET" "$run" none "${args[@]}"
+      loadgen "$name" echo "$ECHO_TARGET" "" "$run" none "${args[@]}"
+      loadgen "$name" durable "$DURABLE_TARGET" "" "$run" none "${args[@]}"
     fi
-    loadgen "$name" daemon "$DAEMON_TARGET" "$run" full "${args[@]}"
-    if [[ -n "$COMPARE_TARGET" ]]; then
-      loadgen "$name" compare "$COMPARE_TARGET" "$run" full "${args[@]}"
+    store="$(store_of "$name")"
+    ensure_daemons "$store"
+    loadgen "$name" daemon "${DAEMON_TARGET[$store]}" "${DAEMON_PID[$store]}" "$run" full \
+      "${args[@]}"
+    if [[ -n "$COMPARE_BIN" ]]; then
+      loadgen "$name" compare "${COMPARE_TARGET[$store]}" "${COMPARE_PID[$store]}" "$run" \
+        full "${args[@]}"
     fi
   done
   for entry in "${PEER_SCENARIOS[@]}"; do
@@ -357,7 +378,9 @@ for ((run = 1; run <= RUNS; run++)); do
   name="${PROOF_SCENARIO%%|*}"
   if [[ -z "$SELECT" || "$name" =~ $SELECT ]]; then
     read -ra args <<<"${PROOF_SCENARIO#*|}"
-    loadgen "$name" daemon "$DAEMON_TARGET" "$run" sample "${args[@]}"
+    ensure_daemons other
+    loadgen "$name" daemon "${DAEMON_TARGET[other]}" "${DAEMON_PID[other]}" "$run" sample \
+      "${args[@]}"
   fi
   for b in "${RAW_BATCHES[@]}"; do
     [[ -z "$SELECT" || "raw" =~ $SELECT ]] || continue
@@ -383,32 +406,43 @@ if ((PEERS)); then
   fi
 fi
 
-DAEMON_HWM_KB="$(awk '/^VmHWM:/ {print $2}' "/proc/$DAEMON_PID/status")"
-DAEMON_RSS_KB="$(awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status")"
-stop_pid "$DAEMON_PID"
-DAEMON_PID=""
-# What the daemon's compactions cost over the whole suite, per column
+# The daemons' peak RSS: the highest VmHWM of any store's daemon, with that
+# daemon's VmRSS at the end, and each store's on stderr.
+DAEMON_HWM_KB=0
+DAEMON_RSS_KB=0
+for store in "${!DAEMON_PID[@]}"; do
+  hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null)"
+  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null)"
+  hwm="${hwm:-0}" rss="${rss:-0}"
+  echo "run_benchmarks: daemon of store $store: peak RSS $((hwm / 1024)) MiB" >&2
+  if ((hwm > DAEMON_HWM_KB)); then DAEMON_HWM_KB="$hwm" DAEMON_RSS_KB="$rss"; fi
+done
+for store in "${!DAEMON_PID[@]}"; do stop_pid "${DAEMON_PID[$store]}"; done
+DAEMON_PID=()
+# What the daemons' compactions cost over the whole suite, per column
 # family: RocksDB's info log names each compaction job's column family
 # ("[cf] [JOB n] Compacting ...") and its event log gives the job's CPU
-# time and output ("compaction_finished").
-jq -cn --rawfile log "$WORK/data/LOG" '
-  ($log | split("\n")) as $lines
-  | ([$lines[] | capture("\\[(?<cf>[^]]+)\\] \\[JOB (?<job>[0-9]+)\\] Compacting")
-      | {(.job): .cf}] | add // {}) as $cf
-  | [$lines[] | select(contains("\"event\": \"compaction_finished\""))
-      | sub("^.*EVENT_LOG_v1 "; "") | fromjson
-      | . + {cf: ($cf[.job | tostring] // "?")}]
-  | group_by(.cf)
-  | map({cf: .[0].cf, jobs: length,
-         cpu_s: (map(.compaction_time_cpu_micros) | add / 1e6),
-         written_bytes: (map(.total_output_size) | add)})' \
+# time and output ("compaction_finished"). Job numbers are per daemon, so
+# each store's log is read alone and the sums added.
+for store in "${!DAEMON_TARGET[@]}"; do
+  jq -cn --rawfile log "$WORK/data-$store/LOG" '
+    ($log | split("\n")) as $lines
+    | ([$lines[] | capture("\\[(?<cf>[^]]+)\\] \\[JOB (?<job>[0-9]+)\\] Compacting")
+        | {(.job): .cf}] | add // {}) as $cf
+    | [$lines[] | select(contains("\"event\": \"compaction_finished\""))
+        | sub("^.*EVENT_LOG_v1 "; "") | fromjson
+        | {cf: ($cf[.job | tostring] // "?"), cpu_s: (.compaction_time_cpu_micros / 1e6),
+           written_bytes: .total_output_size}]' 2>/dev/null || echo '[]'
+done | jq -cs 'add // [] | group_by(.cf)
+  | map({cf: .[0].cf, jobs: length, cpu_s: (map(.cpu_s) | add),
+         written_bytes: (map(.written_bytes) | add)})' \
   >"$WORK/compactions.json" 2>/dev/null || echo '[]' >"$WORK/compactions.json"
 stop_pid "$ECHO_PID"
 ECHO_PID=""
 stop_pid "$DURABLE_PID"
 DURABLE_PID=""
-stop_pid "$COMPARE_PID"
-COMPARE_PID=""
+for store in "${!COMPARE_PID[@]}"; do stop_pid "${COMPARE_PID[$store]}"; done
+COMPARE_PID=()
 
 # The report: medians per (scenario, server) over the runs.
 jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \
