@@ -21,6 +21,8 @@
 #                           the table in a database per tenant count
 #   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD
 #                           prints one JSON result (events_per_s, latency_ms)
+#   peer_preload DIR TENANTS ROWS PAYLOAD
+#                           at least ROWS rows into TENANTS' database
 #   peer_check DIR          prints one JSON result of the plpgsql re-hash of
 #                           every database
 #   peer_cpu_ticks DIR      CPU time the cluster has used, in clock ticks
@@ -171,6 +173,21 @@ peer_run() {
       tenants: $tenants, clients: $clients, payload_bytes: $payload, error_count: 0,
       latency_ms: {p50: $p50, p99: $p99, max: $max}}'
   rm -rf "$logs"
+}
+
+# peer_preload DIR TENANTS ROWS PAYLOAD: at least ROWS rows into the
+# database of TENANTS, in 256-row transactions from 8 clients, unmeasured.
+peer_preload() {
+  local dir="$1" tenants="$2" rows="$3" payload="$4" script
+  script="$dir/peer-preload-$tenants.sql"
+  {
+    echo "\\set t (:client_id + 8 * random(0, $tenants)) % $tenants"
+    echo "INSERT INTO events (tenant, payload) SELECT 't' || :t, convert_to(repeat('x', $payload), 'UTF8') FROM generate_series(1, 256);"
+  } >"$script"
+  [[ -z "${PEER_AS[*]}" ]] || chown postgres "$script"
+  (cd "$dir" && timeout 1800 "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n -h 127.0.0.1 \
+    -p "$PEER_PORT" -U bench -M prepared -c 8 -j 8 -t $(((rows + 2047) / 2048)) \
+    -f "$script" "bench_t$tenants" >/dev/null 2>>"$dir/peer-pgbench.log")
 }
 
 # peer_check DIR: re-hashes every database's table with chain_check().

@@ -11,7 +11,7 @@
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
 #                           [-o DIR] [-c INDELIBLED] [-s REGEX] [-p] [-f]
-#                           [-e IDS] [BUILD_DIR]
+#                           [-e IDS] [-P EVENTS] [BUILD_DIR]
 #
 # With -p, the PostgreSQL peer (tools/pg-peer-lib.sh: a private cluster on
 # 127.0.0.1, a chained table with a trigger, pgbench) runs the same tenant
@@ -32,8 +32,11 @@
 # for the 1-tenant scenarios, one for the -t8 scenarios, one for -t64, and
 # one for the others, so runs compared across tenant counts find stores
 # with the same history (the daemon's CPU per event grows with its store,
-# docs/PERFORMANCE.md, "8 tenants against 1, and 64"). Every loop is
-# bounded in count and every process in time.
+# docs/PERFORMANCE.md, "8 tenants against 1, and 64"). Before the first
+# run each store (and each of the peer's databases) is filled with -P
+# events of its tenants, unmeasured, so that no run finds an empty store
+# and the stores hold together about what one store held for every
+# scenario. Every loop is bounded in count and every process in time.
 set -euo pipefail
 
 usage() {
@@ -53,6 +56,9 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -e IDS      the load generator's event ids: counter (default: <run id>-<n>,
               n not padded; they cost about what uuid7 does), uuid4 (random)
               or uuid7 (growing with time, as the client library makes them)
+  -P EVENTS   events written to each store (and each of the peer's
+              databases) before the first run, unmeasured (default 3000000;
+              0: none)
 EOF
 }
 
@@ -66,7 +72,8 @@ SELECT=""
 PEERS=0
 FRESH_TENANTS=0
 EVENT_IDS=counter
-while getopts "n:d:w:b:o:c:s:pfe:h" opt; do
+PRELOAD=3000000
+while getopts "n:d:w:b:o:c:s:pfe:P:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -78,6 +85,7 @@ while getopts "n:d:w:b:o:c:s:pfe:h" opt; do
     p) PEERS=1 ;;
     f) FRESH_TENANTS=1 ;;
     e) EVENT_IDS="$OPTARG" ;;
+    P) PRELOAD="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
@@ -100,6 +108,9 @@ if ! is_uint "$WARMUP" || ((WARMUP > 60)); then
 fi
 if ! is_uint "$EVENT_BYTES" || ((EVENT_BYTES < 1 || EVENT_BYTES > 60000)); then
   echo "run_benchmarks: -b must be 1..60000" >&2; exit 2
+fi
+if ! is_uint "$PRELOAD" || ((PRELOAD > 20000000)); then
+  echo "run_benchmarks: -P must be 0..20000000" >&2; exit 2
 fi
 
 BIN="$BUILD_DIR/bin"
@@ -324,6 +335,45 @@ loadgen() {
   [[ -z "$pid" ]] || ticks=$(($(cpu_ticks "$pid") - ticks_before))
   record "$scenario" "$server" "$run" "$out" "$ticks" "$WORK/window.json"
 }
+
+# The stores the selected scenarios use, each filled before the first run
+# (with its tenant count's tenants; the others' store with one tenant).
+STORES=()
+for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
+  name="${entry%%|*}"
+  [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
+  store="$(store_of "$name")"
+  [[ " ${STORES[*]} " == *" $store "* ]] || STORES+=("$store")
+done
+# preload STORE TARGET: PRELOAD events in streams, unmeasured.
+preload() {
+  local store="$1" target="$2" tenants=1 args=()
+  [[ "$store" != t* ]] || tenants="${store#t}"
+  ((FRESH_TENANTS)) || args+=(--tenant-prefix bench)
+  timeout 900 "$BIN/indelible-loadgen" --target "$target" --mode stream --streams 8 \
+    --window 16 --batch 100 --tenants "$tenants" --event-ids "$EVENT_IDS" \
+    --event-bytes "$EVENT_BYTES" --count "$PRELOAD" --duration 600 --warmup 0 \
+    --verify none --json "${args[@]}" >/dev/null 2>>"$WORK/loadgen.log" || {
+    echo "run_benchmarks: preloading store $store failed" >&2
+    exit 1
+  }
+}
+for store in "${STORES[@]}"; do
+  ensure_daemons "$store"
+  ((PRELOAD > 0)) || continue
+  echo "preloading store $store: $PRELOAD events" >&2
+  preload "$store" "${DAEMON_TARGET[$store]}"
+  [[ -z "$COMPARE_BIN" ]] || preload "$store" "${COMPARE_TARGET[$store]}"
+done
+if ((PEERS && PRELOAD > 0)); then
+  for t in 1 8 64; do
+    echo "preloading the peer's database bench_t$t: $PRELOAD rows" >&2
+    peer_preload "$WORK/peer" "$t" "$PRELOAD" "$PEER_PAYLOAD" || {
+      echo "run_benchmarks: preloading the peer failed" >&2
+      exit 1
+    }
+  done
+fi
 
 for ((run = 1; run <= RUNS; run++)); do
   echo "run $run/$RUNS" >&2
