@@ -86,7 +86,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
 | ($all | raw_ratio($best_stream.s)) as $stream_ratio
 | ($all | stat("rate-5k"; "daemon"; .latency_ms.p99)) as $p99
 | ($all | stat("proofs-16"; "daemon"; .proofs_per_s)) as $proofs
-| "Runs: \($runs) per scenario, \($dur) s measured each, events of ~\($bytes) bytes; load average at the start of runs \($load).",
+| "Runs: \($runs) per scenario, \($dur) s measured each, events of ~\($bytes) bytes\(if ($ARGS.named.preload // 0) > 0 then "; every store filled with \($ARGS.named.preload) events of 64 tenants first" else "" end); load average at the start of runs \($load).",
   "Figures are medians (range of events/s in brackets); ratios are medians of per-run ratios.",
   "",
   "| scenario | daemon events/s | echo events/s | daemon / echo | durable echo events/s | daemon / durable echo | daemon p50 ms | daemon p99 ms | daemon max ms | echo p99 ms | errors | receipts checked |",

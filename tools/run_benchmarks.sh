@@ -3,7 +3,7 @@
 # echo baseline and the durable echo (the echo answering after a synced
 # group commit to RocksDB) on 127.0.0.1 (port 0, temporary data directory),
 # driven by indelible-loadgen, plus raw synced RocksDB writes; prints a
-# markdown table of medians with ratios to the baselines, and the daemon's
+# markdown table of medians with ratios to the baselines, and the daemons'
 # peak RSS.
 #
 # Builds nothing: point it at a build directory that has indelibled,
@@ -19,8 +19,8 @@
 # it per run.
 #
 # With -c, a second daemon binary (for example one built from an earlier
-# commit) runs beside the first and every daemon scenario is run against it
-# too, in the same interleaving: the report's "compare" table gives this
+# commit) runs beside the first, a daemon of it per store, and every daemon
+# scenario is run against it too, in the same interleaving: the report's "compare" table gives this
 # build's events/s and CPU time per event (user + system, over the whole
 # loadgen run: warmup, measurement and the read-back check) as medians of
 # per-run ratios to it. CPU per event is the steadier figure on a shared
@@ -33,10 +33,12 @@
 # one for the others, so runs compared across tenant counts find stores
 # with the same history (the daemon's CPU per event grows with its store,
 # docs/PERFORMANCE.md, "8 tenants against 1, and 64"). Before the first
-# run each store (and each of the peer's databases) is filled with -P
-# events of its tenants, unmeasured, so that no run finds an empty store
-# and the stores hold together about what one store held for every
-# scenario. Every loop is bounded in count and every process in time.
+# run every store, the durable echo's and each of the peer's databases is
+# filled the same way, with -P events of 64 tenants (bench-0 ... bench-63;
+# the peer's t0 ... t63), unmeasured: the stores differ only in what the
+# measured runs write, and no run finds an empty store. The compactions
+# reported are those after the fill. Every loop is bounded in count and
+# every process in time.
 set -euo pipefail
 
 usage() {
@@ -56,9 +58,9 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -e IDS      the load generator's event ids: counter (default: <run id>-<n>,
               n not padded; they cost about what uuid7 does), uuid4 (random)
               or uuid7 (growing with time, as the client library makes them)
-  -P EVENTS   events written to each store (and each of the peer's
-              databases) before the first run, unmeasured (default 3000000;
-              0: none)
+  -P EVENTS   events of 64 tenants written to each store (the durable
+              echo's and each of the peer's databases too) before the
+              first run, unmeasured (default 3000000; 0: none)
 EOF
 }
 
@@ -164,7 +166,6 @@ if ((PEERS)); then
   chmod 0711 "$WORK" # the peer's server runs as another user when we are root
   # shellcheck source=tools/pg-peer-lib.sh
   source "$(dirname "$0")/pg-peer-lib.sh"
-  peer_start "$WORK/peer" 1 8 64 || exit 2
   # The peer's rows carry the payload; Indelible's events carry ~112 bytes
   # of other fields besides it (docs/PERFORMANCE.md).
   PEER_PAYLOAD=$((EVENT_BYTES > 112 ? EVENT_BYTES - 112 : 1))
@@ -336,8 +337,7 @@ loadgen() {
   record "$scenario" "$server" "$run" "$out" "$ticks" "$WORK/window.json"
 }
 
-# The stores the selected scenarios use, each filled before the first run
-# (with its tenant count's tenants; the others' store with one tenant).
+# The stores the selected scenarios use, and the peer's tenant counts.
 STORES=()
 for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
   name="${entry%%|*}"
@@ -345,35 +345,69 @@ for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
   store="$(store_of "$name")"
   [[ " ${STORES[*]} " == *" $store "* ]] || STORES+=("$store")
 done
-# preload STORE TARGET: PRELOAD events in streams, unmeasured.
-preload() {
-  local store="$1" target="$2" tenants=1 args=()
-  [[ "$store" != t* ]] || tenants="${store#t}"
+PEER_TENANTS=()
+for entry in "${PEER_SCENARIOS[@]}"; do
+  ((PEERS)) || break
+  name="${entry%%|*}"
+  [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
+  read -r tenants _ <<<"${entry#*|}"
+  [[ " ${PEER_TENANTS[*]} " == *" $tenants "* ]] || PEER_TENANTS+=("$tenants")
+done
+if ((${#PEER_TENANTS[@]})); then
+  peer_start "$WORK/peer" "${PEER_TENANTS[@]}" || exit 2
+fi
+# fill TARGET NAME: PRELOAD events of 64 tenants in streams, unmeasured.
+fill() {
+  local args=()
   ((FRESH_TENANTS)) || args+=(--tenant-prefix bench)
-  timeout 900 "$BIN/indelible-loadgen" --target "$target" --mode stream --streams 8 \
-    --window 16 --batch 100 --tenants "$tenants" --event-ids "$EVENT_IDS" \
+  echo "filling $2 with $PRELOAD events" >&2
+  timeout 900 "$BIN/indelible-loadgen" --target "$1" --mode stream --streams 8 \
+    --window 16 --batch 100 --tenants 64 --event-ids "$EVENT_IDS" \
     --event-bytes "$EVENT_BYTES" --count "$PRELOAD" --duration 600 --warmup 0 \
     --verify none --json "${args[@]}" >/dev/null 2>>"$WORK/loadgen.log" || {
-    echo "run_benchmarks: preloading store $store failed" >&2
+    echo "run_benchmarks: filling $2 failed" >&2
     exit 1
   }
 }
+# settle PID...: waits (at most 120 s) until the processes use under 5 % of
+# a core over 2 s: what a fill left to flush and compact is done.
+settle() {
+  local i t0 t1 pid
+  for ((i = 0; i < 60; i++)); do
+    t0=0 t1=0
+    for pid in "$@"; do t0=$((t0 + $(cpu_ticks "$pid"))); done
+    sleep 2
+    for pid in "$@"; do t1=$((t1 + $(cpu_ticks "$pid"))); done
+    (((t1 - t0) * 100 < 5 * 2 * CLK_TCK)) && return 0
+  done
+  echo "run_benchmarks: servers still busy after 120 s; starting anyway" >&2
+}
+SETTLE_PIDS=()
 for store in "${STORES[@]}"; do
   ensure_daemons "$store"
+  SETTLE_PIDS+=("${DAEMON_PID[$store]}")
+  [[ -z "$COMPARE_BIN" ]] || SETTLE_PIDS+=("${COMPARE_PID[$store]}")
   ((PRELOAD > 0)) || continue
-  echo "preloading store $store: $PRELOAD events" >&2
-  preload "$store" "${DAEMON_TARGET[$store]}"
-  [[ -z "$COMPARE_BIN" ]] || preload "$store" "${COMPARE_TARGET[$store]}"
+  fill "${DAEMON_TARGET[$store]}" "store $store"
+  [[ -z "$COMPARE_BIN" ]] || fill "${COMPARE_TARGET[$store]}" "the -c daemon's store $store"
 done
-if ((PEERS && PRELOAD > 0)); then
-  for t in 1 8 64; do
-    echo "preloading the peer's database bench_t$t: $PRELOAD rows" >&2
+if ((PRELOAD > 0)); then
+  fill "$DURABLE_TARGET" "the durable echo"
+  for t in "${PEER_TENANTS[@]}"; do
+    echo "filling the peer's database bench_t$t with $PRELOAD rows" >&2
     peer_preload "$WORK/peer" "$t" "$PRELOAD" "$PEER_PAYLOAD" || {
-      echo "run_benchmarks: preloading the peer failed" >&2
+      echo "run_benchmarks: filling the peer failed" >&2
       exit 1
     }
   done
+  settle "${SETTLE_PIDS[@]}" "$DURABLE_PID"
 fi
+# Compactions of the fill are not the runs': the report counts those after.
+declare -A FILL_COMPACTIONS=()
+for store in "${STORES[@]}"; do
+  FILL_COMPACTIONS[$store]="$(grep -c '"event": "compaction_finished"' \
+    "$WORK/data-$store/LOG" 2>/dev/null || true)"
+done
 
 for ((run = 1; run <= RUNS; run++)); do
   echo "run $run/$RUNS" >&2
@@ -461,8 +495,8 @@ fi
 DAEMON_HWM_KB=0
 DAEMON_RSS_KB=0
 for store in "${!DAEMON_PID[@]}"; do
-  hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null)"
-  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null)"
+  hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null || true)"
+  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/${DAEMON_PID[$store]}/status" 2>/dev/null || true)"
   hwm="${hwm:-0}" rss="${rss:-0}"
   echo "run_benchmarks: daemon of store $store: peak RSS $((hwm / 1024)) MiB" >&2
   if ((hwm > DAEMON_HWM_KB)); then DAEMON_HWM_KB="$hwm" DAEMON_RSS_KB="$rss"; fi
@@ -473,16 +507,17 @@ DAEMON_PID=()
 # family: RocksDB's info log names each compaction job's column family
 # ("[cf] [JOB n] Compacting ...") and its event log gives the job's CPU
 # time and output ("compaction_finished"). Job numbers are per daemon, so
-# each store's log is read alone and the sums added.
+# each store's log is read alone, its fill's compactions left out, and the
+# sums added.
 for store in "${!DAEMON_TARGET[@]}"; do
-  jq -cn --rawfile log "$WORK/data-$store/LOG" '
+  jq -cn --rawfile log "$WORK/data-$store/LOG" --argjson skip "${FILL_COMPACTIONS[$store]:-0}" '
     ($log | split("\n")) as $lines
     | ([$lines[] | capture("\\[(?<cf>[^]]+)\\] \\[JOB (?<job>[0-9]+)\\] Compacting")
         | {(.job): .cf}] | add // {}) as $cf
     | [$lines[] | select(contains("\"event\": \"compaction_finished\""))
         | sub("^.*EVENT_LOG_v1 "; "") | fromjson
         | {cf: ($cf[.job | tostring] // "?"), cpu_s: (.compaction_time_cpu_micros / 1e6),
-           written_bytes: .total_output_size}]' 2>/dev/null || echo '[]'
+           written_bytes: .total_output_size}] | .[$skip:]' 2>/dev/null || echo '[]'
 done | jq -cs 'add // [] | group_by(.cf)
   | map({cf: .[0].cf, jobs: length, cpu_s: (map(.cpu_s) | add),
          written_bytes: (map(.written_bytes) | add)})' \
@@ -497,6 +532,7 @@ COMPARE_PID=()
 # The report: medians per (scenario, server) over the runs.
 jq -rs --argjson hwm "$DAEMON_HWM_KB" --argjson rss "$DAEMON_RSS_KB" \
   --argjson runs "$RUNS" --argjson dur "$DURATION" --argjson bytes "$EVENT_BYTES" \
+  --argjson preload "$PRELOAD" \
   --slurpfile compactions "$WORK/compactions.json" \
   -f "$REPORT_JQ" "$RESULTS"
 
