@@ -20,10 +20,10 @@
 #
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first, a daemon of it per store, and every daemon
-# scenario is run against it too, in the same interleaving: the report's "compare" table gives this
-# build's events/s and CPU time per event (user + system, over the whole
-# loadgen run: warmup, measurement and the read-back check) as medians of
-# per-run ratios to it. CPU per event is the steadier figure on a shared
+# scenario is run against it too, in the same interleaving: the report's
+# "compare" table gives this build's events/s and CPU time per event (user
+# + system, over the whole loadgen run: warmup, measurement and the
+# read-back check) as medians of per-run ratios to it. CPU per event is the steadier figure on a shared
 # machine: other processes slow a run down but do not add to its CPU time.
 #
 # Scenarios are interleaved (run 1 of each, then run 2 of each, ...) so that
