@@ -206,24 +206,21 @@ store_of() {
     *) echo other ;;
   esac
 }
-# ensure_daemons STORE: starts the store's daemon (and -c daemon) on first
-# use, each with a data directory of its own.
-ensure_daemons() {
+# start_daemons STORE: starts the store's daemon (and -c daemon), each with
+# a data directory of its own.
+start_daemons() {
   local store="$1"
-  if [[ -z "${DAEMON_PID[$store]:-}" ]]; then
-    "$BIN/indelibled" --data-dir "$WORK/data-$store" --listen 127.0.0.1:0 \
-      --port-file "$WORK/daemon-$store.port" 2>"$WORK/daemon-$store.log" &
-    DAEMON_PID[$store]=$!
-    DAEMON_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/daemon-$store.port" \
-      "${DAEMON_PID[$store]}")"
-  fi
-  if [[ -n "$COMPARE_BIN" && -z "${COMPARE_PID[$store]:-}" ]]; then
-    "$COMPARE_BIN" --data-dir "$WORK/compare-data-$store" --listen 127.0.0.1:0 \
-      --port-file "$WORK/compare-$store.port" 2>"$WORK/compare-$store.log" &
-    COMPARE_PID[$store]=$!
-    COMPARE_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/compare-$store.port" \
-      "${COMPARE_PID[$store]}")"
-  fi
+  "$BIN/indelibled" --data-dir "$WORK/data-$store" --listen 127.0.0.1:0 \
+    --port-file "$WORK/daemon-$store.port" 2>"$WORK/daemon-$store.log" &
+  DAEMON_PID[$store]=$!
+  DAEMON_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/daemon-$store.port" \
+    "${DAEMON_PID[$store]}")"
+  [[ -n "$COMPARE_BIN" ]] || return 0
+  "$COMPARE_BIN" --data-dir "$WORK/compare-data-$store" --listen 127.0.0.1:0 \
+    --port-file "$WORK/compare-$store.port" 2>"$WORK/compare-$store.log" &
+  COMPARE_PID[$store]=$!
+  COMPARE_TARGET[$store]="127.0.0.1:$(wait_port "$WORK/compare-$store.port" \
+    "${COMPARE_PID[$store]}")"
 }
 
 # name | loadgen arguments. Scenarios ending in -tN write N tenants and run
@@ -337,7 +334,8 @@ loadgen() {
   record "$scenario" "$server" "$run" "$out" "$ticks" "$WORK/window.json"
 }
 
-# The stores the selected scenarios use, and the peer's tenant counts.
+# The stores the selected scenarios use (their daemons start below, before
+# the fill), and the peer's tenant counts.
 STORES=()
 for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
   name="${entry%%|*}"
@@ -384,7 +382,7 @@ settle() {
 }
 SETTLE_PIDS=()
 for store in "${STORES[@]}"; do
-  ensure_daemons "$store"
+  start_daemons "$store"
   SETTLE_PIDS+=("${DAEMON_PID[$store]}")
   [[ -z "$COMPARE_BIN" ]] || SETTLE_PIDS+=("${COMPARE_PID[$store]}")
   ((PRELOAD > 0)) || continue
@@ -429,7 +427,6 @@ for ((run = 1; run <= RUNS; run++)); do
       loadgen "$name" durable "$DURABLE_TARGET" "" "$run" none "${args[@]}"
     fi
     store="$(store_of "$name")"
-    ensure_daemons "$store"
     loadgen "$name" daemon "${DAEMON_TARGET[$store]}" "${DAEMON_PID[$store]}" "$run" full \
       "${args[@]}"
     if [[ -n "$COMPARE_BIN" ]]; then
@@ -462,7 +459,6 @@ for ((run = 1; run <= RUNS; run++)); do
   name="${PROOF_SCENARIO%%|*}"
   if [[ -z "$SELECT" || "$name" =~ $SELECT ]]; then
     read -ra args <<<"${PROOF_SCENARIO#*|}"
-    ensure_daemons other
     loadgen "$name" daemon "${DAEMON_TARGET[other]}" "${DAEMON_PID[other]}" "$run" sample \
       "${args[@]}"
   fi
