@@ -1,5 +1,7 @@
 #include "daemon/ops/retention.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "spdlog/spdlog.h"
@@ -97,6 +99,18 @@ uint64_t RetentionState::Snapshot::RetentionSeconds(
     return it->second;
   }
   return config.default_seconds;
+}
+
+uint64_t RetentionState::Snapshot::ShortestRetentionSeconds() const {
+  // Every value RetentionSeconds can return, but the never-pruned
+  // categories' (longer than any policy).
+  uint64_t shortest = config.default_seconds;
+  for (const auto& [category, seconds] : config.categories) shortest = std::min(shortest, seconds);
+  for (const auto& [tenant, categories] : config.tenants) {
+    for (const auto& [category, seconds] : categories) shortest = std::min(shortest, seconds);
+  }
+  for (const auto& [key, seconds] : overrides) shortest = std::min(shortest, seconds);
+  return shortest;
 }
 
 bool RetentionState::Snapshot::Expired(std::string_view tenant,

@@ -80,6 +80,9 @@ class RetentionState {
     // kept.
     std::map<std::string, std::map<uint64_t, uint64_t>, std::less<>> horizons;
 
+    // The shortest retention any (tenant, category) has: an index entry
+    // received less than this long ago has not expired, whoever's it is.
+    uint64_t ShortestRetentionSeconds() const;
     // True if an index entry of `tenant` in `category`, received at
     // `received_at_ns`, may be dropped at `now_ns`.
     bool Expired(std::string_view tenant, std::string_view category,

@@ -14,7 +14,13 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
                   std::shared_ptr<const RetentionState::Snapshot> snapshot,
                   uint64_t now_ns, RetentionCounters* counters)
       : target_(target), snapshot_(std::move(snapshot)), now_ns_(now_ns),
-        counters_(counters) {}
+        counters_(counters) {
+    // Index entries received after this have not expired under any policy:
+    // kept without looking the tenant's policy up (most entries, and what
+    // the flushes of new events give every compaction).
+    const uint64_t shortest_ns = snapshot_->ShortestRetentionSeconds() * kNanosPerSecond;
+    fresh_after_ns_ = now_ns_ > shortest_ns ? now_ns_ - shortest_ns : 0;
+  }
 
   bool Filter(int /*level*/, const rocksdb::Slice& key,
               const rocksdb::Slice& value, std::string* new_value,
@@ -103,12 +109,16 @@ class RetentionFilter final : public rocksdb::CompactionFilter {
     if (!store::DecodeEventIdValue(value, &seq, &received_at, &category)) {
       return false;
     }
+    if (received_at > fresh_after_ns_) return false;
     return snapshot_->Expired(tenant, category, received_at, now_ns_);
   }
+
+  static constexpr uint64_t kNanosPerSecond = 1000000000ull;
 
   const RetentionTarget target_;
   const std::shared_ptr<const RetentionState::Snapshot> snapshot_;
   const uint64_t now_ns_;
+  uint64_t fresh_after_ns_;
   RetentionCounters* const counters_;
 };
 

@@ -50,6 +50,22 @@ TEST(RetentionPolicy, Precedence) {
       << "an old snapshot does not change";
 }
 
+// The event-id filter keeps entries younger than this without looking up
+// their tenant's policy: every policy must count.
+TEST(RetentionPolicy, ShortestRetentionCoversEveryPolicy) {
+  RetentionConfig c;
+  EXPECT_EQ(RetentionState(c).Get()->ShortestRetentionSeconds(), 90 * kSecondsPerDay);
+  c.default_seconds = 60 * kSecondsPerDay;
+  EXPECT_EQ(RetentionState(c).Get()->ShortestRetentionSeconds(), 60 * kSecondsPerDay);
+  c.tenants["acme"]["*"] = 40 * kSecondsPerDay;
+  EXPECT_EQ(RetentionState(c).Get()->ShortestRetentionSeconds(), 40 * kSecondsPerDay);
+  c.tenants["acme"]["trace"] = 30 * kSecondsPerDay;
+  RetentionState state(c);
+  EXPECT_EQ(state.Get()->ShortestRetentionSeconds(), 30 * kSecondsPerDay);
+  state.SetOverride("beta", "billing", 2 * kSecondsPerDay);
+  EXPECT_EQ(state.Get()->ShortestRetentionSeconds(), 2 * kSecondsPerDay);
+}
+
 TEST(RetentionPolicy, ExpiryAndHold) {
   RetentionState state{RetentionConfig()};
   auto s = state.Get();
@@ -280,9 +296,27 @@ TEST_F(RetentionFilterTest, PolicyChangeAppliesToStoredData) {
   clock_.Advance(2 * kDay);
   ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{false}));
+  EXPECT_TRUE(storage_->LookupEventId("acme", "a1")->has_value());
   state_.SetOverride("acme", "access", kSecondsPerDay);
   ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
   EXPECT_EQ(Pruned("acme"), (std::vector<bool>{true}));
+  EXPECT_FALSE(storage_->LookupEventId("acme", "a1")->has_value());
+}
+
+// An index entry is judged by its own tenant's policy: one tenant's short
+// retention drops its entries and keeps the others' of the same age.
+TEST_F(RetentionFilterTest, EachTenantsIdsExpireByItsOwnPolicy) {
+  Append("acme", "a1", "access");
+  Append("beta", "b1", "access");
+  clock_.Advance(1 * kDay);
+  Append("acme", "a2", "access");
+  clock_.Advance(1 * kDay);
+  state_.SetOverride("acme", "access", kSecondsPerDay + kSecondsPerDay / 2);
+  ASSERT_TRUE(CompactForRetention(storage_.get(), &state_, clock_.NowNanos()).ok());
+  EXPECT_FALSE(storage_->LookupEventId("acme", "a1")->has_value());  // 2 days old
+  EXPECT_TRUE(storage_->LookupEventId("acme", "a2")->has_value());   // 1 day old
+  EXPECT_TRUE(storage_->LookupEventId("beta", "b1")->has_value());   // 365-day policy
+  EXPECT_EQ(counters_.event_ids_dropped.load(), 1u);
 }
 
 TEST_F(RetentionFilterTest, LegalHoldBlocksPruningUntilLifted) {
