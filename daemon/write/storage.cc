@@ -367,6 +367,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   };
   const bool legacy_ids = has(store::kLegacyEventIdsCf);
   const bool legacy_bodies = has(store::kLegacyBodiesCf);
+  const bool legacy_skeletons = has(store::kLegacySkeletonsCf);
   if (legacy_ids) {
     cfs.push_back({store::kLegacyEventIdsCf,
                    CfOptions(options, cache, true, rocksdb::kLZ4Compression)});
@@ -374,6 +375,10 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   if (legacy_bodies) {
     cfs.push_back({store::kLegacyBodiesCf,
                    CfOptions(options, cache, false, rocksdb::kLZ4Compression)});
+  }
+  if (legacy_skeletons) {
+    cfs.push_back({store::kLegacySkeletonsCf,
+                   CfOptions(options, cache, false, rocksdb::kNoCompression)});
   }
   std::unique_ptr<Storage> s(new Storage());
   rocksdb::DB* raw = nullptr;
@@ -390,6 +395,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
   size_t next_handle = 8;
   if (legacy_ids) s->legacy_event_ids_ = s->handles_[next_handle++];
   if (legacy_bodies) s->legacy_bodies_ = s->handles_[next_handle++];
+  if (legacy_skeletons) s->legacy_skeletons_ = s->handles_[next_handle++];
 
   std::string format;
   st = s->db_->Get(rocksdb::ReadOptions(), store::kFormatKey, &format);
@@ -408,8 +414,10 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
     return absl::DataLossError(absl::StrCat(
         dir, " holds format \"", format, "\", want ", store::kFormatValue));
   }
-  // Every reader of bodies after this point reads runs only.
+  // Every reader of bodies and skeletons after this point reads runs only
+  // (the tree's upgrade, BuildMissingTrees, too).
   if (auto m = s->MoveLegacyBodies(); !m.ok()) return m;
+  if (auto m = s->MoveLegacySkeletons(); !m.ok()) return m;
   // An upgrade of the tree reads the legacy index by tenant: the rows move
   // after it (BuildMissingTrees), or here if the tree needs none.
   std::string tree_marker;
@@ -519,6 +527,31 @@ absl::Status Storage::MoveLegacyBodies() {
   return absl::OkStatus();
 }
 
+absl::Status Storage::MoveLegacySkeletons() {
+  if (legacy_skeletons_ == nullptr) return absl::OkStatus();
+  spdlog::info("event=skeletons_upgrade_start");
+  // Each skeleton becomes a run of one under the same key.
+  std::string run;
+  auto moved = MoveLegacyRows(
+      &legacy_skeletons_, "skeletons_upgrade", 1 << 14,
+      [&](const rocksdb::Slice& key, const rocksdb::Slice& value, rocksdb::WriteBatch* batch) {
+        std::string_view tenant;
+        uint64_t seq;
+        if (store::ParseSeqKey(ToView(key), &tenant, &seq)) {
+          run.clear();
+          store::AppendToSkeletonRun(&run, seq, ToView(value));
+          batch->Put(skeletons_, key, run);
+        } else {
+          // Not a record's key: kept as it is, for the verifier to name.
+          batch->Put(skeletons_, key, value);
+        }
+        return true;
+      });
+  if (!moved.ok()) return moved.status();
+  spdlog::info("event=skeletons_upgrade_done rows={}", *moved);
+  return absl::OkStatus();
+}
+
 Storage::~Storage() {
   if (!db_) return;
   rocksdb::FlushOptions fo;
@@ -624,16 +657,28 @@ std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
 
 absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
                                                      uint64_t seq) {
-  std::string v;
-  auto st = db_->Get(rocksdb::ReadOptions(), skeletons_,
-                     store::SeqKey(tenant, seq), &v);
-  if (!st.ok()) return FromRocksDb(st, "read skeleton");
-  store::Skeleton s;
-  if (!store::DecodeSkeleton(v, &s)) {
-    return absl::DataLossError(
-        absl::StrCat("malformed skeleton ", ToAbsl(tenant), "/", seq));
+  // The run that holds seq is the tenant's last row at or before it, and
+  // starts no lower than SkeletonRunFloor: read forwards from there, so no
+  // other tenant's table is read (a damaged one would fail this read).
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), skeletons_));
+  store::SkeletonRecords skeletons(it.get(), nullptr);
+  const std::string key = store::SeqKey(tenant, seq);
+  skeletons.SeekFrom(store::SkeletonRunFloor(tenant, seq), key);
+  if (skeletons.Valid() && skeletons.key() <= key) {
+    store::Skeleton s;
+    if (skeletons.damaged() || skeletons.key() != key ||
+        !store::DecodeSkeleton(skeletons.value(), &s)) {
+      return SkeletonDamaged(tenant, seq);
+    }
+    return s;
   }
-  return s;
+  if (auto s = FromRocksDb(skeletons.status(), "read skeleton"); !s.ok()) return s;
+  return absl::NotFoundError(
+      absl::StrCat("read skeleton: no skeleton of ", ToAbsl(tenant), "/", seq));
+}
+
+absl::Status Storage::SkeletonDamaged(std::string_view tenant, uint64_t seq) {
+  return absl::DataLossError(absl::StrCat("malformed skeleton ", ToAbsl(tenant), "/", seq));
 }
 
 absl::StatusOr<std::optional<std::string>> Storage::GetBody(
@@ -670,21 +715,26 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   // One snapshot for skeletons and bodies, so both sides agree.
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   ro.snapshot = snap;
-  std::unique_ptr<rocksdb::Iterator> sk(db_->NewIterator(ro, skeletons_));
+  std::unique_ptr<rocksdb::Iterator> skeleton_runs(db_->NewIterator(ro, skeletons_));
   std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(ro, bodies_));
+  store::SkeletonRecords sk(skeleton_runs.get(), nullptr);
   store::BodyRecords body(runs.get(), nullptr);
   absl::Status status;
   const std::string start = store::SeqKey(tenant, from_seq);
   body.Seek(start);
-  for (sk->Seek(start); sk->Valid() && out.size() < limit; sk->Next()) {
-    std::string_view key = ToView(sk->key());
+  for (sk.SeekFrom(store::SkeletonRunFloor(tenant, from_seq), start);
+       sk.Valid() && out.size() < limit; sk.Next()) {
+    std::string_view key = sk.key();
     if (key.substr(0, prefix.size()) != prefix) break;
     StoredRecord r;
     std::string_view t;
-    if (!store::ParseSeqKey(key, &t, &r.seq) ||
-        !store::DecodeSkeleton(ToView(sk->value()), &r.skeleton)) {
+    if (!store::ParseSeqKey(key, &t, &r.seq)) {
       status = absl::DataLossError(
           absl::StrCat("malformed skeleton row for tenant ", ToAbsl(tenant)));
+      break;
+    }
+    if (sk.damaged() || !store::DecodeSkeleton(sk.value(), &r.skeleton)) {
+      status = SkeletonDamaged(tenant, r.seq);
       break;
     }
     r.tenant = std::string(tenant);
@@ -714,9 +764,9 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     }
     out.push_back(std::move(r));
   }
-  if (status.ok()) status = FromRocksDb(sk->status(), "scan skeletons");
+  if (status.ok()) status = FromRocksDb(sk.status(), "scan skeletons");
   if (status.ok()) status = FromRocksDb(body.status(), "scan bodies");
-  sk.reset();
+  skeleton_runs.reset();
   runs.reset();
   db_->ReleaseSnapshot(snap);
   if (!status.ok()) return status;
@@ -731,7 +781,6 @@ void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
   thread_local std::string key, value;
   store::SeqKeyTo(tenant, seq, &key);
   store::EncodeSkeletonTo(skeleton, category, &value);
-  batch->Put(skeletons_, key, value);
   // The body joins the open run if it is the next record of the run's
   // tenant and the run has room; else the run is put and this one opens.
   const std::string_view run_key = rows->run_key;
@@ -746,6 +795,7 @@ void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
     rows->run_key = key;
   }
   store::AppendToBodyRun(&rows->run, seq, body);
+  store::AppendToSkeletonRun(&rows->skeleton_run, seq, value);
   ++rows->run_records;
   rows->run_next_seq = seq + 1;
   rows->ids.push_back({event_id_key, seq, skeleton.received_at_ns, category});
@@ -754,7 +804,9 @@ void Storage::PutRecord(rocksdb::WriteBatch* batch, std::string_view tenant,
 void Storage::PutBodyRun(rocksdb::WriteBatch* batch, ChunkRows* rows) {
   if (rows->run_records == 0) return;
   batch->Put(bodies_, rows->run_key, rows->run);
+  batch->Put(skeletons_, rows->run_key, rows->skeleton_run);
   rows->run.clear();
+  rows->skeleton_run.clear();
   rows->run_records = 0;
 }
 

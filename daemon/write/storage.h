@@ -138,19 +138,22 @@ class Storage {
     std::string_view category;
   };
   // What PutRecord holds back until PutChunkRows: the event-id rows of a
-  // chunk, and the open run of bodies (store::BodyRun) of one tenant.
+  // chunk, and the open run of bodies (store::BodyRun) of one tenant with
+  // the run of their skeletons.
   struct ChunkRows {
     std::vector<EventIdRow> ids;
     std::string run_key;  // key(tenant, first seq) of the open run
     std::string run;
+    std::string skeleton_run;
     size_t run_records = 0;  // 0: no run is open
     uint64_t run_next_seq = 0;
   };
-  // Helpers that put one record's rows into `batch`: its skeleton (which
-  // keeps `category`; skeleton.category is not read); its body into the
-  // open run of `rows`, which goes into `batch` as one row once the next
-  // body is not the run's tenant's next seq, or the run is full
-  // (store::kBodyRunMaxRecords, kBodyRunMaxBytes), or at PutChunkRows; and
+  // Helpers that put one record's rows into `batch`: its body and its
+  // skeleton (which keeps `category`; skeleton.category is not read) into
+  // the open runs of `rows`, which go into `batch` as one row each, under
+  // the same key, once the next body is not the run's tenant's next seq, or
+  // the run is full (store::kBodyRunMaxRecords, kBodyRunMaxBytes), or at
+  // PutChunkRows; and
   // its event-id row (under `event_id_key`, store::EventIdKey) into
   // `rows->ids`. Called once per event on the write path: the encodings go
   // through per-thread buffers, not an allocation per row.
@@ -158,7 +161,7 @@ class Storage {
                  uint64_t seq, const store::Skeleton& skeleton,
                  std::string_view body, std::string_view event_id_key,
                  std::string_view category, ChunkRows* rows);
-  // Puts the open run of bodies and the event-id rows of `rows` into `batch`,
+  // Puts the open runs and the event-id rows of `rows` into `batch`,
   // and clears them: the ids in key order. The event_ids
   // column family keeps a memtable insert hint per tenant: in key order,
   // each insert of a tenant's id takes up the skip-list search near where
@@ -300,12 +303,17 @@ class Storage {
   // one per row) into kBodiesCf, each as a run of one, and drops the legacy
   // column family; does nothing if there is none. Open calls it first.
   absl::Status MoveLegacyBodies();
+  // The same for skeletons (store::kLegacySkeletonsCf into kSkeletonsCf).
+  absl::Status MoveLegacySkeletons();
+  // DataLoss for a row of `tenant`'s skeletons that does not decode, or a
+  // skeleton that does not, named at `seq`.
+  static absl::Status SkeletonDamaged(std::string_view tenant, uint64_t seq);
   // DataLoss for a row of `tenant`'s bodies that does not decode, named at
   // the seq of `body_key` (store::BodyRecords' damaged body) if it is the
   // tenant's key(tenant, seq), else at `seq`.
   static absl::Status BodiesDamaged(std::string_view tenant, std::string_view body_key,
                                     uint64_t seq);
-  // Puts the open run of `rows`, if any, into `batch`.
+  // Puts the open runs of `rows`, if any, into `batch`.
   void PutBodyRun(rocksdb::WriteBatch* batch, ChunkRows* rows);
   // LookupEventId of a store::EventIdKey.
   absl::StatusOr<std::optional<uint64_t>> LookupEventIdKey(const std::string& key);
@@ -327,6 +335,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* legacy_event_ids_ = nullptr;
   // Until MoveLegacyBodies has run on an older store (within Open).
   rocksdb::ColumnFamilyHandle* legacy_bodies_ = nullptr;
+  // Until MoveLegacySkeletons has run on an older store (within Open).
+  rocksdb::ColumnFamilyHandle* legacy_skeletons_ = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
   rocksdb::ColumnFamilyHandle* tree_ = nullptr;
   // Complete nodes read or hashed by GetTreeNodes (about 6 MiB at most).

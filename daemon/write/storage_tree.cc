@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "daemon/write/storage.h"
+#include "verifier/store/body_records.h"
 #include "verifier/chain/text.h"
 #include "verifier/store/tree_nodes.h"
 
@@ -30,15 +31,16 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::LeafHashes(std::string_view 
   std::vector<chain::Digest> out;
   out.reserve(end - begin);
   const std::string prefix = store::TenantPrefix(tenant);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), skeletons_));
-  it->Seek(store::SeqKey(tenant, begin + 1));
+  std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(rocksdb::ReadOptions(), skeletons_));
+  store::SkeletonRecords it(runs.get(), nullptr);
+  it.SeekFrom(store::SkeletonRunFloor(tenant, begin + 1), store::SeqKey(tenant, begin + 1));
   store::Skeleton sk;
-  for (uint64_t seq = begin + 1; seq <= end; ++seq, it->Next()) {
+  for (uint64_t seq = begin + 1; seq <= end; ++seq, it.Next()) {
     std::string_view t;
     uint64_t got = 0;
-    if (!it->Valid() || !store::ParseSeqKey(ToView(it->key()), &t, &got) || t != tenant ||
-        got != seq || !store::DecodeSkeleton(ToView(it->value()), &sk)) {
-      if (auto s = FromRocksDb(it->status(), "read skeletons"); !s.ok()) return s;
+    if (!it.Valid() || it.damaged() || !store::ParseSeqKey(it.key(), &t, &got) ||
+        t != tenant || got != seq || !store::DecodeSkeleton(it.value(), &sk)) {
+      if (auto s = FromRocksDb(it.status(), "read skeletons"); !s.ok()) return s;
       return absl::DataLossError(absl::StrCat("the skeleton of ", ToAbsl(tenant), "/", seq,
                                               " (a leaf of the tree) is missing or malformed"));
     }

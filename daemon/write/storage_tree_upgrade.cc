@@ -21,6 +21,16 @@ using chain::ToAbsl;
 
 std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
+// A skeleton rewritten by the upgrade: a run of one under its own key. Only
+// skeletons of stores from before runs are rewritten, and Storage::Open
+// made each of those a run of one (MoveLegacySkeletons): the row replaces
+// exactly the one it rewrites.
+std::string SkeletonRunOfOne(uint64_t seq, const store::Skeleton& sk) {
+  std::string run;
+  store::AppendToSkeletonRun(&run, seq, store::EncodeSkeleton(sk));
+  return run;
+}
+
 // Records read and written per batch by the tree upgrade.
 constexpr size_t kUpgradeChunk = 4096;
 
@@ -101,8 +111,8 @@ absl::StatusOr<std::string> LeafCategory(const StoredRecord& r,
 }
 
 // Appends the leaves of `records`, the tenant's next ones, to `range`: each
-// skeleton is rewritten with its leaf's category and the stored nodes the
-// leaves complete are written, in one synced batch.
+// skeleton without a category is rewritten with its leaf's category and the
+// stored nodes the leaves complete are written, in one synced batch.
 absl::Status AppendLeaves(Storage& storage, const TreeCfs& cfs, const std::string& tenant,
                           std::vector<StoredRecord>* records,
                           const PrunedCategories& pruned_categories,
@@ -114,10 +124,16 @@ absl::Status AppendLeaves(Storage& storage, const TreeCfs& cfs, const std::strin
           "tree upgrade: tenant ", ToAbsl(tenant), " has no skeleton for seq ",
           range->size() + 1));
     }
-    auto category = LeafCategory(r, pruned_categories, unknown);
-    if (!category.ok()) return category.status();
-    r.skeleton.category = *std::move(category);
-    batch.Put(cfs.skeletons, store::SeqKey(tenant, r.seq), store::EncodeSkeleton(r.skeleton));
+    // A skeleton from before the tree has no category (72 bytes); one that
+    // has its category (a newer store whose marker is gone) is kept: its
+    // row may be a run of many.
+    if (r.skeleton.category.empty()) {
+      auto category = LeafCategory(r, pruned_categories, unknown);
+      if (!category.ok()) return category.status();
+      r.skeleton.category = *std::move(category);
+      batch.Put(cfs.skeletons, store::SeqKey(tenant, r.seq),
+                SkeletonRunOfOne(r.seq, r.skeleton));
+    }
     range->Append(store::LeafOf(r.skeleton), [&](chain::NodeId n, const chain::Digest& h) {
       if (store::IsStoredNode(n)) storage.PutTreeNode(&batch, tenant, n, h);
     });
@@ -185,7 +201,7 @@ absl::Status MoveLeafCategories(Storage& storage, const TreeCfs& cfs, const std:
     auto sk = storage.GetSkeleton(tenant, index + 1);
     if (!sk.ok()) return sk.status();
     sk->category.assign(category);
-    batch.Put(cfs.skeletons, store::SeqKey(tenant, index + 1), store::EncodeSkeleton(*sk));
+    batch.Put(cfs.skeletons, store::SeqKey(tenant, index + 1), SkeletonRunOfOne(index + 1, *sk));
     if (++moved % kUpgradeChunk == 0) {
       if (auto s = storage.WriteSynced(&batch); !s.ok()) return s;
       batch.Clear();

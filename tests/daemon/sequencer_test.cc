@@ -619,14 +619,20 @@ void SequencerTest::BuildsTheTreeOfAStoreWithoutOne(bool legacy_index) {
     rocksdb::WriteBatch b;
     b.DeleteRange(Cf(store::kTreeCf), "a", "z");
     b.Delete(store::kTreeMarkerKey);
-    // Skeletons of then: no category.
+    // Skeletons of then: no category, each a run of one (as Storage::Open
+    // leaves a store of then: MoveLegacySkeletons).
     for (const auto& [tenant, n] : std::vector<std::pair<std::string, uint64_t>>{{"acme", 17},
                                                                               {"globex", 1}}) {
+      std::string end(tenant);
+      end.push_back('\x01');
+      b.DeleteRange(Cf(store::kSkeletonsCf), store::TenantPrefix(tenant), end);
       for (uint64_t seq = 1; seq <= n; ++seq) {
         auto sk = storage_->GetSkeleton(tenant, seq);
         ASSERT_TRUE(sk.ok());
         sk->category.clear();
-        b.Put(Cf(store::kSkeletonsCf), store::SeqKey(tenant, seq), store::EncodeSkeleton(*sk));
+        std::string run;
+        store::AppendToSkeletonRun(&run, seq, store::EncodeSkeleton(*sk));
+        b.Put(Cf(store::kSkeletonsCf), store::SeqKey(tenant, seq), run);
       }
     }
     // seq 3: body pruned, id kept; seq 5: body and id pruned.

@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/compaction_filter.h"
 #include "rocksdb/metadata.h"
+#include "absl/strings/match.h"
 
 namespace indelible {
 namespace {
@@ -107,10 +108,11 @@ class StorageTablesTest : public ::testing::Test {
   static std::string TenantOf(const std::string& key) { return key.substr(0, key.find('\0')); }
 
   // Every row of bodies (runs, layout.h), as (tenant, first seq, value).
-  std::vector<std::tuple<std::string, uint64_t, std::string>> BodyRows() {
+  std::vector<std::tuple<std::string, uint64_t, std::string>> BodyRows(
+      const char* cf = store::kBodiesCf) {
     std::vector<std::tuple<std::string, uint64_t, std::string>> out;
     std::unique_ptr<rocksdb::Iterator> it(
-        storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kBodiesCf)));
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(cf)));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       std::string_view tenant;
       uint64_t first = 0;
@@ -232,8 +234,9 @@ TEST_F(StorageTablesTest, ACleanCloseLeavesNoLogToReplay) {
     if (f.column_family_name == store::kSkeletonsCf) skeletons += f.num_entries;
     if (f.column_family_name == store::kBodiesCf) bodies += f.num_entries;
   }
-  EXPECT_EQ(skeletons, 200u);
-  // A request's 25 bodies are one row (a run, layout.h).
+  // A request's 25 bodies are one row (a run, layout.h), and so are their
+  // skeletons.
+  EXPECT_EQ(skeletons, 8u);
   EXPECT_EQ(bodies, 8u);
   for (const char* tenant : {"acme", "beta"}) {
     auto records = storage_->ReadRecords(tenant, 1, 1000);
@@ -453,6 +456,99 @@ TEST_F(StorageTablesTest, BodiesOnePerRowAreMovedAtOpen) {
   ASSERT_TRUE(storage_->GetBody("beta", 45)->has_value());
   // Each body is now a run of one.
   EXPECT_EQ(BodyRows().size(), 120u);
+}
+
+// The same for skeletons: a store from before runs keeps them one per row
+// in "skeletons", and the daemon moves each into a run of one.
+TEST_F(StorageTablesTest, SkeletonsOnePerRowAreMovedAtOpen) {
+  AppendInterleaved({"acme", "beta"}, 2, 30, 100);
+  auto before_acme = storage_->ReadRecords("acme", 1, 1000);
+  ASSERT_TRUE(before_acme.ok());
+  // Written as a chunk's runs: a run per request of each tenant.
+  EXPECT_EQ(BodyRows(store::kSkeletonsCf).size(), 4u);
+  {
+    rocksdb::DB* db = storage_->db();
+    rocksdb::ColumnFamilyHandle* legacy = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                       store::kLegacySkeletonsCf, &legacy).ok());
+    rocksdb::WriteBatch b;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), Cf(store::kSkeletonsCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view tenant;
+      uint64_t first, seq;
+      ASSERT_TRUE(store::ParseSeqKey(it->key().ToStringView(), &tenant, &first));
+      store::BodyRun run(first, it->value().ToStringView());
+      std::string_view skeleton;
+      while (run.Next(&seq, &skeleton)) b.Put(legacy, store::SeqKey(tenant, seq), skeleton);
+      ASSERT_FALSE(run.malformed());
+    }
+    it.reset();
+    ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    ASSERT_TRUE(db->DropColumnFamily(Cf(store::kSkeletonsCf)).ok());
+    db->DestroyColumnFamilyHandle(legacy);
+  }
+  storage_.reset();
+  auto s = Storage::Open(dir_, StorageOptions());
+  ASSERT_TRUE(s.ok()) << s.status();
+  storage_ = std::move(*s);
+  for (auto* h : storage_->column_families()) {
+    EXPECT_NE(h->GetName(), store::kLegacySkeletonsCf);
+  }
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir_, &names).ok());
+  EXPECT_EQ(std::count(names.begin(), names.end(), store::kLegacySkeletonsCf), 0);
+  auto after_acme = storage_->ReadRecords("acme", 1, 1000);
+  ASSERT_TRUE(after_acme.ok()) << after_acme.status();
+  ASSERT_EQ(after_acme->size(), 60u);
+  for (size_t i = 0; i < 60; ++i) {
+    EXPECT_EQ((*after_acme)[i].seq, i + 1);
+    EXPECT_EQ((*after_acme)[i].skeleton.entry_hash, (*before_acme)[i].skeleton.entry_hash);
+    EXPECT_EQ((*after_acme)[i].skeleton.category, (*before_acme)[i].skeleton.category);
+    EXPECT_EQ((*after_acme)[i].ce, (*before_acme)[i].ce);
+  }
+  auto sk = storage_->GetSkeleton("beta", 45);
+  ASSERT_TRUE(sk.ok()) << sk.status();
+  EXPECT_EQ(BodyRows(store::kSkeletonsCf).size(), 120u) << "each skeleton a run of one";
+  // And the store takes new records, in runs again.
+  AppendInterleaved({"acme"}, 1, 10, 100);
+  EXPECT_EQ(BodyRows(store::kSkeletonsCf).size(), 121u);
+  EXPECT_EQ(storage_->ReadRecords("acme", 1, 1000)->size(), 70u);
+}
+
+// A skeleton is read from the run that holds it; a run that does not
+// decode up to it is DataLoss, named at the seq, not "missing".
+TEST_F(StorageTablesTest, ASkeletonIsReadFromItsRun) {
+  AppendInterleaved({"acme"}, 1, 30, 100);
+  auto rows = BodyRows(store::kSkeletonsCf);
+  ASSERT_EQ(rows.size(), 1u);
+  for (uint64_t seq : {1, 17, 30}) {
+    auto sk = storage_->GetSkeleton("acme", seq);
+    ASSERT_TRUE(sk.ok()) << sk.status();
+    EXPECT_EQ(sk->category, "access");
+  }
+  EXPECT_EQ(storage_->GetSkeleton("acme", 31).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(storage_->GetSkeleton("beta", 1).status().code(), absl::StatusCode::kNotFound);
+  // Cut the row inside seq 20's skeleton.
+  const auto& [tenant, first, value] = rows[0];
+  store::BodyRun run(first, value);
+  uint64_t seq;
+  std::string_view skeleton;
+  size_t cut = 0;
+  while (run.Next(&seq, &skeleton) && seq < 20) cut = skeleton.data() + skeleton.size() - value.data();
+  ASSERT_TRUE(storage_->db()
+                  ->Put(rocksdb::WriteOptions(), Cf(store::kSkeletonsCf),
+                        store::SeqKey("acme", first), value.substr(0, cut + 30))
+                  .ok());
+  EXPECT_TRUE(storage_->GetSkeleton("acme", 19).ok());
+  auto damaged = storage_->GetSkeleton("acme", 20);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss) << damaged.status();
+  EXPECT_TRUE(absl::StrContains(damaged.status().message(), "acme/20")) << damaged.status();
+  auto records = storage_->ReadRecords("acme", 1, 100);
+  EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
+  auto leaves = storage_->LeafHashes("acme", 0, 16);
+  EXPECT_TRUE(leaves.ok()) << leaves.status();
+  EXPECT_EQ(storage_->LeafHashes("acme", 16, 32).status().code(), absl::StatusCode::kDataLoss);
 }
 
 // Records RocksDB's max_background_jobs each time a compaction of the

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -345,16 +346,30 @@ TEST(FaultE2E, RocksDbsOwnLdbReplaysTheLogOfAKilledDaemon) {
     }
   }
   testing::CommandResult scan = testing::RunCommand(
-      {"/usr/bin/ldb", "--db=" + dir.Sub("copy"), "--column_family=skeletons", "--hex",
-       "scan"});
+      {"/usr/bin/ldb", "--db=" + dir.Sub("copy"),
+       std::string("--column_family=") + store::kSkeletonsCf, "--hex", "scan"});
   ASSERT_EQ(scan.exit_code, 0) << scan.err;
   const std::string acme = "0x" + absl::AsciiStrToUpper(chain::ToHex(
                                       store::SeqKey("acme", 1).substr(0, 5)));
-  int rows = 0;
+  // Rows are runs of skeletons (layout.h): "0x<key> : 0x<run>".
+  uint64_t skeletons = 0, next = 1;
   for (absl::string_view line : absl::StrSplit(scan.out, '\n')) {
-    rows += absl::StartsWith(line, acme) ? 1 : 0;
+    if (!absl::StartsWith(line, acme)) continue;
+    const size_t arrow = line.find(" : 0x");
+    ASSERT_NE(arrow, absl::string_view::npos) << line;
+    const std::string row = absl::HexStringToBytes(line.substr(arrow + 5));
+    store::BodyRun run(next, row);
+    uint64_t seq;
+    std::string_view skeleton;
+    while (run.Next(&seq, &skeleton)) {
+      EXPECT_EQ(seq, next);
+      EXPECT_GE(skeleton.size(), store::kSkeletonSize);
+      ++skeletons;
+      ++next;
+    }
+    EXPECT_FALSE(run.malformed()) << line.substr(0, 80);
   }
-  EXPECT_EQ(rows, kRequests * kPerRequest) << scan.out.substr(0, 400);
+  EXPECT_EQ(skeletons, uint64_t{kRequests * kPerRequest}) << scan.out.substr(0, 400);
 }
 
 // Polls the standard health service (bounded) until it reports `want`.

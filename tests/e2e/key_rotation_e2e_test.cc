@@ -295,18 +295,41 @@ TEST_F(KeyRotationE2E, AHiddenRotationLeavesTheNewKeyUntrusted) {
   ASSERT_EQ(daemon_->Stop(), 0) << daemon_->Log();
   ASSERT_EQ(Check({"--key", key_a}).exit_code, 0);
 
-  // Seq 4 is the rotation record: its skeleton now claims "access".
-  const std::string key = store::SeqKey("acme", 4);
-  CommandResult got = RunCommand({"/usr/bin/ldb", "--db=" + dir_.Sub("data"),
-                                  "--column_family=skeletons", "--hex", "get",
-                                  "0x" + chain::ToHex(key)});
-  ASSERT_EQ(got.exit_code, 0) << got.out << got.err;
-  std::string hex(absl::StripAsciiWhitespace(got.out));
-  ASSERT_EQ(hex.substr(0, 2), "0x") << got.out;
-  std::string skeleton = absl::HexStringToBytes(hex.substr(2));
-  ASSERT_GT(skeleton.size(), store::kSkeletonSize);
-  ASSERT_EQ(skeleton.substr(store::kSkeletonSize), "indelible.key");
-  LdbPut("skeletons", key, skeleton.substr(0, store::kSkeletonSize) + "access");
+  // Seq 4 is the rotation record: its skeleton now claims "access". It is
+  // in the last of acme's rows of skeletons at or before key(acme, 4) (a
+  // run, layout.h): that row is read, edited and put back with ldb.
+  CommandResult scan = RunCommand({"/usr/bin/ldb", "--db=" + dir_.Sub("data"),
+                                   std::string("--column_family=") + store::kSkeletonsCf,
+                                   "--hex", "scan", "--from=0x" + chain::ToHex(store::SeqKey("acme", 0)),
+                                   "--to=0x" + chain::ToHex(store::SeqKey("acme", 5))});
+  ASSERT_EQ(scan.exit_code, 0) << scan.out << scan.err;
+  std::string row_key, row;
+  for (absl::string_view line : absl::StrSplit(scan.out, '\n', absl::SkipEmpty())) {
+    const size_t arrow = line.find(" : 0x");
+    ASSERT_TRUE(absl::StartsWith(line, "0x") && arrow != absl::string_view::npos) << line;
+    row_key = absl::HexStringToBytes(line.substr(2, arrow - 2));
+    row = absl::HexStringToBytes(line.substr(arrow + 5));
+  }
+  std::string_view tenant;
+  uint64_t first = 0, seq = 0;
+  ASSERT_TRUE(store::ParseSeqKey(row_key, &tenant, &first) && first <= 4) << scan.out;
+  store::BodyRun run(first, row);
+  std::string_view skeleton;
+  std::string edited;
+  bool found = false;
+  while (run.Next(&seq, &skeleton)) {
+    if (seq == 4) {
+      ASSERT_GT(skeleton.size(), store::kSkeletonSize);
+      ASSERT_EQ(skeleton.substr(store::kSkeletonSize), "indelible.key");
+      store::AppendToSkeletonRun(
+          &edited, seq, std::string(skeleton.substr(0, store::kSkeletonSize)) + "access");
+      found = true;
+    } else {
+      store::AppendToSkeletonRun(&edited, seq, skeleton);
+    }
+  }
+  ASSERT_TRUE(found && !run.malformed()) << scan.out;
+  LdbPut(store::kSkeletonsCf, row_key, edited);
 
   CommandResult r = Check({"--key", key_a});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;

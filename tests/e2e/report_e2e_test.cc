@@ -530,7 +530,7 @@ TEST(ReportWitnessedE2E, CosignedCheckpointOfTheHeadMeetsThePolicy) {
   uint64_t received3 = 0;
   {
     testing::RawStore raw(dir.Sub("data"));
-    auto skeleton = raw.Get(store::kSkeletonsCf, store::SeqKey("acme", 3));
+    auto skeleton = raw.GetSkeleton("acme", 3);
     ASSERT_TRUE(skeleton.has_value());
     received3 = chain::DecodeU64(skeleton->data());
   }

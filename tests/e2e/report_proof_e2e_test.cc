@@ -442,7 +442,7 @@ TEST_F(ReportProofE2E, ShortenedRangeIsCaught) {
       // The subtree over leaves 1..4, hashed from their skeletons.
       std::vector<chain::Digest> leaves;
       for (uint64_t seq = 1; seq <= 4; ++seq) {
-        auto v = raw.Get(store::kSkeletonsCf, store::SeqKey("acme", seq));
+        auto v = raw.GetSkeleton("acme", seq);
         store::Skeleton sk;
         ASSERT_TRUE(v.has_value() && store::DecodeSkeleton(*v, &sk));
         leaves.push_back(store::LeafOf(sk));

@@ -415,12 +415,11 @@ TEST_F(RetentionE2E, RemoteCheckVerifiesThroughPrunedRecords) {
   StopDaemon();
   {
     testing::RawStore raw(dir_.Sub("data"));
-    const std::string key = store::SeqKey("acme", 2);
     store::Skeleton sk;
-    ASSERT_TRUE(store::DecodeSkeleton(*raw.Get(store::kSkeletonsCf, key), &sk));
+    ASSERT_TRUE(store::DecodeSkeleton(*raw.GetSkeleton("acme", 2), &sk));
     ASSERT_EQ(sk.category, "trace");
     sk.category = "debug";
-    raw.Put(store::kSkeletonsCf, key, store::EncodeSkeleton(sk));
+    raw.PutSkeleton("acme", 2, store::EncodeSkeleton(sk));
   }
   Start("");
   r = remote_check();

@@ -469,11 +469,13 @@ void RewriteTail(const std::string& data_dir, const std::string& tenant, uint64_
   }
   ASSERT_TRUE(skeletons && bodies && cps && cps2);
   rocksdb::WriteBatch batch;
-  // Every body of the tenant is written again, each as a run of one
-  // (layout.h): the old runs may hold bodies on both sides of `from`.
+  // Every body and skeleton of the tenant is written again, each as a run
+  // of one (layout.h): the old runs may hold records on both sides of
+  // `from`.
   std::string end(tenant);
   end.push_back('\x01');
   batch.DeleteRange(bodies, store::TenantPrefix(tenant), end);
+  batch.DeleteRange(skeletons, store::TenantPrefix(tenant), end);
   chain::Digest prev = chain::Genesis(tenant);
   chain::CompactRange tree;
   for (StoredRecord& r : *records) {
@@ -486,10 +488,12 @@ void RewriteTail(const std::string& data_dir, const std::string& tenant, uint64_
       r.skeleton.body_digest = chain::BodyDigest(r.salt, r.ce);
       r.skeleton.entry_hash = chain::EntryHash(tenant, r.seq, r.skeleton.received_at_ns, prev,
                                                r.skeleton.body_digest);
-      batch.Put(skeletons, store::SeqKey(tenant, r.seq), store::EncodeSkeleton(r.skeleton));
       batch.Delete(cps, store::SeqKey(tenant, r.seq));
       batch.Delete(cps2, store::SeqKey(tenant, r.seq));
     }
+    std::string skeleton_run;
+    store::AppendToSkeletonRun(&skeleton_run, r.seq, store::EncodeSkeleton(r.skeleton));
+    batch.Put(skeletons, store::SeqKey(tenant, r.seq), skeleton_run);
     std::string body, run;
     chain::PutU64(&body, r.skeleton.received_at_ns);
     body += r.salt;

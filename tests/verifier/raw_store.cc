@@ -176,9 +176,20 @@ void RawStore::DeleteBody(const std::string& tenant, uint64_t seq) {
   testing::DeleteBody(db_.get(), Handle(store::kBodiesCf), tenant, seq);
 }
 
+std::optional<std::string> RawStore::GetSkeleton(const std::string& tenant, uint64_t seq) {
+  return testing::GetBody(db_.get(), Handle(store::kSkeletonsCf), tenant, seq);
+}
+
+void RawStore::PutSkeleton(const std::string& tenant, uint64_t seq, std::string_view skeleton) {
+  testing::PutBody(db_.get(), Handle(store::kSkeletonsCf), tenant, seq, skeleton);
+}
+
+void RawStore::DeleteSkeleton(const std::string& tenant, uint64_t seq) {
+  testing::DeleteBody(db_.get(), Handle(store::kSkeletonsCf), tenant, seq);
+}
+
 void RawStore::WriteRecord(const std::string& tenant, const TestRecord& r) {
-  const std::string key = store::SeqKey(tenant, r.seq);
-  Put(store::kSkeletonsCf, key, store::EncodeSkeleton(r.skeleton));
+  PutSkeleton(tenant, r.seq, store::EncodeSkeleton(r.skeleton));
   if (r.has_body) {
     PutBody(tenant, r.seq, r.body);
   } else {
@@ -193,18 +204,30 @@ void RawStore::WriteHead(const std::string& tenant, const store::Head& h) {
 void RawStore::WriteChain(const std::string& tenant,
                           const std::vector<TestRecord>& records, bool head) {
   rocksdb::WriteBatch batch;
-  std::string run_key, run;
-  size_t run_records = 0;
-  uint64_t next_seq = 0;
+  std::string run_key, run, skeleton_key, skeleton_run;
+  size_t run_records = 0, skeleton_records = 0;
+  uint64_t next_seq = 0, next_skeleton_seq = 0;
   auto put_run = [&] {
     if (run_records != 0) batch.Put(Handle(store::kBodiesCf), run_key, run);
     run.clear();
     run_records = 0;
   };
+  auto put_skeleton_run = [&] {
+    if (skeleton_records != 0) {
+      batch.Put(Handle(store::kSkeletonsCf), skeleton_key, skeleton_run);
+    }
+    skeleton_run.clear();
+    skeleton_records = 0;
+  };
   for (const TestRecord& r : records) {
     const std::string key = store::SeqKey(tenant, r.seq);
-    batch.Put(Handle(store::kSkeletonsCf), key,
-              store::EncodeSkeleton(r.skeleton));
+    if (skeleton_records == store::kBodyRunMaxRecords || r.seq != next_skeleton_seq) {
+      put_skeleton_run();
+    }
+    if (skeleton_records == 0) skeleton_key = key;
+    store::AppendToSkeletonRun(&skeleton_run, r.seq, store::EncodeSkeleton(r.skeleton));
+    ++skeleton_records;
+    next_skeleton_seq = r.seq + 1;
     if (!r.has_body) continue;
     if (run_records == store::kBodyRunMaxRecords || r.seq != next_seq) put_run();
     if (run_records == 0) run_key = key;
@@ -213,6 +236,7 @@ void RawStore::WriteChain(const std::string& tenant,
     next_seq = r.seq + 1;
   }
   put_run();
+  put_skeleton_run();
   if (head && !records.empty()) {
     batch.Put(Handle(store::kHeadsCf), tenant,
               store::EncodeHead(HeadOf(records)));
@@ -221,10 +245,9 @@ void RawStore::WriteChain(const std::string& tenant,
 }
 
 TestRecord RawStore::ReadRecord(const std::string& tenant, uint64_t seq) {
-  const std::string key = store::SeqKey(tenant, seq);
   TestRecord r;
   r.seq = seq;
-  auto sk = Get(store::kSkeletonsCf, key);
+  auto sk = GetSkeleton(tenant, seq);
   if (!sk || !store::DecodeSkeleton(*sk, &r.skeleton)) std::abort();
   auto body = GetBody(tenant, seq);
   r.has_body = body.has_value();
@@ -233,8 +256,7 @@ TestRecord RawStore::ReadRecord(const std::string& tenant, uint64_t seq) {
 }
 
 void RawStore::DeleteRecord(const std::string& tenant, uint64_t seq) {
-  const std::string key = store::SeqKey(tenant, seq);
-  Delete(store::kSkeletonsCf, key);
+  DeleteSkeleton(tenant, seq);
   DeleteBody(tenant, seq);
 }
 

@@ -35,11 +35,17 @@ class RawStore {
   void PutBody(const std::string& tenant, uint64_t seq, std::string_view body);
   // Takes the body of seq out of its run (the row goes once it is empty).
   void DeleteBody(const std::string& tenant, uint64_t seq);
+  // The same three for a record's skeleton (layout.h: in the run of
+  // skeletons that holds it), as the daemon stores it (EncodeSkeleton).
+  std::optional<std::string> GetSkeleton(const std::string& tenant, uint64_t seq);
+  void PutSkeleton(const std::string& tenant, uint64_t seq, std::string_view skeleton);
+  void DeleteSkeleton(const std::string& tenant, uint64_t seq);
   // Flushes memtables to table files (so data is not only in the WAL).
   void Flush();
 
   // Writes records, and the head of their last one, as the daemon would
-  // (bodies of consecutive seqs in runs of up to kBodyRunMaxRecords).
+  // (skeletons, and bodies, of consecutive seqs in runs of up to
+  // kBodyRunMaxRecords).
   void WriteChain(const std::string& tenant,
                   const std::vector<TestRecord>& records, bool head = true);
   void WriteRecord(const std::string& tenant, const TestRecord& r);
@@ -60,7 +66,8 @@ class RawStore {
 };
 
 // RawStore's body edits on a store open elsewhere (the daemon's Storage in
-// its unit tests), on its bodies column family `bodies`; each edit is
+// its unit tests), on its bodies column family `bodies` (or, for its
+// skeletons, its skeletons column family: rows of runs alike); each edit is
 // written at once (synced).
 std::optional<std::string> GetBody(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* bodies,
                                    const std::string& tenant, uint64_t seq);

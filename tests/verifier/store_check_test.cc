@@ -161,6 +161,70 @@ TEST_F(StoreCheckTest, AStoreWithBodiesOnePerRowChecksTheSame) {
   EXPECT_EQ(o.findings[0].kind, Kind::kBodyDigestMismatch);
 }
 
+// A store the daemon has not opened since skeletons went into runs keeps
+// them one per row in "skeletons": it checks the same, and a skeleton
+// edited there is named at its seq.
+TEST_F(StoreCheckTest, AStoreWithSkeletonsOnePerRowChecksTheSame) {
+  {
+    RawStore s(dir_);
+    rocksdb::ColumnFamilyHandle* legacy = nullptr;
+    ASSERT_TRUE(s.db()->CreateColumnFamily(rocksdb::ColumnFamilyOptions(),
+                                           store::kLegacySkeletonsCf, &legacy).ok());
+    for (const auto* chain : {&acme_, &globex_}) {
+      const std::string tenant = chain == &acme_ ? "acme" : "globex";
+      for (const auto& r : *chain) {
+        ASSERT_TRUE(s.db()->Put({}, legacy, store::SeqKey(tenant, r.seq),
+                                store::EncodeSkeleton(r.skeleton)).ok());
+      }
+    }
+    s.db()->DestroyColumnFamilyHandle(legacy);
+    ASSERT_TRUE(s.db()->DropColumnFamily(s.Handle(store::kSkeletonsCf)).ok());
+  }
+  Outcome o = Check(dir_);
+  EXPECT_TRUE(o.findings.empty()) << Describe(o.findings);
+  EXPECT_EQ(o.result.records, 140u);
+  EXPECT_EQ(o.result.pruned, 3u);
+
+  {
+    RawStore s(dir_);  // opens "skeletons" too: the directory has it
+    store::Skeleton sk = globex_[11].skeleton;
+    sk.received_at_ns += 1;
+    s.Put(store::kLegacySkeletonsCf, store::SeqKey("globex", 12), store::EncodeSkeleton(sk));
+  }
+  o = Check(dir_);
+  ASSERT_FALSE(o.findings.empty());
+  EXPECT_EQ(o.findings[0].tenant, "globex");
+  EXPECT_EQ(o.findings[0].seq, 12u) << Describe(o.findings);
+}
+
+// A row of skeletons cut short (as `ldb put` could): the records before the
+// cut verify, the damage is named at the seq where the row stops decoding,
+// and none of the row's later records reads as verified.
+TEST_F(StoreCheckTest, ARowOfSkeletonsCutShortIsNamedAtTheSeqOfTheCut) {
+  {
+    RawStore s(dir_);
+    // WriteChain put globex's skeletons 1..40 in one row.
+    auto row = s.Get(store::kSkeletonsCf, store::SeqKey("globex", 1));
+    ASSERT_TRUE(row.has_value());
+    store::BodyRun run(1, *row);
+    uint64_t seq;
+    std::string_view skeleton;
+    size_t cut = 0;
+    while (run.Next(&seq, &skeleton) && seq < 10) {
+      cut = skeleton.data() + skeleton.size() - row->data();
+    }
+    ASSERT_GT(cut, 0u);
+    s.Put(store::kSkeletonsCf, store::SeqKey("globex", 1), row->substr(0, cut + 5));
+  }
+  Outcome o = Check(dir_);
+  ASSERT_FALSE(o.findings.empty());
+  EXPECT_EQ(o.findings[0].tenant, "globex");
+  EXPECT_EQ(o.findings[0].seq, 10u) << Describe(o.findings);
+  EXPECT_EQ(o.findings[0].kind, Kind::kMalformed) << Describe(o.findings);
+  for (const auto& f : o.findings) EXPECT_GE(f.seq, 10u) << Describe(o.findings);
+  EXPECT_EQ(o.result.tenants[0].findings, 0u) << "acme is untouched";
+}
+
 // A row of bodies cut short (as `ldb put` could): the bodies before the cut
 // verify, the damage is named at the seq where the row stops decoding, and
 // the seqs after it read as pruned (lawfully here: acme's policy of one day
@@ -190,7 +254,7 @@ TEST_F(StoreCheckTest, OpensEveryColumnFamily) {
   auto reader = store::Reader::Open(dir_);
   ASSERT_TRUE(reader.ok()) << reader.status();
   auto cfs = (*reader)->column_families();
-  for (const char* cf : {"default", "skeletons", "bodies_v2", "heads",
+  for (const char* cf : {"default", "skeletons_v2", "bodies_v2", "heads",
                          store::kEventIdsCf, "checkpoints"}) {
     EXPECT_NE(std::find(cfs.begin(), cfs.end(), cf), cfs.end()) << cf;
   }
@@ -233,8 +297,8 @@ TEST_F(StoreCheckTest, FindingsComeInTenantAndSeqOrderWhateverTheThreads) {
 TEST_F(StoreCheckTest, OrphanBodiesAndMalformedRows) {
   {
     RawStore s(dir_);
-    s.Delete(store::kSkeletonsCf, store::SeqKey("acme", 20));
-    s.Put(store::kSkeletonsCf, store::SeqKey("acme", 30), "short");
+    s.DeleteSkeleton("acme", 20);
+    s.PutSkeleton("acme", 30, "short");
     // Sorts after every seq below 2^56: reported at the end of acme's rows.
     s.Put(store::kSkeletonsCf, std::string("acme\0\x01", 6), "x");
   }

@@ -72,12 +72,11 @@ void Prune5And6(RawStore& s) {
 
 // Replaces the category acme's skeleton of `seq` keeps for its leaf.
 void KeepCategory(RawStore& s, uint64_t seq, const std::string& category) {
-  const std::string key = store::SeqKey("acme", seq);
   store::Skeleton sk;
-  ASSERT_TRUE(store::DecodeSkeleton(*s.Get(store::kSkeletonsCf, key), &sk));
+  ASSERT_TRUE(store::DecodeSkeleton(*s.GetSkeleton("acme", seq), &sk));
   ASSERT_EQ(sk.category, "access");
   sk.category = category;
-  s.Put(store::kSkeletonsCf, key, store::EncodeSkeleton(sk));
+  s.PutSkeleton("acme", seq, store::EncodeSkeleton(sk));
 }
 
 // A pruned record's leaf is checked by the category kept with it: the

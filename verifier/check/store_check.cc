@@ -189,7 +189,10 @@ class StoreScan {
   // every body is read, as is the body of a record whose skeleton keeps
   // no category or is malformed.
   bool MayBeKeyRotation() const {
-    if (!skeleton_categories_checked_ || !records_->has_skeleton()) return true;
+    if (!skeleton_categories_checked_ || !records_->has_skeleton() ||
+        records_->skeleton_damaged()) {
+      return true;
+    }
     const std::string_view sk = records_->skeleton();
     if (sk.size() <= store::kSkeletonSize) return true;
     return sk.substr(store::kSkeletonSize) == kKeyRotationCategory;
@@ -369,7 +372,11 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TenantSteps* steps) {
     }
     RecordView r;
     r.seq = seq;
-    if (!store::DecodeSkeleton(records_->skeleton(), &r.skeleton)) {
+    if (records_->skeleton_damaged()) {
+      checker->AddUnreadableRecord(
+          seq, "its row of skeletons does not decode from this skeleton on");
+      sink_.Follow(steps, tenant_id, r, TenantSteps::kUnreadable);
+    } else if (!store::DecodeSkeleton(records_->skeleton(), &r.skeleton)) {
       checker->AddUnreadableRecord(
           seq, absl::StrCat("the skeleton is ", records_->skeleton().size(),
                             " bytes, want at least ", store::kSkeletonSize));

@@ -18,22 +18,36 @@ void BodyRecords::Seek(std::string_view key) {
     runs_->SeekForPrev(k);
     if (!runs_->Valid() && runs_->status().ok()) runs_->Seek(k);
     LoadRun();
-    // A damaged body of the key's tenant below it stops the skip when its
-    // row's range holds the key: the damage may cover the key's body.
-    const size_t nul = key.find('\0');
-    const std::string_view tenant_prefix =
-        nul == std::string_view::npos ? std::string_view() : key.substr(0, nul + 1);
-    while (run_valid() && std::string_view(bodies_[at_].key) < key) {
-      const Body& b = bodies_[at_];
-      if (b.damaged && !tenant_prefix.empty() && b.key.starts_with(tenant_prefix) &&
-          (next_key_.empty() || key < std::string_view(next_key_))) {
-        break;
-      }
-      NextRunBody();
-    }
+    SkipTo(key);
   }
   if (legacy_ != nullptr) legacy_->Seek(rocksdb::Slice(key.data(), key.size()));
   Settle();
+}
+
+void BodyRecords::SeekFrom(std::string_view from, std::string_view key) {
+  if (runs_ != nullptr) {
+    runs_->Seek(rocksdb::Slice(from.data(), from.size()));
+    LoadRun();
+    SkipTo(key);
+  }
+  if (legacy_ != nullptr) legacy_->Seek(rocksdb::Slice(key.data(), key.size()));
+  Settle();
+}
+
+void BodyRecords::SkipTo(std::string_view key) {
+  // A damaged body of the key's tenant below it stops the skip when its
+  // row's range holds the key: the damage may cover the key's body.
+  const size_t nul = key.find('\0');
+  const std::string_view tenant_prefix =
+      nul == std::string_view::npos ? std::string_view() : key.substr(0, nul + 1);
+  while (run_valid() && std::string_view(bodies_[at_].key) < key) {
+    const Body& b = bodies_[at_];
+    if (b.damaged && !tenant_prefix.empty() && b.key.starts_with(tenant_prefix) &&
+        (next_key_.empty() || key < std::string_view(next_key_))) {
+      break;
+    }
+    NextRunBody();
+  }
 }
 
 void BodyRecords::Next() {

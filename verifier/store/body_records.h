@@ -1,7 +1,9 @@
 // BodyRecords: the bodies of a store one record at a time, in key order,
 // from the rows of kBodiesCf (runs, layout.h "bodies_v2") and of a store's
 // legacy kLegacyBodiesCf (one body per row) together. The daemon's
-// ReadRecords and the verifier's RecordRows read bodies through it.
+// ReadRecords and the verifier's RecordRows read bodies through it, and
+// skeletons the same way (SkeletonRecords: kSkeletonsCf's runs and
+// kLegacySkeletonsCf's rows, encoded alike); "body" below is either.
 //
 // A row's bodies must lie below the next row's key: a run may not reach
 // into the next, so damage to one row never spoils another. A run that does
@@ -43,6 +45,11 @@ class BodyRecords {
   // damaged body of the key's tenant before it whose row's range holds the
   // key (the damage may cover the body of `key`).
   void Seek(std::string_view key);
+  // Seek(key) where the row that holds `key` starts at or after `from`
+  // (SkeletonRunFloor): reads no row before `from`. A seek backwards (Seek)
+  // reads the table before the key, which may be another tenant's: damage
+  // there would fail this tenant's read.
+  void SeekFrom(std::string_view from, std::string_view key);
   bool Valid() const { return valid_; }
   void Next();
   // key(tenant, seq) and the body value (layout.h), of the current body.
@@ -74,6 +81,8 @@ class BodyRecords {
   // (none if empty).
   void DecodeRun(std::string_view next_key);
   void NextRunBody();
+  // Skips the bodies below `key` (Seek).
+  void SkipTo(std::string_view key);
   bool run_valid() const { return at_ < bodies_.size(); }
   // Picks the lower of the two sides.
   void Settle();
@@ -90,6 +99,9 @@ class BodyRecords {
   bool valid_ = false;
   bool from_run_ = false;
 };
+
+// The skeletons of a store one record at a time (above).
+using SkeletonRecords = BodyRecords;
 
 }  // namespace indelible::store
 

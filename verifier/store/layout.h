@@ -12,11 +12,19 @@
 //                    a retention override set at runtime
 //                "hold/" || tenant -> reason: a legal hold
 //                "purged/" || tenant -> the signed deletion certificate
-//   skeletons    key(tenant, seq) -> u64(received_at_ns) || body_digest(32)
-//                                     || entry_hash(32) || category
-//                    72 bytes and the category the record's leaf commits to
-//                    (the body's; kept when retention prunes the body and
-//                    event-id entry, the only other copies)
+//   skeletons_v2 key(tenant, s) -> a run of the tenant's skeletons, seqs
+//                    strictly increasing from s, encoded as a run of bodies
+//                    is (BodyRun: u64(seq) || u32(n) || skeleton); a
+//                    skeleton is u64(received_at_ns) || body_digest(32)
+//                    || entry_hash(32) || category: 72 bytes and the
+//                    category the record's leaf commits to (the body's;
+//                    kept when retention prunes the body and event-id
+//                    entry, the only other copies). The committer writes
+//                    each run of bodies' skeletons as a run under the same
+//                    key; nothing rewrites a run. Rows of one tenant never
+//                    overlap. Stores from before it have "skeletons",
+//                    key(tenant, seq) -> one skeleton, which the daemon
+//                    moves here (one row per skeleton) when it opens them.
 //   bodies_v2    key(tenant, s) -> a run of the tenant's bodies, seqs
 //                    strictly increasing from s (BodyRun): each
 //                    u64(seq) || u32(n) || body (n bytes), where a body is
@@ -102,7 +110,12 @@ inline constexpr char kApprovalPrefix[] = "approval/";
 // of their changes.
 inline constexpr char kAppliedSettingsKey[] = "config/applied";
 
-inline constexpr char kSkeletonsCf[] = "skeletons";
+// Skeletons in runs (BodyRun's encoding).
+inline constexpr char kSkeletonsCf[] = "skeletons_v2";
+// Skeletons as stores before runs kept them, one row per record: the daemon
+// moves them into kSkeletonsCf (Storage::MoveLegacySkeletons); the verifier
+// reads both.
+inline constexpr char kLegacySkeletonsCf[] = "skeletons";
 // Bodies in runs (BodyRun).
 inline constexpr char kBodiesCf[] = "bodies_v2";
 // Bodies as stores before runs kept them, one row per record: the daemon
@@ -344,7 +357,22 @@ inline void AppendToBodyRun(std::string* row, uint64_t seq, std::string_view bod
   row->append(body);
 }
 
-// Reads the bodies of one row of kBodiesCf, in seq order. A run that does not
+// Appends the skeleton (EncodeSkeletonTo) of `seq` to the run in *row: a
+// row of kSkeletonsCf is encoded as a row of kBodiesCf is. REQUIRES as
+// AppendToBodyRun.
+inline void AppendToSkeletonRun(std::string* row, uint64_t seq, std::string_view skeleton) {
+  AppendToBodyRun(row, seq, skeleton);
+}
+
+// The lowest key a row of kSkeletonsCf holding (tenant, seq) can have: the
+// committer's runs are of consecutive seqs, at most kBodyRunMaxRecords, and
+// nothing rewrites them (those of older stores are runs of one).
+inline std::string SkeletonRunFloor(std::string_view tenant, uint64_t seq) {
+  return SeqKey(tenant, seq >= kBodyRunMaxRecords ? seq - (kBodyRunMaxRecords - 1) : 0);
+}
+
+// Reads the bodies of one row of kBodiesCf (or the skeletons of one row of
+// kSkeletonsCf), in seq order. A run that does not
 // decode (a length past its end, a seq not above the one before it or below
 // the key's) stops there: malformed() is then true and rest() holds the
 // bytes from the first that do not decode.

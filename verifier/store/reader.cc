@@ -82,6 +82,7 @@ absl::Status Rows::status() const {
 RecordRows::~RecordRows() = default;
 
 std::string_view RecordRows::skeleton() const { return skeletons_->value(); }
+bool RecordRows::skeleton_damaged() const { return skeletons_->damaged(); }
 std::string_view RecordRows::body() const { return bodies_->value(); }
 
 rocksdb::Iterator* Rows::iterator() const { return it_.get(); }
@@ -91,7 +92,7 @@ void RecordRows::Settle() {
   // A valid iterator's status is OK (rocksdb::Iterator::Valid()): only an
   // exhausted side can hold an error, and asking a merging iterator for its
   // status asks every table under it.
-  valid_ = (s || b) && (s || skeletons_->ok()) && (b || bodies_->status().ok());
+  valid_ = (s || b) && (s || skeletons_->status().ok()) && (b || bodies_->status().ok());
   if (!valid_) return;
   const int cmp = !s ? 1 : !b ? -1 : skeletons_->key().compare(bodies_->key());
   has_skeleton_ = cmp <= 0;
@@ -106,7 +107,7 @@ void RecordRows::Next() {
 }
 
 absl::Status RecordRows::status() const {
-  if (auto s = skeletons_->status(); !s.ok()) return s;
+  if (auto s = FromRocksDb(skeletons_->status(), "read"); !s.ok()) return s;
   return FromRocksDb(bodies_->status(), "read");
 }
 
@@ -136,10 +137,12 @@ absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(
   if (!st.ok()) {
     return FromRocksDb(st, absl::StrCat("list column families of ", data_dir));
   }
-  // Bodies are in runs, or, in a store the daemon has not opened since
-  // runs, in the legacy column family.
+  // Skeletons and bodies are in runs, or, in a store the daemon has not
+  // opened since runs, in the legacy column families.
   const char* bodies = r->HasColumnFamily(kLegacyBodiesCf) ? kLegacyBodiesCf : kBodiesCf;
-  for (const char* required : {kSkeletonsCf, bodies, kHeadsCf}) {
+  const char* skeletons =
+      r->HasColumnFamily(kLegacySkeletonsCf) ? kLegacySkeletonsCf : kSkeletonsCf;
+  for (const char* required : {skeletons, bodies, kHeadsCf}) {
     if (!r->HasColumnFamily(required)) {
       return absl::FailedPreconditionError(absl::StrCat(
           data_dir, " is not an Indelible store: no \"", required,
@@ -161,7 +164,9 @@ absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(
   hinted.memtable_insert_with_hint_prefix_extractor = std::make_shared<TenantHintPrefix>();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   for (const std::string& name : r->cf_names_) {
-    cfs.emplace_back(name, name == kSkeletonsCf ? hinted : rocksdb::ColumnFamilyOptions());
+    cfs.emplace_back(name, name == kSkeletonsCf || name == kLegacySkeletonsCf
+                               ? hinted
+                               : rocksdb::ColumnFamilyOptions());
   }
   rocksdb::DB* raw = nullptr;
   st = rocksdb::DB::OpenAsSecondary(opts, data_dir, r->secondary_dir_, cfs,
@@ -252,13 +257,19 @@ std::unique_ptr<RecordRows> Reader::NewRecordRows(
   std::string upper = PrefixUpperBound(lower);
   // The one long pass over the store: large reads.
   constexpr size_t kReadahead = 2 << 20;
-  r->skeletons_ = NewRowsWithBounds(Handle(kSkeletonsCf), lower, upper, kReadahead);
+  r->skeleton_runs_ = NewRowsWithBounds(Handle(kSkeletonsCf), lower, upper, kReadahead);
+  r->legacy_skeletons_ =
+      NewRowsWithBounds(Handle(kLegacySkeletonsCf), lower, upper, kReadahead);
+  r->skeletons_ = std::make_unique<SkeletonRecords>(r->skeleton_runs_->iterator(),
+                                                    r->legacy_skeletons_->iterator());
   r->runs_ = NewRowsWithBounds(Handle(kBodiesCf), lower, upper, kReadahead);
   r->legacy_bodies_ = NewRowsWithBounds(Handle(kLegacyBodiesCf), lower, upper, kReadahead);
   r->bodies_ = std::make_unique<BodyRecords>(r->runs_->iterator(), r->legacy_bodies_->iterator());
   if (lower.empty()) {
+    r->skeletons_->SeekToFirst();
     r->bodies_->SeekToFirst();
   } else {
+    r->skeletons_->Seek(lower);
     r->bodies_->Seek(lower);
   }
   r->Settle();
@@ -295,6 +306,27 @@ absl::StatusOr<std::optional<std::string>> Reader::Get(
   if (st.IsNotFound()) return std::optional<std::string>();
   if (!st.ok()) return FromRocksDb(st, absl::StrCat("read ", ToAbsl(cf)));
   return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<std::optional<std::string>> Reader::GetSkeleton(std::string_view tenant,
+                                                               uint64_t seq) const {
+  std::unique_ptr<rocksdb::Iterator> runs, legacy;
+  if (auto* h = Handle(kSkeletonsCf)) runs.reset(db_->NewIterator(rocksdb::ReadOptions(), h));
+  if (auto* h = Handle(kLegacySkeletonsCf)) {
+    legacy.reset(db_->NewIterator(rocksdb::ReadOptions(), h));
+  }
+  SkeletonRecords skeletons(runs.get(), legacy.get());
+  const std::string key = SeqKey(tenant, seq);
+  skeletons.SeekFrom(SkeletonRunFloor(tenant, seq), key);
+  if (skeletons.Valid() && skeletons.key() <= key) {
+    if (skeletons.damaged() || skeletons.key() != key) {
+      return absl::DataLossError(absl::StrCat("the row of skeletons that holds seq ", seq,
+                                              " does not decode"));
+    }
+    return std::optional<std::string>(std::string(skeletons.value()));
+  }
+  if (auto s = FromRocksDb(skeletons.status(), "read skeletons"); !s.ok()) return s;
+  return std::optional<std::string>();
 }
 
 }  // namespace indelible::store

@@ -71,10 +71,11 @@ class Rows {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
-// The full outer join of the skeletons and the bodies (BodyRecords, of both
-// bodies column families) on their key (tenant, seq), in key order: a row
-// has a skeleton, a body, or both (a pruned record has only a skeleton; a
-// body alone is an orphan). It ends at the first error of either side.
+// The full outer join of the skeletons and the bodies (SkeletonRecords and
+// BodyRecords, each of both its column families) on their key (tenant,
+// seq), in key order: a row has a skeleton, a body, or both (a pruned
+// record has only a skeleton; a body alone is an orphan). It ends at the
+// first error of either side.
 class RecordRows {
  public:
   ~RecordRows();
@@ -84,6 +85,9 @@ class RecordRows {
   bool has_skeleton() const { return has_skeleton_; }
   bool has_body() const { return has_body_; }
   std::string_view skeleton() const;  // REQUIRES: has_skeleton()
+  // The skeleton is part of a row that does not decode (BodyRecords'
+  // damaged()): its value is not a skeleton as written.
+  bool skeleton_damaged() const;      // REQUIRES: has_skeleton()
   std::string_view body() const;      // REQUIRES: has_body()
   absl::Status status() const;
 
@@ -91,7 +95,10 @@ class RecordRows {
   friend class Reader;
   RecordRows() = default;
   void Settle();
-  std::unique_ptr<Rows> skeletons_;
+  // The rows of both skeletons column families, which skeletons_ reads.
+  std::unique_ptr<Rows> skeleton_runs_;
+  std::unique_ptr<Rows> legacy_skeletons_;
+  std::unique_ptr<SkeletonRecords> skeletons_;
   // The rows of both bodies column families, which bodies_ reads.
   std::unique_ptr<Rows> runs_;
   std::unique_ptr<Rows> legacy_bodies_;
@@ -124,8 +131,8 @@ class Reader {
   // family has no rows.
   std::unique_ptr<Rows> NewRows(std::string_view cf,
                                 std::string_view key_prefix = {}) const;
-  // skeletons ⋈ bodies (of kBodiesCf and kLegacyBodiesCf), of every tenant
-  // or of one.
+  // skeletons (of kSkeletonsCf and kLegacySkeletonsCf) ⋈ bodies (of
+  // kBodiesCf and kLegacyBodiesCf), of every tenant or of one.
   std::unique_ptr<RecordRows> NewRecordRows(std::string_view tenant = {}) const;
 
   // The last row of column family `cf` whose key starts with `key_prefix`
@@ -137,6 +144,11 @@ class Reader {
   // A point read; nullopt if absent.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view cf,
                                                  std::string_view key) const;
+  // The skeleton of (tenant, seq) from its run (or its legacy row); nullopt
+  // if there is none; DataLoss if the row that would hold it does not
+  // decode up to it.
+  absl::StatusOr<std::optional<std::string>> GetSkeleton(std::string_view tenant,
+                                                         uint64_t seq) const;
 
  private:
   Reader() = default;

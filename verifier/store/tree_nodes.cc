@@ -84,7 +84,7 @@ absl::StatusOr<chain::Digest> ReadTreeRow(const Reader& reader, std::string_view
 
 absl::StatusOr<Skeleton> ReadSkeleton(const Reader& reader, std::string_view tenant,
                                       uint64_t seq) {
-  auto v = reader.Get(kSkeletonsCf, SeqKey(tenant, seq));
+  auto v = reader.GetSkeleton(tenant, seq);
   if (!v.ok()) return v.status();
   Skeleton sk;
   if (!v->has_value() || !DecodeSkeleton(**v, &sk)) {
