@@ -228,8 +228,13 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
     const PreparedEvent& e, std::optional<uint64_t> stored_seq) {
   if (!stored_seq.has_value()) return std::optional<FirstRecord>();
   const uint64_t seq = *stored_seq;
+  // The index names a stored seq: a skeleton that is not there (nor the one
+  // before it) is damage, never an answer of "no such record".
+  auto missing_is_damage = [&](const absl::Status& s) {
+    return absl::IsNotFound(s) ? absl::DataLossError(s.message()) : s;
+  };
   auto sk = storage_->GetSkeleton(e.tenant, seq);
-  if (!sk.ok()) return sk.status();
+  if (!sk.ok()) return missing_is_damage(sk.status());
   auto body = storage_->GetBody(e.tenant, seq);
   if (!body.ok()) return body.status();
   // A pruned body takes its id with it (docs/RETENTION.md): the event is
@@ -250,7 +255,7 @@ absl::StatusOr<std::optional<FirstRecord>> Sequencer::StoredFirst(
     rc.prev_entry_hash = chain::Genesis(e.tenant);
   } else {
     auto prev = storage_->GetSkeleton(e.tenant, seq - 1);
-    if (!prev.ok()) return prev.status();
+    if (!prev.ok()) return missing_is_damage(prev.status());
     rc.prev_entry_hash = prev->entry_hash;
   }
   return std::optional<FirstRecord>(std::move(stored));

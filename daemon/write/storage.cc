@@ -657,22 +657,56 @@ std::vector<absl::StatusOr<std::optional<uint64_t>>> Storage::LookupEventIds(
 
 absl::StatusOr<store::Skeleton> Storage::GetSkeleton(std::string_view tenant,
                                                      uint64_t seq) {
-  // The run that holds seq is the tenant's last row at or before it, and
-  // starts no lower than SkeletonRunFloor: read forwards from there, so no
-  // other tenant's table is read (a damaged one would fail this read).
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), skeletons_));
-  store::SkeletonRecords skeletons(it.get(), nullptr);
+  // The run that holds seq is the tenant's last row at or before it: keyed
+  // seq itself (a run's first record) or one of the 63 keys below
+  // (store::SkeletonRunFloor). Point reads of those keys, not an iterator:
+  // RocksDB reads no table whose key range misses them, so damage in
+  // another tenant's table never fails this read.
   const std::string key = store::SeqKey(tenant, seq);
-  skeletons.SeekFrom(store::SkeletonRunFloor(tenant, seq), key);
-  if (skeletons.Valid() && skeletons.key() <= key) {
-    store::Skeleton s;
-    if (skeletons.damaged() || skeletons.key() != key ||
-        !store::DecodeSkeleton(skeletons.value(), &s)) {
-      return SkeletonDamaged(tenant, seq);
+  std::string row;
+  uint64_t first = seq;
+  rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), skeletons_, key, &row);
+  if (st.IsNotFound() && seq > 0) {
+    const uint64_t lowest = seq >= store::kBodyRunMaxRecords ? seq - (store::kBodyRunMaxRecords - 1) : 0;
+    const size_t n = seq - lowest;
+    std::vector<std::string> keys(n);
+    std::vector<rocksdb::Slice> slices(n);
+    for (size_t k = 0; k < n; ++k) {
+      keys[k] = store::SeqKey(tenant, lowest + k);
+      slices[k] = keys[k];
     }
+    std::vector<rocksdb::PinnableSlice> values(n);
+    std::vector<rocksdb::Status> statuses(n);
+    db_->MultiGet(rocksdb::ReadOptions(), skeletons_, n, slices.data(), values.data(),
+                  statuses.data(), /*sorted_input=*/true);
+    for (size_t k = n; k-- > 0;) {
+      st = statuses[k];
+      if (st.ok()) {
+        row.assign(values[k].data(), values[k].size());
+        first = lowest + k;
+        break;
+      }
+      if (!st.IsNotFound()) break;
+    }
+  }
+  if (st.IsNotFound()) {
+    return absl::NotFoundError(
+        absl::StrCat("read skeleton: no skeleton of ", ToAbsl(tenant), "/", seq));
+  }
+  if (!st.ok()) return FromRocksDb(st, "read skeleton");
+  store::BodyRun run(first, row);
+  uint64_t at;
+  std::string_view value;
+  while (run.Next(&at, &value) && at <= seq) {
+    if (at != seq) continue;
+    store::Skeleton s;
+    if (!store::DecodeSkeleton(value, &s)) return SkeletonDamaged(tenant, seq);
     return s;
   }
-  if (auto s = FromRocksDb(skeletons.status(), "read skeleton"); !s.ok()) return s;
+  // The row ends before seq (cut at an entry's end) or stops decoding. The
+  // callers read seqs that the head or the index vouches for, and take
+  // NotFound as damage too.
+  if (run.malformed()) return SkeletonDamaged(tenant, seq);
   return absl::NotFoundError(
       absl::StrCat("read skeleton: no skeleton of ", ToAbsl(tenant), "/", seq));
 }
@@ -715,7 +749,12 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
   // One snapshot for skeletons and bodies, so both sides agree.
   const rocksdb::Snapshot* snap = db_->GetSnapshot();
   ro.snapshot = snap;
-  std::unique_ptr<rocksdb::Iterator> skeleton_runs(db_->NewIterator(ro, skeletons_));
+  // Skeletons are read up to the tenant's end, no further.
+  const std::string tenant_end = store::SeqKeyAbove(tenant, UINT64_MAX);
+  const rocksdb::Slice tenant_end_slice(tenant_end);
+  rocksdb::ReadOptions skeleton_ro = ro;
+  skeleton_ro.iterate_upper_bound = &tenant_end_slice;
+  std::unique_ptr<rocksdb::Iterator> skeleton_runs(db_->NewIterator(skeleton_ro, skeletons_));
   std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(ro, bodies_));
   store::SkeletonRecords sk(skeleton_runs.get(), nullptr);
   store::BodyRecords body(runs.get(), nullptr);
@@ -731,6 +770,14 @@ absl::StatusOr<std::vector<StoredRecord>> Storage::ReadRecords(
     if (!store::ParseSeqKey(key, &t, &r.seq)) {
       status = absl::DataLossError(
           absl::StrCat("malformed skeleton row for tenant ", ToAbsl(tenant)));
+      break;
+    }
+    // Skeletons are never deleted: seqs run on from from_seq without a
+    // gap, and a gap (a row cut or edited short) is damage.
+    const uint64_t want = out.empty() ? std::max<uint64_t>(from_seq, 1) : out.back().seq + 1;
+    if (r.seq != want) {
+      status = absl::DataLossError(absl::StrCat("the skeleton of ", ToAbsl(tenant), "/", want,
+                                                " is missing (the next is ", r.seq, ")"));
       break;
     }
     if (sk.damaged() || !store::DecodeSkeleton(sk.value(), &r.skeleton)) {

@@ -31,7 +31,12 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::LeafHashes(std::string_view 
   std::vector<chain::Digest> out;
   out.reserve(end - begin);
   const std::string prefix = store::TenantPrefix(tenant);
-  std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(rocksdb::ReadOptions(), skeletons_));
+  // No row after the last leaf is read (GetSkeleton).
+  const std::string above = store::SeqKeyAbove(tenant, end);
+  const rocksdb::Slice above_slice(above);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &above_slice;
+  std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator(ro, skeletons_));
   store::SkeletonRecords it(runs.get(), nullptr);
   it.SeekFrom(store::SkeletonRunFloor(tenant, begin + 1), store::SeqKey(tenant, begin + 1));
   store::Skeleton sk;

@@ -31,6 +31,26 @@ std::string SkeletonRunOfOne(uint64_t seq, const store::Skeleton& sk) {
   return run;
 }
 
+// OK if the row at key(tenant, seq) is a run of that skeleton alone, which
+// SkeletonRunOfOne may replace; DataLoss otherwise (a row of more, in a
+// store edited by hand: replaced, it would cut its run).
+absl::Status CheckRunOfOne(Storage& storage, rocksdb::ColumnFamilyHandle* skeletons,
+                           const std::string& tenant, uint64_t seq) {
+  std::string row;
+  const auto st =
+      storage.db()->Get(rocksdb::ReadOptions(), skeletons, store::SeqKey(tenant, seq), &row);
+  if (!st.ok() && !st.IsNotFound()) return FromRocksDb(st, "read skeleton row");
+  store::BodyRun run(seq, row);
+  uint64_t got = 0, more = 0;
+  std::string_view skeleton;
+  if (st.ok() && run.Next(&got, &skeleton) && got == seq && !run.Next(&more, &skeleton) &&
+      !run.malformed()) {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat("tree upgrade: the skeleton of ", ToAbsl(tenant), "/",
+                                          seq, " is not a row of its own"));
+}
+
 // Records read and written per batch by the tree upgrade.
 constexpr size_t kUpgradeChunk = 4096;
 
@@ -128,6 +148,7 @@ absl::Status AppendLeaves(Storage& storage, const TreeCfs& cfs, const std::strin
     // has its category (a newer store whose marker is gone) is kept: its
     // row may be a run of many.
     if (r.skeleton.category.empty()) {
+      if (auto s = CheckRunOfOne(storage, cfs.skeletons, tenant, r.seq); !s.ok()) return s;
       auto category = LeafCategory(r, pruned_categories, unknown);
       if (!category.ok()) return category.status();
       r.skeleton.category = *std::move(category);
@@ -200,6 +221,7 @@ absl::Status MoveLeafCategories(Storage& storage, const TreeCfs& cfs, const std:
     }
     auto sk = storage.GetSkeleton(tenant, index + 1);
     if (!sk.ok()) return sk.status();
+    if (auto s = CheckRunOfOne(storage, cfs.skeletons, tenant, index + 1); !s.ok()) return s;
     sk->category.assign(category);
     batch.Put(cfs.skeletons, store::SeqKey(tenant, index + 1), SkeletonRunOfOne(index + 1, *sk));
     if (++moved % kUpgradeChunk == 0) {

@@ -701,6 +701,48 @@ TEST_F(SequencerTest, StartBuildsTheTreeOfAStoreWithoutOneFromTheCurrentIndex) {
   BuildsTheTreeOfAStoreWithoutOne(/*legacy_index=*/false);
 }
 
+// A store whose tree marker and tree rows were deleted by hand, its
+// skeletons in runs with their categories: the tree is built again from
+// them, and no skeleton row is rewritten (each is a run of many).
+TEST_F(SequencerTest, StartBuildsTheTreeAgainWithoutRewritingSkeletonRuns) {
+  std::vector<PreparedEvent> ev;
+  for (int i = 1; i <= 17; ++i) ev.push_back(RealEvent("acme", std::to_string(i), "read", kStart));
+  ASSERT_TRUE(SubmitSync(std::move(ev)).ok());
+  auto before = storage_->ReadRecords("acme", 1, 100);
+  ASSERT_TRUE(before.ok()) << before.status();
+  auto rows = [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::unique_ptr<rocksdb::Iterator> it(
+        storage_->db()->NewIterator(rocksdb::ReadOptions(), Cf(store::kSkeletonsCf)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      out.emplace_back(it->key().ToString(), it->value().ToString());
+    }
+    return out;
+  };
+  const auto rows_before = rows();
+  ASSERT_EQ(rows_before.size(), 1u) << "one request of one tenant: one run";
+  Close();
+  {
+    auto st = Storage::Open(dir_, StorageOptions());
+    ASSERT_TRUE(st.ok());
+    storage_ = std::move(*st);
+    rocksdb::WriteBatch b;
+    b.DeleteRange(Cf(store::kTreeCf), "a", "z");
+    b.Delete(store::kTreeMarkerKey);
+    ASSERT_TRUE(storage_->WriteSynced(&b).ok());
+    storage_.reset();
+  }
+  Open();
+  EXPECT_EQ(rows(), rows_before);
+  std::vector<chain::Digest> leaves;
+  std::vector<std::string> categories;
+  for (const StoredRecord& r : *before) {
+    categories.push_back("access");
+    leaves.push_back(chain::LeafHash(r.skeleton.entry_hash, "access"));
+  }
+  ExpectTreeIs("acme", leaves, categories);
+}
+
 // A record's skeleton keeps its leaf's category: pruning the body (and the
 // event-id entry, the only other copies) leaves it readable with the record.
 TEST_F(SequencerTest, PrunedRecordKeepsItsLeafCategory) {

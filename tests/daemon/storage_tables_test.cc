@@ -516,39 +516,69 @@ TEST_F(StorageTablesTest, SkeletonsOnePerRowAreMovedAtOpen) {
   EXPECT_EQ(storage_->ReadRecords("acme", 1, 1000)->size(), 70u);
 }
 
-// A skeleton is read from the run that holds it; a run that does not
-// decode up to it is DataLoss, named at the seq, not "missing".
+// A skeleton is read from the run that holds it, among the rows keyed at
+// most 63 below it (store::SkeletonRunFloor); a row that does not decode up
+// to it is DataLoss named at the seq, and so is a gap, never "missing".
 TEST_F(StorageTablesTest, ASkeletonIsReadFromItsRun) {
-  AppendInterleaved({"acme"}, 1, 30, 100);
+  // Three requests of 64: rows at 1, 65 and 129 (kBodyRunMaxRecords each).
+  AppendInterleaved({"acme"}, 3, 64, 100);
+  AppendInterleaved({"beta"}, 1, 5, 100);
   auto rows = BodyRows(store::kSkeletonsCf);
-  ASSERT_EQ(rows.size(), 1u);
-  for (uint64_t seq : {1, 17, 30}) {
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(std::get<1>(rows[1]), 65u);
+  for (uint64_t seq : {1, 63, 64, 65, 128, 129, 192}) {
     auto sk = storage_->GetSkeleton("acme", seq);
-    ASSERT_TRUE(sk.ok()) << sk.status();
+    ASSERT_TRUE(sk.ok()) << seq << ": " << sk.status();
     EXPECT_EQ(sk->category, "access");
   }
-  EXPECT_EQ(storage_->GetSkeleton("acme", 31).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(storage_->GetSkeleton("beta", 1).status().code(), absl::StatusCode::kNotFound);
-  // Cut the row inside seq 20's skeleton.
-  const auto& [tenant, first, value] = rows[0];
-  store::BodyRun run(first, value);
+  EXPECT_EQ(storage_->GetSkeleton("acme", 193).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(storage_->GetSkeleton("gamma", 1).status().code(), absl::StatusCode::kNotFound);
+  auto from128 = storage_->ReadRecords("acme", 128, 1000);
+  ASSERT_TRUE(from128.ok()) << from128.status();
+  ASSERT_EQ(from128->size(), 65u);
+  EXPECT_EQ(from128->front().seq, 128u);
+  EXPECT_EQ(from128->back().seq, 192u);
+  auto across = storage_->LeafHashes("acme", 60, 70);  // seqs 61..70, two rows
+  ASSERT_TRUE(across.ok()) << across.status();
+  ASSERT_EQ(across->size(), 10u);
+  EXPECT_EQ((*across)[4], store::LeafOf(*storage_->GetSkeleton("acme", 65)));
+
+  // The row at 65 cut inside seq 100's skeleton.
+  const std::string& value = std::get<2>(rows[1]);
+  store::BodyRun run(65, value);
   uint64_t seq;
   std::string_view skeleton;
   size_t cut = 0;
-  while (run.Next(&seq, &skeleton) && seq < 20) cut = skeleton.data() + skeleton.size() - value.data();
+  while (run.Next(&seq, &skeleton) && seq < 100) {
+    cut = skeleton.data() + skeleton.size() - value.data();
+  }
   ASSERT_TRUE(storage_->db()
                   ->Put(rocksdb::WriteOptions(), Cf(store::kSkeletonsCf),
-                        store::SeqKey("acme", first), value.substr(0, cut + 30))
+                        store::SeqKey("acme", 65), value.substr(0, cut + 30))
                   .ok());
-  EXPECT_TRUE(storage_->GetSkeleton("acme", 19).ok());
-  auto damaged = storage_->GetSkeleton("acme", 20);
-  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss) << damaged.status();
-  EXPECT_TRUE(absl::StrContains(damaged.status().message(), "acme/20")) << damaged.status();
-  auto records = storage_->ReadRecords("acme", 1, 100);
+  EXPECT_TRUE(storage_->GetSkeleton("acme", 99).ok());
+  for (uint64_t damaged_seq : {100, 128}) {
+    auto damaged = storage_->GetSkeleton("acme", damaged_seq);
+    EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss) << damaged.status();
+  }
+  EXPECT_TRUE(absl::StrContains(storage_->GetSkeleton("acme", 100).status().message(),
+                                "acme/100"));
+  EXPECT_TRUE(storage_->GetSkeleton("acme", 129).ok()) << "the next row is whole";
+  auto records = storage_->ReadRecords("acme", 90, 100);
   EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
-  auto leaves = storage_->LeafHashes("acme", 0, 16);
-  EXPECT_TRUE(leaves.ok()) << leaves.status();
-  EXPECT_EQ(storage_->LeafHashes("acme", 16, 32).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(storage_->LeafHashes("acme", 80, 96).ok());
+  EXPECT_EQ(storage_->LeafHashes("acme", 96, 112).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(storage_->ReadRecords("beta", 1, 10).ok()) << "another tenant reads on";
+
+  // A row cut at an entry's end decodes, one seq short: a gap in a scan is
+  // damage too (skeletons are never deleted).
+  ASSERT_TRUE(storage_->db()
+                  ->Put(rocksdb::WriteOptions(), Cf(store::kSkeletonsCf),
+                        store::SeqKey("acme", 65), value.substr(0, cut))
+                  .ok());
+  auto gap = storage_->ReadRecords("acme", 95, 100);
+  ASSERT_EQ(gap.status().code(), absl::StatusCode::kDataLoss) << gap.status();
+  EXPECT_TRUE(absl::StrContains(gap.status().message(), "acme/100")) << gap.status();
 }
 
 // Records RocksDB's max_background_jobs each time a compaction of the

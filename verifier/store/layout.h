@@ -12,8 +12,9 @@
 //                    a retention override set at runtime
 //                "hold/" || tenant -> reason: a legal hold
 //                "purged/" || tenant -> the signed deletion certificate
-//   skeletons_v2 key(tenant, s) -> a run of the tenant's skeletons, seqs
-//                    strictly increasing from s, encoded as a run of bodies
+//   skeletons_v2 key(tenant, s) -> a run of the tenant's skeletons,
+//                    consecutive seqs from s, at most kBodyRunMaxRecords
+//                    (SkeletonRunFloor), encoded as a run of bodies
 //                    is (BodyRun: u64(seq) || u32(n) || skeleton); a
 //                    skeleton is u64(received_at_ns) || body_digest(32)
 //                    || entry_hash(32) || category: 72 bytes and the
@@ -21,7 +22,8 @@
 //                    kept when retention prunes the body and event-id
 //                    entry, the only other copies). The committer writes
 //                    each run of bodies' skeletons as a run under the same
-//                    key; nothing rewrites a run. Rows of one tenant never
+//                    key; only the tree upgrade of an older store rewrites
+//                    a row (a run of one). Rows of one tenant never
 //                    overlap. Stores from before it have "skeletons",
 //                    key(tenant, seq) -> one skeleton, which the daemon
 //                    moves here (one row per skeleton) when it opens them.
@@ -369,6 +371,18 @@ inline void AppendToSkeletonRun(std::string* row, uint64_t seq, std::string_view
 // nothing rewrites them (those of older stores are runs of one).
 inline std::string SkeletonRunFloor(std::string_view tenant, uint64_t seq) {
   return SeqKey(tenant, seq >= kBodyRunMaxRecords ? seq - (kBodyRunMaxRecords - 1) : 0);
+}
+
+// The smallest key above every key(tenant, s) with s <= seq: an iterator's
+// upper bound for reads up to seq, so that no row after it, the next
+// tenant's included, is read.
+inline std::string SeqKeyAbove(std::string_view tenant, uint64_t seq) {
+  if (seq == UINT64_MAX) {
+    std::string k(tenant);
+    k.push_back('\x01');
+    return k;
+  }
+  return SeqKey(tenant, seq + 1);
 }
 
 // Reads the bodies of one row of kBodiesCf (or the skeletons of one row of

@@ -269,8 +269,10 @@ std::unique_ptr<RecordRows> Reader::NewRecordRows(
     r->skeletons_->SeekToFirst();
     r->bodies_->SeekToFirst();
   } else {
-    r->skeletons_->Seek(lower);
-    r->bodies_->Seek(lower);
+    // No row of the tenant starts before its prefix: a forward seek reads
+    // nothing of the tenant before it (Seek would read its last table).
+    r->skeletons_->SeekFrom(lower, lower);
+    r->bodies_->SeekFrom(lower, lower);
   }
   r->Settle();
   return r;
@@ -310,11 +312,15 @@ absl::StatusOr<std::optional<std::string>> Reader::Get(
 
 absl::StatusOr<std::optional<std::string>> Reader::GetSkeleton(std::string_view tenant,
                                                                uint64_t seq) const {
+  // Rows from SkeletonRunFloor up to seq, none after it (as the daemon's
+  // Storage::GetSkeleton).
+  const std::string above = SeqKeyAbove(tenant, seq);
+  const rocksdb::Slice above_slice(above);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &above_slice;
   std::unique_ptr<rocksdb::Iterator> runs, legacy;
-  if (auto* h = Handle(kSkeletonsCf)) runs.reset(db_->NewIterator(rocksdb::ReadOptions(), h));
-  if (auto* h = Handle(kLegacySkeletonsCf)) {
-    legacy.reset(db_->NewIterator(rocksdb::ReadOptions(), h));
-  }
+  if (auto* h = Handle(kSkeletonsCf)) runs.reset(db_->NewIterator(ro, h));
+  if (auto* h = Handle(kLegacySkeletonsCf)) legacy.reset(db_->NewIterator(ro, h));
   SkeletonRecords skeletons(runs.get(), legacy.get());
   const std::string key = SeqKey(tenant, seq);
   skeletons.SeekFrom(SkeletonRunFloor(tenant, seq), key);
