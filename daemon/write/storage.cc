@@ -503,52 +503,37 @@ absl::Status Storage::MoveLegacyEventIds() {
 }
 
 absl::Status Storage::MoveLegacyBodies() {
-  if (legacy_bodies_ == nullptr) return absl::OkStatus();
-  spdlog::info("event=bodies_upgrade_start");
-  // Each body becomes a run of one under the same key.
+  return MoveIntoRunsOfOne(&legacy_bodies_, bodies_, "bodies_upgrade");
+}
+
+absl::Status Storage::MoveLegacySkeletons() {
+  return MoveIntoRunsOfOne(&legacy_skeletons_, skeletons_, "skeletons_upgrade");
+}
+
+absl::Status Storage::MoveIntoRunsOfOne(rocksdb::ColumnFamilyHandle** legacy,
+                                        rocksdb::ColumnFamilyHandle* runs,
+                                        std::string_view event) {
+  if (*legacy == nullptr) return absl::OkStatus();
+  spdlog::info("event={}_start", event);
+  // Each row (a body or a skeleton) becomes a run of one under the same key.
   std::string run;
   auto moved = MoveLegacyRows(
-      &legacy_bodies_, "bodies_upgrade", 1 << 14,
+      legacy, event, 1 << 14,
       [&](const rocksdb::Slice& key, const rocksdb::Slice& value, rocksdb::WriteBatch* batch) {
         std::string_view tenant;
         uint64_t seq;
         if (store::ParseSeqKey(ToView(key), &tenant, &seq)) {
           run.clear();
           store::AppendToBodyRun(&run, seq, ToView(value));
-          batch->Put(bodies_, key, run);
+          batch->Put(runs, key, run);
         } else {
           // Not a record's key: kept as it is, for the verifier to name.
-          batch->Put(bodies_, key, value);
+          batch->Put(runs, key, value);
         }
         return true;
       });
   if (!moved.ok()) return moved.status();
-  spdlog::info("event=bodies_upgrade_done rows={}", *moved);
-  return absl::OkStatus();
-}
-
-absl::Status Storage::MoveLegacySkeletons() {
-  if (legacy_skeletons_ == nullptr) return absl::OkStatus();
-  spdlog::info("event=skeletons_upgrade_start");
-  // Each skeleton becomes a run of one under the same key.
-  std::string run;
-  auto moved = MoveLegacyRows(
-      &legacy_skeletons_, "skeletons_upgrade", 1 << 14,
-      [&](const rocksdb::Slice& key, const rocksdb::Slice& value, rocksdb::WriteBatch* batch) {
-        std::string_view tenant;
-        uint64_t seq;
-        if (store::ParseSeqKey(ToView(key), &tenant, &seq)) {
-          run.clear();
-          store::AppendToSkeletonRun(&run, seq, ToView(value));
-          batch->Put(skeletons_, key, run);
-        } else {
-          // Not a record's key: kept as it is, for the verifier to name.
-          batch->Put(skeletons_, key, value);
-        }
-        return true;
-      });
-  if (!moved.ok()) return moved.status();
-  spdlog::info("event=skeletons_upgrade_done rows={}", *moved);
+  spdlog::info("event={}_done rows={}", event, *moved);
   return absl::OkStatus();
 }
 

@@ -305,6 +305,11 @@ class Storage {
   absl::Status MoveLegacyBodies();
   // The same for skeletons (store::kLegacySkeletonsCf into kSkeletonsCf).
   absl::Status MoveLegacySkeletons();
+  // Both: every row of *legacy into `runs` as a run of one under its key
+  // (a row whose key is not key(tenant, seq) as it is), logging
+  // event=<event>_start, _progress and _done.
+  absl::Status MoveIntoRunsOfOne(rocksdb::ColumnFamilyHandle** legacy,
+                                 rocksdb::ColumnFamilyHandle* runs, std::string_view event);
   // DataLoss for a row of `tenant`'s skeletons that does not decode, or a
   // skeleton that does not, named at `seq`.
   static absl::Status SkeletonDamaged(std::string_view tenant, uint64_t seq);
