@@ -53,11 +53,16 @@ class BodyRecordsTest : public ::testing::Test {
   }
   // Every body from `from` (all if empty), as "tenant/seq" -> value, in the
   // order read; checks that keys rise strictly.
+  // With `skeletons`, read as SkeletonRecords.
   std::vector<std::pair<std::string, std::string>> Read(std::string_view from = {},
-                                                        bool legacy = true) {
+                                                        bool legacy = true,
+                                                        bool skeletons = false) {
     std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator({}, handles_[1]));
     std::unique_ptr<rocksdb::Iterator> old(db_->NewIterator({}, handles_[2]));
-    BodyRecords b(runs.get(), legacy ? old.get() : nullptr);
+    std::unique_ptr<BodyRecords> records =
+        skeletons ? std::make_unique<SkeletonRecords>(runs.get(), legacy ? old.get() : nullptr)
+                  : std::make_unique<BodyRecords>(runs.get(), legacy ? old.get() : nullptr);
+    BodyRecords& b = *records;
     if (from.empty()) {
       b.SeekToFirst();
     } else {
@@ -195,6 +200,36 @@ TEST_F(BodyRecordsTest, OverlappingRunsReadAsAFault) {
   // for its rest, which joins its body 1.
   EXPECT_EQ(Read(), (Got{{"acme/1*", "a1" + first.substr(kBodyRunEntryHeader + 2)},
                          {"acme/2", "x2"}, {"acme/4", "x4"}}));
+}
+
+// The daemon reads a skeleton from the rows of the 64 keys up to its seq
+// (SkeletonRunFloor): a skeleton further from its row's key is where the
+// row stops, as read by SkeletonRecords. Bodies have no such bound.
+TEST_F(BodyRecordsTest, ASkeletonOutOfItsRowsReachIsWhereTheRowStops) {
+  Bodies full, over;
+  for (uint64_t seq = 1; seq <= kBodyRunMaxRecords; ++seq) {
+    full.emplace_back(seq, "s" + std::to_string(seq));
+  }
+  over = full;
+  over.emplace_back(kBodyRunMaxRecords + 1, "s65");
+  PutRun("acme", 1, RunOf(full));
+  Got got = Read({}, false, /*skeletons=*/true);
+  ASSERT_EQ(got.size(), kBodyRunMaxRecords);
+  EXPECT_EQ(got.back(), (std::pair<std::string, std::string>{"acme/64", "s64"}));
+
+  PutRun("acme", 1, RunOf(over));
+  got = Read({}, false, /*skeletons=*/true);
+  ASSERT_EQ(got.size(), kBodyRunMaxRecords + 1);
+  EXPECT_EQ(got[63], (std::pair<std::string, std::string>{"acme/64", "s64"}));
+  EXPECT_EQ(got[64], (std::pair<std::string, std::string>{"acme/65*", RunOf({{65, "s65"}})}));
+  EXPECT_EQ(Read({}, false).back(), (std::pair<std::string, std::string>{"acme/65", "s65"}))
+      << "a run of bodies may hold more";
+
+  // A seq beyond reach after a gap: the rest is named at the first seq
+  // after the last skeleton read.
+  PutRun("acme", 1, RunOf({{1, "s1"}, {2, "s2"}, {100, "s100"}}));
+  EXPECT_EQ(Read({}, false, /*skeletons=*/true),
+            (Got{{"acme/1", "s1"}, {"acme/2", "s2"}, {"acme/3*", RunOf({{100, "s100"}})}}));
 }
 
 // A key that is not key(tenant, seq) is handed on whole.

@@ -225,6 +225,29 @@ TEST_F(StoreCheckTest, ARowOfSkeletonsCutShortIsNamedAtTheSeqOfTheCut) {
   EXPECT_EQ(o.result.tenants[0].findings, 0u) << "acme is untouched";
 }
 
+// Two rows of skeletons joined into one (as `ldb` could), every hash still
+// holding: the daemon would not find the skeletons 64 or more seqs above
+// the row's key (SkeletonRunFloor), so the check names the first of them.
+TEST_F(StoreCheckTest, ARowOfSkeletonsPastItsReachIsNamedWhereItsReachEnds) {
+  {
+    RawStore s(dir_);
+    // WriteChain put acme's skeletons 1..64 in one row and 65..100 in another.
+    auto first = s.Get(store::kSkeletonsCf, store::SeqKey("acme", 1));
+    auto second = s.Get(store::kSkeletonsCf, store::SeqKey("acme", 65));
+    ASSERT_TRUE(first.has_value() && second.has_value());
+    s.Delete(store::kSkeletonsCf, store::SeqKey("acme", 65));
+    s.Put(store::kSkeletonsCf, store::SeqKey("acme", 1), *first + *second);
+  }
+  Outcome o = Check(dir_);
+  ASSERT_FALSE(o.findings.empty());
+  EXPECT_EQ(o.findings[0].tenant, "acme");
+  EXPECT_EQ(o.findings[0].seq, 65u) << Describe(o.findings);
+  EXPECT_EQ(o.findings[0].kind, Kind::kMalformed) << Describe(o.findings);
+  for (const auto& f : o.findings) {
+    if (f.tenant == "acme") EXPECT_GE(f.seq, 65u) << Describe(o.findings);
+  }
+}
+
 // A row of bodies cut short (as `ldb put` could): the bodies before the cut
 // verify, the damage is named at the seq where the row stops decoding, and
 // the seqs after it read as pruned (lawfully here: acme's policy of one day

@@ -75,14 +75,14 @@ rocksdb::Status BodyRecords::status() const {
 }
 
 void BodyRecords::NextRunBody() {
-  if (++at_ < bodies_.size()) return;
+  if (++at_ < n_) return;
   LoadRun();
 }
 
 void BodyRecords::LoadRun() {
-  bodies_.clear();
+  n_ = 0;
   at_ = 0;
-  while (bodies_.empty() && runs_->Valid()) {
+  while (n_ == 0 && runs_->Valid()) {
     row_key_.assign(Key(runs_));
     row_.assign(Value(runs_));
     runs_->Next();
@@ -98,12 +98,16 @@ void BodyRecords::DecodeRun(std::string_view next_key) {
   uint64_t first;
   if (!ParseSeqKey(row_key_, &tenant, &first)) {
     // Not a key(tenant, seq): handed on whole, for the checker to name.
-    bodies_.push_back({row_key_, row_, true});
+    Slot().key.assign(row_key_);
+    Add(row_, true);
     return;
   }
-  const std::string prefix = TenantPrefix(tenant);
-  auto key_of = [&](uint64_t seq) {
-    std::string k = prefix;
+  prefix_ = TenantPrefix(tenant);
+  // key(tenant, seq), written into the next free slot's key (whose buffer
+  // is reused from row to row).
+  auto key_of = [&](uint64_t seq) -> std::string_view {
+    std::string& k = Slot().key;
+    k.assign(prefix_);
     chain::PutU64(&k, seq);
     return k;
   };
@@ -115,7 +119,7 @@ void BodyRecords::DecodeRun(std::string_view next_key) {
   bool rest_has_seq = true;
   for (;;) {
     const uint64_t min = run.next_min_seq();
-    const bool had_body = !bodies_.empty();
+    const bool had_body = n_ > 0;
     if (!run.Next(&seq, &body)) {
       if (run.malformed() || row_.empty()) {
         rest = row_.empty() ? row_.data() : run.rest().data();
@@ -125,28 +129,40 @@ void BodyRecords::DecodeRun(std::string_view next_key) {
       }
       break;
     }
-    std::string k = key_of(seq);
-    if (!next_key.empty() && std::string_view(k) >= next_key) {
-      // Reaches into the next row: the fault is here.
+    if (const std::string_view k = key_of(seq);
+        seq - first >= reach_ || (!next_key.empty() && k >= next_key)) {
+      // Out of the row's reach, or into the next row: the fault is here.
       rest = body.data() - kBodyRunEntryHeader;
       rest_seq = min;
       break;
     }
-    bodies_.push_back({std::move(k), body, false});
+    Add(body, false);
   }
   if (rest == nullptr) return;
   const std::string_view tail(rest, static_cast<size_t>(row_.data() + row_.size() - rest));
-  std::string k = rest_has_seq ? key_of(rest_seq) : std::string();
-  if (rest_has_seq && (next_key.empty() || std::string_view(k) < next_key)) {
-    bodies_.push_back({std::move(k), tail, true});
-  } else if (!bodies_.empty()) {
+  if (rest_has_seq && (key_of(rest_seq) < next_key || next_key.empty())) {
+    Add(tail, true);
+  } else if (n_ > 0) {
     // No seq is free for it: the last body reads with the rest after it.
-    Body& last = bodies_.back();
+    Body& last = bodies_[n_ - 1];
     last.value = std::string_view(last.value.data(), last.value.size() + tail.size());
     last.damaged = true;
   } else {
-    bodies_.push_back({row_key_, row_, true});  // (a row's own key is below the next)
+    Slot().key.assign(row_key_);  // (a row's own key is below the next)
+    Add(row_, true);
   }
+}
+
+BodyRecords::Body& BodyRecords::Slot() {
+  if (n_ == bodies_.size()) bodies_.emplace_back();
+  return bodies_[n_];
+}
+
+void BodyRecords::Add(std::string_view value, bool damaged) {
+  Body& b = Slot();
+  b.value = value;
+  b.damaged = damaged;
+  ++n_;
 }
 
 void BodyRecords::Settle() {

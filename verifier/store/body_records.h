@@ -17,6 +17,11 @@
 // row read as pruned. Where both column families hold a seq (a move the
 // daemon did not finish), the run's copy is read.
 //
+// Skeletons (SkeletonRecords) are also read only within reach of their
+// row's key: the daemon reads the skeleton of seq from the rows of keys
+// seq - 63 to seq (SkeletonRunFloor), so a skeleton kBodyRunMaxRecords or
+// more seqs above its row's key starts the row's undecoded rest there.
+//
 // Not thread-safe. The iterators are not owned and must outlive it; a
 // body's key and value stay valid until the next Next() or Seek().
 #ifndef INDELIBLE_VERIFIER_STORE_BODY_RECORDS_H_
@@ -38,7 +43,7 @@ class BodyRecords {
   // `runs` iterates kBodiesCf, `legacy` kLegacyBodiesCf; either may be null
   // (a store without that column family). Call Seek or SeekToFirst first.
   BodyRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy)
-      : runs_(runs), legacy_(legacy) {}
+      : BodyRecords(runs, legacy, UINT64_MAX) {}
 
   void SeekToFirst();
   // The first body whose key(tenant, seq) is at or after `key`, or a
@@ -61,6 +66,11 @@ class BodyRecords {
   // The first error of either iterator (OK while Valid()).
   rocksdb::Status status() const;
 
+ protected:
+  // A row holds seqs below its key's seq + `reach` only.
+  BodyRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy, uint64_t reach)
+      : runs_(runs), legacy_(legacy), reach_(reach) {}
+
  private:
   struct Body {
     std::string key;
@@ -80,28 +90,41 @@ class BodyRecords {
   // Decodes row_ (of key row_key_) into bodies_, each below `next_key`
   // (none if empty).
   void DecodeRun(std::string_view next_key);
+  // The slot after the last body of the row (bodies_[n_]), made if new;
+  // Add fills in its value and makes it the row's last body.
+  Body& Slot();
+  void Add(std::string_view value, bool damaged);
   void NextRunBody();
   // Skips the bodies below `key` (Seek).
   void SkipTo(std::string_view key);
-  bool run_valid() const { return at_ < bodies_.size(); }
+  bool run_valid() const { return at_ < n_; }
   // Picks the lower of the two sides.
   void Settle();
 
   rocksdb::Iterator* const runs_;
   rocksdb::Iterator* const legacy_;
+  const uint64_t reach_;
   // The current row, copied (runs_ has moved on to the next), and its
-  // bodies; at_ is the current one.
+  // bodies, bodies_[0, n_); at_ is the current one. Slots past n_ are kept
+  // from earlier rows so that their keys' buffers are reused.
   std::string row_key_;
   std::string row_;
   std::string next_key_;  // the next row's key; empty if it is the last
+  std::string prefix_;    // the row's TenantPrefix
   std::vector<Body> bodies_;
+  size_t n_ = 0;
   size_t at_ = 0;
   bool valid_ = false;
   bool from_run_ = false;
 };
 
-// The skeletons of a store one record at a time (above).
-using SkeletonRecords = BodyRecords;
+// The skeletons of a store one record at a time (above), each within
+// kBodyRunMaxRecords seqs of its row's key.
+class SkeletonRecords : public BodyRecords {
+ public:
+  SkeletonRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy)
+      : BodyRecords(runs, legacy, kBodyRunMaxRecords) {}
+};
 
 }  // namespace indelible::store
 
