@@ -30,7 +30,6 @@ absl::StatusOr<std::vector<chain::Digest>> Storage::LeafHashes(std::string_view 
                                                                uint64_t begin, uint64_t end) {
   std::vector<chain::Digest> out;
   out.reserve(end - begin);
-  const std::string prefix = store::TenantPrefix(tenant);
   // No row after the last leaf is read (GetSkeleton).
   const std::string above = store::SeqKeyAbove(tenant, end);
   const rocksdb::Slice above_slice(above);
