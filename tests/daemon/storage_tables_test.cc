@@ -581,6 +581,33 @@ TEST_F(StorageTablesTest, ASkeletonIsReadFromItsRun) {
   EXPECT_TRUE(absl::StrContains(gap.status().message(), "acme/100")) << gap.status();
 }
 
+// Two rows of skeletons joined into one, every hash holding: a point read
+// does not reach the seqs 64 or more above the row's key, and scans stop
+// there too rather than serve what a point read cannot find.
+TEST_F(StorageTablesTest, SkeletonsOutOfTheirRowsReachAreDamageToScans) {
+  AppendInterleaved({"acme"}, 2, 64, 100);  // rows at 1 and 65
+  auto rows = BodyRows(store::kSkeletonsCf);
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(std::get<1>(rows[1]), 65u);
+  rocksdb::WriteBatch join;
+  ASSERT_TRUE(join.Delete(Cf(store::kSkeletonsCf), store::SeqKey("acme", 65)).ok());
+  ASSERT_TRUE(join.Put(Cf(store::kSkeletonsCf), store::SeqKey("acme", 1),
+                       std::get<2>(rows[0]) + std::get<2>(rows[1]))
+                  .ok());
+  ASSERT_TRUE(storage_->db()->Write(rocksdb::WriteOptions(), &join).ok());
+
+  EXPECT_TRUE(storage_->GetSkeleton("acme", 64).ok());
+  EXPECT_FALSE(storage_->GetSkeleton("acme", 65).ok());
+  auto in_reach = storage_->ReadRecords("acme", 1, 64);
+  ASSERT_TRUE(in_reach.ok()) << in_reach.status();
+  EXPECT_EQ(in_reach->size(), 64u);
+  EXPECT_TRUE(storage_->LeafHashes("acme", 0, 64).ok());
+  auto records = storage_->ReadRecords("acme", 60, 10);
+  EXPECT_EQ(records.status().code(), absl::StatusCode::kDataLoss) << records.status();
+  auto leaves = storage_->LeafHashes("acme", 60, 70);
+  EXPECT_EQ(leaves.status().code(), absl::StatusCode::kDataLoss) << leaves.status();
+}
+
 // Records RocksDB's max_background_jobs each time a compaction of the
 // bodies starts, manual (a purge's, retention's) or RocksDB's own.
 class JobsProbe final : public rocksdb::CompactionFilterFactory {

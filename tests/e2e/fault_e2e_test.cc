@@ -629,5 +629,74 @@ TEST(FaultE2E, DamagedTableFileQuarantinesItsTenantAndTheVerifierNamesIt) {
             << check.out << check.err << std::endl;
 }
 
+// Rows of skeletons joined by hand with RocksDB's own `ldb`, every hash
+// still holding: the daemon reads a skeleton only from the rows keyed
+// within 63 seqs below it (layout.h, SkeletonRunFloor), so the records
+// beyond that reach are lost to it. The verifier names the first of them
+// `malformed`, and the daemon answers DataLoss rather than serve them.
+TEST(FaultE2E, SkeletonRowsJoinedWithLdbAreNamedAndNotServed) {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto d = DaemonProcess::Start({.data_dir = data});
+  ASSERT_TRUE(d.ok()) << d.status();
+  std::unique_ptr<DaemonProcess> daemon = std::move(*d);
+  {
+    auto c = Connect(*daemon);
+    ASSERT_NE(c, nullptr);
+    std::vector<v1::Event> events;
+    for (int i = 0; i < 100; ++i) events.push_back(MakeEvent("acme", "e" + std::to_string(i)));
+    ASSERT_TRUE(c->AppendBatch(events).ok());
+  }
+  ASSERT_EQ(daemon->Stop(), 0) << daemon->Log();
+  auto check = [&] {
+    return testing::RunCommand(
+        {testing::BinPath("indelible-verify"), "check", "--data-dir", data});
+  };
+  const testing::CommandResult clean = check();
+  ASSERT_NE(clean.exit_code, 1) << clean.out << clean.err;
+
+  // acme's rows of skeletons (runs of at most 64: 1..64 and 65..100).
+  const std::string cf = std::string("--column_family=") + store::kSkeletonsCf;
+  testing::CommandResult scan = testing::RunCommand(
+      {"/usr/bin/ldb", "--db=" + data, cf, "--hex", "scan",
+       "--from=0x" + chain::ToHex(store::TenantPrefix("acme"))});
+  ASSERT_EQ(scan.exit_code, 0) << scan.out << scan.err;
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(scan.out, '\n', absl::SkipEmpty())) {
+    const size_t arrow = line.find(" : 0x");
+    ASSERT_TRUE(absl::StartsWith(line, "0x") && arrow != absl::string_view::npos) << line;
+    rows.emplace_back(absl::HexStringToBytes(line.substr(2, arrow - 2)),
+                      absl::HexStringToBytes(line.substr(arrow + 5)));
+  }
+  ASSERT_EQ(rows.size(), 2u) << scan.out;
+  ASSERT_EQ(rows[0].first, store::SeqKey("acme", 1));
+  ASSERT_EQ(rows[1].first, store::SeqKey("acme", 65));
+  for (const std::vector<std::string>& edit :
+       {std::vector<std::string>{"delete", "0x" + chain::ToHex(rows[1].first)},
+        std::vector<std::string>{"put", "0x" + chain::ToHex(rows[0].first),
+                                 "0x" + chain::ToHex(rows[0].second + rows[1].second)}}) {
+    std::vector<std::string> argv = {"/usr/bin/ldb", "--db=" + data, cf, "--hex"};
+    argv.insert(argv.end(), edit.begin(), edit.end());
+    testing::CommandResult r = testing::RunCommand(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+
+  const testing::CommandResult joined = check();
+  EXPECT_EQ(joined.exit_code, 1) << joined.out << joined.err;
+  EXPECT_TRUE(absl::StrContains(joined.out + joined.err, "acme seq 65 malformed"))
+      << joined.out << joined.err;
+
+  ASSERT_TRUE(daemon->Restart().ok()) << daemon->Log();
+  auto c = Connect(*daemon);
+  ASSERT_NE(c, nullptr);
+  uint64_t last = 0;
+  absl::Status read = c->ReadRecords("acme", 60, 0, [&](const v1::Record& r) {
+    last = r.seq();
+    return true;
+  });
+  EXPECT_EQ(read.code(), absl::StatusCode::kDataLoss) << read;
+  EXPECT_LT(last, 65u) << "served a record beyond its row's reach";
+}
+
 }  // namespace
 }  // namespace indelible

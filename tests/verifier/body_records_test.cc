@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,10 +60,11 @@ class BodyRecordsTest : public ::testing::Test {
                                                         bool skeletons = false) {
     std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator({}, handles_[1]));
     std::unique_ptr<rocksdb::Iterator> old(db_->NewIterator({}, handles_[2]));
-    std::unique_ptr<BodyRecords> records =
-        skeletons ? std::make_unique<SkeletonRecords>(runs.get(), legacy ? old.get() : nullptr)
-                  : std::make_unique<BodyRecords>(runs.get(), legacy ? old.get() : nullptr);
-    BodyRecords& b = *records;
+    std::optional<BodyRecords> bodies;
+    std::optional<SkeletonRecords> skeleton_records;
+    rocksdb::Iterator* const old_it = legacy ? old.get() : nullptr;
+    BodyRecords& b = skeletons ? skeleton_records.emplace(runs.get(), old_it)
+                               : bodies.emplace(runs.get(), old_it);
     if (from.empty()) {
       b.SeekToFirst();
     } else {
@@ -230,6 +232,70 @@ TEST_F(BodyRecordsTest, ASkeletonOutOfItsRowsReachIsWhereTheRowStops) {
   PutRun("acme", 1, RunOf({{1, "s1"}, {2, "s2"}, {100, "s100"}}));
   EXPECT_EQ(Read({}, false, /*skeletons=*/true),
             (Got{{"acme/1", "s1"}, {"acme/2", "s2"}, {"acme/3*", RunOf({{100, "s100"}})}}));
+
+  // Reach is counted from the row's key, not from its first skeleton: a row
+  // keyed 1 that starts at 2 holds 64 skeletons, of which 65 is out of reach.
+  Bodies from_two(full.begin() + 1, full.end());
+  from_two.emplace_back(kBodyRunMaxRecords + 1, "s65");
+  PutRun("acme", 1, RunOf(from_two));
+  got = Read({}, false, /*skeletons=*/true);
+  ASSERT_EQ(got.size(), kBodyRunMaxRecords);
+  EXPECT_EQ(got.front().first, "acme/2");
+  EXPECT_EQ(got.back(), (std::pair<std::string, std::string>{"acme/65*", RunOf({{65, "s65"}})}));
+
+  // Where the next row starts at the first seq out of reach, no seq is free
+  // for the rest: it is read as the end of the last skeleton in reach.
+  PutRun("acme", 1, RunOf(over));
+  PutRun("acme", 65, RunOf({{65, "t65"}}));
+  got = Read({}, false, /*skeletons=*/true);
+  ASSERT_EQ(got.size(), kBodyRunMaxRecords + 1);
+  EXPECT_EQ(got[63], (std::pair<std::string, std::string>{"acme/64*",
+                                                          "s64" + RunOf({{65, "s65"}})}));
+  EXPECT_EQ(got[64], (std::pair<std::string, std::string>{"acme/65", "t65"}));
+  ASSERT_TRUE(db_->Delete({}, handles_[1], SeqKey("acme", 65)).ok());
+
+  // A seek reads the same: into the row, and from the floor of a seq.
+  EXPECT_EQ(Read(SeqKey("acme", 64), false, /*skeletons=*/true),
+            (Got{{"acme/64", "s64"}, {"acme/65*", RunOf({{65, "s65"}})}}));
+  {
+    std::unique_ptr<rocksdb::Iterator> runs(db_->NewIterator({}, handles_[1]));
+    SkeletonRecords s(runs.get(), nullptr);
+    s.SeekFrom(SkeletonRunFloor("acme", 64), SeqKey("acme", 64));
+    ASSERT_TRUE(s.Valid());
+    EXPECT_EQ(s.key(), SeqKey("acme", 64));
+    EXPECT_FALSE(s.damaged());
+    s.Next();
+    ASSERT_TRUE(s.Valid());
+    EXPECT_EQ(s.key(), SeqKey("acme", 65));
+    EXPECT_TRUE(s.damaged());
+    // From the floor of 65 the row is not read at all, as the daemon's
+    // point read (GetSkeleton) does not read it.
+    s.SeekFrom(SkeletonRunFloor("acme", 65), SeqKey("acme", 65));
+    EXPECT_FALSE(s.Valid() && s.key().starts_with(TenantPrefix("acme")));
+  }
+
+  // Bodies have no such bound, even at the greatest distance.
+  const uint64_t max = UINT64_MAX;
+  PutRun("zeta", 0, RunOf({{0, "z0"}, {max, "zmax"}}));
+  EXPECT_EQ(Read(TenantPrefix("zeta"), false),
+            (Got{{"zeta/0", "z0"}, {"zeta/" + std::to_string(max), "zmax"}}));
+}
+
+// Keys too long to live inside a string object, over many rows: each row's
+// keys are written into the buffers of the row before.
+TEST_F(BodyRecordsTest, LongKeysReadAcrossManyRows) {
+  const std::string tenant = "a-tenant-whose-id-is-long-enough";
+  Got want;
+  for (uint64_t key = 1; key <= 200; key += 40) {
+    Bodies row;
+    for (uint64_t seq = key; seq < key + (key == 41 ? 3 : 40); ++seq) {
+      row.emplace_back(seq, "b" + std::to_string(seq));
+      want.emplace_back(tenant + "/" + std::to_string(seq), "b" + std::to_string(seq));
+    }
+    PutRun(tenant, key, RunOf(row));
+  }
+  EXPECT_EQ(Read(), want);
+  EXPECT_EQ(Read({}, true, /*skeletons=*/true), want);
 }
 
 // A key that is not key(tenant, seq) is handed on whole.

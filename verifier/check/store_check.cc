@@ -374,7 +374,9 @@ bool StoreScan::FeedRecords(ChainChecker* checker, TenantSteps* steps) {
     r.seq = seq;
     if (records_->skeleton_damaged()) {
       checker->AddUnreadableRecord(
-          seq, "its row of skeletons does not decode from this skeleton on");
+          seq,
+          "its row of skeletons does not decode from this skeleton on, or holds it 64 or more "
+          "seqs above the row's key, where the daemon does not read it");
       sink_.Follow(steps, tenant_id, r, TenantSteps::kUnreadable);
     } else if (!store::DecodeSkeleton(records_->skeleton(), &r.skeleton)) {
       checker->AddUnreadableRecord(

@@ -102,7 +102,8 @@ void BodyRecords::DecodeRun(std::string_view next_key) {
     Add(row_, true);
     return;
   }
-  prefix_ = TenantPrefix(tenant);
+  prefix_.assign(tenant);  // TenantPrefix, in a kept buffer
+  prefix_.push_back('\0');
   // key(tenant, seq), written into the next free slot's key (whose buffer
   // is reused from row to row).
   auto key_of = [&](uint64_t seq) -> std::string_view {
@@ -130,7 +131,7 @@ void BodyRecords::DecodeRun(std::string_view next_key) {
       break;
     }
     if (const std::string_view k = key_of(seq);
-        seq - first >= reach_ || (!next_key.empty() && k >= next_key)) {
+        seq - first > max_distance_ || (!next_key.empty() && k >= next_key)) {
       // Out of the row's reach, or into the next row: the fault is here.
       rest = body.data() - kBodyRunEntryHeader;
       rest_seq = min;

@@ -20,7 +20,8 @@
 // Skeletons (SkeletonRecords) are also read only within reach of their
 // row's key: the daemon reads the skeleton of seq from the rows of keys
 // seq - 63 to seq (SkeletonRunFloor), so a skeleton kBodyRunMaxRecords or
-// more seqs above its row's key starts the row's undecoded rest there.
+// more seqs above its row's key starts the row's undecoded rest, named as
+// any rest is (at the seq after the last skeleton read).
 //
 // Not thread-safe. The iterators are not owned and must outlive it; a
 // body's key and value stay valid until the next Next() or Seek().
@@ -67,9 +68,9 @@ class BodyRecords {
   rocksdb::Status status() const;
 
  protected:
-  // A row holds seqs below its key's seq + `reach` only.
-  BodyRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy, uint64_t reach)
-      : runs_(runs), legacy_(legacy), reach_(reach) {}
+  // A row holds seqs at most `max_distance` above its key's seq only.
+  BodyRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy, uint64_t max_distance)
+      : runs_(runs), legacy_(legacy), max_distance_(max_distance) {}
 
  private:
   struct Body {
@@ -103,7 +104,7 @@ class BodyRecords {
 
   rocksdb::Iterator* const runs_;
   rocksdb::Iterator* const legacy_;
-  const uint64_t reach_;
+  const uint64_t max_distance_;
   // The current row, copied (runs_ has moved on to the next), and its
   // bodies, bodies_[0, n_); at_ is the current one. Slots past n_ are kept
   // from earlier rows so that their keys' buffers are reused.
@@ -123,7 +124,7 @@ class BodyRecords {
 class SkeletonRecords : public BodyRecords {
  public:
   SkeletonRecords(rocksdb::Iterator* runs, rocksdb::Iterator* legacy)
-      : BodyRecords(runs, legacy, kBodyRunMaxRecords) {}
+      : BodyRecords(runs, legacy, kBodyRunMaxRecords - 1) {}
 };
 
 }  // namespace indelible::store
