@@ -59,6 +59,10 @@ def win_at(s; srv; r): [rows(s; srv)[] | select(.run == r) | .window.server_us_p
 def peer_cpu_ratio(s; p): . as $all
   | [runs[] as $r | ratio($all | win_at(p; "peer"; $r); $all | win_at(s; "daemon"; $r))
      | select(. != null)] | median;
+# Median over runs of peer scenario a / peer scenario b.
+def peer_peer_ratio(a; b): . as $all
+  | [runs[] as $r | ratio($all | eps_at(a; "peer"; $r); $all | eps_at(b; "peer"; $r))
+     | select(. != null)] | median;
 # Median over runs of daemon scenario a / daemon scenario b.
 def scenario_ratio(a; b): . as $all
   | [runs[] as $r | ratio($all | eps_at(a; "daemon"; $r); $all | eps_at(b; "daemon"; $r))
@@ -129,6 +133,16 @@ def verified(s): [rows(s; "daemon")[] | .verify]
              ["stream-8x16x100-t64", "peer-batch-t64"], ["unary-64", "peer-unary-t1"],
              ["unary-64-t8", "peer-unary-t8"], ["unary-64-t64", "peer-unary-t64"]][] as [$d, $p]
             | "| \($d) | \($all | wstat($d; "daemon"; .window.server_cores) | r2) | \($all | wstat($d; "daemon"; .window.server_us_per_event) | r2) | \($p) | \($all | wstat($p; "peer"; .window.server_cores) | r2) | \($all | wstat($p; "peer"; .window.server_us_per_event) | r2) | \($all | peer_cpu_ratio($d; $p) | r2)× | \($all | wstat($d; "daemon"; .window.machine_cores) | r2) | \($all | wstat($p; "peer"; .window.machine_cores) | r2) |" )
+        else empty end ),
+      ( if any($all[]; .scenario | startswith("peer-wire-")) then
+          "",
+          "The peer doing the daemon's work (-W): the client sends each row's event id and payload, a unique index refuses a repeated event id.",
+          "",
+          "| tenants | stream-8x16x100 events/s | peer, the daemon's work, rows/s | stream / it | its µs/row | daemon µs/event | its / daemon µs | peer 256-row tx / it |",
+          "|---|---|---|---|---|---|---|---|",
+          ( [["1", "stream-8x16x100", "t1"], ["8", "stream-8x16x100-t8", "t8"], ["64", "stream-8x16x100-t64", "t64"]][] as [$n, $st, $t]
+            | select(any($all[]; .scenario == "peer-wire-" + $t))
+            | "| \($n) | \($all | stat($st; "daemon"; .events_per_s) | r0) | \($all | stat("peer-wire-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($st; "peer-wire-" + $t) | r2)× | \($all | wstat("peer-wire-" + $t; "peer"; .window.server_us_per_event) | r2) | \($all | wstat($st; "daemon"; .window.server_us_per_event) | r2) | \($all | peer_cpu_ratio($st; "peer-wire-" + $t) | r2)× | \($all | peer_peer_ratio("peer-batch-" + $t; "peer-wire-" + $t) | r2)× |" )
         else empty end ),
       ( [$all[] | select(.scenario == "peer-check")][0] // empty
         | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),

@@ -9,7 +9,13 @@
 #   row, seq = last + 1, hash = sha256(prev_hash || seq || tenant || payload)
 #
 # with fsync and synchronous_commit on (PostgreSQL's defaults), driven by
-# pgbench. The server runs as the `postgres` user when called as root
+# pgbench. Beside it, for the peer doing the daemon's work (run_benchmarks.sh
+# -W), the same table with an event id per row, unique per tenant:
+#
+#   wire_events(tenant, seq, event_id, payload, hash), primary key (tenant,
+#   seq), unique (tenant, event_id); the same trigger
+#
+# whose rows the client sends (peer_run KIND wire). The server runs as the `postgres` user when called as root
 # (PostgreSQL refuses root), as the caller otherwise.
 #
 # Each tenant count has a database of its own (bench_t1, bench_t8, ...), as
@@ -19,11 +25,11 @@
 #   peer_start DIR TENANTS...
 #                           initialises and starts; sets PEER_PORT; creates
 #                           the table in a database per tenant count
-#   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD
+#   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD [KIND]
 #                           prints one JSON result (events_per_s, latency_ms)
-#   peer_preload DIR TENANTS ROWS PAYLOAD
+#   peer_preload DIR TENANTS ROWS PAYLOAD [KIND]
 #                           at least ROWS rows of 64 tenants into TENANTS'
-#                           database
+#                           database (KIND wire: into wire_events)
 #   peer_check DIR          prints one JSON result of the plpgsql re-hash of
 #                           every database
 #   peer_cpu_ticks DIR      CPU time the cluster has used, in clock ticks
@@ -102,6 +108,33 @@ BEGIN
 END $$;
 CREATE TRIGGER chain_link BEFORE INSERT ON events
   FOR EACH ROW EXECUTE FUNCTION chain_link();
+-- The peer doing the daemon's work: each row's event id and payload come
+-- from the client, and a repeated event id of a tenant is refused (the
+-- daemon's idempotency index). The trigger names its table: a dynamic one
+-- would cost the peer more than the original's.
+CREATE TABLE wire_events (
+  tenant text NOT NULL,
+  seq bigint NOT NULL,
+  event_id text NOT NULL,
+  payload bytea NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (tenant, seq),
+  UNIQUE (tenant, event_id));
+CREATE FUNCTION chain_link_wire() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  last_seq bigint;
+  last_hash bytea;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(NEW.tenant));
+  SELECT seq, hash INTO last_seq, last_hash FROM wire_events
+    WHERE tenant = NEW.tenant ORDER BY seq DESC LIMIT 1;
+  NEW.seq := coalesce(last_seq, 0) + 1;
+  NEW.hash := sha256(coalesce(last_hash, decode(repeat('00', 32), 'hex'))
+                     || int8send(NEW.seq) || convert_to(NEW.tenant, 'UTF8') || NEW.payload);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER chain_link_wire BEFORE INSERT ON wire_events
+  FOR EACH ROW EXECUTE FUNCTION chain_link_wire();
 -- The peer's verifier: re-hashes every tenant's chain in seq order and
 -- returns the rows checked (raises on the first break).
 CREATE FUNCTION chain_check() RETURNS bigint LANGUAGE plpgsql AS $$
@@ -138,16 +171,35 @@ peer_percentile() {
     i = int((NR - 1) * p / 100 + 0.5) + 1; if (i > NR) i = NR; print v[i] }'
 }
 
-# peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD: one pgbench run
-# of CLIENTS connections, each transaction inserting ROWS rows of one
-# tenant. With TENANTS >= CLIENTS no two clients share a tenant (client c
-# writes tenants c, c + CLIENTS, ...); with fewer, clients share them.
+# peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD [KIND]: one
+# pgbench run of CLIENTS connections, each transaction inserting ROWS rows
+# of one tenant. With TENANTS >= CLIENTS no two clients share a tenant
+# (client c writes tenants c, c + CLIENTS, ...); with fewer, clients share
+# them. KIND gen (the default): the server makes each row's payload
+# (generate_series and repeat), so no payload crosses the connection. KIND
+# wire: into wire_events, prepared INSERTs of 64 rows whose tenant, event id
+# and payload are parameters the client sends (pgbench takes at most 255
+# per statement), ROWS / 64 of them per transaction.
 peer_run() {
   local scenario="$1" dir="$2" tenants="$3" clients="$4" rows="$5" duration="$6" payload="$7"
-  local script="$dir/peer-$scenario.sql" logs="$dir/peer-log-$scenario" out tps
+  local kind="${8:-gen}"
+  local script="$dir/peer-$scenario.sql" logs="$dir/peer-log-$scenario" out tps i j
+  local vars=()
   {
     echo "\\set t (:client_id + $clients * random(0, $tenants)) % $tenants"
-    if ((rows == 1)); then
+    if [[ "$kind" == wire ]]; then
+      echo "\\set r random(1, 1000000000000000)"
+      ((rows == 1)) || echo "BEGIN;"
+      for ((i = 0; i < rows; i += 64)); do
+        printf 'INSERT INTO wire_events (tenant, event_id, payload) VALUES '
+        for ((j = i; j < rows && j < i + 64; j++)); do
+          ((j == i)) || printf ', '
+          printf "('t' || :t, :r || '-%d', :p::bytea)" "$j"
+        done
+        echo ";"
+      done
+      ((rows == 1)) || echo "COMMIT;"
+    elif ((rows == 1)); then
       echo "INSERT INTO events (tenant, payload) VALUES ('t' || :t, convert_to(repeat('x', $payload), 'UTF8'));"
     else
       echo "BEGIN;"
@@ -155,12 +207,15 @@ peer_run() {
       echo "COMMIT;"
     fi
   } >"$script"
+  # The wire payload: PAYLOAD bytes of 'x', as the generated rows have.
+  [[ "$kind" != wire ]] || vars=(-D "p=$(printf "%${payload}s" "" | tr ' ' x)")
   rm -rf "$logs"
   mkdir -p "$logs"
   [[ -z "${PEER_AS[*]}" ]] || chown postgres "$logs" "$script"
   out="$(cd "$logs" && timeout $((duration + 120)) "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n \
     -h 127.0.0.1 -p "$PEER_PORT" -U bench -M prepared -c "$clients" -j "$clients" \
-    -T "$duration" -l -f "$script" "bench_t$tenants" 2>>"$dir/peer-pgbench.log")" || return 1
+    -T "$duration" -l "${vars[@]}" -f "$script" "bench_t$tenants" \
+    2>>"$dir/peer-pgbench.log")" || return 1
   tps="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")"
   [[ -n "$tps" ]] || return 1
   # pgbench -l: one line per transaction, latency in microseconds (field 3).
@@ -176,22 +231,28 @@ peer_run() {
   rm -rf "$logs"
 }
 
-# peer_preload DIR TENANTS ROWS PAYLOAD: at least ROWS rows of 64 tenants
-# (t0 ... t63) into the database of TENANTS, in 256-row transactions from 8
-# clients, unmeasured; then vacuums it and checkpoints, so the runs after it
-# do not pay for the fill.
+# peer_preload DIR TENANTS ROWS PAYLOAD [KIND]: at least ROWS rows of 64
+# tenants (t0 ... t63) into the database of TENANTS (KIND wire: into
+# wire_events, with event ids), in 256-row transactions from 8 clients,
+# unmeasured; then vacuums it and checkpoints, so the runs after it do not
+# pay for the fill.
 peer_preload() {
-  local dir="$1" tenants="$2" rows="$3" payload="$4" script
-  script="$dir/peer-preload-$tenants.sql"
+  local dir="$1" tenants="$2" rows="$3" payload="$4" kind="${5:-gen}" script
+  script="$dir/peer-preload-$tenants-$kind.sql"
   {
     echo "\\set t (:client_id + 8 * random(0, 64)) % 64"
-    echo "INSERT INTO events (tenant, payload) SELECT 't' || :t, convert_to(repeat('x', $payload), 'UTF8') FROM generate_series(1, 256);"
+    if [[ "$kind" == wire ]]; then
+      echo "\\set r random(1, 1000000000000000)"
+      echo "INSERT INTO wire_events (tenant, event_id, payload) SELECT 't' || :t, 'fill-' || :r || '-' || g, convert_to(repeat('x', $payload), 'UTF8') FROM generate_series(1, 256) g;"
+    else
+      echo "INSERT INTO events (tenant, payload) SELECT 't' || :t, convert_to(repeat('x', $payload), 'UTF8') FROM generate_series(1, 256);"
+    fi
   } >"$script"
   [[ -z "${PEER_AS[*]}" ]] || chown postgres "$script"
   (cd "$dir" && timeout 1800 "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n -h 127.0.0.1 \
     -p "$PEER_PORT" -U bench -M prepared -c 8 -j 8 -t $(((rows + 2047) / 2048)) \
     -f "$script" "bench_t$tenants" >/dev/null 2>>"$dir/peer-pgbench.log") || return 1
-  peer_psql "$dir" "bench_t$tenants" -c 'VACUUM (ANALYZE) events' -c 'CHECKPOINT'
+  peer_psql "$dir" "bench_t$tenants" -c "VACUUM (ANALYZE) $([[ "$kind" == wire ]] && echo wire_events || echo events)" -c 'CHECKPOINT'
 }
 
 # peer_check DIR: re-hashes every database's table with chain_check().

@@ -11,12 +11,14 @@
 #
 #   tools/run_benchmarks.sh [-n RUNS] [-d SECONDS] [-w SECONDS] [-b BYTES]
 #                           [-o DIR] [-c INDELIBLED] [-s REGEX] [-p] [-f]
-#                           [-e IDS] [-P EVENTS] [BUILD_DIR]
+#                           [-W] [-e IDS] [-P EVENTS] [BUILD_DIR]
 #
 # With -p, the PostgreSQL peer (tools/pg-peer-lib.sh: a private cluster on
 # 127.0.0.1, a chained table with a trigger, pgbench) runs the same tenant
 # counts in the same interleaving, and the report gives Indelible's ratio to
-# it per run.
+# it per run. With -W too, the peer doing the daemon's work runs beside it
+# against the streams: the client sends every row's event id and payload,
+# and a unique index refuses a repeated event id.
 #
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first, a daemon of it per store, and every daemon
@@ -53,6 +55,8 @@ usage: run_benchmarks.sh [options] [BUILD_DIR]    (default BUILD_DIR: ./build)
   -s REGEX    run only the scenarios whose name matches (bash regex), and
               the raw RocksDB baseline only if "raw" matches
   -p          also run the PostgreSQL 15 peer (needs postgresql-15)
+  -W          with -p, also the peer doing the daemon's work (peer-wire-tN:
+              payloads and event ids from the client, unique event ids)
   -f          fresh tenants for every loadgen run (default: every run writes
               to the same tenants bench-0, bench-1, ..., as the peer does)
   -e IDS      the load generator's event ids: counter (default: <run id>-<n>,
@@ -72,10 +76,11 @@ OUT_DIR=""
 COMPARE_BIN=""
 SELECT=""
 PEERS=0
+WIRE_PEER=0
 FRESH_TENANTS=0
 EVENT_IDS=counter
 PRELOAD=3000000
-while getopts "n:d:w:b:o:c:s:pfe:P:h" opt; do
+while getopts "n:d:w:b:o:c:s:pWfe:P:h" opt; do
   case "$opt" in
     n) RUNS="$OPTARG" ;;
     d) DURATION="$OPTARG" ;;
@@ -85,6 +90,7 @@ while getopts "n:d:w:b:o:c:s:pfe:P:h" opt; do
     c) COMPARE_BIN="$OPTARG" ;;
     s) SELECT="$OPTARG" ;;
     p) PEERS=1 ;;
+    W) WIRE_PEER=1 ;;
     f) FRESH_TENANTS=1 ;;
     e) EVENT_IDS="$OPTARG" ;;
     P) PRELOAD="$OPTARG" ;;
@@ -98,6 +104,9 @@ BUILD_DIR="${1:-./build}"
 is_uint() { [[ "$1" =~ ^[0-9]+$ ]]; }
 if [[ ! "$EVENT_IDS" =~ ^(counter|uuid4|uuid7)$ ]]; then
   echo "run_benchmarks: -e must be counter, uuid4 or uuid7" >&2; exit 2
+fi
+if ((WIRE_PEER && !PEERS)); then
+  echo "run_benchmarks: -W needs -p" >&2; exit 2
 fi
 if ! is_uint "$RUNS" || ((RUNS < 1 || RUNS > 20)); then
   echo "run_benchmarks: -n must be 1..20" >&2; exit 2
@@ -237,8 +246,9 @@ SCENARIOS=(
   "rate-5k|--mode unary --rate 5000 --inflight 512"
 )
 # The peer's counterparts (tools/pg-peer-lib.sh), name | tenants clients
-# rows per transaction: 256-row transactions from 8 clients against the
-# streams, single-row transactions from 64 clients against unary-64.
+# rows per transaction [kind]: 256-row transactions from 8 clients against
+# the streams, single-row transactions from 64 clients against unary-64;
+# with -W, the 256-row transactions of the peer doing the daemon's work.
 PEER_SCENARIOS=(
   "peer-batch-t1|1 8 256"
   "peer-batch-t8|8 8 256"
@@ -247,6 +257,10 @@ PEER_SCENARIOS=(
   "peer-unary-t8|8 64 1"
   "peer-unary-t64|64 64 1"
 )
+if ((WIRE_PEER)); then
+  PEER_SCENARIOS+=("peer-wire-t1|1 8 256 wire" "peer-wire-t8|8 8 256 wire"
+    "peer-wire-t64|64 8 256 wire")
+fi
 # Inclusion proofs (against the daemon only: the echo serves none); each
 # run preloads a tenant of its own with 100 000 events, unmeasured.
 PROOF_SCENARIO="proofs-16|--mode proofs --preload 100000 --batch 1000 --inflight 16 --sample 2000"
@@ -344,12 +358,14 @@ for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
   [[ " ${STORES[*]} " == *" $store "* ]] || STORES+=("$store")
 done
 PEER_TENANTS=()
+WIRE_TENANTS=()  # the tenant counts whose wire_events table is run
 for entry in "${PEER_SCENARIOS[@]}"; do
   ((PEERS)) || break
   name="${entry%%|*}"
   [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
-  read -r tenants _ <<<"${entry#*|}"
+  read -r tenants _ _ kind <<<"${entry#*|}"
   [[ " ${PEER_TENANTS[*]} " == *" $tenants "* ]] || PEER_TENANTS+=("$tenants")
+  [[ "$kind" != wire ]] || WIRE_TENANTS+=("$tenants")
 done
 if ((${#PEER_TENANTS[@]})); then
   peer_start "$WORK/peer" "${PEER_TENANTS[@]}" || exit 2
@@ -398,6 +414,13 @@ if ((PRELOAD > 0)); then
       exit 1
     }
   done
+  for t in "${WIRE_TENANTS[@]}"; do
+    echo "filling the peer's table wire_events of bench_t$t with $PRELOAD rows" >&2
+    peer_preload "$WORK/peer" "$t" "$PRELOAD" "$PEER_PAYLOAD" wire || {
+      echo "run_benchmarks: filling the peer failed" >&2
+      exit 1
+    }
+  done
   settle "${SETTLE_PIDS[@]}" "$DURABLE_PID"
 fi
 # Compactions of the fill are not the runs': the report counts those after.
@@ -438,7 +461,7 @@ for ((run = 1; run <= RUNS; run++)); do
     ((PEERS)) || break
     name="${entry%%|*}"
     [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
-    read -r tenants clients rows <<<"${entry#*|}"
+    read -r tenants clients rows kind <<<"${entry#*|}"
     rm -f "$WORK/window.json"
     sampler=""
     if ((WINDOW_LEN >= 2)); then
@@ -447,7 +470,7 @@ for ((run = 1; run <= RUNS; run++)); do
     fi
     peer_ok=1
     out="$(peer_run "$name" "$WORK/peer" "$tenants" "$clients" "$rows" "$DURATION" \
-      "$PEER_PAYLOAD")" || peer_ok=0
+      "$PEER_PAYLOAD" "${kind:-gen}")" || peer_ok=0
     [[ -z "$sampler" ]] || wait "$sampler" || true
     if ((peer_ok)); then
       record "$name" peer "$run" "$out" "" "$WORK/window.json"
