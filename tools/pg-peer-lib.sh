@@ -84,34 +84,41 @@ peer_start() {
   done
 }
 
-# peer_schema DIR DB: the chained table, its trigger and its verifier.
+# peer_chain_trigger TABLE FUNCTION: the SQL of TABLE's chaining trigger.
+# Each table's function names it: a dynamic query would cost the peer more.
+peer_chain_trigger() {
+  cat <<SQL
+CREATE FUNCTION $2() RETURNS trigger LANGUAGE plpgsql AS \$\$
+DECLARE
+  last_seq bigint;
+  last_hash bytea;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtext(NEW.tenant));
+  SELECT seq, hash INTO last_seq, last_hash FROM $1
+    WHERE tenant = NEW.tenant ORDER BY seq DESC LIMIT 1;
+  NEW.seq := coalesce(last_seq, 0) + 1;
+  NEW.hash := sha256(coalesce(last_hash, decode(repeat('00', 32), 'hex'))
+                     || int8send(NEW.seq) || convert_to(NEW.tenant, 'UTF8') || NEW.payload);
+  RETURN NEW;
+END \$\$;
+CREATE TRIGGER $2 BEFORE INSERT ON $1
+  FOR EACH ROW EXECUTE FUNCTION $2();
+SQL
+}
+
+# peer_schema DIR DB: the chained tables, their triggers and the verifier.
 peer_schema() {
-  peer_psql "$1" "$2" <<'SQL'
+  {
+    cat <<'SQL'
 CREATE TABLE events (
   tenant text NOT NULL,
   seq bigint NOT NULL,
   payload bytea NOT NULL,
   hash bytea NOT NULL,
   PRIMARY KEY (tenant, seq));
-CREATE FUNCTION chain_link() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  last_seq bigint;
-  last_hash bytea;
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext(NEW.tenant));
-  SELECT seq, hash INTO last_seq, last_hash FROM events
-    WHERE tenant = NEW.tenant ORDER BY seq DESC LIMIT 1;
-  NEW.seq := coalesce(last_seq, 0) + 1;
-  NEW.hash := sha256(coalesce(last_hash, decode(repeat('00', 32), 'hex'))
-                     || int8send(NEW.seq) || convert_to(NEW.tenant, 'UTF8') || NEW.payload);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER chain_link BEFORE INSERT ON events
-  FOR EACH ROW EXECUTE FUNCTION chain_link();
 -- The peer doing the daemon's work: each row's event id and payload come
 -- from the client, and a repeated event id of a tenant is refused (the
--- daemon's idempotency index). The trigger names its table: a dynamic one
--- would cost the peer more than the original's.
+-- daemon's idempotency index).
 CREATE TABLE wire_events (
   tenant text NOT NULL,
   seq bigint NOT NULL,
@@ -120,21 +127,10 @@ CREATE TABLE wire_events (
   hash bytea NOT NULL,
   PRIMARY KEY (tenant, seq),
   UNIQUE (tenant, event_id));
-CREATE FUNCTION chain_link_wire() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  last_seq bigint;
-  last_hash bytea;
-BEGIN
-  PERFORM pg_advisory_xact_lock(hashtext(NEW.tenant));
-  SELECT seq, hash INTO last_seq, last_hash FROM wire_events
-    WHERE tenant = NEW.tenant ORDER BY seq DESC LIMIT 1;
-  NEW.seq := coalesce(last_seq, 0) + 1;
-  NEW.hash := sha256(coalesce(last_hash, decode(repeat('00', 32), 'hex'))
-                     || int8send(NEW.seq) || convert_to(NEW.tenant, 'UTF8') || NEW.payload);
-  RETURN NEW;
-END $$;
-CREATE TRIGGER chain_link_wire BEFORE INSERT ON wire_events
-  FOR EACH ROW EXECUTE FUNCTION chain_link_wire();
+SQL
+    peer_chain_trigger events chain_link
+    peer_chain_trigger wire_events chain_link_wire
+    cat <<'SQL'
 -- The peer's verifier: re-hashes every tenant's chain in seq order and
 -- returns the rows checked (raises on the first break).
 CREATE FUNCTION chain_check() RETURNS bigint LANGUAGE plpgsql AS $$
@@ -162,6 +158,7 @@ BEGIN
   RETURN n;
 END $$;
 SQL
+  } | peer_psql "$1" "$2"
 }
 
 # peer_percentile FILE P: the P-th percentile (0..100) of the numbers in FILE.
