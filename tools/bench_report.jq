@@ -136,7 +136,7 @@ def verified(s): [rows(s; "daemon")[] | .verify]
         else empty end ),
       ( if any($all[]; .scenario | startswith("peer-wire-")) then
           "",
-          "The peer doing the daemon's work (-W): the client sends each row's event id and payload, a unique index refuses a repeated event id.",
+          "The peer doing the daemon's work (-W, a cluster of its own): the client sends each row's event id and payload, a transaction in one pipeline, and a unique index refuses a repeated event id.",
           "",
           "| tenants | stream-8x16x100 events/s | peer, the daemon's work, rows/s | stream / it | its µs/row | daemon µs/event | its / daemon µs | peer 256-row tx / it |",
           "|---|---|---|---|---|---|---|---|",
@@ -145,7 +145,9 @@ def verified(s): [rows(s; "daemon")[] | .verify]
             | "| \($n) | \($all | stat($st; "daemon"; .events_per_s) | r0) | \($all | stat("peer-wire-" + $t; "peer"; .events_per_s) | r0) | \($all | peer_ratio($st; "peer-wire-" + $t) | r2)× | \($all | wstat("peer-wire-" + $t; "peer"; .window.server_us_per_event) | r2) | \($all | wstat($st; "daemon"; .window.server_us_per_event) | r2) | \($all | peer_cpu_ratio($st; "peer-wire-" + $t) | r2)× | \($all | peer_peer_ratio("peer-batch-" + $t; "peer-wire-" + $t) | r2)× |" )
         else empty end ),
       ( [$all[] | select(.scenario == "peer-check")][0] // empty
-        | "", "Peer chain check (plpgsql re-hash of every row written): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),
+        | "", "Peer chain check (plpgsql re-hash of every row of its table `events`): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),
+      ( [$all[] | select(.scenario == "peer-wire-check")][0] // empty
+        | "", "The -W peer's chain check (`wire_events`, its own cluster): \(.records) rows in \(.seconds | r2) s, \(.records_per_s | r0) rows/s." ),
       "",
       "| goal against the peer | target | measured | met |",
       "|---|---|---|---|",

@@ -23,20 +23,24 @@
 # tenant counts find tables with the same history.
 #
 #   peer_start DIR TENANTS...
-#                           initialises and starts; sets PEER_PORT; creates
-#                           the table in a database per tenant count
+#                           initialises and starts a cluster under DIR
+#                           (PEER_PORTS[DIR]); creates the tables in a
+#                           database per tenant count
 #   peer_run SCENARIO DIR TENANTS CLIENTS ROWS DURATION PAYLOAD [KIND]
 #                           prints one JSON result (events_per_s, latency_ms)
 #   peer_preload DIR TENANTS ROWS PAYLOAD [KIND]
 #                           at least ROWS rows of 64 tenants into TENANTS'
 #                           database (KIND wire: into wire_events)
-#   peer_check DIR          prints one JSON result of the plpgsql re-hash of
-#                           every database
+#   peer_check DIR [FUNCTION]
+#                           prints one JSON result of the plpgsql re-hash of
+#                           every database (FUNCTION chain_check_wire:
+#                           of wire_events)
 #   peer_cpu_ticks DIR      CPU time the cluster has used, in clock ticks
 #   peer_stop DIR
 PEER_BIN=""
-PEER_PORT=""
 PEER_AS=()
+# Per cluster (its DIR): the port and the databases.
+declare -A PEER_PORTS=() PEER_DBS=()
 
 peer_available() {
   local d=/usr/lib/postgresql/15/bin
@@ -48,13 +52,12 @@ peer_available() {
 peer_psql() {
   local dir="$1" db="$2"
   shift 2
-  "${PEER_AS[@]}" "$PEER_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PEER_PORT" \
-    -U bench -d "$db" "$@" 2>>"$dir/peer-psql.log"
+  "${PEER_AS[@]}" "$PEER_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+    -p "${PEER_PORTS[$dir]}" -U bench -d "$db" "$@" 2>>"$dir/peer-psql.log"
 }
-PEER_DBS=()
 
 peer_start() {
-  local dir="$1" i t
+  local dir="$1" i t port=""
   shift
   peer_available || { echo "run_benchmarks: PostgreSQL 15 not installed" >&2; return 1; }
   mkdir -p "$dir"
@@ -66,21 +69,22 @@ peer_start() {
     >"$dir/peer-initdb.log" 2>&1 || { cat "$dir/peer-initdb.log" >&2; return 1; }
   # A free port: PostgreSQL takes no port 0, so try a few at random.
   for ((i = 0; i < 20; i++)); do
-    PEER_PORT=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 30000))
     "${PEER_AS[@]}" "$PEER_BIN/pg_ctl" -D "$dir/pg" -l "$dir/peer.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -c port=$PEER_PORT -c unix_socket_directories=$dir \
+      -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
           -c max_connections=200 -c shared_buffers=256MB -c fsync=on \
           -c synchronous_commit=on -c max_wal_size=4GB" \
       start >/dev/null 2>&1 && break
-    PEER_PORT=""
+    port=""
   done
-  [[ -n "$PEER_PORT" ]] || { echo "run_benchmarks: PostgreSQL did not start" >&2; return 1; }
-  PEER_DBS=()
+  [[ -n "$port" ]] || { echo "run_benchmarks: PostgreSQL did not start" >&2; return 1; }
+  PEER_PORTS[$dir]="$port"
+  PEER_DBS[$dir]=""
   for t in "$@"; do
-    "${PEER_AS[@]}" "$PEER_BIN/createdb" -h 127.0.0.1 -p "$PEER_PORT" -U bench "bench_t$t" ||
+    "${PEER_AS[@]}" "$PEER_BIN/createdb" -h 127.0.0.1 -p "$port" -U bench "bench_t$t" ||
       return 1
     peer_schema "$dir" "bench_t$t" || return 1
-    PEER_DBS+=("bench_t$t")
+    PEER_DBS[$dir]+=" bench_t$t"
   done
 }
 
@@ -106,7 +110,39 @@ CREATE TRIGGER $2 BEFORE INSERT ON $1
 SQL
 }
 
-# peer_schema DIR DB: the chained tables, their triggers and the verifier.
+# peer_chain_check TABLE FUNCTION: the SQL of the peer's verifier of TABLE:
+# re-hashes every tenant's chain in seq order and returns the rows checked
+# (raises on the first break).
+peer_chain_check() {
+  cat <<SQL
+CREATE FUNCTION $2() RETURNS bigint LANGUAGE plpgsql AS \$\$
+DECLARE
+  r record;
+  cur_tenant text := NULL;
+  prev bytea;
+  want bigint;
+  n bigint := 0;
+BEGIN
+  FOR r IN SELECT tenant, seq, payload, hash FROM $1 ORDER BY tenant, seq LOOP
+    IF cur_tenant IS DISTINCT FROM r.tenant THEN
+      cur_tenant := r.tenant;
+      prev := decode(repeat('00', 32), 'hex');
+      want := 1;
+    END IF;
+    IF r.seq <> want OR r.hash <> sha256(prev || int8send(r.seq)
+        || convert_to(r.tenant, 'UTF8') || r.payload) THEN
+      RAISE EXCEPTION 'chain broken at tenant % seq %', r.tenant, r.seq;
+    END IF;
+    prev := r.hash;
+    want := want + 1;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END \$\$;
+SQL
+}
+
+# peer_schema DIR DB: the chained tables, their triggers and their verifiers.
 peer_schema() {
   {
     cat <<'SQL'
@@ -130,34 +166,8 @@ CREATE TABLE wire_events (
 SQL
     peer_chain_trigger events chain_link
     peer_chain_trigger wire_events chain_link_wire
-    cat <<'SQL'
--- The peer's verifier: re-hashes every tenant's chain in seq order and
--- returns the rows checked (raises on the first break).
-CREATE FUNCTION chain_check() RETURNS bigint LANGUAGE plpgsql AS $$
-DECLARE
-  r record;
-  cur_tenant text := NULL;
-  prev bytea;
-  want bigint;
-  n bigint := 0;
-BEGIN
-  FOR r IN SELECT tenant, seq, payload, hash FROM events ORDER BY tenant, seq LOOP
-    IF cur_tenant IS DISTINCT FROM r.tenant THEN
-      cur_tenant := r.tenant;
-      prev := decode(repeat('00', 32), 'hex');
-      want := 1;
-    END IF;
-    IF r.seq <> want OR r.hash <> sha256(prev || int8send(r.seq)
-        || convert_to(r.tenant, 'UTF8') || r.payload) THEN
-      RAISE EXCEPTION 'chain broken at tenant % seq %', r.tenant, r.seq;
-    END IF;
-    prev := r.hash;
-    want := want + 1;
-    n := n + 1;
-  END LOOP;
-  RETURN n;
-END $$;
-SQL
+    peer_chain_check events chain_check
+    peer_chain_check wire_events chain_check_wire
   } | peer_psql "$1" "$2"
 }
 
@@ -176,7 +186,10 @@ peer_percentile() {
 # (generate_series and repeat), so no payload crosses the connection. KIND
 # wire: into wire_events, prepared INSERTs of 64 rows whose tenant, event id
 # and payload are parameters the client sends (pgbench takes at most 255
-# per statement), ROWS / 64 of them per transaction.
+# per statement), ROWS / 64 of them per transaction, the transaction sent
+# in one pipeline (one round trip). Event ids grow per client (a number:
+# the run, the client, its transaction and the row), as the client
+# library's UUIDv7 ids do.
 peer_run() {
   local scenario="$1" dir="$2" tenants="$3" clients="$4" rows="$5" duration="$6" payload="$7"
   local kind="${8:-gen}"
@@ -185,17 +198,20 @@ peer_run() {
   {
     echo "\\set t (:client_id + $clients * random(0, $tenants)) % $tenants"
     if [[ "$kind" == wire ]]; then
-      echo "\\set r random(1, 1000000000000000)"
+      echo "\\set n :n + 1"
+      echo "\\set base :run * 1000000000000 + :client_id * 10000000000 + :n * $rows"
+      echo "\\startpipeline"
       ((rows == 1)) || echo "BEGIN;"
       for ((i = 0; i < rows; i += 64)); do
         printf 'INSERT INTO wire_events (tenant, event_id, payload) VALUES '
         for ((j = i; j < rows && j < i + 64; j++)); do
           ((j == i)) || printf ', '
-          printf "('t' || :t, :r || '-%d', :p::bytea)" "$j"
+          printf "('t' || :t, (:base::bigint + %d)::text, :p::bytea)" "$j"
         done
         echo ";"
       done
       ((rows == 1)) || echo "COMMIT;"
+      printf '%s\n' '\endpipeline'
     elif ((rows == 1)); then
       echo "INSERT INTO events (tenant, payload) VALUES ('t' || :t, convert_to(repeat('x', $payload), 'UTF8'));"
     else
@@ -205,12 +221,15 @@ peer_run() {
     fi
   } >"$script"
   # The wire payload: PAYLOAD bytes of 'x', as the generated rows have.
-  [[ "$kind" != wire ]] || vars=(-D "p=$(printf "%${payload}s" "" | tr ' ' x)")
+  # The run: seconds since the epoch, mod 10^6 (runs are seconds apart).
+  [[ "$kind" != wire ]] ||
+    vars=(-D "p=$(printf "%${payload}s" "" | tr ' ' x)" -D n=0
+      -D "run=$(($(date +%s) % 1000000 + 1))")
   rm -rf "$logs"
   mkdir -p "$logs"
   [[ -z "${PEER_AS[*]}" ]] || chown postgres "$logs" "$script"
   out="$(cd "$logs" && timeout $((duration + 120)) "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n \
-    -h 127.0.0.1 -p "$PEER_PORT" -U bench -M prepared -c "$clients" -j "$clients" \
+    -h 127.0.0.1 -p "${PEER_PORTS[$dir]}" -U bench -M prepared -c "$clients" -j "$clients" \
     -T "$duration" -l "${vars[@]}" -f "$script" "bench_t$tenants" \
     2>>"$dir/peer-pgbench.log")" || return 1
   tps="$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")"
@@ -247,17 +266,18 @@ peer_preload() {
   } >"$script"
   [[ -z "${PEER_AS[*]}" ]] || chown postgres "$script"
   (cd "$dir" && timeout 1800 "${PEER_AS[@]}" "$PEER_BIN/pgbench" -n -h 127.0.0.1 \
-    -p "$PEER_PORT" -U bench -M prepared -c 8 -j 8 -t $(((rows + 2047) / 2048)) \
+    -p "${PEER_PORTS[$dir]}" -U bench -M prepared -c 8 -j 8 -t $(((rows + 2047) / 2048)) \
     -f "$script" "bench_t$tenants" >/dev/null 2>>"$dir/peer-pgbench.log") || return 1
   peer_psql "$dir" "bench_t$tenants" -c "VACUUM (ANALYZE) $([[ "$kind" == wire ]] && echo wire_events || echo events)" -c 'CHECKPOINT'
 }
 
-# peer_check DIR: re-hashes every database's table with chain_check().
+# peer_check DIR [FUNCTION]: re-hashes every database's events with
+# chain_check() (or its wire_events with chain_check_wire()).
 peer_check() {
-  local dir="$1" t0 t1 n=0 m db
+  local dir="$1" fn="${2:-chain_check}" t0 t1 n=0 m db
   t0="$(date +%s%N)"
-  for db in "${PEER_DBS[@]}"; do
-    m="$(peer_psql "$dir" "$db" -A -t -c 'SELECT chain_check()')" || return 1
+  for db in ${PEER_DBS[$dir]}; do
+    m="$(peer_psql "$dir" "$db" -A -t -c "SELECT $fn()")" || return 1
     n=$((n + m))
   done
   t1="$(date +%s%N)"
@@ -278,7 +298,7 @@ peer_cpu_ticks() {
 
 peer_stop() {
   local dir="$1"
-  [[ -n "$PEER_PORT" ]] || return 0
+  [[ -n "${PEER_PORTS[$dir]:-}" ]] || return 0
   "${PEER_AS[@]}" "$PEER_BIN/pg_ctl" -D "$dir/pg" -m fast -w -t 60 stop >/dev/null 2>&1 || true
-  PEER_PORT=""
+  unset "PEER_PORTS[$dir]"
   }

@@ -159,7 +159,10 @@ stop_pid() {
 
 cleanup() {
   local store
-  if ((PEERS)); then peer_stop "$WORK/peer"; fi
+  if ((PEERS)); then
+    peer_stop "$WORK/peer"
+    peer_stop "$WORK/peer-wire"
+  fi
   for store in "${!DAEMON_PID[@]}"; do stop_pid "${DAEMON_PID[$store]}"; done
   for store in "${!COMPARE_PID[@]}"; do stop_pid "${COMPARE_PID[$store]}"; done
   stop_pid "$ECHO_PID"
@@ -248,7 +251,9 @@ SCENARIOS=(
 # The peer's counterparts (tools/pg-peer-lib.sh), name | tenants clients
 # rows per transaction [kind]: 256-row transactions from 8 clients against
 # the streams, single-row transactions from 64 clients against unary-64;
-# with -W, the 256-row transactions of the peer doing the daemon's work.
+# with -W, the 256-row transactions of the peer doing the daemon's work, in a
+# cluster of its own ($WORK/peer-wire), so its table and index do not load
+# the first peer's checkpoints and vacuums.
 PEER_SCENARIOS=(
   "peer-batch-t1|1 8 256"
   "peer-batch-t8|8 8 256"
@@ -358,17 +363,23 @@ for entry in "${SCENARIOS[@]}" "$PROOF_SCENARIO"; do
   [[ " ${STORES[*]} " == *" $store "* ]] || STORES+=("$store")
 done
 PEER_TENANTS=()
-WIRE_TENANTS=()  # the tenant counts whose wire_events table is run
+WIRE_TENANTS=()  # the tenant counts of the -W peer's cluster
 for entry in "${PEER_SCENARIOS[@]}"; do
   ((PEERS)) || break
   name="${entry%%|*}"
   [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
   read -r tenants _ _ kind <<<"${entry#*|}"
-  [[ " ${PEER_TENANTS[*]} " == *" $tenants "* ]] || PEER_TENANTS+=("$tenants")
-  [[ "$kind" != wire ]] || WIRE_TENANTS+=("$tenants")
+  if [[ "$kind" == wire ]]; then
+    WIRE_TENANTS+=("$tenants")
+  elif [[ " ${PEER_TENANTS[*]} " != *" $tenants "* ]]; then
+    PEER_TENANTS+=("$tenants")
+  fi
 done
 if ((${#PEER_TENANTS[@]})); then
   peer_start "$WORK/peer" "${PEER_TENANTS[@]}" || exit 2
+fi
+if ((${#WIRE_TENANTS[@]})); then
+  peer_start "$WORK/peer-wire" "${WIRE_TENANTS[@]}" || exit 2
 fi
 # fill TARGET NAME: PRELOAD events of 64 tenants in streams, unmeasured.
 fill() {
@@ -415,8 +426,8 @@ if ((PRELOAD > 0)); then
     }
   done
   for t in "${WIRE_TENANTS[@]}"; do
-    echo "filling the peer's table wire_events of bench_t$t with $PRELOAD rows" >&2
-    peer_preload "$WORK/peer" "$t" "$PRELOAD" "$PEER_PAYLOAD" wire || {
+    echo "filling the -W peer's database bench_t$t with $PRELOAD rows" >&2
+    peer_preload "$WORK/peer-wire" "$t" "$PRELOAD" "$PEER_PAYLOAD" wire || {
       echo "run_benchmarks: filling the peer failed" >&2
       exit 1
     }
@@ -462,14 +473,16 @@ for ((run = 1; run <= RUNS; run++)); do
     name="${entry%%|*}"
     [[ -z "$SELECT" || "$name" =~ $SELECT ]] || continue
     read -r tenants clients rows kind <<<"${entry#*|}"
+    peer_dir="$WORK/peer"
+    [[ "$kind" != wire ]] || peer_dir="$WORK/peer-wire"
     rm -f "$WORK/window.json"
     sampler=""
     if ((WINDOW_LEN >= 2)); then
-      window_cpu "$WORK/window.json" 1 "$WINDOW_LEN" peer_cpu_ticks "$WORK/peer" &
+      window_cpu "$WORK/window.json" 1 "$WINDOW_LEN" peer_cpu_ticks "$peer_dir" &
       sampler=$!
     fi
     peer_ok=1
-    out="$(peer_run "$name" "$WORK/peer" "$tenants" "$clients" "$rows" "$DURATION" \
+    out="$(peer_run "$name" "$peer_dir" "$tenants" "$clients" "$rows" "$DURATION" \
       "$PEER_PAYLOAD" "${kind:-gen}")" || peer_ok=0
     [[ -z "$sampler" ]] || wait "$sampler" || true
     if ((peer_ok)); then
@@ -500,11 +513,19 @@ for ((run = 1; run <= RUNS; run++)); do
 done
 
 # The peer's verifier re-hashes everything the runs above wrote.
-if ((PEERS)); then
+if ((${#PEER_TENANTS[@]})); then
   if out="$(peer_check "$WORK/peer")"; then
     record "peer-check" peer 1 "$out"
   else
     echo "run_benchmarks: peer chain check failed" >&2
+    FAILED=1
+  fi
+fi
+if ((${#WIRE_TENANTS[@]})); then
+  if out="$(peer_check "$WORK/peer-wire" chain_check_wire)"; then
+    record "peer-wire-check" peer 1 "$out"
+  else
+    echo "run_benchmarks: the -W peer's chain check failed" >&2
     FAILED=1
   fi
 fi
