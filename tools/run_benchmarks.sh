@@ -16,9 +16,9 @@
 # With -p, the PostgreSQL peer (tools/pg-peer-lib.sh: a private cluster on
 # 127.0.0.1, a chained table with a trigger, pgbench) runs the same tenant
 # counts in the same interleaving, and the report gives Indelible's ratio to
-# it per run. With -W too, the peer doing the daemon's work runs beside it
-# against the streams: the client sends every row's event id and payload,
-# and a unique index refuses a repeated event id.
+# it per run. With -W too, the peer doing the daemon's work runs against the
+# streams, in a cluster of its own: the client sends every row's event id
+# and payload, and a unique index refuses a repeated event id.
 #
 # With -c, a second daemon binary (for example one built from an earlier
 # commit) runs beside the first, a daemon of it per store, and every daemon
